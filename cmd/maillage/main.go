@@ -1,0 +1,167 @@
+// Command maillage runs the Maillage hub.
+//
+//	maillage [serve]              run the hub (default): create the database if
+//	                              missing, migrate, seed demo data if empty, serve
+//	maillage migrate up|down|status
+//	maillage seed                 load the demo data into an empty database
+//
+// Configuration comes from flags, or the environment variables named in
+// "maillage --help".
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/maillage/maillage/authz"
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "maillage:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// commands are the subcommands, each with its usage line.
+var commands = map[string]string{
+	"serve":   "run the hub (the default)",
+	"migrate": "migrate up|down|status",
+	"seed":    "load the demo data into an empty database",
+}
+
+func run(ctx context.Context, args []string) error {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("maillage", flag.ContinueOnError)
+	fs.Usage = func() { usage(fs) }
+	fs.StringVar(&cfg.Addr, "addr", env("MAILLAGE_ADDR", cfg.Addr), "listen address (MAILLAGE_ADDR)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", cfg.DatabaseURL), "PostgreSQL URL (DATABASE_URL)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("MAILLAGE_PUBLIC_URL", ""), "URL clients reach the hub at; default http://<addr> (MAILLAGE_PUBLIC_URL)")
+	origins := fs.String("allowed-origins", env("MAILLAGE_ALLOWED_ORIGINS", ""), "comma-separated origins allowed for browsers and websockets besides the hub's own, e.g. the referral portal (MAILLAGE_ALLOWED_ORIGINS)")
+	noSeed := fs.Bool("no-seed", envBool("MAILLAGE_NO_SEED"), "do not load demo data into an empty database (MAILLAGE_NO_SEED)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body")
+	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "deepest query nesting")
+	fs.IntVar(&cfg.MaxComplexity, "max-complexity", cfg.MaxComplexity, "largest query complexity")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *origins != "" {
+		cfg.AllowedOrigins = strings.Split(*origins, ",")
+	}
+	cmd, rest := "serve", fs.Args()
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, !*noSeed)
+	case "migrate":
+		if len(rest) != 1 {
+			return errors.New("usage: maillage migrate up|down|status")
+		}
+		db, err := connect(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return postgres.Migrate(ctx, db.DB.DB, rest[0])
+	case "seed":
+		db, err := prepare(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		seeded, err := postgres.Seed(ctx, db)
+		if err == nil && !seeded {
+			fmt.Println("the database already has data: nothing seeded")
+		}
+		return err
+	}
+	usage(fs)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func usage(fs *flag.FlagSet) {
+	fmt.Fprintln(os.Stderr, "usage: maillage [flags] [command]\n\ncommands:")
+	for name, what := range commands {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", name, what)
+	}
+	fmt.Fprintln(os.Stderr, "\nflags (and their environment variables):")
+	fs.PrintDefaults()
+}
+
+// connect opens the database, creating it if missing, or says in one line
+// what to do when no PostgreSQL answers.
+func connect(ctx context.Context, dsn string) (*postgres.DB, error) {
+	if err := postgres.EnsureDatabase(ctx, dsn); err != nil {
+		return nil, fmt.Errorf("%w\nPostgreSQL is needed: start it (pg_ctlcluster 15 main start), install it (apt-get install postgresql), or set DATABASE_URL", err)
+	}
+	return postgres.Open(ctx, dsn)
+}
+
+// prepare connects, migrates up and loads the authorizer.
+func prepare(ctx context.Context, dsn string) (*postgres.DB, error) {
+	db, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := postgres.Migrate(ctx, db.DB.DB, "up"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func serve(ctx context.Context, cfg server.Config, seed bool) error {
+	db, err := prepare(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if seed {
+		seeded, err := postgres.Seed(ctx, db)
+		if err != nil {
+			return err
+		}
+		if seeded {
+			slog.Info("loaded demo data into the empty database")
+			if err := db.Authz.Reload(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	srv := server.New(cfg, db, nil)
+	return srv.ListenAndServe(ctx, func(addr string) {
+		fmt.Printf("Maillage is up. Explorer: http://%s/   GraphQL: http://%s/graphql\n", addr, addr)
+	})
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	v := strings.ToLower(os.Getenv(name))
+	return v == "1" || v == "true" || v == "yes"
+}

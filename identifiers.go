@@ -1,0 +1,132 @@
+package maillage
+
+import "strings"
+
+// ValidateRPPS checks an RPPS number: exactly 11 digits. No Luhn key is
+// enforced: published example numbers fail it.
+func ValidateRPPS(field, rpps string) error {
+	if len(rpps) != 11 || !allDigits(rpps) {
+		return InvalidField(field, "RPPS must be exactly 11 digits, got %q", rpps)
+	}
+	return nil
+}
+
+// ValidateFINESS checks a FINESS number: 9 characters, digits except the
+// Corsican departments 2A and 2B in first position. A failing Luhn key is not
+// a rejection: it comes back as a warning text (empty when the key holds).
+func ValidateFINESS(field, finess string) (warning string, err error) {
+	if len(finess) != 9 {
+		return "", InvalidField(field, "FINESS must be 9 characters, got %q", finess)
+	}
+	dept, rest := finess[:2], finess[2:]
+	corsica := dept == "2A" || dept == "2B"
+	if !allDigits(rest) || (!allDigits(dept) && !corsica) {
+		return "", InvalidField(field, "FINESS must be 9 digits (2A/2B allowed for Corsica), got %q", finess)
+	}
+	if !corsica && !luhnValid(finess) {
+		return field + ": FINESS key does not verify (Luhn); kept as given", nil
+	}
+	return "", nil
+}
+
+// ValidateSIRET checks a SIRET number: 14 digits with a valid Luhn key.
+func ValidateSIRET(field, siret string) error {
+	if len(siret) != 14 || !allDigits(siret) {
+		return InvalidField(field, "SIRET must be exactly 14 digits, got %q", siret)
+	}
+	if !luhnValid(siret) {
+		return InvalidField(field, "SIRET key does not verify (Luhn): %q", siret)
+	}
+	return nil
+}
+
+// MSSanteDomainSuffix is the domain suffix of the MSSanté trust space.
+const MSSanteDomainSuffix = "mssante.fr"
+
+// ValidateMSSante checks an MSSanté address: name@domain, the domain in the
+// MSSanté trust space (ending in mssante.fr).
+func ValidateMSSante(field, address string) error {
+	name, domain, ok := strings.Cut(address, "@")
+	if !ok || name == "" || domain == "" || strings.ContainsAny(address, " \t\r\n") || strings.Contains(domain, "@") {
+		return InvalidField(field, "MSSanté address must be name@domain, got %q", address)
+	}
+	domain = strings.ToLower(domain)
+	if domain != MSSanteDomainSuffix && !strings.HasSuffix(domain, "."+MSSanteDomainSuffix) {
+		return InvalidField(field, "MSSanté address must be in the MSSanté trust space (*.%s), got domain %q", MSSanteDomainSuffix, domain)
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// luhnValid reports whether a string of digits passes the Luhn check.
+func luhnValid(digits string) bool {
+	sum, double := 0, false
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// Id prefixes: every id is a kind prefix, "_", and 32 hex digits, so the kind
+// of any id (for node(id:)) is read from the id itself.
+const (
+	PrefixTerritory    = "ter"
+	PrefixStructure    = "str"
+	PrefixLink         = "lnk"
+	PrefixProfessional = "pro"
+	PrefixMembership   = "mem"
+	PrefixAccount      = "acc"
+)
+
+// IDPrefix returns the kind prefix of an id ("str" for "str_9f1c…"), or "" if
+// the id has none.
+func IDPrefix(id string) string {
+	prefix, _, ok := strings.Cut(id, "_")
+	if !ok {
+		return ""
+	}
+	return prefix
+}
+
+// Node is anything with a global id: GraphQL's Node interface. Every id is
+// unique across kinds, so node(id:) finds its kind from IDPrefix.
+type Node interface{ NodeID() string }
+
+// NodeID implements Node.
+func (t *Territory) NodeID() string { return t.ID }
+
+// NodeID implements Node.
+func (s *Structure) NodeID() string { return s.ID }
+
+// NodeID implements Node.
+func (l *StructureLink) NodeID() string { return l.ID }
+
+// NodeID implements Node.
+func (p *Professional) NodeID() string { return p.ID }
+
+// NodeID implements Node.
+func (m *Membership) NodeID() string { return m.ID }
+
+// IsEntity marks Territory as an Apollo Federation entity.
+func (*Territory) IsEntity() {}
+
+// IsEntity marks Structure as an Apollo Federation entity.
+func (*Structure) IsEntity() {}
+
+// IsEntity marks Professional as an Apollo Federation entity.
+func (*Professional) IsEntity() {}

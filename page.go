@@ -1,0 +1,36 @@
+package maillage
+
+// MaxPageSize is the largest page a list may return; asking for more is a
+// BAD_USER_INPUT error, never a silent truncation.
+const MaxPageSize = 100
+
+// DefaultPageSize is the page size when the caller gives none.
+const DefaultPageSize = 20
+
+// PageArgs asks for one page of a list: at most First items after the opaque
+// cursor After ("" for the first page).
+type PageArgs struct {
+	First int
+	After string
+}
+
+// Check validates the page size and fills in the default.
+func (p *PageArgs) Check() error {
+	switch {
+	case p.First == 0:
+		p.First = DefaultPageSize
+	case p.First < 0:
+		return InvalidField("first", "must be positive, got %d", p.First)
+	case p.First > MaxPageSize:
+		return InvalidField("first", "must be at most %d, got %d", MaxPageSize, p.First)
+	}
+	return nil
+}
+
+// PageInfo tells where a page stands in its list (Relay connection spec).
+type PageInfo struct {
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
+}

@@ -1,0 +1,141 @@
+// Package postgres implements the hub's services over PostgreSQL with sqlx and
+// lib/pq: the directory, identities, the event outbox and its LISTEN/NOTIFY
+// bus, and the audit trail. Every list runs a constant number of statements;
+// every write runs in one transaction with its event.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/qustavo/sqlhooks/v2"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/authz"
+)
+
+// driverName is lib/pq wrapped with the statement counter.
+const driverName = "postgres-maillage"
+
+var registerDriver sync.Once
+
+// statements counts every SQL statement sent by this process.
+var statements atomic.Int64
+
+// StatementObserver, if set before Open, is called after every statement with
+// its duration (for metrics).
+var StatementObserver func(d time.Duration)
+
+type startKey struct{}
+
+type countingHooks struct{}
+
+func (countingHooks) Before(ctx context.Context, query string, args ...any) (context.Context, error) {
+	statements.Add(1)
+	return context.WithValue(ctx, startKey{}, time.Now()), nil
+}
+
+func (countingHooks) After(ctx context.Context, query string, args ...any) (context.Context, error) {
+	if obs := StatementObserver; obs != nil {
+		if t, ok := ctx.Value(startKey{}).(time.Time); ok {
+			obs(time.Since(t))
+		}
+	}
+	return ctx, nil
+}
+
+// Statements returns how many SQL statements this process has sent.
+func Statements() int64 { return statements.Load() }
+
+// DB is the hub's database handle and the root of its services.
+type DB struct {
+	*sqlx.DB
+	DSN   string
+	Authz *authz.Authorizer
+}
+
+// Open connects to dsn and checks the connection. Authz is set by the caller
+// once migrations have run.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	registerDriver.Do(func() {
+		sql.Register(driverName, sqlhooks.Wrap(&pq.Driver{}, countingHooks{}))
+	})
+	db, err := sqlx.Open(driverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db = sqlx.NewDb(db.DB, "postgres")
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{DB: db, DSN: dsn}, nil
+}
+
+// InTx runs fn in one transaction, committed if fn returns nil and rolled
+// back otherwise.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err))
+	}
+	return nil
+}
+
+// mapError turns the PostgreSQL errors a caller can cause into domain errors;
+// anything else is returned as it is (and becomes INTERNAL).
+func mapError(err error) error {
+	var pqErr *pq.Error
+	if errors.Is(err, sql.ErrNoRows) {
+		return maillage.Errorf(maillage.ENOTFOUND, "not found")
+	}
+	if !errors.As(err, &pqErr) {
+		return err
+	}
+	switch pqErr.Code {
+	case "23505": // unique_violation
+		return &maillage.Error{Code: maillage.ECONFLICT, Message: conflictMessage(pqErr.Constraint)}
+	case "23503": // foreign_key_violation
+		return maillage.Errorf(maillage.ENOTFOUND, "a referenced object does not exist")
+	case "23514", "22P02", "22001": // check_violation, invalid_text_representation, string too long
+		return maillage.Errorf(maillage.EINVALID, "invalid value: %s", pqErr.Message)
+	}
+	return err
+}
+
+// conflictMessages names, per unique constraint, what is already taken.
+var conflictMessages = map[string]string{
+	"structures_finess":              "finess: a structure with this FINESS already exists",
+	"structures_siret":               "siret: a structure with this SIRET already exists",
+	"professionals_rpps_key":         "rpps: a professional with this RPPS already exists",
+	"memberships_active":             "this professional already holds this role in this structure",
+	"structure_links_active":         "these structures are already linked this way",
+	"territories_parent_id_code_key": "code: a territory with this code already exists under this parent",
+	"territories_path_key":           "code: a territory with this code already exists under this parent",
+}
+
+func conflictMessage(constraint string) string {
+	if m, ok := conflictMessages[constraint]; ok {
+		return m
+	}
+	return "already exists"
+}
+
+func asPQ(err error, target **pq.Error) bool { return errors.As(err, target) }

@@ -1,0 +1,118 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+
+	"github.com/maillage/maillage/migrations"
+)
+
+// Migrate runs a goose command ("up", "down", "status", "version") with the
+// embedded migrations.
+func Migrate(ctx context.Context, db *sql.DB, command string) error {
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	switch command {
+	case "up":
+		_, err = provider.Up(ctx)
+	case "down":
+		_, err = provider.Down(ctx)
+	case "status":
+		var st []*goose.MigrationStatus
+		if st, err = provider.Status(ctx); err == nil {
+			for _, s := range st {
+				applied := "pending"
+				if s.State == goose.StateApplied {
+					applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
+				}
+				fmt.Printf("%05d %-32s %s\n", s.Source.Version, s.Source.Path, applied)
+			}
+		}
+	default:
+		return fmt.Errorf("unknown migrate command %q (up, down, status)", command)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", command, err)
+	}
+	return nil
+}
+
+// Pending reports how many migrations are not applied yet (for /readyz).
+func Pending(ctx context.Context, db *sql.DB) (int, error) {
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		return 0, err
+	}
+	st, err := provider.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range st {
+		if s.State != goose.StateApplied {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// EnsureDatabase creates the database that dsn names if it does not exist,
+// connecting to the server's "postgres" database to do so.
+func EnsureDatabase(ctx context.Context, dsn string) error {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return fmt.Errorf("DATABASE_URL must be a postgres:// URL: %q", dsn)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return fmt.Errorf("DATABASE_URL names no database: %q", dsn)
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	db, err := sql.Open("postgres", admin.String())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("check database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
+		var pqErr *pq.Error
+		if ok := asPQ(err, &pqErr); ok && pqErr.Code == "42P04" { // created meanwhile
+			return nil
+		}
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// DropDatabase drops the database that dsn names (for tests).
+func DropDatabase(ctx context.Context, dsn string) error {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin := *u
+	admin.Path = "/postgres"
+	db, err := sql.Open("postgres", admin.String())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)+" WITH (FORCE)")
+	return err
+}

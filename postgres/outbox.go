@@ -1,0 +1,56 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/maillage/maillage"
+)
+
+// EventsChannel is the LISTEN/NOTIFY channel on which each committed event's
+// id is announced. NOTIFY inside a transaction is delivered at commit, so a
+// rolled-back change announces nothing.
+const EventsChannel = "maillage_events"
+
+// Event is an event to append; the database gives it its id and time.
+type Event struct {
+	Topic     string
+	Type      string
+	SubjectID string
+	Domain    string
+	Payload   any
+}
+
+// appendEvent writes ev to the outbox in tx and notifies listeners at commit.
+func appendEvent(ctx context.Context, tx *sqlx.Tx, ev Event) error {
+	payload := []byte("{}")
+	if ev.Payload != nil {
+		var err error
+		if payload, err = json.Marshal(ev.Payload); err != nil {
+			return fmt.Errorf("event payload: %w", err)
+		}
+	}
+	const q = `WITH e AS (
+		INSERT INTO events (topic, type, subject_id, domain, payload) VALUES ($1, $2, $3, $4, $5)
+		RETURNING id)
+		SELECT pg_notify($6, e.id::text) FROM e`
+	if _, err := tx.ExecContext(ctx, q, ev.Topic, ev.Type, ev.SubjectID, ev.Domain, payload, EventsChannel); err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	return nil
+}
+
+// EventsAfter returns up to limit events of the given topics with an id
+// greater than after, in id order (for replay and for the live bus).
+func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]*maillage.Event, error) {
+	const q = `SELECT id, topic, type, subject_id, domain, payload, created_at
+		FROM events WHERE id > $1 ORDER BY id LIMIT $2`
+	var evs []*maillage.Event
+	if err := db.SelectContext(ctx, &evs, q, after, limit); err != nil {
+		return nil, fmt.Errorf("events after %d: %w", after, err)
+	}
+	return evs, nil
+}

@@ -1,0 +1,380 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/maillage/maillage"
+)
+
+var _ maillage.ProfessionalService = (*DB)(nil)
+
+const professionalSelect = `SELECT p.id, p.rpps, p.first_name, p.last_name, p.profession, p.specialty,
+	p.mssante, p.created_at, p.updated_at, p.archived_at FROM professionals p`
+
+// The directory of professionals is national (the RPPS is): a professional is
+// visible to whoever may read the directory anywhere.
+
+func (db *DB) selectProfessionals(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Professional, error) {
+	if db.directoryScope(ctx).Empty() {
+		return nil, nil
+	}
+	var rows []*maillage.Professional
+	if err := sqlx.SelectContext(ctx, q, &rows, professionalSelect+` WHERE `+where, args...); err != nil {
+		return nil, fmt.Errorf("select professionals: %w", mapError(err))
+	}
+	return rows, nil
+}
+
+func (db *DB) findProfessional(ctx context.Context, q sqlx.QueryerContext, where, arg string) (*maillage.Professional, error) {
+	rows, err := db.selectProfessionals(ctx, q, where, arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, maillage.NotFound("professional")
+	}
+	return rows[0], nil
+}
+
+// FindProfessionalByID returns one professional.
+func (db *DB) FindProfessionalByID(ctx context.Context, id string) (*maillage.Professional, error) {
+	return db.findProfessional(ctx, db, `p.id = $1`, id)
+}
+
+// FindProfessionalByRPPS returns the professional with that RPPS.
+func (db *DB) FindProfessionalByRPPS(ctx context.Context, rpps string) (*maillage.Professional, error) {
+	return db.findProfessional(ctx, db, `p.rpps = $1`, rpps)
+}
+
+// ProfessionalsByIDs loads professionals in one statement, aligned with ids.
+func (db *DB) ProfessionalsByIDs(ctx context.Context, ids []string) ([]*maillage.Professional, error) {
+	rows, err := db.selectProfessionals(ctx, db, `p.id = ANY($1)`, pq.StringArray(ids))
+	if err != nil {
+		return nil, err
+	}
+	return alignByID(ids, rows, func(p *maillage.Professional) string { return p.ID }), nil
+}
+
+// professionalFilter: $1 profession, $2 specialty, $3 within path, $4
+// search, $5 include archived.
+const professionalFilter = `($1::text IS NULL OR p.profession = $1)
+	AND ($2::text IS NULL OR p.specialty = $2)
+	AND ($3 = '' OR EXISTS (SELECT 1 FROM memberships m JOIN structures s ON s.id = m.structure_id
+		JOIN territories t ON t.id = s.territory_id
+		WHERE m.professional_id = p.id AND m.ended_at IS NULL AND (t.path = $3 OR t.path LIKE $3 || '/%')))
+	AND ($4::text IS NULL OR search_key(p.last_name || ' ' || p.first_name) LIKE search_key($4))
+	AND ($5 OR p.archived_at IS NULL)`
+
+func (db *DB) professionalArgs(ctx context.Context, f maillage.ProfessionalFilter) ([]any, error) {
+	path, err := db.withinPath(ctx, f.Within)
+	if err != nil {
+		return nil, err
+	}
+	var search *string
+	if f.Search != nil {
+		p := likePattern(*f.Search)
+		search = &p
+	}
+	return []any{f.Profession, f.Specialty, path, search, f.IncludeArchived}, nil
+}
+
+// FindProfessionals returns a page of professionals in name order.
+func (db *DB) FindProfessionals(ctx context.Context, f maillage.ProfessionalFilter, page maillage.PageArgs) (*maillage.ProfessionalConnection, error) {
+	if err := page.Check(); err != nil {
+		return nil, err
+	}
+	after := []string{"", "", ""}
+	if page.After != "" {
+		keys, err := decodeCursor(page.After, 3)
+		if err != nil {
+			return nil, err
+		}
+		after = keys
+	}
+	args, err := db.professionalArgs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	where := professionalFilter + ` AND (p.last_name, p.first_name, p.id) > ($6, $7, $8)
+		ORDER BY p.last_name, p.first_name, p.id LIMIT $9`
+	rows, err := db.selectProfessionals(ctx, db, where, append(args, after[0], after[1], after[2], page.First+1)...)
+	if err != nil {
+		return nil, err
+	}
+	cursors := make([]string, len(rows))
+	for i, p := range rows {
+		cursors[i] = encodeCursor(p.LastName, p.FirstName, p.ID)
+	}
+	info, n := pageInfo(cursors, page)
+	conn := &maillage.ProfessionalConnection{PageInfo: info, Filter: f}
+	for i := range n {
+		conn.Edges = append(conn.Edges, maillage.ProfessionalEdge{Cursor: cursors[i], Node: rows[i]})
+	}
+	return conn, nil
+}
+
+// CountProfessionals counts the professionals f selects.
+func (db *DB) CountProfessionals(ctx context.Context, f maillage.ProfessionalFilter) (int, error) {
+	if db.directoryScope(ctx).Empty() {
+		return 0, nil
+	}
+	args, err := db.professionalArgs(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM professionals p WHERE `+professionalFilter, args...); err != nil {
+		return 0, fmt.Errorf("count professionals: %w", err)
+	}
+	return n, nil
+}
+
+const membershipColumns = `m.id, m.professional_id, m.structure_id, m.role, m.started_at, m.ended_at`
+
+// membershipsBy loads current memberships whose column is in ids, grouped
+// and aligned with ids.
+func (db *DB) membershipsBy(ctx context.Context, column string, ids []string) ([][]*maillage.Membership, error) {
+	q := `SELECT ` + membershipColumns + ` FROM memberships m WHERE m.ended_at IS NULL AND m.` + column + ` = ANY($1)
+		ORDER BY m.started_at, m.id`
+	var rows []*maillage.Membership
+	if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
+		return nil, fmt.Errorf("memberships by %s: %w", column, err)
+	}
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	out := make([][]*maillage.Membership, len(ids))
+	for _, m := range rows {
+		key := m.StructureID
+		if column == "professional_id" {
+			key = m.ProfessionalID
+		}
+		out[index[key]] = append(out[index[key]], m)
+	}
+	return out, nil
+}
+
+// MembershipsByStructureIDs loads the current memberships of structures.
+func (db *DB) MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
+	return db.membershipsBy(ctx, "structure_id", ids)
+}
+
+// MembershipsByProfessionalIDs loads the current memberships of professionals.
+func (db *DB) MembershipsByProfessionalIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
+	return db.membershipsBy(ctx, "professional_id", ids)
+}
+
+// checkProfessional validates the fields of a professional that are set.
+func checkProfessional(rpps, first, last, profession, mssante *string) error {
+	if rpps != nil {
+		if err := maillage.ValidateRPPS("input.rpps", *rpps); err != nil {
+			return err
+		}
+	}
+	for field, v := range map[string]*string{"input.firstName": first, "input.lastName": last, "input.profession": profession} {
+		if v != nil && strings.TrimSpace(*v) == "" {
+			return maillage.InvalidField(field, "must not be empty")
+		}
+	}
+	if mssante != nil {
+		return maillage.ValidateMSSante("input.mssante", *mssante)
+	}
+	return nil
+}
+
+// CreateProfessional validates and creates a professional. The RPPS is
+// national: creating one takes the directory write permission nationally.
+func (db *DB) CreateProfessional(ctx context.Context, in maillage.ProfessionalInput) (*maillage.Professional, error) {
+	if err := checkProfessional(&in.RPPS, &in.FirstName, &in.LastName, &in.Profession, in.MSSante); err != nil {
+		return nil, err
+	}
+	var p maillage.Professional
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := db.canWriteProfessional(ctx, tx, ""); err != nil {
+			return err
+		}
+		const q = `INSERT INTO professionals (rpps, first_name, last_name, profession, specialty, mssante)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, rpps, first_name, last_name, profession, specialty, mssante, created_at, updated_at, archived_at`
+		if err := tx.GetContext(ctx, &p, q, in.RPPS, strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName),
+			in.Profession, in.Specialty, in.MSSante); err != nil {
+			return mapError(err)
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "PROFESSIONAL_CREATED", SubjectID: p.ID, Domain: "fr"})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create professional: %w", err)
+	}
+	return &p, nil
+}
+
+// canWriteProfessional allows a national directory writer, or a writer in
+// the domain of a structure the professional belongs to.
+func (db *DB) canWriteProfessional(ctx context.Context, tx *sqlx.Tx, id string) error {
+	if err := db.canWriteDirectory(ctx, "fr"); err == nil || id == "" {
+		return err
+	}
+	var domains []string
+	const q = `SELECT t.path || '/@' || s.id FROM memberships m JOIN structures s ON s.id = m.structure_id
+		JOIN territories t ON t.id = s.territory_id WHERE m.professional_id = $1 AND m.ended_at IS NULL`
+	if err := tx.SelectContext(ctx, &domains, q, id); err != nil {
+		return fmt.Errorf("professional domains: %w", err)
+	}
+	for _, d := range domains {
+		if db.canWriteDirectory(ctx, d) == nil {
+			return nil
+		}
+	}
+	return maillage.Errorf(maillage.EFORBIDDEN, "not allowed to write this professional")
+}
+
+// UpdateProfessional changes the fields of upd that are set.
+func (db *DB) UpdateProfessional(ctx context.Context, id string, upd maillage.ProfessionalUpdate) (*maillage.Professional, error) {
+	if err := checkProfessional(nil, upd.FirstName, upd.LastName, upd.Profession, upd.MSSante); err != nil {
+		return nil, err
+	}
+	var p maillage.Professional
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := db.findProfessional(ctx, tx, `p.id = $1`, id); err != nil {
+			return err
+		}
+		if err := db.canWriteProfessional(ctx, tx, id); err != nil {
+			return err
+		}
+		const q = `UPDATE professionals SET first_name = COALESCE($2, first_name), last_name = COALESCE($3, last_name),
+			profession = COALESCE($4, profession), specialty = COALESCE($5, specialty), mssante = COALESCE($6, mssante),
+			updated_at = now() WHERE id = $1
+			RETURNING id, rpps, first_name, last_name, profession, specialty, mssante, created_at, updated_at, archived_at`
+		if err := tx.GetContext(ctx, &p, q, id, upd.FirstName, upd.LastName, upd.Profession, upd.Specialty, upd.MSSante); err != nil {
+			return mapError(err)
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "PROFESSIONAL_UPDATED", SubjectID: p.ID, Domain: "fr"})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update professional: %w", err)
+	}
+	return &p, nil
+}
+
+// ArchiveProfessional archives a professional and ends their memberships.
+func (db *DB) ArchiveProfessional(ctx context.Context, id string) (*maillage.Professional, error) {
+	var p *maillage.Professional
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := db.findProfessional(ctx, tx, `p.id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if err := db.canWriteProfessional(ctx, tx, id); err != nil {
+			return err
+		}
+		if old.ArchivedAt != nil {
+			return maillage.Errorf(maillage.ECONFLICT, "professional already archived")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET ended_at = now() WHERE professional_id = $1 AND ended_at IS NULL`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE professionals SET archived_at = now(), updated_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if p, err = db.findProfessional(ctx, tx, `p.id = $1`, id); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "PROFESSIONAL_ARCHIVED", SubjectID: p.ID, Domain: "fr"})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive professional: %w", err)
+	}
+	return p, nil
+}
+
+var membershipRoles = map[maillage.MembershipRole]bool{
+	maillage.MemberRoleMember: true, maillage.MemberRoleCoordinator: true, maillage.MemberRoleSecretariat: true,
+	maillage.MemberRoleCaseManager: true, maillage.MemberRoleSpecialist: true, maillage.MemberRoleGP: true,
+	maillage.MemberRoleNurse: true, maillage.MemberRoleMobileTeam: true, maillage.MemberRoleAdministrator: true,
+}
+
+// AddMembership adds a professional to a structure with a role.
+func (db *DB) AddMembership(ctx context.Context, in maillage.MembershipInput) (*maillage.Membership, error) {
+	if !membershipRoles[in.Role] {
+		return nil, maillage.InvalidField("input.role", "unknown membership role %q", in.Role)
+	}
+	var m maillage.Membership
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		s, err := db.activeStructure(ctx, tx, "input.structureId", in.StructureID)
+		if err != nil {
+			return err
+		}
+		p, err := db.findProfessional(ctx, tx, `p.id = $1`, in.ProfessionalID)
+		if maillage.ErrorCode(err) == maillage.ENOTFOUND {
+			return maillage.InvalidField("input.professionalId", "unknown professional %q", in.ProfessionalID)
+		} else if err != nil {
+			return err
+		}
+		if p.ArchivedAt != nil {
+			return maillage.InvalidField("input.professionalId", "professional %q is archived", in.ProfessionalID)
+		}
+		if err := db.canWriteDirectory(ctx, s.Domain); err != nil {
+			return err
+		}
+		const q = `INSERT INTO memberships (professional_id, structure_id, role) VALUES ($1, $2, $3)
+			RETURNING id, professional_id, structure_id, role, started_at, ended_at`
+		if err := tx.GetContext(ctx, &m, q, in.ProfessionalID, in.StructureID, in.Role); err != nil {
+			return mapError(err)
+		}
+		return appendMembershipEvent(ctx, tx, "MEMBERSHIP_ADDED", &m, s.Domain)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add membership: %w", err)
+	}
+	return &m, nil
+}
+
+// EndMembership ends a current membership.
+func (db *DB) EndMembership(ctx context.Context, id string) (*maillage.Membership, error) {
+	var m maillage.Membership
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &m, `SELECT `+membershipColumns+` FROM memberships m WHERE m.id = $1 FOR UPDATE`, id); err != nil {
+			if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+				return maillage.NotFound("membership")
+			}
+			return err
+		}
+		s, err := db.findStructure(ctx, tx, `s.id = $3`, m.StructureID)
+		if err != nil {
+			return err
+		}
+		if err := db.canWriteDirectory(ctx, s.Domain); err != nil {
+			return err
+		}
+		if m.EndedAt != nil {
+			return maillage.Errorf(maillage.ECONFLICT, "membership already ended")
+		}
+		if err := tx.GetContext(ctx, &m.EndedAt, `UPDATE memberships SET ended_at = now() WHERE id = $1 RETURNING ended_at`, id); err != nil {
+			return err
+		}
+		return appendMembershipEvent(ctx, tx, "MEMBERSHIP_ENDED", &m, s.Domain)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("end membership: %w", err)
+	}
+	return &m, nil
+}
+
+// appendMembershipEvent records a membership change; memberships imply
+// roles, so the authorization grants are reloaded too (AuthzChannel).
+func appendMembershipEvent(ctx context.Context, tx *sqlx.Tx, typ string, m *maillage.Membership, domain string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, 'grants')`, AuthzChannel); err != nil {
+		return fmt.Errorf("notify authz: %w", err)
+	}
+	return appendEvent(ctx, tx, Event{Topic: "directory", Type: typ, SubjectID: m.ID, Domain: domain,
+		Payload: map[string]string{"professionalId": m.ProfessionalID, "structureId": m.StructureID, "role": string(m.Role)}})
+}
+
+// AuthzChannel is the LISTEN/NOTIFY channel announcing a change of policies
+// or grants; every instance reloads its authorizer when it hears it.
+const AuthzChannel = "maillage_authz"

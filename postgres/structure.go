@@ -1,0 +1,434 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/maillage/maillage"
+)
+
+var _ maillage.StructureService = (*DB)(nil)
+
+// structureRow is a structures row with its territory's path joined in.
+type structureRow struct {
+	maillage.Structure
+	Specialties pq.StringArray `db:"specialties"`
+}
+
+func (r *structureRow) toDomain() *maillage.Structure {
+	s := r.Structure
+	s.Specialties = []string(r.Specialties)
+	if s.Specialties == nil {
+		s.Specialties = []string{}
+	}
+	return &s
+}
+
+const structureSelect = `SELECT s.id, s.kind, s.name, s.territory_id, t.path || '/@' || s.id AS domain,
+	s.finess, s.siret, s.mssante, s.specialties, s.commune, s.created_at, s.updated_at, s.archived_at
+	FROM structures s JOIN territories t ON t.id = s.territory_id`
+
+// structureVisible is the directory scope on structures: $1 all, $2 domains.
+const structureVisible = `($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE t.path || '/@' || s.id = d OR t.path || '/@' || s.id LIKE d || '/%'))`
+
+func (db *DB) selectStructures(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Structure, error) {
+	all, domains := scopeArgs(db.directoryScope(ctx))
+	var rows []*structureRow
+	query := structureSelect + ` WHERE ` + structureVisible + ` AND ` + where
+	if err := sqlx.SelectContext(ctx, q, &rows, query, append([]any{all, domains}, args...)...); err != nil {
+		return nil, fmt.Errorf("select structures: %w", mapError(err))
+	}
+	out := make([]*maillage.Structure, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// FindStructureByID returns one structure, archived or not.
+func (db *DB) FindStructureByID(ctx context.Context, id string) (*maillage.Structure, error) {
+	return db.findStructure(ctx, db, `s.id = $3`, id)
+}
+
+// FindStructureByFINESS returns the structure with that FINESS.
+func (db *DB) FindStructureByFINESS(ctx context.Context, finess string) (*maillage.Structure, error) {
+	return db.findStructure(ctx, db, `s.finess = $3`, finess)
+}
+
+func (db *DB) findStructure(ctx context.Context, q sqlx.QueryerContext, where string, arg string) (*maillage.Structure, error) {
+	rows, err := db.selectStructures(ctx, q, where, arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, maillage.NotFound("structure")
+	}
+	return rows[0], nil
+}
+
+// StructuresByIDs loads structures in one statement, aligned with ids.
+func (db *DB) StructuresByIDs(ctx context.Context, ids []string) ([]*maillage.Structure, error) {
+	rows, err := db.selectStructures(ctx, db, `s.id = ANY($3)`, pq.StringArray(ids))
+	if err != nil {
+		return nil, err
+	}
+	return alignByID(ids, rows, func(s *maillage.Structure) string { return s.ID }), nil
+}
+
+// structureFilter is the WHERE of FindStructures and CountStructures, after
+// the scope's $1 and $2: $3 kinds, $4 within path, $5 specialty, $6 search,
+// $7 include archived.
+const structureFilter = `($3::text[] IS NULL OR s.kind = ANY($3))
+	AND ($4 = '' OR t.path = $4 OR t.path LIKE $4 || '/%')
+	AND ($5::text IS NULL OR $5 = ANY(s.specialties))
+	AND ($6::text IS NULL OR search_key(s.name) LIKE search_key($6))
+	AND ($7 OR s.archived_at IS NULL)`
+
+func (db *DB) structureArgs(ctx context.Context, f maillage.StructureFilter) ([]any, error) {
+	path, err := db.withinPath(ctx, f.Within)
+	if err != nil {
+		return nil, err
+	}
+	var kinds pq.StringArray
+	for _, k := range f.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	var search *string
+	if f.Search != nil {
+		p := likePattern(*f.Search)
+		search = &p
+	}
+	return []any{kinds, path, f.Specialty, search, f.IncludeArchived}, nil
+}
+
+// FindStructures returns a page of structures in name order.
+func (db *DB) FindStructures(ctx context.Context, f maillage.StructureFilter, page maillage.PageArgs) (*maillage.StructureConnection, error) {
+	if err := page.Check(); err != nil {
+		return nil, err
+	}
+	afterName, afterID := "", ""
+	if page.After != "" {
+		keys, err := decodeCursor(page.After, 2)
+		if err != nil {
+			return nil, err
+		}
+		afterName, afterID = keys[0], keys[1]
+	}
+	args, err := db.structureArgs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	where := structureFilter + ` AND (s.name, s.id) > ($8, $9) ORDER BY s.name, s.id LIMIT $10`
+	rows, err := db.selectStructures(ctx, db, where, append(args, afterName, afterID, page.First+1)...)
+	if err != nil {
+		return nil, err
+	}
+	cursors := make([]string, len(rows))
+	for i, s := range rows {
+		cursors[i] = encodeCursor(s.Name, s.ID)
+	}
+	info, n := pageInfo(cursors, page)
+	conn := &maillage.StructureConnection{PageInfo: info, Filter: f}
+	for i := range n {
+		conn.Edges = append(conn.Edges, maillage.StructureEdge{Cursor: cursors[i], Node: rows[i]})
+	}
+	return conn, nil
+}
+
+// CountStructures counts the structures f selects.
+func (db *DB) CountStructures(ctx context.Context, f maillage.StructureFilter) (int, error) {
+	args, err := db.structureArgs(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	all, domains := scopeArgs(db.directoryScope(ctx))
+	q := `SELECT count(*) FROM structures s JOIN territories t ON t.id = s.territory_id WHERE ` + structureVisible + ` AND ` + structureFilter
+	var n int
+	if err := db.GetContext(ctx, &n, q, append([]any{all, domains}, args...)...); err != nil {
+		return 0, fmt.Errorf("count structures: %w", err)
+	}
+	return n, nil
+}
+
+// LinksByStructureIDs loads the active links from or to each structure.
+func (db *DB) LinksByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.StructureLink, error) {
+	const q = `SELECT id, from_id, to_id, kind, created_at, archived_at FROM structure_links
+		WHERE archived_at IS NULL AND (from_id = ANY($1) OR to_id = ANY($1)) ORDER BY created_at, id`
+	var rows []*maillage.StructureLink
+	if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
+		return nil, fmt.Errorf("links by structure: %w", err)
+	}
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	out := make([][]*maillage.StructureLink, len(ids))
+	for _, l := range rows {
+		if i, ok := index[l.FromID]; ok {
+			out[i] = append(out[i], l)
+		}
+		if i, ok := index[l.ToID]; ok && l.ToID != l.FromID {
+			out[i] = append(out[i], l)
+		}
+	}
+	return out, nil
+}
+
+// checkStructureIdentifiers validates the identifiers of a structure, and
+// returns the FINESS key warning if any.
+func checkStructureIdentifiers(finess, siret, mssante *string) (string, error) {
+	warning := ""
+	if finess != nil {
+		w, err := maillage.ValidateFINESS("input.finess", *finess)
+		if err != nil {
+			return "", err
+		}
+		warning = w
+	}
+	if siret != nil {
+		if err := maillage.ValidateSIRET("input.siret", *siret); err != nil {
+			return "", err
+		}
+	}
+	if mssante != nil {
+		if err := maillage.ValidateMSSante("input.mssante", *mssante); err != nil {
+			return "", err
+		}
+	}
+	return warning, nil
+}
+
+var structureKinds = map[maillage.StructureKind]bool{
+	maillage.KindESP: true, maillage.KindMSP: true, maillage.KindESS: true, maillage.KindCPTS: true,
+	maillage.KindDAC: true, maillage.KindPTA: true, maillage.KindSSIAD: true, maillage.KindSAAD: true,
+	maillage.KindSPASAD: true, maillage.KindEHPAD: true, maillage.KindCLIC: true, maillage.KindCCAS: true,
+	maillage.KindCAMSP: true, maillage.KindITEP: true, maillage.KindCPAM: true, maillage.KindHopital: true,
+	maillage.KindOther: true,
+}
+
+// CreateStructure validates and creates a structure.
+func (db *DB) CreateStructure(ctx context.Context, in maillage.StructureInput) (*maillage.Structure, error) {
+	if !structureKinds[in.Kind] {
+		return nil, maillage.InvalidField("input.kind", "unknown structure kind %q", in.Kind)
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		return nil, maillage.InvalidField("input.name", "must not be empty")
+	}
+	warning, err := checkStructureIdentifiers(in.FINESS, in.SIRET, in.MSSante)
+	if err != nil {
+		return nil, err
+	}
+	var s *maillage.Structure
+	err = db.InTx(ctx, func(tx *sqlx.Tx) error {
+		path, err := territoryPath(ctx, tx, "input.territoryId", in.TerritoryID)
+		if err != nil {
+			return err
+		}
+		if err := db.canWriteDirectory(ctx, path); err != nil {
+			return err
+		}
+		var id string
+		const q = `INSERT INTO structures (kind, name, territory_id, finess, siret, mssante, specialties, commune)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`
+		if err := tx.GetContext(ctx, &id, q, in.Kind, strings.TrimSpace(in.Name), in.TerritoryID, in.FINESS, in.SIRET,
+			in.MSSante, pq.StringArray(nonNil(in.Specialties)), in.Commune); err != nil {
+			return mapError(err)
+		}
+		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_CREATED", SubjectID: s.ID, Domain: s.Domain})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create structure: %w", err)
+	}
+	s.FINESSWarning = warning
+	return s, nil
+}
+
+// UpdateStructure changes the fields of upd that are set.
+func (db *DB) UpdateStructure(ctx context.Context, id string, upd maillage.StructureUpdate) (*maillage.Structure, error) {
+	if upd.Name != nil && strings.TrimSpace(*upd.Name) == "" {
+		return nil, maillage.InvalidField("input.name", "must not be empty")
+	}
+	warning, err := checkStructureIdentifiers(upd.FINESS, upd.SIRET, upd.MSSante)
+	if err != nil {
+		return nil, err
+	}
+	var s *maillage.Structure
+	err = db.InTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := db.lockStructure(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := db.canWriteDirectory(ctx, old.Domain); err != nil {
+			return err
+		}
+		if upd.TerritoryID != nil {
+			path, err := territoryPath(ctx, tx, "input.territoryId", *upd.TerritoryID)
+			if err != nil {
+				return err
+			}
+			if err := db.canWriteDirectory(ctx, path); err != nil {
+				return err
+			}
+		}
+		var specialties any
+		if upd.Specialties != nil {
+			specialties = pq.StringArray(upd.Specialties)
+		}
+		const q = `UPDATE structures SET name = COALESCE($2, name), territory_id = COALESCE($3, territory_id),
+			finess = COALESCE($4, finess), siret = COALESCE($5, siret), mssante = COALESCE($6, mssante),
+			specialties = COALESCE($7, specialties), commune = COALESCE($8, commune), updated_at = now()
+			WHERE id = $1`
+		if _, err := tx.ExecContext(ctx, q, id, upd.Name, upd.TerritoryID, upd.FINESS, upd.SIRET, upd.MSSante, specialties, upd.Commune); err != nil {
+			return mapError(err)
+		}
+		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_UPDATED", SubjectID: s.ID, Domain: s.Domain})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update structure: %w", err)
+	}
+	s.FINESSWarning = warning
+	return s, nil
+}
+
+// lockStructure reads a structure FOR UPDATE in tx.
+func (db *DB) lockStructure(ctx context.Context, tx *sqlx.Tx, id string) (*maillage.Structure, error) {
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM structures WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return nil, mapError(err)
+	}
+	return db.findStructure(ctx, tx, `s.id = $3`, id)
+}
+
+// ArchiveStructure archives a structure, its links and its memberships.
+func (db *DB) ArchiveStructure(ctx context.Context, id string) (*maillage.Structure, error) {
+	var s *maillage.Structure
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := db.lockStructure(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := db.canWriteDirectory(ctx, old.Domain); err != nil {
+			return err
+		}
+		if old.ArchivedAt != nil {
+			return maillage.Errorf(maillage.ECONFLICT, "structure already archived")
+		}
+		now := time.Now().UTC()
+		for _, q := range []string{
+			`UPDATE structures SET archived_at = $2, updated_at = $2 WHERE id = $1`,
+			`UPDATE structure_links SET archived_at = $2 WHERE (from_id = $1 OR to_id = $1) AND archived_at IS NULL`,
+			`UPDATE memberships SET ended_at = $2 WHERE structure_id = $1 AND ended_at IS NULL`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id, now); err != nil {
+				return fmt.Errorf("archive: %w", err)
+			}
+		}
+		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_ARCHIVED", SubjectID: s.ID, Domain: s.Domain})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive structure: %w", err)
+	}
+	return s, nil
+}
+
+// LinkStructures links two active structures.
+func (db *DB) LinkStructures(ctx context.Context, in maillage.StructureLinkInput) (*maillage.StructureLink, error) {
+	switch in.Kind {
+	case maillage.LinkPartOf, maillage.LinkAdheresTo, maillage.LinkWorksWith:
+	default:
+		return nil, maillage.InvalidField("input.kind", "unknown link kind %q", in.Kind)
+	}
+	if in.FromID == in.ToID {
+		return nil, maillage.InvalidField("input.toId", "a structure cannot be linked to itself")
+	}
+	var l maillage.StructureLink
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		from, err := db.activeStructure(ctx, tx, "input.fromId", in.FromID)
+		if err != nil {
+			return err
+		}
+		if _, err := db.activeStructure(ctx, tx, "input.toId", in.ToID); err != nil {
+			return err
+		}
+		if err := db.canWriteDirectory(ctx, from.Domain); err != nil {
+			return err
+		}
+		const q = `INSERT INTO structure_links (from_id, to_id, kind) VALUES ($1, $2, $3)
+			RETURNING id, from_id, to_id, kind, created_at, archived_at`
+		if err := tx.GetContext(ctx, &l, q, in.FromID, in.ToID, in.Kind); err != nil {
+			return mapError(err)
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURES_LINKED", SubjectID: l.ID, Domain: from.Domain})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("link structures: %w", err)
+	}
+	return &l, nil
+}
+
+// activeStructure returns a structure that is not archived, or
+// BAD_USER_INPUT naming field.
+func (db *DB) activeStructure(ctx context.Context, q sqlx.QueryerContext, field, id string) (*maillage.Structure, error) {
+	s, err := db.findStructure(ctx, q, `s.id = $3`, id)
+	if maillage.ErrorCode(err) == maillage.ENOTFOUND {
+		return nil, maillage.InvalidField(field, "unknown structure %q", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.ArchivedAt != nil {
+		return nil, maillage.InvalidField(field, "structure %q is archived", id)
+	}
+	return s, nil
+}
+
+// ArchiveStructureLink archives a link.
+func (db *DB) ArchiveStructureLink(ctx context.Context, id string) (*maillage.StructureLink, error) {
+	var l maillage.StructureLink
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &l, `SELECT id, from_id, to_id, kind, created_at, archived_at FROM structure_links WHERE id = $1 FOR UPDATE`, id); err != nil {
+			if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+				return maillage.NotFound("structure link")
+			}
+			return err
+		}
+		from, err := db.findStructure(ctx, tx, `s.id = $3`, l.FromID)
+		if err != nil {
+			return err
+		}
+		if err := db.canWriteDirectory(ctx, from.Domain); err != nil {
+			return err
+		}
+		if l.ArchivedAt != nil {
+			return maillage.Errorf(maillage.ECONFLICT, "link already archived")
+		}
+		if err := tx.GetContext(ctx, &l.ArchivedAt, `UPDATE structure_links SET archived_at = now() WHERE id = $1 RETURNING archived_at`, id); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_LINK_ARCHIVED", SubjectID: l.ID, Domain: from.Domain})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive link: %w", err)
+	}
+	return &l, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

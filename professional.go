@@ -1,0 +1,133 @@
+package maillage
+
+import (
+	"context"
+	"time"
+)
+
+// Professional is a health professional of the RPPS directory. NationalID
+// (8 + RPPS) is derived, not stored.
+type Professional struct {
+	ID         string     `db:"id"`
+	RPPS       string     `db:"rpps"`
+	FirstName  string     `db:"first_name"`
+	LastName   string     `db:"last_name"`
+	Profession string     `db:"profession"`
+	Specialty  *string    `db:"specialty"`
+	MSSante    *string    `db:"mssante"`
+	CreatedAt  time.Time  `db:"created_at"`
+	UpdatedAt  time.Time  `db:"updated_at"`
+	ArchivedAt *time.Time `db:"archived_at"`
+}
+
+// NationalID is the national identifier of a professional: "8" + RPPS.
+func (p *Professional) NationalID() string { return "8" + p.RPPS }
+
+// ProfessionalFilter selects professionals; nil fields are not set.
+type ProfessionalFilter struct {
+	Profession      *string
+	Specialty       *string
+	Within          *string // a territory id: members of a structure in it or below
+	Search          *string // in names, case- and accent-insensitive
+	IncludeArchived bool
+}
+
+// ProfessionalEdge is a professional and its cursor.
+type ProfessionalEdge struct {
+	Cursor string
+	Node   *Professional
+}
+
+// ProfessionalConnection is one page of professionals.
+type ProfessionalConnection struct {
+	Edges    []ProfessionalEdge
+	PageInfo PageInfo
+	Filter   ProfessionalFilter
+}
+
+// ProfessionalInput creates a professional.
+type ProfessionalInput struct {
+	RPPS       string
+	FirstName  string
+	LastName   string
+	Profession string
+	Specialty  *string
+	MSSante    *string
+}
+
+// ProfessionalUpdate changes a professional; nil fields are left as they are.
+type ProfessionalUpdate struct {
+	FirstName  *string
+	LastName   *string
+	Profession *string
+	Specialty  *string
+	MSSante    *string
+}
+
+// MembershipRole is a professional's role in a structure.
+type MembershipRole string
+
+// Membership roles.
+const (
+	MemberRoleMember        MembershipRole = "MEMBER"
+	MemberRoleCoordinator   MembershipRole = "COORDINATOR"
+	MemberRoleSecretariat   MembershipRole = "SECRETARIAT"
+	MemberRoleCaseManager   MembershipRole = "CASE_MANAGER"
+	MemberRoleSpecialist    MembershipRole = "SPECIALIST"
+	MemberRoleGP            MembershipRole = "GP"
+	MemberRoleNurse         MembershipRole = "NURSE"
+	MemberRoleMobileTeam    MembershipRole = "MOBILE_TEAM"
+	MemberRoleAdministrator MembershipRole = "ADMINISTRATOR"
+)
+
+// Membership is a professional's place in a structure, from StartedAt until
+// EndedAt (nil while it lasts). Memberships are ended, never deleted.
+type Membership struct {
+	ID             string         `db:"id"`
+	ProfessionalID string         `db:"professional_id"`
+	StructureID    string         `db:"structure_id"`
+	Role           MembershipRole `db:"role"`
+	StartedAt      time.Time      `db:"started_at"`
+	EndedAt        *time.Time     `db:"ended_at"`
+}
+
+// MembershipInput adds a professional to a structure.
+type MembershipInput struct {
+	ProfessionalID string
+	StructureID    string
+	Role           MembershipRole
+}
+
+// ProfessionalService reads and writes professionals and memberships.
+type ProfessionalService interface {
+	// FindProfessionalByID returns NOT_FOUND if none exists.
+	FindProfessionalByID(ctx context.Context, id string) (*Professional, error)
+	// FindProfessionalByRPPS returns NOT_FOUND if none exists.
+	FindProfessionalByRPPS(ctx context.Context, rpps string) (*Professional, error)
+	// FindProfessionals returns a page; BAD_USER_INPUT for a bad cursor or size.
+	FindProfessionals(ctx context.Context, f ProfessionalFilter, page PageArgs) (*ProfessionalConnection, error)
+	// CountProfessionals counts the professionals f selects.
+	CountProfessionals(ctx context.Context, f ProfessionalFilter) (int, error)
+	// ProfessionalsByIDs loads many professionals in one statement, aligned with ids.
+	ProfessionalsByIDs(ctx context.Context, ids []string) ([]*Professional, error)
+	// MembershipsByStructureIDs loads the current memberships of each structure,
+	// aligned with ids.
+	MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*Membership, error)
+	// MembershipsByProfessionalIDs loads the current memberships of each
+	// professional, aligned with ids.
+	MembershipsByProfessionalIDs(ctx context.Context, ids []string) ([][]*Membership, error)
+	// CreateProfessional returns BAD_USER_INPUT naming the field, CONFLICT
+	// (RPPS taken) or FORBIDDEN.
+	CreateProfessional(ctx context.Context, in ProfessionalInput) (*Professional, error)
+	// UpdateProfessional returns BAD_USER_INPUT, NOT_FOUND or FORBIDDEN.
+	UpdateProfessional(ctx context.Context, id string, upd ProfessionalUpdate) (*Professional, error)
+	// ArchiveProfessional archives a professional and ends their memberships;
+	// NOT_FOUND, CONFLICT (already archived) or FORBIDDEN.
+	ArchiveProfessional(ctx context.Context, id string) (*Professional, error)
+	// AddMembership returns BAD_USER_INPUT, NOT_FOUND, CONFLICT (already a
+	// member with that role) or FORBIDDEN.
+	AddMembership(ctx context.Context, in MembershipInput) (*Membership, error)
+	// EndMembership ends (never deletes) a membership; NOT_FOUND, CONFLICT
+	// (already ended) or FORBIDDEN.
+	EndMembership(ctx context.Context, id string) (*Membership, error)
+}

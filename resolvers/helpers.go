@@ -1,0 +1,63 @@
+package resolvers
+
+import (
+	"github.com/maillage/maillage"
+)
+
+// pageArgs converts the first/after arguments of a connection field.
+func pageArgs(first *int, after *string) maillage.PageArgs {
+	var p maillage.PageArgs
+	if first != nil {
+		p.First = *first
+		if p.First == 0 {
+			p.First = -1 // an explicit 0 is not "default": PageArgs.Check refuses it
+		}
+	}
+	if after != nil {
+		p.After = *after
+	}
+	return p
+}
+
+// deref returns *p, or the zero value for nil (a filter not given).
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// orNull turns NOT_FOUND into a null result: a single-object field answers
+// null for what does not exist or may not be seen, and the two look the same.
+func orNull[T any](v *T, err error) (*T, error) {
+	if maillage.ErrorCode(err) == maillage.ENOTFOUND {
+		return nil, nil
+	}
+	return v, err
+}
+
+// nodeOrNull is orNull for node(id:).
+func nodeOrNull[T any, P interface {
+	*T
+	maillage.Node
+}](v P, err error) (maillage.Node, error) {
+	v, err = orNull(v, err)
+	if v == nil || err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// childLevel is the level of a territory's children ("" below LOCAL).
+func childLevel(l maillage.TerritoryLevel) maillage.TerritoryLevel {
+	switch l {
+	case maillage.LevelNation:
+		return maillage.LevelRegion
+	case maillage.LevelRegion:
+		return maillage.LevelDepartment
+	case maillage.LevelDepartment:
+		return maillage.LevelLocal
+	}
+	return ""
+}

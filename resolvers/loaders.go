@@ -1,0 +1,96 @@
+package resolvers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/maillage/maillage"
+)
+
+// loaderWait is how long a loader waits to gather keys before one batch.
+const loaderWait = 2 * time.Millisecond
+
+// Loaders batch the nested lookups of one request: every key asked for while
+// a level of the query resolves becomes one SQL statement.
+type Loaders struct {
+	Territory           *dataloadgen.Loader[string, *maillage.Territory]
+	Structure           *dataloadgen.Loader[string, *maillage.Structure]
+	Professional        *dataloadgen.Loader[string, *maillage.Professional]
+	StructureMembers    *dataloadgen.Loader[string, []*maillage.Membership]
+	ProfessionalMembers *dataloadgen.Loader[string, []*maillage.Membership]
+	StructureLinks      *dataloadgen.Loader[string, []*maillage.StructureLink]
+}
+
+// NewLoaders builds fresh loaders over the resolver's services. They carry
+// the context of the request that first asks, so authorization applies.
+func (r *Resolver) NewLoaders() *Loaders {
+	return &Loaders{
+		Territory:           dataloadgen.NewLoader(found(r.TerritoryService.TerritoriesByIDs, "territory"), dataloadgen.WithWait(loaderWait)),
+		Structure:           dataloadgen.NewLoader(found(r.StructureService.StructuresByIDs, "structure"), dataloadgen.WithWait(loaderWait)),
+		Professional:        dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByIDs, "professional"), dataloadgen.WithWait(loaderWait)),
+		StructureMembers:    dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByStructureIDs), dataloadgen.WithWait(loaderWait)),
+		ProfessionalMembers: dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByProfessionalIDs), dataloadgen.WithWait(loaderWait)),
+		StructureLinks:      dataloadgen.NewLoader(all(r.StructureService.LinksByStructureIDs), dataloadgen.WithWait(loaderWait)),
+	}
+}
+
+// found adapts a by-ids lookup to a loader: a missing row is NOT_FOUND.
+func found[T any](byIDs func(context.Context, []string) ([]*T, error), kind string) func(context.Context, []string) ([]*T, []error) {
+	return func(ctx context.Context, ids []string) ([]*T, []error) {
+		rows, err := byIDs(ctx, ids)
+		errs := make([]error, len(ids))
+		for i := range ids {
+			switch {
+			case err != nil:
+				errs[i] = err
+			case rows[i] == nil:
+				errs[i] = maillage.NotFound(kind)
+			}
+		}
+		if rows == nil {
+			rows = make([]*T, len(ids))
+		}
+		return rows, errs
+	}
+}
+
+// all adapts a grouped lookup to a loader.
+func all[T any](byIDs func(context.Context, []string) ([][]*T, error)) func(context.Context, []string) ([][]*T, []error) {
+	return func(ctx context.Context, ids []string) ([][]*T, []error) {
+		rows, err := byIDs(ctx, ids)
+		if err != nil {
+			errs := make([]error, len(ids))
+			for i := range errs {
+				errs[i] = err
+			}
+			return make([][]*T, len(ids)), errs
+		}
+		return rows, nil
+	}
+}
+
+type loadersKey struct{}
+
+// WithLoaders returns ctx carrying fresh loaders.
+func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
+	return context.WithValue(ctx, loadersKey{}, r.NewLoaders())
+}
+
+// Middleware gives each HTTP request its own loaders.
+func (r *Resolver) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(r.WithLoaders(req.Context())))
+	})
+}
+
+// loaders returns the loaders of the request in ctx, or fresh ones (a
+// websocket operation, a test) so that a resolver never goes without.
+func (r *Resolver) loaders(ctx context.Context) *Loaders {
+	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
+		return l
+	}
+	return r.NewLoaders()
+}

@@ -1,0 +1,18 @@
+// Package resolvers holds the gqlgen resolvers: each converts its input, calls
+// one service of the root package, and returns. Nested lists go through the
+// per-request dataloaders of loaders.go, so a page costs a constant number of
+// SQL statements whatever its size.
+package resolvers
+
+import (
+	"github.com/maillage/maillage"
+)
+
+// Resolver is the one place where the resolvers' dependencies live.
+type Resolver struct {
+	TerritoryService    maillage.TerritoryService
+	StructureService    maillage.StructureService
+	ProfessionalService maillage.ProfessionalService
+	// Grants returns the roles an account holds, as the authorizer sees them.
+	Grants func(accountID string) []maillage.Grant
+}

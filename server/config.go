@@ -1,0 +1,40 @@
+package server
+
+import "time"
+
+// Config is everything the server can be told; cmd/maillage fills it from
+// flags and the environment. The zero values of limits are replaced by the
+// defaults of DefaultConfig.
+type Config struct {
+	// Addr is the listen address (MAILLAGE_ADDR).
+	Addr string
+	// DatabaseURL is the PostgreSQL URL (DATABASE_URL).
+	DatabaseURL string
+	// PublicURL is the URL clients reach the hub at (MAILLAGE_PUBLIC_URL);
+	// it is the dev token issuer. Defaults to http://<Addr>.
+	PublicURL string
+	// AllowedOrigins may open websockets and make browser requests
+	// (MAILLAGE_ALLOWED_ORIGINS, comma-separated); PublicURL always may.
+	AllowedOrigins []string
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64
+	// MaxDepth bounds how deep a query nests.
+	MaxDepth int
+	// MaxComplexity bounds a query's complexity (each field 1, each list
+	// field times its page size).
+	MaxComplexity int
+	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig returns the configuration of a zero-configuration start.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DatabaseURL:     "postgres://postgres@127.0.0.1:5432/maillage?sslmode=disable",
+		MaxBodyBytes:    1 << 20,
+		MaxDepth:        12,
+		MaxComplexity:   20000,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}

@@ -1,0 +1,238 @@
+// Package server wires the hub over HTTP: the GraphQL endpoint (POST, GET and
+// websockets on /graphql), authentication, the embedded explorer at /, health
+// and readiness probes, and graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/resolvers"
+	"github.com/maillage/maillage/server/explorer"
+)
+
+// Authenticator turns a bearer token into an identity. An empty token is
+// anonymous; a token that does not verify is an UNAUTHENTICATED error.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (maillage.Identity, error)
+}
+
+// Server is the hub's HTTP server.
+type Server struct {
+	cfg      Config
+	db       *postgres.DB
+	auth     Authenticator
+	resolver *resolvers.Resolver
+	handler  http.Handler
+	http     *http.Server
+}
+
+// New builds the server over db. auth may be nil: every caller is then
+// anonymous.
+func New(cfg Config, db *postgres.DB, auth Authenticator) *Server {
+	s := &Server{cfg: withDefaults(cfg), db: db, auth: auth}
+	s.resolver = &resolvers.Resolver{
+		TerritoryService:    db,
+		StructureService:    db,
+		ProfessionalService: db,
+		Grants:              db.Authz.Grants,
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", s.authenticate(s.resolver.Middleware(s.graphqlHandler())))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("/", explorer.Handler("/graphql"))
+	s.handler = requestID(limitBody(s.cfg.MaxBodyBytes, mux))
+	return s
+}
+
+func withDefaults(cfg Config) Config {
+	d := DefaultConfig()
+	if cfg.Addr == "" {
+		cfg.Addr = d.Addr
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if cfg.MaxDepth == 0 {
+		cfg.MaxDepth = d.MaxDepth
+	}
+	if cfg.MaxComplexity == 0 {
+		cfg.MaxComplexity = d.MaxComplexity
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = d.ShutdownTimeout
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.Addr
+	}
+	return cfg
+}
+
+// Handler returns the server's root handler (for tests with httptest).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ListenAndServe serves until ctx is done, then shuts down gracefully:
+// in-flight requests finish, within the shutdown timeout. ready, if not nil,
+// receives the bound address once listening.
+func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the database answers and every migration is applied.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		return
+	}
+	pending, err := postgres.Pending(ctx, s.db.DB.DB)
+	if err != nil || pending > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "migrations pending", "pending": pending})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeGraphQLError answers a request refused before GraphQL execution with
+// a GraphQL error body carrying a code.
+func writeGraphQLError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]any{
+		"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}},
+	})
+}
+
+// limitBody refuses a body larger than max with 413 and a coded error.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, maillage.EINVALID,
+				fmt.Sprintf("request body is %d bytes, the limit is %d", r.ContentLength, max))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
+	})
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request in ctx ("" outside a request).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// requestID gives every request an id (the caller's X-Request-Id if sane),
+// echoed in the response and carried in the context for logs and audit.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			b := make([]byte, 8)
+			rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// authenticate puts the caller's identity in the request context; a bearer
+// token that does not verify is refused with 401 before any resolver runs.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, err := bearerToken(r)
+		if err == nil && token != "" {
+			if s.auth == nil {
+				err = errors.New("this hub accepts no tokens")
+			} else {
+				var id maillage.Identity
+				if id, err = s.auth.Authenticate(r.Context(), token); err == nil {
+					r = r.WithContext(maillage.WithIdentity(r.Context(), id))
+				}
+			}
+		}
+		if err != nil {
+			slog.InfoContext(r.Context(), "authentication refused", "err", err, "request_id", RequestID(r.Context()))
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeGraphQLError(w, http.StatusUnauthorized, maillage.EUNAUTHENTICATED, "invalid or expired token")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearerToken reads "Authorization: Bearer <token>" ("" when absent).
+func bearerToken(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", nil
+	}
+	const prefix = "Bearer "
+	if len(h) <= len(prefix) || !equalFoldASCII(h[:len(prefix)], prefix) {
+		return "", errors.New("authorization header is not a bearer token")
+	}
+	return h[len(prefix):], nil
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i]|0x20, b[i]|0x20
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,158 @@
+package maillage
+
+import (
+	"context"
+	"time"
+)
+
+// StructureKind is the kind of a coordination structure or partner.
+type StructureKind string
+
+// Structure kinds named by the domain: coordination structures first, then
+// the medico-social partners a DAC works with.
+const (
+	KindESP     StructureKind = "ESP"
+	KindMSP     StructureKind = "MSP"
+	KindESS     StructureKind = "ESS"
+	KindCPTS    StructureKind = "CPTS"
+	KindDAC     StructureKind = "DAC"
+	KindPTA     StructureKind = "PTA"
+	KindSSIAD   StructureKind = "SSIAD"
+	KindSAAD    StructureKind = "SAAD"
+	KindSPASAD  StructureKind = "SPASAD"
+	KindEHPAD   StructureKind = "EHPAD"
+	KindCLIC    StructureKind = "CLIC"
+	KindCCAS    StructureKind = "CCAS"
+	KindCAMSP   StructureKind = "CAMSP"
+	KindITEP    StructureKind = "ITEP"
+	KindCPAM    StructureKind = "CPAM"
+	KindHopital StructureKind = "HOSPITAL"
+	KindOther   StructureKind = "OTHER"
+)
+
+// Structure is an ESP, MSP, ESS, CPTS, DAC or partner, in one territory.
+// Domain is the authorization domain of the structure: its territory's path
+// followed by "/@" and its id, so a role on the territory holds on it.
+type Structure struct {
+	ID            string        `db:"id"`
+	Kind          StructureKind `db:"kind"`
+	Name          string        `db:"name"`
+	TerritoryID   string        `db:"territory_id"`
+	Domain        string        `db:"domain"`
+	FINESS        *string       `db:"finess"`
+	SIRET         *string       `db:"siret"`
+	MSSante       *string       `db:"mssante"`
+	Specialties   []string      `db:"-"`
+	Commune       *string       `db:"commune"`
+	CreatedAt     time.Time     `db:"created_at"`
+	UpdatedAt     time.Time     `db:"updated_at"`
+	ArchivedAt    *time.Time    `db:"archived_at"`
+	FINESSWarning string        `db:"-"`
+}
+
+// StructureDomain returns the authorization domain of a structure.
+func StructureDomain(territoryPath, structureID string) string {
+	return territoryPath + "/@" + structureID
+}
+
+// LinkKind is how one structure relates to another.
+type LinkKind string
+
+// Link kinds: an MSP is PART_OF a CPTS, an ESS ADHERES_TO a DAC, a partner
+// WORKS_WITH a DAC.
+const (
+	LinkPartOf    LinkKind = "PART_OF"
+	LinkAdheresTo LinkKind = "ADHERES_TO"
+	LinkWorksWith LinkKind = "WORKS_WITH"
+)
+
+// StructureLink is a directed link between two structures.
+type StructureLink struct {
+	ID         string     `db:"id"`
+	FromID     string     `db:"from_id"`
+	ToID       string     `db:"to_id"`
+	Kind       LinkKind   `db:"kind"`
+	CreatedAt  time.Time  `db:"created_at"`
+	ArchivedAt *time.Time `db:"archived_at"`
+}
+
+// StructureFilter selects structures; nil fields are not set.
+type StructureFilter struct {
+	Kinds           []StructureKind
+	Within          *string // a territory id: structures in it or below
+	Specialty       *string
+	Search          *string // in names, case- and accent-insensitive
+	IncludeArchived bool
+}
+
+// StructureEdge is a structure and its cursor.
+type StructureEdge struct {
+	Cursor string
+	Node   *Structure
+}
+
+// StructureConnection is one page of structures.
+type StructureConnection struct {
+	Edges    []StructureEdge
+	PageInfo PageInfo
+	Filter   StructureFilter
+}
+
+// StructureInput creates a structure.
+type StructureInput struct {
+	Kind        StructureKind
+	Name        string
+	TerritoryID string
+	FINESS      *string
+	SIRET       *string
+	MSSante     *string
+	Specialties []string
+	Commune     *string
+}
+
+// StructureUpdate changes a structure; nil fields are left as they are.
+type StructureUpdate struct {
+	Name        *string
+	TerritoryID *string
+	FINESS      *string
+	SIRET       *string
+	MSSante     *string
+	Specialties []string // nil: unchanged
+	Commune     *string
+}
+
+// StructureLinkInput links two structures.
+type StructureLinkInput struct {
+	FromID string
+	ToID   string
+	Kind   LinkKind
+}
+
+// StructureService reads and writes structures and their links.
+type StructureService interface {
+	// FindStructureByID returns NOT_FOUND if none exists.
+	FindStructureByID(ctx context.Context, id string) (*Structure, error)
+	// FindStructureByFINESS returns NOT_FOUND if none exists.
+	FindStructureByFINESS(ctx context.Context, finess string) (*Structure, error)
+	// FindStructures returns a page; BAD_USER_INPUT for a bad cursor or size.
+	FindStructures(ctx context.Context, f StructureFilter, page PageArgs) (*StructureConnection, error)
+	// CountStructures counts the structures f selects.
+	CountStructures(ctx context.Context, f StructureFilter) (int, error)
+	// StructuresByIDs loads many structures in one statement, aligned with ids.
+	StructuresByIDs(ctx context.Context, ids []string) ([]*Structure, error)
+	// LinksByStructureIDs loads the active links from or to each structure,
+	// aligned with ids.
+	LinksByStructureIDs(ctx context.Context, ids []string) ([][]*StructureLink, error)
+	// CreateStructure returns BAD_USER_INPUT naming the field, NOT_FOUND
+	// (territory), CONFLICT (FINESS or SIRET taken) or FORBIDDEN.
+	CreateStructure(ctx context.Context, in StructureInput) (*Structure, error)
+	// UpdateStructure returns the codes of CreateStructure.
+	UpdateStructure(ctx context.Context, id string, upd StructureUpdate) (*Structure, error)
+	// ArchiveStructure archives (never deletes) a structure, its links and
+	// memberships; NOT_FOUND, FORBIDDEN or CONFLICT (already archived).
+	ArchiveStructure(ctx context.Context, id string) (*Structure, error)
+	// LinkStructures returns BAD_USER_INPUT, NOT_FOUND, CONFLICT or FORBIDDEN.
+	LinkStructures(ctx context.Context, in StructureLinkInput) (*StructureLink, error)
+	// ArchiveStructureLink returns NOT_FOUND or FORBIDDEN.
+	ArchiveStructureLink(ctx context.Context, id string) (*StructureLink, error)
+}
