@@ -1,6 +1,9 @@
 package maillage
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role names. A role is granted on a domain: a territory path such as
 // "fr/28/76" or a structure's domain (its territory path + "/@" + its id).
@@ -23,13 +26,16 @@ type Grant struct {
 	Domain string `db:"domain"`
 }
 
-// Identity is who makes a request: an account, the professional it is (if
-// any), and the roles it holds. The zero Identity is anonymous.
+// Identity is who makes a request: an account and the professional it is (if
+// any). The roles it holds are the authorizer's to know. The zero Identity is
+// anonymous.
 type Identity struct {
 	AccountID      string
 	Login          string
 	ProfessionalID string
-	Grants         []Grant
+	// TokenExpiry is when the token that proved this identity expires (zero
+	// if none): a websocket subscription ends then.
+	TokenExpiry time.Time
 }
 
 // Anonymous reports whether no one is authenticated.
@@ -45,5 +51,18 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 // IdentityFrom returns the identity carried by ctx, anonymous if none.
 func IdentityFrom(ctx context.Context) Identity {
 	id, _ := ctx.Value(identityKey{}).(Identity)
+	return id
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the id of the request being served.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the id of the request in ctx ("" outside a request).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }

@@ -16,6 +16,15 @@ type Config struct {
 	// AllowedOrigins may open websockets and make browser requests
 	// (MAILLAGE_ALLOWED_ORIGINS, comma-separated); PublicURL always may.
 	AllowedOrigins []string
+	// OIDCIssuer is the URL of the external OpenID Connect issuer whose
+	// tokens are accepted (MAILLAGE_OIDC_ISSUER). Empty: the hub is its own
+	// development issuer at PublicURL, and "maillage token" signs tokens.
+	OIDCIssuer string
+	// OIDCClientID is the audience tokens must carry (MAILLAGE_OIDC_CLIENT_ID).
+	OIDCClientID string
+	// OIDCLoginClaim is the claim holding the account login
+	// (MAILLAGE_OIDC_LOGIN_CLAIM, default "sub").
+	OIDCLoginClaim string
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
 	// MaxDepth bounds how deep a query nests.

@@ -32,15 +32,29 @@ type Server struct {
 	cfg      Config
 	db       *postgres.DB
 	auth     Authenticator
+	issuer   *DevIssuer // nil with an external issuer
 	resolver *resolvers.Resolver
 	handler  http.Handler
 	http     *http.Server
 }
 
-// New builds the server over db. auth may be nil: every caller is then
-// anonymous.
-func New(cfg Config, db *postgres.DB, auth Authenticator) *Server {
-	s := &Server{cfg: withDefaults(cfg), db: db, auth: auth}
+// New builds the server over db: with the external OIDC issuer of cfg, or
+// else as its own development issuer.
+func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
+	s := &Server{cfg: withDefaults(cfg), db: db}
+	if s.cfg.OIDCIssuer != "" {
+		auth, err := NewOIDCAuthenticator(ctx, s.cfg.OIDCIssuer, s.cfg.OIDCClientID, s.cfg.OIDCLoginClaim, db)
+		if err != nil {
+			return nil, err
+		}
+		s.auth = auth
+	} else {
+		issuer, err := devIssuer(ctx, s.cfg, db)
+		if err != nil {
+			return nil, err
+		}
+		s.issuer, s.auth = issuer, issuer.Authenticator(db)
+	}
 	s.resolver = &resolvers.Resolver{
 		TerritoryService:    db,
 		StructureService:    db,
@@ -52,8 +66,37 @@ func New(cfg Config, db *postgres.DB, auth Authenticator) *Server {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("/", explorer.Handler("/graphql"))
+	if s.issuer != nil {
+		s.issuer.Routes(mux)
+	}
 	s.handler = requestID(limitBody(s.cfg.MaxBodyBytes, mux))
-	return s
+	return s, nil
+}
+
+// devIssuer returns the development issuer of cfg, with the signing key
+// shared through the database.
+func devIssuer(ctx context.Context, cfg Config, db *postgres.DB) (*DevIssuer, error) {
+	key, kid, err := db.DevSigningKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewDevIssuer(withDefaults(cfg).PublicURL, key, kid), nil
+}
+
+// DevToken signs a development token for login, as the hub configured by
+// cfg would accept it (for "maillage token" and tests).
+func DevToken(ctx context.Context, cfg Config, db *postgres.DB, login string, ttl time.Duration) (string, error) {
+	if cfg.OIDCIssuer != "" {
+		return "", errors.New("this hub accepts tokens of " + cfg.OIDCIssuer + " only: get one there")
+	}
+	if _, err := db.FindAccountByLogin(ctx, login); err != nil {
+		return "", fmt.Errorf("account %q: %w", login, err)
+	}
+	issuer, err := devIssuer(ctx, cfg, db)
+	if err != nil {
+		return "", err
+	}
+	return issuer.Sign(login, ttl)
 }
 
 func withDefaults(cfg Config) Config {
@@ -163,13 +206,8 @@ func limitBody(max int64, next http.Handler) http.Handler {
 	})
 }
 
-type requestIDKey struct{}
-
 // RequestID returns the id of the request in ctx ("" outside a request).
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return maillage.RequestID(ctx) }
 
 // requestID gives every request an id (the caller's X-Request-Id if sane),
 // echoed in the response and carried in the context for logs and audit.
@@ -182,7 +220,7 @@ func requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(maillage.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -192,13 +230,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, err := bearerToken(r)
 		if err == nil && token != "" {
-			if s.auth == nil {
-				err = errors.New("this hub accepts no tokens")
-			} else {
-				var id maillage.Identity
-				if id, err = s.auth.Authenticate(r.Context(), token); err == nil {
-					r = r.WithContext(maillage.WithIdentity(r.Context(), id))
-				}
+			var id maillage.Identity
+			if id, err = s.auth.Authenticate(r.Context(), token); err == nil {
+				r = r.WithContext(maillage.WithIdentity(r.Context(), id))
 			}
 		}
 		if err != nil {

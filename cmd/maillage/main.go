@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/maillage/maillage/authz"
 	"github.com/maillage/maillage/postgres"
@@ -42,6 +43,7 @@ var commands = map[string]string{
 	"serve":   "run the hub (the default)",
 	"migrate": "migrate up|down|status",
 	"seed":    "load the demo data into an empty database",
+	"token":   "token <login>: print a development token for a seeded account (an RPPS, admin, auditor, ars-normandie…)",
 }
 
 func run(ctx context.Context, args []string) error {
@@ -53,6 +55,10 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.PublicURL, "public-url", env("MAILLAGE_PUBLIC_URL", ""), "URL clients reach the hub at; default http://<addr> (MAILLAGE_PUBLIC_URL)")
 	origins := fs.String("allowed-origins", env("MAILLAGE_ALLOWED_ORIGINS", ""), "comma-separated origins allowed for browsers and websockets besides the hub's own, e.g. the referral portal (MAILLAGE_ALLOWED_ORIGINS)")
 	noSeed := fs.Bool("no-seed", envBool("MAILLAGE_NO_SEED"), "do not load demo data into an empty database (MAILLAGE_NO_SEED)")
+	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", env("MAILLAGE_OIDC_ISSUER", ""), "external OpenID Connect issuer URL; empty: the hub signs its own development tokens (MAILLAGE_OIDC_ISSUER)")
+	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", env("MAILLAGE_OIDC_CLIENT_ID", ""), "audience required in tokens of the external issuer (MAILLAGE_OIDC_CLIENT_ID)")
+	fs.StringVar(&cfg.OIDCLoginClaim, "oidc-login-claim", env("MAILLAGE_OIDC_LOGIN_CLAIM", "sub"), "token claim holding the account login (MAILLAGE_OIDC_LOGIN_CLAIM)")
+	ttl := fs.Duration("token-ttl", 12*time.Hour, "lifetime of a token printed by the token command")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "deepest query nesting")
 	fs.IntVar(&cfg.MaxComplexity, "max-complexity", cfg.MaxComplexity, "largest query complexity")
@@ -90,6 +96,21 @@ func run(ctx context.Context, args []string) error {
 			fmt.Println("the database already has data: nothing seeded")
 		}
 		return err
+	case "token":
+		if len(rest) != 1 {
+			return errors.New("usage: maillage token <login>")
+		}
+		db, err := prepare(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		tok, err := server.DevToken(ctx, cfg, db, rest[0], *ttl)
+		if err != nil {
+			return err
+		}
+		fmt.Println(tok)
+		return nil
 	}
 	usage(fs)
 	return fmt.Errorf("unknown command %q", cmd)
@@ -148,7 +169,10 @@ func serve(ctx context.Context, cfg server.Config, seed bool) error {
 			}
 		}
 	}
-	srv := server.New(cfg, db, nil)
+	srv, err := server.New(ctx, cfg, db)
+	if err != nil {
+		return err
+	}
 	return srv.ListenAndServe(ctx, func(addr string) {
 		fmt.Printf("Maillage is up. Explorer: http://%s/   GraphQL: http://%s/graphql\n", addr, addr)
 	})

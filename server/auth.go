@@ -1,0 +1,138 @@
+package server
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/maillage/maillage"
+)
+
+// DevAudience is the audience (client id) of the tokens the development
+// issuer signs.
+const DevAudience = "maillage"
+
+// TokenAuthenticator verifies OpenID Connect tokens (signature, issuer,
+// audience, expiry) with go-oidc and maps their subject to an account. The
+// same code checks the tokens of an external issuer and of the dev issuer.
+type TokenAuthenticator struct {
+	verifier *oidc.IDTokenVerifier
+	accounts maillage.AccountService
+	// loginClaim is the claim naming the account's login ("sub" by default).
+	loginClaim string
+}
+
+// NewOIDCAuthenticator verifies tokens of an external issuer, discovered at
+// issuerURL (its JWKS is fetched and refreshed by go-oidc).
+func NewOIDCAuthenticator(ctx context.Context, issuerURL, clientID, loginClaim string, accounts maillage.AccountService) (*TokenAuthenticator, error) {
+	provider, err := oidc.NewProvider(ctx, issuerURL)
+	if err != nil {
+		return nil, fmt.Errorf("oidc discovery at %s: %w", issuerURL, err)
+	}
+	return &TokenAuthenticator{
+		verifier:   provider.Verifier(&oidc.Config{ClientID: clientID}),
+		accounts:   accounts,
+		loginClaim: loginClaim,
+	}, nil
+}
+
+// Authenticate returns the identity a token proves. Any failure, whether of
+// the token or of its account, is UNAUTHENTICATED.
+func (a *TokenAuthenticator) Authenticate(ctx context.Context, raw string) (maillage.Identity, error) {
+	unauthenticated := func(format string, args ...any) (maillage.Identity, error) {
+		return maillage.Identity{}, maillage.Errorf(maillage.EUNAUTHENTICATED, format, args...)
+	}
+	tok, err := a.verifier.Verify(ctx, raw)
+	if err != nil {
+		return unauthenticated("invalid token: %v", err)
+	}
+	login := tok.Subject
+	if a.loginClaim != "" && a.loginClaim != "sub" {
+		var claims map[string]any
+		if err := tok.Claims(&claims); err != nil {
+			return unauthenticated("invalid token claims")
+		}
+		s, _ := claims[a.loginClaim].(string)
+		login = s
+	}
+	acc, err := a.accounts.FindAccountByLogin(ctx, login)
+	if err != nil {
+		if maillage.ErrorCode(err) == maillage.ENOTFOUND {
+			return unauthenticated("no account for this token")
+		}
+		return maillage.Identity{}, err
+	}
+	if acc.DisabledAt != nil {
+		return unauthenticated("account disabled")
+	}
+	id := acc.Identity()
+	id.TokenExpiry = tok.Expiry
+	return id, nil
+}
+
+// DevIssuer is the hub acting as its own OpenID Connect issuer, for
+// development and demos: it signs tokens for seeded accounts with a key kept
+// in the database, and serves its discovery document and JWKS.
+type DevIssuer struct {
+	URL   string
+	key   *ecdsa.PrivateKey
+	keyID string
+}
+
+// NewDevIssuer returns the issuer at url signing with key.
+func NewDevIssuer(url string, key *ecdsa.PrivateKey, keyID string) *DevIssuer {
+	return &DevIssuer{URL: strings.TrimRight(url, "/"), key: key, keyID: keyID}
+}
+
+// Sign returns a token for login, valid for ttl.
+func (d *DevIssuer) Sign(login string, ttl time.Duration) (string, error) {
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: d.key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", d.keyID))
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	return jwt.Signed(signer).Claims(jwt.Claims{
+		Issuer:    d.URL,
+		Subject:   login,
+		Audience:  jwt.Audience{DevAudience},
+		IssuedAt:  jwt.NewNumericDate(now),
+		NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
+		Expiry:    jwt.NewNumericDate(now.Add(ttl)),
+	}).Serialize()
+}
+
+// Authenticator returns the verifier of the issuer's own tokens.
+func (d *DevIssuer) Authenticator(accounts maillage.AccountService) *TokenAuthenticator {
+	keys := &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{d.key.Public()}}
+	return &TokenAuthenticator{
+		verifier: oidc.NewVerifier(d.URL, keys, &oidc.Config{ClientID: DevAudience, SupportedSigningAlgs: []string{oidc.ES256}}),
+		accounts: accounts,
+	}
+}
+
+// Routes serves the discovery document and the JWKS.
+func (d *DevIssuer) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"issuer":                                d.URL,
+			"jwks_uri":                              d.URL + "/.well-known/jwks.json",
+			"id_token_signing_alg_values_supported": []string{"ES256"},
+			"subject_types_supported":               []string{"public"},
+			"response_types_supported":              []string{"id_token"},
+		})
+	})
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
+			Key: d.key.Public(), KeyID: d.keyID, Algorithm: string(jose.ES256), Use: "sig",
+		}}})
+	})
+}
