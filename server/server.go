@@ -59,6 +59,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		TerritoryService:    db,
 		StructureService:    db,
 		ProfessionalService: db,
+		PatientService:      db,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
