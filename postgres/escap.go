@@ -19,6 +19,8 @@ var _ maillage.ESCAPService = (*DB)(nil)
 // patient whose consent holds; the care circle of a team is its current
 // members while the consent holds (a closed team stays readable to them as
 // history, and refuses every write). A withdrawn consent ends both at once.
+// (":acc::text IS NOT NULL" only gives the account parameter, unused here, a
+// type: the callers of a predicate always pass both.)
 func init() {
 	addRelation(authz.KindPatient, "care_circle", `EXISTS (SELECT 1 FROM escaps re
 		JOIN escap_members rm ON rm.escap_id = re.id AND rm.left_at IS NULL
@@ -27,7 +29,7 @@ func init() {
 	addRelation(authz.KindESCAP, "care_circle", `EXISTS (SELECT 1 FROM escap_members rm
 		JOIN escaps re ON re.id = rm.escap_id
 		JOIN escap_consents rc ON rc.id = re.consent_id AND rc.withdrawn_at IS NULL
-		WHERE rm.escap_id = :id AND rm.left_at IS NULL AND rm.professional_id = :pro)`)
+		WHERE rm.escap_id = :id AND rm.left_at IS NULL AND rm.professional_id = :pro AND :acc::text IS NOT NULL)`)
 	conflictMessages["escaps_open_patient"] = "patientId: this patient already has an open ESCAP"
 	conflictMessages["escap_members_active"] = "professionalId: this professional is already a member of this ESCAP"
 }
