@@ -289,7 +289,7 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	h.ok(durand, add, map[string]any{"e": escap, "p": pro(moreau), "r": "PHYSIOTHERAPIST"})
 	h.refused(durand, maillage.ECONFLICT, escap, activate, map[string]any{"id": escap}) // 2 members
 	h.ok(moreau, add, map[string]any{"e": escap, "p": pro(petit), "r": "PHARMACIST"})
-	h.refused(durand, maillage.ECONFLICT, escap, activate, map[string]any{"id": escap})                                   // 3, no médecin traitant
+	h.refused(durand, maillage.ECONFLICT, escap, activate, map[string]any{"id": escap})                               // 3, no médecin traitant
 	h.refused(durand, maillage.ECONFLICT, escap, add, map[string]any{"e": escap, "p": pro(petit), "r": "PHARMACIST"}) // twice
 	h.refused(durand, maillage.EINVALID, escap, add, map[string]any{"e": escap, "p": "pro_nobody", "r": "GP"})
 	d = h.ok(petit, add, map[string]any{"e": escap, "p": pro(roux), "r": "GP"})
