@@ -24,7 +24,9 @@ func pageCost(child int, first *int) int {
 func setComplexity(c *graph.ComplexityRoot) {
 	c.Query.Territories = func(child int, _ *maillage.TerritoryFilter, first *int, _ *string) int { return pageCost(child, first) }
 	c.Query.Structures = func(child int, _ *maillage.StructureFilter, first *int, _ *string) int { return pageCost(child, first) }
-	c.Query.Professionals = func(child int, _ *maillage.ProfessionalFilter, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.Professionals = func(child int, _ *maillage.ProfessionalFilter, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
 	c.Query.Patients = func(child int, _ *maillage.PatientFilter, first *int, _ *string) int { return pageCost(child, first) }
 	c.Territory.Children = func(child int, first *int, _ *string) int { return pageCost(child, first) }
 	c.Territory.Structures = func(child int, _ *maillage.StructureFilter, first *int, _ *string) int { return pageCost(child, first) }
