@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,19 +85,12 @@ func (db *DB) ESCAPsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP,
 
 // FindESCAPs returns a page of the caller's teams, newest first.
 func (db *DB) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, page maillage.PageArgs) (*maillage.ESCAPConnection, error) {
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 2)
+	if err != nil {
 		return nil, err
 	}
-	after := []string{"infinity", ""}
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 2)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := time.Parse(time.RFC3339Nano, keys[0]); err != nil {
-			return nil, maillage.InvalidField("after", "not a cursor of this list: %q", page.After)
-		}
-		after = keys
+	if err := checkTimeKey(page.After, after[0]); err != nil {
+		return nil, err
 	}
 	if f.Status != nil {
 		switch *f.Status {
@@ -107,26 +101,37 @@ func (db *DB) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, page maill
 	}
 	visible, args := db.escapVisible(ctx, "e.id", "t.path", 6)
 	q := `SELECT ` + escapColumns + escapFrom + ` WHERE ($1::text IS NULL OR e.status = $1) AND ($2::text IS NULL OR e.patient_id = $2)
-		AND (e.created_at, e.id) < ($3::timestamptz, $4) AND ` + visible + `
+		AND (e.created_at, e.id) < (COALESCE(NULLIF($3, '')::timestamptz, 'infinity'), $4) AND ` + visible + `
 		ORDER BY e.created_at DESC, e.id DESC LIMIT $5`
 	var rows []*maillage.ESCAP
 	params := append([]any{f.Status, f.PatientID, after[0], after[1], page.First + 1}, args...)
 	if err := db.SelectContext(ctx, &rows, q, params...); err != nil {
 		return nil, fmt.Errorf("find escaps: %w", err)
 	}
-	cursors := make([]string, len(rows))
-	for i, e := range rows {
-		cursors[i] = encodeCursor(e.CreatedAt.UTC().Format(time.RFC3339Nano), e.ID)
+	edges, info := endPage(rows, page, func(e *maillage.ESCAP) []string { return []string{timeKey(e.CreatedAt), e.ID} },
+		func(c string, e *maillage.ESCAP) maillage.ESCAPEdge { return maillage.ESCAPEdge{Cursor: c, Node: e} })
+	read := make([]string, len(edges))
+	for i, e := range edges {
+		read[i] = e.Node.ID
 	}
-	info, n := pageInfo(cursors, page)
-	if err := auditESCAPReads(ctx, db, distinctIDs(rows[:n], func(e *maillage.ESCAP) string { return e.ID }), "read"); err != nil {
+	if err := auditESCAPReads(ctx, db, read, "read"); err != nil {
 		return nil, err
 	}
-	conn := &maillage.ESCAPConnection{PageInfo: info}
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.ESCAPEdge{Cursor: cursors[i], Node: rows[i]})
+	return &maillage.ESCAPConnection{Edges: edges, PageInfo: info}, nil
+}
+
+// timeKey is the cursor form of a timestamp.
+func timeKey(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// checkTimeKey refuses a cursor whose time key does not parse.
+func checkTimeKey(cursor, key string) error {
+	if key == "" {
+		return nil
 	}
-	return conn, nil
+	if _, err := time.Parse(time.RFC3339Nano, key); err != nil {
+		return maillage.InvalidField("after", "not a cursor of this list: %q", cursor)
+	}
+	return nil
 }
 
 // escapPathOf is the territory path of the team at idExpr, as a subquery.
@@ -219,32 +224,24 @@ func (db *DB) ConsentsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCA
 // one statement, whatever the number of teams, and audits in one more.
 func (db *DB) Timelines(ctx context.Context, keys []maillage.TimelineKey) ([]*maillage.ESCAPEntryConnection, error) {
 	n := len(keys)
-	keys = append([]maillage.TimelineKey(nil), keys...)
+	pages := make([]maillage.PageArgs, n)
 	escapIDs, afterAt, afterID, limits := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.Int64Array, n)
 	for i, k := range keys {
-		page := k.Page
-		if err := page.Check(); err != nil {
+		pages[i] = k.Page
+		after, err := startPage(&pages[i], 2)
+		if err != nil {
 			return nil, err
 		}
-		keys[i].Page = page
-		escapIDs[i], limits[i] = k.ESCAPID, int64(page.First+1)
-		afterAt[i] = "-infinity"
-		if page.After != "" {
-			c, err := decodeCursor(page.After, 2)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := time.Parse(time.RFC3339Nano, c[0]); err != nil {
-				return nil, maillage.InvalidField("after", "not a cursor of this list: %q", page.After)
-			}
-			afterAt[i], afterID[i] = c[0], c[1]
+		if err := checkTimeKey(k.Page.After, after[0]); err != nil {
+			return nil, err
 		}
+		escapIDs[i], afterAt[i], afterID[i], limits[i] = k.ESCAPID, after[0], after[1], int64(pages[i].First+1)
 	}
 	visible, args := db.escapVisible(ctx, "k.escap_id", escapPathOf("k.escap_id"), 5)
 	q := `SELECT k.n, ` + entryColumns + `
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS k(escap_id, after_at, after_id, lim, n)
 		CROSS JOIN LATERAL (SELECT * FROM escap_entries y WHERE y.escap_id = k.escap_id
-			AND (y.created_at, y.id) > (k.after_at::timestamptz, k.after_id)
+			AND (y.created_at, y.id) > (COALESCE(NULLIF(k.after_at, '')::timestamptz, '-infinity'), k.after_id)
 			ORDER BY y.created_at, y.id LIMIT k.lim) x
 		WHERE ` + visible + ` ORDER BY k.n, x.created_at, x.id`
 	var rows []struct {
@@ -261,19 +258,14 @@ func (db *DB) Timelines(ctx context.Context, keys []maillage.TimelineKey) ([]*ma
 	out := make([]*maillage.ESCAPEntryConnection, n)
 	var read []string
 	for i, entries := range grouped {
-		cursors := make([]string, len(entries))
-		for j, x := range entries {
-			cursors[j] = encodeCursor(x.CreatedAt.UTC().Format(time.RFC3339Nano), x.ID)
-		}
-		info, m := pageInfo(cursors, keys[i].Page)
-		conn := &maillage.ESCAPEntryConnection{PageInfo: info, Edges: []maillage.ESCAPEntryEdge{}}
-		for j := range m {
-			conn.Edges = append(conn.Edges, maillage.ESCAPEntryEdge{Cursor: cursors[j], Node: entries[j]})
-		}
-		if m > 0 {
+		edges, info := endPage(entries, pages[i], func(x *maillage.ESCAPEntry) []string { return []string{timeKey(x.CreatedAt), x.ID} },
+			func(c string, x *maillage.ESCAPEntry) maillage.ESCAPEntryEdge {
+				return maillage.ESCAPEntryEdge{Cursor: c, Node: x}
+			})
+		if len(edges) > 0 && !slices.Contains(read, keys[i].ESCAPID) {
 			read = append(read, keys[i].ESCAPID)
 		}
-		out[i] = conn
+		out[i] = &maillage.ESCAPEntryConnection{Edges: edges, PageInfo: info}
 	}
 	if err := auditESCAPReads(ctx, db, read, "read_timeline"); err != nil {
 		return nil, err

@@ -19,15 +19,6 @@ func seededID(t *testing.T, db *postgres.DB, q string, args ...any) string {
 	return id
 }
 
-func count(t *testing.T, db *postgres.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.GetContext(context.Background(), &n, q, args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
 func TestESCAPConfigFromDatabase(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()

@@ -17,15 +17,15 @@ import (
 	"github.com/maillage/maillage/server"
 )
 
-// hub is a real server on a seeded database, reached over HTTP.
-type hub struct {
+// escapHub is a real server on a seeded database, reached over HTTP.
+type escapHub struct {
 	t      *testing.T
 	db     *postgres.DB
 	url    string
 	tokens map[string]string
 }
 
-func newHub(t *testing.T) *hub {
+func newESCAPHub(t *testing.T) *escapHub {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.Seeded(t)
@@ -36,7 +36,7 @@ func newHub(t *testing.T) *hub {
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &hub{t: t, db: db, url: ts.URL + "/graphql", tokens: map[string]string{}}
+	return &escapHub{t: t, db: db, url: ts.URL + "/graphql", tokens: map[string]string{}}
 }
 
 // gqlResult is a GraphQL response.
@@ -58,7 +58,7 @@ func (r gqlResult) code() string {
 }
 
 // do runs a GraphQL operation as login.
-func (h *hub) do(login, query string, vars map[string]any) gqlResult {
+func (h *escapHub) do(login, query string, vars map[string]any) gqlResult {
 	h.t.Helper()
 	tok, ok := h.tokens[login]
 	if !ok {
@@ -86,7 +86,7 @@ func (h *hub) do(login, query string, vars map[string]any) gqlResult {
 }
 
 // ok runs an operation that must succeed and returns its data.
-func (h *hub) ok(login, query string, vars map[string]any) map[string]any {
+func (h *escapHub) ok(login, query string, vars map[string]any) map[string]any {
 	h.t.Helper()
 	r := h.do(login, query, vars)
 	if len(r.Errors) > 0 {
@@ -101,7 +101,7 @@ type state struct {
 	Status                                     string
 }
 
-func (h *hub) state(escapID string) state {
+func (h *escapHub) state(escapID string) state {
 	h.t.Helper()
 	var s state
 	err := h.db.GetContext(context.Background(), &s.Events, `SELECT count(*) FROM events`)
@@ -127,7 +127,7 @@ func (h *hub) state(escapID string) state {
 }
 
 // refused runs an operation that must fail with code and change nothing.
-func (h *hub) refused(login, code, escapID, query string, vars map[string]any) {
+func (h *escapHub) refused(login, code, escapID, query string, vars map[string]any) {
 	h.t.Helper()
 	before := h.state(escapID)
 	r := h.do(login, query, vars)
@@ -148,7 +148,7 @@ func opName(query string) string {
 	return query
 }
 
-func (h *hub) id(q string, args ...any) string {
+func (h *escapHub) id(q string, args ...any) string {
 	h.t.Helper()
 	var id string
 	if err := h.db.GetContext(context.Background(), &id, q, args...); err != nil {
@@ -190,7 +190,7 @@ const statsQuery = `query($t: ID!, $from: String!, $to: String!) { escapStats(te
 // figures sums the dashboard counts that the test moves.
 type figures struct{ entries, exits, active int }
 
-func (h *hub) figures(login, territory, situation string) figures {
+func (h *escapHub) figures(login, territory, situation string) figures {
 	h.t.Helper()
 	now := time.Now().In(maillage.Paris)
 	month := now.Format("2006-01")
@@ -226,7 +226,7 @@ const (
 )
 
 func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
-	h := newHub(t)
+	h := newESCAPHub(t)
 	pro := func(rpps string) string { return h.id(`SELECT id FROM professionals WHERE rpps = $1`, rpps) }
 	territory := h.id(`SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'`)
 	normandie := h.id(`SELECT id FROM territories WHERE path = 'fr/28'`)
@@ -364,8 +364,17 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 		t.Errorf("incentives = %v", inc)
 	}
 
-	// Outsiders — another GP, the CPTS coordinator — see none of it, by any door.
+	// The care circle reaches every kind by node(id); outsiders below do not.
 	member := h.id(`SELECT id FROM escap_members WHERE escap_id = $1 LIMIT 1`, escap)
+	const nodes = `query($e: ID!, $m: ID!, $n: ID!, $c: ID!) { e: node(id: $e) { id ... on ESCAP { status } }
+		m: node(id: $m) { id ... on ESCAPMember { role } } n: node(id: $n) { id ... on ESCAPEntry { kind } }
+		c: node(id: $c) { id ... on ESCAPConsent { method } } }`
+	d = h.ok(petit, nodes, map[string]any{"e": escap, "m": member, "n": note, "c": consent})
+	if path(d, "e", "status") != "ACTIVE" || path(d, "m", "role") == nil || path(d, "n", "kind") != "NOTE" || path(d, "c", "method") != "ORAL" {
+		t.Errorf("node for the care circle: %v", d)
+	}
+
+	// Outsiders — another GP, the CPTS coordinator, the ARS — see none of it, by any door.
 	for _, who := range []string{martin, lefebvre, "ars-normandie"} {
 		d := h.ok(who, `query($e: ID!, $p: ID!, $m: ID!, $n: ID!, $t: ID!, $c: ID!) {
 			escap(id: $e) { id } patient(id: $p) { id }
