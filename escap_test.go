@@ -268,3 +268,17 @@ func TestValidateESCAPConfig(t *testing.T) {
 		t.Error("no situation accepted")
 	}
 }
+
+func BenchmarkCheckEligibility(b *testing.B) {
+	cfg := maillage.DefaultESCAPConfig()
+	p := &maillage.Patient{BirthDate: date("1950-01-01"), Sex: maillage.SexFemale}
+	a := maillage.ESCAPAssessment{Situation: maillage.SituationCardiacEvent, EventDate: ptrTime(date("2026-01-10")), Hospitalised: true, Grid: grid(26, 13)}
+	now := time.Date(2026, 6, 15, 10, 0, 0, 0, maillage.Paris)
+	for b.Loop() {
+		if !cfg.CheckEligibility(p, a, now).Eligible {
+			b.Fatal("not eligible")
+		}
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }

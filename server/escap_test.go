@@ -458,3 +458,57 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 		t.Errorf("audited writes = %v, want %v", ops, wantOps)
 	}
 }
+
+// addTeams gives the pharmacist Camille Petit n more active teams, each with
+// a patient, consent, three members and two timeline entries.
+func (h *escapHub) addTeams(n int) {
+	h.t.Helper()
+	const q = `WITH ps AS (
+		INSERT INTO patients (family_name, given_names, birth_date, sex, gp_id, created_by)
+		SELECT 'Test' || i, 'P', '1940-01-01', 'F', (SELECT id FROM professionals WHERE rpps = '10003456782'),
+			(SELECT id FROM accounts WHERE login = '10003456782')
+		FROM generate_series(1, $1) i RETURNING id),
+	cs AS (INSERT INTO escap_consents (patient_id, method, given_at, recorded_by)
+		SELECT id, 'WRITTEN', now(), (SELECT id FROM professionals WHERE rpps = '10003456782') FROM ps RETURNING id, patient_id),
+	es AS (INSERT INTO escaps (patient_id, consent_id, territory_id, situation, score, grid_size, grid, initiator_id, status, activated_at, expires_at)
+		SELECT patient_id, id, (SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'), 'PALLIATIVE', 13, 26, '[]',
+			(SELECT id FROM professionals WHERE rpps = '10003456782'), 'ACTIVE', now(), now() + interval '1 year' FROM cs RETURNING id),
+	ms AS (INSERT INTO escap_members (escap_id, professional_id, role)
+		SELECT es.id, p.id, 'MEMBER' FROM es, professionals p WHERE p.rpps IN ('10003456782', '10003456785', '10003456783'))
+	INSERT INTO escap_entries (escap_id, kind, author_id, body)
+		SELECT es.id, 'NOTE', p.id, 'note' FROM es, professionals p WHERE p.rpps IN ('10003456782', '10003456785')`
+	if _, err := h.db.ExecContext(context.Background(), q, n); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestESCAPListCostsConstantStatements(t *testing.T) {
+	h := newESCAPHub(t)
+	h.addTeams(40)
+	const q = `query($first: Int) { escaps(first: $first) { edges { node { id status territory { name }
+		patient { familyName gp { lastName } } consent { method }
+		members { role mssante professional { lastName } }
+		timeline(first: 5) { edges { node { body author { lastName } } } } } } } }`
+	statements := func(first int) (int64, int) {
+		before := postgres.Statements()
+		d := h.ok(petit, q, map[string]any{"first": first})
+		return postgres.Statements() - before, len(path(d, "escaps", "edges").([]any))
+	}
+	// Ideally 15: the account lookup, the page and its audit, then per
+	// loader one select (and one audit insert for patient-level data):
+	// territories, patients (2), consents (2), members (2), timelines (2),
+	// and professionals at three depths (GPs, members, authors). On a loaded
+	// machine a loader may fire a level in two batches (its 2 ms wait runs
+	// out), so the bound leaves room for that; one statement per team (an
+	// N+1) would cost 40 more.
+	const bound = 24
+	small, n2 := statements(2)
+	large, n40 := statements(40)
+	if n2 != 2 || n40 != 40 {
+		t.Fatalf("pages of %d and %d teams, want 2 and 40", n2, n40)
+	}
+	if small > bound || large > bound {
+		t.Fatalf("2 teams cost %d statements, 40 cost %d: want at most %d whatever the page size", small, large, bound)
+	}
+	t.Logf("a page of 40 ESCAP with patient, consent, members and timelines: %d SQL statements (2 teams: %d)", large, small)
+}
