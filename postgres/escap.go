@@ -554,8 +554,30 @@ func (db *DB) WithdrawConsent(ctx context.Context, escapID string) (*maillage.ES
 	return c, nil
 }
 
-// withdraw marks a consent withdrawn and closes its open teams.
+// withdraw closes the open teams of a consent and marks it withdrawn. The
+// audit records and the closing come first, while the caller's relations
+// still hold, so they name the relation that allowed them.
 func withdraw(ctx context.Context, tx *sqlx.Tx, consentID string, note *string) (*maillage.ESCAPConsent, []*maillage.ESCAP, error) {
+	var patientID string
+	if err := tx.GetContext(ctx, &patientID, `SELECT patient_id FROM escap_consents WHERE id = $1 FOR UPDATE`, consentID); err != nil {
+		return nil, nil, mapError(err)
+	}
+	if err := appendAudits(ctx, tx, authz.KindPatient, []string{patientID}, "withdraw_consent", patientDomain); err != nil {
+		return nil, nil, err
+	}
+	var teams []*maillage.ESCAP
+	const qt = `SELECT ` + escapColumns + escapFrom + ` WHERE e.consent_id = $1 AND e.status <> 'CLOSED' ORDER BY e.id FOR UPDATE OF e`
+	if err := tx.SelectContext(ctx, &teams, qt, consentID); err != nil {
+		return nil, nil, err
+	}
+	for _, e := range teams {
+		if err := escapEvent(ctx, tx, e, "CONSENT_WITHDRAWN", consentID, map[string]any{"consentId": consentID}); err != nil {
+			return nil, nil, err
+		}
+		if err := closeTeam(ctx, tx, e, maillage.ExitConsentWithdrawn, note); err != nil {
+			return nil, nil, err
+		}
+	}
 	var c maillage.ESCAPConsent
 	const q = `UPDATE escap_consents c SET withdrawn_at = now() WHERE c.id = $1 AND c.withdrawn_at IS NULL RETURNING ` + consentColumns
 	if err := tx.GetContext(ctx, &c, q, consentID); err != nil {
@@ -563,18 +585,6 @@ func withdraw(ctx context.Context, tx *sqlx.Tx, consentID string, note *string) 
 			return nil, nil, maillage.Errorf(maillage.ECONFLICT, "consent already withdrawn")
 		}
 		return nil, nil, err
-	}
-	var teams []*maillage.ESCAP
-	if err := tx.SelectContext(ctx, &teams, `SELECT `+escapColumns+escapFrom+` WHERE e.consent_id = $1 AND e.status <> 'CLOSED' ORDER BY e.id FOR UPDATE OF e`, consentID); err != nil {
-		return nil, nil, err
-	}
-	for _, e := range teams {
-		if err := escapEvent(ctx, tx, e, "CONSENT_WITHDRAWN", c.ID, map[string]any{"consentId": c.ID}); err != nil {
-			return nil, nil, err
-		}
-		if err := closeTeam(ctx, tx, e, maillage.ExitConsentWithdrawn, note); err != nil {
-			return nil, nil, err
-		}
 	}
 	return &c, teams, nil
 }

@@ -130,6 +130,12 @@ func TestWithdrawnConsentClosesAccessAtOnce(t *testing.T) {
 	if len(types) != 2 || types[0] != "CONSENT_WITHDRAWN" || types[1] != "PATIENT_EXITED" {
 		t.Errorf("events = %v", types)
 	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'withdraw_consent' AND role = 'rel:care_circle'`, patient); n != 1 {
+		t.Errorf("%d audit records of the withdrawal, want 1", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'exit' AND role = 'rel:care_circle'`, escap); n != 1 {
+		t.Errorf("%d audit records of the exit under the care circle, want 1", n)
+	}
 	if n := count(t, db, `SELECT count(*) FROM escaps WHERE id = $1 AND status = 'CLOSED' AND exit_reason = 'CONSENT_WITHDRAWN'`, escap); n != 1 {
 		t.Error("team not closed with CONSENT_WITHDRAWN")
 	}
