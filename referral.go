@@ -68,7 +68,7 @@ var RequesterKinds = []RequesterKind{
 type Attachment struct {
 	Reference string `json:"reference"`
 	MediaType string `json:"mediaType"`
-	Size      int64  `json:"size"`
+	Size      int    `json:"size"`
 }
 
 // Referral is a single-entry request to an ESS for one patient.
@@ -140,7 +140,7 @@ type ReferralRules struct {
 	MaxReasonLength    int
 	MaxClientKeyLength int
 	MaxAttachments     int
-	MaxAttachmentBytes int64
+	MaxAttachmentBytes int
 }
 
 // DefaultReferralRules are the limits unless configured otherwise.
