@@ -46,7 +46,7 @@ func (db *DB) ReferralStats(ctx context.Context, essID string, from, to time.Tim
 	if err := db.Authz.Can(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: domain}); err != nil {
 		return nil, err
 	}
-	st := &maillage.ReferralStats{ESSID: essID, From: from, To: to, Period: period}
+	st := &maillage.ReferralStats{ESSID: essID, From: from.UTC(), To: to.UTC(), Period: period}
 	if err := db.statsCounts(ctx, st); err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (db *DB) statsCounts(ctx context.Context, st *maillage.ReferralStats) error
 	for _, row := range rows {
 		n := len(st.Periods)
 		if n == 0 || !st.Periods[n-1].Start.Equal(row.Bucket) {
-			st.Periods = append(st.Periods, maillage.ReferralPeriodStats{Start: row.Bucket.In(maillage.Paris)})
+			st.Periods = append(st.Periods, maillage.ReferralPeriodStats{Start: row.Bucket.UTC()})
 			n++
 		}
 		p := &st.Periods[n-1]
