@@ -314,3 +314,41 @@ func TestReferralSeedAndQueue(t *testing.T) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
+
+// Concurrent submissions with one client key make one request, and every
+// caller gets it back.
+func TestReferralSubmitConcurrentSameKey(t *testing.T) {
+	db := pgtest.Seeded(t)
+	gp := pgtest.As(t, db, gpMartin)
+	in := maillage.ReferralInput{ClientKey: "race-1", ESSID: structureID(t, db, "ESS Dermatologie Rouen Métropole"),
+		PatientID: idOf(t, db, `SELECT id FROM patients WHERE family_name = 'Leroy'`), RequesterKind: maillage.RequesterTreatingGP,
+		Reason: "eczéma", Urgency: maillage.UrgencyRoutine, Modality: maillage.ModalityInPerson}
+	const n = 8
+	ids := make(chan string, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			r, err := db.SubmitReferral(gp, in)
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids <- r.ID
+		}()
+	}
+	seen := map[string]bool{}
+	for range n {
+		select {
+		case id := <-ids:
+			seen[id] = true
+		case err := <-errs:
+			t.Fatalf("concurrent submission: %v", err)
+		}
+	}
+	var count, history int
+	db.GetContext(context.Background(), &count, `SELECT count(*) FROM referrals WHERE client_key = 'race-1'`)
+	db.GetContext(context.Background(), &history, `SELECT count(*) FROM referral_history h JOIN referrals r ON r.id = h.referral_id WHERE r.client_key = 'race-1'`)
+	if len(seen) != 1 || count != 1 || history != 1 {
+		t.Fatalf("%d ids, %d requests, %d history rows for one key", len(seen), count, history)
+	}
+}
