@@ -138,7 +138,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) }, // shutdown must not cancel requests in flight
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
