@@ -16,16 +16,12 @@ import (
 // urgent first, then the oldest, keyset-paginated on (urgency, submission
 // time, id). FORBIDDEN to anyone without a role on the ESS.
 func (db *DB) ReferralQueue(ctx context.Context, essID string, f maillage.ReferralQueueFilter, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 3)
+	if err != nil {
 		return nil, err
 	}
-	after := []string{"-1", "0001-01-01T00:00:00Z", ""}
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 3)
-		if err != nil {
-			return nil, err
-		}
-		after = keys
+	if page.After == "" {
+		after = []string{"-1", "-infinity", ""} // before every row
 	}
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
@@ -55,23 +51,19 @@ func (db *DB) ReferralQueue(ctx context.Context, essID string, f maillage.Referr
 		f.SubmittedBefore, f.SubmittedAfter, assignedTo, after[0], after[1], after[2], page.First+1); err != nil {
 		return nil, fmt.Errorf("referral queue: %w", mapError(err))
 	}
-	return db.referralPage(ctx, rows, page, func(r *maillage.Referral) string {
-		return encodeCursor(strconv.Itoa(urgencyRank(r.Urgency)), r.SubmittedAt.UTC().Format(time.RFC3339Nano), r.ID)
+	return db.referralPage(ctx, rows, page, func(r *maillage.Referral) []string {
+		return []string{strconv.Itoa(urgencyRank(r.Urgency)), r.SubmittedAt.UTC().Format(time.RFC3339Nano), r.ID}
 	})
 }
 
 // MyReferrals returns a page of the caller's own requests, newest first.
 func (db *DB) MyReferrals(ctx context.Context, states []maillage.ReferralState, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 2)
+	if err != nil {
 		return nil, err
 	}
-	after := []string{"9999-12-31T00:00:00Z", ""}
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 2)
-		if err != nil {
-			return nil, err
-		}
-		after = keys
+	if page.After == "" {
+		after = []string{"infinity", ""} // after every row, newest first
 	}
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
@@ -85,26 +77,24 @@ func (db *DB) MyReferrals(ctx context.Context, states []maillage.ReferralState, 
 	if err := db.SelectContext(ctx, &rows, q, caller.AccountID, statesArray(states), after[0], after[1], page.First+1); err != nil {
 		return nil, fmt.Errorf("my referrals: %w", mapError(err))
 	}
-	return db.referralPage(ctx, rows, page, func(r *maillage.Referral) string {
-		return encodeCursor(r.SubmittedAt.UTC().Format(time.RFC3339Nano), r.ID)
+	return db.referralPage(ctx, rows, page, func(r *maillage.Referral) []string {
+		return []string{r.SubmittedAt.UTC().Format(time.RFC3339Nano), r.ID}
 	})
 }
 
 // referralPage cuts a page and audits the reads of the requests on it.
-func (db *DB) referralPage(ctx context.Context, rows []*maillage.Referral, page maillage.PageArgs, cursor func(*maillage.Referral) string) (*maillage.ReferralConnection, error) {
-	cursors := make([]string, len(rows))
-	for i, r := range rows {
-		cursors[i] = cursor(r)
+func (db *DB) referralPage(ctx context.Context, rows []*maillage.Referral, page maillage.PageArgs, keys func(*maillage.Referral) []string) (*maillage.ReferralConnection, error) {
+	edges, info := endPage(rows, page, keys, func(c string, r *maillage.Referral) maillage.ReferralEdge {
+		return maillage.ReferralEdge{Cursor: c, Node: r}
+	})
+	read := make([]*maillage.Referral, len(edges))
+	for i, e := range edges {
+		read[i] = e.Node
 	}
-	info, n := pageInfo(cursors, page)
-	if err := auditReferralReads(ctx, db, rows[:n]); err != nil {
+	if err := auditReferralReads(ctx, db, read); err != nil {
 		return nil, err
 	}
-	conn := &maillage.ReferralConnection{PageInfo: info, Edges: []maillage.ReferralEdge{}}
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.ReferralEdge{Cursor: cursors[i], Node: rows[i]})
-	}
-	return conn, nil
+	return &maillage.ReferralConnection{Edges: edges, PageInfo: info}, nil
 }
 
 // urgencyRank mirrors the referrals.urgency_rank column.

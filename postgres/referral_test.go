@@ -58,8 +58,6 @@ func snapshot(t *testing.T, db *postgres.DB, id string) string {
 	return s
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestReferralServiceLifecycle(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ess := structureID(t, db, "ESS Dermatologie Rouen Métropole")

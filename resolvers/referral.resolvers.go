@@ -120,20 +120,3 @@ func (r *referralResolver) History(ctx context.Context, obj *maillage.Referral) 
 func (r *Resolver) Referral() graph.ReferralResolver { return &referralResolver{r} }
 
 type referralResolver struct{ *Resolver }
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *attachmentResolver) Size(ctx context.Context, obj *maillage.Attachment) (int, error) {
-	panic(fmt.Errorf("not implemented: Size - size"))
-}
-func (r *Resolver) Attachment() graph.AttachmentResolver { return &attachmentResolver{r} }
-type (
-	attachmentResolver struct{ *Resolver }
-	referralResolver   struct{ *Resolver }
-)
-*/

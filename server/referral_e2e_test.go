@@ -17,15 +17,15 @@ import (
 	"github.com/maillage/maillage/server"
 )
 
-// hub is a real hub over HTTP on a fresh seeded database.
-type hub struct {
+// refHub is a real hub over HTTP on a fresh seeded database.
+type refHub struct {
 	t   *testing.T
 	db  *postgres.DB
 	url string
 	tok map[string]string
 }
 
-func startHub(t *testing.T) *hub {
+func startRefHub(t *testing.T) *refHub {
 	t.Helper()
 	ctx := context.Background()
 	db := pgtest.Seeded(t)
@@ -35,7 +35,7 @@ func startHub(t *testing.T) *hub {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &hub{t: t, db: db, url: ts.URL + "/graphql", tok: map[string]string{}}
+	return &refHub{t: t, db: db, url: ts.URL + "/graphql", tok: map[string]string{}}
 }
 
 type gqlError struct {
@@ -50,7 +50,7 @@ type gqlResponse struct {
 }
 
 // do runs a GraphQL operation as login ("" for anonymous).
-func (h *hub) do(login, query string, vars map[string]any) gqlResponse {
+func (h *refHub) do(login, query string, vars map[string]any) gqlResponse {
 	h.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, h.url, bytes.NewReader(body))
@@ -79,7 +79,7 @@ func (h *hub) do(login, query string, vars map[string]any) gqlResponse {
 }
 
 // ok runs an operation that must succeed and returns its data.
-func (h *hub) ok(login, query string, vars map[string]any) map[string]any {
+func (h *refHub) ok(login, query string, vars map[string]any) map[string]any {
 	h.t.Helper()
 	r := h.do(login, query, vars)
 	if len(r.Errors) > 0 {
@@ -90,7 +90,7 @@ func (h *hub) ok(login, query string, vars map[string]any) map[string]any {
 
 // fails runs an operation that must fail with code (and field, if given),
 // and returns no data for it.
-func (h *hub) fails(login, query string, vars map[string]any, code, field string) {
+func (h *refHub) fails(login, query string, vars map[string]any, code, field string) {
 	h.t.Helper()
 	r := h.do(login, query, vars)
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != code || (field != "" && r.Errors[0].Extensions["field"] != field) {
@@ -103,8 +103,8 @@ func (h *hub) fails(login, query string, vars map[string]any, code, field string
 	}
 }
 
-// get walks a decoded JSON value by a dotted path ("a.b.0.c").
-func get(v any, path string) any {
+// jpath walks a decoded JSON value by a dotted path ("a.b.0.c").
+func jpath(v any, path string) any {
 	for _, k := range strings.Split(path, ".") {
 		switch x := v.(type) {
 		case map[string]any:
@@ -123,7 +123,7 @@ func get(v any, path string) any {
 	return v
 }
 
-func (h *hub) exec(q string, args ...any) {
+func (h *refHub) exec(q string, args ...any) {
 	h.t.Helper()
 	if _, err := h.db.ExecContext(context.Background(), q, args...); err != nil {
 		h.t.Fatalf("%s: %v", q, err)
@@ -167,7 +167,7 @@ const stats = `query($ess: ID!, $from: Time!, $to: Time!, $period: StatsPeriod!)
 // GraphQL over real HTTP, then checks the queue, the dashboard figures and
 // that an unrelated professional sees nothing through any door.
 func TestReferralEndToEnd(t *testing.T) {
-	h := startHub(t)
+	h := startRefHub(t)
 	var ess string
 	h.db.GetContext(context.Background(), &ess, `SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
 	pro := func(rpps string) string {
@@ -178,7 +178,7 @@ func TestReferralEndToEnd(t *testing.T) {
 	newPatient := func(login, family string) string {
 		d := h.ok(login, createPatient, map[string]any{"in": map[string]any{"familyName": family, "givenNames": "Test",
 			"birthDate": "1950-01-01", "sex": "F", "gpId": pro(login)}})
-		return get(d, "createPatient.id").(string)
+		return jpath(d, "createPatient.id").(string)
 	}
 	patA, patB := newPatient(gpMartin, "Aubert"), newPatient(gpGarnier, "Brunet")
 	var patC string
@@ -190,10 +190,10 @@ func TestReferralEndToEnd(t *testing.T) {
 		"attachments": []any{map[string]any{"reference": "dmp://photo/77", "mediaType": "image/jpeg", "size": 524288}}}
 	a1 := h.ok(gpMartin, submit, map[string]any{"in": inA})
 	a2 := h.ok(gpMartin, submit, map[string]any{"in": inA})
-	refA := get(a1, "submitReferral.id").(string)
-	if get(a2, "submitReferral.id") != refA || get(a1, "submitReferral.state") != "SUBMITTED" ||
-		get(a1, "submitReferral.patient.familyName") != "Aubert" || get(a1, "submitReferral.requester.rpps") != gpMartin ||
-		get(a1, "submitReferral.attachments.0.size") != 524288.0 {
+	refA := jpath(a1, "submitReferral.id").(string)
+	if jpath(a2, "submitReferral.id") != refA || jpath(a1, "submitReferral.state") != "SUBMITTED" ||
+		jpath(a1, "submitReferral.patient.familyName") != "Aubert" || jpath(a1, "submitReferral.requester.rpps") != gpMartin ||
+		jpath(a1, "submitReferral.attachments.0.size") != 524288.0 {
 		t.Fatalf("submissions: %v / %v", a1, a2)
 	}
 	var n int
@@ -211,9 +211,9 @@ func TestReferralEndToEnd(t *testing.T) {
 		"requesterKind": "GP", "reason": " ", "urgency": "ROUTINE", "modality": "IN_PERSON"}}, "BAD_USER_INPUT", "input.reason")
 
 	// Two more requests for the figures.
-	refB := get(h.ok(gpGarnier, submit, map[string]any{"in": map[string]any{"clientKey": "b-1", "essId": ess, "patientId": patB,
+	refB := jpath(h.ok(gpGarnier, submit, map[string]any{"in": map[string]any{"clientKey": "b-1", "essId": ess, "patientId": patB,
 		"requesterKind": "GP", "reason": "dermatose bulleuse", "urgency": "URGENT", "modality": "IN_PERSON"}}), "submitReferral.id").(string)
-	refC := get(h.ok(gpLefebvre, submit, map[string]any{"in": map[string]any{"clientKey": "c-1", "essId": ess, "patientId": patC,
+	refC := jpath(h.ok(gpLefebvre, submit, map[string]any{"in": map[string]any{"clientKey": "c-1", "essId": ess, "patientId": patC,
 		"requesterKind": "TREATING_GP", "reason": "lésion du cuir chevelu", "urgency": "PRIORITY", "modality": "TELECONSULTATION"}}), "submitReferral.id").(string)
 
 	tr := func(login string, in map[string]any) map[string]any {
@@ -227,17 +227,17 @@ func TestReferralEndToEnd(t *testing.T) {
 	h.fails(secretariat, transition, map[string]any{"in": map[string]any{"id": refA, "action": "ASSIGN", "specialistId": pro(specFournier)}}, "FORBIDDEN", "")
 	h.fails(caseManager, transition, map[string]any{"in": map[string]any{"id": refA, "action": "ASSIGN"}}, "BAD_USER_INPUT", "input.specialistId")
 	d := tr(caseManager, map[string]any{"id": refA, "action": "ASSIGN", "specialistId": pro(specFournier)})
-	if get(d, "transitionReferral.specialist.rpps") != specFournier {
+	if jpath(d, "transitionReferral.specialist.rpps") != specFournier {
 		t.Fatalf("assign: %v", d)
 	}
 	h.fails(specGirard, transition, map[string]any{"in": map[string]any{"id": refA, "action": "ANSWER", "answer": "x"}}, "FORBIDDEN", "")
 	d = tr(specFournier, map[string]any{"id": refA, "action": "ANSWER", "answer": "psoriasis : traitement local, revoir à 3 mois",
 		"answerModality": "TELEEXPERTISE"})
-	if get(d, "transitionReferral.state") != "ANSWERED" || get(d, "transitionReferral.answerModality") != "TELEEXPERTISE" {
+	if jpath(d, "transitionReferral.state") != "ANSWERED" || jpath(d, "transitionReferral.answerModality") != "TELEEXPERTISE" {
 		t.Fatalf("answer: %v", d)
 	}
 	d = tr(specFournier, map[string]any{"id": refA, "action": "FOLLOW_UP", "followUp": map[string]any{"pathway": "HEALTH_PATHWAY", "etpProgramme": "ETP psoriasis"}})
-	if get(d, "transitionReferral.state") != "ANSWERED" || get(d, "transitionReferral.pathway") != "HEALTH_PATHWAY" {
+	if jpath(d, "transitionReferral.state") != "ANSWERED" || jpath(d, "transitionReferral.pathway") != "HEALTH_PATHWAY" {
 		t.Fatalf("follow-up: %v", d)
 	}
 	tr(caseManager, map[string]any{"id": refB, "action": "TRIAGE"})
@@ -266,37 +266,37 @@ func TestReferralEndToEnd(t *testing.T) {
 	// The queue: most urgent first, then oldest; keyset pages.
 	march := map[string]any{"submittedAfter": at(1, 0, 0).Format(time.RFC3339), "submittedBefore": at(31, 0, 0).Format(time.RFC3339)}
 	p1 := h.ok(secretariat, queue, map[string]any{"ess": ess, "f": march, "first": 2})
-	p2 := h.ok(secretariat, queue, map[string]any{"ess": ess, "f": march, "first": 2, "after": get(p1, "referralQueue.pageInfo.endCursor")})
-	order := []any{get(p1, "referralQueue.edges.0.node.id"), get(p1, "referralQueue.edges.1.node.id"), get(p2, "referralQueue.edges.0.node.id")}
-	if !reflect.DeepEqual(order, []any{refB, refC, refA}) || get(p1, "referralQueue.pageInfo.hasNextPage") != true ||
-		get(p2, "referralQueue.pageInfo.hasNextPage") != false || get(p2, "referralQueue.edges.1") != nil {
+	p2 := h.ok(secretariat, queue, map[string]any{"ess": ess, "f": march, "first": 2, "after": jpath(p1, "referralQueue.pageInfo.endCursor")})
+	order := []any{jpath(p1, "referralQueue.edges.0.node.id"), jpath(p1, "referralQueue.edges.1.node.id"), jpath(p2, "referralQueue.edges.0.node.id")}
+	if !reflect.DeepEqual(order, []any{refB, refC, refA}) || jpath(p1, "referralQueue.pageInfo.hasNextPage") != true ||
+		jpath(p2, "referralQueue.pageInfo.hasNextPage") != false || jpath(p2, "referralQueue.edges.1") != nil {
 		t.Fatalf("queue order %v, want B C A", order)
 	}
-	if get(p2, "referralQueue.edges.0.node.patient.familyName") != "Aubert" ||
-		get(p2, "referralQueue.edges.0.node.history.3.action") != "ANSWER" ||
-		get(p2, "referralQueue.edges.0.node.history.3.authorRole") != "ASSIGNED_SPECIALIST" {
-		t.Fatalf("queue node: %v", get(p2, "referralQueue.edges.0.node"))
+	if jpath(p2, "referralQueue.edges.0.node.patient.familyName") != "Aubert" ||
+		jpath(p2, "referralQueue.edges.0.node.history.3.action") != "ANSWER" ||
+		jpath(p2, "referralQueue.edges.0.node.history.3.authorRole") != "ASSIGNED_SPECIALIST" {
+		t.Fatalf("queue node: %v", jpath(p2, "referralQueue.edges.0.node"))
 	}
 	triaged := h.ok(caseManager, queue, map[string]any{"ess": ess, "f": map[string]any{"states": []string{"TRIAGED"},
 		"submittedBefore": at(31, 0, 0).Format(time.RFC3339)}})
-	if get(triaged, "referralQueue.edges.0.node.id") != refB || get(triaged, "referralQueue.edges.1") != nil {
+	if jpath(triaged, "referralQueue.edges.0.node.id") != refB || jpath(triaged, "referralQueue.edges.1") != nil {
 		t.Fatalf("triaged requests: %v", triaged)
 	}
 	// A specialist sees the queue, and the patients of what is assigned to them only.
 	mine := h.ok(specFournier, queue, map[string]any{"ess": ess, "f": map[string]any{"assignedToMe": true,
 		"submittedAfter": march["submittedAfter"], "submittedBefore": march["submittedBefore"]}})
-	if get(mine, "referralQueue.edges.0.node.id") != refA || get(mine, "referralQueue.edges.1") != nil {
+	if jpath(mine, "referralQueue.edges.0.node.id") != refA || jpath(mine, "referralQueue.edges.1") != nil {
 		t.Fatalf("assigned to Dr Fournier: %v", mine)
 	}
 	girard := h.ok(specGirard, queue, map[string]any{"ess": ess, "f": march})
-	if get(girard, "referralQueue.edges.2.node.id") != refA || get(girard, "referralQueue.edges.2.node.patient") != nil ||
-		get(girard, "referralQueue.edges.1.node.patient.familyName") != "Dupont" {
+	if jpath(girard, "referralQueue.edges.2.node.id") != refA || jpath(girard, "referralQueue.edges.2.node.patient") != nil ||
+		jpath(girard, "referralQueue.edges.1.node.patient.familyName") != "Dupont" {
 		t.Fatalf("Dr Girard's view of the queue: %v", girard)
 	}
 	// The requester's own requests, newest first: two seeded this month, then A.
 	own := h.ok(gpMartin, `{ myReferrals { edges { node { id requester { rpps } } } } }`, nil)
-	if edges := get(own, "myReferrals.edges").([]any); len(edges) != 3 || get(edges[2], "node.id") != refA ||
-		get(edges[0], "node.requester.rpps") != gpMartin || get(edges[1], "node.requester.rpps") != gpMartin {
+	if edges := jpath(own, "myReferrals.edges").([]any); len(edges) != 3 || jpath(edges[2], "node.id") != refA ||
+		jpath(edges[0], "node.requester.rpps") != gpMartin || jpath(edges[1], "node.requester.rpps") != gpMartin {
 		t.Fatalf("Dr Martin's requests: %v", own)
 	}
 
@@ -323,8 +323,8 @@ func TestReferralEndToEnd(t *testing.T) {
 	vars["period"] = "DAY"
 	days := h.ok(dacCoord, stats, vars)
 	var starts []any
-	for _, p := range get(days, "referralStats.periods").([]any) {
-		starts = append(starts, get(p, "start"))
+	for _, p := range jpath(days, "referralStats.periods").([]any) {
+		starts = append(starts, jpath(p, "start"))
 	}
 	if !reflect.DeepEqual(starts, []any{"2026-03-09T23:00:00Z", "2026-03-10T23:00:00Z", "2026-03-11T23:00:00Z"}) {
 		t.Fatalf("days: %v", starts)
@@ -356,7 +356,7 @@ func TestReferralEndToEnd(t *testing.T) {
 			t.Fatalf("unrelated sees patient %s: %v", id, r)
 		}
 	}
-	if r := h.ok(unrelatedKine, `{ myReferrals { edges { node { id patient { id } } } } patients { edges { node { id } } } }`, nil); len(get(r, "myReferrals.edges").([]any)) != 0 || len(get(r, "patients.edges").([]any)) != 0 {
+	if r := h.ok(unrelatedKine, `{ myReferrals { edges { node { id patient { id } } } } patients { edges { node { id } } } }`, nil); len(jpath(r, "myReferrals.edges").([]any)) != 0 || len(jpath(r, "patients.edges").([]any)) != 0 {
 		t.Fatalf("unrelated lists: %v", r)
 	}
 	h.fails(unrelatedKine, queue, map[string]any{"ess": ess}, "FORBIDDEN", "")
