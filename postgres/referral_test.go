@@ -110,6 +110,18 @@ func TestReferralServiceLifecycle(t *testing.T) {
 	if _, err := db.SubmitReferral(gp, bad); maillage.ErrorCode(err) != maillage.EINVALID || !strings.Contains(err.Error(), "input.requesterKind") {
 		t.Errorf("a GP submitting as CPTS coordinator: %v", err)
 	}
+	// A DAC coordinator records a patient and submits on their behalf.
+	dac := pgtest.As(t, db, dacCoordinator)
+	forDAC, err := db.CreatePatient(dac, maillage.PatientInput{FamilyName: "Vasseur", GivenNames: "Louis",
+		BirthDate: time.Date(1939, 8, 1, 0, 0, 0, 0, time.UTC), Sex: maillage.SexMale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.SubmitReferral(dac, maillage.ReferralInput{ClientKey: "dac-1", ESSID: ess, PatientID: forDAC.ID,
+		RequesterKind: maillage.RequesterDACCoordinator, Reason: "escarre", Urgency: maillage.UrgencyUrgent,
+		Modality: maillage.ModalityInPerson}); err != nil || r.RequesterKind != maillage.RequesterDACCoordinator {
+		t.Errorf("a DAC coordinator's submission: %v %v", r, err)
+	}
 	if _, err := db.SubmitReferral(pgtest.As(t, db, "admin"), in); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
 		t.Errorf("a staff account submitting: %v, want FORBIDDEN", err)
 	}

@@ -343,6 +343,11 @@ func TestReferralEndToEnd(t *testing.T) {
 		t.Errorf("a queue page of 1 costs %d statements, of 10 %d", c1, c10)
 	}
 
+	// The requester finds the request by node(id) too.
+	if r := h.ok(gpMartin, `query($id: ID!) { node(id: $id) { id ... on Referral { state pathway } } }`, map[string]any{"id": refA}); jpath(r, "node.id") != refA || jpath(r, "node.pathway") != "HEALTH_PATHWAY" {
+		t.Fatalf("node(id) for the requester: %v", r)
+	}
+
 	// An unrelated professional sees nothing, through any door.
 	for _, id := range []string{refA, refB, refC} {
 		r := h.ok(unrelatedKine, `query($id: ID!) { referral(id: $id) { id } node(id: $id) { id } }`, map[string]any{"id": id})
