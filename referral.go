@@ -118,9 +118,11 @@ type ReferralHistoryEntry struct {
 	FromState  *ReferralState `db:"from_state"`
 	ToState    ReferralState  `db:"to_state"`
 	AuthorID   string         `db:"author_id"` // an account
-	AuthorRole ReferralActor  `db:"author_role"`
-	Comment    *string        `db:"comment"`
-	CreatedAt  time.Time      `db:"created_at"`
+	// AuthorProfessionalID is the professional the author's account is, if any.
+	AuthorProfessionalID *string       `db:"author_professional_id"`
+	AuthorRole           ReferralActor `db:"author_role"`
+	Comment              *string       `db:"comment"`
+	CreatedAt            time.Time     `db:"created_at"`
 }
 
 // ReferralInput submits a request.

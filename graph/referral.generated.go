@@ -30,6 +30,9 @@ type ReferralResolver interface {
 
 	History(ctx context.Context, obj *maillage.Referral) ([]*maillage.ReferralHistoryEntry, error)
 }
+type ReferralHistoryEntryResolver interface {
+	Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -1033,6 +1036,38 @@ func (ec *executionContext) _ReferralHistoryEntry_toState(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_ReferralHistoryEntry_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReferralHistoryEntry", field, false, false, "ReferralState")
+}
+
+func (ec *executionContext) _ReferralHistoryEntry_author(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralHistoryEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralHistoryEntry_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReferralHistoryEntry().Author(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.Professional) graphql.Marshaler {
+			return ec.marshalOProfessional2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐProfessional(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralHistoryEntry_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralHistoryEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Professional(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ReferralHistoryEntry_authorRole(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralHistoryEntry) (ret graphql.Marshaler) {
@@ -2247,32 +2282,38 @@ func (ec *executionContext) _ReferralHistoryEntry(ctx context.Context, sel ast.S
 		case "action":
 			out.Values[i] = ec._ReferralHistoryEntry_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fromState":
 			out.Values[i] = ec._ReferralHistoryEntry_fromState(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "toState":
 			out.Values[i] = ec._ReferralHistoryEntry_toState(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "author":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReferralHistoryEntry_author(ctx, field, obj)
+				})
 		case "authorRole":
 			out.Values[i] = ec._ReferralHistoryEntry_authorRole(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "comment":
 			out.Values[i] = ec._ReferralHistoryEntry_comment(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._ReferralHistoryEntry_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

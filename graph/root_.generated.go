@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	ProfessionalConnection() ProfessionalConnectionResolver
 	Query() QueryResolver
 	Referral() ReferralResolver
+	ReferralHistoryEntry() ReferralHistoryEntryResolver
 	Structure() StructureResolver
 	StructureConnection() StructureConnectionResolver
 	StructureLink() StructureLinkResolver
@@ -218,6 +219,7 @@ type ComplexityRoot struct {
 
 	ReferralHistoryEntry struct {
 		Action     func(childComplexity int) int
+		Author     func(childComplexity int) int
 		AuthorRole func(childComplexity int) int
 		Comment    func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
@@ -1216,6 +1218,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralHistoryEntry.Action(childComplexity), true
+	case "ReferralHistoryEntry.author":
+		if e.ComplexityRoot.ReferralHistoryEntry.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.Author(childComplexity), true
 	case "ReferralHistoryEntry.authorRole":
 		if e.ComplexityRoot.ReferralHistoryEntry.AuthorRole == nil {
 			break
@@ -2195,6 +2203,8 @@ type ReferralHistoryEntry {
   action: ReferralAction!
   fromState: ReferralState
   toState: ReferralState!
+  "Who made it (null for a staff account that is no professional)."
+  author: Professional
   authorRole: ReferralActor!
   comment: String
   createdAt: Time!
@@ -2678,6 +2688,8 @@ func (ec *executionContext) childFields_ReferralHistoryEntry(ctx context.Context
 		return ec.fieldContext_ReferralHistoryEntry_fromState(ctx, field)
 	case "toState":
 		return ec.fieldContext_ReferralHistoryEntry_toState(ctx, field)
+	case "author":
+		return ec.fieldContext_ReferralHistoryEntry_author(ctx, field)
 	case "authorRole":
 		return ec.fieldContext_ReferralHistoryEntry_authorRole(ctx, field)
 	case "comment":

@@ -109,8 +109,9 @@ func auditReferralReads(ctx context.Context, q sqlx.ExecerContext, rs []*maillag
 // The caller must already have loaded the requests (which checks access).
 func (db *DB) HistoryByReferralIDs(ctx context.Context, ids []string) ([][]*maillage.ReferralHistoryEntry, error) {
 	visible, args := db.referralsVisible(ctx)
-	const cols = `SELECT h.id, h.referral_id, h.action, h.from_state, h.to_state, h.author_id, h.author_role, h.comment, h.created_at`
-	q := cols + ` FROM referral_history h JOIN referrals r ON r.id = h.referral_id
+	const cols = `SELECT h.id, h.referral_id, h.action, h.from_state, h.to_state, h.author_id,
+		ha.professional_id AS author_professional_id, h.author_role, h.comment, h.created_at`
+	q := cols + ` FROM referral_history h JOIN accounts ha ON ha.id = h.author_id JOIN referrals r ON r.id = h.referral_id
 		JOIN structures es ON es.id = r.ess_id JOIN territories et ON et.id = es.territory_id
 		WHERE h.referral_id = ANY($5) AND ` + visible + ` ORDER BY h.id`
 	var rows []*maillage.ReferralHistoryEntry

@@ -116,7 +116,23 @@ func (r *referralResolver) History(ctx context.Context, obj *maillage.Referral) 
 	return h, err
 }
 
+// Author is the resolver for the author field.
+func (r *referralHistoryEntryResolver) Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error) {
+	if obj.AuthorProfessionalID == nil {
+		return nil, nil
+	}
+	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.AuthorProfessionalID))
+}
+
 // Referral returns graph.ReferralResolver implementation.
 func (r *Resolver) Referral() graph.ReferralResolver { return &referralResolver{r} }
 
-type referralResolver struct{ *Resolver }
+// ReferralHistoryEntry returns graph.ReferralHistoryEntryResolver implementation.
+func (r *Resolver) ReferralHistoryEntry() graph.ReferralHistoryEntryResolver {
+	return &referralHistoryEntryResolver{r}
+}
+
+type (
+	referralResolver             struct{ *Resolver }
+	referralHistoryEntryResolver struct{ *Resolver }
+)

@@ -154,7 +154,7 @@ const transition = `mutation($in: TransitionReferralInput!) { transitionReferral
 const queue = `query($ess: ID!, $f: ReferralQueueFilter, $first: Int, $after: String) {
 	referralQueue(essId: $ess, filter: $f, first: $first, after: $after) {
 		edges { node { id urgency state ess { id } requester { rpps } specialist { rpps } patient { familyName }
-			history { action authorRole } } }
+			history { action authorRole author { rpps } } } }
 		pageInfo { hasNextPage endCursor } } }`
 
 const stats = `query($ess: ID!, $from: Time!, $to: Time!, $period: StatsPeriod!) {
@@ -274,7 +274,8 @@ func TestReferralEndToEnd(t *testing.T) {
 	}
 	if jpath(p2, "referralQueue.edges.0.node.patient.familyName") != "Aubert" ||
 		jpath(p2, "referralQueue.edges.0.node.history.3.action") != "ANSWER" ||
-		jpath(p2, "referralQueue.edges.0.node.history.3.authorRole") != "ASSIGNED_SPECIALIST" {
+		jpath(p2, "referralQueue.edges.0.node.history.3.authorRole") != "ASSIGNED_SPECIALIST" ||
+		jpath(p2, "referralQueue.edges.0.node.history.3.author.rpps") != specFournier {
 		t.Fatalf("queue node: %v", jpath(p2, "referralQueue.edges.0.node"))
 	}
 	triaged := h.ok(caseManager, queue, map[string]any{"ess": ess, "f": map[string]any{"states": []string{"TRIAGED"},
