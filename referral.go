@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -183,7 +184,7 @@ func (rules ReferralRules) ValidateReferral(in ReferralInput) error {
 		return InvalidField("input.requesterKind", "unknown requester kind %q", in.RequesterKind)
 	}
 	for i, a := range in.Attachments {
-		field := "input.attachments." + itoa(i)
+		field := "input.attachments." + strconv.Itoa(i)
 		switch {
 		case strings.TrimSpace(a.Reference) == "" || len(a.Reference) > 1000:
 			return InvalidField(field+".reference", "must be a document reference of 1 to 1000 characters")
@@ -207,11 +208,6 @@ func (in ReferralInput) ContentHash() string {
 	b, _ := json.Marshal(in)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
 }
 
 // ReferralQueueFilter selects requests of an ESS's queue; nil is not set.

@@ -39,7 +39,7 @@ func init() {
 	conflictMessages["referrals_client_key"] = "clientKey: this client key was already used for another request"
 }
 
-// Rules are the referral submission limits (DefaultReferralRules unless set).
+// referralRules are the limits submissions are checked against.
 var referralRules = maillage.DefaultReferralRules
 
 const referralColumns = `r.id, r.ess_id, et.path || '/@' || es.id AS domain, r.patient_id, r.requester_id,
