@@ -31,6 +31,8 @@ func (r *queryResolver) Node(ctx context.Context, id string) (maillage.Node, err
 		return nodeOrNull(r.loaders(ctx).ESCAPMember.Load(ctx, id))
 	case maillage.PrefixESCAPEntry:
 		return nodeOrNull(r.loaders(ctx).ESCAPEntry.Load(ctx, id))
+	case maillage.PrefixReferral:
+		return nodeOrNull(r.loaders(ctx).Referral.Load(ctx, id))
 	}
 	return nil, nil
 }

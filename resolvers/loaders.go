@@ -32,6 +32,8 @@ type Loaders struct {
 	ESCAPEntry          *dataloadgen.Loader[string, *maillage.ESCAPEntry]
 	ESCAPMembers        *dataloadgen.Loader[string, []*maillage.ESCAPMember]
 	ESCAPTimeline       *dataloadgen.Loader[maillage.TimelineKey, *maillage.ESCAPEntryConnection]
+	Referral            *dataloadgen.Loader[string, *maillage.Referral]
+	ReferralHistory     *dataloadgen.Loader[string, []*maillage.ReferralHistoryEntry]
 }
 
 // NewLoaders builds fresh loaders over the resolver's services. They carry
@@ -51,6 +53,8 @@ func (r *Resolver) NewLoaders() *Loaders {
 		ESCAPEntry:          dataloadgen.NewLoader(found(r.ESCAPService.EntriesByIDs, "escap entry"), dataloadgen.WithWait(loaderWait)),
 		ESCAPMembers:        dataloadgen.NewLoader(all(r.ESCAPService.MembersByESCAPIDs), dataloadgen.WithWait(loaderWait)),
 		ESCAPTimeline:       dataloadgen.NewLoader(timelines(r.ESCAPService.Timelines), dataloadgen.WithWait(loaderWait)),
+		Referral:            dataloadgen.NewLoader(found(r.ReferralService.ReferralsByIDs, "referral"), dataloadgen.WithWait(loaderWait)),
+		ReferralHistory:     dataloadgen.NewLoader(all(r.ReferralService.HistoryByReferralIDs), dataloadgen.WithWait(loaderWait)),
 	}
 }
 

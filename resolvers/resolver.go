@@ -16,6 +16,7 @@ type Resolver struct {
 	PatientService      maillage.PatientService
 	ESCAPService        maillage.ESCAPService
 	ESCAPStatsService   maillage.ESCAPStatsService
+	ReferralService     maillage.ReferralService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }

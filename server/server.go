@@ -62,6 +62,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		PatientService:      db,
 		ESCAPService:        db,
 		ESCAPStatsService:   db,
+		ReferralService:     db,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
