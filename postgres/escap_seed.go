@@ -16,7 +16,7 @@ var seedESCAPTeams = []struct {
 	activeDays                          int
 }{
 	{"escap:dupont", "patient:dupont", "fr/28/76/cpts-rouen-nord", "CHRONIC_POLYPATHOLOGY", 16,
-		[]string{"10003456781:GP", "10003456783:NURSE", "10003456784:PHYSIOTHERAPIST", "10003456785:PHARMACIST"}, 120},
+		[]string{"10003456781:GP", "10003456783:NURSE", "10003456791:GERIATRICIAN", "10003456785:PHARMACIST"}, 120},
 	{"escap:leroy", "patient:leroy", "fr/28/76/cpts-rouen-nord", "DIABETES_INSULIN", 14,
 		[]string{"10003456782:GP", "10003456785:PHARMACIST"}, 0},
 	{"escap:morel", "patient:morel", "fr/84/69/cpts-lyon-8", "CARDIAC_EVENT", 18,
