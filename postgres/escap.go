@@ -236,7 +236,7 @@ func (db *DB) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillag
 			for i, r := range elig.Reasons {
 				msgs[i] = r.Code + ": " + r.Message
 			}
-			return &maillage.Error{Code: maillage.EINVALID, Field: elig.Reasons[0].Field,
+			return &maillage.Error{Code: maillage.EINVALID, Field: strings.Replace(elig.Reasons[0].Field, "input.", "input.assessment.", 1),
 				Message: "the patient is not eligible: " + strings.Join(msgs, "; ")}
 		}
 		if in.ConsentID == "" {

@@ -271,8 +271,12 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	if path(d, "recordESCAPConsent", "method") != "ORAL" || path(d, "recordESCAPConsent", "recordedBy", "rpps") != durand {
 		t.Fatalf("consent: %v", d)
 	}
-	// Not eligible (12/26): refused, every reason named.
+	// Not eligible (12/26): refused, the reason named with its field.
 	h.refused(durand, maillage.EINVALID, "", create, createVars(consent, 12))
+	if r := h.do(durand, create, createVars(consent, 12)); r.Errors[0].Extensions["field"] != "input.assessment.grid" ||
+		!strings.Contains(r.Errors[0].Message, "GRID_SCORE_TOO_LOW") {
+		t.Errorf("not eligible: %+v", r.Errors)
+	}
 	// An outsider cannot start a team for a patient they have no relation with.
 	h.refused(martin, maillage.ENOTFOUND, "", create, createVars(consent, 13))
 
@@ -313,6 +317,17 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	}
 	if f := h.figures("ars-normandie", normandie, situation); f != (figures{baseARS.entries + 1, baseARS.exits, baseARS.active + 1}) {
 		t.Errorf("ARS figures after activation: %+v, base %+v", f, baseARS)
+	}
+
+	// Teams per professional (active teams only: Leroy's is still forming).
+	now := time.Now().In(maillage.Paris)
+	d = h.ok(lefebvre, statsQuery, map[string]any{"t": territory, "from": now.AddDate(0, 0, -1).Format(time.DateOnly), "to": now.AddDate(0, 0, 1).Format(time.DateOnly)})
+	perPro := map[string]float64{}
+	for _, c := range path(d, "escapStats", "teamsPerProfessional").([]any) {
+		perPro[path(c, "professional", "rpps").(string)] = path(c, "count").(float64)
+	}
+	if perPro[roux] != 1 || perPro[petit] != 2 || perPro[martin] != 0 {
+		t.Errorf("teams per professional = %v", perPro)
 	}
 
 	// The timeline.
