@@ -19,8 +19,6 @@ var _ maillage.ESCAPService = (*DB)(nil)
 // patient whose consent holds; the care circle of a team is its current
 // members while the consent holds (a closed team stays readable to them as
 // history, and refuses every write). A withdrawn consent ends both at once.
-// (":acc::text IS NOT NULL" only gives the account parameter, unused here, a
-// type: the callers of a predicate always pass both.)
 func init() {
 	addRelation(authz.KindPatient, "care_circle", `EXISTS (SELECT 1 FROM escaps re
 		JOIN escap_members rm ON rm.escap_id = re.id AND rm.left_at IS NULL
@@ -29,7 +27,7 @@ func init() {
 	addRelation(authz.KindESCAP, "care_circle", `EXISTS (SELECT 1 FROM escap_members rm
 		JOIN escaps re ON re.id = rm.escap_id
 		JOIN escap_consents rc ON rc.id = re.consent_id AND rc.withdrawn_at IS NULL
-		WHERE rm.escap_id = :id AND rm.left_at IS NULL AND rm.professional_id = :pro AND :acc::text IS NOT NULL)`)
+		WHERE rm.escap_id = :id AND rm.left_at IS NULL AND rm.professional_id = :pro)`)
 	conflictMessages["escaps_open_patient"] = "patientId: this patient already has an open ESCAP"
 	conflictMessages["escap_members_active"] = "professionalId: this professional is already a member of this ESCAP"
 }
@@ -139,7 +137,7 @@ func (db *DB) RecordConsent(ctx context.Context, in maillage.ConsentInput) (*mai
 		if err := tx.GetContext(ctx, &c, q, in.PatientID, in.Method, given, pro); err != nil {
 			return mapError(err)
 		}
-		if err := appendAudits(ctx, tx, authz.KindPatient, []string{in.PatientID}, "record_consent", patientDomain); err != nil {
+		if err := appendAudits(ctx, tx, authz.KindPatient, []string{in.PatientID}, "record_consent", literalDomain(patientDomain)); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, Event{Topic: "patient:" + in.PatientID, Type: "CONSENT_RECORDED", SubjectID: c.ID,
@@ -197,7 +195,7 @@ func escapEvent(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, typ, subjec
 
 // auditESCAP records one operation on a team.
 func auditESCAP(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, op string) error {
-	return appendAudits(ctx, tx, authz.KindESCAP, []string{e.ID}, op, e.Domain)
+	return appendAudits(ctx, tx, authz.KindESCAP, []string{e.ID}, op, literalDomain(e.Domain))
 }
 
 // CreateESCAP starts a team for an eligible patient with recorded consent;
@@ -562,7 +560,7 @@ func withdraw(ctx context.Context, tx *sqlx.Tx, consentID string, note *string) 
 	if err := tx.GetContext(ctx, &patientID, `SELECT patient_id FROM escap_consents WHERE id = $1 FOR UPDATE`, consentID); err != nil {
 		return nil, nil, mapError(err)
 	}
-	if err := appendAudits(ctx, tx, authz.KindPatient, []string{patientID}, "withdraw_consent", patientDomain); err != nil {
+	if err := appendAudits(ctx, tx, authz.KindPatient, []string{patientID}, "withdraw_consent", literalDomain(patientDomain)); err != nil {
 		return nil, nil, err
 	}
 	var teams []*maillage.ESCAP

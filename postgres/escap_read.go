@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -25,34 +24,16 @@ func (db *DB) escapVisible(ctx context.Context, idExpr, pathExpr string, n int) 
 	if caller.Anonymous() {
 		all, domains, scope.Relations = false, nil, nil
 	}
-	cond := fmt.Sprintf("(($%d::bool OR %s OR %s) AND $%d::text IS NOT NULL AND $%d::text IS NOT NULL)",
-		n, domainCondition(pathExpr, n+1), relationFilter(authz.KindESCAP, idExpr, scope.Relations, n+2, n+3), n+2, n+3)
+	cond := fmt.Sprintf("($%d::bool OR %s OR %s)",
+		n, domainCondition(pathExpr, n+1), relationFilter(authz.KindESCAP, idExpr, scope.Relations, n+2, n+3))
 	return cond, []any{all, domains, caller.ProfessionalID, caller.AccountID}
 }
 
 // auditESCAPReads appends one audit record per team read, in one statement,
 // each in its team's domain and naming the caller's relations with it.
 func auditESCAPReads(ctx context.Context, q sqlx.ExecerContext, ids []string, op string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	caller := maillage.IdentityFrom(ctx)
-	var account *string
-	if !caller.Anonymous() {
-		account = &caller.AccountID
-	}
-	parts := []string{}
-	for _, r := range relations[authz.KindESCAP] {
-		parts = append(parts, fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 4, 5), quoteLiteral("rel:"+r.name)))
-	}
-	roleExpr := "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), 'role')"
-	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
-		SELECT $1, ` + roleExpr + `, t.path, 'escap', o.id, $2, $3
-		FROM unnest($6::text[]) AS o(id) JOIN escaps e ON e.id = o.id JOIN territories t ON t.id = e.territory_id`
-	if _, err := q.ExecContext(ctx, query, account, op, maillage.RequestID(ctx), caller.ProfessionalID, caller.AccountID, pq.StringArray(ids)); err != nil {
-		return fmt.Errorf("audit escap reads: %w", err)
-	}
-	return nil
+	const domainOfTeam = `(SELECT t.path FROM escaps e JOIN territories t ON t.id = e.territory_id WHERE e.id = o.id)`
+	return appendAudits(ctx, q, authz.KindESCAP, ids, op, domainOfTeam)
 }
 
 // distinctIDs returns the distinct values of key over rows.
@@ -213,7 +194,7 @@ func (db *DB) ConsentsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCA
 	}
 	if len(rows) > 0 {
 		pids := distinctIDs(rows, func(c *maillage.ESCAPConsent) string { return c.PatientID })
-		if err := appendAudits(ctx, db, authz.KindPatient, pids, "read_consent", patientDomain); err != nil {
+		if err := appendAudits(ctx, db, authz.KindPatient, pids, "read_consent", literalDomain(patientDomain)); err != nil {
 			return nil, err
 		}
 	}

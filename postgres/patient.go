@@ -88,9 +88,6 @@ func (db *DB) FindPatientByID(ctx context.Context, id string) (*maillage.Patient
 func (db *DB) patientsVisible(ctx context.Context) (string, []any) {
 	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindPatient, relationNames(authz.KindPatient)...)
 	caller := maillage.IdentityFrom(ctx)
-	if caller.Anonymous() {
-		return "FALSE", []any{"", ""}
-	}
 	return relationFilter(authz.KindPatient, "p.id", scope.Relations, 1, 2), []any{caller.ProfessionalID, caller.AccountID}
 }
 
@@ -148,5 +145,5 @@ func (db *DB) auditPatientReads(ctx context.Context, ps []*maillage.Patient) err
 	for i, p := range ps {
 		ids[i] = p.ID
 	}
-	return appendAudits(ctx, db, authz.KindPatient, ids, "read", patientDomain)
+	return appendAudits(ctx, db, authz.KindPatient, ids, "read", literalDomain(patientDomain))
 }

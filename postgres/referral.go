@@ -57,9 +57,6 @@ const referralSelect = `SELECT ` + referralColumns + referralFrom
 func (db *DB) referralsVisible(ctx context.Context) (string, []any) {
 	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindReferral, relationNames(authz.KindReferral)...)
 	caller := maillage.IdentityFrom(ctx)
-	if caller.Anonymous() {
-		return "FALSE", []any{false, pq.StringArray{}, "", ""}
-	}
 	all, domains := scopeArgs(scope)
 	cond := "($1 OR " + domainCondition("(et.path || '/@' || es.id)", 2) + " OR " +
 		relationFilter(authz.KindReferral, "r.id", scope.Relations, 3, 4) + ")"
@@ -102,7 +99,7 @@ func auditReferralReads(ctx context.Context, q sqlx.ExecerContext, rs []*maillag
 	for i, r := range rs {
 		ids[i] = r.ID
 	}
-	return appendAudits(ctx, q, authz.KindReferral, ids, "read", authz.NationalDomain)
+	return appendAudits(ctx, q, authz.KindReferral, ids, "read", literalDomain(authz.NationalDomain))
 }
 
 // HistoryByReferralIDs loads the history of many requests in one statement.
