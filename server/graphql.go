@@ -16,8 +16,7 @@ import (
 func (s *Server) graphqlHandler() *handler.Server {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: s.resolver}))
 	h.AddTransport(transport.Options{})
-	h.AddTransport(transport.GET{})
-	h.AddTransport(transport.POST{})
+	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
