@@ -22,6 +22,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
+	h.Use(observer{metrics: s.metrics})
 	h.SetErrorPresenter(presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h

@@ -29,7 +29,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	slog.SetDefault(slog.New(server.NewLogHandler(slog.NewJSONHandler(os.Stderr, nil))))
 	if err := run(ctx, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "maillage:", err)
@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string) error {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "deepest query nesting")
 	fs.IntVar(&cfg.MaxComplexity, "max-complexity", cfg.MaxComplexity, "largest query complexity")
+	fs.StringVar(&cfg.Tracing, "otel-exporter", env("MAILLAGE_OTEL_EXPORTER", ""), "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318) (MAILLAGE_OTEL_EXPORTER)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -169,6 +170,11 @@ func serve(ctx context.Context, cfg server.Config, seed bool) error {
 			}
 		}
 	}
+	shutdownTracing, err := server.SetupTracing(ctx, cfg.Tracing, os.Stdout)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(context.WithoutCancel(ctx))
 	srv, err := server.New(ctx, cfg, db)
 	if err != nil {
 		return err
