@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
 
 	"github.com/jmoiron/sqlx"
 
@@ -32,6 +35,32 @@ func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	if _, err := tx.ExecContext(ctx, q, account, a.Role, a.Domain, a.ObjectKind, a.ObjectID, a.Operation, maillage.RequestID(ctx)); err != nil {
 		return fmt.Errorf("append audit: %w", err)
+	}
+	return nil
+}
+
+// appendAudits writes one audit record per object of ids, in one statement;
+// the role of each is the relations the caller has with it (joined by "+").
+func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []string, operation, domain string) error {
+	caller := maillage.IdentityFrom(ctx)
+	var account *string
+	if !caller.Anonymous() {
+		account = &caller.AccountID
+	}
+	rels := relations[kind]
+	roleExpr := "'role'"
+	if len(rels) > 0 {
+		parts := make([]string, len(rels))
+		for i, r := range rels {
+			parts[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 6, 7), quoteLiteral("rel:"+r.name))
+		}
+		roleExpr = "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), 'role')"
+	}
+	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
+		SELECT $1, ` + roleExpr + `, $2, $3, o.id, $4, $5 FROM unnest($8::text[]) AS o(id)`
+	if _, err := q.ExecContext(ctx, query, account, domain, kind, operation, maillage.RequestID(ctx),
+		caller.ProfessionalID, caller.AccountID, pq.StringArray(ids)); err != nil {
+		return fmt.Errorf("append audits: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ type Resolver struct {
 	TerritoryService    maillage.TerritoryService
 	StructureService    maillage.StructureService
 	ProfessionalService maillage.ProfessionalService
+	PatientService      maillage.PatientService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }

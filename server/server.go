@@ -65,6 +65,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		TerritoryService:    db,
 		StructureService:    db,
 		ProfessionalService: db,
+		PatientService:      db,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
@@ -143,7 +144,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) }, // shutdown must not cancel requests in flight
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
