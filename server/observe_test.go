@@ -40,9 +40,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// newHub starts a hub over a seeded database behind a real HTTP server; its
+// newObservedHub starts a hub over a seeded database behind a real HTTP server; its
 // logs go to the returned buffer as JSON lines.
-func newHub(t *testing.T) (*httptest.Server, *syncBuffer) {
+func newObservedHub(t *testing.T) (*httptest.Server, *syncBuffer) {
 	t.Helper()
 	db := pgtest.Seeded(t)
 	logs := &syncBuffer{}
@@ -103,7 +103,7 @@ func scrape(t *testing.T, ts *httptest.Server) map[string]float64 {
 }
 
 func TestMetricsCountRequestsErrorsAndStatements(t *testing.T) {
-	ts, _ := newHub(t)
+	ts, _ := newObservedHub(t)
 	const (
 		ok           = `maillage_http_requests_total{code="200",handler="graphql",method="POST"}`
 		unauthorized = `maillage_http_requests_total{code="401",handler="graphql",method="POST"}`
@@ -141,7 +141,7 @@ func TestMetricsCountRequestsErrorsAndStatements(t *testing.T) {
 }
 
 func TestSubscriptionAndEventMetrics(t *testing.T) {
-	ts, _ := newHub(t)
+	ts, _ := newObservedHub(t)
 	before := scrape(t, ts)
 	closed := server.DefaultMetrics.SubscriptionOpened()
 	server.DefaultMetrics.EventDelivered("structure")
@@ -178,7 +178,7 @@ func logLines(t *testing.T, logs *syncBuffer, msg string) []map[string]any {
 }
 
 func TestAccessLogCarriesRequestIDAndOperation(t *testing.T) {
-	ts, logs := newHub(t)
+	ts, logs := newObservedHub(t)
 	res, body := post(t, ts, `{"query":"query Who { me { login } }","operationName":"Who"}`, map[string]string{"X-Request-Id": "req-from-caller"})
 	if res.StatusCode != 200 || res.Header.Get("X-Request-Id") != "req-from-caller" {
 		t.Fatalf("%d %v %s", res.StatusCode, res.Header, body)
@@ -213,7 +213,7 @@ func TestAccessLogCarriesRequestIDAndOperation(t *testing.T) {
 }
 
 func TestGraphQLOverHTTPStatusAndMediaType(t *testing.T) {
-	ts, _ := newHub(t)
+	ts, _ := newObservedHub(t)
 	cases := []struct {
 		name, method, body, accept string
 		status                     int
@@ -265,7 +265,7 @@ func TestGraphQLOverHTTPStatusAndMediaType(t *testing.T) {
 }
 
 func TestTracingStdoutExportsOperationAndFieldSpans(t *testing.T) {
-	ts, _ := newHub(t)
+	ts, _ := newObservedHub(t)
 	var spans syncBuffer
 	shutdown, err := server.SetupTracing(context.Background(), server.TracingStdout, &spans)
 	if err != nil {
