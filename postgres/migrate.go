@@ -9,14 +9,21 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/maillage/maillage/migrations"
 )
 
 // Migrate runs a goose command ("up", "down", "status", "version") with the
-// embedded migrations.
+// embedded migrations, under a PostgreSQL advisory lock: instances sharing a
+// database may start, and migrate, at the same time.
 func Migrate(ctx context.Context, db *sql.DB, command string) error {
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Waiting instances try every second, for up to five minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return fmt.Errorf("migrations lock: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

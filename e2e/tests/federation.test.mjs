@@ -6,13 +6,13 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'graphql';
-import { composeServices } from '@apollo/composition';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { startHub, gql } from '../hub.mjs';
+import { compose } from '../compose.mjs';
 
 // The second subgraph: opening hours of a structure, keyed by the hub's id.
 const hoursTypeDefs = parse(`
@@ -27,7 +27,7 @@ const hoursResolvers = {
   Structure: { __resolveReference: (ref) => ({ id: ref.id, openingHours: openingHours(ref.id) }) },
 };
 
-let hub, hours, gateway, hubSDL;
+let hub, hours, gateway;
 before(async () => {
   hub = await startHub();
   hours = new ApolloServer({
@@ -47,7 +47,7 @@ test('an anonymous caller (the gateway) reads the subgraph SDL from _service', a
   const { status, body } = await gql(hub, '{ _service { sdl } }');
   assert.equal(status, 200);
   assert.equal(body.errors, undefined);
-  hubSDL = body.data._service.sdl;
+  const hubSDL = body.data._service.sdl;
   assert.match(hubSDL, /@link\(\s*url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+"/);
   assert.match(hubSDL, /type Structure implements Node @key\(fields: "id"\) @key\(fields: "finess"\)/);
   assert.match(hubSDL, /type Professional implements Node @key\(fields: "id"\) @key\(fields: "rpps"\)/);
@@ -55,12 +55,13 @@ test('an anonymous caller (the gateway) reads the subgraph SDL from _service', a
 });
 
 test('@apollo/composition composes the hub with a subgraph extending Structure', async () => {
-  assert.ok(hubSDL, 'needs the SDL of the previous test');
-  const result = composeServices([
-    { name: 'maillage', typeDefs: parse(hubSDL), url: hub.graphqlURL },
-    { name: 'hours', typeDefs: hoursTypeDefs, url: hours.url },
+  // compose.mjs is the README's composition command: it reads both SDLs from
+  // _service, as a gateway would.
+  const result = await compose([
+    { name: 'maillage', url: hub.graphqlURL },
+    { name: 'hours', url: hours.url },
   ]);
-  assert.deepEqual((result.errors ?? []).map(String), []);
+  assert.deepEqual(result.errors, []);
   assert.match(result.supergraphSdl, /openingHours: String! @join__field\(graph: HOURS\)/);
   assert.match(result.supergraphSdl, /@join__type\(graph: MAILLAGE, key: "finess"\)/);
   hub.supergraphSdl = result.supergraphSdl;
