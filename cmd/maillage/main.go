@@ -133,6 +133,10 @@ func usage(fs *flag.FlagSet) {
 	}
 	fmt.Fprintln(os.Stderr, "\nflags (and their environment variables):")
 	fs.PrintDefaults()
+	fmt.Fprintln(os.Stderr, `
+endpoints: /graphql (POST, GET for queries, websockets), / (explorer), /metrics (Prometheus),
+/healthz, /readyz. Logs: JSON lines on stderr, one access line per request, each with its
+request_id. Tracing (OpenTelemetry) is off unless -otel-exporter is set.`)
 }
 
 // connect opens the database, creating it if missing, or says in one line
