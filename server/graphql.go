@@ -20,11 +20,11 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.AddTransport(transport.Options{})
 	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.Use(observer{metrics: s.metrics}) // first: it names even the operations the limits refuse
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
-	h.Use(observer{metrics: s.metrics})
 	h.SetErrorPresenter(presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h
