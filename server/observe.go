@@ -60,26 +60,35 @@ func setOperation(ctx context.Context, name string) {
 }
 
 // observe logs one access line per request (method, path, status, duration,
-// operation name), counts it in the metrics and, when tracing is on, wraps it
-// in a server span continuing the caller's trace.
+// operation name; at DEBUG level for successful probes and scrapes), counts
+// it in the metrics and, when tracing is on, wraps it in a server span
+// continuing the caller's trace.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tracer := otel.Tracer(tracerName) // the provider of now: tracing may be switched on after New
 		start := time.Now()
 		info := &requestInfo{}
 		ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
-		ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
-		ctx, span := tracer.Start(ctx, r.Method+" "+handlerLabel(r.URL.Path), trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		handler := handlerLabel(r.URL.Path)
+		// Probes and scrapes, every few seconds, get neither span nor INFO line.
+		routine := handler == "health" || handler == "metrics"
+		span := trace.SpanFromContext(ctx)
+		if !routine {
+			ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
+			ctx, span = tracer.Start(ctx, r.Method+" "+handler, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		d := time.Since(start)
 
-		span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
-		if rec.status >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(rec.status))
+		if !routine {
+			span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
+			if rec.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(rec.status))
+			}
+			span.End()
 		}
-		span.End()
 		s.metrics.observeRequest(r, rec.status, d)
 		info.mu.Lock()
 		op := info.operation
@@ -93,7 +102,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if op != "" {
 			attrs = append(attrs, slog.String("operation", op))
 		}
-		s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		level := slog.LevelInfo
+		if routine && rec.status < 400 {
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(ctx, level, "request", attrs...)
 	})
 }
 
