@@ -38,7 +38,8 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
 	// Tracing is the OpenTelemetry exporter: "" (off), "stdout" or "otlp"
-	// (MAILLAGE_OTEL_EXPORTER); cmd/maillage switches it on with SetupTracing.
+	// (MAILLAGE_OTEL_EXPORTER). cmd/maillage starts the exporter with
+	// SetupTracing; New adds a span per resolver field when it is set.
 	Tracing string
 	// Logger receives the access log and errors; nil is slog.Default().
 	Logger *slog.Logger

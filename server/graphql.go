@@ -21,6 +21,9 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	h.Use(observer{metrics: s.metrics}) // first: it names even the operations the limits refuse
+	if s.cfg.Tracing != "" {
+		h.Use(fieldTracer{})
+	}
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})

@@ -149,8 +149,7 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 
 // observer is the gqlgen extension feeding the access log, the metrics and
 // the traces: it records each operation's name, counts errors by code, and
-// opens a span per operation and per resolver field (no-ops unless tracing
-// is on).
+// opens a span per operation (a no-op unless tracing is on).
 type observer struct {
 	metrics *Metrics
 }
@@ -162,7 +161,6 @@ var _ interface {
 	graphql.OperationContextMutator
 	graphql.OperationInterceptor
 	graphql.ResponseInterceptor
-	graphql.FieldInterceptor
 } = observer{}
 
 func (observer) ExtensionName() string                   { return "Observer" }
@@ -218,7 +216,20 @@ func (o observer) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 	return resp
 }
 
-func (o observer) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+// fieldTracer opens a span per resolver field. It is installed only when
+// tracing is configured: a field interceptor runs for every field of every
+// response.
+type fieldTracer struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.FieldInterceptor
+} = fieldTracer{}
+
+func (fieldTracer) ExtensionName() string                   { return "FieldTracer" }
+func (fieldTracer) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (fieldTracer) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || !fc.IsResolver || !trace.SpanFromContext(ctx).SpanContext().IsSampled() {
 		// Tracing off (or this trace not sampled): no span, no cost.
@@ -226,7 +237,7 @@ func (o observer) InterceptField(ctx context.Context, next graphql.Resolver) (an
 		// after it returns, hence IsSampled rather than IsRecording.)
 		return next(ctx)
 	}
-	ctx, span := o.tracer().Start(ctx, fc.Object+"."+fc.Field.Name,
+	ctx, span := otel.Tracer(tracerName).Start(ctx, fc.Object+"."+fc.Field.Name,
 		trace.WithAttributes(attribute.String("graphql.field.path", fc.Path().String())))
 	defer span.End()
 	res, err := next(ctx)

@@ -42,11 +42,14 @@ func (b *syncBuffer) String() string {
 
 // newObservedHub starts a hub over a seeded database behind a real HTTP server; its
 // logs go to the returned buffer as JSON lines.
-func newObservedHub(t *testing.T) (*httptest.Server, *syncBuffer) {
+func newObservedHub(t *testing.T, tracing ...string) (*httptest.Server, *syncBuffer) {
 	t.Helper()
 	db := pgtest.Seeded(t)
 	logs := &syncBuffer{}
 	cfg := server.Config{Logger: slog.New(server.NewLogHandler(slog.NewJSONHandler(logs, nil)))}
+	if len(tracing) > 0 {
+		cfg.Tracing = tracing[0]
+	}
 	srv, err := server.New(context.Background(), cfg, db)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +268,7 @@ func TestGraphQLOverHTTPStatusAndMediaType(t *testing.T) {
 }
 
 func TestTracingStdoutExportsOperationAndFieldSpans(t *testing.T) {
-	ts, _ := newObservedHub(t)
+	ts, _ := newObservedHub(t, server.TracingStdout)
 	var spans syncBuffer
 	shutdown, err := server.SetupTracing(context.Background(), server.TracingStdout, &spans)
 	if err != nil {

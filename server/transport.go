@@ -32,14 +32,16 @@ const (
 //     application/graphql-response+json, and 200 under application/json;
 //   - GET carries queries only: a mutation over GET is 405 with Allow: POST.
 //
-// It handles GET, and POST with a JSON body; other requests fall through to
-// gqlgen's other transports.
+// It handles GET, and POST with a JSON body; websockets and streams (an
+// Accept of text/event-stream or multipart/mixed) fall through to gqlgen's
+// other transports, whatever their order.
 type httpTransport struct{}
 
 var _ graphql.Transport = httpTransport{}
 
 func (httpTransport) Supports(r *http.Request) bool {
-	if r.Header.Get("Upgrade") != "" {
+	if accept := r.Header.Get("Accept"); r.Header.Get("Upgrade") != "" ||
+		strings.Contains(accept, "text/event-stream") || strings.Contains(accept, "multipart/mixed") {
 		return false
 	}
 	if r.Method == http.MethodGet {
