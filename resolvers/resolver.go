@@ -14,6 +14,7 @@ type Resolver struct {
 	StructureService    maillage.StructureService
 	ProfessionalService maillage.ProfessionalService
 	PatientService      maillage.PatientService
+	ReferralService     maillage.ReferralService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }

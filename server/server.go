@@ -66,6 +66,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		StructureService:    db,
 		ProfessionalService: db,
 		PatientService:      db,
+		ReferralService:     db,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
