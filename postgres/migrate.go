@@ -98,7 +98,9 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	}
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
 		var pqErr *pq.Error
-		if ok := asPQ(err, &pqErr); ok && pqErr.Code == "42P04" { // created meanwhile
+		// Created meanwhile by another instance: 42P04, or, when both CREATE
+		// at once, the unique index of the catalog.
+		if asPQ(err, &pqErr) && (pqErr.Code == "42P04" || pqErr.Code == "23505" && pqErr.Constraint == "pg_database_datname_index") {
 			return nil
 		}
 		return fmt.Errorf("create database %s: %w", name, err)

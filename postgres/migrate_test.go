@@ -69,3 +69,22 @@ func TestConcurrentMigrationsTakeTurns(t *testing.T) {
 		t.Errorf("pending after concurrent migrations: %d %v", n, err)
 	}
 }
+
+// Instances started together on a database that does not exist yet all
+// create it, and none fails.
+func TestConcurrentEnsureDatabase(t *testing.T) {
+	dsn := pgtest.NewURL(t)
+	ctx := context.Background()
+	if err := postgres.DropDatabase(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- postgres.EnsureDatabase(ctx, dsn) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent EnsureDatabase: %v", err)
+		}
+	}
+}
