@@ -66,6 +66,8 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		StructureService:    db,
 		ProfessionalService: db,
 		PatientService:      db,
+		ESCAPService:        db,
+		ESCAPStatsService:   db,
 		ReferralService:     db,
 		Grants:              db.Authz.Grants,
 	}
