@@ -43,3 +43,48 @@ func TestMigrationsRoundTrip(t *testing.T) {
 		t.Fatalf("pending after up: %d, %v", pending, err)
 	}
 }
+
+// Instances sharing a database start together: their migrations take turns
+// under the advisory lock instead of colliding.
+func TestConcurrentMigrationsTakeTurns(t *testing.T) {
+	dsn := pgtest.NewURL(t)
+	ctx := context.Background()
+	errs := make(chan error, 3)
+	for range 3 {
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		go func() { errs <- postgres.Migrate(ctx, db.DB.DB, "up") }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migrate up: %v", err)
+		}
+	}
+	db, _ := postgres.Open(ctx, dsn)
+	defer db.Close()
+	if n, err := postgres.Pending(ctx, db.DB.DB); err != nil || n != 0 {
+		t.Errorf("pending after concurrent migrations: %d %v", n, err)
+	}
+}
+
+// Instances started together on a database that does not exist yet all
+// create it, and none fails.
+func TestConcurrentEnsureDatabase(t *testing.T) {
+	dsn := pgtest.NewURL(t)
+	ctx := context.Background()
+	if err := postgres.DropDatabase(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- postgres.EnsureDatabase(ctx, dsn) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent EnsureDatabase: %v", err)
+		}
+	}
+}

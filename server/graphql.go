@@ -18,9 +18,12 @@ func (s *Server) graphqlHandler() *handler.Server {
 	setComplexity(&cfg.Complexity)
 	h := handler.New(graph.NewExecutableSchema(cfg))
 	h.AddTransport(transport.Options{})
-	h.AddTransport(transport.GET{})
-	h.AddTransport(transport.POST{})
+	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.Use(observer{metrics: s.metrics}) // first: it names even the operations the limits refuse
+	if s.cfg.Tracing != "" {
+		h.Use(fieldTracer{})
+	}
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})

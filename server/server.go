@@ -1,6 +1,7 @@
 // Package server wires the hub over HTTP: the GraphQL endpoint (POST, GET and
 // websockets on /graphql), authentication, the embedded explorer at /, health
-// and readiness probes, and graceful shutdown.
+// and readiness probes, Prometheus metrics at /metrics, structured access
+// logs, OpenTelemetry tracing, and graceful shutdown.
 package server
 
 import (
@@ -36,12 +37,17 @@ type Server struct {
 	resolver *resolvers.Resolver
 	handler  http.Handler
 	http     *http.Server
+	log      *slog.Logger
+	metrics  *Metrics
 }
 
 // New builds the server over db: with the external OIDC issuer of cfg, or
 // else as its own development issuer.
 func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
-	s := &Server{cfg: withDefaults(cfg), db: db}
+	s := &Server{cfg: withDefaults(cfg), db: db, log: cfg.Logger, metrics: DefaultMetrics}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	if s.cfg.OIDCIssuer != "" {
 		auth, err := NewOIDCAuthenticator(ctx, s.cfg.OIDCIssuer, s.cfg.OIDCClientID, s.cfg.OIDCLoginClaim, db)
 		if err != nil {
@@ -69,11 +75,12 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	mux.Handle("/graphql", s.authenticate(s.resolver.Middleware(s.graphqlHandler())))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", explorer.Handler("/graphql"))
 	if s.issuer != nil {
 		s.issuer.Routes(mux)
 	}
-	s.handler = requestID(limitBody(s.cfg.MaxBodyBytes, mux))
+	s.handler = requestID(s.observe(limitBody(s.cfg.MaxBodyBytes, mux)))
 	return s, nil
 }
 
@@ -190,8 +197,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeGraphQLError answers a request refused before GraphQL execution with
-// a GraphQL error body carrying a code.
+// a GraphQL error body carrying a code (counted in the metrics).
 func writeGraphQLError(w http.ResponseWriter, status int, code, message string) {
+	DefaultMetrics.GraphQLError(code)
 	writeJSON(w, status, map[string]any{
 		"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}},
 	})
@@ -240,7 +248,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 		}
 		if err != nil {
-			slog.InfoContext(r.Context(), "authentication refused", "err", err, "request_id", RequestID(r.Context()))
+			s.log.InfoContext(r.Context(), "authentication refused", "err", err)
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeGraphQLError(w, http.StatusUnauthorized, maillage.EUNAUTHENTICATED, "invalid or expired token")
 			return

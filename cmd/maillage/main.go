@@ -29,7 +29,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	slog.SetDefault(slog.New(server.NewLogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))))
 	if err := run(ctx, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "maillage:", err)
@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string) error {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "deepest query nesting")
 	fs.IntVar(&cfg.MaxComplexity, "max-complexity", cfg.MaxComplexity, "largest query complexity")
+	fs.TextVar(logLevel, "log-level", envLevel("MAILLAGE_LOG_LEVEL"), "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR (MAILLAGE_LOG_LEVEL)")
+	fs.StringVar(&cfg.Tracing, "otel-exporter", env("MAILLAGE_OTEL_EXPORTER", ""), "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318) (MAILLAGE_OTEL_EXPORTER)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -132,6 +134,10 @@ func usage(fs *flag.FlagSet) {
 	}
 	fmt.Fprintln(os.Stderr, "\nflags (and their environment variables):")
 	fs.PrintDefaults()
+	fmt.Fprintln(os.Stderr, `
+endpoints: /graphql (POST, GET for queries, websockets), / (explorer), /metrics (Prometheus),
+/healthz, /readyz. Logs: JSON lines on stderr, one access line per request, each with its
+request_id. Tracing (OpenTelemetry) is off unless -otel-exporter is set.`)
 }
 
 // connect opens the database, creating it if missing, or says in one line
@@ -193,6 +199,11 @@ func serve(ctx context.Context, cfg server.Config, seed bool) error {
 			}
 		}
 	}
+	shutdownTracing, err := server.SetupTracing(ctx, cfg.Tracing, os.Stdout)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(context.WithoutCancel(ctx))
 	srv, err := server.New(ctx, cfg, db)
 	if err != nil {
 		return err
@@ -200,6 +211,19 @@ func serve(ctx context.Context, cfg server.Config, seed bool) error {
 	return srv.ListenAndServe(ctx, func(addr string) {
 		fmt.Printf("Maillage is up. Explorer: http://%s/   GraphQL: http://%s/graphql\n", addr, addr)
 	})
+}
+
+// logLevel is the lowest level logged (-log-level).
+var logLevel = new(slog.LevelVar)
+
+// envLevel is the log level named by the environment variable name (INFO
+// when unset or not a level).
+func envLevel(name string) *slog.LevelVar {
+	v := new(slog.LevelVar)
+	if err := v.UnmarshalText([]byte(os.Getenv(name))); err != nil {
+		v.Set(slog.LevelInfo)
+	}
+	return v
 }
 
 func env(name, def string) string {
