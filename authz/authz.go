@@ -73,6 +73,13 @@ type Scope struct {
 // Empty reports whether the scope allows nothing.
 func (s Scope) Empty() bool { return !s.All && len(s.Domains) == 0 && len(s.Relations) == 0 }
 
+// decisions counts the decisions taken by this process (Allowed and Scope
+// calls), for benchmarks and metrics.
+var decisions atomic.Int64
+
+// Decisions returns how many authorization decisions this process has taken.
+func Decisions() int64 { return decisions.Load() }
+
 // Authorizer answers Can and Scope from the policies in PostgreSQL.
 type Authorizer struct {
 	db       *sqlx.DB
@@ -169,6 +176,7 @@ func (a *Authorizer) Can(ctx context.Context, action string, obj Object) error {
 // public, as their account (by the roles granted on the object's domain or
 // above), or through one of their relations with the object.
 func (a *Authorizer) Allowed(ctx context.Context, action string, obj Object) bool {
+	decisions.Add(1)
 	e := a.enforcer.Load()
 	for _, sub := range subjects(ctx, obj.Relations) {
 		if ok, err := e.Enforce(sub, obj.Domain, obj.Kind, action); err == nil && ok {
@@ -196,6 +204,7 @@ func subjects(ctx context.Context, relations []string) []string {
 // for a list's SQL filter. knownRelations are the relations the kind's
 // service can test in SQL; Scope keeps those a policy allows.
 func (a *Authorizer) Scope(ctx context.Context, action, kind string, knownRelations ...string) Scope {
+	decisions.Add(1)
 	e := a.enforcer.Load()
 	var s Scope
 	if ok, _ := e.Enforce(subjectPublic, NationalDomain, kind, action); ok {

@@ -336,6 +336,9 @@ func (db *DB) ArchiveStructure(ctx context.Context, id string) (*maillage.Struct
 		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
 			return err
 		}
+		if err := notifyAuthz(ctx, tx, "grants"); err != nil { // its memberships ended
+			return err
+		}
 		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_ARCHIVED", SubjectID: s.ID, Domain: s.Domain})
 	})
 	if err != nil {

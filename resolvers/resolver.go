@@ -13,6 +13,8 @@ type Resolver struct {
 	TerritoryService    maillage.TerritoryService
 	StructureService    maillage.StructureService
 	ProfessionalService maillage.ProfessionalService
+	PolicyService       maillage.PolicyService
+	AuditService        maillage.AuditService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }
