@@ -12,6 +12,17 @@ type AddMembershipInput struct {
 	Role           maillage.MembershipRole `json:"role"`
 }
 
+type CreatePatientInput struct {
+	FamilyName string `json:"familyName"`
+	GivenNames string `json:"givenNames"`
+	// YYYY-MM-DD.
+	BirthDate string       `json:"birthDate"`
+	Sex       maillage.Sex `json:"sex"`
+	Ins       *string      `json:"ins,omitempty"`
+	// The médecin traitant's id.
+	GpID *string `json:"gpId,omitempty"`
+}
+
 type CreateProfessionalInput struct {
 	Rpps       string  `json:"rpps"`
 	FirstName  string  `json:"firstName"`

@@ -25,6 +25,7 @@ type ResolverRoot interface {
 	Entity() EntityResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
+	Patient() PatientResolver
 	Professional() ProfessionalResolver
 	ProfessionalConnection() ProfessionalConnectionResolver
 	Query() QueryResolver
@@ -98,6 +99,7 @@ type ComplexityRoot struct {
 		ArchiveProfessional  func(childComplexity int, id string) int
 		ArchiveStructure     func(childComplexity int, id string) int
 		ArchiveStructureLink func(childComplexity int, id string) int
+		CreatePatient        func(childComplexity int, input CreatePatientInput) int
 		CreateProfessional   func(childComplexity int, input CreateProfessionalInput) int
 		CreateStructure      func(childComplexity int, input CreateStructureInput) int
 		CreateTerritory      func(childComplexity int, input CreateTerritoryInput) int
@@ -115,6 +117,28 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Patient struct {
+		ArchivedAt func(childComplexity int) int
+		BirthDate  func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		FamilyName func(childComplexity int) int
+		GivenNames func(childComplexity int) int
+		Gp         func(childComplexity int) int
+		ID         func(childComplexity int) int
+		INS        func(childComplexity int) int
+		Sex        func(childComplexity int) int
+	}
+
+	PatientConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PatientEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Policy struct {
@@ -166,6 +190,8 @@ type ComplexityRoot struct {
 		AuditLog           func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
 		Me                 func(childComplexity int) int
 		Node               func(childComplexity int, id string) int
+		Patient            func(childComplexity int, id string) int
+		Patients           func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
 		Policies           func(childComplexity int, first *int, after *string) int
 		Professional       func(childComplexity int, id *string, rpps *string) int
 		Professionals      func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
@@ -557,6 +583,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ArchiveStructureLink(childComplexity, args["id"].(string)), true
+	case "Mutation.createPatient":
+		if e.ComplexityRoot.Mutation.CreatePatient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPatient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePatient(childComplexity, args["input"].(CreatePatientInput)), true
 	case "Mutation.createProfessional":
 		if e.ComplexityRoot.Mutation.CreateProfessional == nil {
 			break
@@ -692,6 +729,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Patient.archivedAt":
+		if e.ComplexityRoot.Patient.ArchivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.ArchivedAt(childComplexity), true
+	case "Patient.birthDate":
+		if e.ComplexityRoot.Patient.BirthDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.BirthDate(childComplexity), true
+	case "Patient.createdAt":
+		if e.ComplexityRoot.Patient.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.CreatedAt(childComplexity), true
+	case "Patient.familyName":
+		if e.ComplexityRoot.Patient.FamilyName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.FamilyName(childComplexity), true
+	case "Patient.givenNames":
+		if e.ComplexityRoot.Patient.GivenNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.GivenNames(childComplexity), true
+	case "Patient.gp":
+		if e.ComplexityRoot.Patient.Gp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.Gp(childComplexity), true
+	case "Patient.id":
+		if e.ComplexityRoot.Patient.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.ID(childComplexity), true
+	case "Patient.ins":
+		if e.ComplexityRoot.Patient.INS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.INS(childComplexity), true
+	case "Patient.sex":
+		if e.ComplexityRoot.Patient.Sex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Patient.Sex(childComplexity), true
+
+	case "PatientConnection.edges":
+		if e.ComplexityRoot.PatientConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatientConnection.Edges(childComplexity), true
+	case "PatientConnection.pageInfo":
+		if e.ComplexityRoot.PatientConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatientConnection.PageInfo(childComplexity), true
+
+	case "PatientEdge.cursor":
+		if e.ComplexityRoot.PatientEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatientEdge.Cursor(childComplexity), true
+	case "PatientEdge.node":
+		if e.ComplexityRoot.PatientEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatientEdge.Node(childComplexity), true
 
 	case "Policy.action":
 		if e.ComplexityRoot.Policy.Action == nil {
@@ -890,6 +1008,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.patient":
+		if e.ComplexityRoot.Query.Patient == nil {
+			break
+		}
+
+		args, err := ec.field_Query_patient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Patient(childComplexity, args["id"].(string)), true
+	case "Query.patients":
+		if e.ComplexityRoot.Query.Patients == nil {
+			break
+		}
+
+		args, err := ec.field_Query_patients_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Patients(childComplexity, args["filter"].(*maillage.PatientFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.policies":
 		if e.ComplexityRoot.Query.Policies == nil {
 			break
@@ -1341,11 +1481,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddMembershipInput", ec.unmarshalInputAddMembershipInput),
 			graphql.NewInputUnmarshaler("AddPolicyInput", ec.unmarshalInputAddPolicyInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("CreatePatientInput", ec.unmarshalInputCreatePatientInput),
 			graphql.NewInputUnmarshaler("CreateProfessionalInput", ec.unmarshalInputCreateProfessionalInput),
 			graphql.NewInputUnmarshaler("CreateStructureInput", ec.unmarshalInputCreateStructureInput),
 			graphql.NewInputUnmarshaler("CreateTerritoryInput", ec.unmarshalInputCreateTerritoryInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("LinkStructuresInput", ec.unmarshalInputLinkStructuresInput),
+			graphql.NewInputUnmarshaler("PatientFilter", ec.unmarshalInputPatientFilter),
 			graphql.NewInputUnmarshaler("ProfessionalFilter", ec.unmarshalInputProfessionalFilter),
 			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
@@ -1868,6 +2010,71 @@ extend type Mutation {
   endMembership(id: ID!): Membership!
 }
 `, BuiltIn: false},
+	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."
+enum Sex {
+  F
+  M
+  "Unknown."
+  U
+}
+
+"""
+A patient: minimal identity, need-to-know. Visible only to those with a relation to
+the patient (treating GP, who recorded them, care circle, referral requester, ESS staff);
+every read is audited.
+"""
+type Patient implements Node {
+  id: ID!
+  familyName: String!
+  givenNames: String!
+  "YYYY-MM-DD."
+  birthDate: String!
+  sex: Sex!
+  "INS, the national health identifier (15 characters), when known."
+  ins: String
+  "The médecin traitant."
+  gp: Professional
+  createdAt: Time!
+  archivedAt: Time
+}
+
+type PatientEdge {
+  cursor: String!
+  node: Patient!
+}
+
+type PatientConnection {
+  edges: [PatientEdge!]!
+  pageInfo: PageInfo!
+}
+
+input PatientFilter {
+  search: String
+}
+
+input CreatePatientInput {
+  familyName: String!
+  givenNames: String!
+  "YYYY-MM-DD."
+  birthDate: String!
+  sex: Sex!
+  ins: String
+  "The médecin traitant's id."
+  gpId: ID
+}
+
+extend type Query {
+  "The patients the caller has a relation with."
+  patients(filter: PatientFilter, first: Int = 20, after: String): PatientConnection!
+  "Null if it does not exist or the caller has no relation with the patient."
+  patient(id: ID!): Patient
+}
+
+extend type Mutation {
+  "Records a patient; the caller becomes its recorder."
+  createPatient(input: CreatePatientInput!): Patient!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -2051,6 +2258,50 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Patient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Patient_id(ctx, field)
+	case "familyName":
+		return ec.fieldContext_Patient_familyName(ctx, field)
+	case "givenNames":
+		return ec.fieldContext_Patient_givenNames(ctx, field)
+	case "birthDate":
+		return ec.fieldContext_Patient_birthDate(ctx, field)
+	case "sex":
+		return ec.fieldContext_Patient_sex(ctx, field)
+	case "ins":
+		return ec.fieldContext_Patient_ins(ctx, field)
+	case "gp":
+		return ec.fieldContext_Patient_gp(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Patient_createdAt(ctx, field)
+	case "archivedAt":
+		return ec.fieldContext_Patient_archivedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Patient", field.Name)
+}
+
+func (ec *executionContext) childFields_PatientConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PatientConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PatientConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatientConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PatientEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PatientEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PatientEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatientEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Policy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

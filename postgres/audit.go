@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
-	"strconv"
+	"strings"
+
+	"github.com/lib/pq"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/maillage/maillage"
-	"github.com/maillage/maillage/authz"
 )
 
 // Audit is one access to patient-level data: the object, the operation, and
@@ -39,62 +39,28 @@ func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
 	return nil
 }
 
-var _ maillage.AuditService = (*DB)(nil)
-
-// auditWhere filters audit_log r: $1 all, $2 domains (the caller's audit
-// scope), $3 account, $4 object kind, $5 object id, $6 operation, $7
-// request, $8 since, $9 until.
-const auditWhere = ` WHERE ($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE r.domain = d OR r.domain LIKE d || '/%'))
-	AND ($3::text IS NULL OR r.account_id = $3) AND ($4::text IS NULL OR r.object_kind = $4)
-	AND ($5::text IS NULL OR r.object_id = $5) AND ($6::text IS NULL OR r.operation = $6)
-	AND ($7::text IS NULL OR r.request_id = $7)
-	AND ($8::timestamptz IS NULL OR r.created_at >= $8) AND ($9::timestamptz IS NULL OR r.created_at < $9)`
-
-// FindAuditRecords returns a page of the audit records in the caller's
-// audit scope, newest first.
-func (db *DB) FindAuditRecords(ctx context.Context, f maillage.AuditFilter, page maillage.PageArgs) (*maillage.AuditConnection, error) {
-	if maillage.IdentityFrom(ctx).Anonymous() {
-		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to read the audit trail")
+// appendAudits writes one audit record per object of ids, in one statement;
+// the role of each is the relations the caller has with it (joined by "+").
+func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []string, operation, domain string) error {
+	caller := maillage.IdentityFrom(ctx)
+	var account *string
+	if !caller.Anonymous() {
+		account = &caller.AccountID
 	}
-	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindAudit)
-	if scope.Empty() {
-		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to read the audit trail")
-	}
-	if err := page.Check(); err != nil {
-		return nil, err
-	}
-	before := int64(math.MaxInt64)
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 1)
-		if err == nil {
-			before, err = strconv.ParseInt(keys[0], 10, 64)
+	rels := relations[kind]
+	roleExpr := "'role'"
+	if len(rels) > 0 {
+		parts := make([]string, len(rels))
+		for i, r := range rels {
+			parts[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 6, 7), quoteLiteral("rel:"+r.name))
 		}
-		if err != nil {
-			return nil, maillage.InvalidField("after", "not a cursor of this list: %q", page.After)
-		}
+		roleExpr = "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), 'role')"
 	}
-	all, domains := scopeArgs(scope)
-	args := []any{all, domains, f.AccountID, f.ObjectKind, f.ObjectID, f.Operation, f.RequestID, f.Since, f.Until}
-	q := `SELECT r.id::text AS id, r.account_id, a.login, r.role, r.domain, r.object_kind, r.object_id, r.operation,
-		r.request_id, r.created_at FROM audit_log r LEFT JOIN accounts a ON a.id = r.account_id` + auditWhere +
-		` AND r.id < $10 ORDER BY r.id DESC LIMIT $11`
-	var rows []*maillage.AuditRecord
-	if err := db.SelectContext(ctx, &rows, q, append(args, before, page.First+1)...); err != nil {
-		return nil, fmt.Errorf("find audit records: %w", err)
+	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
+		SELECT $1, ` + roleExpr + `, $2, $3, o.id, $4, $5 FROM unnest($8::text[]) AS o(id)`
+	if _, err := q.ExecContext(ctx, query, account, domain, kind, operation, maillage.RequestID(ctx),
+		caller.ProfessionalID, caller.AccountID, pq.StringArray(ids)); err != nil {
+		return fmt.Errorf("append audits: %w", err)
 	}
-	cursors := make([]string, len(rows))
-	for i, r := range rows {
-		cursors[i] = encodeCursor(r.ID)
-		rows[i].ID = "aud_" + r.ID
-	}
-	conn := &maillage.AuditConnection{}
-	var n int
-	conn.PageInfo, n = pageInfo(cursors, page)
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.AuditEdge{Cursor: cursors[i], Node: rows[i]})
-	}
-	if err := db.GetContext(ctx, &conn.TotalCount, `SELECT count(*) FROM audit_log r`+auditWhere, args...); err != nil {
-		return nil, fmt.Errorf("count audit records: %w", err)
-	}
-	return conn, nil
+	return nil
 }

@@ -40,7 +40,7 @@ func Seed(ctx context.Context, db *DB) (bool, error) {
 }
 
 // SeedSteps are run in order by Seed; each area appends its own.
-var SeedSteps = []func(*Seeder) error{seedDirectory, seedAccounts}
+var SeedSteps = []func(*Seeder) error{seedDirectory, seedAccounts, seedPatients}
 
 // Seeder is the state of one seeding: its transaction, and the ids of what
 // it created by a short name ("cpts-rouen-nord", "rpps:10003456789").
@@ -281,4 +281,29 @@ func withLuhn(digits string) string {
 func asciiFold(s string) string {
 	return strings.NewReplacer("é", "e", "è", "e", "ê", "e", "ë", "e", "É", "E", "à", "a", "â", "a", "î", "i", "ï", "i",
 		"ô", "o", "ù", "u", "û", "u", "ü", "u", "ç", "c", "Ç", "C").Replace(s)
+}
+
+// seedPatientList are demo patients, each recorded by their médecin traitant
+// (named by RPPS). The INS key is computed.
+var seedPatientList = []struct{ name, family, given, birth, sex, nir, gp string }{
+	{"patient:dupont", "Dupont", "Jeanne", "1948-03-12", "F", "2480376451012", "10003456781"},
+	{"patient:leroy", "Leroy", "Michel", "1950-07-02", "M", "1500776108023", "10003456782"},
+	{"patient:bernard", "Bernard", "Lucie", "1991-11-20", "F", "2911114118034", "10003456794"},
+	{"patient:morel", "Morel", "André", "1942-01-15", "M", "1420169388045", "10003456796"},
+	{"patient:petitjean", "Petitjean", "Odette", "1938-05-30", "F", "2380576451056", "10003456786"},
+}
+
+func seedPatients(s *Seeder) error {
+	for _, p := range seedPatientList {
+		s.Insert(p.name, `INSERT INTO patients (family_name, given_names, birth_date, sex, ins, gp_id, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			p.family, p.given, p.birth, p.sex, withINSKey(p.nir), s.ID("rpps:"+p.gp), s.ID("account:"+p.gp))
+	}
+	return s.err
+}
+
+// withINSKey appends the 2-digit key (97 - n mod 97) to a 13-digit NIR.
+func withINSKey(nir string) string {
+	n, _ := strconv.ParseUint(nir, 10, 64)
+	return fmt.Sprintf("%s%02d", nir, 97-n%97)
 }

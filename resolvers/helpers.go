@@ -1,8 +1,19 @@
 package resolvers
 
 import (
+	"time"
+
 	"github.com/maillage/maillage"
 )
+
+// parseDate parses a YYYY-MM-DD date argument, naming field when it is not one.
+func parseDate(field, s string) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, maillage.InvalidField(field, "must be a date as YYYY-MM-DD, got %q", s)
+	}
+	return d, nil
+}
 
 // pageArgs converts the first/after arguments of a connection field.
 func pageArgs(first *int, after *string) maillage.PageArgs {

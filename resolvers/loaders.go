@@ -19,6 +19,7 @@ type Loaders struct {
 	Territory           *dataloadgen.Loader[string, *maillage.Territory]
 	Structure           *dataloadgen.Loader[string, *maillage.Structure]
 	Professional        *dataloadgen.Loader[string, *maillage.Professional]
+	Patient             *dataloadgen.Loader[string, *maillage.Patient]
 	StructureMembers    *dataloadgen.Loader[string, []*maillage.Membership]
 	ProfessionalMembers *dataloadgen.Loader[string, []*maillage.Membership]
 	StructureLinks      *dataloadgen.Loader[string, []*maillage.StructureLink]
@@ -31,6 +32,7 @@ func (r *Resolver) NewLoaders() *Loaders {
 		Territory:           dataloadgen.NewLoader(found(r.TerritoryService.TerritoriesByIDs, "territory"), dataloadgen.WithWait(loaderWait)),
 		Structure:           dataloadgen.NewLoader(found(r.StructureService.StructuresByIDs, "structure"), dataloadgen.WithWait(loaderWait)),
 		Professional:        dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByIDs, "professional"), dataloadgen.WithWait(loaderWait)),
+		Patient:             dataloadgen.NewLoader(found(r.PatientService.PatientsByIDs, "patient"), dataloadgen.WithWait(loaderWait)),
 		StructureMembers:    dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByStructureIDs), dataloadgen.WithWait(loaderWait)),
 		ProfessionalMembers: dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByProfessionalIDs), dataloadgen.WithWait(loaderWait)),
 		StructureLinks:      dataloadgen.NewLoader(all(r.StructureService.LinksByStructureIDs), dataloadgen.WithWait(loaderWait)),

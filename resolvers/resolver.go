@@ -15,6 +15,7 @@ type Resolver struct {
 	ProfessionalService maillage.ProfessionalService
 	PolicyService       maillage.PolicyService
 	AuditService        maillage.AuditService
+	PatientService      maillage.PatientService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }

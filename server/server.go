@@ -67,6 +67,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		ProfessionalService: db,
 		PolicyService:       db,
 		AuditService:        db,
+		PatientService:      db,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()

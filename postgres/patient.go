@@ -1,0 +1,165 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/authz"
+)
+
+var _ maillage.PatientService = (*DB)(nil)
+
+func init() {
+	addRelation(authz.KindPatient, "treating_gp", `EXISTS (SELECT 1 FROM patients rp WHERE rp.id = :id AND rp.gp_id = :pro)`)
+	addRelation(authz.KindPatient, "recorder", `EXISTS (SELECT 1 FROM patients rp WHERE rp.id = :id AND rp.created_by = :acc)`)
+	conflictMessages["patients_ins"] = "ins: a patient with this INS already exists"
+}
+
+// patientDomain is the authorization domain of a patient: patients belong to
+// no territory; access comes through relations only.
+const patientDomain = authz.NationalDomain
+
+const patientSelect = `SELECT p.id, p.family_name, p.given_names, p.birth_date, p.sex, p.ins, p.gp_id,
+	p.created_by, p.created_at, p.updated_at, p.archived_at FROM patients p`
+
+// CreatePatient records a patient; the caller becomes its recorder.
+func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*maillage.Patient, error) {
+	caller := maillage.IdentityFrom(ctx)
+	if caller.Anonymous() {
+		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to record a patient")
+	}
+	if err := maillage.ValidatePatient(in, time.Now()); err != nil {
+		return nil, err
+	}
+	if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindPatient, Domain: patientDomain}); err != nil {
+		return nil, err
+	}
+	var p maillage.Patient
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if in.GPID != nil {
+			var ok bool
+			if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM professionals WHERE id = $1 AND archived_at IS NULL)`, *in.GPID); err != nil {
+				return err
+			}
+			if !ok {
+				return maillage.InvalidField("input.gpId", "unknown professional %q", *in.GPID)
+			}
+		}
+		const q = `INSERT INTO patients (family_name, given_names, birth_date, sex, ins, gp_id, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			RETURNING id, family_name, given_names, birth_date, sex, ins, gp_id, created_by, created_at, updated_at, archived_at`
+		if err := tx.GetContext(ctx, &p, q, strings.TrimSpace(in.FamilyName), strings.TrimSpace(in.GivenNames),
+			in.BirthDate.Format(time.DateOnly), in.Sex, in.INS, in.GPID, caller.AccountID); err != nil {
+			return mapError(err)
+		}
+		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindPatient, ObjectID: p.ID, Operation: "create", Role: "professional", Domain: patientDomain}); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, Event{Topic: "patient:" + p.ID, Type: "PATIENT_CREATED", SubjectID: p.ID, Domain: patientDomain})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create patient: %w", err)
+	}
+	return &p, nil
+}
+
+// FindPatientByID returns a patient the caller has a relation with, and
+// audits the read; NOT_FOUND otherwise.
+func (db *DB) FindPatientByID(ctx context.Context, id string) (*maillage.Patient, error) {
+	ps, err := db.PatientsByIDs(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if ps[0] == nil {
+		return nil, maillage.NotFound("patient")
+	}
+	return ps[0], nil
+}
+
+// patientsVisible returns the scope filter of patient reads: the relations
+// the policies allow, as SQL over p.id with the caller at $1 (professional)
+// and $2 (account).
+func (db *DB) patientsVisible(ctx context.Context) (string, []any) {
+	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindPatient, relationNames(authz.KindPatient)...)
+	caller := maillage.IdentityFrom(ctx)
+	if caller.Anonymous() {
+		return "FALSE", []any{"", ""}
+	}
+	return relationFilter(authz.KindPatient, "p.id", scope.Relations, 1, 2), []any{caller.ProfessionalID, caller.AccountID}
+}
+
+// PatientsByIDs loads the visible patients among ids in one statement, and
+// audits each read in one more.
+func (db *DB) PatientsByIDs(ctx context.Context, ids []string) ([]*maillage.Patient, error) {
+	visible, args := db.patientsVisible(ctx)
+	var rows []*maillage.Patient
+	q := patientSelect + ` WHERE p.id = ANY($3) AND ` + visible
+	if err := db.SelectContext(ctx, &rows, q, append(args, pq.StringArray(ids))...); err != nil {
+		return nil, fmt.Errorf("patients by ids: %w", err)
+	}
+	if err := db.auditPatientReads(ctx, rows); err != nil {
+		return nil, err
+	}
+	return alignByID(ids, rows, func(p *maillage.Patient) string { return p.ID }), nil
+}
+
+// FindPatients returns a page of the patients the caller may see.
+func (db *DB) FindPatients(ctx context.Context, f maillage.PatientFilter, page maillage.PageArgs) (*maillage.PatientConnection, error) {
+	if err := page.Check(); err != nil {
+		return nil, err
+	}
+	after := []string{"", "", ""}
+	if page.After != "" {
+		keys, err := decodeCursor(page.After, 3)
+		if err != nil {
+			return nil, err
+		}
+		after = keys
+	}
+	var search *string
+	if f.Search != nil {
+		p := likePattern(*f.Search)
+		search = &p
+	}
+	visible, args := db.patientsVisible(ctx)
+	q := patientSelect + ` WHERE ` + visible + ` AND p.archived_at IS NULL
+		AND ($3::text IS NULL OR search_key(p.family_name || ' ' || p.given_names) LIKE search_key($3))
+		AND (p.family_name, p.given_names, p.id) > ($4, $5, $6)
+		ORDER BY p.family_name, p.given_names, p.id LIMIT $7`
+	var rows []*maillage.Patient
+	if err := db.SelectContext(ctx, &rows, q, append(args, search, after[0], after[1], after[2], page.First+1)...); err != nil {
+		return nil, fmt.Errorf("find patients: %w", err)
+	}
+	cursors := make([]string, len(rows))
+	for i, p := range rows {
+		cursors[i] = encodeCursor(p.FamilyName, p.GivenNames, p.ID)
+	}
+	info, n := pageInfo(cursors, page)
+	if err := db.auditPatientReads(ctx, rows[:n]); err != nil {
+		return nil, err
+	}
+	conn := &maillage.PatientConnection{PageInfo: info, Filter: f}
+	for i := range n {
+		conn.Edges = append(conn.Edges, maillage.PatientEdge{Cursor: cursors[i], Node: rows[i]})
+	}
+	return conn, nil
+}
+
+// auditPatientReads appends one audit record per patient read, in one
+// statement, naming the relations through which the caller saw each.
+func (db *DB) auditPatientReads(ctx context.Context, ps []*maillage.Patient) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	ids := make(pq.StringArray, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return appendAudits(ctx, db, authz.KindPatient, ids, "read", patientDomain)
+}
