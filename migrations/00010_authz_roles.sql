@@ -39,7 +39,8 @@ CREATE TABLE authz_actions (
 );
 INSERT INTO authz_actions (name, description) VALUES
     ('read',  'See'),
-    ('write', 'Create, change, archive'),
+    ('create', 'Create'),
+    ('write', 'Change, archive'),
     ('*',     'Any action');
 
 CREATE TABLE authz_relations (
@@ -49,6 +50,7 @@ CREATE TABLE authz_relations (
 INSERT INTO authz_relations (name, description) VALUES
     ('care_circle', 'Member of the patient''s care circle (an ESCAP team member, the médecin traitant)'),
     ('treating_gp', 'The patient''s médecin traitant'),
+    ('recorder',    'Recorded the patient in the hub'),
     ('requester',   'Submitted the referral request'),
     ('ess_staff',   'Staff of the ESS handling the referral');
 
