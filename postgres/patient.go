@@ -88,10 +88,12 @@ func (db *DB) FindPatientByID(ctx context.Context, id string) (*maillage.Patient
 func (db *DB) patientsVisible(ctx context.Context) (string, []any) {
 	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindPatient, relationNames(authz.KindPatient)...)
 	caller := maillage.IdentityFrom(ctx)
-	if caller.Anonymous() {
-		return "FALSE", []any{"", ""}
+	filter := relationFilter(authz.KindPatient, "p.id", scope.Relations, 1, 2)
+	if caller.Anonymous() || filter == "FALSE" {
+		// Still name $1 and $2, typed: PostgreSQL refuses untyped unused parameters.
+		return "($1::text IS NULL AND $2::text IS NULL AND FALSE)", []any{"", ""}
 	}
-	return relationFilter(authz.KindPatient, "p.id", scope.Relations, 1, 2), []any{caller.ProfessionalID, caller.AccountID}
+	return filter, []any{caller.ProfessionalID, caller.AccountID}
 }
 
 // PatientsByIDs loads the visible patients among ids in one statement, and

@@ -96,9 +96,18 @@ func (r response) code() string {
 // post sends a GraphQL request with a bearer token (none if "").
 func (h *hub) post(token, query string, vars map[string]any) response {
 	h.t.Helper()
+	return h.postID(token, "", query, vars)
+}
+
+// postID is post with an X-Request-Id ("" to let the hub choose one).
+func (h *hub) postID(token, requestID, query string, vars map[string]any) response {
+	h.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, h.url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	if requestID != "" {
+		req.Header.Set("X-Request-Id", requestID)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
