@@ -222,12 +222,32 @@ func (a *Authorizer) Scope(ctx context.Context, action, kind string, knownRelati
 			}
 		}
 	}
+	s.Domains = outermost(s.Domains)
 	for _, r := range knownRelations {
 		if ok, _ := e.Enforce(relationPrefix+r, NationalDomain, kind, action); ok {
 			s.Relations = append(s.Relations, r)
 		}
 	}
 	return s
+}
+
+// outermost drops the domains that lie within another of the list: the SQL
+// filter needs only the outermost ones.
+func outermost(domains []string) []string {
+	var out []string
+	for i, d := range domains {
+		covered := false
+		for j, o := range domains {
+			if i != j && Within(d, o) && (d != o || j < i) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Grants returns the roles the account holds, by domain, as casbin sees them.
