@@ -13,6 +13,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/casbin/casbin/v2"
@@ -83,7 +84,33 @@ func Decisions() int64 { return decisions.Load() }
 // Authorizer answers Can and Scope from the policies in PostgreSQL.
 type Authorizer struct {
 	db       *sqlx.DB
-	enforcer atomic.Pointer[casbin.Enforcer]
+	enforcer atomic.Pointer[snapshot]
+}
+
+// maxCached bounds the decisions a snapshot remembers.
+const maxCached = 1 << 16
+
+// snapshot is one loaded set of policies and grants, with the decisions
+// taken on it: a decision is a pure function of the snapshot, so it is
+// remembered until the next reload replaces the snapshot (a casbin
+// evaluation costs tens of microseconds; a remembered one, a map lookup).
+type snapshot struct {
+	*casbin.Enforcer
+	cache  sync.Map // "sub\x00dom\x00obj\x00act" -> bool
+	cached atomic.Int64
+}
+
+// Enforce is casbin's decision, remembered.
+func (s *snapshot) Enforce(sub, dom, obj, act string) (bool, error) {
+	key := sub + "\x00" + dom + "\x00" + obj + "\x00" + act
+	if ok, hit := s.cache.Load(key); hit {
+		return ok.(bool), nil
+	}
+	ok, err := s.Enforcer.Enforce(sub, dom, obj, act)
+	if err == nil && s.cached.Add(1) <= maxCached {
+		s.cache.Store(key, ok)
+	}
+	return ok, err
 }
 
 // New loads the policies and grants from db.
@@ -110,7 +137,7 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 	if err := loadRules(ctx, a.db, e); err != nil {
 		return err
 	}
-	a.enforcer.Store(e)
+	a.enforcer.Store(&snapshot{Enforcer: e})
 	return nil
 }
 
