@@ -285,7 +285,8 @@ func patientCells(t *testing.T, h *hub, f *fixture, c caller) {
 		})
 	}
 	t.Run("patients list", func(t *testing.T) {
-		r := h.as(c.login, `{ patients(first: 100) { edges { node { familyName } } } }`, nil)
+		reqID := f.requestID()
+		r := h.postID(h.token(c.login), reqID, `{ patients(first: 100) { edges { node { familyName } } } }`, nil)
 		var names []string
 		edges, _ := dig(r.Data, "patients", "edges").([]any)
 		for _, e := range edges {
@@ -300,6 +301,10 @@ func patientCells(t *testing.T, h *hub, f *fixture, c caller) {
 		want := patientsSeen[c.login]
 		if !slices.Equal(names, want) {
 			t.Errorf("patients = %v, want %v", names, want)
+		}
+		// One audit record per patient listed, none for anyone else.
+		if n := countRows(t, h, `SELECT count(*) FROM audit_log WHERE operation = 'read' AND request_id = '`+reqID+`'`); n != len(want) {
+			t.Errorf("listing %d patients left %d audit records", len(want), n)
 		}
 	})
 	t.Run("createPatient", func(t *testing.T) {
