@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/authz"
@@ -31,39 +32,30 @@ func (db *DB) FindAuditRecords(ctx context.Context, f maillage.AuditFilter, page
 	if scope.Empty() {
 		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to read the audit trail")
 	}
-	if err := page.Check(); err != nil {
+	keys, err := startPage(&page, 1)
+	if err != nil {
 		return nil, err
 	}
 	before := int64(math.MaxInt64)
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 1)
-		if err == nil {
-			before, err = strconv.ParseInt(keys[0], 10, 64)
-		}
-		if err != nil {
+	if keys[0] != "" {
+		if before, err = strconv.ParseInt(keys[0], 10, 64); err != nil {
 			return nil, maillage.InvalidField("after", "not a cursor of this list: %q", page.After)
 		}
 	}
 	all, domains := scopeArgs(scope)
 	args := []any{all, domains, f.AccountID, f.ObjectKind, f.ObjectID, f.Operation, f.RequestID, f.Since, f.Until}
-	q := `SELECT r.id::text AS id, r.account_id, a.login, r.role, r.domain, r.object_kind, r.object_id, r.operation,
+	q := `SELECT 'aud_' || r.id AS id, r.account_id, a.login, r.role, r.domain, r.object_kind, r.object_id, r.operation,
 		r.request_id, r.created_at FROM audit_log r LEFT JOIN accounts a ON a.id = r.account_id` + auditWhere +
 		` AND r.id < $10 ORDER BY r.id DESC LIMIT $11`
 	var rows []*maillage.AuditRecord
 	if err := db.SelectContext(ctx, &rows, q, append(args, before, page.First+1)...); err != nil {
 		return nil, fmt.Errorf("find audit records: %w", err)
 	}
-	cursors := make([]string, len(rows))
-	for i, r := range rows {
-		cursors[i] = encodeCursor(r.ID)
-		rows[i].ID = "aud_" + r.ID
-	}
-	conn := &maillage.AuditConnection{}
-	var n int
-	conn.PageInfo, n = pageInfo(cursors, page)
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.AuditEdge{Cursor: cursors[i], Node: rows[i]})
-	}
+	edges, info := endPage(rows, page, func(r *maillage.AuditRecord) []string { return []string{strings.TrimPrefix(r.ID, "aud_")} },
+		func(c string, r *maillage.AuditRecord) maillage.AuditEdge {
+			return maillage.AuditEdge{Cursor: c, Node: r}
+		})
+	conn := &maillage.AuditConnection{Edges: edges, PageInfo: info}
 	if err := db.GetContext(ctx, &conn.TotalCount, `SELECT count(*) FROM audit_log r`+auditWhere, args...); err != nil {
 		return nil, fmt.Errorf("count audit records: %w", err)
 	}

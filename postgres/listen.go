@@ -25,6 +25,31 @@ func notifyAuthz(ctx context.Context, tx sqlx.ExecerContext, what string) error 
 	return nil
 }
 
+// ListenAuthz is ListenAuthz on db's database; the listener also stops when
+// db is closed.
+func (db *DB) ListenAuthz(ctx context.Context, reload func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	db.mu.Lock()
+	db.stops = append(db.stops, cancel)
+	db.mu.Unlock()
+	if err := ListenAuthz(ctx, db.DSN, reload); err != nil {
+		cancel()
+		return err
+	}
+	return nil
+}
+
+// Close stops the listeners started on db, then closes its connections.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	for _, stop := range db.stops {
+		stop()
+	}
+	db.stops = nil
+	db.mu.Unlock()
+	return db.DB.Close()
+}
+
 // authzPing is how often an idle listener checks its connection.
 const authzPing = 60 * time.Second
 

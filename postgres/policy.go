@@ -50,16 +50,9 @@ func (db *DB) FindPolicies(ctx context.Context, page maillage.PageArgs) (*mailla
 	if err := db.SelectContext(ctx, &rows, q, after, page.First+1); err != nil {
 		return nil, fmt.Errorf("find policies: %w", err)
 	}
-	cursors := make([]string, len(rows))
-	for i, r := range rows {
-		cursors[i] = encodeCursor(strings.TrimPrefix(r.ID, "pol_"))
-	}
-	conn := &maillage.PolicyConnection{}
-	var n int
-	conn.PageInfo, n = pageInfo(cursors, page)
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.PolicyEdge{Cursor: cursors[i], Node: rows[i]})
-	}
+	edges, info := endPage(rows, page, func(p *maillage.Policy) []string { return []string{strings.TrimPrefix(p.ID, "pol_")} },
+		func(c string, p *maillage.Policy) maillage.PolicyEdge { return maillage.PolicyEdge{Cursor: c, Node: p} })
+	conn := &maillage.PolicyConnection{Edges: edges, PageInfo: info}
 	if err := db.GetContext(ctx, &conn.TotalCount, `SELECT count(*) FROM authz_policies`); err != nil {
 		return nil, fmt.Errorf("count policies: %w", err)
 	}
@@ -69,14 +62,8 @@ func (db *DB) FindPolicies(ctx context.Context, page maillage.PageArgs) (*mailla
 // idCursor checks page and returns the numeric key its cursor holds (0 for
 // the first page).
 func idCursor(page *maillage.PageArgs) (int64, error) {
-	if err := page.Check(); err != nil {
-		return 0, err
-	}
-	if page.After == "" {
-		return 0, nil
-	}
-	keys, err := decodeCursor(page.After, 1)
-	if err != nil {
+	keys, err := startPage(page, 1)
+	if err != nil || keys[0] == "" {
 		return 0, err
 	}
 	n, err := strconv.ParseInt(keys[0], 10, 64)
@@ -216,32 +203,20 @@ func (db *DB) FindRoleGrants(ctx context.Context, f maillage.RoleGrantFilter, pa
 	if err := db.canAdminister(ctx, authz.ActRead); err != nil {
 		return nil, err
 	}
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 1)
+	if err != nil {
 		return nil, err
-	}
-	after := ""
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 1)
-		if err != nil {
-			return nil, err
-		}
-		after = keys[0]
 	}
 	q := roleGrantSelect + ` WHERE ` + roleGrantFilter + ` AND g.id > $4 ORDER BY g.id LIMIT $5`
 	var rows []*maillage.RoleGrant
-	if err := db.SelectContext(ctx, &rows, q, f.Login, f.Role, f.IncludeRevoked, after, page.First+1); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, f.Login, f.Role, f.IncludeRevoked, after[0], page.First+1); err != nil {
 		return nil, fmt.Errorf("find role grants: %w", err)
 	}
-	cursors := make([]string, len(rows))
-	for i, g := range rows {
-		cursors[i] = encodeCursor(g.ID)
-	}
-	conn := &maillage.RoleGrantConnection{}
-	var n int
-	conn.PageInfo, n = pageInfo(cursors, page)
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.RoleGrantEdge{Cursor: cursors[i], Node: rows[i]})
-	}
+	edges, info := endPage(rows, page, func(g *maillage.RoleGrant) []string { return []string{g.ID} },
+		func(c string, g *maillage.RoleGrant) maillage.RoleGrantEdge {
+			return maillage.RoleGrantEdge{Cursor: c, Node: g}
+		})
+	conn := &maillage.RoleGrantConnection{Edges: edges, PageInfo: info}
 	count := `SELECT count(*) FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE ` + roleGrantFilter
 	if err := db.GetContext(ctx, &conn.TotalCount, count, f.Login, f.Role, f.IncludeRevoked); err != nil {
 		return nil, fmt.Errorf("count role grants: %w", err)

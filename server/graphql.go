@@ -14,7 +14,9 @@ import (
 // graphqlHandler builds the gqlgen handler: transports, caches, limits and
 // error presentation. Limits act before any resolver runs.
 func (s *Server) graphqlHandler() *handler.Server {
-	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: s.resolver}))
+	cfg := graph.Config{Resolvers: s.resolver}
+	setComplexity(&cfg.Complexity)
+	h := handler.New(graph.NewExecutableSchema(cfg))
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})

@@ -40,7 +40,7 @@ type Server struct {
 
 // New builds the server over db: with the external OIDC issuer of cfg, or
 // else as its own development issuer. It listens for authorization changes
-// until ctx is done.
+// until ctx is done or db is closed.
 func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	s := &Server{cfg: withDefaults(cfg), db: db}
 	if s.cfg.OIDCIssuer != "" {
@@ -58,7 +58,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	}
 	// Every instance reloads its authorizer within a second of a change of
 	// policies or grants, wherever it was made; until ctx is done.
-	if err := postgres.ListenAuthz(ctx, db.DSN, db.Authz.Reload); err != nil {
+	if err := db.ListenAuthz(ctx, db.Authz.Reload); err != nil {
 		return nil, err
 	}
 	s.resolver = &resolvers.Resolver{
@@ -148,7 +148,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) }, // shutdown must not cancel requests in flight
 	}
 	if ready != nil {
 		ready(ln.Addr().String())

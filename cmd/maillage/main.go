@@ -74,6 +74,15 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch cmd {
 	case "serve":
+		_, explicit := os.LookupEnv("DATABASE_URL")
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "database-url" })
+		if !explicit {
+			stop, err := fallBackToEmbedded(ctx, &cfg)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		return serve(ctx, cfg, !*noSeed)
 	case "migrate":
 		if len(rest) != 1 {
@@ -132,6 +141,21 @@ func connect(ctx context.Context, dsn string) (*postgres.DB, error) {
 		return nil, fmt.Errorf("%w\nPostgreSQL is needed: start it (pg_ctlcluster 15 main start), install it (apt-get install postgresql), or set DATABASE_URL", err)
 	}
 	return postgres.Open(ctx, dsn)
+}
+
+// fallBackToEmbedded keeps the default database URL when a server answers
+// there, and otherwise starts a private cluster and points cfg at it.
+func fallBackToEmbedded(ctx context.Context, cfg *server.Config) (stop func() error, err error) {
+	err = postgres.EnsureDatabase(ctx, cfg.DatabaseURL)
+	if err == nil || !unreachable(err) {
+		return func() error { return nil }, nil // connect() reports any other error
+	}
+	dsn, stop, err := startEmbedded()
+	if err != nil {
+		return nil, err
+	}
+	cfg.DatabaseURL = dsn
+	return stop, nil
 }
 
 // prepare connects, migrates up and loads the authorizer.
