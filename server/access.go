@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -159,13 +160,47 @@ const CloseUnauthenticated = 4401
 // WebsocketInit is the websocket transport's InitFunc: it authenticates the
 // connection from its connection_init payload, and closes it with
 // CloseUnauthenticated and the reason "UNAUTHENTICATED: invalid or expired
-// token" when the token does not verify. A subscription resolver ends its
-// stream at maillage.IdentityFrom(ctx).TokenExpiry with the same code.
+// token" when the token does not verify. An authenticated connection ends
+// when its token expires: its context is done then, and the transport sends
+// the connection error "UNAUTHENTICATED: token expired" and closes it, ending
+// every subscription on it.
 func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	next, err := s.identityFromInit(ctx, payload)
 	if err != nil {
 		ctx = transport.AppendCloseReason(ctx, maillage.EUNAUTHENTICATED+": "+maillage.ErrorMessage(err))
 		return transport.WithWebsocketCloseCode(ctx, CloseUnauthenticated), nil, err
 	}
+	if expiry := maillage.IdentityFrom(next).TokenExpiry; !expiry.IsZero() {
+		next = untilExpiry(next, expiry)
+	}
 	return next, nil, nil
+}
+
+// untilExpiry returns ctx, done at expiry with maillage.ErrTokenExpired as
+// its cause. The close reason the transport reads from it is then that
+// cause (and only then: a connection closed otherwise gives no such reason).
+// With graphql-ws the client receives it as a connection_error; with
+// graphql-transport-ws, which has no such message, the transport closes with
+// "terminated" — a subscription resolver that sees the cause sends it as
+// its error first.
+func untilExpiry(ctx context.Context, expiry time.Time) context.Context {
+	deadline, cancel := context.WithDeadlineCause(ctx, expiry, maillage.ErrTokenExpired)
+	context.AfterFunc(deadline, cancel) // releases the timer whichever way the connection ends
+	reason := maillage.EUNAUTHENTICATED + ": " + maillage.ErrTokenExpired.Message
+	return expiringContext{Context: deadline, expired: transport.AppendCloseReason(deadline, reason)}
+}
+
+// expiringContext answers Value from expired (which adds the close reason)
+// once its token expired, and from itself before.
+type expiringContext struct {
+	context.Context
+	expired context.Context
+}
+
+// Value implements context.Context.
+func (c expiringContext) Value(key any) any {
+	if context.Cause(c.Context) == maillage.ErrTokenExpired {
+		return c.expired.Value(key)
+	}
+	return c.Context.Value(key)
 }
