@@ -85,6 +85,19 @@ func known(ctx context.Context, q sqlx.QueryerContext, table, column, name strin
 	return ok, nil
 }
 
+// relationRegistered reports whether a service registered the relation for
+// some kind.
+func relationRegistered(name string) bool {
+	for _, rels := range relations {
+		for _, r := range rels {
+			if r.name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // checkPolicy validates a policy's subject, object kind and action against
 // the reference lists.
 func checkPolicy(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput) error {
@@ -94,9 +107,12 @@ func checkPolicy(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput) erro
 	case in.Subject == "public":
 		ok = true
 	case isRel:
-		ok, err = known(ctx, tx, "authz_relations", "subject", in.Subject)
-		if err == nil && !ok {
-			ok, err = known(ctx, tx, "authz_relations", "subject", rel)
+		// A relation some service can test (postgres/relations.go), or one
+		// the reference table or an existing policy names.
+		if ok = relationRegistered(rel); !ok {
+			if ok, err = known(ctx, tx, "authz_relations", "subject", in.Subject); err == nil && !ok {
+				ok, err = known(ctx, tx, "authz_relations", "subject", rel)
+			}
 		}
 	default:
 		err = tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM authz_roles WHERE name = $1)`, in.Subject)

@@ -97,4 +97,23 @@ func TestGrantChangesReachAnotherInstanceWithinASecond(t *testing.T) {
 		t.Fatalf("archive: %+v", r.Errors)
 	}
 	within(t, secondForReload, "archiving the structure on A ends the implied role on B", func() bool { return !hasGrant(b, "cpts_coordinator", "/cpts-le-havre") })
+
+	// Moving CPTS Caen Ouest to another territory on A moves its
+	// coordinator's role on B.
+	const laura = "10003456794"
+	r = a.as("admin", `{ structures(filter: {search: "CPTS Caen Ouest"}) { edges { node { id } } } territories(filter: {search: "Havre"}) { edges { node { id } } } }`, nil)
+	caen := dig(r.Data, "structures", "edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+	havre := dig(r.Data, "territories", "edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+	if r := a.as("admin", `mutation($s: ID!, $t: ID!) { updateStructure(id: $s, input: {territoryId: $t}) { id } }`, map[string]any{"s": caen, "t": havre}); len(r.Errors) > 0 {
+		t.Fatalf("move: %+v", r.Errors)
+	}
+	within(t, secondForReload, "a structure moved on A moves the role it implies on B", func() bool {
+		grants, _ := dig(b.as(laura, `{ me { grants { role domain } } }`, nil).Data, "me", "grants").([]any)
+		for _, g := range grants {
+			if dig(g, "role") == "cpts_coordinator" {
+				return dig(g, "domain") == "fr/28/76/cpts-le-havre"
+			}
+		}
+		return false
+	})
 }
