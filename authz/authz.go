@@ -137,6 +137,10 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 	if err := loadRules(ctx, a.db, e); err != nil {
 		return err
 	}
+	// Compile the matcher now, not in the first request after the swap.
+	if _, err := e.Enforce(subjectPublic, NationalDomain, KindDirectory, ActRead); err != nil {
+		return fmt.Errorf("authz warm-up: %w", err)
+	}
 	a.enforcer.Store(&snapshot{Enforcer: e})
 	return nil
 }
