@@ -3,6 +3,8 @@
 package graph
 
 import (
+	"time"
+
 	"github.com/maillage/maillage"
 )
 
@@ -10,6 +12,12 @@ type AddMembershipInput struct {
 	ProfessionalID string                  `json:"professionalId"`
 	StructureID    string                  `json:"structureId"`
 	Role           maillage.MembershipRole `json:"role"`
+}
+
+type AttachmentInput struct {
+	Reference string `json:"reference"`
+	MediaType string `json:"mediaType"`
+	Size      int    `json:"size"`
 }
 
 type CreatePatientInput struct {
@@ -69,6 +77,47 @@ type Mutation struct {
 }
 
 type Query struct {
+}
+
+type ReferralFollowUpInput struct {
+	Pathway        *maillage.PathwayKind `json:"pathway,omitempty"`
+	SupportiveCare *string               `json:"supportiveCare,omitempty"`
+	EtpProgramme   *string               `json:"etpProgramme,omitempty"`
+}
+
+type SubmitReferralInput struct {
+	// Makes submission idempotent: the same key twice from the same requester is one request.
+	ClientKey     string                 `json:"clientKey"`
+	EssID         string                 `json:"essId"`
+	PatientID     string                 `json:"patientId"`
+	RequesterKind maillage.RequesterKind `json:"requesterKind"`
+	Reason        string                 `json:"reason"`
+	Urgency       maillage.Urgency       `json:"urgency"`
+	Modality      maillage.Modality      `json:"modality"`
+	Attachments   []*AttachmentInput     `json:"attachments,omitempty"`
+}
+
+// A transition and what it requires (see the transition table in the docs).
+type TransitionReferralInput struct {
+	ID      string                  `json:"id"`
+	Action  maillage.ReferralAction `json:"action"`
+	Comment *string                 `json:"comment,omitempty"`
+	// DECLINE.
+	Reason *string `json:"reason,omitempty"`
+	// REDIRECT.
+	RedirectTarget *maillage.RedirectTarget `json:"redirectTarget,omitempty"`
+	// REDIRECT to an ESS.
+	RedirectEssID *string `json:"redirectEssId,omitempty"`
+	// ASSIGN.
+	SpecialistID *string `json:"specialistId,omitempty"`
+	// SCHEDULE.
+	AppointmentAt *time.Time `json:"appointmentAt,omitempty"`
+	// ANSWER.
+	Answer *string `json:"answer,omitempty"`
+	// ANSWER: how it was answered (default: the modality wished).
+	AnswerModality *maillage.Modality `json:"answerModality,omitempty"`
+	// FOLLOW_UP.
+	FollowUp *ReferralFollowUpInput `json:"followUp,omitempty"`
 }
 
 type UpdateProfessionalInput struct {

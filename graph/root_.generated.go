@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maillage/maillage"
@@ -29,6 +30,8 @@ type ResolverRoot interface {
 	Professional() ProfessionalResolver
 	ProfessionalConnection() ProfessionalConnectionResolver
 	Query() QueryResolver
+	Referral() ReferralResolver
+	ReferralHistoryEntry() ReferralHistoryEntryResolver
 	Structure() StructureResolver
 	StructureConnection() StructureConnectionResolver
 	StructureLink() StructureLinkResolver
@@ -40,6 +43,12 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Attachment struct {
+		MediaType func(childComplexity int) int
+		Reference func(childComplexity int) int
+		Size      func(childComplexity int) int
+	}
+
 	AuditConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -62,6 +71,17 @@ type ComplexityRoot struct {
 		Operation  func(childComplexity int) int
 		RequestID  func(childComplexity int) int
 		Role       func(childComplexity int) int
+	}
+
+	Count struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+	}
+
+	Delay struct {
+		Count         func(childComplexity int) int
+		MedianSeconds func(childComplexity int) int
+		P90Seconds    func(childComplexity int) int
 	}
 
 	Entity struct {
@@ -108,6 +128,8 @@ type ComplexityRoot struct {
 		LinkStructures       func(childComplexity int, input LinkStructuresInput) int
 		RemovePolicy         func(childComplexity int, id string) int
 		RevokeRole           func(childComplexity int, id string) int
+		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
+		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
 		UpdateProfessional   func(childComplexity int, id string, input UpdateProfessionalInput) int
 		UpdateStructure      func(childComplexity int, id string, input UpdateStructureInput) int
 	}
@@ -189,12 +211,16 @@ type ComplexityRoot struct {
 	Query struct {
 		AuditLog           func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
 		Me                 func(childComplexity int) int
+		MyReferrals        func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
 		Patient            func(childComplexity int, id string) int
 		Patients           func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
 		Policies           func(childComplexity int, first *int, after *string) int
 		Professional       func(childComplexity int, id *string, rpps *string) int
 		Professionals      func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
+		Referral           func(childComplexity int, id string) int
+		ReferralQueue      func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
+		ReferralStats      func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
 		RoleGrants         func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
 		Structure          func(childComplexity int, id *string, finess *string) int
 		Structures         func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
@@ -202,6 +228,73 @@ type ComplexityRoot struct {
 		Territory          func(childComplexity int, id string) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
+	}
+
+	Referral struct {
+		Answer         func(childComplexity int) int
+		AnswerModality func(childComplexity int) int
+		AppointmentAt  func(childComplexity int) int
+		Attachments    func(childComplexity int) int
+		DeclineReason  func(childComplexity int) int
+		ETPProgramme   func(childComplexity int) int
+		Ess            func(childComplexity int) int
+		History        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Modality       func(childComplexity int) int
+		Pathway        func(childComplexity int) int
+		Patient        func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		RedirectTarget func(childComplexity int) int
+		RedirectedFrom func(childComplexity int) int
+		RedirectedTo   func(childComplexity int) int
+		Requester      func(childComplexity int) int
+		RequesterKind  func(childComplexity int) int
+		Specialist     func(childComplexity int) int
+		State          func(childComplexity int) int
+		SubmittedAt    func(childComplexity int) int
+		SupportiveCare func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Urgency        func(childComplexity int) int
+	}
+
+	ReferralConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ReferralEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReferralHistoryEntry struct {
+		Action     func(childComplexity int) int
+		Author     func(childComplexity int) int
+		AuthorRole func(childComplexity int) int
+		Comment    func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		FromState  func(childComplexity int) int
+		ToState    func(childComplexity int) int
+	}
+
+	ReferralPeriodStats struct {
+		ByModality      func(childComplexity int) int
+		ByRequesterKind func(childComplexity int) int
+		ByState         func(childComplexity int) int
+		Start           func(childComplexity int) int
+		Total           func(childComplexity int) int
+	}
+
+	ReferralStats struct {
+		AnsweredSameDay func(childComplexity int) int
+		From            func(childComplexity int) int
+		Period          func(childComplexity int) int
+		Periods         func(childComplexity int) int
+		SameDayShare    func(childComplexity int) int
+		To              func(childComplexity int) int
+		ToAnswer        func(childComplexity int) int
+		ToTriage        func(childComplexity int) int
+		Total           func(childComplexity int) int
 	}
 
 	RoleGrant struct {
@@ -304,6 +397,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Attachment.mediaType":
+		if e.ComplexityRoot.Attachment.MediaType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.MediaType(childComplexity), true
+	case "Attachment.reference":
+		if e.ComplexityRoot.Attachment.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Reference(childComplexity), true
+	case "Attachment.size":
+		if e.ComplexityRoot.Attachment.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+
 	case "AuditConnection.edges":
 		if e.ComplexityRoot.AuditConnection.Edges == nil {
 			break
@@ -396,6 +508,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditRecord.Role(childComplexity), true
+
+	case "Count.count":
+		if e.ComplexityRoot.Count.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Count(childComplexity), true
+	case "Count.key":
+		if e.ComplexityRoot.Count.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Key(childComplexity), true
+
+	case "Delay.count":
+		if e.ComplexityRoot.Delay.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delay.Count(childComplexity), true
+	case "Delay.medianSeconds":
+		if e.ComplexityRoot.Delay.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delay.MedianSeconds(childComplexity), true
+	case "Delay.p90Seconds":
+		if e.ComplexityRoot.Delay.P90Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delay.P90Seconds(childComplexity), true
 
 	case "Entity.findProfessionalByID":
 		if e.ComplexityRoot.Entity.FindProfessionalByID == nil {
@@ -682,6 +826,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["id"].(string)), true
+	case "Mutation.submitReferral":
+		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitReferral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitReferral(childComplexity, args["input"].(SubmitReferralInput)), true
+	case "Mutation.transitionReferral":
+		if e.ComplexityRoot.Mutation.TransitionReferral == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionReferral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionReferral(childComplexity, args["input"].(TransitionReferralInput)), true
 	case "Mutation.updateProfessional":
 		if e.ComplexityRoot.Mutation.UpdateProfessional == nil {
 			break
@@ -997,6 +1163,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myReferrals":
+		if e.ComplexityRoot.Query.MyReferrals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myReferrals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyReferrals(childComplexity, args["states"].([]maillage.ReferralState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1063,6 +1240,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Professionals(childComplexity, args["filter"].(*maillage.ProfessionalFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.referral":
+		if e.ComplexityRoot.Query.Referral == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Referral(childComplexity, args["id"].(string)), true
+	case "Query.referralQueue":
+		if e.ComplexityRoot.Query.ReferralQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralQueue(childComplexity, args["essId"].(string), args["filter"].(*maillage.ReferralQueueFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.referralStats":
+		if e.ComplexityRoot.Query.ReferralStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralStats(childComplexity, args["essId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["period"].(maillage.StatsPeriod)), true
 	case "Query.roleGrants":
 		if e.ComplexityRoot.Query.RoleGrants == nil {
 			break
@@ -1135,6 +1345,306 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "Referral.answer":
+		if e.ComplexityRoot.Referral.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Answer(childComplexity), true
+	case "Referral.answerModality":
+		if e.ComplexityRoot.Referral.AnswerModality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.AnswerModality(childComplexity), true
+	case "Referral.appointmentAt":
+		if e.ComplexityRoot.Referral.AppointmentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.AppointmentAt(childComplexity), true
+	case "Referral.attachments":
+		if e.ComplexityRoot.Referral.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Attachments(childComplexity), true
+	case "Referral.declineReason":
+		if e.ComplexityRoot.Referral.DeclineReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.DeclineReason(childComplexity), true
+	case "Referral.etpProgramme":
+		if e.ComplexityRoot.Referral.ETPProgramme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.ETPProgramme(childComplexity), true
+	case "Referral.ess":
+		if e.ComplexityRoot.Referral.Ess == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Ess(childComplexity), true
+	case "Referral.history":
+		if e.ComplexityRoot.Referral.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.History(childComplexity), true
+	case "Referral.id":
+		if e.ComplexityRoot.Referral.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.ID(childComplexity), true
+	case "Referral.modality":
+		if e.ComplexityRoot.Referral.Modality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Modality(childComplexity), true
+	case "Referral.pathway":
+		if e.ComplexityRoot.Referral.Pathway == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Pathway(childComplexity), true
+	case "Referral.patient":
+		if e.ComplexityRoot.Referral.Patient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Patient(childComplexity), true
+	case "Referral.reason":
+		if e.ComplexityRoot.Referral.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Reason(childComplexity), true
+	case "Referral.redirectTarget":
+		if e.ComplexityRoot.Referral.RedirectTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RedirectTarget(childComplexity), true
+	case "Referral.redirectedFrom":
+		if e.ComplexityRoot.Referral.RedirectedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RedirectedFrom(childComplexity), true
+	case "Referral.redirectedTo":
+		if e.ComplexityRoot.Referral.RedirectedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RedirectedTo(childComplexity), true
+	case "Referral.requester":
+		if e.ComplexityRoot.Referral.Requester == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Requester(childComplexity), true
+	case "Referral.requesterKind":
+		if e.ComplexityRoot.Referral.RequesterKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RequesterKind(childComplexity), true
+	case "Referral.specialist":
+		if e.ComplexityRoot.Referral.Specialist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Specialist(childComplexity), true
+	case "Referral.state":
+		if e.ComplexityRoot.Referral.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.State(childComplexity), true
+	case "Referral.submittedAt":
+		if e.ComplexityRoot.Referral.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.SubmittedAt(childComplexity), true
+	case "Referral.supportiveCare":
+		if e.ComplexityRoot.Referral.SupportiveCare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.SupportiveCare(childComplexity), true
+	case "Referral.updatedAt":
+		if e.ComplexityRoot.Referral.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.UpdatedAt(childComplexity), true
+	case "Referral.urgency":
+		if e.ComplexityRoot.Referral.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Urgency(childComplexity), true
+
+	case "ReferralConnection.edges":
+		if e.ComplexityRoot.ReferralConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.Edges(childComplexity), true
+	case "ReferralConnection.pageInfo":
+		if e.ComplexityRoot.ReferralConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.PageInfo(childComplexity), true
+
+	case "ReferralEdge.cursor":
+		if e.ComplexityRoot.ReferralEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Cursor(childComplexity), true
+	case "ReferralEdge.node":
+		if e.ComplexityRoot.ReferralEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Node(childComplexity), true
+
+	case "ReferralHistoryEntry.action":
+		if e.ComplexityRoot.ReferralHistoryEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.Action(childComplexity), true
+	case "ReferralHistoryEntry.author":
+		if e.ComplexityRoot.ReferralHistoryEntry.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.Author(childComplexity), true
+	case "ReferralHistoryEntry.authorRole":
+		if e.ComplexityRoot.ReferralHistoryEntry.AuthorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.AuthorRole(childComplexity), true
+	case "ReferralHistoryEntry.comment":
+		if e.ComplexityRoot.ReferralHistoryEntry.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.Comment(childComplexity), true
+	case "ReferralHistoryEntry.createdAt":
+		if e.ComplexityRoot.ReferralHistoryEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.CreatedAt(childComplexity), true
+	case "ReferralHistoryEntry.fromState":
+		if e.ComplexityRoot.ReferralHistoryEntry.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.FromState(childComplexity), true
+	case "ReferralHistoryEntry.toState":
+		if e.ComplexityRoot.ReferralHistoryEntry.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.ToState(childComplexity), true
+
+	case "ReferralPeriodStats.byModality":
+		if e.ComplexityRoot.ReferralPeriodStats.ByModality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ByModality(childComplexity), true
+	case "ReferralPeriodStats.byRequesterKind":
+		if e.ComplexityRoot.ReferralPeriodStats.ByRequesterKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ByRequesterKind(childComplexity), true
+	case "ReferralPeriodStats.byState":
+		if e.ComplexityRoot.ReferralPeriodStats.ByState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ByState(childComplexity), true
+	case "ReferralPeriodStats.start":
+		if e.ComplexityRoot.ReferralPeriodStats.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.Start(childComplexity), true
+	case "ReferralPeriodStats.total":
+		if e.ComplexityRoot.ReferralPeriodStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.Total(childComplexity), true
+
+	case "ReferralStats.answeredSameDay":
+		if e.ComplexityRoot.ReferralStats.AnsweredSameDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.AnsweredSameDay(childComplexity), true
+	case "ReferralStats.from":
+		if e.ComplexityRoot.ReferralStats.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.From(childComplexity), true
+	case "ReferralStats.period":
+		if e.ComplexityRoot.ReferralStats.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Period(childComplexity), true
+	case "ReferralStats.periods":
+		if e.ComplexityRoot.ReferralStats.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Periods(childComplexity), true
+	case "ReferralStats.sameDayShare":
+		if e.ComplexityRoot.ReferralStats.SameDayShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.SameDayShare(childComplexity), true
+	case "ReferralStats.to":
+		if e.ComplexityRoot.ReferralStats.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.To(childComplexity), true
+	case "ReferralStats.toAnswer":
+		if e.ComplexityRoot.ReferralStats.ToAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.ToAnswer(childComplexity), true
+	case "ReferralStats.toTriage":
+		if e.ComplexityRoot.ReferralStats.ToTriage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.ToTriage(childComplexity), true
+	case "ReferralStats.total":
+		if e.ComplexityRoot.ReferralStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Total(childComplexity), true
 
 	case "RoleGrant.accountId":
 		if e.ComplexityRoot.RoleGrant.AccountID == nil {
@@ -1480,6 +1990,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddMembershipInput", ec.unmarshalInputAddMembershipInput),
 			graphql.NewInputUnmarshaler("AddPolicyInput", ec.unmarshalInputAddPolicyInput),
+			graphql.NewInputUnmarshaler("AttachmentInput", ec.unmarshalInputAttachmentInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("CreatePatientInput", ec.unmarshalInputCreatePatientInput),
 			graphql.NewInputUnmarshaler("CreateProfessionalInput", ec.unmarshalInputCreateProfessionalInput),
@@ -1489,9 +2000,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LinkStructuresInput", ec.unmarshalInputLinkStructuresInput),
 			graphql.NewInputUnmarshaler("PatientFilter", ec.unmarshalInputPatientFilter),
 			graphql.NewInputUnmarshaler("ProfessionalFilter", ec.unmarshalInputProfessionalFilter),
+			graphql.NewInputUnmarshaler("ReferralFollowUpInput", ec.unmarshalInputReferralFollowUpInput),
+			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
 			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
+			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
+			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
 			graphql.NewInputUnmarshaler("UpdateProfessionalInput", ec.unmarshalInputUpdateProfessionalInput),
 			graphql.NewInputUnmarshaler("UpdateStructureInput", ec.unmarshalInputUpdateStructureInput),
 		)
@@ -2075,6 +2590,269 @@ extend type Mutation {
   createPatient(input: CreatePatientInput!): Patient!
 }
 `, BuiltIn: false},
+	{Name: "../schema/referral.graphqls", Input: `"Where a referral request stands in its life."
+enum ReferralState {
+  SUBMITTED
+  TRIAGED
+  ASSIGNED
+  SCHEDULED
+  ANSWERED
+  CLOSED
+  REDIRECTED
+  DECLINED
+  WITHDRAWN
+}
+
+"A transition of a referral request (SUBMIT creates it)."
+enum ReferralAction {
+  SUBMIT
+  TRIAGE
+  ASSIGN
+  SCHEDULE
+  ANSWER
+  FOLLOW_UP
+  CLOSE
+  REDIRECT
+  DECLINE
+  WITHDRAW
+}
+
+"The role in which someone acted on a request."
+enum ReferralActor {
+  REQUESTER
+  SECRETARIAT
+  CASE_MANAGER
+  SPECIALIST
+  ASSIGNED_SPECIALIST
+}
+
+"How soon the requester needs the ESS."
+enum Urgency {
+  URGENT
+  PRIORITY
+  ROUTINE
+}
+
+"In person or remotely."
+enum Modality {
+  IN_PERSON
+  TELECONSULTATION
+  TELEEXPERTISE
+}
+
+"In which capacity a request is submitted."
+enum RequesterKind {
+  "The patient's médecin traitant."
+  TREATING_GP
+  GP
+  SPECIALIST
+  GERIATRICIAN
+  "A nurse (IDE) in an EHPAD."
+  EHPAD_NURSE
+  CPTS_COORDINATOR
+  DAC_COORDINATOR
+}
+
+"Where a redirected request goes."
+enum RedirectTarget {
+  "Another ESS: the request is submitted there again."
+  ESS
+  "Back to primary care (the médecin traitant)."
+  PRIMARY_CARE
+}
+
+"What an answered request opens."
+enum PathwayKind {
+  "Parcours de soins, for an acute condition."
+  CARE_PATHWAY
+  "Parcours de santé, for a chronic condition."
+  HEALTH_PATHWAY
+}
+
+"A document sent with a request: metadata only, the hub stores no medical file."
+type Attachment {
+  "Where the document lives (DMP, MSSanté message, the requester's software)."
+  reference: String!
+  mediaType: String!
+  size: Int!
+}
+
+"""
+A single-entry (guichet unique) request to an ESS for one patient. Seen by its requester,
+the ESS's staff and its assigned specialist; every read is audited.
+"""
+type Referral implements Node {
+  id: ID!
+  ess: Structure
+  "Null unless the caller may see the patient (requester, ESS secretariat and case manager, assigned specialist)."
+  patient: Patient
+  requester: Professional
+  requesterKind: RequesterKind!
+  reason: String!
+  urgency: Urgency!
+  modality: Modality!
+  attachments: [Attachment!]!
+  state: ReferralState!
+  specialist: Professional
+  appointmentAt: Time
+  answer: String
+  answerModality: Modality
+  declineReason: String
+  redirectTarget: RedirectTarget
+  "The request this one was redirected to."
+  redirectedTo: Referral
+  "The request this one comes from, when an ESS redirected it here."
+  redirectedFrom: Referral
+  pathway: PathwayKind
+  supportiveCare: String
+  etpProgramme: String
+  submittedAt: Time!
+  updatedAt: Time!
+  "Every transition, oldest first."
+  history: [ReferralHistoryEntry!]!
+}
+
+"One transition of a request: who, in which role, when, with what comment."
+type ReferralHistoryEntry {
+  action: ReferralAction!
+  fromState: ReferralState
+  toState: ReferralState!
+  "Who made it (null for a staff account that is no professional)."
+  author: Professional
+  authorRole: ReferralActor!
+  comment: String
+  createdAt: Time!
+}
+
+type ReferralEdge {
+  cursor: String!
+  node: Referral!
+}
+
+type ReferralConnection {
+  edges: [ReferralEdge!]!
+  pageInfo: PageInfo!
+}
+
+input AttachmentInput {
+  reference: String!
+  mediaType: String!
+  size: Int!
+}
+
+input SubmitReferralInput {
+  "Makes submission idempotent: the same key twice from the same requester is one request."
+  clientKey: String!
+  essId: ID!
+  patientId: ID!
+  requesterKind: RequesterKind!
+  reason: String!
+  urgency: Urgency!
+  modality: Modality!
+  attachments: [AttachmentInput!]
+}
+
+input ReferralFollowUpInput {
+  pathway: PathwayKind
+  supportiveCare: String
+  etpProgramme: String
+}
+
+"A transition and what it requires (see the transition table in the docs)."
+input TransitionReferralInput {
+  id: ID!
+  action: ReferralAction!
+  comment: String
+  "DECLINE."
+  reason: String
+  "REDIRECT."
+  redirectTarget: RedirectTarget
+  "REDIRECT to an ESS."
+  redirectEssId: ID
+  "ASSIGN."
+  specialistId: ID
+  "SCHEDULE."
+  appointmentAt: Time
+  "ANSWER."
+  answer: String
+  "ANSWER: how it was answered (default: the modality wished)."
+  answerModality: Modality
+  "FOLLOW_UP."
+  followUp: ReferralFollowUpInput
+}
+
+input ReferralQueueFilter {
+  states: [ReferralState!]
+  urgencies: [Urgency!]
+  "Requests submitted before this instant (at least this old)."
+  submittedBefore: Time
+  "Requests submitted at or after this instant."
+  submittedAfter: Time
+  "Only the requests assigned to the caller."
+  assignedToMe: Boolean
+}
+
+enum StatsPeriod {
+  DAY
+  WEEK
+  MONTH
+}
+
+"A number of requests with one key (a state, a requester kind, a modality)."
+type Count {
+  key: String!
+  count: Int!
+}
+
+"The requests submitted in one period (starting at start, Europe/Paris)."
+type ReferralPeriodStats {
+  start: Time!
+  total: Int!
+  byState: [Count!]!
+  byRequesterKind: [Count!]!
+  byModality: [Count!]!
+}
+
+"Median and 90th percentile of a delay, in seconds, over count requests."
+type Delay {
+  count: Int!
+  medianSeconds: Float
+  p90Seconds: Float
+}
+
+"An ESS's dashboard over the requests submitted in [from, to): aggregates only."
+type ReferralStats {
+  from: Time!
+  to: Time!
+  period: StatsPeriod!
+  total: Int!
+  periods: [ReferralPeriodStats!]!
+  toTriage: Delay!
+  toAnswer: Delay!
+  "Requests answered on the Paris calendar day they were submitted."
+  answeredSameDay: Int!
+  "answeredSameDay / total; null when total is 0."
+  sameDayShare: Float
+}
+
+extend type Query {
+  "Null if it does not exist or the caller may not see it."
+  referral(id: ID!): Referral
+  "An ESS's queue, most urgent then oldest first: to the ESS's staff."
+  referralQueue(essId: ID!, filter: ReferralQueueFilter, first: Int = 20, after: String): ReferralConnection!
+  "The caller's own requests, newest first."
+  myReferrals(states: [ReferralState!], first: Int = 20, after: String): ReferralConnection!
+  "An ESS's figures: to its staff and to the coordinators and agents above it."
+  referralStats(essId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
+}
+
+extend type Mutation {
+  "Submits a request to an ESS; idempotent by clientKey."
+  submitReferral(input: SubmitReferralInput!): Referral!
+  "Moves a request through its life; refused transitions change nothing."
+  transitionReferral(input: TransitionReferralInput!): Referral!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -2156,6 +2934,18 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Attachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reference":
+		return ec.fieldContext_Attachment_reference(ctx, field)
+	case "mediaType":
+		return ec.fieldContext_Attachment_mediaType(ctx, field)
+	case "size":
+		return ec.fieldContext_Attachment_size(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -2202,6 +2992,28 @@ func (ec *executionContext) childFields_AuditRecord(ctx context.Context, field g
 		return ec.fieldContext_AuditRecord_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Count_key(ctx, field)
+	case "count":
+		return ec.fieldContext_Count_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Count", field.Name)
+}
+
+func (ec *executionContext) childFields_Delay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_Delay_count(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_Delay_medianSeconds(ctx, field)
+	case "p90Seconds":
+		return ec.fieldContext_Delay_p90Seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Delay", field.Name)
 }
 
 func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2392,6 +3204,140 @@ func (ec *executionContext) childFields_ProfessionalEdge(ctx context.Context, fi
 		return ec.fieldContext_ProfessionalEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProfessionalEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Referral_id(ctx, field)
+	case "ess":
+		return ec.fieldContext_Referral_ess(ctx, field)
+	case "patient":
+		return ec.fieldContext_Referral_patient(ctx, field)
+	case "requester":
+		return ec.fieldContext_Referral_requester(ctx, field)
+	case "requesterKind":
+		return ec.fieldContext_Referral_requesterKind(ctx, field)
+	case "reason":
+		return ec.fieldContext_Referral_reason(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Referral_urgency(ctx, field)
+	case "modality":
+		return ec.fieldContext_Referral_modality(ctx, field)
+	case "attachments":
+		return ec.fieldContext_Referral_attachments(ctx, field)
+	case "state":
+		return ec.fieldContext_Referral_state(ctx, field)
+	case "specialist":
+		return ec.fieldContext_Referral_specialist(ctx, field)
+	case "appointmentAt":
+		return ec.fieldContext_Referral_appointmentAt(ctx, field)
+	case "answer":
+		return ec.fieldContext_Referral_answer(ctx, field)
+	case "answerModality":
+		return ec.fieldContext_Referral_answerModality(ctx, field)
+	case "declineReason":
+		return ec.fieldContext_Referral_declineReason(ctx, field)
+	case "redirectTarget":
+		return ec.fieldContext_Referral_redirectTarget(ctx, field)
+	case "redirectedTo":
+		return ec.fieldContext_Referral_redirectedTo(ctx, field)
+	case "redirectedFrom":
+		return ec.fieldContext_Referral_redirectedFrom(ctx, field)
+	case "pathway":
+		return ec.fieldContext_Referral_pathway(ctx, field)
+	case "supportiveCare":
+		return ec.fieldContext_Referral_supportiveCare(ctx, field)
+	case "etpProgramme":
+		return ec.fieldContext_Referral_etpProgramme(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Referral_submittedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Referral_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Referral_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Referral", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReferralConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReferralConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReferralEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReferralEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralHistoryEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_ReferralHistoryEntry_action(ctx, field)
+	case "fromState":
+		return ec.fieldContext_ReferralHistoryEntry_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_ReferralHistoryEntry_toState(ctx, field)
+	case "author":
+		return ec.fieldContext_ReferralHistoryEntry_author(ctx, field)
+	case "authorRole":
+		return ec.fieldContext_ReferralHistoryEntry_authorRole(ctx, field)
+	case "comment":
+		return ec.fieldContext_ReferralHistoryEntry_comment(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReferralHistoryEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralHistoryEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralPeriodStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_ReferralPeriodStats_start(ctx, field)
+	case "total":
+		return ec.fieldContext_ReferralPeriodStats_total(ctx, field)
+	case "byState":
+		return ec.fieldContext_ReferralPeriodStats_byState(ctx, field)
+	case "byRequesterKind":
+		return ec.fieldContext_ReferralPeriodStats_byRequesterKind(ctx, field)
+	case "byModality":
+		return ec.fieldContext_ReferralPeriodStats_byModality(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralPeriodStats", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ReferralStats_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ReferralStats_to(ctx, field)
+	case "period":
+		return ec.fieldContext_ReferralStats_period(ctx, field)
+	case "total":
+		return ec.fieldContext_ReferralStats_total(ctx, field)
+	case "periods":
+		return ec.fieldContext_ReferralStats_periods(ctx, field)
+	case "toTriage":
+		return ec.fieldContext_ReferralStats_toTriage(ctx, field)
+	case "toAnswer":
+		return ec.fieldContext_ReferralStats_toAnswer(ctx, field)
+	case "answeredSameDay":
+		return ec.fieldContext_ReferralStats_answeredSameDay(ctx, field)
+	case "sameDayShare":
+		return ec.fieldContext_ReferralStats_sameDayShare(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
 }
 
 func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

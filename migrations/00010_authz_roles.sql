@@ -57,18 +57,10 @@ INSERT INTO authz_relations (name, description) VALUES
 -- Role grants name a known role: checked here as well as by the mutations.
 ALTER TABLE role_grants ADD CONSTRAINT role_grants_role FOREIGN KEY (role) REFERENCES authz_roles (name);
 
--- ESS staff read their ESS's activity figures (aggregates).
-INSERT INTO authz_policies (subject, object, action) VALUES
-    ('ess_secretariat',  'stats', 'read'),
-    ('ess_case_manager', 'stats', 'read'),
-    ('ess_specialist',   'stats', 'read')
-ON CONFLICT DO NOTHING;
-
 CREATE INDEX audit_log_account ON audit_log (account_id, id);
 
 -- +goose Down
 DROP INDEX audit_log_account;
-DELETE FROM authz_policies WHERE object = 'stats' AND subject IN ('ess_secretariat', 'ess_case_manager', 'ess_specialist');
 ALTER TABLE role_grants DROP CONSTRAINT role_grants_role;
 DROP TABLE authz_relations;
 DROP TABLE authz_actions;

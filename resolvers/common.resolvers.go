@@ -23,6 +23,8 @@ func (r *queryResolver) Node(ctx context.Context, id string) (maillage.Node, err
 		return nodeOrNull(r.loaders(ctx).Professional.Load(ctx, id))
 	case maillage.PrefixPatient:
 		return nodeOrNull(r.loaders(ctx).Patient.Load(ctx, id))
+	case maillage.PrefixReferral:
+		return nodeOrNull(r.loaders(ctx).Referral.Load(ctx, id))
 	}
 	return nil, nil
 }

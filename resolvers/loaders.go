@@ -26,6 +26,8 @@ type Loaders struct {
 	StructureMembers    *dataloadgen.Loader[string, []*maillage.Membership]
 	ProfessionalMembers *dataloadgen.Loader[string, []*maillage.Membership]
 	StructureLinks      *dataloadgen.Loader[string, []*maillage.StructureLink]
+	Referral            *dataloadgen.Loader[string, *maillage.Referral]
+	ReferralHistory     *dataloadgen.Loader[string, []*maillage.ReferralHistoryEntry]
 }
 
 // NewLoaders builds fresh loaders over the resolver's services. They carry
@@ -39,6 +41,8 @@ func (r *Resolver) NewLoaders() *Loaders {
 		StructureMembers:    dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByStructureIDs), dataloadgen.WithWait(loaderWait)),
 		ProfessionalMembers: dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByProfessionalIDs), dataloadgen.WithWait(loaderWait)),
 		StructureLinks:      dataloadgen.NewLoader(all(r.StructureService.LinksByStructureIDs), dataloadgen.WithWait(loaderWait)),
+		Referral:            dataloadgen.NewLoader(found(r.ReferralService.ReferralsByIDs, "referral"), dataloadgen.WithWait(loaderWait)),
+		ReferralHistory:     dataloadgen.NewLoader(all(r.ReferralService.HistoryByReferralIDs), dataloadgen.WithWait(loaderWait)),
 	}
 }
 

@@ -16,6 +16,7 @@ type Resolver struct {
 	PolicyService       maillage.PolicyService
 	AuditService        maillage.AuditService
 	PatientService      maillage.PatientService
+	ReferralService     maillage.ReferralService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }

@@ -73,12 +73,41 @@ var (
 )
 
 // patientsSeen says which seeded patients each caller sees: only those they
-// have a relation with (treating GP, recorder). Roles, even coordinators of
-// the patient's territory, the ARS or the national admin, see none.
+// have a relation with — treating GP, recorder, requester of a referral
+// about them, or the ESS staff handling one (the dermatology ESS of Rouen
+// has requests about Dupont and Leroy, and its specialist is assigned to
+// one of each). Roles, even coordinators of the patient's territory, the ARS
+// or the national admin, see none.
 var patientsSeen = map[string][]string{
 	"10003456781": {"Dupont"},
 	"10003456782": {"Leroy"},
+	"10003456789": {"Dupont", "Leroy"},
+	"10003456790": {"Dupont", "Leroy"},
+	"10003456787": {"Dupont", "Leroy"},
 }
+
+// The seeded referrals to the dermatology ESS of Rouen, by their client
+// key: demo-1, 3 and 7 from Dr Lefebvre, 2 and 4 from Dr Martin, 5 and 6
+// from Dr Garnier.
+var seededReferrals = []string{"demo-1", "demo-2", "demo-3", "demo-4", "demo-5", "demo-6", "demo-7"}
+
+// referralsSeen says which referrals each caller sees: their own requests,
+// and all of an ESS's requests for its staff (by role on the ESS).
+var referralsSeen = map[string][]string{
+	"10003456781": {"demo-1", "demo-3", "demo-7"},
+	"10003456782": {"demo-2", "demo-4"},
+	"10003456789": seededReferrals,
+	"10003456790": seededReferrals,
+	"10003456787": seededReferrals,
+}
+
+// essQueueReaders may read the dermatology ESS's queue: its staff.
+var essQueueReaders = []string{"10003456789", "10003456790", "10003456787"}
+
+// essStatsReaders may read the ESS's figures: its staff, and the roles with
+// aggregates above it (national admin, the region's ARS, the department's
+// DAC) — not the coordinator of a CPTS beside it.
+var essStatsReaders = []string{"admin", "ars-normandie", "10003456793", "10003456789", "10003456790", "10003456787"}
 
 // patientCreators may record a patient: accounts of professionals.
 func patientCreator(login string) bool { return login != "" && login[0] >= '0' && login[0] <= '9' }
@@ -191,6 +220,7 @@ func TestAccessMatrix(t *testing.T) {
 				})
 			}
 			t.Run("patients", func(t *testing.T) { patientCells(t, h, f, c) })
+			t.Run("referrals", func(t *testing.T) { referralCells(t, h, f, c) })
 		})
 	}
 }
@@ -331,6 +361,40 @@ func patientCells(t *testing.T, h *hub, f *fixture, c caller) {
 	})
 }
 
+// referralCells: every seeded referral through referral(id:) and
+// node(id:), seen only as referralsSeen says; the ESS's queue and figures.
+func referralCells(t *testing.T, h *hub, f *fixture, c caller) {
+	for _, key := range seededReferrals {
+		var id string
+		f.must(f.db.GetContext(context.Background(), &id, `SELECT id FROM referrals WHERE client_key = $1`, key))
+		seen := slices.Contains(referralsSeen[c.login], key)
+		t.Run(key, func(t *testing.T) {
+			r := h.as(c.login, `query($id: ID!) { referral(id: $id) { id } node(id: $id) { id } }`, map[string]any{"id": id})
+			if c.login == "" {
+				if r.Status != http.StatusUnauthorized || r.code() != maillage.EUNAUTHENTICATED {
+					t.Errorf("anonymous referral(id:): want 401, got %d %+v", r.Status, r.Errors)
+				}
+				return
+			}
+			for _, door := range []string{"referral", "node"} {
+				if got := dig(r.Data, door, "id"); (got == id) != seen {
+					t.Errorf("%s(id:) = %v (errors %+v), seen should be %v", door, got, r.Errors, seen)
+				}
+			}
+		})
+	}
+	var ess string
+	f.must(f.db.GetContext(context.Background(), &ess, `SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`))
+	t.Run("referralQueue", func(t *testing.T) {
+		expect(t, h, c, slices.Contains(essQueueReaders, c.login), "referralQueue",
+			`query($e: ID!) { referralQueue(essId: $e) { edges { node { id } } } }`, map[string]any{"e": ess})
+	})
+	t.Run("referralStats", func(t *testing.T) {
+		expect(t, h, c, slices.Contains(essStatsReaders, c.login), "referralStats",
+			`query($e: ID!) { referralStats(essId: $e, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { __typename } }`, map[string]any{"e": ess})
+	})
+}
+
 // fixture prepares, as the national admin, the objects the matrix acts on:
 // fresh ones for every mutation, so that no cell depends on another.
 type fixture struct {
@@ -397,12 +461,13 @@ func (f *fixture) readable(path string) (structure, territory string) {
 	return s, f.territory(path)
 }
 
-// policy adds a harmless policy and returns its id.
+// policy adds an inert policy (nothing asks to "create" audit records)
+// and returns its id: the cells of other callers must not depend on it.
 func (f *fixture) policy() string {
-	p, err := f.db.AddPolicy(f.admin, maillage.PolicyInput{Subject: "auditor", Object: "stats", Action: "read"})
+	p, err := f.db.AddPolicy(f.admin, maillage.PolicyInput{Subject: "auditor", Object: "audit", Action: "create"})
 	if maillage.ErrorCode(err) == maillage.ECONFLICT {
 		var id string
-		f.must(f.db.GetContext(context.Background(), &id, `SELECT 'pol_' || id FROM authz_policies WHERE subject = 'auditor' AND object = 'stats'`))
+		f.must(f.db.GetContext(context.Background(), &id, `SELECT 'pol_' || id FROM authz_policies WHERE subject = 'auditor' AND object = 'audit' AND action = 'create'`))
 		return id
 	}
 	f.must(err)

@@ -68,6 +68,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		PolicyService:       db,
 		AuditService:        db,
 		PatientService:      db,
+		ReferralService:     db,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
