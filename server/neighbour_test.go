@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -24,6 +25,20 @@ var patientDoors = []patientDoor{
 	{"patients list", func(h *hub, login, id string) bool {
 		edges, _ := dig(h.as(login, `{ patients(first: 100) { edges { node { id } } } }`, nil).Data, "patients", "edges").([]any)
 		return slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "id") == id })
+	}},
+	{"myReferrals.patient", func(h *hub, login, id string) bool {
+		edges, _ := dig(h.as(login, `{ myReferrals(first: 100) { edges { node { patient { id } } } } }`, nil).Data, "myReferrals", "edges").([]any)
+		return slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "patient", "id") == id })
+	}},
+	{"referral(id:).patient of every referral about them", func(h *hub, login, id string) bool {
+		var refs []string
+		h.db.SelectContext(context.Background(), &refs, `SELECT id FROM referrals WHERE patient_id = $1`, id)
+		for _, ref := range refs {
+			if dig(h.as(login, `query($id: ID!) { referral(id: $id) { patient { id } } }`, map[string]any{"id": ref}).Data, "referral", "patient", "id") == id {
+				return true
+			}
+		}
+		return false
 	}},
 	{"patients search", func(h *hub, login, id string) bool {
 		edges, _ := dig(h.as(login, `{ patients(first: 100, filter: {search: "e"}) { edges { node { id } } } }`, nil).Data, "patients", "edges").([]any)
@@ -57,6 +72,15 @@ func TestNeighbouringCPTSCoordinatorsSeeNoPatients(t *testing.T) {
 	havrais, _ := dig(r.Data, "createPatient", "id").(string)
 	if havrais == "" {
 		t.Fatalf("record a patient: %+v", r.Errors)
+	}
+	// …and asks the dermatology ESS about them.
+	var ess string
+	f.must(h.db.GetContext(f.admin, &ess, `SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`))
+	r = h.as(havre, `mutation($e: ID!, $p: ID!) { submitReferral(input: {clientKey: "havre-1", essId: $e, patientId: $p,
+		requesterKind: CPTS_COORDINATOR, reason: "Plaie chronique", urgency: ROUTINE, modality: IN_PERSON}) { id } }`,
+		map[string]any{"e": ess, "p": havrais})
+	if dig(r.Data, "submitReferral", "id") == nil {
+		t.Fatalf("submit a referral: %+v", r.Errors)
 	}
 	rouenPatients := []string{f.patient("Dupont"), f.patient("Leroy"), f.patient("Petitjean")}
 
