@@ -8,6 +8,21 @@ import (
 	"github.com/maillage/maillage"
 )
 
+type AddESCAPEntryInput struct {
+	EscapID    string             `json:"escapId"`
+	Kind       maillage.EntryKind `json:"kind"`
+	Body       string             `json:"body"`
+	AssigneeID *string            `json:"assigneeId,omitempty"`
+	// YYYY-MM-DD.
+	DueDate *string `json:"dueDate,omitempty"`
+}
+
+type AddESCAPMemberInput struct {
+	EscapID        string `json:"escapId"`
+	ProfessionalID string `json:"professionalId"`
+	Role           string `json:"role"`
+}
+
 type AddMembershipInput struct {
 	ProfessionalID string                  `json:"professionalId"`
 	StructureID    string                  `json:"structureId"`
@@ -18,6 +33,16 @@ type AttachmentInput struct {
 	Reference string `json:"reference"`
 	MediaType string `json:"mediaType"`
 	Size      int    `json:"size"`
+}
+
+type CreateESCAPInput struct {
+	Assessment *ESCAPAssessmentInput `json:"assessment"`
+	// The recorded consent; without it the creation is refused (CONFLICT).
+	ConsentID *string `json:"consentId,omitempty"`
+	// The territory the team belongs to (e.g. the local territory of the initiator's structure).
+	TerritoryID string `json:"territoryId"`
+	// The initiator's role in the team (GP, NURSE, …).
+	InitiatorRole string `json:"initiatorRole"`
 }
 
 type CreatePatientInput struct {
@@ -58,6 +83,26 @@ type CreateTerritoryInput struct {
 	Level    maillage.TerritoryLevel `json:"level"`
 }
 
+// What a professional answers to check a patient's eligibility.
+type ESCAPAssessmentInput struct {
+	PatientID string `json:"patientId"`
+	// A situation code of the configuration (CHRONIC_POLYPATHOLOGY, PALLIATIVE, CARDIAC_EVENT, DIABETES_INSULIN by default).
+	Situation string `json:"situation"`
+	// Pregnant women are assessed on the 28-item grid.
+	Pregnant *bool `json:"pregnant,omitempty"`
+	// YYYY-MM-DD: the cardiac event or stroke.
+	EventDate    *string            `json:"eventDate,omitempty"`
+	Hospitalised *bool              `json:"hospitalised,omitempty"`
+	UnderInsulin *bool              `json:"underInsulin,omitempty"`
+	Grid         []*GridAnswerInput `json:"grid"`
+}
+
+// One item of the inclusion grid (numbered from 1) and whether the patient meets it.
+type GridAnswerInput struct {
+	Item int  `json:"item"`
+	Met  bool `json:"met"`
+}
+
 type LinkStructuresInput struct {
 	FromID string            `json:"fromId"`
 	ToID   string            `json:"toId"`
@@ -77,6 +122,13 @@ type Mutation struct {
 }
 
 type Query struct {
+}
+
+type RecordConsentInput struct {
+	PatientID string                 `json:"patientId"`
+	Method    maillage.ConsentMethod `json:"method"`
+	// When the patient gave it; default now.
+	GivenAt *time.Time `json:"givenAt,omitempty"`
 }
 
 type ReferralFollowUpInput struct {

@@ -23,12 +23,18 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ESCAP() ESCAPResolver
+	ESCAPConsent() ESCAPConsentResolver
+	ESCAPEntry() ESCAPEntryResolver
+	ESCAPIncentive() ESCAPIncentiveResolver
+	ESCAPMember() ESCAPMemberResolver
 	Entity() EntityResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Patient() PatientResolver
 	Professional() ProfessionalResolver
 	ProfessionalConnection() ProfessionalConnectionResolver
+	ProfessionalCount() ProfessionalCountResolver
 	Query() QueryResolver
 	Referral() ReferralResolver
 	ReferralHistoryEntry() ReferralHistoryEntryResolver
@@ -37,6 +43,7 @@ type ResolverRoot interface {
 	StructureLink() StructureLinkResolver
 	Territory() TerritoryResolver
 	TerritoryConnection() TerritoryConnectionResolver
+	TerritoryCount() TerritoryCountResolver
 }
 
 type DirectiveRoot struct {
@@ -84,6 +91,112 @@ type ComplexityRoot struct {
 		P90Seconds    func(childComplexity int) int
 	}
 
+	ESCAP struct {
+		ActivatedAt func(childComplexity int) int
+		Consent     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ExitNote    func(childComplexity int) int
+		ExitReason  func(childComplexity int) int
+		ExitedAt    func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		GridSize    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Initiator   func(childComplexity int) int
+		Members     func(childComplexity int) int
+		Patient     func(childComplexity int) int
+		Pregnant    func(childComplexity int) int
+		Renewals    func(childComplexity int) int
+		Score       func(childComplexity int) int
+		Situation   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Territory   func(childComplexity int) int
+		Timeline    func(childComplexity int, first *int, after *string) int
+	}
+
+	ESCAPConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ESCAPConsent struct {
+		GivenAt     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Method      func(childComplexity int) int
+		RecordedAt  func(childComplexity int) int
+		RecordedBy  func(childComplexity int) int
+		WithdrawnAt func(childComplexity int) int
+	}
+
+	ESCAPEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ESCAPEligibility struct {
+		Eligible  func(childComplexity int) int
+		GridSize  func(childComplexity int) int
+		Reasons   func(childComplexity int) int
+		Score     func(childComplexity int) int
+		Situation func(childComplexity int) int
+		Threshold func(childComplexity int) int
+	}
+
+	ESCAPEntry struct {
+		Assignee   func(childComplexity int) int
+		Author     func(childComplexity int) int
+		Body       func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		DueDate    func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		TaskStatus func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	ESCAPEntryConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ESCAPEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ESCAPIncentive struct {
+		CountedTeams func(childComplexity int) int
+		OverCap      func(childComplexity int) int
+		Professional func(childComplexity int) int
+		Teams        func(childComplexity int) int
+		TeamsEuros   func(childComplexity int) int
+		ToolEuros    func(childComplexity int) int
+		ToolInUse    func(childComplexity int) int
+		TotalEuros   func(childComplexity int) int
+		Year         func(childComplexity int) int
+	}
+
+	ESCAPMember struct {
+		ID           func(childComplexity int) int
+		JoinedAt     func(childComplexity int) int
+		LeftAt       func(childComplexity int) int
+		MSSante      func(childComplexity int) int
+		Professional func(childComplexity int) int
+		Role         func(childComplexity int) int
+	}
+
+	ESCAPStats struct {
+		ActiveTeams          func(childComplexity int) int
+		Entries              func(childComplexity int) int
+		Exits                func(childComplexity int) int
+		TeamsPerProfessional func(childComplexity int) int
+	}
+
+	EligibilityReason struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindProfessionalByID   func(childComplexity int, id string) int
 		FindProfessionalByRpps func(childComplexity int, rpps string) int
@@ -114,24 +227,34 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ActivateEscap        func(childComplexity int, id string) int
+		AddESCAPEntry        func(childComplexity int, input AddESCAPEntryInput) int
+		AddESCAPMember       func(childComplexity int, input AddESCAPMemberInput) int
 		AddMembership        func(childComplexity int, input AddMembershipInput) int
 		AddPolicy            func(childComplexity int, input maillage.PolicyInput) int
 		ArchiveProfessional  func(childComplexity int, id string) int
 		ArchiveStructure     func(childComplexity int, id string) int
 		ArchiveStructureLink func(childComplexity int, id string) int
+		CreateEscap          func(childComplexity int, input CreateESCAPInput) int
 		CreatePatient        func(childComplexity int, input CreatePatientInput) int
 		CreateProfessional   func(childComplexity int, input CreateProfessionalInput) int
 		CreateStructure      func(childComplexity int, input CreateStructureInput) int
 		CreateTerritory      func(childComplexity int, input CreateTerritoryInput) int
 		EndMembership        func(childComplexity int, id string) int
+		ExitESCAPPatient     func(childComplexity int, id string, reason maillage.ExitReason, note *string) int
 		GrantRole            func(childComplexity int, input maillage.RoleGrantInput) int
 		LinkStructures       func(childComplexity int, input LinkStructuresInput) int
+		RecordESCAPConsent   func(childComplexity int, input RecordConsentInput) int
+		RemoveESCAPMember    func(childComplexity int, id string) int
 		RemovePolicy         func(childComplexity int, id string) int
+		RenewEscap           func(childComplexity int, id string) int
 		RevokeRole           func(childComplexity int, id string) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
+		UpdateESCAPTask      func(childComplexity int, id string, status maillage.TaskStatus) int
 		UpdateProfessional   func(childComplexity int, id string, input UpdateProfessionalInput) int
 		UpdateStructure      func(childComplexity int, id string, input UpdateStructureInput) int
+		WithdrawESCAPConsent func(childComplexity int, escapID string) int
 	}
 
 	PageInfo struct {
@@ -203,31 +326,41 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	ProfessionalCount struct {
+		Count        func(childComplexity int) int
+		Professional func(childComplexity int) int
+	}
+
 	ProfessionalEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
 
 	Query struct {
-		AuditLog           func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
-		Me                 func(childComplexity int) int
-		MyReferrals        func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
-		Node               func(childComplexity int, id string) int
-		Patient            func(childComplexity int, id string) int
-		Patients           func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
-		Policies           func(childComplexity int, first *int, after *string) int
-		Professional       func(childComplexity int, id *string, rpps *string) int
-		Professionals      func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
-		Referral           func(childComplexity int, id string) int
-		ReferralQueue      func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
-		ReferralStats      func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
-		RoleGrants         func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
-		Structure          func(childComplexity int, id *string, finess *string) int
-		Structures         func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
-		Territories        func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
-		Territory          func(childComplexity int, id string) int
-		__resolve__service func(childComplexity int) int
-		__resolve_entities func(childComplexity int, representations []map[string]any) int
+		AuditLog              func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
+		CheckESCAPEligibility func(childComplexity int, input ESCAPAssessmentInput) int
+		Escap                 func(childComplexity int, id string) int
+		EscapIncentives       func(childComplexity int, territoryID string, year int) int
+		EscapStats            func(childComplexity int, territoryID string, from string, to string) int
+		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
+		Me                    func(childComplexity int) int
+		MyReferrals           func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
+		Node                  func(childComplexity int, id string) int
+		Patient               func(childComplexity int, id string) int
+		Patients              func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
+		Policies              func(childComplexity int, first *int, after *string) int
+		Professional          func(childComplexity int, id *string, rpps *string) int
+		Professionals         func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
+		Referral              func(childComplexity int, id string) int
+		ReferralQueue         func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
+		ReferralStats         func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		RoleGrants            func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
+		Structure             func(childComplexity int, id *string, finess *string) int
+		Structures            func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+		Territories           func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
+		Territory             func(childComplexity int, id string) int
+		__resolve__service    func(childComplexity int) int
+		__resolve_entities    func(childComplexity int, representations []map[string]any) int
 	}
 
 	Referral struct {
@@ -318,6 +451,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SituationCount struct {
+		Count     func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Situation func(childComplexity int) int
+	}
+
 	Structure struct {
 		ArchivedAt    func(childComplexity int) int
 		Commune       func(childComplexity int) int
@@ -371,6 +511,11 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	TerritoryCount struct {
+		Count     func(childComplexity int) int
+		Territory func(childComplexity int) int
 	}
 
 	TerritoryEdge struct {
@@ -541,6 +686,443 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Delay.P90Seconds(childComplexity), true
 
+	case "ESCAP.activatedAt":
+		if e.ComplexityRoot.ESCAP.ActivatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ActivatedAt(childComplexity), true
+	case "ESCAP.consent":
+		if e.ComplexityRoot.ESCAP.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Consent(childComplexity), true
+	case "ESCAP.createdAt":
+		if e.ComplexityRoot.ESCAP.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.CreatedAt(childComplexity), true
+	case "ESCAP.exitNote":
+		if e.ComplexityRoot.ESCAP.ExitNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExitNote(childComplexity), true
+	case "ESCAP.exitReason":
+		if e.ComplexityRoot.ESCAP.ExitReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExitReason(childComplexity), true
+	case "ESCAP.exitedAt":
+		if e.ComplexityRoot.ESCAP.ExitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExitedAt(childComplexity), true
+	case "ESCAP.expiresAt":
+		if e.ComplexityRoot.ESCAP.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExpiresAt(childComplexity), true
+	case "ESCAP.gridSize":
+		if e.ComplexityRoot.ESCAP.GridSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.GridSize(childComplexity), true
+	case "ESCAP.id":
+		if e.ComplexityRoot.ESCAP.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ID(childComplexity), true
+	case "ESCAP.initiator":
+		if e.ComplexityRoot.ESCAP.Initiator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Initiator(childComplexity), true
+	case "ESCAP.members":
+		if e.ComplexityRoot.ESCAP.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Members(childComplexity), true
+	case "ESCAP.patient":
+		if e.ComplexityRoot.ESCAP.Patient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Patient(childComplexity), true
+	case "ESCAP.pregnant":
+		if e.ComplexityRoot.ESCAP.Pregnant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Pregnant(childComplexity), true
+	case "ESCAP.renewals":
+		if e.ComplexityRoot.ESCAP.Renewals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Renewals(childComplexity), true
+	case "ESCAP.score":
+		if e.ComplexityRoot.ESCAP.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Score(childComplexity), true
+	case "ESCAP.situation":
+		if e.ComplexityRoot.ESCAP.Situation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Situation(childComplexity), true
+	case "ESCAP.status":
+		if e.ComplexityRoot.ESCAP.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Status(childComplexity), true
+	case "ESCAP.territory":
+		if e.ComplexityRoot.ESCAP.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Territory(childComplexity), true
+	case "ESCAP.timeline":
+		if e.ComplexityRoot.ESCAP.Timeline == nil {
+			break
+		}
+
+		args, err := ec.field_ESCAP_timeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ESCAP.Timeline(childComplexity, args["first"].(*int), args["after"].(*string)), true
+
+	case "ESCAPConnection.edges":
+		if e.ComplexityRoot.ESCAPConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConnection.Edges(childComplexity), true
+	case "ESCAPConnection.pageInfo":
+		if e.ComplexityRoot.ESCAPConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConnection.PageInfo(childComplexity), true
+
+	case "ESCAPConsent.givenAt":
+		if e.ComplexityRoot.ESCAPConsent.GivenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.GivenAt(childComplexity), true
+	case "ESCAPConsent.id":
+		if e.ComplexityRoot.ESCAPConsent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.ID(childComplexity), true
+	case "ESCAPConsent.method":
+		if e.ComplexityRoot.ESCAPConsent.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.Method(childComplexity), true
+	case "ESCAPConsent.recordedAt":
+		if e.ComplexityRoot.ESCAPConsent.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.RecordedAt(childComplexity), true
+	case "ESCAPConsent.recordedBy":
+		if e.ComplexityRoot.ESCAPConsent.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.RecordedBy(childComplexity), true
+	case "ESCAPConsent.withdrawnAt":
+		if e.ComplexityRoot.ESCAPConsent.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.WithdrawnAt(childComplexity), true
+
+	case "ESCAPEdge.cursor":
+		if e.ComplexityRoot.ESCAPEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEdge.Cursor(childComplexity), true
+	case "ESCAPEdge.node":
+		if e.ComplexityRoot.ESCAPEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEdge.Node(childComplexity), true
+
+	case "ESCAPEligibility.eligible":
+		if e.ComplexityRoot.ESCAPEligibility.Eligible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Eligible(childComplexity), true
+	case "ESCAPEligibility.gridSize":
+		if e.ComplexityRoot.ESCAPEligibility.GridSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.GridSize(childComplexity), true
+	case "ESCAPEligibility.reasons":
+		if e.ComplexityRoot.ESCAPEligibility.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Reasons(childComplexity), true
+	case "ESCAPEligibility.score":
+		if e.ComplexityRoot.ESCAPEligibility.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Score(childComplexity), true
+	case "ESCAPEligibility.situation":
+		if e.ComplexityRoot.ESCAPEligibility.Situation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Situation(childComplexity), true
+	case "ESCAPEligibility.threshold":
+		if e.ComplexityRoot.ESCAPEligibility.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Threshold(childComplexity), true
+
+	case "ESCAPEntry.assignee":
+		if e.ComplexityRoot.ESCAPEntry.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Assignee(childComplexity), true
+	case "ESCAPEntry.author":
+		if e.ComplexityRoot.ESCAPEntry.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Author(childComplexity), true
+	case "ESCAPEntry.body":
+		if e.ComplexityRoot.ESCAPEntry.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Body(childComplexity), true
+	case "ESCAPEntry.createdAt":
+		if e.ComplexityRoot.ESCAPEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.CreatedAt(childComplexity), true
+	case "ESCAPEntry.dueDate":
+		if e.ComplexityRoot.ESCAPEntry.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.DueDate(childComplexity), true
+	case "ESCAPEntry.id":
+		if e.ComplexityRoot.ESCAPEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.ID(childComplexity), true
+	case "ESCAPEntry.kind":
+		if e.ComplexityRoot.ESCAPEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Kind(childComplexity), true
+	case "ESCAPEntry.taskStatus":
+		if e.ComplexityRoot.ESCAPEntry.TaskStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.TaskStatus(childComplexity), true
+	case "ESCAPEntry.updatedAt":
+		if e.ComplexityRoot.ESCAPEntry.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.UpdatedAt(childComplexity), true
+
+	case "ESCAPEntryConnection.edges":
+		if e.ComplexityRoot.ESCAPEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryConnection.Edges(childComplexity), true
+	case "ESCAPEntryConnection.pageInfo":
+		if e.ComplexityRoot.ESCAPEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryConnection.PageInfo(childComplexity), true
+
+	case "ESCAPEntryEdge.cursor":
+		if e.ComplexityRoot.ESCAPEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryEdge.Cursor(childComplexity), true
+	case "ESCAPEntryEdge.node":
+		if e.ComplexityRoot.ESCAPEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryEdge.Node(childComplexity), true
+
+	case "ESCAPIncentive.countedTeams":
+		if e.ComplexityRoot.ESCAPIncentive.CountedTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.CountedTeams(childComplexity), true
+	case "ESCAPIncentive.overCap":
+		if e.ComplexityRoot.ESCAPIncentive.OverCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.OverCap(childComplexity), true
+	case "ESCAPIncentive.professional":
+		if e.ComplexityRoot.ESCAPIncentive.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.Professional(childComplexity), true
+	case "ESCAPIncentive.teams":
+		if e.ComplexityRoot.ESCAPIncentive.Teams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.Teams(childComplexity), true
+	case "ESCAPIncentive.teamsEuros":
+		if e.ComplexityRoot.ESCAPIncentive.TeamsEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.TeamsEuros(childComplexity), true
+	case "ESCAPIncentive.toolEuros":
+		if e.ComplexityRoot.ESCAPIncentive.ToolEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.ToolEuros(childComplexity), true
+	case "ESCAPIncentive.toolInUse":
+		if e.ComplexityRoot.ESCAPIncentive.ToolInUse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.ToolInUse(childComplexity), true
+	case "ESCAPIncentive.totalEuros":
+		if e.ComplexityRoot.ESCAPIncentive.TotalEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.TotalEuros(childComplexity), true
+	case "ESCAPIncentive.year":
+		if e.ComplexityRoot.ESCAPIncentive.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.Year(childComplexity), true
+
+	case "ESCAPMember.id":
+		if e.ComplexityRoot.ESCAPMember.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.ID(childComplexity), true
+	case "ESCAPMember.joinedAt":
+		if e.ComplexityRoot.ESCAPMember.JoinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.JoinedAt(childComplexity), true
+	case "ESCAPMember.leftAt":
+		if e.ComplexityRoot.ESCAPMember.LeftAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.LeftAt(childComplexity), true
+	case "ESCAPMember.mssante":
+		if e.ComplexityRoot.ESCAPMember.MSSante == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.MSSante(childComplexity), true
+	case "ESCAPMember.professional":
+		if e.ComplexityRoot.ESCAPMember.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.Professional(childComplexity), true
+	case "ESCAPMember.role":
+		if e.ComplexityRoot.ESCAPMember.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.Role(childComplexity), true
+
+	case "ESCAPStats.activeTeams":
+		if e.ComplexityRoot.ESCAPStats.ActiveTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.ActiveTeams(childComplexity), true
+	case "ESCAPStats.entries":
+		if e.ComplexityRoot.ESCAPStats.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.Entries(childComplexity), true
+	case "ESCAPStats.exits":
+		if e.ComplexityRoot.ESCAPStats.Exits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.Exits(childComplexity), true
+	case "ESCAPStats.teamsPerProfessional":
+		if e.ComplexityRoot.ESCAPStats.TeamsPerProfessional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.TeamsPerProfessional(childComplexity), true
+
+	case "EligibilityReason.code":
+		if e.ComplexityRoot.EligibilityReason.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EligibilityReason.Code(childComplexity), true
+	case "EligibilityReason.field":
+		if e.ComplexityRoot.EligibilityReason.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EligibilityReason.Field(childComplexity), true
+	case "EligibilityReason.message":
+		if e.ComplexityRoot.EligibilityReason.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EligibilityReason.Message(childComplexity), true
+
 	case "Entity.findProfessionalByID":
 		if e.ComplexityRoot.Entity.FindProfessionalByID == nil {
 			break
@@ -672,6 +1254,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Structure(childComplexity), true
 
+	case "Mutation.activateESCAP":
+		if e.ComplexityRoot.Mutation.ActivateEscap == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activateESCAP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivateEscap(childComplexity, args["id"].(string)), true
+	case "Mutation.addESCAPEntry":
+		if e.ComplexityRoot.Mutation.AddESCAPEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addESCAPEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddESCAPEntry(childComplexity, args["input"].(AddESCAPEntryInput)), true
+	case "Mutation.addESCAPMember":
+		if e.ComplexityRoot.Mutation.AddESCAPMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addESCAPMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddESCAPMember(childComplexity, args["input"].(AddESCAPMemberInput)), true
 	case "Mutation.addMembership":
 		if e.ComplexityRoot.Mutation.AddMembership == nil {
 			break
@@ -727,6 +1342,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ArchiveStructureLink(childComplexity, args["id"].(string)), true
+	case "Mutation.createESCAP":
+		if e.ComplexityRoot.Mutation.CreateEscap == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createESCAP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEscap(childComplexity, args["input"].(CreateESCAPInput)), true
 	case "Mutation.createPatient":
 		if e.ComplexityRoot.Mutation.CreatePatient == nil {
 			break
@@ -782,6 +1408,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndMembership(childComplexity, args["id"].(string)), true
+	case "Mutation.exitESCAPPatient":
+		if e.ComplexityRoot.Mutation.ExitESCAPPatient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exitESCAPPatient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExitESCAPPatient(childComplexity, args["id"].(string), args["reason"].(maillage.ExitReason), args["note"].(*string)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -804,6 +1441,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LinkStructures(childComplexity, args["input"].(LinkStructuresInput)), true
+	case "Mutation.recordESCAPConsent":
+		if e.ComplexityRoot.Mutation.RecordESCAPConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordESCAPConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordESCAPConsent(childComplexity, args["input"].(RecordConsentInput)), true
+	case "Mutation.removeESCAPMember":
+		if e.ComplexityRoot.Mutation.RemoveESCAPMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeESCAPMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveESCAPMember(childComplexity, args["id"].(string)), true
 	case "Mutation.removePolicy":
 		if e.ComplexityRoot.Mutation.RemovePolicy == nil {
 			break
@@ -815,6 +1474,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemovePolicy(childComplexity, args["id"].(string)), true
+	case "Mutation.renewESCAP":
+		if e.ComplexityRoot.Mutation.RenewEscap == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewESCAP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewEscap(childComplexity, args["id"].(string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -848,6 +1518,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransitionReferral(childComplexity, args["input"].(TransitionReferralInput)), true
+	case "Mutation.updateESCAPTask":
+		if e.ComplexityRoot.Mutation.UpdateESCAPTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateESCAPTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateESCAPTask(childComplexity, args["id"].(string), args["status"].(maillage.TaskStatus)), true
 	case "Mutation.updateProfessional":
 		if e.ComplexityRoot.Mutation.UpdateProfessional == nil {
 			break
@@ -870,6 +1551,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStructure(childComplexity, args["id"].(string), args["input"].(UpdateStructureInput)), true
+	case "Mutation.withdrawESCAPConsent":
+		if e.ComplexityRoot.Mutation.WithdrawESCAPConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawESCAPConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawESCAPConsent(childComplexity, args["escapId"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1132,6 +1824,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfessionalConnection.TotalCount(childComplexity), true
 
+	case "ProfessionalCount.count":
+		if e.ComplexityRoot.ProfessionalCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfessionalCount.Count(childComplexity), true
+	case "ProfessionalCount.professional":
+		if e.ComplexityRoot.ProfessionalCount.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfessionalCount.Professional(childComplexity), true
+
 	case "ProfessionalEdge.cursor":
 		if e.ComplexityRoot.ProfessionalEdge.Cursor == nil {
 			break
@@ -1156,6 +1861,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*maillage.AuditFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.checkESCAPEligibility":
+		if e.ComplexityRoot.Query.CheckESCAPEligibility == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkESCAPEligibility_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckESCAPEligibility(childComplexity, args["input"].(ESCAPAssessmentInput)), true
+	case "Query.escap":
+		if e.ComplexityRoot.Query.Escap == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escap_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Escap(childComplexity, args["id"].(string)), true
+	case "Query.escapIncentives":
+		if e.ComplexityRoot.Query.EscapIncentives == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escapIncentives_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EscapIncentives(childComplexity, args["territoryId"].(string), args["year"].(int)), true
+	case "Query.escapStats":
+		if e.ComplexityRoot.Query.EscapStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escapStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EscapStats(childComplexity, args["territoryId"].(string), args["from"].(string), args["to"].(string)), true
+	case "Query.escaps":
+		if e.ComplexityRoot.Query.Escaps == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escaps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Escaps(childComplexity, args["filter"].(*maillage.ESCAPFilter), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1721,6 +2481,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrantEdge.Node(childComplexity), true
 
+	case "SituationCount.count":
+		if e.ComplexityRoot.SituationCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Count(childComplexity), true
+	case "SituationCount.period":
+		if e.ComplexityRoot.SituationCount.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Period(childComplexity), true
+	case "SituationCount.reason":
+		if e.ComplexityRoot.SituationCount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Reason(childComplexity), true
+	case "SituationCount.situation":
+		if e.ComplexityRoot.SituationCount.Situation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Situation(childComplexity), true
+
 	case "Structure.archivedAt":
 		if e.ComplexityRoot.Structure.ArchivedAt == nil {
 			break
@@ -1959,6 +2744,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TerritoryConnection.TotalCount(childComplexity), true
 
+	case "TerritoryCount.count":
+		if e.ComplexityRoot.TerritoryCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryCount.Count(childComplexity), true
+	case "TerritoryCount.territory":
+		if e.ComplexityRoot.TerritoryCount.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryCount.Territory(childComplexity), true
+
 	case "TerritoryEdge.cursor":
 		if e.ComplexityRoot.TerritoryEdge.Cursor == nil {
 			break
@@ -1988,18 +2786,25 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddESCAPEntryInput", ec.unmarshalInputAddESCAPEntryInput),
+			graphql.NewInputUnmarshaler("AddESCAPMemberInput", ec.unmarshalInputAddESCAPMemberInput),
 			graphql.NewInputUnmarshaler("AddMembershipInput", ec.unmarshalInputAddMembershipInput),
 			graphql.NewInputUnmarshaler("AddPolicyInput", ec.unmarshalInputAddPolicyInput),
 			graphql.NewInputUnmarshaler("AttachmentInput", ec.unmarshalInputAttachmentInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("CreateESCAPInput", ec.unmarshalInputCreateESCAPInput),
 			graphql.NewInputUnmarshaler("CreatePatientInput", ec.unmarshalInputCreatePatientInput),
 			graphql.NewInputUnmarshaler("CreateProfessionalInput", ec.unmarshalInputCreateProfessionalInput),
 			graphql.NewInputUnmarshaler("CreateStructureInput", ec.unmarshalInputCreateStructureInput),
 			graphql.NewInputUnmarshaler("CreateTerritoryInput", ec.unmarshalInputCreateTerritoryInput),
+			graphql.NewInputUnmarshaler("ESCAPAssessmentInput", ec.unmarshalInputESCAPAssessmentInput),
+			graphql.NewInputUnmarshaler("ESCAPFilter", ec.unmarshalInputESCAPFilter),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
+			graphql.NewInputUnmarshaler("GridAnswerInput", ec.unmarshalInputGridAnswerInput),
 			graphql.NewInputUnmarshaler("LinkStructuresInput", ec.unmarshalInputLinkStructuresInput),
 			graphql.NewInputUnmarshaler("PatientFilter", ec.unmarshalInputPatientFilter),
 			graphql.NewInputUnmarshaler("ProfessionalFilter", ec.unmarshalInputProfessionalFilter),
+			graphql.NewInputUnmarshaler("RecordConsentInput", ec.unmarshalInputRecordConsentInput),
 			graphql.NewInputUnmarshaler("ReferralFollowUpInput", ec.unmarshalInputReferralFollowUpInput),
 			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
 			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
@@ -2525,6 +3330,275 @@ extend type Mutation {
   endMembership(id: ID!): Membership!
 }
 `, BuiltIn: false},
+	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left."
+enum ESCAPStatus {
+  FORMING
+  ACTIVE
+  CLOSED
+}
+
+"How the patient gave consent."
+enum ConsentMethod {
+  ORAL
+  WRITTEN
+  DIGITAL
+}
+
+"Why a patient left an ESCAP."
+enum ExitReason {
+  RECOVERY
+  HOSPITALISATION
+  MOVED
+  DECEASED
+  CONSENT_WITHDRAWN
+  OTHER
+}
+
+"A note or a task of a team's timeline."
+enum EntryKind {
+  NOTE
+  TASK
+}
+
+"The state of a timeline task."
+enum TaskStatus {
+  OPEN
+  DONE
+  CANCELLED
+}
+
+"One item of the inclusion grid (numbered from 1) and whether the patient meets it."
+input GridAnswerInput {
+  item: Int!
+  met: Boolean!
+}
+
+"What a professional answers to check a patient's eligibility."
+input ESCAPAssessmentInput {
+  patientId: ID!
+  "A situation code of the configuration (CHRONIC_POLYPATHOLOGY, PALLIATIVE, CARDIAC_EVENT, DIABETES_INSULIN by default)."
+  situation: String!
+  "Pregnant women are assessed on the 28-item grid."
+  pregnant: Boolean = false
+  "YYYY-MM-DD: the cardiac event or stroke."
+  eventDate: String
+  hospitalised: Boolean = false
+  underInsulin: Boolean = false
+  grid: [GridAnswerInput!]!
+}
+
+"Why an inclusion fails, naming the input field."
+type EligibilityReason {
+  code: String!
+  field: String
+  message: String!
+}
+
+"The outcome of an eligibility check: every reason it fails, not only the first."
+type ESCAPEligibility {
+  eligible: Boolean!
+  situation: String!
+  score: Int!
+  gridSize: Int!
+  threshold: Int!
+  reasons: [EligibilityReason!]!
+}
+
+"A patient's consent to a care team: who recorded it, when, how."
+type ESCAPConsent implements Node {
+  id: ID!
+  method: ConsentMethod!
+  givenAt: Time!
+  recordedBy: Professional
+  recordedAt: Time!
+  withdrawnAt: Time
+}
+
+"""
+An ESCAP (équipe de soins coordonnée avec le patient): a care team around one patient.
+Visible only to its current members while the patient's consent holds; every read is audited.
+"""
+type ESCAP implements Node {
+  id: ID!
+  status: ESCAPStatus!
+  "Null when the caller may no longer see the patient (team closed)."
+  patient: Patient
+  consent: ESCAPConsent
+  territory: Territory
+  situation: String!
+  pregnant: Boolean!
+  score: Int!
+  gridSize: Int!
+  initiator: Professional
+  createdAt: Time!
+  activatedAt: Time
+  expiresAt: Time
+  renewals: Int!
+  exitedAt: Time
+  exitReason: ExitReason
+  exitNote: String
+  "Current and past members."
+  members: [ESCAPMember!]!
+  "The coordination timeline, oldest first."
+  timeline(first: Int = 20, after: String): ESCAPEntryConnection!
+}
+
+"A professional's part in a team."
+type ESCAPMember implements Node {
+  id: ID!
+  professional: Professional
+  role: String!
+  joinedAt: Time!
+  leftAt: Time
+  "The member's nominative MSSanté address, to write through the secure channel."
+  mssante: String
+}
+
+"A note or a task of a team's timeline."
+type ESCAPEntry implements Node {
+  id: ID!
+  kind: EntryKind!
+  author: Professional
+  body: String!
+  taskStatus: TaskStatus
+  assignee: Professional
+  "YYYY-MM-DD."
+  dueDate: String
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type ESCAPEntryEdge {
+  cursor: String!
+  node: ESCAPEntry!
+}
+
+type ESCAPEntryConnection {
+  edges: [ESCAPEntryEdge!]!
+  pageInfo: PageInfo!
+}
+
+type ESCAPEdge {
+  cursor: String!
+  node: ESCAP!
+}
+
+type ESCAPConnection {
+  edges: [ESCAPEdge!]!
+  pageInfo: PageInfo!
+}
+
+input ESCAPFilter {
+  status: ESCAPStatus
+  patientId: ID
+}
+
+"A number of patients of a situation in a month (YYYY-MM, Europe/Paris)."
+type SituationCount {
+  period: String!
+  situation: String!
+  "Exits only."
+  reason: ExitReason
+  count: Int!
+}
+
+type TerritoryCount {
+  territory: Territory
+  count: Int!
+}
+
+type ProfessionalCount {
+  professional: Professional
+  count: Int!
+}
+
+"""
+The ESCAP figures of a territory and everything below it: counts only, never a patient.
+Entries are teams activated in the period, exits activated teams closed in it.
+"""
+type ESCAPStats {
+  entries: [SituationCount!]!
+  exits: [SituationCount!]!
+  "Teams active now."
+  activeTeams: [TerritoryCount!]!
+  "Teams active during the period, per member."
+  teamsPerProfessional: [ProfessionalCount!]!
+}
+
+"A professional's ESCAP incentive for a year."
+type ESCAPIncentive {
+  professional: Professional
+  year: Int!
+  teams: Int!
+  "Teams counted under the cap."
+  countedTeams: Int!
+  overCap: Boolean!
+  toolInUse: Boolean!
+  teamsEuros: Int!
+  toolEuros: Int!
+  totalEuros: Int!
+}
+
+input RecordConsentInput {
+  patientId: ID!
+  method: ConsentMethod!
+  "When the patient gave it; default now."
+  givenAt: Time
+}
+
+input CreateESCAPInput {
+  assessment: ESCAPAssessmentInput!
+  "The recorded consent; without it the creation is refused (CONFLICT)."
+  consentId: ID
+  "The territory the team belongs to (e.g. the local territory of the initiator's structure)."
+  territoryId: ID!
+  "The initiator's role in the team (GP, NURSE, …)."
+  initiatorRole: String!
+}
+
+input AddESCAPMemberInput {
+  escapId: ID!
+  professionalId: ID!
+  role: String!
+}
+
+input AddESCAPEntryInput {
+  escapId: ID!
+  kind: EntryKind!
+  body: String!
+  assigneeId: ID
+  "YYYY-MM-DD."
+  dueDate: String
+}
+
+extend type Query {
+  "Checks a patient's eligibility with the rules in force; changes nothing."
+  checkESCAPEligibility(input: ESCAPAssessmentInput!): ESCAPEligibility!
+  "The caller's teams, newest first."
+  escaps(filter: ESCAPFilter, first: Int = 20, after: String): ESCAPConnection!
+  "Null if it does not exist or the caller is not in its care circle."
+  escap(id: ID!): ESCAP
+  "Figures of a territory between two dates (YYYY-MM-DD, Europe/Paris, to exclusive)."
+  escapStats(territoryId: ID!, from: String!, to: String!): ESCAPStats!
+  "Incentive status for a year of each professional in a team of the territory."
+  escapIncentives(territoryId: ID!, year: Int!): [ESCAPIncentive!]!
+}
+
+extend type Mutation {
+  recordESCAPConsent(input: RecordConsentInput!): ESCAPConsent!
+  "Withdraws the patient's consent: the team closes and its care circle loses access at once."
+  withdrawESCAPConsent(escapId: ID!): ESCAPConsent!
+  createESCAP(input: CreateESCAPInput!): ESCAP!
+  addESCAPMember(input: AddESCAPMemberInput!): ESCAPMember!
+  removeESCAPMember(id: ID!): ESCAPMember!
+  "Refused (CONFLICT, nothing changes) below the minimum team size, without the médecin traitant or without consent."
+  activateESCAP(id: ID!): ESCAP!
+  renewESCAP(id: ID!): ESCAP!
+  exitESCAPPatient(id: ID!, reason: ExitReason!, note: String): ESCAP!
+  addESCAPEntry(input: AddESCAPEntryInput!): ESCAPEntry!
+  updateESCAPTask(id: ID!, status: TaskStatus!): ESCAPEntry!
+}
+`, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."
 enum Sex {
   F
@@ -3016,6 +4090,218 @@ func (ec *executionContext) childFields_Delay(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Delay", field.Name)
 }
 
+func (ec *executionContext) childFields_ESCAP(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAP_id(ctx, field)
+	case "status":
+		return ec.fieldContext_ESCAP_status(ctx, field)
+	case "patient":
+		return ec.fieldContext_ESCAP_patient(ctx, field)
+	case "consent":
+		return ec.fieldContext_ESCAP_consent(ctx, field)
+	case "territory":
+		return ec.fieldContext_ESCAP_territory(ctx, field)
+	case "situation":
+		return ec.fieldContext_ESCAP_situation(ctx, field)
+	case "pregnant":
+		return ec.fieldContext_ESCAP_pregnant(ctx, field)
+	case "score":
+		return ec.fieldContext_ESCAP_score(ctx, field)
+	case "gridSize":
+		return ec.fieldContext_ESCAP_gridSize(ctx, field)
+	case "initiator":
+		return ec.fieldContext_ESCAP_initiator(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ESCAP_createdAt(ctx, field)
+	case "activatedAt":
+		return ec.fieldContext_ESCAP_activatedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ESCAP_expiresAt(ctx, field)
+	case "renewals":
+		return ec.fieldContext_ESCAP_renewals(ctx, field)
+	case "exitedAt":
+		return ec.fieldContext_ESCAP_exitedAt(ctx, field)
+	case "exitReason":
+		return ec.fieldContext_ESCAP_exitReason(ctx, field)
+	case "exitNote":
+		return ec.fieldContext_ESCAP_exitNote(ctx, field)
+	case "members":
+		return ec.fieldContext_ESCAP_members(ctx, field)
+	case "timeline":
+		return ec.fieldContext_ESCAP_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAP", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ESCAPConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ESCAPConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPConsent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAPConsent_id(ctx, field)
+	case "method":
+		return ec.fieldContext_ESCAPConsent_method(ctx, field)
+	case "givenAt":
+		return ec.fieldContext_ESCAPConsent_givenAt(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_ESCAPConsent_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_ESCAPConsent_recordedAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_ESCAPConsent_withdrawnAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPConsent", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ESCAPEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ESCAPEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEligibility(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eligible":
+		return ec.fieldContext_ESCAPEligibility_eligible(ctx, field)
+	case "situation":
+		return ec.fieldContext_ESCAPEligibility_situation(ctx, field)
+	case "score":
+		return ec.fieldContext_ESCAPEligibility_score(ctx, field)
+	case "gridSize":
+		return ec.fieldContext_ESCAPEligibility_gridSize(ctx, field)
+	case "threshold":
+		return ec.fieldContext_ESCAPEligibility_threshold(ctx, field)
+	case "reasons":
+		return ec.fieldContext_ESCAPEligibility_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEligibility", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAPEntry_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_ESCAPEntry_kind(ctx, field)
+	case "author":
+		return ec.fieldContext_ESCAPEntry_author(ctx, field)
+	case "body":
+		return ec.fieldContext_ESCAPEntry_body(ctx, field)
+	case "taskStatus":
+		return ec.fieldContext_ESCAPEntry_taskStatus(ctx, field)
+	case "assignee":
+		return ec.fieldContext_ESCAPEntry_assignee(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_ESCAPEntry_dueDate(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ESCAPEntry_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ESCAPEntry_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ESCAPEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ESCAPEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ESCAPEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ESCAPEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPIncentive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "professional":
+		return ec.fieldContext_ESCAPIncentive_professional(ctx, field)
+	case "year":
+		return ec.fieldContext_ESCAPIncentive_year(ctx, field)
+	case "teams":
+		return ec.fieldContext_ESCAPIncentive_teams(ctx, field)
+	case "countedTeams":
+		return ec.fieldContext_ESCAPIncentive_countedTeams(ctx, field)
+	case "overCap":
+		return ec.fieldContext_ESCAPIncentive_overCap(ctx, field)
+	case "toolInUse":
+		return ec.fieldContext_ESCAPIncentive_toolInUse(ctx, field)
+	case "teamsEuros":
+		return ec.fieldContext_ESCAPIncentive_teamsEuros(ctx, field)
+	case "toolEuros":
+		return ec.fieldContext_ESCAPIncentive_toolEuros(ctx, field)
+	case "totalEuros":
+		return ec.fieldContext_ESCAPIncentive_totalEuros(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPIncentive", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAPMember_id(ctx, field)
+	case "professional":
+		return ec.fieldContext_ESCAPMember_professional(ctx, field)
+	case "role":
+		return ec.fieldContext_ESCAPMember_role(ctx, field)
+	case "joinedAt":
+		return ec.fieldContext_ESCAPMember_joinedAt(ctx, field)
+	case "leftAt":
+		return ec.fieldContext_ESCAPMember_leftAt(ctx, field)
+	case "mssante":
+		return ec.fieldContext_ESCAPMember_mssante(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPMember", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entries":
+		return ec.fieldContext_ESCAPStats_entries(ctx, field)
+	case "exits":
+		return ec.fieldContext_ESCAPStats_exits(ctx, field)
+	case "activeTeams":
+		return ec.fieldContext_ESCAPStats_activeTeams(ctx, field)
+	case "teamsPerProfessional":
+		return ec.fieldContext_ESCAPStats_teamsPerProfessional(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPStats", field.Name)
+}
+
+func (ec *executionContext) childFields_EligibilityReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_EligibilityReason_code(ctx, field)
+	case "field":
+		return ec.fieldContext_EligibilityReason_field(ctx, field)
+	case "message":
+		return ec.fieldContext_EligibilityReason_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EligibilityReason", field.Name)
+}
+
 func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "role":
@@ -3194,6 +4480,16 @@ func (ec *executionContext) childFields_ProfessionalConnection(ctx context.Conte
 		return ec.fieldContext_ProfessionalConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProfessionalConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ProfessionalCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "professional":
+		return ec.fieldContext_ProfessionalCount_professional(ctx, field)
+	case "count":
+		return ec.fieldContext_ProfessionalCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProfessionalCount", field.Name)
 }
 
 func (ec *executionContext) childFields_ProfessionalEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3382,6 +4678,20 @@ func (ec *executionContext) childFields_RoleGrantEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrantEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SituationCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_SituationCount_period(ctx, field)
+	case "situation":
+		return ec.fieldContext_SituationCount_situation(ctx, field)
+	case "reason":
+		return ec.fieldContext_SituationCount_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_SituationCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SituationCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Structure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3490,6 +4800,16 @@ func (ec *executionContext) childFields_TerritoryConnection(ctx context.Context,
 		return ec.fieldContext_TerritoryConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TerritoryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TerritoryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "territory":
+		return ec.fieldContext_TerritoryCount_territory(ctx, field)
+	case "count":
+		return ec.fieldContext_TerritoryCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TerritoryCount", field.Name)
 }
 
 func (ec *executionContext) childFields_TerritoryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -16,6 +16,8 @@ type Resolver struct {
 	PolicyService       maillage.PolicyService
 	AuditService        maillage.AuditService
 	PatientService      maillage.PatientService
+	ESCAPService        maillage.ESCAPService
+	ESCAPStatsService   maillage.ESCAPStatsService
 	ReferralService     maillage.ReferralService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant

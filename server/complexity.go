@@ -33,4 +33,7 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Structure.Members = func(child int) int { return 1 + child*listEstimate }
 	c.Structure.Links = func(child int) int { return 1 + child*listEstimate }
 	c.Professional.Memberships = func(child int) int { return 1 + child*listEstimate }
+	c.Query.Escaps = func(child int, _ *maillage.ESCAPFilter, first *int, _ *string) int { return pageCost(child, first) }
+	c.ESCAP.Members = func(child int) int { return 1 + child*listEstimate }
+	c.ESCAP.Timeline = func(child int, first *int, _ *string) int { return pageCost(child, first) }
 }

@@ -68,6 +68,8 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		PolicyService:       db,
 		AuditService:        db,
 		PatientService:      db,
+		ESCAPService:        db,
+		ESCAPStatsService:   db,
 		ReferralService:     db,
 		Grants:              db.Authz.Grants,
 	}
