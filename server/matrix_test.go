@@ -66,6 +66,31 @@ var directoryWrites = map[string]string{
 	"auditor":       "......",
 }
 
+// aggregateReads says who may read a place's figures (ESCAP counts and
+// incentives), in the order of places: R allowed, . denied. The roles with
+// aggregates hold them where they hold the directory; ESS staff hold theirs
+// on their ESS only, never on a territory.
+var aggregateReads = map[string]string{
+	"":              "......",
+	"admin":         "RRRRRR",
+	"ars-normandie": "RRRRR.",
+	"10003456781":   "..R...",
+	"10003456793":   ".RRR..",
+	"10003456789":   "......",
+	"10003456790":   "......",
+	"10003456787":   "......",
+	"10003456782":   "......",
+	"auditor":       "......",
+}
+
+// escapsSeen says which seeded ESCAP teams each caller sees: those whose
+// care circle they are in (Dr Lefebvre in Dupont's, Dr Martin in Leroy's;
+// nobody else among the callers, Morel's team being in Lyon).
+var escapsSeen = map[string][]string{
+	"10003456781": {"Dupont"},
+	"10003456782": {"Leroy"},
+}
+
 // adminOnly, auditorOnly: who may use the administration and the audit trail.
 var (
 	adminOnly   = []string{"admin"}
@@ -212,6 +237,15 @@ func TestAccessMatrix(t *testing.T) {
 					})
 				}
 				t.Run(p.name+"/public directory reads", func(t *testing.T) { publicReads(t, h, f, c, p) })
+				reads := aggregateReads[c.login][i] == 'R'
+				t.Run(p.name+"/escapStats", func(t *testing.T) {
+					expect(t, h, c, reads, "escapStats", `query($t: ID!) { escapStats(territoryId: $t, from: "2025-01-01", to: "2027-01-01") { __typename } }`,
+						map[string]any{"t": f.territory(p.path)})
+				})
+				t.Run(p.name+"/escapIncentives", func(t *testing.T) {
+					expect(t, h, c, reads, "escapIncentives", `query($t: ID!) { escapIncentives(territoryId: $t, year: 2026) { __typename } }`,
+						map[string]any{"t": f.territory(p.path)})
+				})
 			}
 			for _, op := range adminOps {
 				t.Run(op.name, func(t *testing.T) {
@@ -221,6 +255,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			t.Run("patients", func(t *testing.T) { patientCells(t, h, f, c) })
 			t.Run("referrals", func(t *testing.T) { referralCells(t, h, f, c) })
+			t.Run("escaps", func(t *testing.T) { escapCells(t, h, f, c) })
 		})
 	}
 }
@@ -393,6 +428,41 @@ func referralCells(t *testing.T, h *hub, f *fixture, c caller) {
 		expect(t, h, c, slices.Contains(essStatsReaders, c.login), "referralStats",
 			`query($e: ID!) { referralStats(essId: $e, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { __typename } }`, map[string]any{"e": ess})
 	})
+}
+
+// escapCells: every seeded ESCAP team through escap(id:), node(id:) and the
+// escaps list, seen only by its care circle.
+func escapCells(t *testing.T, h *hub, f *fixture, c caller) {
+	var teams []struct {
+		ID   string `db:"id"`
+		Name string `db:"family_name"`
+	}
+	f.must(f.db.SelectContext(context.Background(), &teams, `SELECT e.id, p.family_name FROM escaps e
+		JOIN patients p ON p.id = e.patient_id WHERE p.family_name IN ('Dupont', 'Leroy', 'Morel') ORDER BY p.family_name`))
+	if len(teams) != 3 {
+		t.Fatalf("seeded teams: %v", teams)
+	}
+	for _, team := range teams {
+		seen := slices.Contains(escapsSeen[c.login], team.Name)
+		t.Run(team.Name, func(t *testing.T) {
+			r := h.as(c.login, `query($id: ID!) { escap(id: $id) { id } node(id: $id) { id } }`, map[string]any{"id": team.ID})
+			if c.login == "" {
+				if r.Status != http.StatusUnauthorized || r.code() != maillage.EUNAUTHENTICATED {
+					t.Errorf("anonymous escap(id:): want 401, got %d %+v", r.Status, r.Errors)
+				}
+				return
+			}
+			for _, door := range []string{"escap", "node"} {
+				if got := dig(r.Data, door, "id"); (got == team.ID) != seen {
+					t.Errorf("%s(id:) = %v (errors %+v), seen should be %v", door, got, r.Errors, seen)
+				}
+			}
+			edges, _ := dig(h.as(c.login, `{ escaps(first: 100) { edges { node { id } } } }`, nil).Data, "escaps", "edges").([]any)
+			if listed := slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "id") == team.ID }); listed != seen {
+				t.Errorf("escaps lists it: %v, seen should be %v", listed, seen)
+			}
+		})
+	}
 }
 
 // fixture prepares, as the national admin, the objects the matrix acts on:
