@@ -416,6 +416,9 @@ func referralCells(t *testing.T, h *hub, f *fixture, c caller) {
 					t.Errorf("%s(id:) = %v (errors %+v), seen should be %v", door, got, r.Errors, seen)
 				}
 			}
+			reqID := f.requestID()
+			h.postID(h.token(c.login), reqID, `query($id: ID!) { referral(id: $id) { id } }`, map[string]any{"id": id})
+			f.assertAudits(t, c, reqID, id, "read", seen)
 		})
 	}
 	var ess string
@@ -457,6 +460,9 @@ func escapCells(t *testing.T, h *hub, f *fixture, c caller) {
 					t.Errorf("%s(id:) = %v (errors %+v), seen should be %v", door, got, r.Errors, seen)
 				}
 			}
+			reqID := f.requestID()
+			h.postID(h.token(c.login), reqID, `query($id: ID!) { escap(id: $id) { id } }`, map[string]any{"id": team.ID})
+			f.assertAudits(t, c, reqID, team.ID, "read", seen)
 			edges, _ := dig(h.as(c.login, `{ escaps(first: 100) { edges { node { id } } } }`, nil).Data, "escaps", "edges").([]any)
 			if listed := slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "id") == team.ID }); listed != seen {
 				t.Errorf("escaps lists it: %v, seen should be %v", listed, seen)
