@@ -42,7 +42,8 @@ type Server struct {
 }
 
 // New builds the server over db: with the external OIDC issuer of cfg, or
-// else as its own development issuer.
+// else as its own development issuer. It listens for authorization changes
+// until ctx is done or db is closed.
 func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	s := &Server{cfg: withDefaults(cfg), db: db, log: cfg.Logger, metrics: DefaultMetrics}
 	if s.log == nil {
@@ -61,10 +62,17 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db)
 	}
+	// Every instance reloads its authorizer within a second of a change of
+	// policies or grants, wherever it was made; until ctx is done.
+	if err := db.ListenAuthz(ctx, db.Authz.Reload); err != nil {
+		return nil, err
+	}
 	s.resolver = &resolvers.Resolver{
 		TerritoryService:    db,
 		StructureService:    db,
 		ProfessionalService: db,
+		PolicyService:       db,
+		AuditService:        db,
 		PatientService:      db,
 		ESCAPService:        db,
 		ESCAPStatsService:   db,
@@ -72,7 +80,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.authenticate(s.resolver.Middleware(s.graphqlHandler())))
+	mux.Handle("/graphql", s.authenticate(unauthorizedStatus(s.resolver.Middleware(s.graphqlHandler()))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -123,6 +131,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.MaxComplexity == 0 {
 		cfg.MaxComplexity = d.MaxComplexity
+	}
+	if cfg.AnonymousFields == nil {
+		cfg.AnonymousFields = DefaultAnonymousFields
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = d.ShutdownTimeout
