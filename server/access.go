@@ -80,9 +80,9 @@ func (g anonymousGate) MutateOperationContext(ctx context.Context, rc *graphql.O
 
 type refusedKey struct{}
 
-// unauthorizedStatus answers 401 (with WWW-Authenticate) instead of 200 when
-// the anonymous gate refused the operation: gqlgen writes the GraphQL error
-// body, this sets the status a bearer-token client expects.
+// unauthorizedStatus answers 401 (with WWW-Authenticate) instead of 200 or
+// 400 when the anonymous gate refused the operation: the transport writes the
+// GraphQL error body, this sets the status a bearer-token client expects.
 func unauthorizedStatus(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
@@ -101,7 +101,7 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if !w.wroteHeader && w.refused.Load() && code == http.StatusOK {
+	if !w.wroteHeader && w.refused.Load() && (code == http.StatusOK || code == http.StatusBadRequest) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="maillage"`)
 		code = http.StatusUnauthorized
 	}
