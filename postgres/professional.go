@@ -162,8 +162,10 @@ func checkProfessional(rpps, first, last, profession, mssante *string) error {
 		}
 	}
 	for field, v := range map[string]*string{"input.firstName": first, "input.lastName": last, "input.profession": profession} {
-		if v != nil && strings.TrimSpace(*v) == "" {
-			return maillage.InvalidField(field, "must not be empty")
+		if v != nil {
+			if err := maillage.ValidateName(field, *v); err != nil {
+				return err
+			}
 		}
 	}
 	if mssante != nil {

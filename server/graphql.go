@@ -28,6 +28,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.Use(newAnonymousGate(s.cfg.AnonymousFields))
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
+	h.Use(inputGuard{max: maxStringBytes})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
 	h.SetErrorPresenter(presentError)
 	h.SetRecoverFunc(recoverPanic)
@@ -35,3 +36,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 }
 
 var _ graphql.HandlerExtension = depthLimit{}
+
+// maxStringBytes bounds any one string input; the longest the hub keeps (a
+// timeline note, a referral's reason) fits well within it.
+const maxStringBytes = 32 << 10
