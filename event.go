@@ -45,6 +45,16 @@ func ParseEventCursor(field, cursor string) (int64, error) {
 	return id, nil
 }
 
+// Event guards (EventFilter.Guard): the per-event checks the event service
+// knows, each the same check as the queries of its area.
+const (
+	// GuardTerritoryActivity: statistics read on the event's domain
+	// (coordinators, ARS agents, admins): directory activity, counts.
+	GuardTerritoryActivity = "territory_activity"
+	// GuardPatient: the patient's care circle (relations with the subject).
+	GuardPatient = "patient"
+)
+
 // EventFilter selects the events of one subscription.
 type EventFilter struct {
 	// Guard names the check that decides, for each event, whether the
@@ -57,6 +67,10 @@ type EventFilter struct {
 	TopicPrefix string
 	// Match, if set, further selects events in memory (domain, payload).
 	Match func(*Event) bool
+	// Probe, if set, is an event naming the subscribed object (its Domain
+	// and SubjectID): the guard must allow it at subscription time, or the
+	// subscription is refused with FORBIDDEN.
+	Probe *Event
 	// OnEnd, if set, is called once when the service ends the stream itself
 	// (a slow consumer) rather than because the subscriber left.
 	OnEnd func(error)

@@ -71,6 +71,16 @@ type Mutation struct {
 type Query struct {
 }
 
+// Live events over a websocket (graphql-transport-ws, or the legacy graphql-ws),
+// authenticated by the connection_init payload: {"Authorization": "Bearer <token>"}
+// or {"token": "<token>"}. Each event carries a cursor; subscribing again with
+// after: <last cursor> first replays what was missed, then goes live, without gap
+// or duplicate. A cursor older than the event retention is refused with
+// CURSOR_EXPIRED: refetch with queries, then subscribe without after. Each event is
+// checked against the subscriber's current rights, so losing access stops it.
+type Subscription struct {
+}
+
 type UpdateProfessionalInput struct {
 	FirstName  *string `json:"firstName,omitempty"`
 	LastName   *string `json:"lastName,omitempty"`

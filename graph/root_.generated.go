@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	Structure() StructureResolver
 	StructureConnection() StructureConnectionResolver
 	StructureLink() StructureLinkResolver
+	Subscription() SubscriptionResolver
 	Territory() TerritoryResolver
 	TerritoryConnection() TerritoryConnectionResolver
 }
@@ -192,6 +193,10 @@ type ComplexityRoot struct {
 		To         func(childComplexity int) int
 	}
 
+	Subscription struct {
+		TerritoryActivity func(childComplexity int, territoryID string, after *string) int
+	}
+
 	Territory struct {
 		Children   func(childComplexity int, first *int, after *string) int
 		Code       func(childComplexity int) int
@@ -201,6 +206,14 @@ type ComplexityRoot struct {
 		Parent     func(childComplexity int) int
 		Path       func(childComplexity int) int
 		Structures func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+	}
+
+	TerritoryActivity struct {
+		CreatedAt func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		Domain    func(childComplexity int) int
+		SubjectID func(childComplexity int) int
+		Type      func(childComplexity int) int
 	}
 
 	TerritoryConnection struct {
@@ -991,6 +1004,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StructureLink.To(childComplexity), true
 
+	case "Subscription.territoryActivity":
+		if e.ComplexityRoot.Subscription.TerritoryActivity == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_territoryActivity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TerritoryActivity(childComplexity, args["territoryId"].(string), args["after"].(*string)), true
+
 	case "Territory.children":
 		if e.ComplexityRoot.Territory.Children == nil {
 			break
@@ -1049,6 +1074,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Territory.Structures(childComplexity, args["filter"].(*maillage.StructureFilter), args["first"].(*int), args["after"].(*string)), true
+
+	case "TerritoryActivity.at":
+		if e.ComplexityRoot.TerritoryActivity.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.CreatedAt(childComplexity), true
+	case "TerritoryActivity.cursor":
+		if e.ComplexityRoot.TerritoryActivity.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.Cursor(childComplexity), true
+	case "TerritoryActivity.domain":
+		if e.ComplexityRoot.TerritoryActivity.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.Domain(childComplexity), true
+	case "TerritoryActivity.subjectId":
+		if e.ComplexityRoot.TerritoryActivity.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.SubjectID(childComplexity), true
+	case "TerritoryActivity.type":
+		if e.ComplexityRoot.TerritoryActivity.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.Type(childComplexity), true
 
 	case "TerritoryConnection.edges":
 		if e.ComplexityRoot.TerritoryConnection.Edges == nil {
@@ -1154,6 +1210,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1561,6 +1634,38 @@ extend type Mutation {
   createPatient(input: CreatePatientInput!): Patient!
 }
 `, BuiltIn: false},
+	{Name: "../schema/subscriptions.graphqls", Input: `"""
+One change in a territory's coordination activity, for those who may read the
+territory's statistics (coordinators, ARS agents): what changed in its
+directory (structures, memberships, links, sub-territories). Never patient data.
+"""
+type TerritoryActivity {
+  "Resume position: give it as after when subscribing again to miss nothing."
+  cursor: String!
+  "What happened: STRUCTURE_CREATED, MEMBERSHIP_ENDED, STRUCTURES_LINKED…"
+  type: String!
+  "The id of the directory object concerned (structure, membership, link, territory)."
+  subjectId: ID!
+  "Where it happened: a territory path, or a structure's domain (path + /@ + id)."
+  domain: String!
+  "When the change was made."
+  at: Time!
+}
+
+"""
+Live events over a websocket (graphql-transport-ws, or the legacy graphql-ws),
+authenticated by the connection_init payload: {"Authorization": "Bearer <token>"}
+or {"token": "<token>"}. Each event carries a cursor; subscribing again with
+after: <last cursor> first replays what was missed, then goes live, without gap
+or duplicate. A cursor older than the event retention is refused with
+CURSOR_EXPIRED: refetch with queries, then subscribe without after. Each event is
+checked against the subscriber's current rights, so losing access stops it.
+"""
+type Subscription {
+  "The coordination activity of a territory and everything below it. Needs the statistics read right on it."
+  territoryActivity(territoryId: ID!, after: String): TerritoryActivity!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -1890,6 +1995,22 @@ func (ec *executionContext) childFields_Territory(ctx context.Context, field gra
 		return ec.fieldContext_Territory_structures(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Territory", field.Name)
+}
+
+func (ec *executionContext) childFields_TerritoryActivity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TerritoryActivity_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_TerritoryActivity_type(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_TerritoryActivity_subjectId(ctx, field)
+	case "domain":
+		return ec.fieldContext_TerritoryActivity_domain(ctx, field)
+	case "at":
+		return ec.fieldContext_TerritoryActivity_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TerritoryActivity", field.Name)
 }
 
 func (ec *executionContext) childFields_TerritoryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -29,7 +29,7 @@ func adminCtx(t *testing.T, db *postgres.DB) context.Context { return pgtest.As(
 
 // activity selects the test topic under the territory-activity guard.
 func activity(topic string) maillage.EventFilter {
-	return maillage.EventFilter{Guard: postgres.GuardTerritoryActivity, Topics: []string{topic}}
+	return maillage.EventFilter{Guard: maillage.GuardTerritoryActivity, Topics: []string{topic}}
 }
 
 // publish commits one event on topic and returns its id.

@@ -25,19 +25,11 @@ var eventGuards = map[string]eventGuard{}
 // addEventGuard registers a guard.
 func addEventGuard(name string, g eventGuard) { eventGuards[name] = g }
 
-// GuardTerritoryActivity lets a territory's coordination activity (directory
-// changes, counts; never patient data) to whoever may read its statistics.
-const GuardTerritoryActivity = "territory_activity"
-
-// GuardPatient lets a patient's events to the patient's care circle: the
-// relations and policy of the patient queries.
-const GuardPatient = "patient"
-
 func init() {
-	addEventGuard(GuardTerritoryActivity, func(ctx context.Context, db *DB, ev *maillage.Event) bool {
+	addEventGuard(maillage.GuardTerritoryActivity, func(ctx context.Context, db *DB, ev *maillage.Event) bool {
 		return db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: ev.Domain})
 	})
-	addEventGuard(GuardPatient, relationGuard(authz.KindPatient))
+	addEventGuard(maillage.GuardPatient, relationGuard(authz.KindPatient))
 }
 
 // relationGuard is the guard of a need-to-know kind whose event subject is
@@ -64,6 +56,9 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 	from, err := maillage.ParseEventCursor("after", after)
 	if err != nil {
 		return nil, err
+	}
+	if f.Probe != nil && !guard(ctx, b.db, f.Probe) {
+		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to follow these events")
 	}
 	if from > 0 {
 		if err := b.checkCursor(ctx, from); err != nil {

@@ -14,6 +14,8 @@ type Resolver struct {
 	StructureService    maillage.StructureService
 	ProfessionalService maillage.ProfessionalService
 	PatientService      maillage.PatientService
+	// Events streams the outbox to subscriptions.
+	Events maillage.EventService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }

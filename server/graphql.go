@@ -15,6 +15,7 @@ import (
 // error presentation. Limits act before any resolver runs.
 func (s *Server) graphqlHandler() *handler.Server {
 	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: s.resolver}))
+	h.AddTransport(s.websocketTransport())
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})
@@ -23,6 +24,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
+	h.Use(subscriptionLimit{max: s.cfg.MaxSubscriptionsPerConnection, metrics: &s.metrics})
 	h.SetErrorPresenter(presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h

@@ -34,6 +34,8 @@ type Server struct {
 	auth     Authenticator
 	issuer   *DevIssuer // nil with an external issuer
 	resolver *resolvers.Resolver
+	bus      *postgres.Bus
+	metrics  WebsocketMetrics
 	handler  http.Handler
 	http     *http.Server
 }
@@ -55,7 +57,13 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db)
 	}
+	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{Retention: s.cfg.EventRetention, Buffer: s.cfg.SubscriberBuffer})
+	if err != nil {
+		return nil, err
+	}
+	s.bus = bus
 	s.resolver = &resolvers.Resolver{
+		Events:              bus,
 		TerritoryService:    db,
 		StructureService:    db,
 		ProfessionalService: db,
@@ -63,7 +71,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.authenticate(s.resolver.Middleware(s.graphqlHandler())))
+	mux.Handle("/graphql", withConnSlot(s.authenticate(s.resolver.Middleware(s.graphqlHandler()))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("/", explorer.Handler("/graphql"))
@@ -114,6 +122,21 @@ func withDefaults(cfg Config) Config {
 	if cfg.MaxComplexity == 0 {
 		cfg.MaxComplexity = d.MaxComplexity
 	}
+	if cfg.EventRetention == 0 {
+		cfg.EventRetention = d.EventRetention
+	}
+	if cfg.SubscriberBuffer == 0 {
+		cfg.SubscriberBuffer = d.SubscriberBuffer
+	}
+	if cfg.MaxSubscriptionsPerConnection == 0 {
+		cfg.MaxSubscriptionsPerConnection = d.MaxSubscriptionsPerConnection
+	}
+	if cfg.WebsocketPingInterval == 0 {
+		cfg.WebsocketPingInterval = d.WebsocketPingInterval
+	}
+	if cfg.WebsocketWriteTimeout == 0 {
+		cfg.WebsocketWriteTimeout = d.WebsocketWriteTimeout
+	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = d.ShutdownTimeout
 	}
@@ -122,6 +145,12 @@ func withDefaults(cfg Config) Config {
 	}
 	return cfg
 }
+
+// Metrics returns the websocket counters (for a metrics exporter).
+func (s *Server) Metrics() *WebsocketMetrics { return &s.metrics }
+
+// Bus returns the instance's event bus (for its counters).
+func (s *Server) Bus() *postgres.Bus { return s.bus }
 
 // Handler returns the server's root handler (for tests with httptest).
 func (s *Server) Handler() http.Handler { return s.handler }
