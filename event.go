@@ -32,8 +32,8 @@ const ECURSOREXPIRED = "CURSOR_EXPIRED"
 // Cursor is the event's opaque resume position (its id).
 func (e *Event) Cursor() string { return strconv.FormatInt(e.ID, 10) }
 
-// ParseEventCursor reads a cursor given as argument field ("" is 0: from
-// now); anything else than an event's cursor is BAD_USER_INPUT naming field.
+// ParseEventCursor reads a cursor given as argument field ("" is 0);
+// anything else than an event's cursor is BAD_USER_INPUT naming field.
 func ParseEventCursor(field, cursor string) (int64, error) {
 	if cursor == "" {
 		return 0, nil
@@ -90,11 +90,15 @@ func (f *EventFilter) Selects(ev *Event) bool {
 type EventService interface {
 	// SubscribeEvents returns the events selected by f that the caller in ctx
 	// may see, in cursor order: first those after the cursor after ("": none,
-	// live only) still in the outbox, then live ones, without gap or
+	// live only; "0": from the oldest) still in the outbox, then live ones, without gap or
 	// duplicate. The channel closes when ctx ends or the subscriber is too
 	// slow (f.OnEnd then tells why).
 	// Errors: BAD_USER_INPUT (after), CURSOR_EXPIRED, UNAUTHENTICATED.
 	SubscribeEvents(ctx context.Context, after string, f EventFilter) (<-chan *Event, error)
+	// LatestCursor returns the cursor of the newest event delivered to
+	// subscribers: read with the state a client fetches, then given as after,
+	// it makes sure nothing is missed between the query and the subscription.
+	LatestCursor(ctx context.Context) string
 }
 
 // Why an event stream ends on the service's side (see EventFilter.OnEnd).

@@ -141,6 +141,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		EventCursor        func(childComplexity int) int
 		Me                 func(childComplexity int) int
 		Node               func(childComplexity int, id string) int
 		Patient            func(childComplexity int, id string) int
@@ -720,6 +721,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProfessionalEdge.Node(childComplexity), true
+
+	case "Query.eventCursor":
+		if e.ComplexityRoot.Query.EventCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.EventCursor(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1664,6 +1672,14 @@ checked against the subscriber's current rights, so losing access stops it.
 type Subscription {
   "The coordination activity of a territory and everything below it. Needs the statistics read right on it."
   territoryActivity(territoryId: ID!, after: String): TerritoryActivity!
+}
+
+extend type Query {
+  """
+  The cursor of the newest event: fetch it with the state you display, then
+  subscribe with after: it, and nothing that happens in between is missed.
+  """
+  eventCursor: String!
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -60,7 +61,8 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 	if f.Probe != nil && !guard(ctx, b.db, f.Probe) {
 		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to follow these events")
 	}
-	if from > 0 {
+	replay := after != ""
+	if replay {
 		if err := b.checkCursor(ctx, from); err != nil {
 			return nil, err
 		}
@@ -77,8 +79,16 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 	b.mu.Unlock()
 
 	out := make(chan *maillage.Event)
-	go b.stream(ctx, s, guard, from, settled, out)
+	go b.stream(ctx, s, guard, replay, from, settled, out)
 	return out, nil
+}
+
+// LatestCursor implements maillage.EventService: the cursor of the newest
+// settled event on this instance.
+func (b *Bus) LatestCursor(ctx context.Context) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strconv.FormatInt(b.settled, 10)
 }
 
 // checkCursor refuses a cursor older than the outbox's retention.
@@ -96,7 +106,7 @@ func (b *Bus) checkCursor(ctx context.Context, from int64) error {
 }
 
 // stream sends the replay (from, settled], then the live events, to out.
-func (b *Bus) stream(ctx context.Context, s *subscriber, guard eventGuard, from, settled int64, out chan<- *maillage.Event) {
+func (b *Bus) stream(ctx context.Context, s *subscriber, guard eventGuard, replay bool, from, settled int64, out chan<- *maillage.Event) {
 	defer close(out)
 	defer b.remove(s)
 	defer func() {
@@ -119,7 +129,7 @@ func (b *Bus) stream(ctx context.Context, s *subscriber, guard eventGuard, from,
 			return false
 		}
 	}
-	for cur := from; from > 0 && cur < settled; {
+	for cur := from; replay && cur < settled; {
 		evs, err := b.replay(ctx, s.filter, cur, settled)
 		if err != nil {
 			if ctx.Err() == nil {

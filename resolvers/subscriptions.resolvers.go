@@ -13,6 +13,11 @@ import (
 	"github.com/maillage/maillage/graph"
 )
 
+// EventCursor is the resolver for the eventCursor field.
+func (r *queryResolver) EventCursor(ctx context.Context) (string, error) {
+	return r.Events.LatestCursor(ctx), nil
+}
+
 // TerritoryActivity is the resolver for the territoryActivity field.
 func (r *subscriptionResolver) TerritoryActivity(ctx context.Context, territoryID string, after *string) (<-chan *maillage.Event, error) {
 	if maillage.IdentityFrom(ctx).Anonymous() {
