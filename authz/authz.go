@@ -77,6 +77,7 @@ func (s Scope) Empty() bool { return !s.All && len(s.Domains) == 0 && len(s.Rela
 type Authorizer struct {
 	db       *sqlx.DB
 	enforcer atomic.Pointer[casbin.Enforcer]
+	version  atomic.Uint64
 }
 
 // New loads the policies and grants from db.
@@ -104,8 +105,14 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 		return err
 	}
 	a.enforcer.Store(e)
+	a.version.Add(1)
 	return nil
 }
+
+// Version changes each time Reload swaps in new policies and grants: a
+// decision made after reading Version v (and depending on nothing but the
+// policies, the grants and the object's domain) holds while Version is v.
+func (a *Authorizer) Version() uint64 { return a.version.Load() }
 
 // Within reports whether domain lies in or below pattern: "fr/28/76" is
 // within "fr/28", "fr/280" is not.

@@ -35,11 +35,17 @@ func activity(topic string) maillage.EventFilter {
 // publish commits one event on topic and returns its id.
 func publish(t *testing.T, db *postgres.DB, topic, typ string) int64 {
 	t.Helper()
+	return publishIn(t, db, topic, typ, "fr/28")
+}
+
+// publishIn commits one event on topic in domain and returns its id.
+func publishIn(t *testing.T, db *postgres.DB, topic, typ, domain string) int64 {
+	t.Helper()
 	tx, err := db.BeginTxx(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := postgres.AppendEvent(context.Background(), tx, postgres.Event{Topic: topic, Type: typ, SubjectID: "x", Domain: "fr/28"}); err != nil {
+	if err := postgres.AppendEvent(context.Background(), tx, postgres.Event{Topic: topic, Type: typ, SubjectID: "x", Domain: domain}); err != nil {
 		t.Fatal(err)
 	}
 	var id int64
@@ -204,5 +210,46 @@ func TestCursorOlderThanRetentionIsRefused(t *testing.T) {
 	}
 	if _, err := bus.SubscribeEvents(adminCtx(t, db), "abc", activity("test")); maillage.ErrorCode(err) != maillage.EINVALID {
 		t.Fatalf("bad cursor: %v", err)
+	}
+}
+
+func TestGuardDecidesEachEventUnderTheCurrentGrants(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{})
+	const domain = "fr/28/76/cpts-rouen-nord"
+	ctx := context.Background()
+	admin := adminCtx(t, db)
+	var membership, pro, cpts string
+	db.Get(&membership, `SELECT m.id FROM memberships m JOIN professionals p ON p.id = m.professional_id
+		WHERE p.rpps = '10003456781' AND m.role = 'COORDINATOR' AND m.ended_at IS NULL`)
+	db.Get(&pro, `SELECT id FROM professionals WHERE rpps = '10003456781'`)
+	db.Get(&cpts, `SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
+	// Claire coordinates CPTS Rouen Nord: she sees its territory's activity.
+	ch, err := bus.SubscribeEvents(pgtest.As(t, db, "10003456781"), "", activity("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := publishIn(t, db, "test", "E1", domain)
+	if ev := next(t, ch); ev.ID != first {
+		t.Fatalf("got %d, want %d", ev.ID, first)
+	}
+	// Same domain, so a cached decision would still say yes: the grants
+	// changed, and the next event is judged under the new ones.
+	if _, err := db.EndMembership(admin, membership); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Authz.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hidden := publishIn(t, db, "test", "E2", domain)
+	if _, err := db.AddMembership(admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Authz.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	back := publishIn(t, db, "test", "E3", domain)
+	if ev := next(t, ch); ev.ID != back {
+		t.Fatalf("got event %d (%s), want %d: %d was published while she had no access", ev.ID, ev.Type, back, hidden)
 	}
 }

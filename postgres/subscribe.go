@@ -19,18 +19,29 @@ import (
 // who loses access stops receiving at once.
 type eventGuard func(ctx context.Context, db *DB, ev *maillage.Event) bool
 
+// registeredGuard is a guard and whether its decision depends only on the
+// policies, the grants and the event's domain (no relation read from the
+// database): such decisions are cached per subscription until the
+// authorizer reloads.
+type registeredGuard struct {
+	check      eventGuard
+	policyOnly bool
+}
+
 // eventGuards are the guards by name (EventFilter.Guard). Each area adds its
 // own in an init function.
-var eventGuards = map[string]eventGuard{}
+var eventGuards = map[string]registeredGuard{}
 
-// addEventGuard registers a guard.
-func addEventGuard(name string, g eventGuard) { eventGuards[name] = g }
+// addEventGuard registers a guard; policyOnly as in registeredGuard.
+func addEventGuard(name string, g eventGuard, policyOnly bool) {
+	eventGuards[name] = registeredGuard{check: g, policyOnly: policyOnly}
+}
 
 func init() {
 	addEventGuard(maillage.GuardTerritoryActivity, func(ctx context.Context, db *DB, ev *maillage.Event) bool {
 		return db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: ev.Domain})
-	})
-	addEventGuard(maillage.GuardPatient, relationGuard(authz.KindPatient))
+	}, true)
+	addEventGuard(maillage.GuardPatient, relationGuard(authz.KindPatient), false)
 }
 
 // relationGuard is the guard of a need-to-know kind whose event subject is
@@ -50,14 +61,15 @@ func relationGuard(kind string) eventGuard {
 // after the cursor, then live events from the bus, each shown to the caller
 // only if f's guard allows it.
 func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.EventFilter) (<-chan *maillage.Event, error) {
-	guard := eventGuards[f.Guard]
-	if guard == nil {
+	registered, ok := eventGuards[f.Guard]
+	if !ok {
 		return nil, fmt.Errorf("subscribe: no event guard %q", f.Guard)
 	}
 	from, err := maillage.ParseEventCursor("after", after)
 	if err != nil {
 		return nil, err
 	}
+	guard := registered.check
 	if f.Probe != nil && !guard(ctx, b.db, f.Probe) {
 		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to follow these events")
 	}
@@ -79,6 +91,9 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 	b.mu.Unlock()
 
 	out := make(chan *maillage.Event)
+	if registered.policyOnly {
+		guard = cachedGuard(guard)
+	}
 	go b.stream(ctx, s, guard, replay, from, settled, out)
 	return out, nil
 }
@@ -89,6 +104,30 @@ func (b *Bus) LatestCursor(ctx context.Context) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strconv.FormatInt(b.settled, 10)
+}
+
+// cachedGuard remembers a policy-only guard's decisions by domain, for one
+// subscription, while the authorizer's version stays the same: every event
+// is still judged under the current policies and grants, at the cost of a
+// map lookup instead of a casbin enforcement.
+func cachedGuard(g eventGuard) eventGuard {
+	type decision struct {
+		version uint64
+		ok      bool
+	}
+	cache := map[string]decision{}
+	return func(ctx context.Context, db *DB, ev *maillage.Event) bool {
+		v := db.Authz.Version()
+		if d, ok := cache[ev.Domain]; ok && d.version == v {
+			return d.ok
+		}
+		if len(cache) >= 1024 {
+			clear(cache)
+		}
+		ok := g(ctx, db, ev)
+		cache[ev.Domain] = decision{version: v, ok: ok}
+		return ok
+	}
 }
 
 // checkCursor refuses a cursor older than the outbox's retention.
