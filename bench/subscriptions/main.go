@@ -7,7 +7,7 @@
 //
 //	go build -o /tmp/maillage ./cmd/maillage
 //	ulimit -n 20000
-//	go run ./bench/subscriptions -bin /tmp/maillage -n 1000
+//	go run ./bench/subscriptions -bin /tmp/maillage -n 1000 [-update]
 //
 // The database server is MAILLAGE_TEST_DATABASE_URL (default postgres on
 // 127.0.0.1:5432); the fresh database is dropped at the end.
@@ -44,18 +44,19 @@ func main() {
 	events := flag.Int("events", 50, "events to publish")
 	interval := flag.Duration("interval", 100*time.Millisecond, "pause between published events")
 	parallel := flag.Int("dial-parallel", 50, "connections opened at once")
+	update := flag.Bool("update", false, "publish updates of one structure (one domain) instead of new structures")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "usage: subscriptions -bin <maillage binary> [-n 1000] [-events 50]")
 		os.Exit(2)
 	}
-	if err := run(*bin, *n, *events, *interval, *parallel); err != nil {
+	if err := run(*bin, *n, *events, *interval, *parallel, *update); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, events int, interval time.Duration, parallel int) error {
+func run(bin string, n, events int, interval time.Duration, parallel int, update bool) error {
 	ctx := context.Background()
 	dsn := freshDatabase()
 	defer postgres.DropDatabase(ctx, dsn)
@@ -129,31 +130,35 @@ func run(bin string, n, events int, interval time.Duration, parallel int) error 
 	fmt.Printf("subscribers: %d connected in %s\n", n, time.Since(start).Round(time.Millisecond))
 
 	// Warm-up event: every subscriber is live once all have it.
-	rec.expect("warmup", n)
-	if err := createStructure(base, token, territory, "MSP warmup", rec, "warmup"); err != nil {
+	rec.expect(n)
+	structure, err := createStructure(base, token, territory, "MSP warmup")
+	if err != nil {
 		return err
 	}
-	if err := rec.wait("warmup", 2*time.Minute); err != nil {
-		return err
+	if err := rec.wait(2 * time.Minute); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
 	}
 	time.Sleep(500 * time.Millisecond)
 	rssAfter := rss(hubCmd.Process.Pid)
-	rec.reset()
 
-	// Measure.
+	// Measure: each event a new structure (a new domain each time), or
+	// updates of one structure (the same domain).
+	rec.expect(events * n)
 	pubStart := time.Now()
 	for i := range events {
-		key := fmt.Sprint("e", i)
-		rec.expect(key, n)
-		if err := createStructure(base, token, territory, "MSP bench "+key, rec, key); err != nil {
+		name := fmt.Sprint("MSP bench ", i)
+		if update {
+			err = renameStructure(base, token, structure, name)
+		} else {
+			_, err = createStructure(base, token, territory, name)
+		}
+		if err != nil {
 			return err
 		}
 		time.Sleep(interval)
 	}
-	for i := range events {
-		if err := rec.wait(fmt.Sprint("e", i), 2*time.Minute); err != nil {
-			return err
-		}
+	if err := rec.wait(5 * time.Minute); err != nil {
+		return err
 	}
 	elapsed := time.Since(pubStart)
 	lat := rec.latencies()
@@ -163,8 +168,9 @@ func run(bin string, n, events int, interval time.Duration, parallel int) error 
 		sum += l
 	}
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	fmt.Printf("events: %d published in %s, %d deliveries (expected %d), slow-consumer drops: %d\n",
-		events, elapsed.Round(time.Millisecond), len(lat), events*n, rec.closed.Load())
+	fmt.Printf("events: %d %s published in %s, %d deliveries (expected %d), connections lost: %d\n",
+		events, map[bool]string{false: "new structures", true: "updates of one structure"}[update],
+		elapsed.Round(time.Millisecond), len(lat), events*n, rec.closed.Load())
 	fmt.Printf("latency event->client: mean %s  p50 %s  p99 %s  max %s\n",
 		(sum / time.Duration(len(lat))).Round(time.Microsecond), pct(0.50).Round(time.Microsecond),
 		pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
@@ -176,55 +182,36 @@ func run(bin string, n, events int, interval time.Duration, parallel int) error 
 	return nil
 }
 
-// recorder collects, per published event (by structure name key), the
-// clients' latencies.
+// recorder collects the clients' latencies and counts deliveries.
 type recorder struct {
 	mu     sync.Mutex
-	got    map[string]int
 	lat    []time.Duration
-	done   map[string]chan struct{}
-	need   map[string]int
+	count  int
+	need   int
+	done   chan struct{}
 	closed atomic.Int64
 }
 
-func (r *recorder) expect(key string, n int) {
+// expect starts a phase that ends after need deliveries.
+func (r *recorder) expect(need int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.done == nil {
-		r.done, r.need, r.got = map[string]chan struct{}{}, map[string]int{}, map[string]int{}
-	}
-	r.done[key] = make(chan struct{})
-	r.need[key] = n
+	r.lat, r.count, r.need, r.done = nil, 0, need, make(chan struct{})
 }
 
-// subjects maps a created structure's id to its key.
-var subjects sync.Map
-
-func (r *recorder) record(subject string, at time.Time, now time.Time) {
-	key, ok := subjects.Load(subject)
-	if !ok {
-		// The mutation's answer may come after the event: wait for it.
-		for i := 0; i < 1000 && !ok; i++ {
-			time.Sleep(time.Millisecond)
-			key, ok = subjects.Load(subject)
-		}
-		if !ok {
-			return
-		}
-	}
-	k := key.(string)
+func (r *recorder) record(at, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lat = append(r.lat, now.Sub(at))
-	r.got[k]++
-	if r.got[k] == r.need[k] {
-		close(r.done[k])
+	r.count++
+	if r.count == r.need {
+		close(r.done)
 	}
 }
 
-func (r *recorder) wait(key string, d time.Duration) error {
+func (r *recorder) wait(d time.Duration) error {
 	r.mu.Lock()
-	ch := r.done[key]
+	ch := r.done
 	r.mu.Unlock()
 	select {
 	case <-ch:
@@ -232,14 +219,8 @@ func (r *recorder) wait(key string, d time.Duration) error {
 	case <-time.After(d):
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		return fmt.Errorf("event %s: %d of %d deliveries", key, r.got[key], r.need[key])
+		return fmt.Errorf("%d of %d deliveries", r.count, r.need)
 	}
-}
-
-func (r *recorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lat = nil
 }
 
 func (r *recorder) latencies() []time.Duration {
@@ -302,19 +283,26 @@ func dial(u, token, territory, after string, rec *recorder) (*client, error) {
 				wmu.Unlock()
 			case "next":
 				a := m.Payload.Data.TerritoryActivity
-				rec.record(a.SubjectID, a.At, now)
+				rec.record(a.At, now)
 			}
 		}
 	}()
 	return &client{conn: conn}, nil
 }
 
-func createStructure(base, token, territory, name string, rec *recorder, key string) error {
+// createStructure creates an MSP in the territory; returns its id.
+func createStructure(base, token, territory, name string) (string, error) {
 	var out struct{ CreateStructure struct{ ID string } }
 	err := post(base, token, `mutation($t: ID!, $n: String!) { createStructure(input: {kind: MSP, name: $n, territoryId: $t}) { id } }`,
 		map[string]any{"t": territory, "n": name}, &out)
-	subjects.Store(out.CreateStructure.ID, key)
-	return err
+	return out.CreateStructure.ID, err
+}
+
+// renameStructure updates a structure's name.
+func renameStructure(base, token, id, name string) error {
+	var out any
+	return post(base, token, `mutation($id: ID!, $n: String!) { updateStructure(id: $id, input: {name: $n}) { id } }`,
+		map[string]any{"id": id, "n": name}, &out)
 }
 
 func post(base, token, query string, vars map[string]any, out any) error {
