@@ -51,8 +51,16 @@ const (
 	// GuardTerritoryActivity: statistics read on the event's domain
 	// (coordinators, ARS agents, admins): directory activity, counts.
 	GuardTerritoryActivity = "territory_activity"
-	// GuardPatient: the patient's care circle (relations with the subject).
+	// GuardPatient: the patient's care circle (relations with the patient
+	// of the topic "patient:<id>").
 	GuardPatient = "patient"
+	// GuardESCAP: who may read the team of the topic "escap:<id>" (its
+	// current members, by relation; domain grants that policies give).
+	GuardESCAP = "escap"
+	// GuardReferral: who may read the request of the topic "referral:<id>"
+	// (its requester and assigned specialist by relation; the ESS's staff by
+	// their role on the ESS's domain).
+	GuardReferral = "referral"
 )
 
 // EventFilter selects the events of one subscription.

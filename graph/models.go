@@ -3,13 +3,46 @@
 package graph
 
 import (
+	"time"
+
 	"github.com/maillage/maillage"
 )
+
+type AddESCAPEntryInput struct {
+	EscapID    string             `json:"escapId"`
+	Kind       maillage.EntryKind `json:"kind"`
+	Body       string             `json:"body"`
+	AssigneeID *string            `json:"assigneeId,omitempty"`
+	// YYYY-MM-DD.
+	DueDate *string `json:"dueDate,omitempty"`
+}
+
+type AddESCAPMemberInput struct {
+	EscapID        string `json:"escapId"`
+	ProfessionalID string `json:"professionalId"`
+	Role           string `json:"role"`
+}
 
 type AddMembershipInput struct {
 	ProfessionalID string                  `json:"professionalId"`
 	StructureID    string                  `json:"structureId"`
 	Role           maillage.MembershipRole `json:"role"`
+}
+
+type AttachmentInput struct {
+	Reference string `json:"reference"`
+	MediaType string `json:"mediaType"`
+	Size      int    `json:"size"`
+}
+
+type CreateESCAPInput struct {
+	Assessment *ESCAPAssessmentInput `json:"assessment"`
+	// The recorded consent; without it the creation is refused (CONFLICT).
+	ConsentID *string `json:"consentId,omitempty"`
+	// The territory the team belongs to (e.g. the local territory of the initiator's structure).
+	TerritoryID string `json:"territoryId"`
+	// The initiator's role in the team (GP, NURSE, …).
+	InitiatorRole string `json:"initiatorRole"`
 }
 
 type CreatePatientInput struct {
@@ -50,6 +83,26 @@ type CreateTerritoryInput struct {
 	Level    maillage.TerritoryLevel `json:"level"`
 }
 
+// What a professional answers to check a patient's eligibility.
+type ESCAPAssessmentInput struct {
+	PatientID string `json:"patientId"`
+	// A situation code of the configuration (CHRONIC_POLYPATHOLOGY, PALLIATIVE, CARDIAC_EVENT, DIABETES_INSULIN by default).
+	Situation string `json:"situation"`
+	// Pregnant women are assessed on the 28-item grid.
+	Pregnant *bool `json:"pregnant,omitempty"`
+	// YYYY-MM-DD: the cardiac event or stroke.
+	EventDate    *string            `json:"eventDate,omitempty"`
+	Hospitalised *bool              `json:"hospitalised,omitempty"`
+	UnderInsulin *bool              `json:"underInsulin,omitempty"`
+	Grid         []*GridAnswerInput `json:"grid"`
+}
+
+// One item of the inclusion grid (numbered from 1) and whether the patient meets it.
+type GridAnswerInput struct {
+	Item int  `json:"item"`
+	Met  bool `json:"met"`
+}
+
 type LinkStructuresInput struct {
 	FromID string            `json:"fromId"`
 	ToID   string            `json:"toId"`
@@ -71,6 +124,31 @@ type Mutation struct {
 type Query struct {
 }
 
+type RecordConsentInput struct {
+	PatientID string                 `json:"patientId"`
+	Method    maillage.ConsentMethod `json:"method"`
+	// When the patient gave it; default now.
+	GivenAt *time.Time `json:"givenAt,omitempty"`
+}
+
+type ReferralFollowUpInput struct {
+	Pathway        *maillage.PathwayKind `json:"pathway,omitempty"`
+	SupportiveCare *string               `json:"supportiveCare,omitempty"`
+	EtpProgramme   *string               `json:"etpProgramme,omitempty"`
+}
+
+type SubmitReferralInput struct {
+	// Makes submission idempotent: the same key twice from the same requester is one request.
+	ClientKey     string                 `json:"clientKey"`
+	EssID         string                 `json:"essId"`
+	PatientID     string                 `json:"patientId"`
+	RequesterKind maillage.RequesterKind `json:"requesterKind"`
+	Reason        string                 `json:"reason"`
+	Urgency       maillage.Urgency       `json:"urgency"`
+	Modality      maillage.Modality      `json:"modality"`
+	Attachments   []*AttachmentInput     `json:"attachments,omitempty"`
+}
+
 // Live events over a websocket (graphql-transport-ws, or the legacy graphql-ws),
 // authenticated by the connection_init payload: {"Authorization": "Bearer <token>"}
 // or {"token": "<token>"}. Each event carries a cursor; subscribing again with
@@ -79,6 +157,29 @@ type Query struct {
 // CURSOR_EXPIRED: refetch with queries, then subscribe without after. Each event is
 // checked against the subscriber's current rights, so losing access stops it.
 type Subscription struct {
+}
+
+// A transition and what it requires (see the transition table in the docs).
+type TransitionReferralInput struct {
+	ID      string                  `json:"id"`
+	Action  maillage.ReferralAction `json:"action"`
+	Comment *string                 `json:"comment,omitempty"`
+	// DECLINE.
+	Reason *string `json:"reason,omitempty"`
+	// REDIRECT.
+	RedirectTarget *maillage.RedirectTarget `json:"redirectTarget,omitempty"`
+	// REDIRECT to an ESS.
+	RedirectEssID *string `json:"redirectEssId,omitempty"`
+	// ASSIGN.
+	SpecialistID *string `json:"specialistId,omitempty"`
+	// SCHEDULE.
+	AppointmentAt *time.Time `json:"appointmentAt,omitempty"`
+	// ANSWER.
+	Answer *string `json:"answer,omitempty"`
+	// ANSWER: how it was answered (default: the modality wished).
+	AnswerModality *maillage.Modality `json:"answerModality,omitempty"`
+	// FOLLOW_UP.
+	FollowUp *ReferralFollowUpInput `json:"followUp,omitempty"`
 }
 
 type UpdateProfessionalInput struct {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/maillage/maillage"
@@ -22,25 +23,167 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CareEvent() CareEventResolver
+	ESCAP() ESCAPResolver
+	ESCAPConsent() ESCAPConsentResolver
+	ESCAPEntry() ESCAPEntryResolver
+	ESCAPIncentive() ESCAPIncentiveResolver
+	ESCAPMember() ESCAPMemberResolver
 	Entity() EntityResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Patient() PatientResolver
 	Professional() ProfessionalResolver
 	ProfessionalConnection() ProfessionalConnectionResolver
+	ProfessionalCount() ProfessionalCountResolver
 	Query() QueryResolver
+	Referral() ReferralResolver
+	ReferralHistoryEntry() ReferralHistoryEntryResolver
 	Structure() StructureResolver
 	StructureConnection() StructureConnectionResolver
 	StructureLink() StructureLinkResolver
 	Subscription() SubscriptionResolver
 	Territory() TerritoryResolver
 	TerritoryConnection() TerritoryConnectionResolver
+	TerritoryCount() TerritoryCountResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Attachment struct {
+		MediaType func(childComplexity int) int
+		Reference func(childComplexity int) int
+		Size      func(childComplexity int) int
+	}
+
+	CareEvent struct {
+		CreatedAt func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		Payload   func(childComplexity int) int
+		SubjectID func(childComplexity int) int
+		Topic     func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
+	Count struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+	}
+
+	Delay struct {
+		Count         func(childComplexity int) int
+		MedianSeconds func(childComplexity int) int
+		P90Seconds    func(childComplexity int) int
+	}
+
+	ESCAP struct {
+		ActivatedAt func(childComplexity int) int
+		Consent     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ExitNote    func(childComplexity int) int
+		ExitReason  func(childComplexity int) int
+		ExitedAt    func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		GridSize    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Initiator   func(childComplexity int) int
+		Members     func(childComplexity int) int
+		Patient     func(childComplexity int) int
+		Pregnant    func(childComplexity int) int
+		Renewals    func(childComplexity int) int
+		Score       func(childComplexity int) int
+		Situation   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Territory   func(childComplexity int) int
+		Timeline    func(childComplexity int, first *int, after *string) int
+	}
+
+	ESCAPConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ESCAPConsent struct {
+		GivenAt     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Method      func(childComplexity int) int
+		RecordedAt  func(childComplexity int) int
+		RecordedBy  func(childComplexity int) int
+		WithdrawnAt func(childComplexity int) int
+	}
+
+	ESCAPEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ESCAPEligibility struct {
+		Eligible  func(childComplexity int) int
+		GridSize  func(childComplexity int) int
+		Reasons   func(childComplexity int) int
+		Score     func(childComplexity int) int
+		Situation func(childComplexity int) int
+		Threshold func(childComplexity int) int
+	}
+
+	ESCAPEntry struct {
+		Assignee   func(childComplexity int) int
+		Author     func(childComplexity int) int
+		Body       func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		DueDate    func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		TaskStatus func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	ESCAPEntryConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ESCAPEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ESCAPIncentive struct {
+		CountedTeams func(childComplexity int) int
+		OverCap      func(childComplexity int) int
+		Professional func(childComplexity int) int
+		Teams        func(childComplexity int) int
+		TeamsEuros   func(childComplexity int) int
+		ToolEuros    func(childComplexity int) int
+		ToolInUse    func(childComplexity int) int
+		TotalEuros   func(childComplexity int) int
+		Year         func(childComplexity int) int
+	}
+
+	ESCAPMember struct {
+		ID           func(childComplexity int) int
+		JoinedAt     func(childComplexity int) int
+		LeftAt       func(childComplexity int) int
+		MSSante      func(childComplexity int) int
+		Professional func(childComplexity int) int
+		Role         func(childComplexity int) int
+	}
+
+	ESCAPStats struct {
+		ActiveTeams          func(childComplexity int) int
+		Entries              func(childComplexity int) int
+		Exits                func(childComplexity int) int
+		TeamsPerProfessional func(childComplexity int) int
+	}
+
+	EligibilityReason struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindProfessionalByID   func(childComplexity int, id string) int
 		FindProfessionalByRpps func(childComplexity int, rpps string) int
@@ -71,18 +214,30 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ActivateEscap        func(childComplexity int, id string) int
+		AddESCAPEntry        func(childComplexity int, input AddESCAPEntryInput) int
+		AddESCAPMember       func(childComplexity int, input AddESCAPMemberInput) int
 		AddMembership        func(childComplexity int, input AddMembershipInput) int
 		ArchiveProfessional  func(childComplexity int, id string) int
 		ArchiveStructure     func(childComplexity int, id string) int
 		ArchiveStructureLink func(childComplexity int, id string) int
+		CreateEscap          func(childComplexity int, input CreateESCAPInput) int
 		CreatePatient        func(childComplexity int, input CreatePatientInput) int
 		CreateProfessional   func(childComplexity int, input CreateProfessionalInput) int
 		CreateStructure      func(childComplexity int, input CreateStructureInput) int
 		CreateTerritory      func(childComplexity int, input CreateTerritoryInput) int
 		EndMembership        func(childComplexity int, id string) int
+		ExitESCAPPatient     func(childComplexity int, id string, reason maillage.ExitReason, note *string) int
 		LinkStructures       func(childComplexity int, input LinkStructuresInput) int
+		RecordESCAPConsent   func(childComplexity int, input RecordConsentInput) int
+		RemoveESCAPMember    func(childComplexity int, id string) int
+		RenewEscap           func(childComplexity int, id string) int
+		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
+		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
+		UpdateESCAPTask      func(childComplexity int, id string, status maillage.TaskStatus) int
 		UpdateProfessional   func(childComplexity int, id string, input UpdateProfessionalInput) int
 		UpdateStructure      func(childComplexity int, id string, input UpdateStructureInput) int
+		WithdrawESCAPConsent func(childComplexity int, escapID string) int
 	}
 
 	PageInfo struct {
@@ -135,25 +290,113 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	ProfessionalCount struct {
+		Count        func(childComplexity int) int
+		Professional func(childComplexity int) int
+	}
+
 	ProfessionalEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
 
 	Query struct {
-		EventCursor        func(childComplexity int) int
-		Me                 func(childComplexity int) int
-		Node               func(childComplexity int, id string) int
-		Patient            func(childComplexity int, id string) int
-		Patients           func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
-		Professional       func(childComplexity int, id *string, rpps *string) int
-		Professionals      func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
-		Structure          func(childComplexity int, id *string, finess *string) int
-		Structures         func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
-		Territories        func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
-		Territory          func(childComplexity int, id string) int
-		__resolve__service func(childComplexity int) int
-		__resolve_entities func(childComplexity int, representations []map[string]any) int
+		CheckESCAPEligibility func(childComplexity int, input ESCAPAssessmentInput) int
+		Escap                 func(childComplexity int, id string) int
+		EscapIncentives       func(childComplexity int, territoryID string, year int) int
+		EscapStats            func(childComplexity int, territoryID string, from string, to string) int
+		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
+		EventCursor           func(childComplexity int) int
+		Me                    func(childComplexity int) int
+		MyReferrals           func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
+		Node                  func(childComplexity int, id string) int
+		Patient               func(childComplexity int, id string) int
+		Patients              func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
+		Professional          func(childComplexity int, id *string, rpps *string) int
+		Professionals         func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
+		Referral              func(childComplexity int, id string) int
+		ReferralQueue         func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
+		ReferralStats         func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		Structure             func(childComplexity int, id *string, finess *string) int
+		Structures            func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+		Territories           func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
+		Territory             func(childComplexity int, id string) int
+		__resolve__service    func(childComplexity int) int
+		__resolve_entities    func(childComplexity int, representations []map[string]any) int
+	}
+
+	Referral struct {
+		Answer         func(childComplexity int) int
+		AnswerModality func(childComplexity int) int
+		AppointmentAt  func(childComplexity int) int
+		Attachments    func(childComplexity int) int
+		DeclineReason  func(childComplexity int) int
+		ETPProgramme   func(childComplexity int) int
+		Ess            func(childComplexity int) int
+		History        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Modality       func(childComplexity int) int
+		Pathway        func(childComplexity int) int
+		Patient        func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		RedirectTarget func(childComplexity int) int
+		RedirectedFrom func(childComplexity int) int
+		RedirectedTo   func(childComplexity int) int
+		Requester      func(childComplexity int) int
+		RequesterKind  func(childComplexity int) int
+		Specialist     func(childComplexity int) int
+		State          func(childComplexity int) int
+		SubmittedAt    func(childComplexity int) int
+		SupportiveCare func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Urgency        func(childComplexity int) int
+	}
+
+	ReferralConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ReferralEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReferralHistoryEntry struct {
+		Action     func(childComplexity int) int
+		Author     func(childComplexity int) int
+		AuthorRole func(childComplexity int) int
+		Comment    func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		FromState  func(childComplexity int) int
+		ToState    func(childComplexity int) int
+	}
+
+	ReferralPeriodStats struct {
+		ByModality      func(childComplexity int) int
+		ByRequesterKind func(childComplexity int) int
+		ByState         func(childComplexity int) int
+		Start           func(childComplexity int) int
+		Total           func(childComplexity int) int
+	}
+
+	ReferralStats struct {
+		AnsweredSameDay func(childComplexity int) int
+		From            func(childComplexity int) int
+		Period          func(childComplexity int) int
+		Periods         func(childComplexity int) int
+		SameDayShare    func(childComplexity int) int
+		To              func(childComplexity int) int
+		ToAnswer        func(childComplexity int) int
+		ToTriage        func(childComplexity int) int
+		Total           func(childComplexity int) int
+	}
+
+	SituationCount struct {
+		Count     func(childComplexity int) int
+		Period    func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Situation func(childComplexity int) int
 	}
 
 	Structure struct {
@@ -195,6 +438,9 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		EscapEvents       func(childComplexity int, escapID string, after *string) int
+		EssQueueEvents    func(childComplexity int, essID string, after *string) int
+		ReferralEvents    func(childComplexity int, referralID string, after *string) int
 		TerritoryActivity func(childComplexity int, territoryID string, after *string) int
 	}
 
@@ -223,6 +469,11 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	TerritoryCount struct {
+		Count     func(childComplexity int) int
+		Territory func(childComplexity int) int
+	}
+
 	TerritoryEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -246,6 +497,531 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Attachment.mediaType":
+		if e.ComplexityRoot.Attachment.MediaType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.MediaType(childComplexity), true
+	case "Attachment.reference":
+		if e.ComplexityRoot.Attachment.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Reference(childComplexity), true
+	case "Attachment.size":
+		if e.ComplexityRoot.Attachment.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+
+	case "CareEvent.at":
+		if e.ComplexityRoot.CareEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.CreatedAt(childComplexity), true
+	case "CareEvent.cursor":
+		if e.ComplexityRoot.CareEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Cursor(childComplexity), true
+	case "CareEvent.payload":
+		if e.ComplexityRoot.CareEvent.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Payload(childComplexity), true
+	case "CareEvent.subjectId":
+		if e.ComplexityRoot.CareEvent.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.SubjectID(childComplexity), true
+	case "CareEvent.topic":
+		if e.ComplexityRoot.CareEvent.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Topic(childComplexity), true
+	case "CareEvent.type":
+		if e.ComplexityRoot.CareEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Type(childComplexity), true
+
+	case "Count.count":
+		if e.ComplexityRoot.Count.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Count(childComplexity), true
+	case "Count.key":
+		if e.ComplexityRoot.Count.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Key(childComplexity), true
+
+	case "Delay.count":
+		if e.ComplexityRoot.Delay.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delay.Count(childComplexity), true
+	case "Delay.medianSeconds":
+		if e.ComplexityRoot.Delay.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delay.MedianSeconds(childComplexity), true
+	case "Delay.p90Seconds":
+		if e.ComplexityRoot.Delay.P90Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delay.P90Seconds(childComplexity), true
+
+	case "ESCAP.activatedAt":
+		if e.ComplexityRoot.ESCAP.ActivatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ActivatedAt(childComplexity), true
+	case "ESCAP.consent":
+		if e.ComplexityRoot.ESCAP.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Consent(childComplexity), true
+	case "ESCAP.createdAt":
+		if e.ComplexityRoot.ESCAP.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.CreatedAt(childComplexity), true
+	case "ESCAP.exitNote":
+		if e.ComplexityRoot.ESCAP.ExitNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExitNote(childComplexity), true
+	case "ESCAP.exitReason":
+		if e.ComplexityRoot.ESCAP.ExitReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExitReason(childComplexity), true
+	case "ESCAP.exitedAt":
+		if e.ComplexityRoot.ESCAP.ExitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExitedAt(childComplexity), true
+	case "ESCAP.expiresAt":
+		if e.ComplexityRoot.ESCAP.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ExpiresAt(childComplexity), true
+	case "ESCAP.gridSize":
+		if e.ComplexityRoot.ESCAP.GridSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.GridSize(childComplexity), true
+	case "ESCAP.id":
+		if e.ComplexityRoot.ESCAP.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.ID(childComplexity), true
+	case "ESCAP.initiator":
+		if e.ComplexityRoot.ESCAP.Initiator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Initiator(childComplexity), true
+	case "ESCAP.members":
+		if e.ComplexityRoot.ESCAP.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Members(childComplexity), true
+	case "ESCAP.patient":
+		if e.ComplexityRoot.ESCAP.Patient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Patient(childComplexity), true
+	case "ESCAP.pregnant":
+		if e.ComplexityRoot.ESCAP.Pregnant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Pregnant(childComplexity), true
+	case "ESCAP.renewals":
+		if e.ComplexityRoot.ESCAP.Renewals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Renewals(childComplexity), true
+	case "ESCAP.score":
+		if e.ComplexityRoot.ESCAP.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Score(childComplexity), true
+	case "ESCAP.situation":
+		if e.ComplexityRoot.ESCAP.Situation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Situation(childComplexity), true
+	case "ESCAP.status":
+		if e.ComplexityRoot.ESCAP.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Status(childComplexity), true
+	case "ESCAP.territory":
+		if e.ComplexityRoot.ESCAP.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.Territory(childComplexity), true
+	case "ESCAP.timeline":
+		if e.ComplexityRoot.ESCAP.Timeline == nil {
+			break
+		}
+
+		args, err := ec.field_ESCAP_timeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ESCAP.Timeline(childComplexity, args["first"].(*int), args["after"].(*string)), true
+
+	case "ESCAPConnection.edges":
+		if e.ComplexityRoot.ESCAPConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConnection.Edges(childComplexity), true
+	case "ESCAPConnection.pageInfo":
+		if e.ComplexityRoot.ESCAPConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConnection.PageInfo(childComplexity), true
+
+	case "ESCAPConsent.givenAt":
+		if e.ComplexityRoot.ESCAPConsent.GivenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.GivenAt(childComplexity), true
+	case "ESCAPConsent.id":
+		if e.ComplexityRoot.ESCAPConsent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.ID(childComplexity), true
+	case "ESCAPConsent.method":
+		if e.ComplexityRoot.ESCAPConsent.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.Method(childComplexity), true
+	case "ESCAPConsent.recordedAt":
+		if e.ComplexityRoot.ESCAPConsent.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.RecordedAt(childComplexity), true
+	case "ESCAPConsent.recordedBy":
+		if e.ComplexityRoot.ESCAPConsent.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.RecordedBy(childComplexity), true
+	case "ESCAPConsent.withdrawnAt":
+		if e.ComplexityRoot.ESCAPConsent.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPConsent.WithdrawnAt(childComplexity), true
+
+	case "ESCAPEdge.cursor":
+		if e.ComplexityRoot.ESCAPEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEdge.Cursor(childComplexity), true
+	case "ESCAPEdge.node":
+		if e.ComplexityRoot.ESCAPEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEdge.Node(childComplexity), true
+
+	case "ESCAPEligibility.eligible":
+		if e.ComplexityRoot.ESCAPEligibility.Eligible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Eligible(childComplexity), true
+	case "ESCAPEligibility.gridSize":
+		if e.ComplexityRoot.ESCAPEligibility.GridSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.GridSize(childComplexity), true
+	case "ESCAPEligibility.reasons":
+		if e.ComplexityRoot.ESCAPEligibility.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Reasons(childComplexity), true
+	case "ESCAPEligibility.score":
+		if e.ComplexityRoot.ESCAPEligibility.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Score(childComplexity), true
+	case "ESCAPEligibility.situation":
+		if e.ComplexityRoot.ESCAPEligibility.Situation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Situation(childComplexity), true
+	case "ESCAPEligibility.threshold":
+		if e.ComplexityRoot.ESCAPEligibility.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEligibility.Threshold(childComplexity), true
+
+	case "ESCAPEntry.assignee":
+		if e.ComplexityRoot.ESCAPEntry.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Assignee(childComplexity), true
+	case "ESCAPEntry.author":
+		if e.ComplexityRoot.ESCAPEntry.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Author(childComplexity), true
+	case "ESCAPEntry.body":
+		if e.ComplexityRoot.ESCAPEntry.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Body(childComplexity), true
+	case "ESCAPEntry.createdAt":
+		if e.ComplexityRoot.ESCAPEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.CreatedAt(childComplexity), true
+	case "ESCAPEntry.dueDate":
+		if e.ComplexityRoot.ESCAPEntry.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.DueDate(childComplexity), true
+	case "ESCAPEntry.id":
+		if e.ComplexityRoot.ESCAPEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.ID(childComplexity), true
+	case "ESCAPEntry.kind":
+		if e.ComplexityRoot.ESCAPEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.Kind(childComplexity), true
+	case "ESCAPEntry.taskStatus":
+		if e.ComplexityRoot.ESCAPEntry.TaskStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.TaskStatus(childComplexity), true
+	case "ESCAPEntry.updatedAt":
+		if e.ComplexityRoot.ESCAPEntry.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntry.UpdatedAt(childComplexity), true
+
+	case "ESCAPEntryConnection.edges":
+		if e.ComplexityRoot.ESCAPEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryConnection.Edges(childComplexity), true
+	case "ESCAPEntryConnection.pageInfo":
+		if e.ComplexityRoot.ESCAPEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryConnection.PageInfo(childComplexity), true
+
+	case "ESCAPEntryEdge.cursor":
+		if e.ComplexityRoot.ESCAPEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryEdge.Cursor(childComplexity), true
+	case "ESCAPEntryEdge.node":
+		if e.ComplexityRoot.ESCAPEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPEntryEdge.Node(childComplexity), true
+
+	case "ESCAPIncentive.countedTeams":
+		if e.ComplexityRoot.ESCAPIncentive.CountedTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.CountedTeams(childComplexity), true
+	case "ESCAPIncentive.overCap":
+		if e.ComplexityRoot.ESCAPIncentive.OverCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.OverCap(childComplexity), true
+	case "ESCAPIncentive.professional":
+		if e.ComplexityRoot.ESCAPIncentive.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.Professional(childComplexity), true
+	case "ESCAPIncentive.teams":
+		if e.ComplexityRoot.ESCAPIncentive.Teams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.Teams(childComplexity), true
+	case "ESCAPIncentive.teamsEuros":
+		if e.ComplexityRoot.ESCAPIncentive.TeamsEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.TeamsEuros(childComplexity), true
+	case "ESCAPIncentive.toolEuros":
+		if e.ComplexityRoot.ESCAPIncentive.ToolEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.ToolEuros(childComplexity), true
+	case "ESCAPIncentive.toolInUse":
+		if e.ComplexityRoot.ESCAPIncentive.ToolInUse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.ToolInUse(childComplexity), true
+	case "ESCAPIncentive.totalEuros":
+		if e.ComplexityRoot.ESCAPIncentive.TotalEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.TotalEuros(childComplexity), true
+	case "ESCAPIncentive.year":
+		if e.ComplexityRoot.ESCAPIncentive.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPIncentive.Year(childComplexity), true
+
+	case "ESCAPMember.id":
+		if e.ComplexityRoot.ESCAPMember.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.ID(childComplexity), true
+	case "ESCAPMember.joinedAt":
+		if e.ComplexityRoot.ESCAPMember.JoinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.JoinedAt(childComplexity), true
+	case "ESCAPMember.leftAt":
+		if e.ComplexityRoot.ESCAPMember.LeftAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.LeftAt(childComplexity), true
+	case "ESCAPMember.mssante":
+		if e.ComplexityRoot.ESCAPMember.MSSante == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.MSSante(childComplexity), true
+	case "ESCAPMember.professional":
+		if e.ComplexityRoot.ESCAPMember.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.Professional(childComplexity), true
+	case "ESCAPMember.role":
+		if e.ComplexityRoot.ESCAPMember.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.Role(childComplexity), true
+
+	case "ESCAPStats.activeTeams":
+		if e.ComplexityRoot.ESCAPStats.ActiveTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.ActiveTeams(childComplexity), true
+	case "ESCAPStats.entries":
+		if e.ComplexityRoot.ESCAPStats.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.Entries(childComplexity), true
+	case "ESCAPStats.exits":
+		if e.ComplexityRoot.ESCAPStats.Exits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.Exits(childComplexity), true
+	case "ESCAPStats.teamsPerProfessional":
+		if e.ComplexityRoot.ESCAPStats.TeamsPerProfessional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.TeamsPerProfessional(childComplexity), true
+
+	case "EligibilityReason.code":
+		if e.ComplexityRoot.EligibilityReason.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EligibilityReason.Code(childComplexity), true
+	case "EligibilityReason.field":
+		if e.ComplexityRoot.EligibilityReason.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EligibilityReason.Field(childComplexity), true
+	case "EligibilityReason.message":
+		if e.ComplexityRoot.EligibilityReason.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EligibilityReason.Message(childComplexity), true
 
 	case "Entity.findProfessionalByID":
 		if e.ComplexityRoot.Entity.FindProfessionalByID == nil {
@@ -378,6 +1154,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Structure(childComplexity), true
 
+	case "Mutation.activateESCAP":
+		if e.ComplexityRoot.Mutation.ActivateEscap == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activateESCAP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivateEscap(childComplexity, args["id"].(string)), true
+	case "Mutation.addESCAPEntry":
+		if e.ComplexityRoot.Mutation.AddESCAPEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addESCAPEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddESCAPEntry(childComplexity, args["input"].(AddESCAPEntryInput)), true
+	case "Mutation.addESCAPMember":
+		if e.ComplexityRoot.Mutation.AddESCAPMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addESCAPMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddESCAPMember(childComplexity, args["input"].(AddESCAPMemberInput)), true
 	case "Mutation.addMembership":
 		if e.ComplexityRoot.Mutation.AddMembership == nil {
 			break
@@ -422,6 +1231,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ArchiveStructureLink(childComplexity, args["id"].(string)), true
+	case "Mutation.createESCAP":
+		if e.ComplexityRoot.Mutation.CreateEscap == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createESCAP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEscap(childComplexity, args["input"].(CreateESCAPInput)), true
 	case "Mutation.createPatient":
 		if e.ComplexityRoot.Mutation.CreatePatient == nil {
 			break
@@ -477,6 +1297,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EndMembership(childComplexity, args["id"].(string)), true
+	case "Mutation.exitESCAPPatient":
+		if e.ComplexityRoot.Mutation.ExitESCAPPatient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exitESCAPPatient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExitESCAPPatient(childComplexity, args["id"].(string), args["reason"].(maillage.ExitReason), args["note"].(*string)), true
 	case "Mutation.linkStructures":
 		if e.ComplexityRoot.Mutation.LinkStructures == nil {
 			break
@@ -488,6 +1319,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LinkStructures(childComplexity, args["input"].(LinkStructuresInput)), true
+	case "Mutation.recordESCAPConsent":
+		if e.ComplexityRoot.Mutation.RecordESCAPConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordESCAPConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordESCAPConsent(childComplexity, args["input"].(RecordConsentInput)), true
+	case "Mutation.removeESCAPMember":
+		if e.ComplexityRoot.Mutation.RemoveESCAPMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeESCAPMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveESCAPMember(childComplexity, args["id"].(string)), true
+	case "Mutation.renewESCAP":
+		if e.ComplexityRoot.Mutation.RenewEscap == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewESCAP_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewEscap(childComplexity, args["id"].(string)), true
+	case "Mutation.submitReferral":
+		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitReferral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitReferral(childComplexity, args["input"].(SubmitReferralInput)), true
+	case "Mutation.transitionReferral":
+		if e.ComplexityRoot.Mutation.TransitionReferral == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionReferral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionReferral(childComplexity, args["input"].(TransitionReferralInput)), true
+	case "Mutation.updateESCAPTask":
+		if e.ComplexityRoot.Mutation.UpdateESCAPTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateESCAPTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateESCAPTask(childComplexity, args["id"].(string), args["status"].(maillage.TaskStatus)), true
 	case "Mutation.updateProfessional":
 		if e.ComplexityRoot.Mutation.UpdateProfessional == nil {
 			break
@@ -510,6 +1407,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStructure(childComplexity, args["id"].(string), args["input"].(UpdateStructureInput)), true
+	case "Mutation.withdrawESCAPConsent":
+		if e.ComplexityRoot.Mutation.WithdrawESCAPConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawESCAPConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawESCAPConsent(childComplexity, args["escapId"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -709,6 +1617,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfessionalConnection.TotalCount(childComplexity), true
 
+	case "ProfessionalCount.count":
+		if e.ComplexityRoot.ProfessionalCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfessionalCount.Count(childComplexity), true
+	case "ProfessionalCount.professional":
+		if e.ComplexityRoot.ProfessionalCount.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfessionalCount.Professional(childComplexity), true
+
 	case "ProfessionalEdge.cursor":
 		if e.ComplexityRoot.ProfessionalEdge.Cursor == nil {
 			break
@@ -722,6 +1643,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfessionalEdge.Node(childComplexity), true
 
+	case "Query.checkESCAPEligibility":
+		if e.ComplexityRoot.Query.CheckESCAPEligibility == nil {
+			break
+		}
+
+		args, err := ec.field_Query_checkESCAPEligibility_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CheckESCAPEligibility(childComplexity, args["input"].(ESCAPAssessmentInput)), true
+	case "Query.escap":
+		if e.ComplexityRoot.Query.Escap == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escap_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Escap(childComplexity, args["id"].(string)), true
+	case "Query.escapIncentives":
+		if e.ComplexityRoot.Query.EscapIncentives == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escapIncentives_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EscapIncentives(childComplexity, args["territoryId"].(string), args["year"].(int)), true
+	case "Query.escapStats":
+		if e.ComplexityRoot.Query.EscapStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escapStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EscapStats(childComplexity, args["territoryId"].(string), args["from"].(string), args["to"].(string)), true
+	case "Query.escaps":
+		if e.ComplexityRoot.Query.Escaps == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escaps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Escaps(childComplexity, args["filter"].(*maillage.ESCAPFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.eventCursor":
 		if e.ComplexityRoot.Query.EventCursor == nil {
 			break
@@ -735,6 +1711,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myReferrals":
+		if e.ComplexityRoot.Query.MyReferrals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myReferrals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyReferrals(childComplexity, args["states"].([]maillage.ReferralState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -790,6 +1777,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Professionals(childComplexity, args["filter"].(*maillage.ProfessionalFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.referral":
+		if e.ComplexityRoot.Query.Referral == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referral_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Referral(childComplexity, args["id"].(string)), true
+	case "Query.referralQueue":
+		if e.ComplexityRoot.Query.ReferralQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralQueue(childComplexity, args["essId"].(string), args["filter"].(*maillage.ReferralQueueFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.referralStats":
+		if e.ComplexityRoot.Query.ReferralStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_referralStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReferralStats(childComplexity, args["essId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["period"].(maillage.StatsPeriod)), true
 	case "Query.structure":
 		if e.ComplexityRoot.Query.Structure == nil {
 			break
@@ -851,6 +1871,331 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "Referral.answer":
+		if e.ComplexityRoot.Referral.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Answer(childComplexity), true
+	case "Referral.answerModality":
+		if e.ComplexityRoot.Referral.AnswerModality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.AnswerModality(childComplexity), true
+	case "Referral.appointmentAt":
+		if e.ComplexityRoot.Referral.AppointmentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.AppointmentAt(childComplexity), true
+	case "Referral.attachments":
+		if e.ComplexityRoot.Referral.Attachments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Attachments(childComplexity), true
+	case "Referral.declineReason":
+		if e.ComplexityRoot.Referral.DeclineReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.DeclineReason(childComplexity), true
+	case "Referral.etpProgramme":
+		if e.ComplexityRoot.Referral.ETPProgramme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.ETPProgramme(childComplexity), true
+	case "Referral.ess":
+		if e.ComplexityRoot.Referral.Ess == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Ess(childComplexity), true
+	case "Referral.history":
+		if e.ComplexityRoot.Referral.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.History(childComplexity), true
+	case "Referral.id":
+		if e.ComplexityRoot.Referral.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.ID(childComplexity), true
+	case "Referral.modality":
+		if e.ComplexityRoot.Referral.Modality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Modality(childComplexity), true
+	case "Referral.pathway":
+		if e.ComplexityRoot.Referral.Pathway == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Pathway(childComplexity), true
+	case "Referral.patient":
+		if e.ComplexityRoot.Referral.Patient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Patient(childComplexity), true
+	case "Referral.reason":
+		if e.ComplexityRoot.Referral.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Reason(childComplexity), true
+	case "Referral.redirectTarget":
+		if e.ComplexityRoot.Referral.RedirectTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RedirectTarget(childComplexity), true
+	case "Referral.redirectedFrom":
+		if e.ComplexityRoot.Referral.RedirectedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RedirectedFrom(childComplexity), true
+	case "Referral.redirectedTo":
+		if e.ComplexityRoot.Referral.RedirectedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RedirectedTo(childComplexity), true
+	case "Referral.requester":
+		if e.ComplexityRoot.Referral.Requester == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Requester(childComplexity), true
+	case "Referral.requesterKind":
+		if e.ComplexityRoot.Referral.RequesterKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.RequesterKind(childComplexity), true
+	case "Referral.specialist":
+		if e.ComplexityRoot.Referral.Specialist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Specialist(childComplexity), true
+	case "Referral.state":
+		if e.ComplexityRoot.Referral.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.State(childComplexity), true
+	case "Referral.submittedAt":
+		if e.ComplexityRoot.Referral.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.SubmittedAt(childComplexity), true
+	case "Referral.supportiveCare":
+		if e.ComplexityRoot.Referral.SupportiveCare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.SupportiveCare(childComplexity), true
+	case "Referral.updatedAt":
+		if e.ComplexityRoot.Referral.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.UpdatedAt(childComplexity), true
+	case "Referral.urgency":
+		if e.ComplexityRoot.Referral.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.Urgency(childComplexity), true
+
+	case "ReferralConnection.edges":
+		if e.ComplexityRoot.ReferralConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.Edges(childComplexity), true
+	case "ReferralConnection.pageInfo":
+		if e.ComplexityRoot.ReferralConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralConnection.PageInfo(childComplexity), true
+
+	case "ReferralEdge.cursor":
+		if e.ComplexityRoot.ReferralEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Cursor(childComplexity), true
+	case "ReferralEdge.node":
+		if e.ComplexityRoot.ReferralEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralEdge.Node(childComplexity), true
+
+	case "ReferralHistoryEntry.action":
+		if e.ComplexityRoot.ReferralHistoryEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.Action(childComplexity), true
+	case "ReferralHistoryEntry.author":
+		if e.ComplexityRoot.ReferralHistoryEntry.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.Author(childComplexity), true
+	case "ReferralHistoryEntry.authorRole":
+		if e.ComplexityRoot.ReferralHistoryEntry.AuthorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.AuthorRole(childComplexity), true
+	case "ReferralHistoryEntry.comment":
+		if e.ComplexityRoot.ReferralHistoryEntry.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.Comment(childComplexity), true
+	case "ReferralHistoryEntry.createdAt":
+		if e.ComplexityRoot.ReferralHistoryEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.CreatedAt(childComplexity), true
+	case "ReferralHistoryEntry.fromState":
+		if e.ComplexityRoot.ReferralHistoryEntry.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.FromState(childComplexity), true
+	case "ReferralHistoryEntry.toState":
+		if e.ComplexityRoot.ReferralHistoryEntry.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralHistoryEntry.ToState(childComplexity), true
+
+	case "ReferralPeriodStats.byModality":
+		if e.ComplexityRoot.ReferralPeriodStats.ByModality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ByModality(childComplexity), true
+	case "ReferralPeriodStats.byRequesterKind":
+		if e.ComplexityRoot.ReferralPeriodStats.ByRequesterKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ByRequesterKind(childComplexity), true
+	case "ReferralPeriodStats.byState":
+		if e.ComplexityRoot.ReferralPeriodStats.ByState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ByState(childComplexity), true
+	case "ReferralPeriodStats.start":
+		if e.ComplexityRoot.ReferralPeriodStats.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.Start(childComplexity), true
+	case "ReferralPeriodStats.total":
+		if e.ComplexityRoot.ReferralPeriodStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.Total(childComplexity), true
+
+	case "ReferralStats.answeredSameDay":
+		if e.ComplexityRoot.ReferralStats.AnsweredSameDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.AnsweredSameDay(childComplexity), true
+	case "ReferralStats.from":
+		if e.ComplexityRoot.ReferralStats.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.From(childComplexity), true
+	case "ReferralStats.period":
+		if e.ComplexityRoot.ReferralStats.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Period(childComplexity), true
+	case "ReferralStats.periods":
+		if e.ComplexityRoot.ReferralStats.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Periods(childComplexity), true
+	case "ReferralStats.sameDayShare":
+		if e.ComplexityRoot.ReferralStats.SameDayShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.SameDayShare(childComplexity), true
+	case "ReferralStats.to":
+		if e.ComplexityRoot.ReferralStats.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.To(childComplexity), true
+	case "ReferralStats.toAnswer":
+		if e.ComplexityRoot.ReferralStats.ToAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.ToAnswer(childComplexity), true
+	case "ReferralStats.toTriage":
+		if e.ComplexityRoot.ReferralStats.ToTriage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.ToTriage(childComplexity), true
+	case "ReferralStats.total":
+		if e.ComplexityRoot.ReferralStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Total(childComplexity), true
+
+	case "SituationCount.count":
+		if e.ComplexityRoot.SituationCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Count(childComplexity), true
+	case "SituationCount.period":
+		if e.ComplexityRoot.SituationCount.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Period(childComplexity), true
+	case "SituationCount.reason":
+		if e.ComplexityRoot.SituationCount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Reason(childComplexity), true
+	case "SituationCount.situation":
+		if e.ComplexityRoot.SituationCount.Situation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Situation(childComplexity), true
 
 	case "Structure.archivedAt":
 		if e.ComplexityRoot.Structure.ArchivedAt == nil {
@@ -1012,6 +2357,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StructureLink.To(childComplexity), true
 
+	case "Subscription.escapEvents":
+		if e.ComplexityRoot.Subscription.EscapEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_escapEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.EscapEvents(childComplexity, args["escapId"].(string), args["after"].(*string)), true
+	case "Subscription.essQueueEvents":
+		if e.ComplexityRoot.Subscription.EssQueueEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_essQueueEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.EssQueueEvents(childComplexity, args["essId"].(string), args["after"].(*string)), true
+	case "Subscription.referralEvents":
+		if e.ComplexityRoot.Subscription.ReferralEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_referralEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ReferralEvents(childComplexity, args["referralId"].(string), args["after"].(*string)), true
 	case "Subscription.territoryActivity":
 		if e.ComplexityRoot.Subscription.TerritoryActivity == nil {
 			break
@@ -1133,6 +2511,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TerritoryConnection.TotalCount(childComplexity), true
 
+	case "TerritoryCount.count":
+		if e.ComplexityRoot.TerritoryCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryCount.Count(childComplexity), true
+	case "TerritoryCount.territory":
+		if e.ComplexityRoot.TerritoryCount.Territory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryCount.Territory(childComplexity), true
+
 	case "TerritoryEdge.cursor":
 		if e.ComplexityRoot.TerritoryEdge.Cursor == nil {
 			break
@@ -1162,16 +2553,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddESCAPEntryInput", ec.unmarshalInputAddESCAPEntryInput),
+			graphql.NewInputUnmarshaler("AddESCAPMemberInput", ec.unmarshalInputAddESCAPMemberInput),
 			graphql.NewInputUnmarshaler("AddMembershipInput", ec.unmarshalInputAddMembershipInput),
+			graphql.NewInputUnmarshaler("AttachmentInput", ec.unmarshalInputAttachmentInput),
+			graphql.NewInputUnmarshaler("CreateESCAPInput", ec.unmarshalInputCreateESCAPInput),
 			graphql.NewInputUnmarshaler("CreatePatientInput", ec.unmarshalInputCreatePatientInput),
 			graphql.NewInputUnmarshaler("CreateProfessionalInput", ec.unmarshalInputCreateProfessionalInput),
 			graphql.NewInputUnmarshaler("CreateStructureInput", ec.unmarshalInputCreateStructureInput),
 			graphql.NewInputUnmarshaler("CreateTerritoryInput", ec.unmarshalInputCreateTerritoryInput),
+			graphql.NewInputUnmarshaler("ESCAPAssessmentInput", ec.unmarshalInputESCAPAssessmentInput),
+			graphql.NewInputUnmarshaler("ESCAPFilter", ec.unmarshalInputESCAPFilter),
+			graphql.NewInputUnmarshaler("GridAnswerInput", ec.unmarshalInputGridAnswerInput),
 			graphql.NewInputUnmarshaler("LinkStructuresInput", ec.unmarshalInputLinkStructuresInput),
 			graphql.NewInputUnmarshaler("PatientFilter", ec.unmarshalInputPatientFilter),
 			graphql.NewInputUnmarshaler("ProfessionalFilter", ec.unmarshalInputProfessionalFilter),
+			graphql.NewInputUnmarshaler("RecordConsentInput", ec.unmarshalInputRecordConsentInput),
+			graphql.NewInputUnmarshaler("ReferralFollowUpInput", ec.unmarshalInputReferralFollowUpInput),
+			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
+			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
+			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
 			graphql.NewInputUnmarshaler("UpdateProfessionalInput", ec.unmarshalInputUpdateProfessionalInput),
 			graphql.NewInputUnmarshaler("UpdateStructureInput", ec.unmarshalInputUpdateStructureInput),
 		)
@@ -1577,6 +2980,275 @@ extend type Mutation {
   endMembership(id: ID!): Membership!
 }
 `, BuiltIn: false},
+	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left."
+enum ESCAPStatus {
+  FORMING
+  ACTIVE
+  CLOSED
+}
+
+"How the patient gave consent."
+enum ConsentMethod {
+  ORAL
+  WRITTEN
+  DIGITAL
+}
+
+"Why a patient left an ESCAP."
+enum ExitReason {
+  RECOVERY
+  HOSPITALISATION
+  MOVED
+  DECEASED
+  CONSENT_WITHDRAWN
+  OTHER
+}
+
+"A note or a task of a team's timeline."
+enum EntryKind {
+  NOTE
+  TASK
+}
+
+"The state of a timeline task."
+enum TaskStatus {
+  OPEN
+  DONE
+  CANCELLED
+}
+
+"One item of the inclusion grid (numbered from 1) and whether the patient meets it."
+input GridAnswerInput {
+  item: Int!
+  met: Boolean!
+}
+
+"What a professional answers to check a patient's eligibility."
+input ESCAPAssessmentInput {
+  patientId: ID!
+  "A situation code of the configuration (CHRONIC_POLYPATHOLOGY, PALLIATIVE, CARDIAC_EVENT, DIABETES_INSULIN by default)."
+  situation: String!
+  "Pregnant women are assessed on the 28-item grid."
+  pregnant: Boolean = false
+  "YYYY-MM-DD: the cardiac event or stroke."
+  eventDate: String
+  hospitalised: Boolean = false
+  underInsulin: Boolean = false
+  grid: [GridAnswerInput!]!
+}
+
+"Why an inclusion fails, naming the input field."
+type EligibilityReason {
+  code: String!
+  field: String
+  message: String!
+}
+
+"The outcome of an eligibility check: every reason it fails, not only the first."
+type ESCAPEligibility {
+  eligible: Boolean!
+  situation: String!
+  score: Int!
+  gridSize: Int!
+  threshold: Int!
+  reasons: [EligibilityReason!]!
+}
+
+"A patient's consent to a care team: who recorded it, when, how."
+type ESCAPConsent implements Node {
+  id: ID!
+  method: ConsentMethod!
+  givenAt: Time!
+  recordedBy: Professional
+  recordedAt: Time!
+  withdrawnAt: Time
+}
+
+"""
+An ESCAP (équipe de soins coordonnée avec le patient): a care team around one patient.
+Visible only to its current members while the patient's consent holds; every read is audited.
+"""
+type ESCAP implements Node {
+  id: ID!
+  status: ESCAPStatus!
+  "Null when the caller may no longer see the patient (team closed)."
+  patient: Patient
+  consent: ESCAPConsent
+  territory: Territory
+  situation: String!
+  pregnant: Boolean!
+  score: Int!
+  gridSize: Int!
+  initiator: Professional
+  createdAt: Time!
+  activatedAt: Time
+  expiresAt: Time
+  renewals: Int!
+  exitedAt: Time
+  exitReason: ExitReason
+  exitNote: String
+  "Current and past members."
+  members: [ESCAPMember!]!
+  "The coordination timeline, oldest first."
+  timeline(first: Int = 20, after: String): ESCAPEntryConnection!
+}
+
+"A professional's part in a team."
+type ESCAPMember implements Node {
+  id: ID!
+  professional: Professional
+  role: String!
+  joinedAt: Time!
+  leftAt: Time
+  "The member's nominative MSSanté address, to write through the secure channel."
+  mssante: String
+}
+
+"A note or a task of a team's timeline."
+type ESCAPEntry implements Node {
+  id: ID!
+  kind: EntryKind!
+  author: Professional
+  body: String!
+  taskStatus: TaskStatus
+  assignee: Professional
+  "YYYY-MM-DD."
+  dueDate: String
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type ESCAPEntryEdge {
+  cursor: String!
+  node: ESCAPEntry!
+}
+
+type ESCAPEntryConnection {
+  edges: [ESCAPEntryEdge!]!
+  pageInfo: PageInfo!
+}
+
+type ESCAPEdge {
+  cursor: String!
+  node: ESCAP!
+}
+
+type ESCAPConnection {
+  edges: [ESCAPEdge!]!
+  pageInfo: PageInfo!
+}
+
+input ESCAPFilter {
+  status: ESCAPStatus
+  patientId: ID
+}
+
+"A number of patients of a situation in a month (YYYY-MM, Europe/Paris)."
+type SituationCount {
+  period: String!
+  situation: String!
+  "Exits only."
+  reason: ExitReason
+  count: Int!
+}
+
+type TerritoryCount {
+  territory: Territory
+  count: Int!
+}
+
+type ProfessionalCount {
+  professional: Professional
+  count: Int!
+}
+
+"""
+The ESCAP figures of a territory and everything below it: counts only, never a patient.
+Entries are teams activated in the period, exits activated teams closed in it.
+"""
+type ESCAPStats {
+  entries: [SituationCount!]!
+  exits: [SituationCount!]!
+  "Teams active now."
+  activeTeams: [TerritoryCount!]!
+  "Teams active during the period, per member."
+  teamsPerProfessional: [ProfessionalCount!]!
+}
+
+"A professional's ESCAP incentive for a year."
+type ESCAPIncentive {
+  professional: Professional
+  year: Int!
+  teams: Int!
+  "Teams counted under the cap."
+  countedTeams: Int!
+  overCap: Boolean!
+  toolInUse: Boolean!
+  teamsEuros: Int!
+  toolEuros: Int!
+  totalEuros: Int!
+}
+
+input RecordConsentInput {
+  patientId: ID!
+  method: ConsentMethod!
+  "When the patient gave it; default now."
+  givenAt: Time
+}
+
+input CreateESCAPInput {
+  assessment: ESCAPAssessmentInput!
+  "The recorded consent; without it the creation is refused (CONFLICT)."
+  consentId: ID
+  "The territory the team belongs to (e.g. the local territory of the initiator's structure)."
+  territoryId: ID!
+  "The initiator's role in the team (GP, NURSE, …)."
+  initiatorRole: String!
+}
+
+input AddESCAPMemberInput {
+  escapId: ID!
+  professionalId: ID!
+  role: String!
+}
+
+input AddESCAPEntryInput {
+  escapId: ID!
+  kind: EntryKind!
+  body: String!
+  assigneeId: ID
+  "YYYY-MM-DD."
+  dueDate: String
+}
+
+extend type Query {
+  "Checks a patient's eligibility with the rules in force; changes nothing."
+  checkESCAPEligibility(input: ESCAPAssessmentInput!): ESCAPEligibility!
+  "The caller's teams, newest first."
+  escaps(filter: ESCAPFilter, first: Int = 20, after: String): ESCAPConnection!
+  "Null if it does not exist or the caller is not in its care circle."
+  escap(id: ID!): ESCAP
+  "Figures of a territory between two dates (YYYY-MM-DD, Europe/Paris, to exclusive)."
+  escapStats(territoryId: ID!, from: String!, to: String!): ESCAPStats!
+  "Incentive status for a year of each professional in a team of the territory."
+  escapIncentives(territoryId: ID!, year: Int!): [ESCAPIncentive!]!
+}
+
+extend type Mutation {
+  recordESCAPConsent(input: RecordConsentInput!): ESCAPConsent!
+  "Withdraws the patient's consent: the team closes and its care circle loses access at once."
+  withdrawESCAPConsent(escapId: ID!): ESCAPConsent!
+  createESCAP(input: CreateESCAPInput!): ESCAP!
+  addESCAPMember(input: AddESCAPMemberInput!): ESCAPMember!
+  removeESCAPMember(id: ID!): ESCAPMember!
+  "Refused (CONFLICT, nothing changes) below the minimum team size, without the médecin traitant or without consent."
+  activateESCAP(id: ID!): ESCAP!
+  renewESCAP(id: ID!): ESCAP!
+  exitESCAPPatient(id: ID!, reason: ExitReason!, note: String): ESCAP!
+  addESCAPEntry(input: AddESCAPEntryInput!): ESCAPEntry!
+  updateESCAPTask(id: ID!, status: TaskStatus!): ESCAPEntry!
+}
+`, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."
 enum Sex {
   F
@@ -1642,6 +3314,269 @@ extend type Mutation {
   createPatient(input: CreatePatientInput!): Patient!
 }
 `, BuiltIn: false},
+	{Name: "../schema/referral.graphqls", Input: `"Where a referral request stands in its life."
+enum ReferralState {
+  SUBMITTED
+  TRIAGED
+  ASSIGNED
+  SCHEDULED
+  ANSWERED
+  CLOSED
+  REDIRECTED
+  DECLINED
+  WITHDRAWN
+}
+
+"A transition of a referral request (SUBMIT creates it)."
+enum ReferralAction {
+  SUBMIT
+  TRIAGE
+  ASSIGN
+  SCHEDULE
+  ANSWER
+  FOLLOW_UP
+  CLOSE
+  REDIRECT
+  DECLINE
+  WITHDRAW
+}
+
+"The role in which someone acted on a request."
+enum ReferralActor {
+  REQUESTER
+  SECRETARIAT
+  CASE_MANAGER
+  SPECIALIST
+  ASSIGNED_SPECIALIST
+}
+
+"How soon the requester needs the ESS."
+enum Urgency {
+  URGENT
+  PRIORITY
+  ROUTINE
+}
+
+"In person or remotely."
+enum Modality {
+  IN_PERSON
+  TELECONSULTATION
+  TELEEXPERTISE
+}
+
+"In which capacity a request is submitted."
+enum RequesterKind {
+  "The patient's médecin traitant."
+  TREATING_GP
+  GP
+  SPECIALIST
+  GERIATRICIAN
+  "A nurse (IDE) in an EHPAD."
+  EHPAD_NURSE
+  CPTS_COORDINATOR
+  DAC_COORDINATOR
+}
+
+"Where a redirected request goes."
+enum RedirectTarget {
+  "Another ESS: the request is submitted there again."
+  ESS
+  "Back to primary care (the médecin traitant)."
+  PRIMARY_CARE
+}
+
+"What an answered request opens."
+enum PathwayKind {
+  "Parcours de soins, for an acute condition."
+  CARE_PATHWAY
+  "Parcours de santé, for a chronic condition."
+  HEALTH_PATHWAY
+}
+
+"A document sent with a request: metadata only, the hub stores no medical file."
+type Attachment {
+  "Where the document lives (DMP, MSSanté message, the requester's software)."
+  reference: String!
+  mediaType: String!
+  size: Int!
+}
+
+"""
+A single-entry (guichet unique) request to an ESS for one patient. Seen by its requester,
+the ESS's staff and its assigned specialist; every read is audited.
+"""
+type Referral implements Node {
+  id: ID!
+  ess: Structure
+  "Null unless the caller may see the patient (requester, ESS secretariat and case manager, assigned specialist)."
+  patient: Patient
+  requester: Professional
+  requesterKind: RequesterKind!
+  reason: String!
+  urgency: Urgency!
+  modality: Modality!
+  attachments: [Attachment!]!
+  state: ReferralState!
+  specialist: Professional
+  appointmentAt: Time
+  answer: String
+  answerModality: Modality
+  declineReason: String
+  redirectTarget: RedirectTarget
+  "The request this one was redirected to."
+  redirectedTo: Referral
+  "The request this one comes from, when an ESS redirected it here."
+  redirectedFrom: Referral
+  pathway: PathwayKind
+  supportiveCare: String
+  etpProgramme: String
+  submittedAt: Time!
+  updatedAt: Time!
+  "Every transition, oldest first."
+  history: [ReferralHistoryEntry!]!
+}
+
+"One transition of a request: who, in which role, when, with what comment."
+type ReferralHistoryEntry {
+  action: ReferralAction!
+  fromState: ReferralState
+  toState: ReferralState!
+  "Who made it (null for a staff account that is no professional)."
+  author: Professional
+  authorRole: ReferralActor!
+  comment: String
+  createdAt: Time!
+}
+
+type ReferralEdge {
+  cursor: String!
+  node: Referral!
+}
+
+type ReferralConnection {
+  edges: [ReferralEdge!]!
+  pageInfo: PageInfo!
+}
+
+input AttachmentInput {
+  reference: String!
+  mediaType: String!
+  size: Int!
+}
+
+input SubmitReferralInput {
+  "Makes submission idempotent: the same key twice from the same requester is one request."
+  clientKey: String!
+  essId: ID!
+  patientId: ID!
+  requesterKind: RequesterKind!
+  reason: String!
+  urgency: Urgency!
+  modality: Modality!
+  attachments: [AttachmentInput!]
+}
+
+input ReferralFollowUpInput {
+  pathway: PathwayKind
+  supportiveCare: String
+  etpProgramme: String
+}
+
+"A transition and what it requires (see the transition table in the docs)."
+input TransitionReferralInput {
+  id: ID!
+  action: ReferralAction!
+  comment: String
+  "DECLINE."
+  reason: String
+  "REDIRECT."
+  redirectTarget: RedirectTarget
+  "REDIRECT to an ESS."
+  redirectEssId: ID
+  "ASSIGN."
+  specialistId: ID
+  "SCHEDULE."
+  appointmentAt: Time
+  "ANSWER."
+  answer: String
+  "ANSWER: how it was answered (default: the modality wished)."
+  answerModality: Modality
+  "FOLLOW_UP."
+  followUp: ReferralFollowUpInput
+}
+
+input ReferralQueueFilter {
+  states: [ReferralState!]
+  urgencies: [Urgency!]
+  "Requests submitted before this instant (at least this old)."
+  submittedBefore: Time
+  "Requests submitted at or after this instant."
+  submittedAfter: Time
+  "Only the requests assigned to the caller."
+  assignedToMe: Boolean
+}
+
+enum StatsPeriod {
+  DAY
+  WEEK
+  MONTH
+}
+
+"A number of requests with one key (a state, a requester kind, a modality)."
+type Count {
+  key: String!
+  count: Int!
+}
+
+"The requests submitted in one period (starting at start, Europe/Paris)."
+type ReferralPeriodStats {
+  start: Time!
+  total: Int!
+  byState: [Count!]!
+  byRequesterKind: [Count!]!
+  byModality: [Count!]!
+}
+
+"Median and 90th percentile of a delay, in seconds, over count requests."
+type Delay {
+  count: Int!
+  medianSeconds: Float
+  p90Seconds: Float
+}
+
+"An ESS's dashboard over the requests submitted in [from, to): aggregates only."
+type ReferralStats {
+  from: Time!
+  to: Time!
+  period: StatsPeriod!
+  total: Int!
+  periods: [ReferralPeriodStats!]!
+  toTriage: Delay!
+  toAnswer: Delay!
+  "Requests answered on the Paris calendar day they were submitted."
+  answeredSameDay: Int!
+  "answeredSameDay / total; null when total is 0."
+  sameDayShare: Float
+}
+
+extend type Query {
+  "Null if it does not exist or the caller may not see it."
+  referral(id: ID!): Referral
+  "An ESS's queue, most urgent then oldest first: to the ESS's staff."
+  referralQueue(essId: ID!, filter: ReferralQueueFilter, first: Int = 20, after: String): ReferralConnection!
+  "The caller's own requests, newest first."
+  myReferrals(states: [ReferralState!], first: Int = 20, after: String): ReferralConnection!
+  "An ESS's figures: to its staff and to the coordinators and agents above it."
+  referralStats(essId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
+}
+
+extend type Mutation {
+  "Submits a request to an ESS; idempotent by clientKey."
+  submitReferral(input: SubmitReferralInput!): Referral!
+  "Moves a request through its life; refused transitions change nothing."
+  transitionReferral(input: TransitionReferralInput!): Referral!
+}
+`, BuiltIn: false},
 	{Name: "../schema/subscriptions.graphqls", Input: `"""
 One change in a territory's coordination activity, for those who may read the
 territory's statistics (coordinators, ARS agents): what changed in its
@@ -1680,6 +3615,35 @@ extend type Query {
   subscribe with after: it, and nothing that happens in between is missed.
   """
   eventCursor: String!
+}
+
+"""
+An event of a need-to-know object: an ESCAP team or a referral request. Ids and
+statuses only, never a patient's identity; shown only to whoever may read the
+object at the moment of the event.
+"""
+type CareEvent {
+  "Resume position: give it as after when subscribing again to miss nothing."
+  cursor: String!
+  "What happened: MEMBER_ADDED, ENTRY_ADDED, REFERRAL_ACCEPT…"
+  type: String!
+  "The object concerned: escap:<id> or referral:<id>."
+  topic: String!
+  "The id of what changed (the team, a member, an entry, the request)."
+  subjectId: ID!
+  "The details, as a JSON object (ids and statuses)."
+  payload: String!
+  "When the change was made."
+  at: Time!
+}
+
+extend type Subscription {
+  "The events of one ESCAP team, for its current members. NOT_FOUND if the caller may not read the team."
+  escapEvents(escapId: ID!, after: String): CareEvent!
+  "The events of one referral request, for its requester, its specialist and the ESS staff. NOT_FOUND if not visible."
+  referralEvents(referralId: ID!, after: String): CareEvent!
+  "The events of every request addressed to one ESS, for its staff (the secretariat's live queue)."
+  essQueueEvents(essId: ID!, after: String): CareEvent!
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -1762,6 +3726,270 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Attachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reference":
+		return ec.fieldContext_Attachment_reference(ctx, field)
+	case "mediaType":
+		return ec.fieldContext_Attachment_mediaType(ctx, field)
+	case "size":
+		return ec.fieldContext_Attachment_size(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
+}
+
+func (ec *executionContext) childFields_CareEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CareEvent_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_CareEvent_type(ctx, field)
+	case "topic":
+		return ec.fieldContext_CareEvent_topic(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_CareEvent_subjectId(ctx, field)
+	case "payload":
+		return ec.fieldContext_CareEvent_payload(ctx, field)
+	case "at":
+		return ec.fieldContext_CareEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CareEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Count_key(ctx, field)
+	case "count":
+		return ec.fieldContext_Count_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Count", field.Name)
+}
+
+func (ec *executionContext) childFields_Delay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_Delay_count(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_Delay_medianSeconds(ctx, field)
+	case "p90Seconds":
+		return ec.fieldContext_Delay_p90Seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Delay", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAP(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAP_id(ctx, field)
+	case "status":
+		return ec.fieldContext_ESCAP_status(ctx, field)
+	case "patient":
+		return ec.fieldContext_ESCAP_patient(ctx, field)
+	case "consent":
+		return ec.fieldContext_ESCAP_consent(ctx, field)
+	case "territory":
+		return ec.fieldContext_ESCAP_territory(ctx, field)
+	case "situation":
+		return ec.fieldContext_ESCAP_situation(ctx, field)
+	case "pregnant":
+		return ec.fieldContext_ESCAP_pregnant(ctx, field)
+	case "score":
+		return ec.fieldContext_ESCAP_score(ctx, field)
+	case "gridSize":
+		return ec.fieldContext_ESCAP_gridSize(ctx, field)
+	case "initiator":
+		return ec.fieldContext_ESCAP_initiator(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ESCAP_createdAt(ctx, field)
+	case "activatedAt":
+		return ec.fieldContext_ESCAP_activatedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ESCAP_expiresAt(ctx, field)
+	case "renewals":
+		return ec.fieldContext_ESCAP_renewals(ctx, field)
+	case "exitedAt":
+		return ec.fieldContext_ESCAP_exitedAt(ctx, field)
+	case "exitReason":
+		return ec.fieldContext_ESCAP_exitReason(ctx, field)
+	case "exitNote":
+		return ec.fieldContext_ESCAP_exitNote(ctx, field)
+	case "members":
+		return ec.fieldContext_ESCAP_members(ctx, field)
+	case "timeline":
+		return ec.fieldContext_ESCAP_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAP", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ESCAPConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ESCAPConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPConsent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAPConsent_id(ctx, field)
+	case "method":
+		return ec.fieldContext_ESCAPConsent_method(ctx, field)
+	case "givenAt":
+		return ec.fieldContext_ESCAPConsent_givenAt(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_ESCAPConsent_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_ESCAPConsent_recordedAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_ESCAPConsent_withdrawnAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPConsent", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ESCAPEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ESCAPEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEligibility(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eligible":
+		return ec.fieldContext_ESCAPEligibility_eligible(ctx, field)
+	case "situation":
+		return ec.fieldContext_ESCAPEligibility_situation(ctx, field)
+	case "score":
+		return ec.fieldContext_ESCAPEligibility_score(ctx, field)
+	case "gridSize":
+		return ec.fieldContext_ESCAPEligibility_gridSize(ctx, field)
+	case "threshold":
+		return ec.fieldContext_ESCAPEligibility_threshold(ctx, field)
+	case "reasons":
+		return ec.fieldContext_ESCAPEligibility_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEligibility", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAPEntry_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_ESCAPEntry_kind(ctx, field)
+	case "author":
+		return ec.fieldContext_ESCAPEntry_author(ctx, field)
+	case "body":
+		return ec.fieldContext_ESCAPEntry_body(ctx, field)
+	case "taskStatus":
+		return ec.fieldContext_ESCAPEntry_taskStatus(ctx, field)
+	case "assignee":
+		return ec.fieldContext_ESCAPEntry_assignee(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_ESCAPEntry_dueDate(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ESCAPEntry_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ESCAPEntry_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ESCAPEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ESCAPEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ESCAPEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ESCAPEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPIncentive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "professional":
+		return ec.fieldContext_ESCAPIncentive_professional(ctx, field)
+	case "year":
+		return ec.fieldContext_ESCAPIncentive_year(ctx, field)
+	case "teams":
+		return ec.fieldContext_ESCAPIncentive_teams(ctx, field)
+	case "countedTeams":
+		return ec.fieldContext_ESCAPIncentive_countedTeams(ctx, field)
+	case "overCap":
+		return ec.fieldContext_ESCAPIncentive_overCap(ctx, field)
+	case "toolInUse":
+		return ec.fieldContext_ESCAPIncentive_toolInUse(ctx, field)
+	case "teamsEuros":
+		return ec.fieldContext_ESCAPIncentive_teamsEuros(ctx, field)
+	case "toolEuros":
+		return ec.fieldContext_ESCAPIncentive_toolEuros(ctx, field)
+	case "totalEuros":
+		return ec.fieldContext_ESCAPIncentive_totalEuros(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPIncentive", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ESCAPMember_id(ctx, field)
+	case "professional":
+		return ec.fieldContext_ESCAPMember_professional(ctx, field)
+	case "role":
+		return ec.fieldContext_ESCAPMember_role(ctx, field)
+	case "joinedAt":
+		return ec.fieldContext_ESCAPMember_joinedAt(ctx, field)
+	case "leftAt":
+		return ec.fieldContext_ESCAPMember_leftAt(ctx, field)
+	case "mssante":
+		return ec.fieldContext_ESCAPMember_mssante(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPMember", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entries":
+		return ec.fieldContext_ESCAPStats_entries(ctx, field)
+	case "exits":
+		return ec.fieldContext_ESCAPStats_exits(ctx, field)
+	case "activeTeams":
+		return ec.fieldContext_ESCAPStats_activeTeams(ctx, field)
+	case "teamsPerProfessional":
+		return ec.fieldContext_ESCAPStats_teamsPerProfessional(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPStats", field.Name)
+}
+
+func (ec *executionContext) childFields_EligibilityReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_EligibilityReason_code(ctx, field)
+	case "field":
+		return ec.fieldContext_EligibilityReason_field(ctx, field)
+	case "message":
+		return ec.fieldContext_EligibilityReason_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EligibilityReason", field.Name)
+}
 
 func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1905,6 +4133,16 @@ func (ec *executionContext) childFields_ProfessionalConnection(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ProfessionalConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ProfessionalCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "professional":
+		return ec.fieldContext_ProfessionalCount_professional(ctx, field)
+	case "count":
+		return ec.fieldContext_ProfessionalCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProfessionalCount", field.Name)
+}
+
 func (ec *executionContext) childFields_ProfessionalEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -1913,6 +4151,154 @@ func (ec *executionContext) childFields_ProfessionalEdge(ctx context.Context, fi
 		return ec.fieldContext_ProfessionalEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProfessionalEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Referral_id(ctx, field)
+	case "ess":
+		return ec.fieldContext_Referral_ess(ctx, field)
+	case "patient":
+		return ec.fieldContext_Referral_patient(ctx, field)
+	case "requester":
+		return ec.fieldContext_Referral_requester(ctx, field)
+	case "requesterKind":
+		return ec.fieldContext_Referral_requesterKind(ctx, field)
+	case "reason":
+		return ec.fieldContext_Referral_reason(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Referral_urgency(ctx, field)
+	case "modality":
+		return ec.fieldContext_Referral_modality(ctx, field)
+	case "attachments":
+		return ec.fieldContext_Referral_attachments(ctx, field)
+	case "state":
+		return ec.fieldContext_Referral_state(ctx, field)
+	case "specialist":
+		return ec.fieldContext_Referral_specialist(ctx, field)
+	case "appointmentAt":
+		return ec.fieldContext_Referral_appointmentAt(ctx, field)
+	case "answer":
+		return ec.fieldContext_Referral_answer(ctx, field)
+	case "answerModality":
+		return ec.fieldContext_Referral_answerModality(ctx, field)
+	case "declineReason":
+		return ec.fieldContext_Referral_declineReason(ctx, field)
+	case "redirectTarget":
+		return ec.fieldContext_Referral_redirectTarget(ctx, field)
+	case "redirectedTo":
+		return ec.fieldContext_Referral_redirectedTo(ctx, field)
+	case "redirectedFrom":
+		return ec.fieldContext_Referral_redirectedFrom(ctx, field)
+	case "pathway":
+		return ec.fieldContext_Referral_pathway(ctx, field)
+	case "supportiveCare":
+		return ec.fieldContext_Referral_supportiveCare(ctx, field)
+	case "etpProgramme":
+		return ec.fieldContext_Referral_etpProgramme(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Referral_submittedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Referral_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Referral_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Referral", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReferralConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReferralConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReferralEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReferralEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralHistoryEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_ReferralHistoryEntry_action(ctx, field)
+	case "fromState":
+		return ec.fieldContext_ReferralHistoryEntry_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_ReferralHistoryEntry_toState(ctx, field)
+	case "author":
+		return ec.fieldContext_ReferralHistoryEntry_author(ctx, field)
+	case "authorRole":
+		return ec.fieldContext_ReferralHistoryEntry_authorRole(ctx, field)
+	case "comment":
+		return ec.fieldContext_ReferralHistoryEntry_comment(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReferralHistoryEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralHistoryEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralPeriodStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_ReferralPeriodStats_start(ctx, field)
+	case "total":
+		return ec.fieldContext_ReferralPeriodStats_total(ctx, field)
+	case "byState":
+		return ec.fieldContext_ReferralPeriodStats_byState(ctx, field)
+	case "byRequesterKind":
+		return ec.fieldContext_ReferralPeriodStats_byRequesterKind(ctx, field)
+	case "byModality":
+		return ec.fieldContext_ReferralPeriodStats_byModality(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralPeriodStats", field.Name)
+}
+
+func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ReferralStats_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ReferralStats_to(ctx, field)
+	case "period":
+		return ec.fieldContext_ReferralStats_period(ctx, field)
+	case "total":
+		return ec.fieldContext_ReferralStats_total(ctx, field)
+	case "periods":
+		return ec.fieldContext_ReferralStats_periods(ctx, field)
+	case "toTriage":
+		return ec.fieldContext_ReferralStats_toTriage(ctx, field)
+	case "toAnswer":
+		return ec.fieldContext_ReferralStats_toAnswer(ctx, field)
+	case "answeredSameDay":
+		return ec.fieldContext_ReferralStats_answeredSameDay(ctx, field)
+	case "sameDayShare":
+		return ec.fieldContext_ReferralStats_sameDayShare(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
+}
+
+func (ec *executionContext) childFields_SituationCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_SituationCount_period(ctx, field)
+	case "situation":
+		return ec.fieldContext_SituationCount_situation(ctx, field)
+	case "reason":
+		return ec.fieldContext_SituationCount_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_SituationCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SituationCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Structure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2039,6 +4425,16 @@ func (ec *executionContext) childFields_TerritoryConnection(ctx context.Context,
 		return ec.fieldContext_TerritoryConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TerritoryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TerritoryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "territory":
+		return ec.fieldContext_TerritoryCount_territory(ctx, field)
+	case "count":
+		return ec.fieldContext_TerritoryCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TerritoryCount", field.Name)
 }
 
 func (ec *executionContext) childFields_TerritoryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

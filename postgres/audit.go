@@ -40,27 +40,34 @@ func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
 }
 
 // appendAudits writes one audit record per object of ids, in one statement;
-// the role of each is the relations the caller has with it (joined by "+").
-func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []string, operation, domain string) error {
+// the role of each is the relations the caller has with it (joined by "+"),
+// and its domain the SQL expression domainSQL over o.id (see literalDomain).
+func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []string, operation, domainSQL string) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	caller := maillage.IdentityFrom(ctx)
 	var account *string
 	if !caller.Anonymous() {
 		account = &caller.AccountID
 	}
-	rels := relations[kind]
 	roleExpr := "'role'"
-	if len(rels) > 0 {
+	if rels := relations[kind]; len(rels) > 0 {
 		parts := make([]string, len(rels))
 		for i, r := range rels {
-			parts[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 6, 7), quoteLiteral("rel:"+r.name))
+			parts[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 5, 6), quoteLiteral("rel:"+r.name))
 		}
 		roleExpr = "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), 'role')"
 	}
 	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
-		SELECT $1, ` + roleExpr + `, $2, $3, o.id, $4, $5 FROM unnest($8::text[]) AS o(id)`
-	if _, err := q.ExecContext(ctx, query, account, domain, kind, operation, maillage.RequestID(ctx),
+		SELECT $1, ` + roleExpr + `, ` + domainSQL + `, $2, o.id, $3, $4
+		FROM unnest($7::text[]) AS o(id) WHERE ` + callerTyped(5, 6)
+	if _, err := q.ExecContext(ctx, query, account, kind, operation, maillage.RequestID(ctx),
 		caller.ProfessionalID, caller.AccountID, pq.StringArray(ids)); err != nil {
 		return fmt.Errorf("append audits: %w", err)
 	}
 	return nil
 }
+
+// literalDomain is the domainSQL of appendAudits for objects all in one domain.
+func literalDomain(domain string) string { return quoteLiteral(domain) }

@@ -37,6 +37,9 @@ type BusConfig struct {
 	Retention time.Duration
 	// PruneEvery is how often an instance tries to prune (one at a time).
 	PruneEvery time.Duration
+	// Delivered, if set, is called for each event handed to a subscriber,
+	// with the event's topic family ("directory", "escap", "referral"…).
+	Delivered func(family string)
 }
 
 // DefaultBusConfig returns the bus defaults.

@@ -7,8 +7,8 @@ import (
 	"github.com/maillage/maillage"
 )
 
-// A cursor is the opaque base64url form of a row's sort keys; lists page by
-// keyset, so a cursor stays valid while rows are added before it.
+// Lists page by keyset: a cursor is the opaque base64url form of a row's
+// sort keys, so it stays valid while rows are added before it.
 
 func encodeCursor(keys ...string) string {
 	b, _ := json.Marshal(keys)
@@ -29,17 +29,44 @@ func decodeCursor(cursor string, n int) ([]string, error) {
 	return keys, nil
 }
 
-// pageInfo fills a connection's PageInfo from the cursors of the rows fetched
-// (one more than asked, to know whether there is a next page).
-func pageInfo(cursors []string, page maillage.PageArgs) (maillage.PageInfo, int) {
+// startPage checks a page request and returns the n sort keys to start
+// after: those of its cursor, or n empty strings (before every row) for the
+// first page.
+func startPage(page *maillage.PageArgs, n int) ([]string, error) {
+	if err := page.Check(); err != nil {
+		return nil, err
+	}
+	if page.After == "" {
+		return make([]string, n), nil
+	}
+	return decodeCursor(page.After, n)
+}
+
+// endPage turns the rows fetched for a page (one more than asked, to know
+// whether a next page exists) into its edges and PageInfo; keys gives a
+// row's sort keys, edge makes an edge of a cursor and a row.
+func endPage[T, E any](rows []*T, page maillage.PageArgs, keys func(*T) []string, edge func(string, *T) E) ([]E, maillage.PageInfo) {
 	info := maillage.PageInfo{HasPreviousPage: page.After != ""}
-	n := len(cursors)
+	n := len(rows)
 	if n > page.First {
-		info.HasNextPage = true
-		n = page.First
+		info.HasNextPage, n = true, page.First
+	}
+	edges := make([]E, n)
+	for i, row := range rows[:n] {
+		edges[i] = edge(encodeCursor(keys(row)...), row)
 	}
 	if n > 0 {
-		info.StartCursor, info.EndCursor = &cursors[0], &cursors[n-1]
+		start, end := encodeCursor(keys(rows[0])...), encodeCursor(keys(rows[n-1])...)
+		info.StartCursor, info.EndCursor = &start, &end
 	}
-	return info, n
+	return edges, info
+}
+
+// searchPattern escapes an optional search text for LIKE on search_key().
+func searchPattern(search *string) *string {
+	if search == nil {
+		return nil
+	}
+	p := likePattern(*search)
+	return &p
 }

@@ -9,14 +9,21 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/maillage/maillage/migrations"
 )
 
 // Migrate runs a goose command ("up", "down", "status", "version") with the
-// embedded migrations.
+// embedded migrations, under a PostgreSQL advisory lock: instances sharing a
+// database may start, and migrate, at the same time.
 func Migrate(ctx context.Context, db *sql.DB, command string) error {
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Waiting instances try every second, for up to five minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return fmt.Errorf("migrations lock: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -91,7 +98,9 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	}
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
 		var pqErr *pq.Error
-		if ok := asPQ(err, &pqErr); ok && pqErr.Code == "42P04" { // created meanwhile
+		// Created meanwhile by another instance: 42P04, or, when both CREATE
+		// at once, the unique index of the catalog.
+		if asPQ(err, &pqErr) && (pqErr.Code == "42P04" || pqErr.Code == "23505" && pqErr.Constraint == "pg_database_datname_index") {
 			return nil
 		}
 		return fmt.Errorf("create database %s: %w", name, err)

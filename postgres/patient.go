@@ -88,9 +88,6 @@ func (db *DB) FindPatientByID(ctx context.Context, id string) (*maillage.Patient
 func (db *DB) patientsVisible(ctx context.Context) (string, []any) {
 	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindPatient, relationNames(authz.KindPatient)...)
 	caller := maillage.IdentityFrom(ctx)
-	if caller.Anonymous() {
-		return "FALSE", []any{"", ""}
-	}
 	return relationFilter(authz.KindPatient, "p.id", scope.Relations, 1, 2), []any{caller.ProfessionalID, caller.AccountID}
 }
 
@@ -111,21 +108,9 @@ func (db *DB) PatientsByIDs(ctx context.Context, ids []string) ([]*maillage.Pati
 
 // FindPatients returns a page of the patients the caller may see.
 func (db *DB) FindPatients(ctx context.Context, f maillage.PatientFilter, page maillage.PageArgs) (*maillage.PatientConnection, error) {
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 3)
+	if err != nil {
 		return nil, err
-	}
-	after := []string{"", "", ""}
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 3)
-		if err != nil {
-			return nil, err
-		}
-		after = keys
-	}
-	var search *string
-	if f.Search != nil {
-		p := likePattern(*f.Search)
-		search = &p
 	}
 	visible, args := db.patientsVisible(ctx)
 	q := patientSelect + ` WHERE ` + visible + ` AND p.archived_at IS NULL
@@ -133,22 +118,21 @@ func (db *DB) FindPatients(ctx context.Context, f maillage.PatientFilter, page m
 		AND (p.family_name, p.given_names, p.id) > ($4, $5, $6)
 		ORDER BY p.family_name, p.given_names, p.id LIMIT $7`
 	var rows []*maillage.Patient
-	if err := db.SelectContext(ctx, &rows, q, append(args, search, after[0], after[1], after[2], page.First+1)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, append(args, searchPattern(f.Search), after[0], after[1], after[2], page.First+1)...); err != nil {
 		return nil, fmt.Errorf("find patients: %w", err)
 	}
-	cursors := make([]string, len(rows))
-	for i, p := range rows {
-		cursors[i] = encodeCursor(p.FamilyName, p.GivenNames, p.ID)
+	edges, info := endPage(rows, page, func(p *maillage.Patient) []string { return []string{p.FamilyName, p.GivenNames, p.ID} },
+		func(c string, p *maillage.Patient) maillage.PatientEdge {
+			return maillage.PatientEdge{Cursor: c, Node: p}
+		})
+	read := make([]*maillage.Patient, len(edges))
+	for i, e := range edges {
+		read[i] = e.Node
 	}
-	info, n := pageInfo(cursors, page)
-	if err := db.auditPatientReads(ctx, rows[:n]); err != nil {
+	if err := db.auditPatientReads(ctx, read); err != nil {
 		return nil, err
 	}
-	conn := &maillage.PatientConnection{PageInfo: info, Filter: f}
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.PatientEdge{Cursor: cursors[i], Node: rows[i]})
-	}
-	return conn, nil
+	return &maillage.PatientConnection{Edges: edges, PageInfo: info, Filter: f}, nil
 }
 
 // auditPatientReads appends one audit record per patient read, in one
@@ -161,5 +145,5 @@ func (db *DB) auditPatientReads(ctx context.Context, ps []*maillage.Patient) err
 	for i, p := range ps {
 		ids[i] = p.ID
 	}
-	return appendAudits(ctx, db, authz.KindPatient, ids, "read", patientDomain)
+	return appendAudits(ctx, db, authz.KindPatient, ids, "read", literalDomain(patientDomain))
 }

@@ -75,26 +75,14 @@ func (db *DB) professionalArgs(ctx context.Context, f maillage.ProfessionalFilte
 	if err != nil {
 		return nil, err
 	}
-	var search *string
-	if f.Search != nil {
-		p := likePattern(*f.Search)
-		search = &p
-	}
-	return []any{f.Profession, f.Specialty, path, search, f.IncludeArchived}, nil
+	return []any{f.Profession, f.Specialty, path, searchPattern(f.Search), f.IncludeArchived}, nil
 }
 
 // FindProfessionals returns a page of professionals in name order.
 func (db *DB) FindProfessionals(ctx context.Context, f maillage.ProfessionalFilter, page maillage.PageArgs) (*maillage.ProfessionalConnection, error) {
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 3)
+	if err != nil {
 		return nil, err
-	}
-	after := []string{"", "", ""}
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 3)
-		if err != nil {
-			return nil, err
-		}
-		after = keys
 	}
 	args, err := db.professionalArgs(ctx, f)
 	if err != nil {
@@ -106,16 +94,11 @@ func (db *DB) FindProfessionals(ctx context.Context, f maillage.ProfessionalFilt
 	if err != nil {
 		return nil, err
 	}
-	cursors := make([]string, len(rows))
-	for i, p := range rows {
-		cursors[i] = encodeCursor(p.LastName, p.FirstName, p.ID)
-	}
-	info, n := pageInfo(cursors, page)
-	conn := &maillage.ProfessionalConnection{PageInfo: info, Filter: f}
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.ProfessionalEdge{Cursor: cursors[i], Node: rows[i]})
-	}
-	return conn, nil
+	edges, info := endPage(rows, page, func(p *maillage.Professional) []string { return []string{p.LastName, p.FirstName, p.ID} },
+		func(c string, p *maillage.Professional) maillage.ProfessionalEdge {
+			return maillage.ProfessionalEdge{Cursor: c, Node: p}
+		})
+	return &maillage.ProfessionalConnection{Edges: edges, PageInfo: info, Filter: f}, nil
 }
 
 // CountProfessionals counts the professionals f selects.

@@ -44,7 +44,7 @@ func relationNames(kind string) []string {
 
 // expand substitutes the placeholders of a predicate.
 func expand(predicate, idExpr string, proParam, accParam int) string {
-	return strings.NewReplacer(":id", idExpr, ":pro", fmt.Sprintf("$%d", proParam), ":acc", fmt.Sprintf("$%d", accParam)).Replace(predicate)
+	return strings.NewReplacer(":id", idExpr, ":pro", fmt.Sprintf("$%d::text", proParam), ":acc", fmt.Sprintf("$%d::text", accParam)).Replace(predicate)
 }
 
 // callerRelations returns the relations the caller in ctx has with object id
@@ -62,7 +62,7 @@ func callerRelations(ctx context.Context, q sqlx.QueryerContext, kind, id string
 	for i, r := range rels {
 		cols[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "$1", 2, 3), quoteLiteral(r.name))
 	}
-	query := `SELECT x FROM unnest(ARRAY[` + strings.Join(cols, ", ") + `]::text[]) x WHERE x IS NOT NULL`
+	query := `SELECT x FROM unnest(ARRAY[` + strings.Join(cols, ", ") + `]::text[]) x WHERE x IS NOT NULL AND ` + callerTyped(2, 3)
 	var names []string
 	if err := sqlx.SelectContext(ctx, q, &names, query, id, caller.ProfessionalID, caller.AccountID); err != nil {
 		return nil, fmt.Errorf("relations with %s: %w", kind, err)
@@ -85,9 +85,16 @@ func relationFilter(kind, idExpr string, allowed []string, proParam, accParam in
 		}
 	}
 	if len(conds) == 0 {
-		return "FALSE"
+		conds = []string{"FALSE"}
 	}
-	return "(" + strings.Join(conds, " OR ") + ")"
+	return "(" + callerTyped(proParam, accParam) + " AND (" + strings.Join(conds, " OR ") + "))"
+}
+
+// callerTyped is a condition that is always true and names the caller's two
+// parameters with their type: PostgreSQL refuses a parameter that a query
+// never uses, and a query's relations may use only one of them, or none.
+func callerTyped(proParam, accParam int) string {
+	return fmt.Sprintf("($%[1]d::text IS NOT DISTINCT FROM $%[1]d::text AND $%[2]d::text IS NOT DISTINCT FROM $%[2]d::text)", proParam, accParam)
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -40,7 +40,7 @@ func Seed(ctx context.Context, db *DB) (bool, error) {
 }
 
 // SeedSteps are run in order by Seed; each area appends its own.
-var SeedSteps = []func(*Seeder) error{seedDirectory, seedAccounts, seedPatients}
+var SeedSteps = []func(*Seeder) error{seedDirectory, seedAccounts, seedPatients, seedESCAPs, seedReferrals}
 
 // Seeder is the state of one seeding: its transaction, and the ids of what
 // it created by a short name ("cpts-rouen-nord", "rpps:10003456789").

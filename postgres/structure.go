@@ -98,46 +98,29 @@ func (db *DB) structureArgs(ctx context.Context, f maillage.StructureFilter) ([]
 	for _, k := range f.Kinds {
 		kinds = append(kinds, string(k))
 	}
-	var search *string
-	if f.Search != nil {
-		p := likePattern(*f.Search)
-		search = &p
-	}
-	return []any{kinds, path, f.Specialty, search, f.IncludeArchived}, nil
+	return []any{kinds, path, f.Specialty, searchPattern(f.Search), f.IncludeArchived}, nil
 }
 
 // FindStructures returns a page of structures in name order.
 func (db *DB) FindStructures(ctx context.Context, f maillage.StructureFilter, page maillage.PageArgs) (*maillage.StructureConnection, error) {
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 2)
+	if err != nil {
 		return nil, err
-	}
-	afterName, afterID := "", ""
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 2)
-		if err != nil {
-			return nil, err
-		}
-		afterName, afterID = keys[0], keys[1]
 	}
 	args, err := db.structureArgs(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	where := structureFilter + ` AND (s.name, s.id) > ($8, $9) ORDER BY s.name, s.id LIMIT $10`
-	rows, err := db.selectStructures(ctx, db, where, append(args, afterName, afterID, page.First+1)...)
+	rows, err := db.selectStructures(ctx, db, where, append(args, after[0], after[1], page.First+1)...)
 	if err != nil {
 		return nil, err
 	}
-	cursors := make([]string, len(rows))
-	for i, s := range rows {
-		cursors[i] = encodeCursor(s.Name, s.ID)
-	}
-	info, n := pageInfo(cursors, page)
-	conn := &maillage.StructureConnection{PageInfo: info, Filter: f}
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.StructureEdge{Cursor: cursors[i], Node: rows[i]})
-	}
-	return conn, nil
+	edges, info := endPage(rows, page, func(s *maillage.Structure) []string { return []string{s.Name, s.ID} },
+		func(c string, s *maillage.Structure) maillage.StructureEdge {
+			return maillage.StructureEdge{Cursor: c, Node: s}
+		})
+	return &maillage.StructureConnection{Edges: edges, PageInfo: info, Filter: f}, nil
 }
 
 // CountStructures counts the structures f selects.

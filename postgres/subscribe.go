@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -42,13 +43,17 @@ func init() {
 		return db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: ev.Domain})
 	}, true)
 	addEventGuard(maillage.GuardPatient, relationGuard(authz.KindPatient), false)
+	addEventGuard(maillage.GuardESCAP, relationGuard(authz.KindESCAP), false)
+	addEventGuard(maillage.GuardReferral, relationGuard(authz.KindReferral), false)
 }
 
-// relationGuard is the guard of a need-to-know kind whose event subject is
-// the object: the caller's relations with it, then Authz.Allowed on read.
+// relationGuard is the guard of a need-to-know kind whose topic names the
+// object ("<kind>:<id>"): the caller's relations with it, then Authz.Allowed
+// on read in the event's domain, as the kind's queries decide.
 func relationGuard(kind string) eventGuard {
 	return func(ctx context.Context, db *DB, ev *maillage.Event) bool {
-		rels, err := callerRelations(ctx, db, kind, ev.SubjectID)
+		_, id, _ := strings.Cut(ev.Topic, ":")
+		rels, err := callerRelations(ctx, db, kind, id)
 		if err != nil {
 			slog.ErrorContext(ctx, "event guard", "kind", kind, "err", err)
 			return false
@@ -161,6 +166,10 @@ func (b *Bus) stream(ctx context.Context, s *subscriber, guard eventGuard, repla
 		}
 		select {
 		case out <- ev:
+			if b.cfg.Delivered != nil {
+				family, _, _ := strings.Cut(ev.Topic, ":")
+				b.cfg.Delivered(family)
+			}
 			return true
 		case <-ctx.Done():
 			return false

@@ -73,27 +73,15 @@ func (db *DB) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) ([]
 	if err != nil {
 		return nil, err
 	}
-	var search *string
-	if f.Search != nil {
-		p := likePattern(*f.Search)
-		search = &p
-	}
 	all, domains := scopeArgs(db.directoryScope(ctx))
-	return []any{f.Level, path, search, all, domains}, nil
+	return []any{f.Level, path, searchPattern(f.Search), all, domains}, nil
 }
 
 // FindTerritories returns a page of territories in path order.
 func (db *DB) FindTerritories(ctx context.Context, f maillage.TerritoryFilter, page maillage.PageArgs) (*maillage.TerritoryConnection, error) {
-	if err := page.Check(); err != nil {
+	after, err := startPage(&page, 1)
+	if err != nil {
 		return nil, err
-	}
-	after := ""
-	if page.After != "" {
-		keys, err := decodeCursor(page.After, 1)
-		if err != nil {
-			return nil, err
-		}
-		after = keys[0]
 	}
 	args, err := db.territoryArgs(ctx, f)
 	if err != nil {
@@ -102,19 +90,14 @@ func (db *DB) FindTerritories(ctx context.Context, f maillage.TerritoryFilter, p
 	q := `SELECT ` + territoryColumns + ` FROM territories t` + territoryWhere + `
 	  AND t.path > $6 ORDER BY t.path LIMIT $7`
 	var rows []*maillage.Territory
-	if err := db.SelectContext(ctx, &rows, q, append(args, after, page.First+1)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, append(args, after[0], page.First+1)...); err != nil {
 		return nil, fmt.Errorf("find territories: %w", mapError(err))
 	}
-	cursors := make([]string, len(rows))
-	for i, t := range rows {
-		cursors[i] = encodeCursor(t.Path)
-	}
-	info, n := pageInfo(cursors, page)
-	conn := &maillage.TerritoryConnection{PageInfo: info, Filter: f}
-	for i := range n {
-		conn.Edges = append(conn.Edges, maillage.TerritoryEdge{Cursor: cursors[i], Node: rows[i]})
-	}
-	return conn, nil
+	edges, info := endPage(rows, page, func(t *maillage.Territory) []string { return []string{t.Path} },
+		func(c string, t *maillage.Territory) maillage.TerritoryEdge {
+			return maillage.TerritoryEdge{Cursor: c, Node: t}
+		})
+	return &maillage.TerritoryConnection{Edges: edges, PageInfo: info, Filter: f}, nil
 }
 
 // CountTerritories counts the territories f selects.

@@ -23,6 +23,16 @@ func (r *queryResolver) Node(ctx context.Context, id string) (maillage.Node, err
 		return nodeOrNull(r.loaders(ctx).Professional.Load(ctx, id))
 	case maillage.PrefixPatient:
 		return nodeOrNull(r.loaders(ctx).Patient.Load(ctx, id))
+	case maillage.PrefixESCAP:
+		return nodeOrNull(r.loaders(ctx).ESCAP.Load(ctx, id))
+	case maillage.PrefixESCAPConsent:
+		return nodeOrNull(r.loaders(ctx).ESCAPConsent.Load(ctx, id))
+	case maillage.PrefixESCAPMember:
+		return nodeOrNull(r.loaders(ctx).ESCAPMember.Load(ctx, id))
+	case maillage.PrefixESCAPEntry:
+		return nodeOrNull(r.loaders(ctx).ESCAPEntry.Load(ctx, id))
+	case maillage.PrefixReferral:
+		return nodeOrNull(r.loaders(ctx).Referral.Load(ctx, id))
 	}
 	return nil, nil
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/graph"
 )
 
 // parseDate parses a YYYY-MM-DD date argument, naming field when it is not one.
@@ -71,4 +72,26 @@ func childLevel(l maillage.TerritoryLevel) maillage.TerritoryLevel {
 		return maillage.LevelLocal
 	}
 	return ""
+}
+
+// parisDay is the first instant of a calendar day in Europe/Paris.
+func parisDay(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, maillage.Paris)
+}
+
+// assessment converts an eligibility assessment argument.
+func assessment(field string, in *graph.ESCAPAssessmentInput) (maillage.ESCAPAssessment, error) {
+	a := maillage.ESCAPAssessment{PatientID: in.PatientID, Situation: in.Situation,
+		Pregnant: deref(in.Pregnant), Hospitalised: deref(in.Hospitalised), UnderInsulin: deref(in.UnderInsulin)}
+	if in.EventDate != nil {
+		d, err := parseDate(field+".eventDate", *in.EventDate)
+		if err != nil {
+			return a, err
+		}
+		a.EventDate = &d
+	}
+	for _, g := range in.Grid {
+		a.Grid = append(a.Grid, maillage.GridAnswer{Item: g.Item, Met: g.Met})
+	}
+	return a, nil
 }

@@ -14,6 +14,9 @@ type Resolver struct {
 	StructureService    maillage.StructureService
 	ProfessionalService maillage.ProfessionalService
 	PatientService      maillage.PatientService
+	ESCAPService        maillage.ESCAPService
+	ESCAPStatsService   maillage.ESCAPStatsService
+	ReferralService     maillage.ReferralService
 	// Events streams the outbox to subscriptions.
 	Events maillage.EventService
 	// Grants returns the roles an account holds, as the authorizer sees them.

@@ -13,6 +13,11 @@ import (
 	"github.com/maillage/maillage/graph"
 )
 
+// Payload is the resolver for the payload field.
+func (r *careEventResolver) Payload(ctx context.Context, obj *maillage.Event) (string, error) {
+	return string(obj.Payload), nil
+}
+
 // EventCursor is the resolver for the eventCursor field.
 func (r *queryResolver) EventCursor(ctx context.Context) (string, error) {
 	return r.Events.LatestCursor(ctx), nil
@@ -36,7 +41,28 @@ func (r *subscriptionResolver) TerritoryActivity(ctx context.Context, territoryI
 	})
 }
 
+// EscapEvents is the resolver for the escapEvents field.
+func (r *subscriptionResolver) EscapEvents(ctx context.Context, escapID string, after *string) (<-chan *maillage.Event, error) {
+	return r.escapEvents(ctx, escapID, after)
+}
+
+// ReferralEvents is the resolver for the referralEvents field.
+func (r *subscriptionResolver) ReferralEvents(ctx context.Context, referralID string, after *string) (<-chan *maillage.Event, error) {
+	return r.referralEvents(ctx, referralID, after)
+}
+
+// EssQueueEvents is the resolver for the essQueueEvents field.
+func (r *subscriptionResolver) EssQueueEvents(ctx context.Context, essID string, after *string) (<-chan *maillage.Event, error) {
+	return r.essQueueEvents(ctx, essID, after)
+}
+
+// CareEvent returns graph.CareEventResolver implementation.
+func (r *Resolver) CareEvent() graph.CareEventResolver { return &careEventResolver{r} }
+
 // Subscription returns graph.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
-type subscriptionResolver struct{ *Resolver }
+type (
+	careEventResolver    struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

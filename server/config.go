@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Config is everything the server can be told; cmd/maillage fills it from
 // flags and the environment. The zero values of limits are replaced by the
@@ -49,6 +52,12 @@ type Config struct {
 	WebsocketWriteTimeout time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
+	// Tracing is the OpenTelemetry exporter: "" (off), "stdout" or "otlp"
+	// (MAILLAGE_OTEL_EXPORTER). cmd/maillage starts the exporter with
+	// SetupTracing; New adds a span per resolver field when it is set.
+	Tracing string
+	// Logger receives the access log and errors; nil is slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns the configuration of a zero-configuration start.

@@ -29,7 +29,7 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		// gqlgen's own coded errors (validation, parsing, limits) pass as they are.
 		return gqlErr
 	default:
-		slog.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String(), "request_id", RequestID(ctx))
+		slog.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
 		gqlErr.Message = "internal error"
 		gqlErr.Extensions = map[string]any{"code": maillage.EINTERNAL}
 	}
@@ -39,6 +39,6 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 // recoverPanic turns a resolver panic into an INTERNAL error; the stack goes
 // to the log, never to the caller.
 func recoverPanic(ctx context.Context, p any) error {
-	slog.ErrorContext(ctx, "panic in resolver", "panic", p, "request_id", RequestID(ctx))
+	slog.ErrorContext(ctx, "panic in resolver", "panic", p)
 	return &maillage.Error{Code: maillage.EINTERNAL, Message: "internal error"}
 }

@@ -14,17 +14,22 @@ import (
 // graphqlHandler builds the gqlgen handler: transports, caches, limits and
 // error presentation. Limits act before any resolver runs.
 func (s *Server) graphqlHandler() *handler.Server {
-	h := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: s.resolver}))
+	cfg := graph.Config{Resolvers: s.resolver}
+	setComplexity(&cfg.Complexity)
+	h := handler.New(graph.NewExecutableSchema(cfg))
 	h.AddTransport(s.websocketTransport())
 	h.AddTransport(transport.Options{})
-	h.AddTransport(transport.GET{})
-	h.AddTransport(transport.POST{})
+	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.Use(observer{metrics: s.metrics}) // first: it names even the operations the limits refuse
+	if s.cfg.Tracing != "" {
+		h.Use(fieldTracer{})
+	}
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
-	h.Use(subscriptionLimit{max: s.cfg.MaxSubscriptionsPerConnection, metrics: &s.metrics})
+	h.Use(subscriptionLimit{max: s.cfg.MaxSubscriptionsPerConnection, metrics: &s.ws, prom: s.metrics})
 	h.SetErrorPresenter(presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h

@@ -1,6 +1,7 @@
 // Package server wires the hub over HTTP: the GraphQL endpoint (POST, GET and
 // websockets on /graphql), authentication, the embedded explorer at /, health
-// and readiness probes, and graceful shutdown.
+// and readiness probes, Prometheus metrics at /metrics, structured access
+// logs, OpenTelemetry tracing, and graceful shutdown.
 package server
 
 import (
@@ -35,15 +36,20 @@ type Server struct {
 	issuer   *DevIssuer // nil with an external issuer
 	resolver *resolvers.Resolver
 	bus      *postgres.Bus
-	metrics  WebsocketMetrics
+	ws       WebsocketMetrics
 	handler  http.Handler
 	http     *http.Server
+	log      *slog.Logger
+	metrics  *Metrics
 }
 
 // New builds the server over db: with the external OIDC issuer of cfg, or
 // else as its own development issuer.
 func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
-	s := &Server{cfg: withDefaults(cfg), db: db}
+	s := &Server{cfg: withDefaults(cfg), db: db, log: cfg.Logger, metrics: DefaultMetrics}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	if s.cfg.OIDCIssuer != "" {
 		auth, err := NewOIDCAuthenticator(ctx, s.cfg.OIDCIssuer, s.cfg.OIDCClientID, s.cfg.OIDCLoginClaim, db)
 		if err != nil {
@@ -57,7 +63,8 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db)
 	}
-	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{Retention: s.cfg.EventRetention, Buffer: s.cfg.SubscriberBuffer})
+	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{
+		Retention: s.cfg.EventRetention, Buffer: s.cfg.SubscriberBuffer, Delivered: s.metrics.EventDelivered})
 	if err != nil {
 		return nil, err
 	}
@@ -68,17 +75,21 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		StructureService:    db,
 		ProfessionalService: db,
 		PatientService:      db,
+		ESCAPService:        db,
+		ESCAPStatsService:   db,
+		ReferralService:     db,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", withConnSlot(s.authenticate(s.resolver.Middleware(s.graphqlHandler()))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", explorer.Handler("/graphql"))
 	if s.issuer != nil {
 		s.issuer.Routes(mux)
 	}
-	s.handler = requestID(limitBody(s.cfg.MaxBodyBytes, mux))
+	s.handler = requestID(s.observe(limitBody(s.cfg.MaxBodyBytes, mux)))
 	return s, nil
 }
 
@@ -146,8 +157,8 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-// Metrics returns the websocket counters (for a metrics exporter).
-func (s *Server) Metrics() *WebsocketMetrics { return &s.metrics }
+// WebsocketMetrics returns the websocket counters.
+func (s *Server) WebsocketMetrics() *WebsocketMetrics { return &s.ws }
 
 // Bus returns the instance's event bus (for its counters).
 func (s *Server) Bus() *postgres.Bus { return s.bus }
@@ -166,7 +177,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) }, // shutdown must not cancel requests in flight
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -216,8 +227,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeGraphQLError answers a request refused before GraphQL execution with
-// a GraphQL error body carrying a code.
+// a GraphQL error body carrying a code (counted in the metrics).
 func writeGraphQLError(w http.ResponseWriter, status int, code, message string) {
+	DefaultMetrics.GraphQLError(code)
 	writeJSON(w, status, map[string]any{
 		"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": code}}},
 	})
@@ -266,7 +278,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 		}
 		if err != nil {
-			slog.InfoContext(r.Context(), "authentication refused", "err", err, "request_id", RequestID(r.Context()))
+			s.log.InfoContext(r.Context(), "authentication refused", "err", err)
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeGraphQLError(w, http.StatusUnauthorized, maillage.EUNAUTHENTICATED, "invalid or expired token")
 			return

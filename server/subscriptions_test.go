@@ -18,15 +18,15 @@ import (
 	"github.com/maillage/maillage/server"
 )
 
-// hub is one hub instance on a test database, served by httptest.
-type hub struct {
+// wsHub is one hub instance on a test database, served by httptest.
+type wsHub struct {
 	t   *testing.T
 	db  *postgres.DB
 	srv *server.Server
 	ts  *httptest.Server
 }
 
-func newHub(t *testing.T, db *postgres.DB, cfg server.Config) *hub {
+func newWSHub(t *testing.T, db *postgres.DB, cfg server.Config) *wsHub {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, db)
@@ -35,10 +35,10 @@ func newHub(t *testing.T, db *postgres.DB, cfg server.Config) *hub {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.CloseClientConnections(); ts.Close(); cancel(); <-srv.Bus().Done() })
-	return &hub{t: t, db: db, srv: srv, ts: ts}
+	return &wsHub{t: t, db: db, srv: srv, ts: ts}
 }
 
-func (h *hub) token(login string, ttl time.Duration) string {
+func (h *wsHub) token(login string, ttl time.Duration) string {
 	h.t.Helper()
 	tok, err := server.DevToken(context.Background(), server.Config{}, h.db, login, ttl)
 	if err != nil {
@@ -48,7 +48,7 @@ func (h *hub) token(login string, ttl time.Duration) string {
 }
 
 // post runs a GraphQL operation over HTTP and returns its data, failing on errors.
-func (h *hub) post(token, query string, vars map[string]any) map[string]any {
+func (h *wsHub) post(token, query string, vars map[string]any) map[string]any {
 	h.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest("POST", h.ts.URL+"/graphql", bytes.NewReader(body))
@@ -70,12 +70,12 @@ func (h *hub) post(token, query string, vars map[string]any) map[string]any {
 	return out.Data
 }
 
-// cursor is the hub's latest event cursor, asked as a client would.
-func (h *hub) cursor(token string) string {
+// cursor is the wsHub's latest event cursor, asked as a client would.
+func (h *wsHub) cursor(token string) string {
 	return h.post(token, `{ eventCursor }`, nil)["eventCursor"].(string)
 }
 
-func (h *hub) id(q string, args ...any) string {
+func (h *wsHub) id(q string, args ...any) string {
 	h.t.Helper()
 	var id string
 	if err := h.db.Get(&id, q, args...); err != nil {
@@ -85,7 +85,7 @@ func (h *hub) id(q string, args ...any) string {
 }
 
 // createStructure creates an MSP in the territory as admin; returns its id.
-func (h *hub) createStructure(adminToken, territoryID, name string) string {
+func (h *wsHub) createStructure(adminToken, territoryID, name string) string {
 	d := h.post(adminToken, `mutation($t: ID!, $n: String!) { createStructure(input: {kind: MSP, name: $n, territoryId: $t}) { id } }`,
 		map[string]any{"t": territoryID, "n": name})
 	return d["createStructure"].(map[string]any)["id"].(string)
@@ -105,7 +105,7 @@ type msg struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-func dialWS(t *testing.T, h *hub, proto string, header http.Header) (*wsClient, *http.Response, error) {
+func dialWS(t *testing.T, h *wsHub, proto string, header http.Header) (*wsClient, *http.Response, error) {
 	d := websocket.Dialer{Subprotocols: []string{proto}}
 	conn, res, err := d.Dial("ws"+strings.TrimPrefix(h.ts.URL, "http")+"/graphql", header)
 	if err != nil {
@@ -117,7 +117,7 @@ func dialWS(t *testing.T, h *hub, proto string, header http.Header) (*wsClient, 
 
 // connect dials and sends connection_init with payload, returning the
 // client and the first answer (connection_ack, or a close error).
-func connect(t *testing.T, h *hub, proto string, payload map[string]any) (*wsClient, msg, error) {
+func connect(t *testing.T, h *wsHub, proto string, payload map[string]any) (*wsClient, msg, error) {
 	t.Helper()
 	c, _, err := dialWS(t, h, proto, nil)
 	if err != nil {
@@ -201,8 +201,8 @@ const rouenNord = `SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-
 
 func TestMutationOnOneInstanceReachesSubscriberOnAnother(t *testing.T) {
 	db := pgtest.Seeded(t)
-	a := newHub(t, db, server.Config{})
-	b := newHub(t, pgtest.Open(t, db.DSN), server.Config{})
+	a := newWSHub(t, db, server.Config{})
+	b := newWSHub(t, pgtest.Open(t, db.DSN), server.Config{})
 	territory := a.id(rouenNord)
 	c, ack, err := connect(t, b, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + b.token("10003456781", time.Hour)})
 	if err != nil || ack.Type != "connection_ack" {
@@ -219,7 +219,7 @@ func TestMutationOnOneInstanceReachesSubscriberOnAnother(t *testing.T) {
 
 func TestLegacyGraphQLWSProtocolResumesFromCursor(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newHub(t, db, server.Config{})
+	h := newWSHub(t, db, server.Config{})
 	territory := h.id(rouenNord)
 	admin := h.token("admin", time.Hour)
 	c, ack, err := connect(t, h, "graphql-ws", map[string]any{"token": h.token("10003456781", time.Hour)})
@@ -251,7 +251,7 @@ func TestLegacyGraphQLWSProtocolResumesFromCursor(t *testing.T) {
 
 func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newHub(t, db, server.Config{})
+	h := newWSHub(t, db, server.Config{})
 	territory := h.id(rouenNord)
 	admin := h.token("admin", time.Hour)
 	claire, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("10003456781", time.Hour)})
@@ -291,7 +291,7 @@ func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 
 func TestWebsocketRefusesBadTokenAndForeignOrigin(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newHub(t, db, server.Config{AllowedOrigins: []string{"https://portail.example.fr"}})
+	h := newWSHub(t, db, server.Config{AllowedOrigins: []string{"https://portail.example.fr"}})
 	_, _, err := connect(t, h, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + h.token("admin", time.Hour) + "x"})
 	if !websocket.IsCloseError(err, server.CloseTokenRefused) || !strings.Contains(err.Error(), "invalid or expired token") {
 		t.Fatalf("tampered token: got %v, want close 4403", err)
@@ -306,7 +306,7 @@ func TestWebsocketRefusesBadTokenAndForeignOrigin(t *testing.T) {
 
 func TestTokenExpiryEndsTheConnection(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newHub(t, db, server.Config{})
+	h := newWSHub(t, db, server.Config{})
 	c, ack, err := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("admin", 2*time.Second)})
 	if err != nil || ack.Type != "connection_ack" {
 		t.Fatalf("connect: %v %v", ack, err)
@@ -320,7 +320,7 @@ func TestTokenExpiryEndsTheConnection(t *testing.T) {
 
 func TestSubscriptionsPerConnectionAreBounded(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newHub(t, db, server.Config{MaxSubscriptionsPerConnection: 2})
+	h := newWSHub(t, db, server.Config{MaxSubscriptionsPerConnection: 2})
 	c, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("admin", time.Hour)})
 	territory := h.id(rouenNord)
 	for i := 1; i <= 3; i++ {
@@ -329,5 +329,112 @@ func TestSubscriptionsPerConnectionAreBounded(t *testing.T) {
 	m, err := c.read()
 	if err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), "too many subscriptions") {
 		t.Fatalf("got %s %s %s, %v", m.Type, m.ID, m.Payload, err)
+	}
+}
+
+// careEvent is one CareEvent as received.
+type careEvent struct {
+	Cursor, Type, Topic, SubjectID, Payload string
+}
+
+func (c *wsClient) nextCare(id, field string) careEvent {
+	c.t.Helper()
+	m, err := c.read()
+	if err != nil {
+		c.t.Fatalf("read %s: %v", id, err)
+	}
+	var p struct {
+		Data   map[string]careEvent
+		Errors []any
+	}
+	json.Unmarshal(m.Payload, &p)
+	if m.Type != "next" || m.ID != id || len(p.Errors) > 0 {
+		c.t.Fatalf("got %s %s %s, want an event of %s", m.Type, m.ID, m.Payload, id)
+	}
+	return p.Data[field]
+}
+
+func TestTeamMemberWhoLeavesStopsReceivingTheTeamsEvents(t *testing.T) {
+	db := pgtest.Seeded(t)
+	h := newWSHub(t, db, server.Config{})
+	const claire, nurse = "10003456781", "10003456783" // both members of the seeded Dupont team
+	escap := h.id(`SELECT e.id FROM escaps e JOIN escap_members m ON m.escap_id = e.id JOIN professionals p ON p.id = m.professional_id
+		WHERE p.rpps = $1 AND e.status = 'ACTIVE' AND m.left_at IS NULL LIMIT 1`, nurse)
+	member := h.id(`SELECT m.id FROM escap_members m JOIN professionals p ON p.id = m.professional_id
+		WHERE m.escap_id = $1 AND p.rpps = $2 AND m.left_at IS NULL`, escap, nurse)
+	nurseID := h.id(`SELECT id FROM professionals WHERE rpps = $1`, nurse)
+	claireTok, nurseTok := h.token(claire, time.Hour), h.token(nurse, time.Hour)
+	note := func(body string) string {
+		d := h.post(claireTok, `mutation($in: AddESCAPEntryInput!) { addESCAPEntry(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"escapId": escap, "kind": "NOTE", "body": body}})
+		return d["addESCAPEntry"].(map[string]any)["id"].(string)
+	}
+	c, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": nurseTok})
+	c.subscribe("1", `subscription($e: ID!, $a: String) { escapEvents(escapId: $e, after: $a) { cursor type topic subjectId payload } }`,
+		map[string]any{"e": escap, "a": h.cursor(claireTok)})
+	first := note("Passage IDE fait.")
+	if ev := c.nextCare("1", "escapEvents"); ev.SubjectID != first || ev.Topic != "escap:"+escap {
+		t.Fatalf("got %+v, want the note %s", ev, first)
+	}
+	h.post(claireTok, `mutation($id: ID!) { removeESCAPMember(id: $id) { id } }`, map[string]any{"id": member})
+	hidden := note("Note écrite après le départ de l'infirmière.")
+	// She joins again: the next note reaches her, the one written while she
+	// was out never did.
+	h.post(claireTok, `mutation($e: ID!, $p: ID!) { addESCAPMember(input: {escapId: $e, professionalId: $p, role: "NURSE"}) { id } }`,
+		map[string]any{"e": escap, "p": nurseID})
+	back := note("Retour de l'infirmière dans l'équipe.")
+	for {
+		ev := c.nextCare("1", "escapEvents")
+		if ev.SubjectID == hidden || strings.Contains(ev.Payload, hidden) {
+			t.Fatalf("received %+v while out of the team", ev)
+		}
+		if ev.SubjectID == back {
+			break
+		}
+	}
+}
+
+func TestESSQueueAndReferralEventsReachTheirReaders(t *testing.T) {
+	db := pgtest.Seeded(t)
+	h := newWSHub(t, db, server.Config{})
+	ess := h.id(`SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
+	gp, other := h.token(gpMartin, time.Hour), h.token("10003456794", time.Hour) // a GP in Caen: no access
+	d := h.post(gp, createPatient, map[string]any{"in": map[string]any{"familyName": "Queue", "givenNames": "Test",
+		"birthDate": "1950-01-01", "sex": "F", "gpId": h.id(`SELECT id FROM professionals WHERE rpps = $1`, gpMartin)}})
+	patient := d["createPatient"].(map[string]any)["id"].(string)
+	cursor := h.cursor(gp)
+
+	sec, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token(secretariat, time.Hour)})
+	sec.subscribe("q", `subscription($e: ID!, $a: String) { essQueueEvents(essId: $e, after: $a) { cursor type topic subjectId payload } }`,
+		map[string]any{"e": ess, "a": cursor})
+	// Someone outside the ESS may not follow its queue.
+	out, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": other})
+	out.subscribe("q", `subscription($e: ID!) { essQueueEvents(essId: $e) { cursor } }`, map[string]any{"e": ess})
+	if m, err := out.read(); err != nil || !strings.Contains(string(m.Payload), "FORBIDDEN") {
+		t.Fatalf("outsider: %s %s %v", m.Type, m.Payload, err)
+	}
+
+	d = h.post(gp, `mutation($in: SubmitReferralInput!) { submitReferral(input: $in) { id } }`, map[string]any{"in": map[string]any{
+		"clientKey": "subs-1", "essId": ess, "patientId": patient, "requesterKind": "TREATING_GP",
+		"reason": "lésion pigmentée", "urgency": "ROUTINE", "modality": "TELEEXPERTISE"}})
+	referral := d["submitReferral"].(map[string]any)["id"].(string)
+	ev := sec.nextCare("q", "essQueueEvents")
+	if ev.Topic != "referral:"+referral || !strings.Contains(ev.Payload, ess) {
+		t.Fatalf("queue got %+v, want the new request %s", ev, referral)
+	}
+	// The requester follows the request; the outsider cannot (NOT_FOUND).
+	gpc, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": gp})
+	gpc.subscribe("r", `subscription($r: ID!, $a: String) { referralEvents(referralId: $r, after: $a) { cursor type topic subjectId payload } }`,
+		map[string]any{"r": referral, "a": cursor})
+	if ev := gpc.nextCare("r", "referralEvents"); ev.Topic != "referral:"+referral {
+		t.Fatalf("requester got %+v", ev)
+	}
+	out.subscribe("r", `subscription($r: ID!) { referralEvents(referralId: $r) { cursor } }`, map[string]any{"r": referral})
+	m, err := out.read()
+	for err == nil && (m.ID != "r" || m.Type == "complete") {
+		m, err = out.read()
+	}
+	if err != nil || !strings.Contains(string(m.Payload), "NOT_FOUND") {
+		t.Fatalf("outsider on the request: %s %s %v", m.Type, m.Payload, err)
 	}
 }

@@ -33,8 +33,8 @@ const (
 	CloseInternal       = websocket.CloseInternalServerErr
 )
 
-// WebsocketMetrics counts websocket activity; another package (Prometheus)
-// may read them, or replace the hooks.
+// WebsocketMetrics counts websocket activity (the open subscriptions and
+// delivered events also go to the Prometheus Metrics).
 type WebsocketMetrics struct {
 	Connections       atomic.Int64 // open now
 	Refused           atomic.Int64 // connection_init refused (token)
@@ -124,7 +124,7 @@ func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayloa
 	if token != "" {
 		id, err := s.auth.Authenticate(ctx, token)
 		if err != nil {
-			s.metrics.Refused.Add(1)
+			s.ws.Refused.Add(1)
 			slog.InfoContext(ctx, "websocket authentication refused", "err", err, "request_id", RequestID(ctx))
 			ctx = transport.WithWebsocketCloseCode(ctx, CloseTokenRefused)
 			ctx = transport.AppendCloseReason(ctx, "Forbidden: invalid or expired token")
@@ -132,13 +132,13 @@ func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayloa
 		}
 		ctx = maillage.WithIdentity(ctx, id)
 	}
-	s.metrics.Connections.Add(1)
-	c.onClose(func() { s.metrics.Connections.Add(-1) })
+	s.ws.Connections.Add(1)
+	c.onClose(func() { s.ws.Connections.Add(-1) })
 	ctx, cancel := context.WithCancel(ctx)
 	c.onClose(cancel)
 	if exp := maillage.IdentityFrom(ctx).TokenExpiry; !exp.IsZero() {
 		t := time.AfterFunc(time.Until(exp), func() {
-			s.metrics.TokenExpired.Add(1)
+			s.ws.TokenExpired.Add(1)
 			c.closeWith(CloseTokenExpired, "Unauthorized: token expired, reconnect with a fresh token")
 		})
 		c.onClose(func() { t.Stop() })
@@ -146,7 +146,7 @@ func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayloa
 	ctx = resolvers.WithConnectionEnder(ctx, func(err error) {
 		switch {
 		case errors.Is(err, maillage.ErrSlowConsumer):
-			s.metrics.SlowConsumers.Add(1)
+			s.ws.SlowConsumers.Add(1)
 			c.closeWith(CloseSlowConsumer, "slow consumer: resubscribe with after: <last cursor>")
 		case errors.Is(err, maillage.ErrShuttingDown):
 			c.closeWith(CloseServiceRestart, "instance restarting: resubscribe with after: <last cursor>")
@@ -162,6 +162,7 @@ func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayloa
 type subscriptionLimit struct {
 	max     int
 	metrics *WebsocketMetrics
+	prom    *Metrics
 }
 
 type subCountKey struct{}
@@ -191,9 +192,11 @@ func (l subscriptionLimit) InterceptOperation(ctx context.Context, next graphql.
 		}}})
 	}
 	l.metrics.Subscriptions.Add(1)
+	closed := l.prom.SubscriptionOpened()
 	context.AfterFunc(ctx, func() {
 		n.Add(-1)
 		l.metrics.Subscriptions.Add(-1)
+		closed()
 	})
 	return next(ctx)
 }

@@ -29,7 +29,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	slog.SetDefault(slog.New(server.NewLogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))))
 	if err := run(ctx, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "maillage:", err)
@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string) error {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "deepest query nesting")
 	fs.IntVar(&cfg.MaxComplexity, "max-complexity", cfg.MaxComplexity, "largest query complexity")
+	fs.TextVar(logLevel, "log-level", envLevel("MAILLAGE_LOG_LEVEL"), "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR (MAILLAGE_LOG_LEVEL)")
+	fs.StringVar(&cfg.Tracing, "otel-exporter", env("MAILLAGE_OTEL_EXPORTER", ""), "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318) (MAILLAGE_OTEL_EXPORTER)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,6 +79,15 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch cmd {
 	case "serve":
+		_, explicit := os.LookupEnv("DATABASE_URL")
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "database-url" })
+		if !explicit {
+			stop, err := fallBackToEmbedded(ctx, &cfg)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		return serve(ctx, cfg, !*noSeed)
 	case "migrate":
 		if len(rest) != 1 {
@@ -126,6 +137,10 @@ func usage(fs *flag.FlagSet) {
 	}
 	fmt.Fprintln(os.Stderr, "\nflags (and their environment variables):")
 	fs.PrintDefaults()
+	fmt.Fprintln(os.Stderr, `
+endpoints: /graphql (POST, GET for queries, websockets), / (explorer), /metrics (Prometheus),
+/healthz, /readyz. Logs: JSON lines on stderr, one access line per request, each with its
+request_id. Tracing (OpenTelemetry) is off unless -otel-exporter is set.`)
 }
 
 // connect opens the database, creating it if missing, or says in one line
@@ -135,6 +150,21 @@ func connect(ctx context.Context, dsn string) (*postgres.DB, error) {
 		return nil, fmt.Errorf("%w\nPostgreSQL is needed: start it (pg_ctlcluster 15 main start), install it (apt-get install postgresql), or set DATABASE_URL", err)
 	}
 	return postgres.Open(ctx, dsn)
+}
+
+// fallBackToEmbedded keeps the default database URL when a server answers
+// there, and otherwise starts a private cluster and points cfg at it.
+func fallBackToEmbedded(ctx context.Context, cfg *server.Config) (stop func() error, err error) {
+	err = postgres.EnsureDatabase(ctx, cfg.DatabaseURL)
+	if err == nil || !unreachable(err) {
+		return func() error { return nil }, nil // connect() reports any other error
+	}
+	dsn, stop, err := startEmbedded()
+	if err != nil {
+		return nil, err
+	}
+	cfg.DatabaseURL = dsn
+	return stop, nil
 }
 
 // prepare connects, migrates up and loads the authorizer.
@@ -172,6 +202,11 @@ func serve(ctx context.Context, cfg server.Config, seed bool) error {
 			}
 		}
 	}
+	shutdownTracing, err := server.SetupTracing(ctx, cfg.Tracing, os.Stdout)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(context.WithoutCancel(ctx))
 	srv, err := server.New(ctx, cfg, db)
 	if err != nil {
 		return err
@@ -179,6 +214,19 @@ func serve(ctx context.Context, cfg server.Config, seed bool) error {
 	return srv.ListenAndServe(ctx, func(addr string) {
 		fmt.Printf("Maillage is up. Explorer: http://%s/   GraphQL: http://%s/graphql\n", addr, addr)
 	})
+}
+
+// logLevel is the lowest level logged (-log-level).
+var logLevel = new(slog.LevelVar)
+
+// envLevel is the log level named by the environment variable name (INFO
+// when unset or not a level).
+func envLevel(name string) *slog.LevelVar {
+	v := new(slog.LevelVar)
+	if err := v.UnmarshalText([]byte(os.Getenv(name))); err != nil {
+		v.Set(slog.LevelInfo)
+	}
+	return v
 }
 
 func env(name, def string) string {

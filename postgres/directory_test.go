@@ -1,0 +1,290 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/postgres/pgtest"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// territoryID returns the id of the seeded territory at path.
+func territoryID(t *testing.T, db *postgres.DB, path string) string {
+	t.Helper()
+	var id string
+	if err := db.Get(&id, `SELECT id FROM territories WHERE path = $1`, path); err != nil {
+		t.Fatalf("territory %s: %v", path, err)
+	}
+	return id
+}
+
+// count returns a count(*) query's result.
+func count(t *testing.T, db *postgres.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Get(&n, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// wantCode fails unless err carries code (and, if given, names field).
+func wantCode(t *testing.T, err error, code, field string) {
+	t.Helper()
+	var e *maillage.Error
+	if maillage.ErrorCode(err) != code {
+		t.Fatalf("error %v: code %q, want %q", err, maillage.ErrorCode(err), code)
+	}
+	if field != "" && (!errors.As(err, &e) || e.Field != field) {
+		t.Fatalf("error %v: field %q, want %q", err, e.Field, field)
+	}
+}
+
+func TestTerritoriesWithinIncludeEveryDescendant(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := context.Background()
+	normandie := territoryID(t, db, "fr/28")
+	conn, err := db.FindTerritories(ctx, maillage.TerritoryFilter{Within: &normandie}, maillage.PageArgs{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range conn.Edges {
+		paths = append(paths, e.Node.Path)
+	}
+	want := []string{"fr/28", "fr/28/14", "fr/28/14/cpts-caen-ouest", "fr/28/76", "fr/28/76/cpts-le-havre", "fr/28/76/cpts-rouen-nord"}
+	if !slices.Equal(paths, want) {
+		t.Fatalf("within Normandie: %v, want %v", paths, want)
+	}
+	n, err := db.CountTerritories(ctx, maillage.TerritoryFilter{Within: &normandie})
+	if err != nil || n != len(want) {
+		t.Fatalf("count within Normandie = %d, %v; want %d", n, err, len(want))
+	}
+	_, err = db.FindTerritories(ctx, maillage.TerritoryFilter{Within: ptr("ter_nope")}, maillage.PageArgs{})
+	wantCode(t, err, maillage.EINVALID, "filter.within")
+}
+
+func TestStructurePagesCoverTheListOnce(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := context.Background()
+	all, err := db.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paged []string
+	page := maillage.PageArgs{First: 5}
+	for {
+		conn, err := db.FindStructures(ctx, maillage.StructureFilter{}, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range conn.Edges {
+			paged = append(paged, e.Node.ID)
+		}
+		if !conn.PageInfo.HasNextPage {
+			break
+		}
+		page.After = *conn.PageInfo.EndCursor
+	}
+	var want []string
+	for _, e := range all.Edges {
+		want = append(want, e.Node.ID)
+	}
+	if len(want) != 23 || !slices.Equal(paged, want) {
+		t.Fatalf("pages of 5 gave %d structures, one page of 100 gave %d; want the same 23 in the same order", len(paged), len(want))
+	}
+	_, err = db.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 5, After: "not-a-cursor"})
+	wantCode(t, err, maillage.EINVALID, "after")
+	_, err = db.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 101})
+	wantCode(t, err, maillage.EINVALID, "first")
+}
+
+func TestStructureFilters(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := context.Background()
+	names := func(f maillage.StructureFilter) []string {
+		t.Helper()
+		conn, err := db.FindStructures(ctx, f, maillage.PageArgs{First: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range conn.Edges {
+			out = append(out, e.Node.Name)
+		}
+		return out
+	}
+	if got := names(maillage.StructureFilter{Search: ptr("deville")}); !slices.Equal(got, []string{"ESP de Déville-lès-Rouen"}) {
+		t.Errorf("search without accents: %v", got)
+	}
+	if got := names(maillage.StructureFilter{Search: ptr("%")}); len(got) != 0 {
+		t.Errorf("search for a LIKE wildcard matched %v", got)
+	}
+	if got := names(maillage.StructureFilter{Specialty: ptr("dermatologie")}); !slices.Equal(got, []string{"ESS Dermatologie Rouen Métropole"}) {
+		t.Errorf("specialty: %v", got)
+	}
+	rouen := territoryID(t, db, "fr/28/76/cpts-rouen-nord")
+	got := names(maillage.StructureFilter{Within: &rouen, Kinds: []maillage.StructureKind{maillage.KindMSP, maillage.KindESP}})
+	want := []string{"ESP de Déville-lès-Rouen", "MSP de Bois-Guillaume", "MSP de Mont-Saint-Aignan"}
+	if !slices.Equal(got, want) {
+		t.Errorf("MSP and ESP within CPTS Rouen Nord: %v, want %v", got, want)
+	}
+}
+
+func TestCreateStructureChecksInputAndWritesNothingOnError(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := pgtest.As(t, db, "admin")
+	rouen := territoryID(t, db, "fr/28/76/cpts-rouen-nord")
+	valid := func() maillage.StructureInput {
+		return maillage.StructureInput{Kind: maillage.KindMSP, Name: "MSP des Coquets", TerritoryID: rouen,
+			FINESS: ptr("760000018"), SIRET: ptr("73282932000074"), MSSante: ptr("accueil@msp-coquets.mssante.fr")}
+	}
+	before := count(t, db, `SELECT count(*) FROM structures`)
+	events := count(t, db, `SELECT count(*) FROM events`)
+	for _, tc := range []struct {
+		name        string
+		edit        func(*maillage.StructureInput)
+		code, field string
+	}{
+		{"bad FINESS length", func(in *maillage.StructureInput) { in.FINESS = ptr("76000001") }, maillage.EINVALID, "input.finess"},
+		{"bad SIRET key", func(in *maillage.StructureInput) { in.SIRET = ptr("73282932000075") }, maillage.EINVALID, "input.siret"},
+		{"mailbox outside MSSanté", func(in *maillage.StructureInput) { in.MSSante = ptr("accueil@gmail.com") }, maillage.EINVALID, "input.mssante"},
+		{"unknown territory", func(in *maillage.StructureInput) { in.TerritoryID = "ter_unknown" }, maillage.EINVALID, "input.territoryId"},
+		{"unknown kind", func(in *maillage.StructureInput) { in.Kind = "HOSTEL" }, maillage.EINVALID, "input.kind"},
+		{"empty name", func(in *maillage.StructureInput) { in.Name = "  " }, maillage.EINVALID, "input.name"},
+		{"FINESS taken", func(in *maillage.StructureInput) {
+			var taken string
+			db.Get(&taken, `SELECT finess FROM structures LIMIT 1`)
+			in.FINESS = &taken
+		}, maillage.ECONFLICT, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := valid()
+			tc.edit(&in)
+			_, err := db.CreateStructure(ctx, in)
+			wantCode(t, err, tc.code, tc.field)
+		})
+	}
+	if n := count(t, db, `SELECT count(*) FROM structures`); n != before {
+		t.Fatalf("refused creations wrote %d structures", n-before)
+	}
+	if n := count(t, db, `SELECT count(*) FROM events`); n != events {
+		t.Fatalf("refused creations appended %d events", n-events)
+	}
+
+	in := valid()
+	in.FINESS = ptr("760000017") // the key does not verify: kept, with a warning
+	s, err := db.CreateStructure(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FINESSWarning == "" || *s.FINESS != "760000017" || s.Domain != "fr/28/76/cpts-rouen-nord/@"+s.ID {
+		t.Fatalf("created %+v: want the FINESS kept with a warning and the structure's domain under its territory", s)
+	}
+	if n := count(t, db, `SELECT count(*) FROM events WHERE type = 'STRUCTURE_CREATED' AND subject_id = $1`, s.ID); n != 1 {
+		t.Fatalf("%d STRUCTURE_CREATED events, want 1", n)
+	}
+}
+
+func TestDirectoryWritesFollowRoleAndTerritory(t *testing.T) {
+	db := pgtest.Seeded(t)
+	rouen := territoryID(t, db, "fr/28/76/cpts-rouen-nord")
+	lyon := territoryID(t, db, "fr/84/69/cpts-lyon-8")
+	in := func(territory string) maillage.StructureInput {
+		return maillage.StructureInput{Kind: maillage.KindESP, Name: "ESP test", TerritoryID: territory}
+	}
+	coordinator := pgtest.As(t, db, "10003456781") // coordinator of CPTS Rouen Nord
+	if _, err := db.CreateStructure(coordinator, in(rouen)); err != nil {
+		t.Fatalf("a CPTS coordinator creates in their territory: %v", err)
+	}
+	_, err := db.CreateStructure(coordinator, in(lyon))
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	_, err = db.CreateStructure(pgtest.As(t, db, "10003456782"), in(rouen)) // a GP, no coordinating role
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	_, err = db.CreateStructure(context.Background(), in(rouen))
+	wantCode(t, err, maillage.EUNAUTHENTICATED, "")
+	_, err = db.CreateStructure(pgtest.As(t, db, "ars-normandie"), in(lyon))
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	if _, err := db.CreateStructure(pgtest.As(t, db, "ars-ara"), in(lyon)); err != nil {
+		t.Fatalf("the ARS of Auvergne-Rhône-Alpes creates in Lyon: %v", err)
+	}
+}
+
+func TestArchiveKeepsHistory(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := pgtest.As(t, db, "admin")
+	var id string
+	db.Get(&id, `SELECT id FROM structures WHERE name = 'MSP de Bois-Guillaume'`)
+	members := count(t, db, `SELECT count(*) FROM memberships WHERE structure_id = $1`, id)
+	s, err := db.ArchiveStructure(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ArchivedAt == nil {
+		t.Fatal("archived structure has no archivedAt")
+	}
+	if n := count(t, db, `SELECT count(*) FROM memberships WHERE structure_id = $1 AND ended_at IS NOT NULL`, id); n != members || n == 0 {
+		t.Fatalf("%d of %d memberships ended; want all kept and ended", n, members)
+	}
+	if n := count(t, db, `SELECT count(*) FROM structure_links WHERE from_id = $1 AND archived_at IS NULL`, id); n != 0 {
+		t.Fatalf("%d links still active", n)
+	}
+	conn, _ := db.FindStructures(ctx, maillage.StructureFilter{Search: ptr("Bois-Guillaume")}, maillage.PageArgs{})
+	withArchived, _ := db.FindStructures(ctx, maillage.StructureFilter{Search: ptr("Bois-Guillaume"), IncludeArchived: true}, maillage.PageArgs{})
+	if len(conn.Edges) != 0 || len(withArchived.Edges) != 1 {
+		t.Fatalf("lists: %d without archived, %d with; want 0 and 1", len(conn.Edges), len(withArchived.Edges))
+	}
+	_, err = db.ArchiveStructure(ctx, id)
+	wantCode(t, err, maillage.ECONFLICT, "")
+}
+
+func TestMembershipRules(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := pgtest.As(t, db, "admin")
+	var pro, msp string
+	db.Get(&pro, `SELECT id FROM professionals WHERE rpps = '10003456787'`)
+	db.Get(&msp, `SELECT id FROM structures WHERE name = 'MSP Mermoz'`)
+	m, err := db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: maillage.MemberRoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: maillage.MemberRoleMember})
+	wantCode(t, err, maillage.ECONFLICT, "")
+	_, err = db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: "pro_nope", StructureID: msp, Role: maillage.MemberRoleMember})
+	wantCode(t, err, maillage.EINVALID, "input.professionalId")
+	_, err = db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: "BOSS"})
+	wantCode(t, err, maillage.EINVALID, "input.role")
+	ended, err := db.EndMembership(ctx, m.ID)
+	if err != nil || ended.EndedAt == nil {
+		t.Fatalf("end membership: %+v, %v", ended, err)
+	}
+	_, err = db.EndMembership(ctx, m.ID)
+	wantCode(t, err, maillage.ECONFLICT, "")
+	if n := count(t, db, `SELECT count(*) FROM memberships WHERE id = $1`, m.ID); n != 1 {
+		t.Fatal("an ended membership was deleted")
+	}
+}
+
+func TestCreateProfessionalChecksRPPS(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := pgtest.As(t, db, "admin")
+	in := maillage.ProfessionalInput{RPPS: "1234", FirstName: "Ada", LastName: "Martin", Profession: "Médecin"}
+	_, err := db.CreateProfessional(ctx, in)
+	wantCode(t, err, maillage.EINVALID, "input.rpps")
+	in.RPPS = "10003456781"
+	_, err = db.CreateProfessional(ctx, in)
+	wantCode(t, err, maillage.ECONFLICT, "")
+	in.RPPS, in.MSSante = "19900000001", ptr("ada@gmail.com")
+	_, err = db.CreateProfessional(ctx, in)
+	wantCode(t, err, maillage.EINVALID, "input.mssante")
+	in.MSSante = ptr("ada.martin@medecin.mssante.fr")
+	p, err := db.CreateProfessional(ctx, in)
+	if err != nil || p.NationalID() != "819900000001" {
+		t.Fatalf("create: %+v, %v; want national id 8+RPPS", p, err)
+	}
+}

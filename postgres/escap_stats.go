@@ -1,0 +1,134 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/authz"
+)
+
+var _ maillage.ESCAPStatsService = (*DB)(nil)
+
+// statsTerritory returns the path of a territory whose figures the caller
+// may read (kind "stats": coordinators, ARS agents, admins).
+func (db *DB) statsTerritory(ctx context.Context, territoryID string) (string, error) {
+	if maillage.IdentityFrom(ctx).Anonymous() {
+		return "", maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to read figures")
+	}
+	var path string
+	if err := db.GetContext(ctx, &path, `SELECT path FROM territories WHERE id = $1`, territoryID); err != nil {
+		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+			return "", maillage.NotFound("territory")
+		}
+		return "", err
+	}
+	if err := db.Authz.Can(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: path}); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// The figures of a territory cover the teams of that territory and every one
+// below it ($1 is its path). Months are calendar months in Europe/Paris.
+const (
+	statsWithin = `(t.path = $1 OR t.path LIKE $1 || '/%')`
+
+	statsEntries = `SELECT to_char(e.activated_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM') AS period, e.situation,
+		NULL::text AS reason, count(*) AS count
+		FROM escaps e JOIN territories t ON t.id = e.territory_id
+		WHERE ` + statsWithin + ` AND e.activated_at >= $2 AND e.activated_at < $3
+		GROUP BY 1, 2 ORDER BY 1, 2`
+
+	statsExits = `SELECT to_char(e.exited_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM') AS period, e.situation,
+		e.exit_reason AS reason, count(*) AS count
+		FROM escaps e JOIN territories t ON t.id = e.territory_id
+		WHERE ` + statsWithin + ` AND e.activated_at IS NOT NULL AND e.exited_at >= $2 AND e.exited_at < $3
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`
+
+	statsActive = `SELECT e.territory_id, count(*) AS count
+		FROM escaps e JOIN territories t ON t.id = e.territory_id
+		WHERE ` + statsWithin + ` AND e.status = 'ACTIVE' AND e.expires_at > now()
+		GROUP BY 1 ORDER BY 1`
+
+	// A professional counts a team active at some time in [from, to) while
+	// they were a member.
+	statsPerProfessional = `SELECT m.professional_id, count(DISTINCT e.id) AS count
+		FROM escaps e JOIN territories t ON t.id = e.territory_id JOIN escap_members m ON m.escap_id = e.id
+		WHERE ` + statsWithin + ` AND e.activated_at IS NOT NULL AND e.activated_at < $3
+			AND COALESCE(e.exited_at, 'infinity') >= $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2
+			AND COALESCE(m.left_at, 'infinity') >= e.activated_at
+		GROUP BY 1 ORDER BY 1`
+)
+
+// ESCAPStats returns the counts of a territory between from and to: four
+// statements, whatever the size of the territory.
+func (db *DB) ESCAPStats(ctx context.Context, territoryID string, from, to time.Time) (*maillage.ESCAPStats, error) {
+	if !to.After(from) {
+		return nil, maillage.InvalidField("to", "must be after from")
+	}
+	path, err := db.statsTerritory(ctx, territoryID)
+	if err != nil {
+		return nil, err
+	}
+	s := &maillage.ESCAPStats{TerritoryID: territoryID, From: from, To: to}
+	if err := db.SelectContext(ctx, &s.Entries, statsEntries, path, from, to); err != nil {
+		return nil, fmt.Errorf("escap entries: %w", err)
+	}
+	if err := db.SelectContext(ctx, &s.Exits, statsExits, path, from, to); err != nil {
+		return nil, fmt.Errorf("escap exits: %w", err)
+	}
+	if err := db.SelectContext(ctx, &s.ActiveTeams, statsActive, path); err != nil {
+		return nil, fmt.Errorf("escap active teams: %w", err)
+	}
+	if err := db.SelectContext(ctx, &s.TeamsPerProfessional, statsPerProfessional, path, from, to); err != nil {
+		return nil, fmt.Errorf("escap teams per professional: %w", err)
+	}
+	return s, nil
+}
+
+// statsIncentives counts, for each professional who took part in a team of
+// the territory during the year, their teams of the year anywhere and
+// whether they used the coordination tool (wrote to a timeline) that year.
+const statsIncentives = `WITH pros AS (
+		SELECT DISTINCT m.professional_id FROM escaps e JOIN territories t ON t.id = e.territory_id
+		JOIN escap_members m ON m.escap_id = e.id
+		WHERE ` + statsWithin + ` AND e.activated_at IS NOT NULL AND e.activated_at < $3
+			AND COALESCE(e.exited_at, 'infinity') >= $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2)
+	SELECT p.professional_id,
+		(SELECT count(DISTINCT e.id) FROM escap_members m JOIN escaps e ON e.id = m.escap_id
+			WHERE m.professional_id = p.professional_id AND e.activated_at IS NOT NULL AND e.activated_at < $3
+			AND COALESCE(e.exited_at, 'infinity') >= $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2) AS teams,
+		EXISTS (SELECT 1 FROM escap_entries x WHERE x.author_id = p.professional_id AND x.created_at >= $2 AND x.created_at < $3) AS tool
+	FROM pros p ORDER BY 1`
+
+// ESCAPIncentives returns the incentive status, for a year, of each
+// professional who took part in a team of the territory: one statement.
+func (db *DB) ESCAPIncentives(ctx context.Context, territoryID string, year int) ([]maillage.ESCAPIncentive, error) {
+	if year < 2025 || year > 2100 {
+		return nil, maillage.InvalidField("year", "must be 2025 or later, got %d", year)
+	}
+	path, err := db.statsTerritory(ctx, territoryID)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := db.ESCAPConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	from, to := maillage.YearBounds(year)
+	var rows []struct {
+		ProfessionalID string `db:"professional_id"`
+		Teams          int    `db:"teams"`
+		Tool           bool   `db:"tool"`
+	}
+	if err := db.SelectContext(ctx, &rows, statsIncentives, path, from, to); err != nil {
+		return nil, fmt.Errorf("escap incentives: %w", err)
+	}
+	out := make([]maillage.ESCAPIncentive, len(rows))
+	for i, r := range rows {
+		out[i] = cfg.Incentive(r.ProfessionalID, year, r.Teams, r.Tool)
+	}
+	return out, nil
+}

@@ -1,0 +1,90 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/maillage/maillage/migrations"
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/postgres/pgtest"
+)
+
+// Every migration goes down as cleanly as it went up, and up again.
+func TestMigrationsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := provider.Up(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.DownTo(ctx, 0); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var tables int
+	db.Get(&tables, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`)
+	if tables != 0 {
+		t.Fatalf("%d tables left after migrating down", tables)
+	}
+	again, err := provider.Up(ctx)
+	if err != nil || len(again) != len(up) {
+		t.Fatalf("up again: %d migrations, %v; want %d", len(again), err, len(up))
+	}
+	if pending, err := postgres.Pending(ctx, db.DB.DB); err != nil || pending != 0 {
+		t.Fatalf("pending after up: %d, %v", pending, err)
+	}
+}
+
+// Instances sharing a database start together: their migrations take turns
+// under the advisory lock instead of colliding.
+func TestConcurrentMigrationsTakeTurns(t *testing.T) {
+	dsn := pgtest.NewURL(t)
+	ctx := context.Background()
+	errs := make(chan error, 3)
+	for range 3 {
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		go func() { errs <- postgres.Migrate(ctx, db.DB.DB, "up") }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migrate up: %v", err)
+		}
+	}
+	db, _ := postgres.Open(ctx, dsn)
+	defer db.Close()
+	if n, err := postgres.Pending(ctx, db.DB.DB); err != nil || n != 0 {
+		t.Errorf("pending after concurrent migrations: %d %v", n, err)
+	}
+}
+
+// Instances started together on a database that does not exist yet all
+// create it, and none fails.
+func TestConcurrentEnsureDatabase(t *testing.T) {
+	dsn := pgtest.NewURL(t)
+	ctx := context.Background()
+	if err := postgres.DropDatabase(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- postgres.EnsureDatabase(ctx, dsn) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent EnsureDatabase: %v", err)
+		}
+	}
+}

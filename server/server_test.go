@@ -1,0 +1,246 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/postgres/pgtest"
+	"github.com/maillage/maillage/server"
+)
+
+// hub is a real server over a seeded database, behind a real HTTP listener.
+type hub struct {
+	t   *testing.T
+	db  *postgres.DB
+	cfg server.Config
+	srv *httptest.Server
+}
+
+func newHub(t *testing.T) *hub {
+	t.Helper()
+	db := pgtest.Seeded(t)
+	cfg := server.Config{PublicURL: "http://maillage.test"}
+	s, err := server.New(context.Background(), cfg, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &hub{t: t, db: db, cfg: cfg, srv: srv}
+}
+
+// token signs a development token for a seeded account.
+func (h *hub) token(login string) string {
+	h.t.Helper()
+	tok, err := server.DevToken(context.Background(), h.cfg, h.db, login, time.Hour)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tok
+}
+
+// response is a GraphQL response.
+type response struct {
+	status int
+	Data   map[string]any `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// code returns the first error's extensions.code ("" when none).
+func (r response) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func (h *hub) do(req *http.Request) response {
+	h.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	r := response{status: res.StatusCode}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		h.t.Fatalf("status %d, body not JSON: %v", res.StatusCode, err)
+	}
+	return r
+}
+
+// post sends a query, with a token unless it is "".
+func (h *hub) post(token, query string, vars map[string]any) response {
+	h.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return h.do(req)
+}
+
+// addStructures adds n MSPs with two members each in CPTS Rouen Nord.
+func (h *hub) addStructures(n int) {
+	h.t.Helper()
+	const q = `WITH s AS (
+		INSERT INTO structures (kind, name, territory_id)
+		SELECT 'MSP', 'MSP test ' || lpad(i::text, 3, '0'), (SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord')
+		FROM generate_series(1, $1) i RETURNING id)
+		INSERT INTO memberships (professional_id, structure_id, role)
+		SELECT p.id, s.id, 'MEMBER' FROM s CROSS JOIN (SELECT id FROM professionals ORDER BY rpps LIMIT 2) p`
+	if _, err := h.db.Exec(q, n); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestListsCostAConstantNumberOfStatements(t *testing.T) {
+	h := newHub(t)
+	h.addStructures(60)
+	const q = `query($first: Int) { structures(first: $first) { totalCount edges { node {
+		name territory { name parent { name parent { name } } }
+		members { role professional { lastName rpps } structure { kind } }
+		links { kind to { name } } } } } }`
+	statements := func(first int) (int64, int) {
+		var n int
+		cost := fewestStatements(t, func() {
+			r := h.post("", q, map[string]any{"first": first})
+			if r.Errors != nil {
+				t.Fatalf("first %d: %v", first, r.Errors)
+			}
+			n = len(r.Data["structures"].(map[string]any)["edges"].([]any))
+		})
+		return cost, n
+	}
+	// One statement per level of each loader, whatever the page size: the
+	// page, its count, the territories (3 levels), the members, their
+	// professionals, the members' structures, the links and their targets.
+	// Two loads of one loader at one level may share a batch, so fewer is fine.
+	const bound = 10
+	small, n5 := statements(5)
+	large, n50 := statements(50)
+	if n5 != 5 || n50 != 50 {
+		t.Fatalf("pages of %d and %d structures, want 5 and 50", n5, n50)
+	}
+	if small > bound || large > bound {
+		t.Fatalf("5 structures cost %d statements, 50 cost %d: want at most %d whatever the page size", small, large, bound)
+	}
+	t.Logf("a page of 50 structures with nested lists: %d SQL statements", large)
+}
+
+func TestBadInputGetsACodedError(t *testing.T) {
+	h := newHub(t)
+	admin := h.token("admin")
+	deep := "{ territories(first: 1) { edges { node { " + strings.Repeat("parent { ", 40) + "name" + strings.Repeat(" }", 40) + " } } } }"
+	for _, tc := range []struct {
+		name, token, query string
+		vars               map[string]any
+		code, field        string
+	}{
+		{"bad RPPS", admin, `mutation { createProfessional(input: {rpps: "123", firstName: "A", lastName: "B", profession: "Médecin"}) { id } }`, nil, "BAD_USER_INPUT", "input.rpps"},
+		{"unknown territory", admin, `mutation { createStructure(input: {kind: MSP, name: "X", territoryId: "ter_nope"}) { id } }`, nil, "BAD_USER_INPUT", "input.territoryId"},
+		{"not a cursor", "", `{ structures(first: 5, after: "garbage") { totalCount } }`, nil, "BAD_USER_INPUT", "after"},
+		{"page too large", "", `{ professionals(first: 500) { totalCount } }`, nil, "BAD_USER_INPUT", "first"},
+		{"40 levels deep", "", deep, nil, "BAD_USER_INPUT", ""},
+		{"too complex", "", `{ structures(first: 100) { edges { node { members { professional { memberships { structure { members { professional { lastName } } } } } } } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED", ""},
+		{"unknown field", "", `{ structures { nope } }`, nil, "GRAPHQL_VALIDATION_FAILED", ""},
+		{"not GraphQL", "", `{ structures(`, nil, "GRAPHQL_PARSE_FAILED", ""},
+		{"anonymous write", "", `mutation { createStructure(input: {kind: MSP, name: "X", territoryId: "ter_nope"}) { id } }`, nil, "BAD_USER_INPUT", "input.territoryId"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.post(tc.token, tc.query, tc.vars)
+			if r.code() != tc.code {
+				t.Fatalf("status %d, errors %+v: want code %s", r.status, r.Errors, tc.code)
+			}
+			if r.status >= 500 {
+				t.Fatalf("status %d", r.status)
+			}
+			if tc.field != "" && r.Errors[0].Extensions["field"] != tc.field {
+				t.Fatalf("field %v, want %s", r.Errors[0].Extensions["field"], tc.field)
+			}
+		})
+	}
+}
+
+func TestAFiveMegabyteBodyIsRefused(t *testing.T) {
+	h := newHub(t)
+	body := `{"query": "{ me { login } }", "variables": {"pad": "` + strings.Repeat("x", 5<<20) + `"}}`
+	before := postgres.Statements()
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	r := h.do(req)
+	if r.status != http.StatusRequestEntityTooLarge || r.code() != "BAD_USER_INPUT" {
+		t.Fatalf("status %d code %q, want 413 BAD_USER_INPUT", r.status, r.code())
+	}
+	if n := postgres.Statements() - before; n != 0 {
+		t.Fatalf("a refused body ran %d SQL statements", n)
+	}
+}
+
+func TestNodeFindsEveryKindByGlobalID(t *testing.T) {
+	h := newHub(t)
+	var structure, territory, professional string
+	h.db.Get(&structure, `SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
+	h.db.Get(&territory, `SELECT id FROM territories WHERE path = 'fr/28'`)
+	h.db.Get(&professional, `SELECT id FROM professionals WHERE rpps = '10003456781'`)
+	for id, want := range map[string]string{
+		structure:    `{"__typename":"Structure","id":"` + structure + `","name":"CPTS Rouen Nord"}`,
+		territory:    `{"__typename":"Territory","id":"` + territory + `","name":"Normandie"}`,
+		professional: `{"__typename":"Professional","id":"` + professional + `","lastName":"Lefebvre"}`,
+		"str_nope":   `null`,
+		"garbage":    `null`,
+	} {
+		r := h.post("", `query($id: ID!) { node(id: $id) { __typename id ... on Structure { name } ... on Territory { name } ... on Professional { lastName } } }`, map[string]any{"id": id})
+		got, _ := json.Marshal(r.Data["node"])
+		if string(got) != want || r.Errors != nil {
+			t.Errorf("node(%s) = %s %v, want %s", id, got, r.Errors, want)
+		}
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	h := newHub(t)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready"} {
+		res, err := http.Get(h.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		if res.StatusCode != 200 || body["status"] != want {
+			t.Errorf("%s: %d %v", path, res.StatusCode, body)
+		}
+	}
+}
+
+func TestGETRunsQueries(t *testing.T) {
+	h := newHub(t)
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/graphql?query="+
+		strings.ReplaceAll(`{ structure(finess: "FINESS") { name } }`, "FINESS", finessOf(t, h.db, "CPTS Rouen Nord")), nil)
+	req.URL.RawQuery = req.URL.Query().Encode()
+	r := h.do(req)
+	if got := fmt.Sprint(r.Data["structure"]); got != "map[name:CPTS Rouen Nord]" {
+		t.Fatalf("GET structure by FINESS: %s %v", got, r.Errors)
+	}
+}
+
+func finessOf(t *testing.T, db *postgres.DB, name string) string {
+	var f string
+	if err := db.Get(&f, `SELECT finess FROM structures WHERE name = $1`, name); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
