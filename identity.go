@@ -38,6 +38,11 @@ type Identity struct {
 	TokenExpiry time.Time
 }
 
+// ErrTokenExpired is the cause (context.Cause) of a websocket connection's
+// context ended by the expiry of its token: a subscription that sees it
+// ends with this error.
+var ErrTokenExpired = &Error{Code: EUNAUTHENTICATED, Message: "token expired"}
+
 // Anonymous reports whether no one is authenticated.
 func (id Identity) Anonymous() bool { return id.AccountID == "" }
 

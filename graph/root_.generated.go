@@ -58,6 +58,30 @@ type ComplexityRoot struct {
 		Size      func(childComplexity int) int
 	}
 
+	AuditConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AuditRecord struct {
+		AccountID  func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Domain     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Login      func(childComplexity int) int
+		ObjectID   func(childComplexity int) int
+		ObjectKind func(childComplexity int) int
+		Operation  func(childComplexity int) int
+		RequestID  func(childComplexity int) int
+		Role       func(childComplexity int) int
+	}
+
 	CareEvent struct {
 		CreatedAt func(childComplexity int) int
 		Cursor    func(childComplexity int) int
@@ -218,6 +242,7 @@ type ComplexityRoot struct {
 		AddESCAPEntry        func(childComplexity int, input AddESCAPEntryInput) int
 		AddESCAPMember       func(childComplexity int, input AddESCAPMemberInput) int
 		AddMembership        func(childComplexity int, input AddMembershipInput) int
+		AddPolicy            func(childComplexity int, input maillage.PolicyInput) int
 		ArchiveProfessional  func(childComplexity int, id string) int
 		ArchiveStructure     func(childComplexity int, id string) int
 		ArchiveStructureLink func(childComplexity int, id string) int
@@ -228,10 +253,13 @@ type ComplexityRoot struct {
 		CreateTerritory      func(childComplexity int, input CreateTerritoryInput) int
 		EndMembership        func(childComplexity int, id string) int
 		ExitESCAPPatient     func(childComplexity int, id string, reason maillage.ExitReason, note *string) int
+		GrantRole            func(childComplexity int, input maillage.RoleGrantInput) int
 		LinkStructures       func(childComplexity int, input LinkStructuresInput) int
 		RecordESCAPConsent   func(childComplexity int, input RecordConsentInput) int
 		RemoveESCAPMember    func(childComplexity int, id string) int
+		RemovePolicy         func(childComplexity int, id string) int
 		RenewEscap           func(childComplexity int, id string) int
+		RevokeRole           func(childComplexity int, id string) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
 		UpdateESCAPTask      func(childComplexity int, id string, status maillage.TaskStatus) int
@@ -269,6 +297,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Policy struct {
+		Action    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Object    func(childComplexity int) int
+		Subject   func(childComplexity int) int
+	}
+
+	PolicyConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PolicyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Professional struct {
 		ArchivedAt  func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -301,6 +348,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AuditLog              func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
 		CheckESCAPEligibility func(childComplexity int, input ESCAPAssessmentInput) int
 		Escap                 func(childComplexity int, id string) int
 		EscapIncentives       func(childComplexity int, territoryID string, year int) int
@@ -312,11 +360,13 @@ type ComplexityRoot struct {
 		Node                  func(childComplexity int, id string) int
 		Patient               func(childComplexity int, id string) int
 		Patients              func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
+		Policies              func(childComplexity int, first *int, after *string) int
 		Professional          func(childComplexity int, id *string, rpps *string) int
 		Professionals         func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
 		Referral              func(childComplexity int, id string) int
 		ReferralQueue         func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
 		ReferralStats         func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		RoleGrants            func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
 		Structure             func(childComplexity int, id *string, finess *string) int
 		Structures            func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
 		Territories           func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
@@ -390,6 +440,27 @@ type ComplexityRoot struct {
 		ToAnswer        func(childComplexity int) int
 		ToTriage        func(childComplexity int) int
 		Total           func(childComplexity int) int
+	}
+
+	RoleGrant struct {
+		AccountID func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Domain    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Login     func(childComplexity int) int
+		RevokedAt func(childComplexity int) int
+		Role      func(childComplexity int) int
+	}
+
+	RoleGrantConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RoleGrantEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	SituationCount struct {
@@ -516,6 +587,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+
+	case "AuditConnection.edges":
+		if e.ComplexityRoot.AuditConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.Edges(childComplexity), true
+	case "AuditConnection.pageInfo":
+		if e.ComplexityRoot.AuditConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.PageInfo(childComplexity), true
+	case "AuditConnection.totalCount":
+		if e.ComplexityRoot.AuditConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.TotalCount(childComplexity), true
+
+	case "AuditEdge.cursor":
+		if e.ComplexityRoot.AuditEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Cursor(childComplexity), true
+	case "AuditEdge.node":
+		if e.ComplexityRoot.AuditEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Node(childComplexity), true
+
+	case "AuditRecord.accountId":
+		if e.ComplexityRoot.AuditRecord.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.AccountID(childComplexity), true
+	case "AuditRecord.createdAt":
+		if e.ComplexityRoot.AuditRecord.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.CreatedAt(childComplexity), true
+	case "AuditRecord.domain":
+		if e.ComplexityRoot.AuditRecord.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.Domain(childComplexity), true
+	case "AuditRecord.id":
+		if e.ComplexityRoot.AuditRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.ID(childComplexity), true
+	case "AuditRecord.login":
+		if e.ComplexityRoot.AuditRecord.Login == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.Login(childComplexity), true
+	case "AuditRecord.objectId":
+		if e.ComplexityRoot.AuditRecord.ObjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.ObjectID(childComplexity), true
+	case "AuditRecord.objectKind":
+		if e.ComplexityRoot.AuditRecord.ObjectKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.ObjectKind(childComplexity), true
+	case "AuditRecord.operation":
+		if e.ComplexityRoot.AuditRecord.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.Operation(childComplexity), true
+	case "AuditRecord.requestId":
+		if e.ComplexityRoot.AuditRecord.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.RequestID(childComplexity), true
+	case "AuditRecord.role":
+		if e.ComplexityRoot.AuditRecord.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditRecord.Role(childComplexity), true
 
 	case "CareEvent.at":
 		if e.ComplexityRoot.CareEvent.CreatedAt == nil {
@@ -1198,6 +1362,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMembership(childComplexity, args["input"].(AddMembershipInput)), true
+	case "Mutation.addPolicy":
+		if e.ComplexityRoot.Mutation.AddPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPolicy(childComplexity, args["input"].(maillage.PolicyInput)), true
 	case "Mutation.archiveProfessional":
 		if e.ComplexityRoot.Mutation.ArchiveProfessional == nil {
 			break
@@ -1308,6 +1483,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ExitESCAPPatient(childComplexity, args["id"].(string), args["reason"].(maillage.ExitReason), args["note"].(*string)), true
+	case "Mutation.grantRole":
+		if e.ComplexityRoot.Mutation.GrantRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["input"].(maillage.RoleGrantInput)), true
 	case "Mutation.linkStructures":
 		if e.ComplexityRoot.Mutation.LinkStructures == nil {
 			break
@@ -1341,6 +1527,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveESCAPMember(childComplexity, args["id"].(string)), true
+	case "Mutation.removePolicy":
+		if e.ComplexityRoot.Mutation.RemovePolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePolicy(childComplexity, args["id"].(string)), true
 	case "Mutation.renewESCAP":
 		if e.ComplexityRoot.Mutation.RenewEscap == nil {
 			break
@@ -1352,6 +1549,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenewEscap(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeRole":
+		if e.ComplexityRoot.Mutation.RevokeRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["id"].(string)), true
 	case "Mutation.submitReferral":
 		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
 			break
@@ -1525,6 +1733,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PatientEdge.Node(childComplexity), true
 
+	case "Policy.action":
+		if e.ComplexityRoot.Policy.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.Action(childComplexity), true
+	case "Policy.createdAt":
+		if e.ComplexityRoot.Policy.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.CreatedAt(childComplexity), true
+	case "Policy.id":
+		if e.ComplexityRoot.Policy.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.ID(childComplexity), true
+	case "Policy.object":
+		if e.ComplexityRoot.Policy.Object == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.Object(childComplexity), true
+	case "Policy.subject":
+		if e.ComplexityRoot.Policy.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.Subject(childComplexity), true
+
+	case "PolicyConnection.edges":
+		if e.ComplexityRoot.PolicyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyConnection.Edges(childComplexity), true
+	case "PolicyConnection.pageInfo":
+		if e.ComplexityRoot.PolicyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyConnection.PageInfo(childComplexity), true
+	case "PolicyConnection.totalCount":
+		if e.ComplexityRoot.PolicyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyConnection.TotalCount(childComplexity), true
+
+	case "PolicyEdge.cursor":
+		if e.ComplexityRoot.PolicyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyEdge.Cursor(childComplexity), true
+	case "PolicyEdge.node":
+		if e.ComplexityRoot.PolicyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyEdge.Node(childComplexity), true
+
 	case "Professional.archivedAt":
 		if e.ComplexityRoot.Professional.ArchivedAt == nil {
 			break
@@ -1643,6 +1914,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfessionalEdge.Node(childComplexity), true
 
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*maillage.AuditFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.checkESCAPEligibility":
 		if e.ComplexityRoot.Query.CheckESCAPEligibility == nil {
 			break
@@ -1755,6 +2037,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Patients(childComplexity, args["filter"].(*maillage.PatientFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.policies":
+		if e.ComplexityRoot.Query.Policies == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policies_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Policies(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.professional":
 		if e.ComplexityRoot.Query.Professional == nil {
 			break
@@ -1810,6 +2103,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ReferralStats(childComplexity, args["essId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["period"].(maillage.StatsPeriod)), true
+	case "Query.roleGrants":
+		if e.ComplexityRoot.Query.RoleGrants == nil {
+			break
+		}
+
+		args, err := ec.field_Query_roleGrants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RoleGrants(childComplexity, args["filter"].(*maillage.RoleGrantFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.structure":
 		if e.ComplexityRoot.Query.Structure == nil {
 			break
@@ -2171,6 +2475,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStats.Total(childComplexity), true
+
+	case "RoleGrant.accountId":
+		if e.ComplexityRoot.RoleGrant.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrant.AccountID(childComplexity), true
+	case "RoleGrant.createdAt":
+		if e.ComplexityRoot.RoleGrant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrant.CreatedAt(childComplexity), true
+	case "RoleGrant.domain":
+		if e.ComplexityRoot.RoleGrant.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrant.Domain(childComplexity), true
+	case "RoleGrant.id":
+		if e.ComplexityRoot.RoleGrant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrant.ID(childComplexity), true
+	case "RoleGrant.login":
+		if e.ComplexityRoot.RoleGrant.Login == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrant.Login(childComplexity), true
+	case "RoleGrant.revokedAt":
+		if e.ComplexityRoot.RoleGrant.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrant.RevokedAt(childComplexity), true
+	case "RoleGrant.role":
+		if e.ComplexityRoot.RoleGrant.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrant.Role(childComplexity), true
+
+	case "RoleGrantConnection.edges":
+		if e.ComplexityRoot.RoleGrantConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrantConnection.Edges(childComplexity), true
+	case "RoleGrantConnection.pageInfo":
+		if e.ComplexityRoot.RoleGrantConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrantConnection.PageInfo(childComplexity), true
+	case "RoleGrantConnection.totalCount":
+		if e.ComplexityRoot.RoleGrantConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrantConnection.TotalCount(childComplexity), true
+
+	case "RoleGrantEdge.cursor":
+		if e.ComplexityRoot.RoleGrantEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrantEdge.Cursor(childComplexity), true
+	case "RoleGrantEdge.node":
+		if e.ComplexityRoot.RoleGrantEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGrantEdge.Node(childComplexity), true
 
 	case "SituationCount.count":
 		if e.ComplexityRoot.SituationCount.Count == nil {
@@ -2556,7 +2935,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddESCAPEntryInput", ec.unmarshalInputAddESCAPEntryInput),
 			graphql.NewInputUnmarshaler("AddESCAPMemberInput", ec.unmarshalInputAddESCAPMemberInput),
 			graphql.NewInputUnmarshaler("AddMembershipInput", ec.unmarshalInputAddMembershipInput),
+			graphql.NewInputUnmarshaler("AddPolicyInput", ec.unmarshalInputAddPolicyInput),
 			graphql.NewInputUnmarshaler("AttachmentInput", ec.unmarshalInputAttachmentInput),
+			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("CreateESCAPInput", ec.unmarshalInputCreateESCAPInput),
 			graphql.NewInputUnmarshaler("CreatePatientInput", ec.unmarshalInputCreatePatientInput),
 			graphql.NewInputUnmarshaler("CreateProfessionalInput", ec.unmarshalInputCreateProfessionalInput),
@@ -2564,6 +2945,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTerritoryInput", ec.unmarshalInputCreateTerritoryInput),
 			graphql.NewInputUnmarshaler("ESCAPAssessmentInput", ec.unmarshalInputESCAPAssessmentInput),
 			graphql.NewInputUnmarshaler("ESCAPFilter", ec.unmarshalInputESCAPFilter),
+			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("GridAnswerInput", ec.unmarshalInputGridAnswerInput),
 			graphql.NewInputUnmarshaler("LinkStructuresInput", ec.unmarshalInputLinkStructuresInput),
 			graphql.NewInputUnmarshaler("PatientFilter", ec.unmarshalInputPatientFilter),
@@ -2571,6 +2953,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RecordConsentInput", ec.unmarshalInputRecordConsentInput),
 			graphql.NewInputUnmarshaler("ReferralFollowUpInput", ec.unmarshalInputReferralFollowUpInput),
 			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
+			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
 			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
@@ -2670,6 +3053,136 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/authz.graphqls", Input: `"A rule of the authorizer: subject may do action on objects of kind object. Anything no rule allows is denied."
+type Policy {
+  "pol_<n>"
+  id: ID!
+  "A role (national_admin, ars_agent, …), public (anyone, signed in or not), or rel:<relation> (e.g. rel:care_circle)."
+  subject: String!
+  "An object kind: directory, stats, policy, audit, patient, escap, referral."
+  object: String!
+  "read, write, or * (any)."
+  action: String!
+  createdAt: Time!
+}
+
+type PolicyEdge {
+  cursor: String!
+  node: Policy!
+}
+
+type PolicyConnection {
+  edges: [PolicyEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"A role granted explicitly to an account on a domain. Roles that memberships imply are not listed here: they follow the memberships."
+type RoleGrant {
+  id: ID!
+  accountId: ID!
+  login: String!
+  role: String!
+  "A territory path (fr/28/76) or a structure's domain (its territory path + /@ + its id); the role holds in it and below."
+  domain: String!
+  createdAt: Time!
+  revokedAt: Time
+}
+
+type RoleGrantEdge {
+  cursor: String!
+  node: RoleGrant!
+}
+
+type RoleGrantConnection {
+  edges: [RoleGrantEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input RoleGrantFilter {
+  login: String
+  role: String
+  includeRevoked: Boolean = false
+}
+
+"One read or write of patient-level data. The trail is append-only: no mutation changes it."
+type AuditRecord {
+  "aud_<n>"
+  id: ID!
+  "Null for a system action."
+  accountId: ID
+  login: String
+  "The role or relation (rel:<name>) under which the access was allowed."
+  role: String!
+  "The domain of the object."
+  domain: String!
+  objectKind: String!
+  objectId: ID!
+  "read, create, update, …"
+  operation: String!
+  "The X-Request-Id of the request."
+  requestId: String!
+  createdAt: Time!
+}
+
+type AuditEdge {
+  cursor: String!
+  node: AuditRecord!
+}
+
+"Audit records, newest first."
+type AuditConnection {
+  edges: [AuditEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input AuditFilter {
+  accountId: ID
+  objectKind: String
+  objectId: ID
+  operation: String
+  requestId: String
+  "Records at or after this instant."
+  since: Time
+  "Records before this instant."
+  until: Time
+}
+
+input AddPolicyInput {
+  subject: String!
+  object: String!
+  action: String!
+}
+
+input GrantRoleInput {
+  "The account's login: an RPPS, or a staff login."
+  login: String!
+  role: String!
+  domain: String!
+}
+
+extend type Query {
+  "The authorization policies (national admins)."
+  policies(first: Int = 100, after: String): PolicyConnection!
+  "The explicit role grants (national admins)."
+  roleGrants(filter: RoleGrantFilter, first: Int = 20, after: String): RoleGrantConnection!
+  "The audit trail of patient-level data (auditors, within the domains of their grant)."
+  auditLog(filter: AuditFilter, first: Int = 20, after: String): AuditConnection!
+}
+
+extend type Mutation {
+  "Adds a policy; every hub instance applies it within a second."
+  addPolicy(input: AddPolicyInput!): Policy!
+  "Removes a policy (not the last one letting a role manage policies)."
+  removePolicy(id: ID!): Policy!
+  "Grants a role to an account on a domain."
+  grantRole(input: GrantRoleInput!): RoleGrant!
+  "Revokes a role grant (kept, with its revocation time)."
+  revokeRole(id: ID!): RoleGrant!
+}
+`, BuiltIn: false},
 	{Name: "../schema/common.graphqls", Input: `extend schema
   @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
 
@@ -3739,6 +4252,54 @@ func (ec *executionContext) childFields_Attachment(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditRecord_id(ctx, field)
+	case "accountId":
+		return ec.fieldContext_AuditRecord_accountId(ctx, field)
+	case "login":
+		return ec.fieldContext_AuditRecord_login(ctx, field)
+	case "role":
+		return ec.fieldContext_AuditRecord_role(ctx, field)
+	case "domain":
+		return ec.fieldContext_AuditRecord_domain(ctx, field)
+	case "objectKind":
+		return ec.fieldContext_AuditRecord_objectKind(ctx, field)
+	case "objectId":
+		return ec.fieldContext_AuditRecord_objectId(ctx, field)
+	case "operation":
+		return ec.fieldContext_AuditRecord_operation(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditRecord_requestId(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AuditRecord_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_CareEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -4091,6 +4652,44 @@ func (ec *executionContext) childFields_PatientEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type PatientEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Policy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Policy_id(ctx, field)
+	case "subject":
+		return ec.fieldContext_Policy_subject(ctx, field)
+	case "object":
+		return ec.fieldContext_Policy_object(ctx, field)
+	case "action":
+		return ec.fieldContext_Policy_action(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Policy_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Policy", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PolicyConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PolicyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PolicyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PolicyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PolicyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Professional(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4285,6 +4884,48 @@ func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field
 		return ec.fieldContext_ReferralStats_sameDayShare(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RoleGrant_id(ctx, field)
+	case "accountId":
+		return ec.fieldContext_RoleGrant_accountId(ctx, field)
+	case "login":
+		return ec.fieldContext_RoleGrant_login(ctx, field)
+	case "role":
+		return ec.fieldContext_RoleGrant_role(ctx, field)
+	case "domain":
+		return ec.fieldContext_RoleGrant_domain(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RoleGrant_createdAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_RoleGrant_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleGrantConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RoleGrantConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RoleGrantConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RoleGrantConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleGrantConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleGrantEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RoleGrantEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RoleGrantEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleGrantEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_SituationCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -59,6 +59,9 @@ type DB struct {
 	*sqlx.DB
 	DSN   string
 	Authz *authz.Authorizer
+
+	mu    sync.Mutex
+	stops []context.CancelFunc // listeners to stop on Close
 }
 
 // Open connects to dsn and checks the connection. Authz is set by the caller

@@ -267,6 +267,9 @@ func (db *DB) ArchiveProfessional(ctx context.Context, id string) (*maillage.Pro
 		if p, err = db.findProfessional(ctx, tx, `p.id = $1`, id); err != nil {
 			return err
 		}
+		if err := notifyAuthz(ctx, tx, "grants"); err != nil { // their memberships ended
+			return err
+		}
 		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "PROFESSIONAL_ARCHIVED", SubjectID: p.ID, Domain: "fr"})
 	})
 	if err != nil {
@@ -351,13 +354,9 @@ func (db *DB) EndMembership(ctx context.Context, id string) (*maillage.Membershi
 // appendMembershipEvent records a membership change; memberships imply
 // roles, so the authorization grants are reloaded too (AuthzChannel).
 func appendMembershipEvent(ctx context.Context, tx *sqlx.Tx, typ string, m *maillage.Membership, domain string) error {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, 'grants')`, AuthzChannel); err != nil {
-		return fmt.Errorf("notify authz: %w", err)
+	if err := notifyAuthz(ctx, tx, "grants"); err != nil {
+		return err
 	}
 	return appendEvent(ctx, tx, Event{Topic: "directory", Type: typ, SubjectID: m.ID, Domain: domain,
 		Payload: map[string]string{"professionalId": m.ProfessionalID, "structureId": m.StructureID, "role": string(m.Role)}})
 }
-
-// AuthzChannel is the LISTEN/NOTIFY channel announcing a change of policies
-// or grants; every instance reloads its authorizer when it hears it.
-const AuthzChannel = "maillage_authz"

@@ -20,31 +20,20 @@ import (
 // who loses access stops receiving at once.
 type eventGuard func(ctx context.Context, db *DB, ev *maillage.Event) bool
 
-// registeredGuard is a guard and whether its decision depends only on the
-// policies, the grants and the event's domain (no relation read from the
-// database): such decisions are cached per subscription until the
-// authorizer reloads.
-type registeredGuard struct {
-	check      eventGuard
-	policyOnly bool
-}
-
 // eventGuards are the guards by name (EventFilter.Guard). Each area adds its
 // own in an init function.
-var eventGuards = map[string]registeredGuard{}
+var eventGuards = map[string]eventGuard{}
 
-// addEventGuard registers a guard; policyOnly as in registeredGuard.
-func addEventGuard(name string, g eventGuard, policyOnly bool) {
-	eventGuards[name] = registeredGuard{check: g, policyOnly: policyOnly}
-}
+// addEventGuard registers a guard.
+func addEventGuard(name string, g eventGuard) { eventGuards[name] = g }
 
 func init() {
 	addEventGuard(maillage.GuardTerritoryActivity, func(ctx context.Context, db *DB, ev *maillage.Event) bool {
 		return db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: ev.Domain})
-	}, true)
-	addEventGuard(maillage.GuardPatient, relationGuard(authz.KindPatient), false)
-	addEventGuard(maillage.GuardESCAP, relationGuard(authz.KindESCAP), false)
-	addEventGuard(maillage.GuardReferral, relationGuard(authz.KindReferral), false)
+	})
+	addEventGuard(maillage.GuardPatient, relationGuard(authz.KindPatient))
+	addEventGuard(maillage.GuardESCAP, relationGuard(authz.KindESCAP))
+	addEventGuard(maillage.GuardReferral, relationGuard(authz.KindReferral))
 }
 
 // relationGuard is the guard of a need-to-know kind whose topic names the
@@ -66,15 +55,14 @@ func relationGuard(kind string) eventGuard {
 // after the cursor, then live events from the bus, each shown to the caller
 // only if f's guard allows it.
 func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.EventFilter) (<-chan *maillage.Event, error) {
-	registered, ok := eventGuards[f.Guard]
-	if !ok {
+	guard := eventGuards[f.Guard]
+	if guard == nil {
 		return nil, fmt.Errorf("subscribe: no event guard %q", f.Guard)
 	}
 	from, err := maillage.ParseEventCursor("after", after)
 	if err != nil {
 		return nil, err
 	}
-	guard := registered.check
 	if f.Probe != nil && !guard(ctx, b.db, f.Probe) {
 		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to follow these events")
 	}
@@ -96,9 +84,6 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 	b.mu.Unlock()
 
 	out := make(chan *maillage.Event)
-	if registered.policyOnly {
-		guard = cachedGuard(guard)
-	}
 	go b.stream(ctx, s, guard, replay, from, settled, out)
 	return out, nil
 }
@@ -109,30 +94,6 @@ func (b *Bus) LatestCursor(ctx context.Context) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strconv.FormatInt(b.settled, 10)
-}
-
-// cachedGuard remembers a policy-only guard's decisions by domain, for one
-// subscription, while the authorizer's version stays the same: every event
-// is still judged under the current policies and grants, at the cost of a
-// map lookup instead of a casbin enforcement.
-func cachedGuard(g eventGuard) eventGuard {
-	type decision struct {
-		version uint64
-		ok      bool
-	}
-	cache := map[string]decision{}
-	return func(ctx context.Context, db *DB, ev *maillage.Event) bool {
-		v := db.Authz.Version()
-		if d, ok := cache[ev.Domain]; ok && d.version == v {
-			return d.ok
-		}
-		if len(cache) >= 1024 {
-			clear(cache)
-		}
-		ok := g(ctx, db, ev)
-		cache[ev.Domain] = decision{version: v, ok: ok}
-		return ok
-	}
 }
 
 // checkCursor refuses a cursor older than the outbox's retention.

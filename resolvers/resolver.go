@@ -13,6 +13,8 @@ type Resolver struct {
 	TerritoryService    maillage.TerritoryService
 	StructureService    maillage.StructureService
 	ProfessionalService maillage.ProfessionalService
+	PolicyService       maillage.PolicyService
+	AuditService        maillage.AuditService
 	PatientService      maillage.PatientService
 	ESCAPService        maillage.ESCAPService
 	ESCAPStatsService   maillage.ESCAPStatsService

@@ -28,6 +28,10 @@ type Config struct {
 	// OIDCLoginClaim is the claim holding the account login
 	// (MAILLAGE_OIDC_LOGIN_CLAIM, default "sub").
 	OIDCLoginClaim string
+	// AnonymousFields are the Query fields a caller without a token may ask
+	// for (default DefaultAnonymousFields); anything else, and every
+	// mutation and subscription, needs a token.
+	AnonymousFields []string
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
 	// MaxDepth bounds how deep a query nests.

@@ -26,6 +26,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 		h.Use(fieldTracer{})
 	}
 	h.Use(extension.Introspection{})
+	h.Use(newAnonymousGate(s.cfg.AnonymousFields))
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))

@@ -44,7 +44,8 @@ type Server struct {
 }
 
 // New builds the server over db: with the external OIDC issuer of cfg, or
-// else as its own development issuer.
+// else as its own development issuer. It listens for authorization changes
+// until ctx is done or db is closed.
 func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	s := &Server{cfg: withDefaults(cfg), db: db, log: cfg.Logger, metrics: DefaultMetrics}
 	if s.log == nil {
@@ -63,6 +64,11 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db)
 	}
+	// Every instance reloads its authorizer within a second of a change of
+	// policies or grants, wherever it was made; until ctx is done.
+	if err := db.ListenAuthz(ctx, db.Authz.Reload); err != nil {
+		return nil, err
+	}
 	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{
 		Retention: s.cfg.EventRetention, Buffer: s.cfg.SubscriberBuffer, Delivered: s.metrics.EventDelivered})
 	if err != nil {
@@ -74,6 +80,8 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		TerritoryService:    db,
 		StructureService:    db,
 		ProfessionalService: db,
+		PolicyService:       db,
+		AuditService:        db,
 		PatientService:      db,
 		ESCAPService:        db,
 		ESCAPStatsService:   db,
@@ -81,7 +89,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withConnSlot(s.authenticate(s.resolver.Middleware(s.graphqlHandler()))))
+	mux.Handle("/graphql", withConnSlot(s.authenticate(unauthorizedStatus(s.resolver.Middleware(s.graphqlHandler())))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -147,6 +155,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.WebsocketWriteTimeout == 0 {
 		cfg.WebsocketWriteTimeout = d.WebsocketWriteTimeout
+	}
+	if cfg.AnonymousFields == nil {
+		cfg.AnonymousFields = DefaultAnonymousFields
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = d.ShutdownTimeout

@@ -263,7 +263,8 @@ func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 	membership := h.id(`SELECT m.id FROM memberships m JOIN professionals p ON p.id = m.professional_id
 		WHERE p.rpps = '10003456781' AND m.role = 'COORDINATOR' AND m.ended_at IS NULL`)
 	h.post(admin, `mutation($id: ID!) { endMembership(id: $id) { id } }`, map[string]any{"id": membership})
-	// What the authz reload listener (issue 3) does on maillage_authz.
+	// What every instance's authz listener does within a second (ListenAuthz);
+	// done here at once so that the test waits on no clock.
 	if err := h.db.Authz.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -293,8 +294,8 @@ func TestWebsocketRefusesBadTokenAndForeignOrigin(t *testing.T) {
 	db := pgtest.Seeded(t)
 	h := newWSHub(t, db, server.Config{AllowedOrigins: []string{"https://portail.example.fr"}})
 	_, _, err := connect(t, h, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + h.token("admin", time.Hour) + "x"})
-	if !websocket.IsCloseError(err, server.CloseTokenRefused) || !strings.Contains(err.Error(), "invalid or expired token") {
-		t.Fatalf("tampered token: got %v, want close 4403", err)
+	if !websocket.IsCloseError(err, server.CloseUnauthenticated) || !strings.Contains(err.Error(), "invalid or expired token") {
+		t.Fatalf("tampered token: got %v, want close 4401", err)
 	}
 	if _, res, err := dialWS(t, h, "graphql-transport-ws", http.Header{"Origin": {"https://evil.example.com"}}); err == nil || res.StatusCode != http.StatusForbidden {
 		t.Fatalf("foreign origin: %v", err)
@@ -313,7 +314,7 @@ func TestTokenExpiryEndsTheConnection(t *testing.T) {
 	}
 	c.subscribe("1", activityQuery, map[string]any{"t": h.id(rouenNord)})
 	_, err = c.read()
-	if !websocket.IsCloseError(err, server.CloseTokenExpired) || !strings.Contains(err.Error(), "token expired") {
+	if !websocket.IsCloseError(err, server.CloseUnauthenticated) || !strings.Contains(err.Error(), "token expired") {
 		t.Fatalf("got %v, want close 4401 token expired", err)
 	}
 }

@@ -73,6 +73,15 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	// A mutation over GET is refused for its method first, whatever else the
+	// operation context found wrong (an anonymous caller, say).
+	if r.Method == http.MethodGet && opCtx != nil && opCtx.Operation != nil && opCtx.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", http.MethodPost)
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx),
+			gqlerror.List{requestError("GET carries queries only: send a " + string(opCtx.Operation.Operation) + " with POST")})
+		writeResponse(w, http.StatusMethodNotAllowed, errorsOnly(resp))
+		return
+	}
 	if errs != nil {
 		status := http.StatusOK
 		if media == mediaGraphQLResponse {
@@ -80,13 +89,6 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
 		writeResponse(w, status, errorsOnly(resp))
-		return
-	}
-	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
-		w.Header().Set("Allow", http.MethodPost)
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx),
-			gqlerror.List{requestError("GET carries queries only: send a " + string(opCtx.Operation.Operation) + " with POST")})
-		writeResponse(w, http.StatusMethodNotAllowed, errorsOnly(resp))
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)

@@ -24,10 +24,9 @@ import (
 	"github.com/maillage/maillage/resolvers"
 )
 
-// Websocket close codes the hub uses, with graphql-transport-ws's 4401/4403.
+// Websocket close codes the hub uses besides CloseUnauthenticated (4401: a
+// refused or expired token).
 const (
-	CloseTokenRefused   = 4403 // connection_init with an invalid token
-	CloseTokenExpired   = 4401 // the token expired while connected
 	CloseSlowConsumer   = websocket.ClosePolicyViolation
 	CloseServiceRestart = websocket.CloseServiceRestart
 	CloseInternal       = websocket.CloseInternalServerErr
@@ -103,43 +102,35 @@ func withConnSlot(next http.Handler) http.Handler {
 	})
 }
 
-// websocketInit authenticates connection_init: the token in
-// {"Authorization": "Bearer …"} (as the explorer sends its headers) or
-// {"token": "…"}, through the same Authenticator as HTTP. An invalid token
-// refuses the connection with 4403; the connection ends with 4401 when the
-// token expires.
+// websocketInit is the InitFunc of the hub's websocket transport. It
+// authenticates connection_init as WebsocketInit does (identityFromInit: the
+// token in {"Authorization": "Bearer …"}, as the explorer sends its headers,
+// or {"token": "…"}, through the same Authenticator as HTTP): an invalid token
+// refuses the connection with 4401 "UNAUTHENTICATED: invalid or expired
+// token". Then, on this transport's own connection, it closes with 4401
+// "UNAUTHENTICATED: token expired" when the token expires (both protocols see
+// the code and reason), and with a reason when a stream is cut.
 func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	slot, _ := ctx.Value(connKey{}).(*connSlot)
 	if slot == nil || slot.conn == nil {
-		return ctx, nil, errors.New("websocket connection not set up")
+		return s.WebsocketInit(ctx, payload)
 	}
 	c := slot.conn
-	token := payload.GetString("token")
-	if h := payload.Authorization(); h != "" {
-		token = strings.TrimSpace(h)
-		if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
-			token = strings.TrimSpace(token[7:])
-		}
-	}
-	if token != "" {
-		id, err := s.auth.Authenticate(ctx, token)
-		if err != nil {
-			s.ws.Refused.Add(1)
-			slog.InfoContext(ctx, "websocket authentication refused", "err", err, "request_id", RequestID(ctx))
-			ctx = transport.WithWebsocketCloseCode(ctx, CloseTokenRefused)
-			ctx = transport.AppendCloseReason(ctx, "Forbidden: invalid or expired token")
-			return ctx, nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "invalid or expired token")
-		}
-		ctx = maillage.WithIdentity(ctx, id)
+	ctx, err := s.identityFromInit(ctx, payload)
+	if err != nil {
+		s.ws.Refused.Add(1)
+		ctx = transport.AppendCloseReason(ctx, maillage.EUNAUTHENTICATED+": "+maillage.ErrorMessage(err))
+		return transport.WithWebsocketCloseCode(ctx, CloseUnauthenticated), nil, err
 	}
 	s.ws.Connections.Add(1)
 	c.onClose(func() { s.ws.Connections.Add(-1) })
-	ctx, cancel := context.WithCancel(ctx)
-	c.onClose(cancel)
+	ctx, cancel := context.WithCancelCause(ctx)
+	c.onClose(func() { cancel(nil) })
 	if exp := maillage.IdentityFrom(ctx).TokenExpiry; !exp.IsZero() {
 		t := time.AfterFunc(time.Until(exp), func() {
 			s.ws.TokenExpired.Add(1)
-			c.closeWith(CloseTokenExpired, "Unauthorized: token expired, reconnect with a fresh token")
+			cancel(maillage.ErrTokenExpired)
+			c.closeWith(CloseUnauthenticated, maillage.EUNAUTHENTICATED+": "+maillage.ErrTokenExpired.Message)
 		})
 		c.onClose(func() { t.Stop() })
 	}

@@ -1,7 +1,7 @@
 // Subscriptions with the real graphql-ws client: an event reaches a
 // subscriber; a client that disconnects and resumes from its last cursor gets
 // exactly what it missed, in order, then live events; a bad token is refused
-// with close code 4403 (CURSOR_EXPIRED is tested in Go: postgres/bus_test.go).
+// with close code 4401 (CURSOR_EXPIRED is tested in Go: postgres/bus_test.go).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'graphql-ws';
@@ -100,13 +100,13 @@ test('a mutation reaches the subscriber; a resumed subscription gets exactly wha
   await c2.dispose();
 });
 
-test('an invalid token is refused with close code 4403', async () => {
+test('an invalid token is refused with close code 4401', async () => {
   const closed = new Promise((resolve) => {
     const c = client(admin + 'x', { on: { closed: (event) => resolve(event) } });
     c.subscribe({ query: activity, variables: { t: rouenNord } }, { next() {}, error() {}, complete() {} });
   });
   const event = await closed;
-  assert.equal(event.code, 4403);
+  assert.equal(event.code, 4401);
   assert.match(event.reason, /invalid or expired token/);
 });
 

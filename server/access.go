@@ -1,0 +1,206 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/maillage/maillage"
+)
+
+// What an anonymous caller may ask (README, "Access control"): the public
+// directory (territories, structures, professionals — the RPPS directory is
+// public open data), node(id:) and me, the federation fields (_service,
+// _entities) and introspection. Any other root field, any mutation and any
+// subscription needs a token: without one the operation is refused with
+// UNAUTHENTICATED (HTTP 401) before any resolver runs. Inside the public
+// fields the authorizer still decides object by object ("public" policies),
+// so nothing patient-level reaches an anonymous caller by any path.
+
+// DefaultAnonymousFields are the Query fields open to anonymous callers.
+var DefaultAnonymousFields = []string{
+	"territories", "territory", "structures", "structure", "professionals", "professional",
+	"node", "me", "_service", "_entities", "__schema", "__type", "__typename",
+}
+
+// anonymousGate refuses, before execution, an anonymous operation that asks
+// for more than the anonymous fields.
+type anonymousGate struct {
+	fields map[string]bool
+}
+
+func newAnonymousGate(fields []string) anonymousGate {
+	g := anonymousGate{fields: map[string]bool{}}
+	for _, f := range fields {
+		g.fields[f] = true
+	}
+	return g
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = anonymousGate{}
+
+// ExtensionName names the extension for gqlgen.
+func (anonymousGate) ExtensionName() string { return "AnonymousGate" }
+
+// Validate accepts any schema.
+func (anonymousGate) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext runs after validation and before any resolver.
+func (g anonymousGate) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if !maillage.IdentityFrom(ctx).Anonymous() {
+		return nil
+	}
+	refuse := func(what string) *gqlerror.Error {
+		if flag, ok := ctx.Value(refusedKey{}).(*atomic.Bool); ok {
+			flag.Store(true)
+		}
+		return &gqlerror.Error{Message: "sign in to " + what, Extensions: map[string]any{"code": maillage.EUNAUTHENTICATED}}
+	}
+	if rc.Operation.Operation != ast.Query {
+		return refuse("run a " + string(rc.Operation.Operation))
+	}
+	for _, f := range graphql.CollectFields(rc, rc.Operation.SelectionSet, []string{"Query"}) {
+		if !g.fields[f.Name] {
+			return refuse("ask for " + f.Name)
+		}
+	}
+	return nil
+}
+
+type refusedKey struct{}
+
+// unauthorizedStatus answers 401 (with WWW-Authenticate) instead of 200 or
+// 400 when the anonymous gate refused the operation: the transport writes the
+// GraphQL error body, this sets the status a bearer-token client expects.
+func unauthorizedStatus(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r) // websockets refuse in-band, per operation
+			return
+		}
+		refused := new(atomic.Bool)
+		next.ServeHTTP(&statusWriter{ResponseWriter: w, refused: refused}, r.WithContext(context.WithValue(r.Context(), refusedKey{}, refused)))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	refused     *atomic.Bool
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader && w.refused.Load() && (code == http.StatusOK || code == http.StatusBadRequest) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="maillage"`)
+		code = http.StatusUnauthorized
+	}
+	w.wroteHeader = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (Flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// identityFromInit authenticates a websocket from its connection_init
+// payload: "Authorization": "Bearer <token>" (any case), or "token" /
+// "authToken": "<token>". No token keeps the identity the upgrade request
+// carried (anonymous, or its Authorization header); a token that does not
+// verify is an UNAUTHENTICATED error. The identity carries TokenExpiry: a
+// subscription must end then (see WebsocketInit).
+func (s *Server) identityFromInit(ctx context.Context, payload map[string]any) (context.Context, error) {
+	p := transport.InitPayload(payload)
+	token := p.GetString("token")
+	if token == "" {
+		token = p.GetString("authToken")
+	}
+	if h := p.Authorization(); h != "" {
+		const prefix = "Bearer "
+		if len(h) <= len(prefix) || !equalFoldASCII(h[:len(prefix)], prefix) {
+			return ctx, maillage.Errorf(maillage.EUNAUTHENTICATED, "authorization is not a bearer token")
+		}
+		token = h[len(prefix):]
+	}
+	if token == "" {
+		return ctx, nil
+	}
+	id, err := s.auth.Authenticate(ctx, token)
+	if err != nil {
+		slog.InfoContext(ctx, "websocket authentication refused", "err", err, "request_id", RequestID(ctx))
+		if maillage.ErrorCode(err) == maillage.EUNAUTHENTICATED {
+			return ctx, maillage.Errorf(maillage.EUNAUTHENTICATED, "invalid or expired token")
+		}
+		return ctx, err
+	}
+	return maillage.WithIdentity(ctx, id), nil
+}
+
+// CloseUnauthenticated is the websocket close code for a connection whose
+// token did not verify or has expired (4401, as graphql-transport-ws
+// servers use for "Unauthorized").
+const CloseUnauthenticated = 4401
+
+// WebsocketInit is the websocket transport's InitFunc: it authenticates the
+// connection from its connection_init payload, and closes it with
+// CloseUnauthenticated and the reason "UNAUTHENTICATED: invalid or expired
+// token" when the token does not verify. An authenticated connection ends
+// when its token expires: its context is done then, and the transport sends
+// the connection error "UNAUTHENTICATED: token expired" and closes it, ending
+// every subscription on it.
+func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	next, err := s.identityFromInit(ctx, payload)
+	if err != nil {
+		ctx = transport.AppendCloseReason(ctx, maillage.EUNAUTHENTICATED+": "+maillage.ErrorMessage(err))
+		return transport.WithWebsocketCloseCode(ctx, CloseUnauthenticated), nil, err
+	}
+	if expiry := maillage.IdentityFrom(next).TokenExpiry; !expiry.IsZero() {
+		next = untilExpiry(next, expiry)
+	}
+	return next, nil, nil
+}
+
+// untilExpiry returns ctx, done at expiry with maillage.ErrTokenExpired as
+// its cause. The close reason the transport reads from it is then that
+// cause (and only then: a connection closed otherwise gives no such reason).
+// With graphql-ws the client receives it as a connection_error; with
+// graphql-transport-ws, which has no such message, the transport closes with
+// "terminated" — a subscription resolver that sees the cause sends it as
+// its error first.
+func untilExpiry(ctx context.Context, expiry time.Time) context.Context {
+	deadline, cancel := context.WithDeadlineCause(ctx, expiry, maillage.ErrTokenExpired)
+	context.AfterFunc(deadline, cancel) // releases the timer whichever way the connection ends
+	reason := maillage.EUNAUTHENTICATED + ": " + maillage.ErrTokenExpired.Message
+	return expiringContext{Context: deadline, expired: transport.AppendCloseReason(deadline, reason)}
+}
+
+// expiringContext answers Value from expired (which adds the close reason)
+// once its token expired, and from itself before.
+type expiringContext struct {
+	context.Context
+	expired context.Context
+}
+
+// Value implements context.Context.
+func (c expiringContext) Value(key any) any {
+	if context.Cause(c.Context) == maillage.ErrTokenExpired {
+		return c.expired.Value(key)
+	}
+	return c.Context.Value(key)
+}
