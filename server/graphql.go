@@ -17,6 +17,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	cfg := graph.Config{Resolvers: s.resolver}
 	setComplexity(&cfg.Complexity)
 	h := handler.New(graph.NewExecutableSchema(cfg))
+	h.AddTransport(s.websocketTransport())
 	h.AddTransport(transport.Options{})
 	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -30,6 +31,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
 	h.Use(inputGuard{max: maxStringBytes})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
+	h.Use(subscriptionLimit{max: s.cfg.MaxSubscriptionsPerConnection, metrics: &s.ws, prom: s.metrics})
 	h.SetErrorPresenter(presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h
