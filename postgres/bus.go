@@ -137,6 +137,7 @@ type subscriber struct {
 type busCounters struct {
 	delivered, dropped, reads atomic.Int64
 	waitingFor                atomic.Int64
+	decided                   atomic.Int64
 }
 
 // BusStats are counters for metrics.
@@ -147,6 +148,7 @@ type BusStats struct {
 	Reads         int64 // outbox reads
 	Settled       int64 // highest settled event id
 	WaitingFor    int64 // the missing id later events wait behind (0: none)
+	Decided       int64 // events a subscriber's guard has allowed or withheld
 }
 
 // Stats returns the bus counters.
@@ -155,7 +157,7 @@ func (b *Bus) Stats() BusStats {
 	defer b.mu.Unlock()
 	return BusStats{Subscribers: len(b.subs), Delivered: b.stats.delivered.Load(),
 		SlowConsumers: b.stats.dropped.Load(), Reads: b.stats.reads.Load(), Settled: b.settled,
-		WaitingFor: b.stats.waitingFor.Load()}
+		WaitingFor: b.stats.waitingFor.Load(), Decided: b.stats.decided.Load()}
 }
 
 // StartBus listens for events on db and runs the bus and the pruning job

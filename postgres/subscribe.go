@@ -122,7 +122,9 @@ func (b *Bus) stream(ctx context.Context, s *subscriber, guard eventGuard, repla
 		}
 	}()
 	send := func(ev *maillage.Event) bool {
-		if !guard(ctx, b.db, ev) {
+		allowed := guard(ctx, b.db, ev)
+		b.stats.decided.Add(1)
+		if !allowed {
 			return true
 		}
 		select {

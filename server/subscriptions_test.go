@@ -268,7 +268,15 @@ func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 	if err := h.db.Authz.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	decided := h.srv.Bus().Stats().Decided
 	hidden := h.createStructure(admin, territory, "MSP pendant")
+	// Her subscription decides on that event before she gets access back:
+	// guards decide at delivery, with the rights of that moment.
+	for deadline := time.Now().Add(10 * time.Second); h.srv.Bus().Stats().Decided == decided; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the event created without access was never decided on")
+		}
+	}
 	// She gets the coordination back; the next structure reaches her, and
 	// the one created while she had no access never did.
 	pro := h.id(`SELECT id FROM professionals WHERE rpps = '10003456781'`)

@@ -129,8 +129,10 @@ func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayloa
 	if exp := maillage.IdentityFrom(ctx).TokenExpiry; !exp.IsZero() {
 		t := time.AfterFunc(time.Until(exp), func() {
 			s.ws.TokenExpired.Add(1)
-			cancel(maillage.ErrTokenExpired)
+			// The close frame first: cancelling first would let the transport
+			// close with "terminated" before the reason is written.
 			c.closeWith(CloseUnauthenticated, maillage.EUNAUTHENTICATED+": "+maillage.ErrTokenExpired.Message)
+			cancel(maillage.ErrTokenExpired)
 		})
 		c.onClose(func() { t.Stop() })
 	}
