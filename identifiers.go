@@ -130,3 +130,18 @@ func (*Structure) IsEntity() {}
 
 // IsEntity marks Professional as an Apollo Federation entity.
 func (*Professional) IsEntity() {}
+
+// MaxNameLength bounds a name (of a structure, a territory, a person), in
+// characters.
+const MaxNameLength = 200
+
+// ValidateName checks a name: not blank, at most MaxNameLength characters.
+func ValidateName(field, name string) error {
+	switch n := len([]rune(strings.TrimSpace(name))); {
+	case n == 0:
+		return InvalidField(field, "must not be empty")
+	case n > MaxNameLength:
+		return InvalidField(field, "must be at most %d characters, got %d", MaxNameLength, n)
+	}
+	return nil
+}

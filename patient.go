@@ -106,11 +106,11 @@ type PatientService interface {
 
 // ValidatePatient checks a patient's identity fields.
 func ValidatePatient(in PatientInput, now time.Time) error {
-	if strings.TrimSpace(in.FamilyName) == "" {
-		return InvalidField("input.familyName", "must not be empty")
+	if err := ValidateName("input.familyName", in.FamilyName); err != nil {
+		return err
 	}
-	if strings.TrimSpace(in.GivenNames) == "" {
-		return InvalidField("input.givenNames", "must not be empty")
+	if err := ValidateName("input.givenNames", in.GivenNames); err != nil {
+		return err
 	}
 	if in.BirthDate.IsZero() || in.BirthDate.After(now) || in.BirthDate.Year() < 1880 {
 		return InvalidField("input.birthDate", "must be a date in the past")

@@ -134,3 +134,21 @@ type ProfessionalService interface {
 	// (already ended) or FORBIDDEN.
 	EndMembership(ctx context.Context, id string) (*Membership, error)
 }
+
+// AppointsStaff reports whether a membership with this role in a structure
+// of this kind carries rights beyond the directory: the ESS's secretariat,
+// case manager and specialists (patient-level requests), a CPTS's or DAC's
+// coordinator (the directory of a territory), any structure's administrator
+// (appoints its staff). Such memberships need the "staff write" permission,
+// and nobody appoints themselves.
+func AppointsStaff(kind StructureKind, role MembershipRole) bool {
+	switch {
+	case role == MemberRoleAdministrator:
+		return true
+	case kind == KindESS:
+		return role == MemberRoleSecretariat || role == MemberRoleCaseManager || role == MemberRoleSpecialist
+	case kind == KindCPTS || kind == KindDAC:
+		return role == MemberRoleCoordinator
+	}
+	return false
+}

@@ -31,6 +31,7 @@ const (
 	KindDirectory = "directory" // territories, structures, professionals, memberships
 	KindStats     = "stats"     // aggregates, never patient-level
 	KindPolicy    = "policy"    // the authorization policies themselves
+	KindStaff     = "staff"     // appointing members whose role carries rights
 	KindAudit     = "audit"     // the audit trail
 	KindPatient   = "patient"
 	KindESCAP     = "escap"

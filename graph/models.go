@@ -149,6 +149,16 @@ type SubmitReferralInput struct {
 	Attachments   []*AttachmentInput     `json:"attachments,omitempty"`
 }
 
+// Live events over a websocket (graphql-transport-ws, or the legacy graphql-ws),
+// authenticated by the connection_init payload: {"Authorization": "Bearer <token>"}
+// or {"token": "<token>"}. Each event carries a cursor; subscribing again with
+// after: <last cursor> first replays what was missed, then goes live, without gap
+// or duplicate. A cursor older than the event retention is refused with
+// CURSOR_EXPIRED: refetch with queries, then subscribe without after. Each event is
+// checked against the subscriber's current rights, so losing access stops it.
+type Subscription struct {
+}
+
 // A transition and what it requires (see the transition table in the docs).
 type TransitionReferralInput struct {
 	ID      string                  `json:"id"`

@@ -23,6 +23,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CareEvent() CareEventResolver
 	ESCAP() ESCAPResolver
 	ESCAPConsent() ESCAPConsentResolver
 	ESCAPEntry() ESCAPEntryResolver
@@ -41,6 +42,7 @@ type ResolverRoot interface {
 	Structure() StructureResolver
 	StructureConnection() StructureConnectionResolver
 	StructureLink() StructureLinkResolver
+	Subscription() SubscriptionResolver
 	Territory() TerritoryResolver
 	TerritoryConnection() TerritoryConnectionResolver
 	TerritoryCount() TerritoryCountResolver
@@ -78,6 +80,15 @@ type ComplexityRoot struct {
 		Operation  func(childComplexity int) int
 		RequestID  func(childComplexity int) int
 		Role       func(childComplexity int) int
+	}
+
+	CareEvent struct {
+		CreatedAt func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		Payload   func(childComplexity int) int
+		SubjectID func(childComplexity int) int
+		Topic     func(childComplexity int) int
+		Type      func(childComplexity int) int
 	}
 
 	Count struct {
@@ -343,6 +354,7 @@ type ComplexityRoot struct {
 		EscapIncentives       func(childComplexity int, territoryID string, year int) int
 		EscapStats            func(childComplexity int, territoryID string, from string, to string) int
 		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
+		EventCursor           func(childComplexity int) int
 		Me                    func(childComplexity int) int
 		MyReferrals           func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
 		Node                  func(childComplexity int, id string) int
@@ -496,6 +508,13 @@ type ComplexityRoot struct {
 		To         func(childComplexity int) int
 	}
 
+	Subscription struct {
+		EscapEvents       func(childComplexity int, escapID string, after *string) int
+		EssQueueEvents    func(childComplexity int, essID string, after *string) int
+		ReferralEvents    func(childComplexity int, referralID string, after *string) int
+		TerritoryActivity func(childComplexity int, territoryID string, after *string) int
+	}
+
 	Territory struct {
 		Children   func(childComplexity int, first *int, after *string) int
 		Code       func(childComplexity int) int
@@ -505,6 +524,14 @@ type ComplexityRoot struct {
 		Parent     func(childComplexity int) int
 		Path       func(childComplexity int) int
 		Structures func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+	}
+
+	TerritoryActivity struct {
+		CreatedAt func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		Domain    func(childComplexity int) int
+		SubjectID func(childComplexity int) int
+		Type      func(childComplexity int) int
 	}
 
 	TerritoryConnection struct {
@@ -653,6 +680,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditRecord.Role(childComplexity), true
+
+	case "CareEvent.at":
+		if e.ComplexityRoot.CareEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.CreatedAt(childComplexity), true
+	case "CareEvent.cursor":
+		if e.ComplexityRoot.CareEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Cursor(childComplexity), true
+	case "CareEvent.payload":
+		if e.ComplexityRoot.CareEvent.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Payload(childComplexity), true
+	case "CareEvent.subjectId":
+		if e.ComplexityRoot.CareEvent.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.SubjectID(childComplexity), true
+	case "CareEvent.topic":
+		if e.ComplexityRoot.CareEvent.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Topic(childComplexity), true
+	case "CareEvent.type":
+		if e.ComplexityRoot.CareEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CareEvent.Type(childComplexity), true
 
 	case "Count.count":
 		if e.ComplexityRoot.Count.Count == nil {
@@ -1916,6 +1980,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Escaps(childComplexity, args["filter"].(*maillage.ESCAPFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.eventCursor":
+		if e.ComplexityRoot.Query.EventCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.EventCursor(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2666,6 +2736,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StructureLink.To(childComplexity), true
 
+	case "Subscription.escapEvents":
+		if e.ComplexityRoot.Subscription.EscapEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_escapEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.EscapEvents(childComplexity, args["escapId"].(string), args["after"].(*string)), true
+	case "Subscription.essQueueEvents":
+		if e.ComplexityRoot.Subscription.EssQueueEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_essQueueEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.EssQueueEvents(childComplexity, args["essId"].(string), args["after"].(*string)), true
+	case "Subscription.referralEvents":
+		if e.ComplexityRoot.Subscription.ReferralEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_referralEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ReferralEvents(childComplexity, args["referralId"].(string), args["after"].(*string)), true
+	case "Subscription.territoryActivity":
+		if e.ComplexityRoot.Subscription.TerritoryActivity == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_territoryActivity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TerritoryActivity(childComplexity, args["territoryId"].(string), args["after"].(*string)), true
+
 	case "Territory.children":
 		if e.ComplexityRoot.Territory.Children == nil {
 			break
@@ -2724,6 +2839,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Territory.Structures(childComplexity, args["filter"].(*maillage.StructureFilter), args["first"].(*int), args["after"].(*string)), true
+
+	case "TerritoryActivity.at":
+		if e.ComplexityRoot.TerritoryActivity.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.CreatedAt(childComplexity), true
+	case "TerritoryActivity.cursor":
+		if e.ComplexityRoot.TerritoryActivity.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.Cursor(childComplexity), true
+	case "TerritoryActivity.domain":
+		if e.ComplexityRoot.TerritoryActivity.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.Domain(childComplexity), true
+	case "TerritoryActivity.subjectId":
+		if e.ComplexityRoot.TerritoryActivity.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.SubjectID(childComplexity), true
+	case "TerritoryActivity.type":
+		if e.ComplexityRoot.TerritoryActivity.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryActivity.Type(childComplexity), true
 
 	case "TerritoryConnection.edges":
 		if e.ComplexityRoot.TerritoryConnection.Edges == nil {
@@ -2858,6 +3004,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3927,6 +4090,75 @@ extend type Mutation {
   transitionReferral(input: TransitionReferralInput!): Referral!
 }
 `, BuiltIn: false},
+	{Name: "../schema/subscriptions.graphqls", Input: `"""
+One change in a territory's coordination activity, for those who may read the
+territory's statistics (coordinators, ARS agents): what changed in its
+directory (structures, memberships, links, sub-territories). Never patient data.
+"""
+type TerritoryActivity {
+  "Resume position: give it as after when subscribing again to miss nothing."
+  cursor: String!
+  "What happened: STRUCTURE_CREATED, MEMBERSHIP_ENDED, STRUCTURES_LINKED…"
+  type: String!
+  "The id of the directory object concerned (structure, membership, link, territory)."
+  subjectId: ID!
+  "Where it happened: a territory path, or a structure's domain (path + /@ + id)."
+  domain: String!
+  "When the change was made."
+  at: Time!
+}
+
+"""
+Live events over a websocket (graphql-transport-ws, or the legacy graphql-ws),
+authenticated by the connection_init payload: {"Authorization": "Bearer <token>"}
+or {"token": "<token>"}. Each event carries a cursor; subscribing again with
+after: <last cursor> first replays what was missed, then goes live, without gap
+or duplicate. A cursor older than the event retention is refused with
+CURSOR_EXPIRED: refetch with queries, then subscribe without after. Each event is
+checked against the subscriber's current rights, so losing access stops it.
+"""
+type Subscription {
+  "The coordination activity of a territory and everything below it. Needs the statistics read right on it."
+  territoryActivity(territoryId: ID!, after: String): TerritoryActivity!
+}
+
+extend type Query {
+  """
+  The cursor of the newest event: fetch it with the state you display, then
+  subscribe with after: it, and nothing that happens in between is missed.
+  """
+  eventCursor: String!
+}
+
+"""
+An event of a need-to-know object: an ESCAP team or a referral request. Ids and
+statuses only, never a patient's identity; shown only to whoever may read the
+object at the moment of the event.
+"""
+type CareEvent {
+  "Resume position: give it as after when subscribing again to miss nothing."
+  cursor: String!
+  "What happened: MEMBER_ADDED, ENTRY_ADDED, REFERRAL_ACCEPT…"
+  type: String!
+  "The object concerned: escap:<id> or referral:<id>."
+  topic: String!
+  "The id of what changed (the team, a member, an entry, the request)."
+  subjectId: ID!
+  "The details, as a JSON object (ids and statuses)."
+  payload: String!
+  "When the change was made."
+  at: Time!
+}
+
+extend type Subscription {
+  "The events of one ESCAP team, for its current members. NOT_FOUND if the caller may not read the team."
+  escapEvents(escapId: ID!, after: String): CareEvent!
+  "The events of one referral request, for its requester, its specialist and the ESS staff. NOT_FOUND if not visible."
+  referralEvents(referralId: ID!, after: String): CareEvent!
+  "The events of every request addressed to one ESS, for its staff (the secretariat's live queue)."
+  essQueueEvents(essId: ID!, after: String): CareEvent!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -4066,6 +4298,24 @@ func (ec *executionContext) childFields_AuditRecord(ctx context.Context, field g
 		return ec.fieldContext_AuditRecord_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_CareEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CareEvent_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_CareEvent_type(ctx, field)
+	case "topic":
+		return ec.fieldContext_CareEvent_topic(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_CareEvent_subjectId(ctx, field)
+	case "payload":
+		return ec.fieldContext_CareEvent_payload(ctx, field)
+	case "at":
+		return ec.fieldContext_CareEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CareEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_Count(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4788,6 +5038,22 @@ func (ec *executionContext) childFields_Territory(ctx context.Context, field gra
 		return ec.fieldContext_Territory_structures(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Territory", field.Name)
+}
+
+func (ec *executionContext) childFields_TerritoryActivity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TerritoryActivity_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_TerritoryActivity_type(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_TerritoryActivity_subjectId(ctx, field)
+	case "domain":
+		return ec.fieldContext_TerritoryActivity_domain(ctx, field)
+	case "at":
+		return ec.fieldContext_TerritoryActivity_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TerritoryActivity", field.Name)
 }
 
 func (ec *executionContext) childFields_TerritoryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

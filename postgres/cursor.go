@@ -3,6 +3,9 @@ package postgres
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/maillage/maillage"
 )
@@ -29,17 +32,59 @@ func decodeCursor(cursor string, n int) ([]string, error) {
 	return keys, nil
 }
 
-// startPage checks a page request and returns the n sort keys to start
+// keyKind is the type of one sort key of a cursor, checked when the cursor
+// is read so that a forged key is a BAD_USER_INPUT, never a failed cast.
+type keyKind int
+
+const (
+	keyText     keyKind = iota // any text without NUL
+	keyTime                    // an RFC 3339 instant
+	keyInt                     // a decimal 64-bit integer
+	keySmallInt                // a decimal 16-bit integer
+)
+
+// startPage checks a page request and returns the n text sort keys to start
 // after: those of its cursor, or n empty strings (before every row) for the
 // first page.
 func startPage(page *maillage.PageArgs, n int) ([]string, error) {
+	kinds := make([]keyKind, n)
+	return startTypedPage(page, kinds...)
+}
+
+// startTypedPage is startPage for keys of the given kinds; the keys of the
+// first page are empty strings.
+func startTypedPage(page *maillage.PageArgs, kinds ...keyKind) ([]string, error) {
 	if err := page.Check(); err != nil {
 		return nil, err
 	}
 	if page.After == "" {
-		return make([]string, n), nil
+		return make([]string, len(kinds)), nil
 	}
-	return decodeCursor(page.After, n)
+	keys, err := decodeCursor(page.After, len(kinds))
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		if !validKey(kinds[i], k) {
+			return nil, maillage.InvalidField("after", "not a cursor of this list: %q", page.After)
+		}
+	}
+	return keys, nil
+}
+
+func validKey(kind keyKind, key string) bool {
+	switch kind {
+	case keyTime:
+		_, err := time.Parse(time.RFC3339Nano, key)
+		return err == nil
+	case keyInt:
+		_, err := strconv.ParseInt(key, 10, 64)
+		return err == nil
+	case keySmallInt:
+		_, err := strconv.ParseInt(key, 10, 16)
+		return err == nil
+	}
+	return !strings.ContainsRune(key, 0)
 }
 
 // endPage turns the rows fetched for a page (one more than asked, to know

@@ -92,8 +92,8 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer tx.Rollback() // a no-op after Commit; undoes everything if fn fails or panics
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -117,8 +117,14 @@ func mapError(err error) error {
 		return &maillage.Error{Code: maillage.ECONFLICT, Message: conflictMessage(pqErr.Constraint)}
 	case "23503": // foreign_key_violation
 		return maillage.Errorf(maillage.ENOTFOUND, "a referenced object does not exist")
-	case "23514", "22P02", "22001": // check_violation, invalid_text_representation, string too long
-		return maillage.Errorf(maillage.EINVALID, "invalid value: %s", pqErr.Message)
+	case "23514": // check_violation
+		return maillage.Errorf(maillage.EINVALID, "a value is outside what is allowed")
+	case "22P02", "22007", "22008", "22003": // invalid text, datetime format or range, number out of range
+		return maillage.Errorf(maillage.EINVALID, "a value is not of the expected type")
+	case "22001", "54000": // string too long, index row too large
+		return maillage.Errorf(maillage.EINVALID, "a value is too long")
+	case "22021": // character not in repertoire (a NUL byte)
+		return maillage.Errorf(maillage.EINVALID, "a value contains a NUL character")
 	}
 	return err
 }

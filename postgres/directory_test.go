@@ -288,3 +288,46 @@ func TestCreateProfessionalChecksRPPS(t *testing.T) {
 		t.Fatalf("create: %+v, %v; want national id 8+RPPS", p, err)
 	}
 }
+
+// Appointing a member whose role carries rights (ESS staff see patient-level
+// requests) takes the "staff write" permission, not the directory's, and
+// nobody appoints themselves.
+func TestStaffAppointmentsNeedTheirOwnPermission(t *testing.T) {
+	db := pgtest.Seeded(t)
+	var ess, dacCoordinator, kine string
+	db.Get(&ess, `SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
+	db.Get(&dacCoordinator, `SELECT id FROM professionals WHERE rpps = '10003456793'`)
+	db.Get(&kine, `SELECT id FROM professionals WHERE rpps = '10003456784'`)
+	staff := func(pro string, role maillage.MembershipRole) maillage.MembershipInput {
+		return maillage.MembershipInput{ProfessionalID: pro, StructureID: ess, Role: role}
+	}
+	dac := pgtest.As(t, db, "10003456793") // DAC Seine-Maritime coordinator: writes the directory of the department
+	before := count(t, db, `SELECT count(*) FROM memberships`)
+	_, err := db.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleSecretariat))
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	_, err = db.AddMembership(dac, staff(kine, maillage.MemberRoleCaseManager))
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	_, err = db.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleAdministrator))
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	if n := count(t, db, `SELECT count(*) FROM memberships`); n != before {
+		t.Fatalf("refused appointments wrote %d memberships", n-before)
+	}
+	if _, err := db.AddMembership(dac, staff(kine, maillage.MemberRoleMember)); err != nil {
+		t.Fatalf("a plain membership needs only the directory permission: %v", err)
+	}
+
+	// The national admin appoints an administrator of the ESS, who then
+	// appoints its staff, but not themselves.
+	admin := pgtest.As(t, db, "admin")
+	if _, err := db.AddMembership(admin, staff(dacCoordinator, maillage.MemberRoleAdministrator)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Authz.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddMembership(dac, staff(kine, maillage.MemberRoleSecretariat)); err != nil {
+		t.Fatalf("the ESS's administrator appoints its secretariat: %v", err)
+	}
+	_, err = db.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleSecretariat))
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+}

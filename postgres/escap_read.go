@@ -66,11 +66,8 @@ func (db *DB) ESCAPsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP,
 
 // FindESCAPs returns a page of the caller's teams, newest first.
 func (db *DB) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, page maillage.PageArgs) (*maillage.ESCAPConnection, error) {
-	after, err := startPage(&page, 2)
+	after, err := startTypedPage(&page, keyTime, keyText)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkTimeKey(page.After, after[0]); err != nil {
 		return nil, err
 	}
 	if f.Status != nil {
@@ -103,17 +100,6 @@ func (db *DB) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, page maill
 
 // timeKey is the cursor form of a timestamp.
 func timeKey(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-// checkTimeKey refuses a cursor whose time key does not parse.
-func checkTimeKey(cursor, key string) error {
-	if key == "" {
-		return nil
-	}
-	if _, err := time.Parse(time.RFC3339Nano, key); err != nil {
-		return maillage.InvalidField("after", "not a cursor of this list: %q", cursor)
-	}
-	return nil
-}
 
 // escapPathOf is the territory path of the team at idExpr, as a subquery.
 func escapPathOf(idExpr string) string {
@@ -191,11 +177,8 @@ func (db *DB) Timelines(ctx context.Context, keys []maillage.TimelineKey) ([]*ma
 	escapIDs, afterAt, afterID, limits := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.Int64Array, n)
 	for i, k := range keys {
 		pages[i] = k.Page
-		after, err := startPage(&pages[i], 2)
+		after, err := startTypedPage(&pages[i], keyTime, keyText)
 		if err != nil {
-			return nil, err
-		}
-		if err := checkTimeKey(k.Page.After, after[0]); err != nil {
 			return nil, err
 		}
 		escapIDs[i], afterAt[i], afterID[i], limits[i] = k.ESCAPID, after[0], after[1], int64(pages[i].First+1)

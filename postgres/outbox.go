@@ -33,9 +33,13 @@ func appendEvent(ctx context.Context, tx *sqlx.Tx, ev Event) error {
 			return fmt.Errorf("event payload: %w", err)
 		}
 	}
-	const q = `WITH e AS (
-		INSERT INTO events (topic, type, subject_id, domain, payload) VALUES ($1, $2, $3, $4, $5)
-		RETURNING id)
+	// The transaction takes its xid (pg_current_xact_id) before the event
+	// takes its id (nextval, in the insert's projection): so a reader that
+	// sees a later id committed knows the transaction holding a missing one
+	// is among its snapshot's in-progress ones (see Bus).
+	const q = `WITH x AS MATERIALIZED (SELECT pg_current_xact_id() AS xid),
+		e AS (INSERT INTO events (topic, type, subject_id, domain, payload)
+			SELECT $1, $2, $3, $4, $5 FROM x RETURNING id)
 		SELECT pg_notify($6, e.id::text) FROM e`
 	if _, err := tx.ExecContext(ctx, q, ev.Topic, ev.Type, ev.SubjectID, ev.Domain, payload, EventsChannel); err != nil {
 		return fmt.Errorf("append event: %w", err)

@@ -62,7 +62,7 @@ func (db *DB) FindPolicies(ctx context.Context, page maillage.PageArgs) (*mailla
 // idCursor checks page and returns the numeric key its cursor holds (0 for
 // the first page).
 func idCursor(page *maillage.PageArgs) (int64, error) {
-	keys, err := startPage(page, 1)
+	keys, err := startTypedPage(page, keyInt)
 	if err != nil || keys[0] == "" {
 		return 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/authz"
 )
 
 var _ maillage.ProfessionalService = (*DB)(nil)
@@ -163,8 +164,10 @@ func checkProfessional(rpps, first, last, profession, mssante *string) error {
 		}
 	}
 	for field, v := range map[string]*string{"input.firstName": first, "input.lastName": last, "input.profession": profession} {
-		if v != nil && strings.TrimSpace(*v) == "" {
-			return maillage.InvalidField(field, "must not be empty")
+		if v != nil {
+			if err := maillage.ValidateName(field, *v); err != nil {
+				return err
+			}
 		}
 	}
 	if mssante != nil {
@@ -309,6 +312,9 @@ func (db *DB) AddMembership(ctx context.Context, in maillage.MembershipInput) (*
 		if err := db.canWriteDirectory(ctx, s.Domain); err != nil {
 			return err
 		}
+		if err := db.canAppoint(ctx, s, in); err != nil {
+			return err
+		}
 		const q = `INSERT INTO memberships (professional_id, structure_id, role) VALUES ($1, $2, $3)
 			RETURNING id, professional_id, structure_id, role, started_at, ended_at`
 		if err := tx.GetContext(ctx, &m, q, in.ProfessionalID, in.StructureID, in.Role); err != nil {
@@ -320,6 +326,19 @@ func (db *DB) AddMembership(ctx context.Context, in maillage.MembershipInput) (*
 		return nil, fmt.Errorf("add membership: %w", err)
 	}
 	return &m, nil
+}
+
+// canAppoint checks the "staff write" permission for a membership whose
+// role carries rights (maillage.AppointsStaff), and refuses to let anyone
+// appoint themselves.
+func (db *DB) canAppoint(ctx context.Context, s *maillage.Structure, in maillage.MembershipInput) error {
+	if !maillage.AppointsStaff(s.Kind, in.Role) {
+		return nil
+	}
+	if maillage.IdentityFrom(ctx).ProfessionalID == in.ProfessionalID {
+		return maillage.Errorf(maillage.EFORBIDDEN, "nobody appoints themselves as %s of a %s", in.Role, s.Kind)
+	}
+	return db.Authz.Can(ctx, authz.ActWrite, authz.Object{Kind: authz.KindStaff, Domain: s.Domain})
 }
 
 // EndMembership ends a current membership.

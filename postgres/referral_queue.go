@@ -16,7 +16,7 @@ import (
 // urgent first, then the oldest, keyset-paginated on (urgency, submission
 // time, id). FORBIDDEN to anyone without a role on the ESS.
 func (db *DB) ReferralQueue(ctx context.Context, essID string, f maillage.ReferralQueueFilter, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
-	after, err := startPage(&page, 3)
+	after, err := startTypedPage(&page, keySmallInt, keyTime, keyText)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (db *DB) ReferralQueue(ctx context.Context, essID string, f maillage.Referr
 
 // MyReferrals returns a page of the caller's own requests, newest first.
 func (db *DB) MyReferrals(ctx context.Context, states []maillage.ReferralState, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
-	after, err := startPage(&page, 2)
+	after, err := startTypedPage(&page, keyTime, keyText)
 	if err != nil {
 		return nil, err
 	}

@@ -269,8 +269,8 @@ func (db *DB) CreateStructure(ctx context.Context, in maillage.StructureInput) (
 	if !structureKinds[in.Kind] {
 		return nil, maillage.InvalidField("input.kind", "unknown structure kind %q", in.Kind)
 	}
-	if strings.TrimSpace(in.Name) == "" {
-		return nil, maillage.InvalidField("input.name", "must not be empty")
+	if err := maillage.ValidateName("input.name", in.Name); err != nil {
+		return nil, err
 	}
 	warning, err := checkStructureIdentifiers(in.FINESS, in.SIRET, in.MSSante)
 	if err != nil {
@@ -306,8 +306,10 @@ func (db *DB) CreateStructure(ctx context.Context, in maillage.StructureInput) (
 
 // UpdateStructure changes the fields of upd that are set.
 func (db *DB) UpdateStructure(ctx context.Context, id string, upd maillage.StructureUpdate) (*maillage.Structure, error) {
-	if upd.Name != nil && strings.TrimSpace(*upd.Name) == "" {
-		return nil, maillage.InvalidField("input.name", "must not be empty")
+	if upd.Name != nil {
+		if err := maillage.ValidateName("input.name", *upd.Name); err != nil {
+			return nil, err
+		}
 	}
 	warning, err := checkStructureIdentifiers(upd.FINESS, upd.SIRET, upd.MSSante)
 	if err != nil {

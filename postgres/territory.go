@@ -187,8 +187,8 @@ func (db *DB) CreateTerritory(ctx context.Context, in maillage.TerritoryInput) (
 	if !territoryCode.MatchString(in.Code) {
 		return nil, maillage.InvalidField("input.code", "must be lowercase letters, digits and dashes, got %q", in.Code)
 	}
-	if in.Name == "" {
-		return nil, maillage.InvalidField("input.name", "must not be empty")
+	if err := maillage.ValidateName("input.name", in.Name); err != nil {
+		return nil, err
 	}
 	var t maillage.Territory
 	err := db.InTx(ctx, func(tx *sqlx.Tx) error {

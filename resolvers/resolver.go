@@ -19,6 +19,8 @@ type Resolver struct {
 	ESCAPService        maillage.ESCAPService
 	ESCAPStatsService   maillage.ESCAPStatsService
 	ReferralService     maillage.ReferralService
+	// Events streams the outbox to subscriptions.
+	Events maillage.EventService
 	// Grants returns the roles an account holds, as the authorizer sees them.
 	Grants func(accountID string) []maillage.Grant
 }

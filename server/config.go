@@ -39,6 +39,21 @@ type Config struct {
 	// MaxComplexity bounds a query's complexity (each field 1, each list
 	// field times its page size).
 	MaxComplexity int
+	// EventRetention is how long events stay in the outbox for resuming
+	// subscriptions (MAILLAGE_EVENT_RETENTION, default 7 days).
+	EventRetention time.Duration
+	// SubscriberBuffer is how many events may wait for one subscription
+	// before it is cut off as a slow consumer.
+	SubscriberBuffer int
+	// MaxSubscriptionsPerConnection bounds one websocket's subscriptions.
+	MaxSubscriptionsPerConnection int
+	// WebsocketPingInterval is the keep-alive period (pings of
+	// graphql-transport-ws, "ka" of the legacy graphql-ws); a client that
+	// misses two pongs is disconnected.
+	WebsocketPingInterval time.Duration
+	// WebsocketWriteTimeout bounds one write to a websocket client: a client
+	// that stops reading is disconnected.
+	WebsocketWriteTimeout time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
 	// Tracing is the OpenTelemetry exporter: "" (off), "stdout" or "otlp"
@@ -58,5 +73,11 @@ func DefaultConfig() Config {
 		MaxDepth:        12,
 		MaxComplexity:   20000,
 		ShutdownTimeout: 15 * time.Second,
+
+		EventRetention:                7 * 24 * time.Hour,
+		SubscriberBuffer:              256,
+		MaxSubscriptionsPerConnection: 50,
+		WebsocketPingInterval:         25 * time.Second,
+		WebsocketWriteTimeout:         10 * time.Second,
 	}
 }

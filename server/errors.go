@@ -28,6 +28,11 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 	case errors.As(err, &parsed) && parsed.Extensions["code"] != nil:
 		// gqlgen's own coded errors (validation, parsing, limits) pass as they are.
 		return gqlErr
+	case errors.As(err, &parsed):
+		// An argument that does not coerce (a Time that is not one, an
+		// _entities representation of no known type): gqlgen puts the
+		// argument's path on it; resolvers never return gqlerrors.
+		gqlErr.Extensions = map[string]any{"code": maillage.EINVALID, "field": parsed.Path.String()}
 	default:
 		slog.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
 		gqlErr.Message = "internal error"

@@ -17,6 +17,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	cfg := graph.Config{Resolvers: s.resolver}
 	setComplexity(&cfg.Complexity)
 	h := handler.New(graph.NewExecutableSchema(cfg))
+	h.AddTransport(s.websocketTransport())
 	h.AddTransport(transport.Options{})
 	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -28,10 +29,16 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.Use(newAnonymousGate(s.cfg.AnonymousFields))
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	h.Use(depthLimit{max: s.cfg.MaxDepth})
+	h.Use(inputGuard{max: maxStringBytes})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
+	h.Use(subscriptionLimit{max: s.cfg.MaxSubscriptionsPerConnection, metrics: &s.ws, prom: s.metrics})
 	h.SetErrorPresenter(presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h
 }
 
 var _ graphql.HandlerExtension = depthLimit{}
+
+// maxStringBytes bounds any one string input; the longest the hub keeps (a
+// timeline note, a referral's reason) fits well within it.
+const maxStringBytes = 32 << 10

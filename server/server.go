@@ -35,6 +35,8 @@ type Server struct {
 	auth     Authenticator
 	issuer   *DevIssuer // nil with an external issuer
 	resolver *resolvers.Resolver
+	bus      *postgres.Bus
+	ws       WebsocketMetrics
 	handler  http.Handler
 	http     *http.Server
 	log      *slog.Logger
@@ -67,7 +69,14 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	if err := db.ListenAuthz(ctx, db.Authz.Reload); err != nil {
 		return nil, err
 	}
+	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{
+		Retention: s.cfg.EventRetention, Buffer: s.cfg.SubscriberBuffer, Delivered: s.metrics.EventDelivered})
+	if err != nil {
+		return nil, err
+	}
+	s.bus = bus
 	s.resolver = &resolvers.Resolver{
+		Events:              bus,
 		TerritoryService:    db,
 		StructureService:    db,
 		ProfessionalService: db,
@@ -80,7 +89,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.authenticate(unauthorizedStatus(s.resolver.Middleware(s.graphqlHandler()))))
+	mux.Handle("/graphql", withConnSlot(s.authenticate(unauthorizedStatus(s.resolver.Middleware(s.graphqlHandler())))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -132,6 +141,21 @@ func withDefaults(cfg Config) Config {
 	if cfg.MaxComplexity == 0 {
 		cfg.MaxComplexity = d.MaxComplexity
 	}
+	if cfg.EventRetention == 0 {
+		cfg.EventRetention = d.EventRetention
+	}
+	if cfg.SubscriberBuffer == 0 {
+		cfg.SubscriberBuffer = d.SubscriberBuffer
+	}
+	if cfg.MaxSubscriptionsPerConnection == 0 {
+		cfg.MaxSubscriptionsPerConnection = d.MaxSubscriptionsPerConnection
+	}
+	if cfg.WebsocketPingInterval == 0 {
+		cfg.WebsocketPingInterval = d.WebsocketPingInterval
+	}
+	if cfg.WebsocketWriteTimeout == 0 {
+		cfg.WebsocketWriteTimeout = d.WebsocketWriteTimeout
+	}
 	if cfg.AnonymousFields == nil {
 		cfg.AnonymousFields = DefaultAnonymousFields
 	}
@@ -143,6 +167,12 @@ func withDefaults(cfg Config) Config {
 	}
 	return cfg
 }
+
+// WebsocketMetrics returns the websocket counters.
+func (s *Server) WebsocketMetrics() *WebsocketMetrics { return &s.ws }
+
+// Bus returns the instance's event bus (for its counters).
+func (s *Server) Bus() *postgres.Bus { return s.bus }
 
 // Handler returns the server's root handler (for tests with httptest).
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -157,6 +157,14 @@ func TestBadInputGetsACodedError(t *testing.T) {
 		{"too complex", "", `{ structures(first: 100) { edges { node { members { professional { memberships { structure { members { professional { lastName } } } } } } } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED", ""},
 		{"unknown field", "", `{ structures { nope } }`, nil, "GRAPHQL_VALIDATION_FAILED", ""},
 		{"not GraphQL", "", `{ structures(`, nil, "GRAPHQL_PARSE_FAILED", ""},
+		{"a time that is not one", admin, `{ referralStats(essId: "str_x", from: "2026-02-30T00:00:00Z", to: "2026-03-01T00:00:00Z") { sameDayShare } }`, nil, "BAD_USER_INPUT", "referralStats.from"},
+		{"a NUL in a variable", admin, `mutation($in: CreateStructureInput!) { createStructure(input: $in) { id } }`, map[string]any{"in": map[string]any{"kind": "MSP", "name": "a\x00b", "territoryId": "ter_x"}}, "BAD_USER_INPUT", "$in.name"},
+		{"a 40 kB literal", admin, `mutation { createStructure(input: {kind: MSP, name: "` + strings.Repeat("é", 20000) + `", territoryId: "ter_x"}) { id } }`, nil, "BAD_USER_INPUT", "input.name"},
+		{"a 300-character name", admin, `mutation { createStructure(input: {kind: MSP, name: "` + strings.Repeat("n", 300) + `", territoryId: "ter_x"}) { id } }`, nil, "BAD_USER_INPUT", "input.name"},
+		{"a cursor hiding a NUL", "", `query($after: String) { structures(first: 5, after: $after) { totalCount } }`, map[string]any{"after": "WyJhXHUwMDAwYiIsIngiXQ"}, "BAD_USER_INPUT", "after"},
+		{"an entity of no such type", "", `{ _entities(representations: [{__typename: "Patient", id: "pat_x"}]) { __typename } }`, nil, "BAD_USER_INPUT", "_entities"},
+		{"an entity without its key", "", `{ _entities(representations: [{__typename: "Structure", foo: 1}]) { __typename } }`, nil, "BAD_USER_INPUT", ""},
+		{"an entity with no type", "", `{ _entities(representations: [{id: "str_x"}]) { __typename } }`, nil, "BAD_USER_INPUT", ""},
 		{"anonymous write", "", `mutation { createStructure(input: {kind: MSP, name: "X", territoryId: "ter_nope"}) { id } }`, nil, "UNAUTHENTICATED", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

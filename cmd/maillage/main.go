@@ -58,6 +58,9 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", env("MAILLAGE_OIDC_ISSUER", ""), "external OpenID Connect issuer URL; empty: the hub signs its own development tokens (MAILLAGE_OIDC_ISSUER)")
 	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", env("MAILLAGE_OIDC_CLIENT_ID", ""), "audience required in tokens of the external issuer (MAILLAGE_OIDC_CLIENT_ID)")
 	fs.StringVar(&cfg.OIDCLoginClaim, "oidc-login-claim", env("MAILLAGE_OIDC_LOGIN_CLAIM", "sub"), "token claim holding the account login (MAILLAGE_OIDC_LOGIN_CLAIM)")
+	fs.DurationVar(&cfg.EventRetention, "event-retention", envDuration("MAILLAGE_EVENT_RETENTION", cfg.EventRetention), "how long events stay available to resuming subscriptions (MAILLAGE_EVENT_RETENTION)")
+	fs.IntVar(&cfg.MaxSubscriptionsPerConnection, "max-subscriptions", cfg.MaxSubscriptionsPerConnection, "most subscriptions on one websocket")
+	fs.IntVar(&cfg.SubscriberBuffer, "subscriber-buffer", cfg.SubscriberBuffer, "events that may wait for one subscription before it is cut off as a slow consumer")
 	ttl := fs.Duration("token-ttl", 12*time.Hour, "lifetime of a token printed by the token command")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "deepest query nesting")
@@ -229,6 +232,14 @@ func envLevel(name string) *slog.LevelVar {
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
+	}
+	return def
+}
+
+// envDuration reads a duration variable ("168h", "30m"); def when unset or invalid.
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
 	}
 	return def
 }

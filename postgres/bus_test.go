@@ -1,0 +1,255 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/postgres/pgtest"
+)
+
+// startBus runs a bus on db for the test.
+func startBus(t *testing.T, db *postgres.DB, cfg postgres.BusConfig) *postgres.Bus {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	bus, err := postgres.StartBus(ctx, db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-bus.Done() })
+	return bus
+}
+
+// adminCtx acts as the national admin, who may read every territory's stats.
+func adminCtx(t *testing.T, db *postgres.DB) context.Context { return pgtest.As(t, db, "admin") }
+
+// activity selects the test topic under the territory-activity guard.
+func activity(topic string) maillage.EventFilter {
+	return maillage.EventFilter{Guard: maillage.GuardTerritoryActivity, Topics: []string{topic}}
+}
+
+// publish commits one event on topic and returns its id.
+func publish(t *testing.T, db *postgres.DB, topic, typ string) int64 {
+	t.Helper()
+	return publishIn(t, db, topic, typ, "fr/28")
+}
+
+// publishIn commits one event on topic in domain and returns its id.
+func publishIn(t *testing.T, db *postgres.DB, topic, typ, domain string) int64 {
+	t.Helper()
+	tx, err := db.BeginTxx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.AppendEvent(context.Background(), tx, postgres.Event{Topic: topic, Type: typ, SubjectID: "x", Domain: domain}); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := tx.Get(&id, `SELECT currval('events_id_seq')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// next returns the next event of ch, failing after a generous wait.
+func next(t *testing.T, ch <-chan *maillage.Event) *maillage.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("stream closed")
+		}
+		return ev
+	case <-time.After(15 * time.Second):
+		t.Fatal("no event")
+	}
+	return nil
+}
+
+func TestBusDeliversInIDOrderAcrossOutOfOrderCommits(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{})
+	ch, err := bus.SubscribeEvents(adminCtx(t, db), "", activity("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A takes the lower id but commits last; B commits first.
+	txA, _ := db.BeginTxx(ctx, nil)
+	if err := postgres.AppendEvent(ctx, txA, postgres.Event{Topic: "test", Type: "A", SubjectID: "a", Domain: "fr/28"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { txA.Rollback() })
+	idB := publish(t, db, "test", "B")
+	// Wait (on state, not time) until the bus has seen B and holds it back.
+	for deadline := time.Now().Add(15 * time.Second); bus.Stats().WaitingFor != idB-1; {
+		if time.Now().After(deadline) {
+			t.Fatalf("bus never waited for id %d: %+v", idB-1, bus.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case ev := <-ch:
+		t.Fatalf("event %d (%s) delivered while a lower id was uncommitted", ev.ID, ev.Type)
+	default:
+	}
+	if err := txA.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	a, b := next(t, ch), next(t, ch)
+	if a.Type != "A" || b.Type != "B" || a.ID != idB-1 || b.ID != idB {
+		t.Fatalf("got %d %s, %d %s; want A (id %d) then B (id %d)", a.ID, a.Type, b.ID, b.Type, idB-1, idB)
+	}
+}
+
+func TestBusSkipsIDsOfRolledBackTransactions(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{GapTimeout: time.Hour})
+	ch, err := bus.SubscribeEvents(adminCtx(t, db), "", activity("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tx, _ := db.BeginTxx(ctx, nil)
+	if err := postgres.AppendEvent(ctx, tx, postgres.Event{Topic: "test", Type: "ROLLED_BACK", SubjectID: "a", Domain: "fr/28"}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
+	id := publish(t, db, "test", "KEPT")
+	// With an hour of gap timeout, only the proof that the rolled-back
+	// transaction ended lets the bus go past the missing id.
+	if ev := next(t, ch); ev.ID != id || ev.Type != "KEPT" {
+		t.Fatalf("got %d %s, want %d KEPT", ev.ID, ev.Type, id)
+	}
+}
+
+func TestResumeReplaysThenGoesLiveWithoutGapOrDuplicate(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{})
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, publish(t, db, "test", fmt.Sprint("E", i)))
+		publish(t, db, "noise", "N")
+	}
+	// Let the bus settle them, then resume after the second one.
+	mark, _ := bus.SubscribeEvents(adminCtx(t, db), "", activity("mark"))
+	publish(t, db, "mark", "M")
+	next(t, mark)
+	ch, err := bus.SubscribeEvents(adminCtx(t, db), fmt.Sprint(ids[1]), activity("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, publish(t, db, "test", "E5"), publish(t, db, "test", "E6"))
+	for _, want := range ids[2:] {
+		if ev := next(t, ch); ev.ID != want {
+			t.Fatalf("got event %d, want %d", ev.ID, want)
+		}
+	}
+	select {
+	case ev := <-ch:
+		t.Fatalf("unexpected extra event %d", ev.ID)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func TestSlowConsumerIsDroppedWithoutStallingOthers(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{Buffer: 2})
+	ended := make(chan error, 1)
+	f := activity("test")
+	f.OnEnd = func(err error) { ended <- err }
+	if _, err := bus.SubscribeEvents(adminCtx(t, db), "", f); err != nil { // never read
+		t.Fatal(err)
+	}
+	fast, _ := bus.SubscribeEvents(adminCtx(t, db), "", activity("test"))
+	var last int64
+	got := 0
+	for range 10 {
+		last = publish(t, db, "test", "E")
+		next(t, fast)
+		got++
+	}
+	if err := <-ended; !errors.Is(err, maillage.ErrSlowConsumer) {
+		t.Fatalf("slow consumer ended with %v", err)
+	}
+	if got != 10 || bus.Stats().SlowConsumers != 1 {
+		t.Fatalf("fast got %d of 10 (last %d), slow consumers %d", got, last, bus.Stats().SlowConsumers)
+	}
+}
+
+func TestCursorOlderThanRetentionIsRefused(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{Retention: time.Hour})
+	first := publish(t, db, "test", "OLDER")
+	old := publish(t, db, "test", "OLD")
+	if _, err := db.Exec(`UPDATE events SET created_at = now() - interval '2 hours' WHERE id <= $1`, old); err != nil {
+		t.Fatal(err)
+	}
+	recent := publish(t, db, "test", "RECENT")
+	n, err := bus.Prune(context.Background())
+	if err != nil || n == 0 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	_, err = bus.SubscribeEvents(adminCtx(t, db), fmt.Sprint(first), activity("test"))
+	if maillage.ErrorCode(err) != maillage.ECURSOREXPIRED {
+		t.Fatalf("old cursor: got %v, want CURSOR_EXPIRED", err)
+	}
+	ch, err := bus.SubscribeEvents(adminCtx(t, db), fmt.Sprint(old), activity("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, ch); ev.ID != recent {
+		t.Fatalf("got %d, want %d", ev.ID, recent)
+	}
+	if _, err := bus.SubscribeEvents(adminCtx(t, db), "abc", activity("test")); maillage.ErrorCode(err) != maillage.EINVALID {
+		t.Fatalf("bad cursor: %v", err)
+	}
+}
+
+func TestGuardDecidesEachEventUnderTheCurrentGrants(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{})
+	const domain = "fr/28/76/cpts-rouen-nord"
+	ctx := context.Background()
+	admin := adminCtx(t, db)
+	var membership, pro, cpts string
+	db.Get(&membership, `SELECT m.id FROM memberships m JOIN professionals p ON p.id = m.professional_id
+		WHERE p.rpps = '10003456781' AND m.role = 'COORDINATOR' AND m.ended_at IS NULL`)
+	db.Get(&pro, `SELECT id FROM professionals WHERE rpps = '10003456781'`)
+	db.Get(&cpts, `SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
+	// Claire coordinates CPTS Rouen Nord: she sees its territory's activity.
+	ch, err := bus.SubscribeEvents(pgtest.As(t, db, "10003456781"), "", activity("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := publishIn(t, db, "test", "E1", domain)
+	if ev := next(t, ch); ev.ID != first {
+		t.Fatalf("got %d, want %d", ev.ID, first)
+	}
+	// Same domain, so a cached decision would still say yes: the grants
+	// changed, and the next event is judged under the new ones.
+	if _, err := db.EndMembership(admin, membership); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Authz.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hidden := publishIn(t, db, "test", "E2", domain)
+	if _, err := db.AddMembership(admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Authz.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	back := publishIn(t, db, "test", "E3", domain)
+	if ev := next(t, ch); ev.ID != back {
+		t.Fatalf("got event %d (%s), want %d: %d was published while she had no access", ev.ID, ev.Type, back, hidden)
+	}
+}

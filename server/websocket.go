@@ -1,0 +1,336 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/resolvers"
+)
+
+// Websocket close codes the hub uses besides CloseUnauthenticated (4401: a
+// refused or expired token).
+const (
+	CloseSlowConsumer   = websocket.ClosePolicyViolation
+	CloseServiceRestart = websocket.CloseServiceRestart
+	CloseInternal       = websocket.CloseInternalServerErr
+)
+
+// WebsocketMetrics counts websocket activity (the open subscriptions and
+// delivered events also go to the Prometheus Metrics).
+type WebsocketMetrics struct {
+	Connections       atomic.Int64 // open now
+	Refused           atomic.Int64 // connection_init refused (token)
+	Subscriptions     atomic.Int64 // open now
+	SubscriptionLimit atomic.Int64 // subscriptions refused by the per-connection bound
+	SlowConsumers     atomic.Int64 // connections closed for a full buffer
+	TokenExpired      atomic.Int64 // connections closed at token expiry
+}
+
+// websocketTransport is gqlgen's websocket transport on gorilla/websocket:
+// both subprotocols, keep-alives, authentication from connection_init.
+func (s *Server) websocketTransport() transport.Websocket {
+	return transport.Websocket{
+		Implementation: gorillaWebsocket{
+			upgrader: websocket.Upgrader{
+				CheckOrigin:     s.checkOrigin,
+				ReadBufferSize:  1024,
+				WriteBufferSize: 1024,
+			},
+			writeTimeout: s.cfg.WebsocketWriteTimeout,
+		},
+		InitFunc:              s.websocketInit,
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: s.cfg.WebsocketPingInterval, // legacy graphql-ws "ka"
+		PingPongInterval:      s.cfg.WebsocketPingInterval, // graphql-transport-ws ping, pong expected
+		ErrorFunc: func(ctx context.Context, err error) {
+			slog.DebugContext(ctx, "websocket", "err", err)
+		},
+	}
+}
+
+// checkOrigin lets browsers from the hub's own origin and the allowed ones
+// open a websocket; clients that send no Origin (not browsers) may too.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	o = normalizeOrigin(o)
+	return o == normalizeOrigin(s.cfg.PublicURL) || slices.ContainsFunc(s.cfg.AllowedOrigins, func(a string) bool {
+		return normalizeOrigin(a) == o
+	})
+}
+
+func normalizeOrigin(u string) string {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || p.Host == "" {
+		return strings.ToLower(strings.TrimSpace(u))
+	}
+	return strings.ToLower(p.Scheme + "://" + p.Host)
+}
+
+// connKey carries, in an upgrade request's context, the slot where the
+// adapter puts the connection, so connection_init can act on it.
+type connKey struct{}
+
+type connSlot struct{ conn *wsConn }
+
+// withConnSlot gives websocket upgrade requests a connection slot.
+func withConnSlot(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if websocket.IsWebSocketUpgrade(r) {
+			r = r.WithContext(context.WithValue(r.Context(), connKey{}, &connSlot{}))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// websocketInit is the InitFunc of the hub's websocket transport. It
+// authenticates connection_init as WebsocketInit does (identityFromInit: the
+// token in {"Authorization": "Bearer …"}, as the explorer sends its headers,
+// or {"token": "…"}, through the same Authenticator as HTTP): an invalid token
+// refuses the connection with 4401 "UNAUTHENTICATED: invalid or expired
+// token". Then, on this transport's own connection, it closes with 4401
+// "UNAUTHENTICATED: token expired" when the token expires (both protocols see
+// the code and reason), and with a reason when a stream is cut.
+func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	slot, _ := ctx.Value(connKey{}).(*connSlot)
+	if slot == nil || slot.conn == nil {
+		return s.WebsocketInit(ctx, payload)
+	}
+	c := slot.conn
+	ctx, err := s.identityFromInit(ctx, payload)
+	if err != nil {
+		s.ws.Refused.Add(1)
+		ctx = transport.AppendCloseReason(ctx, maillage.EUNAUTHENTICATED+": "+maillage.ErrorMessage(err))
+		return transport.WithWebsocketCloseCode(ctx, CloseUnauthenticated), nil, err
+	}
+	s.ws.Connections.Add(1)
+	c.onClose(func() { s.ws.Connections.Add(-1) })
+	ctx, cancel := context.WithCancelCause(ctx)
+	c.onClose(func() { cancel(nil) })
+	if exp := maillage.IdentityFrom(ctx).TokenExpiry; !exp.IsZero() {
+		t := time.AfterFunc(time.Until(exp), func() {
+			s.ws.TokenExpired.Add(1)
+			cancel(maillage.ErrTokenExpired)
+			c.closeWith(CloseUnauthenticated, maillage.EUNAUTHENTICATED+": "+maillage.ErrTokenExpired.Message)
+		})
+		c.onClose(func() { t.Stop() })
+	}
+	ctx = resolvers.WithConnectionEnder(ctx, func(err error) {
+		switch {
+		case errors.Is(err, maillage.ErrSlowConsumer):
+			s.ws.SlowConsumers.Add(1)
+			c.closeWith(CloseSlowConsumer, "slow consumer: resubscribe with after: <last cursor>")
+		case errors.Is(err, maillage.ErrShuttingDown):
+			c.closeWith(CloseServiceRestart, "instance restarting: resubscribe with after: <last cursor>")
+		default:
+			c.closeWith(CloseInternal, "internal error: resubscribe with after: <last cursor>")
+		}
+	})
+	ctx = context.WithValue(ctx, subCountKey{}, &atomic.Int64{})
+	return ctx, nil, nil
+}
+
+// subscriptionLimit bounds the subscriptions open on one connection.
+type subscriptionLimit struct {
+	max     int
+	metrics *WebsocketMetrics
+	prom    *Metrics
+}
+
+type subCountKey struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = subscriptionLimit{}
+
+func (subscriptionLimit) ExtensionName() string                          { return "SubscriptionLimit" }
+func (subscriptionLimit) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation counts a connection's subscriptions, and refuses one
+// above the bound with BAD_USER_INPUT.
+func (l subscriptionLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	n, _ := ctx.Value(subCountKey{}).(*atomic.Int64)
+	if n == nil || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return next(ctx)
+	}
+	if n.Add(1) > int64(l.max) {
+		n.Add(-1)
+		l.metrics.SubscriptionLimit.Add(1)
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message:    "too many subscriptions on this connection: at most " + strconv.Itoa(l.max) + "; complete one first",
+			Extensions: map[string]any{"code": maillage.EINVALID},
+		}}})
+	}
+	l.metrics.Subscriptions.Add(1)
+	closed := l.prom.SubscriptionOpened()
+	context.AfterFunc(ctx, func() {
+		n.Add(-1)
+		l.metrics.Subscriptions.Add(-1)
+		closed()
+	})
+	return next(ctx)
+}
+
+// gorillaWebsocket implements gqlgen's WebsocketImplementation with
+// gorilla/websocket.
+type gorillaWebsocket struct {
+	upgrader     websocket.Upgrader
+	writeTimeout time.Duration
+}
+
+var _ transport.WebsocketImplementation = gorillaWebsocket{}
+
+// Accept upgrades the request, offering gqlgen's subprotocols.
+func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	up := g.upgrader
+	for _, p := range opts.Subprotocols {
+		if !slices.Contains(up.Subprotocols, p) {
+			up.Subprotocols = append(up.Subprotocols, p)
+		}
+	}
+	conn, err := up.Upgrade(w, r, opts.ResponseHeader)
+	if err != nil {
+		return nil, err
+	}
+	c := &wsConn{conn: conn, writeTimeout: g.writeTimeout}
+	if slot, _ := r.Context().Value(connKey{}).(*connSlot); slot != nil {
+		slot.conn = c
+	}
+	return c, nil
+}
+
+// wsConn is one gorilla connection as gqlgen's WebsocketConn, with a read
+// limit, read deadlines, write deadlines (a client that stops reading is cut
+// off), and a close that says why, once.
+type wsConn struct {
+	conn         *websocket.Conn
+	writeTimeout time.Duration
+
+	mu       sync.Mutex
+	closing  bool     // a close frame was sent
+	closed   bool     // the connection is closed
+	onCloses []func() // run once, at close
+}
+
+var (
+	_ transport.WebsocketConn          = (*wsConn)(nil)
+	_ transport.WebsocketReadLimiter   = (*wsConn)(nil)
+	_ transport.WebsocketReadDeadliner = (*wsConn)(nil)
+)
+
+// NextReader returns the next message; a normal close by the peer is
+// transport.ErrWebsocketClosed. Any read error closes the connection.
+func (c *wsConn) NextReader() (int, io.Reader, error) {
+	t, r, err := c.conn.NextReader()
+	if err != nil {
+		c.Close()
+		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived, websocket.CloseGoingAway) {
+			return t, nil, transport.ErrWebsocketClosed
+		}
+		return t, nil, err
+	}
+	return t, r, nil
+}
+
+// WriteJSON writes one message within the write timeout (gqlgen serializes writes).
+func (c *wsConn) WriteJSON(v any) error {
+	if c.writeTimeout > 0 {
+		c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	err := c.conn.WriteJSON(v)
+	if err != nil {
+		c.Close()
+	}
+	return err
+}
+
+// WriteClose sends a close frame, unless one was already sent.
+func (c *wsConn) WriteClose(code int, message string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writeCloseLocked(code, message)
+}
+
+func (c *wsConn) writeCloseLocked(code int, message string) error {
+	if c.closing || c.closed {
+		return nil
+	}
+	c.closing = true
+	if len(message) > 123 {
+		message = message[:123]
+	}
+	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(time.Second))
+}
+
+// closeWith ends the connection from the hub's side with a code and reason:
+// the close frame first, then the connection once the peer answers or a
+// second has passed.
+func (c *wsConn) closeWith(code int, reason string) {
+	c.mu.Lock()
+	err := c.writeCloseLocked(code, reason)
+	c.mu.Unlock()
+	if err != nil {
+		c.Close()
+		return
+	}
+	time.AfterFunc(time.Second, func() { c.Close() })
+}
+
+// Close closes the connection and runs the close hooks, once.
+func (c *wsConn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	hooks := c.onCloses
+	c.onCloses = nil
+	c.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
+	return c.conn.Close()
+}
+
+// onClose registers f to run when the connection closes (at once if it is).
+func (c *wsConn) onClose(f func()) {
+	c.mu.Lock()
+	if !c.closed {
+		c.onCloses = append(c.onCloses, f)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	f()
+}
+
+// Subprotocol is the negotiated subprotocol.
+func (c *wsConn) Subprotocol() string { return c.conn.Subprotocol() }
+
+// SetReadLimit bounds a message's size.
+func (c *wsConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+
+// SetReadDeadline sets when a read fails (a missing pong).
+func (c *wsConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
