@@ -110,6 +110,9 @@ type ProfessionalService interface {
 	CountProfessionals(ctx context.Context, f ProfessionalFilter) (int, error)
 	// ProfessionalsByIDs loads many professionals in one statement, aligned with ids.
 	ProfessionalsByIDs(ctx context.Context, ids []string) ([]*Professional, error)
+	// ProfessionalsByRPPS loads many professionals by RPPS in one statement,
+	// aligned with rpps, nil where none exists.
+	ProfessionalsByRPPS(ctx context.Context, rpps []string) ([]*Professional, error)
 	// MembershipsByStructureIDs loads the current memberships of each structure,
 	// aligned with ids.
 	MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*Membership, error)

@@ -140,6 +140,16 @@ type StructureService interface {
 	CountStructures(ctx context.Context, f StructureFilter) (int, error)
 	// StructuresByIDs loads many structures in one statement, aligned with ids.
 	StructuresByIDs(ctx context.Context, ids []string) ([]*Structure, error)
+	// StructuresByFINESS loads many structures by FINESS in one statement,
+	// aligned with finess, nil where none exists.
+	StructuresByFINESS(ctx context.Context, finess []string) ([]*Structure, error)
+	// FindStructuresWithin returns in one statement the page of the
+	// structures f selects within each parent territory (f.Within ignored),
+	// aligned with parents; BAD_USER_INPUT for a bad cursor or size.
+	FindStructuresWithin(ctx context.Context, parents []string, f StructureFilter, page PageArgs) ([]*StructureConnection, error)
+	// CountStructuresWithin counts in one statement the structures f selects
+	// within each parent territory, aligned with parents.
+	CountStructuresWithin(ctx context.Context, parents []string, f StructureFilter) ([]int, error)
 	// LinksByStructureIDs loads the active links from or to each structure,
 	// aligned with ids.
 	LinksByStructureIDs(ctx context.Context, ids []string) ([][]*StructureLink, error)

@@ -69,6 +69,13 @@ type TerritoryService interface {
 	// TerritoriesByIDs loads many territories in one statement (for dataloaders);
 	// the result is aligned with ids, nil where none exists.
 	TerritoriesByIDs(ctx context.Context, ids []string) ([]*Territory, error)
+	// FindTerritoriesWithin returns in one statement the page of the
+	// territories f selects within each parent (f.Within ignored), aligned
+	// with parents; BAD_USER_INPUT for a bad cursor or size.
+	FindTerritoriesWithin(ctx context.Context, parents []string, f TerritoryFilter, page PageArgs) ([]*TerritoryConnection, error)
+	// CountTerritoriesWithin counts in one statement the territories f
+	// selects within each parent, aligned with parents.
+	CountTerritoriesWithin(ctx context.Context, parents []string, f TerritoryFilter) ([]int, error)
 	// CreateTerritory returns BAD_USER_INPUT, NOT_FOUND (parent), CONFLICT
 	// (code taken under that parent) or FORBIDDEN.
 	CreateTerritory(ctx context.Context, in TerritoryInput) (*Territory, error)

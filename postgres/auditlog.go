@@ -16,7 +16,7 @@ var _ maillage.AuditService = (*DB)(nil)
 // auditWhere filters audit_log r: $1 all, $2 domains (the caller's audit
 // scope), $3 account, $4 object kind, $5 object id, $6 operation, $7
 // request, $8 since, $9 until.
-const auditWhere = ` WHERE ($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE r.domain = d OR r.domain LIKE d || '/%'))
+const auditWhere = ` WHERE ($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE within(r.domain, d)))
 	AND ($3::text IS NULL OR r.account_id = $3) AND ($4::text IS NULL OR r.object_kind = $4)
 	AND ($5::text IS NULL OR r.object_id = $5) AND ($6::text IS NULL OR r.operation = $6)
 	AND ($7::text IS NULL OR r.request_id = $7)

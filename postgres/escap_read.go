@@ -122,24 +122,6 @@ func (db *DB) MembersByESCAPIDs(ctx context.Context, ids []string) ([][]*maillag
 	return groupByID(ids, rows, func(m *maillage.ESCAPMember) string { return m.ESCAPID }), nil
 }
 
-// groupByID groups rows by key, aligned with ids.
-func groupByID[T any](ids []string, rows []*T, key func(*T) string) [][]*T {
-	idx := make(map[string]int, len(ids))
-	for i, id := range ids {
-		idx[id] = i
-	}
-	out := make([][]*T, len(ids))
-	for i := range out {
-		out[i] = []*T{}
-	}
-	for _, r := range rows {
-		if i, ok := idx[key(r)]; ok {
-			out[i] = append(out[i], r)
-		}
-	}
-	return out
-}
-
 // MembersByIDs loads visible memberships by id (for node).
 func (db *DB) MembersByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPMember, error) {
 	visible, args := db.escapVisible(ctx, "m.escap_id", escapPathOf("m.escap_id"), 2)

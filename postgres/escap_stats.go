@@ -33,7 +33,7 @@ func (db *DB) statsTerritory(ctx context.Context, territoryID string) (string, e
 // The figures of a territory cover the teams of that territory and every one
 // below it ($1 is its path). Months are calendar months in Europe/Paris.
 const (
-	statsWithin = `(t.path = $1 OR t.path LIKE $1 || '/%')`
+	statsWithin = `within(t.path, $1)`
 
 	statsEntries = `SELECT to_char(e.activated_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM') AS period, e.situation,
 		NULL::text AS reason, count(*) AS count

@@ -61,13 +61,23 @@ func (db *DB) ProfessionalsByIDs(ctx context.Context, ids []string) ([]*maillage
 	return alignByID(ids, rows, func(p *maillage.Professional) string { return p.ID }), nil
 }
 
+// ProfessionalsByRPPS loads professionals by RPPS in one statement, aligned
+// with rpps, nil where none is visible.
+func (db *DB) ProfessionalsByRPPS(ctx context.Context, rpps []string) ([]*maillage.Professional, error) {
+	rows, err := db.selectProfessionals(ctx, db, `p.rpps = ANY($1)`, pq.StringArray(rpps))
+	if err != nil {
+		return nil, err
+	}
+	return alignByID(rpps, rows, func(p *maillage.Professional) string { return p.RPPS }), nil
+}
+
 // professionalFilter: $1 profession, $2 specialty, $3 within path, $4
 // search, $5 include archived.
 const professionalFilter = `($1::text IS NULL OR p.profession = $1)
 	AND ($2::text IS NULL OR p.specialty = $2)
 	AND ($3 = '' OR EXISTS (SELECT 1 FROM memberships m JOIN structures s ON s.id = m.structure_id
 		JOIN territories t ON t.id = s.territory_id
-		WHERE m.professional_id = p.id AND m.ended_at IS NULL AND (t.path = $3 OR t.path LIKE $3 || '/%')))
+		WHERE m.professional_id = p.id AND m.ended_at IS NULL AND within(t.path, $3)))
 	AND ($4::text IS NULL OR search_key(p.last_name || ' ' || p.first_name) LIKE search_key($4))
 	AND ($5 OR p.archived_at IS NULL)`
 
@@ -129,19 +139,11 @@ func (db *DB) membershipsBy(ctx context.Context, column string, ids []string) ([
 	if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
 		return nil, fmt.Errorf("memberships by %s: %w", column, err)
 	}
-	index := make(map[string]int, len(ids))
-	for i, id := range ids {
-		index[id] = i
+	key := func(m *maillage.Membership) string { return m.StructureID }
+	if column == "professional_id" {
+		key = func(m *maillage.Membership) string { return m.ProfessionalID }
 	}
-	out := make([][]*maillage.Membership, len(ids))
-	for _, m := range rows {
-		key := m.StructureID
-		if column == "professional_id" {
-			key = m.ProfessionalID
-		}
-		out[index[key]] = append(out[index[key]], m)
-	}
-	return out, nil
+	return groupByID(ids, rows, key), nil
 }
 
 // MembershipsByStructureIDs loads the current memberships of structures.

@@ -115,15 +115,7 @@ func (db *DB) HistoryByReferralIDs(ctx context.Context, ids []string) ([][]*mail
 	if err := db.SelectContext(ctx, &rows, q, append(args, pq.StringArray(ids))...); err != nil {
 		return nil, fmt.Errorf("referral history: %w", err)
 	}
-	byID := make(map[string][]*maillage.ReferralHistoryEntry, len(ids))
-	for _, h := range rows {
-		byID[h.ReferralID] = append(byID[h.ReferralID], h)
-	}
-	out := make([][]*maillage.ReferralHistoryEntry, len(ids))
-	for i, id := range ids {
-		out[i] = byID[id]
-	}
-	return out, nil
+	return groupByID(ids, rows, func(h *maillage.ReferralHistoryEntry) string { return h.ReferralID }), nil
 }
 
 // essDomain returns the domain of an active ESS: NOT_FOUND if no structure

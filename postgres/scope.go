@@ -12,9 +12,10 @@ import (
 )
 
 // domainCondition returns a SQL condition that is true when domainExpr lies
-// in or below one of the domains in the array parameter $n.
+// in or below one of the domains in the array parameter $n (the SQL function
+// within, migrations/00007_within.sql, is the one "in or below" test).
 func domainCondition(domainExpr string, n int) string {
-	return fmt.Sprintf("EXISTS (SELECT 1 FROM unnest($%d::text[]) d WHERE %s = d OR %s LIKE d || '/%%')", n, domainExpr, domainExpr)
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM unnest($%d::text[]) d WHERE within(%s, d))", n, domainExpr)
 }
 
 // scopeArgs turns a scope into the parameters of a list query: whether all

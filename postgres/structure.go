@@ -34,7 +34,7 @@ const structureSelect = `SELECT s.id, s.kind, s.name, s.territory_id, t.path || 
 	FROM structures s JOIN territories t ON t.id = s.territory_id`
 
 // structureVisible is the directory scope on structures: $1 all, $2 domains.
-const structureVisible = `($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE t.path || '/@' || s.id = d OR t.path || '/@' || s.id LIKE d || '/%'))`
+const structureVisible = `($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE within(t.path || '/@' || s.id, d)))`
 
 func (db *DB) selectStructures(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Structure, error) {
 	all, domains := scopeArgs(db.directoryScope(ctx))
@@ -80,26 +80,41 @@ func (db *DB) StructuresByIDs(ctx context.Context, ids []string) ([]*maillage.St
 	return alignByID(ids, rows, func(s *maillage.Structure) string { return s.ID }), nil
 }
 
-// structureFilter is the WHERE of FindStructures and CountStructures, after
-// the scope's $1 and $2: $3 kinds, $4 within path, $5 specialty, $6 search,
-// $7 include archived.
-const structureFilter = `($3::text[] IS NULL OR s.kind = ANY($3))
-	AND ($4 = '' OR t.path = $4 OR t.path LIKE $4 || '/%')
-	AND ($5::text IS NULL OR $5 = ANY(s.specialties))
-	AND ($6::text IS NULL OR search_key(s.name) LIKE search_key($6))
-	AND ($7 OR s.archived_at IS NULL)`
-
-func (db *DB) structureArgs(ctx context.Context, f maillage.StructureFilter) ([]any, error) {
-	path, err := db.withinPath(ctx, f.Within)
+// StructuresByFINESS loads structures by FINESS in one statement, aligned
+// with finess, nil where none is visible.
+func (db *DB) StructuresByFINESS(ctx context.Context, finess []string) ([]*maillage.Structure, error) {
+	rows, err := db.selectStructures(ctx, db, `s.finess = ANY($3)`, pq.StringArray(finess))
 	if err != nil {
 		return nil, err
 	}
+	return alignByID(finess, rows, func(s *maillage.Structure) string { return *s.FINESS }), nil
+}
+
+// structureFilter is the one filter of structure lists, root or nested,
+// after the scope's $1 and $2: structures in or below the territory path at
+// pathExpr (” for anywhere), $3 kinds, $4 specialty, $5 search, $6 include
+// archived.
+func structureFilter(pathExpr string) string {
+	return `($3::text[] IS NULL OR s.kind = ANY($3))
+	AND (` + pathExpr + ` = '' OR within(t.path, ` + pathExpr + `))
+	AND ($4::text IS NULL OR $4 = ANY(s.specialties))
+	AND ($5::text IS NULL OR search_key(s.name) LIKE search_key($5))
+	AND ($6 OR s.archived_at IS NULL)`
+}
+
+// structureArgs are the parameters $3-$6 of structureFilter.
+func structureArgs(f maillage.StructureFilter) []any {
 	var kinds pq.StringArray
 	for _, k := range f.Kinds {
 		kinds = append(kinds, string(k))
 	}
-	return []any{kinds, path, f.Specialty, searchPattern(f.Search), f.IncludeArchived}, nil
+	return []any{kinds, f.Specialty, searchPattern(f.Search), f.IncludeArchived}
 }
+
+// structurePage is the keyset order and page of structure lists, after the
+// filter's parameters: $8 and $9 the name and id to start after, $10 the
+// page size + 1.
+const structurePage = ` AND (s.name, s.id) > ($8, $9) ORDER BY s.name, s.id LIMIT $10`
 
 // FindStructures returns a page of structures in name order.
 func (db *DB) FindStructures(ctx context.Context, f maillage.StructureFilter, page maillage.PageArgs) (*maillage.StructureConnection, error) {
@@ -107,59 +122,114 @@ func (db *DB) FindStructures(ctx context.Context, f maillage.StructureFilter, pa
 	if err != nil {
 		return nil, err
 	}
-	args, err := db.structureArgs(ctx, f)
+	path, err := db.withinPath(ctx, f.Within)
 	if err != nil {
 		return nil, err
 	}
-	where := structureFilter + ` AND (s.name, s.id) > ($8, $9) ORDER BY s.name, s.id LIMIT $10`
-	rows, err := db.selectStructures(ctx, db, where, append(args, after[0], after[1], page.First+1)...)
+	args := append(structureArgs(f), path, after[0], after[1], page.First+1)
+	rows, err := db.selectStructures(ctx, db, structureFilter("$7")+structurePage, args...)
 	if err != nil {
 		return nil, err
 	}
+	return structureConnection(rows, f, page), nil
+}
+
+func structureConnection(rows []*maillage.Structure, f maillage.StructureFilter, page maillage.PageArgs) *maillage.StructureConnection {
 	edges, info := endPage(rows, page, func(s *maillage.Structure) []string { return []string{s.Name, s.ID} },
 		func(c string, s *maillage.Structure) maillage.StructureEdge {
 			return maillage.StructureEdge{Cursor: c, Node: s}
 		})
-	return &maillage.StructureConnection{Edges: edges, PageInfo: info, Filter: f}, nil
+	return &maillage.StructureConnection{Edges: edges, PageInfo: info, Filter: f}
 }
+
+// FindStructuresWithin returns, in one statement, the page of the structures
+// f selects within each parent territory (f.Within is ignored), aligned with
+// parents; an unknown parent gets an empty page.
+func (db *DB) FindStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter, page maillage.PageArgs) ([]*maillage.StructureConnection, error) {
+	after, err := startPage(&page, 2)
+	if err != nil {
+		return nil, err
+	}
+	all, domains := scopeArgs(db.directoryScope(ctx))
+	q := `SELECT p.id AS list_parent, x.* FROM territories p CROSS JOIN LATERAL (` + structureSelect + `
+		WHERE ` + structureVisible + ` AND ` + structureFilter("p.path") + structurePage + `) x
+		WHERE p.id = ANY($7) ORDER BY p.id, x.name, x.id`
+	args := append([]any{all, domains}, structureArgs(f)...)
+	args = append(args, pq.StringArray(parents), after[0], after[1], page.First+1)
+	var rows []*struct {
+		ListParent string `db:"list_parent"`
+		structureRow
+	}
+	if err := db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("find structures within: %w", mapError(err))
+	}
+	byParent := make(map[string][]*maillage.Structure, len(parents))
+	for _, r := range rows {
+		byParent[r.ListParent] = append(byParent[r.ListParent], r.toDomain())
+	}
+	out := make([]*maillage.StructureConnection, len(parents))
+	for i, p := range parents {
+		pf := f
+		pf.Within = &parents[i]
+		out[i] = structureConnection(byParent[p], pf, page)
+	}
+	return out, nil
+}
+
+// structureCount is what the structure counts count over.
+const structureCount = `structures s JOIN territories t ON t.id = s.territory_id`
 
 // CountStructures counts the structures f selects.
 func (db *DB) CountStructures(ctx context.Context, f maillage.StructureFilter) (int, error) {
-	args, err := db.structureArgs(ctx, f)
+	path, err := db.withinPath(ctx, f.Within)
 	if err != nil {
 		return 0, err
 	}
 	all, domains := scopeArgs(db.directoryScope(ctx))
-	q := `SELECT count(*) FROM structures s JOIN territories t ON t.id = s.territory_id WHERE ` + structureVisible + ` AND ` + structureFilter
+	q := `SELECT count(*) FROM ` + structureCount + ` WHERE ` + structureVisible + ` AND ` + structureFilter("$7")
 	var n int
-	if err := db.GetContext(ctx, &n, q, append([]any{all, domains}, args...)...); err != nil {
+	if err := db.GetContext(ctx, &n, q, append(append([]any{all, domains}, structureArgs(f)...), path)...); err != nil {
 		return 0, fmt.Errorf("count structures: %w", err)
 	}
 	return n, nil
 }
 
+// CountStructuresWithin counts, in one statement, the structures f selects
+// within each parent territory (f.Within is ignored), aligned with parents.
+func (db *DB) CountStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter) ([]int, error) {
+	all, domains := scopeArgs(db.directoryScope(ctx))
+	q := `SELECT p.id, count(s.id) FROM territories p LEFT JOIN (` + structureCount + `)
+		ON ` + structureVisible + ` AND ` + structureFilter("p.path") + `
+		WHERE p.id = ANY($7) GROUP BY p.id`
+	args := append(append([]any{all, domains}, structureArgs(f)...), pq.StringArray(parents))
+	return db.countWithin(ctx, "count structures within", q, parents, args...)
+}
+
 // LinksByStructureIDs loads the active links from or to each structure.
 func (db *DB) LinksByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.StructureLink, error) {
-	const q = `SELECT id, from_id, to_id, kind, created_at, archived_at FROM structure_links
-		WHERE archived_at IS NULL AND (from_id = ANY($1) OR to_id = ANY($1)) ORDER BY created_at, id`
-	var rows []*maillage.StructureLink
+	// One row per (structure asked for, link), so that grouping has one key.
+	const q = `SELECT DISTINCT k.id AS structure_id, l.id, l.from_id, l.to_id, l.kind, l.created_at, l.archived_at
+		FROM unnest($1::text[]) k(id) JOIN structure_links l ON k.id IN (l.from_id, l.to_id)
+		WHERE l.archived_at IS NULL ORDER BY l.created_at, l.id`
+	var rows []*linkRow
 	if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
 		return nil, fmt.Errorf("links by structure: %w", err)
 	}
-	index := make(map[string]int, len(ids))
-	for i, id := range ids {
-		index[id] = i
-	}
+	groups := groupByID(ids, rows, func(r *linkRow) string { return r.StructureID })
 	out := make([][]*maillage.StructureLink, len(ids))
-	for _, l := range rows {
-		if i, ok := index[l.FromID]; ok {
-			out[i] = append(out[i], l)
-		}
-		if i, ok := index[l.ToID]; ok && l.ToID != l.FromID {
-			out[i] = append(out[i], l)
+	for i, g := range groups {
+		out[i] = make([]*maillage.StructureLink, len(g))
+		for j, r := range g {
+			out[i][j] = &r.StructureLink
 		}
 	}
 	return out, nil
+}
+
+// linkRow is a link with the structure it was loaded for.
+type linkRow struct {
+	StructureID string `db:"structure_id"`
+	maillage.StructureLink
 }
 
 // checkStructureIdentifiers validates the identifiers of a structure, and

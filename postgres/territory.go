@@ -31,7 +31,7 @@ func (db *DB) FindTerritoryByID(ctx context.Context, id string) (*maillage.Terri
 func (db *DB) TerritoriesByIDs(ctx context.Context, ids []string) ([]*maillage.Territory, error) {
 	all, domains := scopeArgs(db.directoryScope(ctx))
 	const q = `SELECT ` + territoryColumns + ` FROM territories t
-		WHERE t.id = ANY($1) AND ($2 OR ` + `EXISTS (SELECT 1 FROM unnest($3::text[]) d WHERE t.path = d OR t.path LIKE d || '/%' OR d LIKE t.path || '/%'))`
+		WHERE t.id = ANY($1) AND ($2 OR EXISTS (SELECT 1 FROM unnest($3::text[]) d WHERE within(t.path, d) OR within(d, t.path)))`
 	var rows []*maillage.Territory
 	if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids), all, domains); err != nil {
 		return nil, fmt.Errorf("territories by ids: %w", err)
@@ -60,22 +60,25 @@ func (db *DB) withinPath(ctx context.Context, within *string) (string, error) {
 	return territoryPath(ctx, db, "filter.within", *within)
 }
 
-// territoryWhere is the filter shared by FindTerritories and CountTerritories:
-// $1 level, $2 within path, $3 search pattern, $4 all, $5 domains.
-const territoryWhere = `
-	WHERE ($1::text IS NULL OR t.level = $1)
-	  AND ($2 = '' OR t.path = $2 OR t.path LIKE $2 || '/%')
-	  AND ($3::text IS NULL OR search_key(t.name) LIKE search_key($3))
-	  AND ($4 OR EXISTS (SELECT 1 FROM unnest($5::text[]) d WHERE t.path = d OR t.path LIKE d || '/%' OR d LIKE t.path || '/%'))`
-
-func (db *DB) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) ([]any, error) {
-	path, err := db.withinPath(ctx, f.Within)
-	if err != nil {
-		return nil, err
-	}
-	all, domains := scopeArgs(db.directoryScope(ctx))
-	return []any{f.Level, path, searchPattern(f.Search), all, domains}, nil
+// territoryWhere is the one filter of territory lists, root or nested:
+// territories in or below the path at pathExpr (” for anywhere), $1 level,
+// $2 search pattern, $3 all, $4 domains (the caller's directory scope).
+func territoryWhere(pathExpr string) string {
+	return `($1::text IS NULL OR t.level = $1)
+	  AND (` + pathExpr + ` = '' OR within(t.path, ` + pathExpr + `))
+	  AND ($2::text IS NULL OR search_key(t.name) LIKE search_key($2))
+	  AND ($3 OR EXISTS (SELECT 1 FROM unnest($4::text[]) d WHERE within(t.path, d) OR within(d, t.path)))`
 }
+
+// territoryArgs are the parameters $1-$4 of territoryWhere.
+func (db *DB) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) []any {
+	all, domains := scopeArgs(db.directoryScope(ctx))
+	return []any{f.Level, searchPattern(f.Search), all, domains}
+}
+
+// territoryPage is the keyset order and page of territory lists, after the
+// filter's parameters: $6 the path to start after, $7 the page size + 1.
+const territoryPage = ` AND t.path > $6 ORDER BY t.path LIMIT $7`
 
 // FindTerritories returns a page of territories in path order.
 func (db *DB) FindTerritories(ctx context.Context, f maillage.TerritoryFilter, page maillage.PageArgs) (*maillage.TerritoryConnection, error) {
@@ -83,34 +86,98 @@ func (db *DB) FindTerritories(ctx context.Context, f maillage.TerritoryFilter, p
 	if err != nil {
 		return nil, err
 	}
-	args, err := db.territoryArgs(ctx, f)
+	path, err := db.withinPath(ctx, f.Within)
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + territoryColumns + ` FROM territories t` + territoryWhere + `
-	  AND t.path > $6 ORDER BY t.path LIMIT $7`
+	q := `SELECT ` + territoryColumns + ` FROM territories t WHERE ` + territoryWhere("$5") + territoryPage
 	var rows []*maillage.Territory
-	if err := db.SelectContext(ctx, &rows, q, append(args, after[0], page.First+1)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, append(db.territoryArgs(ctx, f), path, after[0], page.First+1)...); err != nil {
 		return nil, fmt.Errorf("find territories: %w", mapError(err))
 	}
+	return territoryConnection(rows, f, page), nil
+}
+
+func territoryConnection(rows []*maillage.Territory, f maillage.TerritoryFilter, page maillage.PageArgs) *maillage.TerritoryConnection {
 	edges, info := endPage(rows, page, func(t *maillage.Territory) []string { return []string{t.Path} },
 		func(c string, t *maillage.Territory) maillage.TerritoryEdge {
 			return maillage.TerritoryEdge{Cursor: c, Node: t}
 		})
-	return &maillage.TerritoryConnection{Edges: edges, PageInfo: info, Filter: f}, nil
+	return &maillage.TerritoryConnection{Edges: edges, PageInfo: info, Filter: f}
+}
+
+// FindTerritoriesWithin returns, in one statement, the page of the
+// territories f selects within each parent territory (f.Within is ignored),
+// aligned with parents; an unknown parent gets an empty page.
+func (db *DB) FindTerritoriesWithin(ctx context.Context, parents []string, f maillage.TerritoryFilter, page maillage.PageArgs) ([]*maillage.TerritoryConnection, error) {
+	after, err := startPage(&page, 1)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT p.id AS list_parent, x.* FROM territories p CROSS JOIN LATERAL (
+		SELECT ` + territoryColumns + ` FROM territories t WHERE ` + territoryWhere("p.path") + territoryPage + `) x
+		WHERE p.id = ANY($5) ORDER BY p.id, x.path`
+	var rows []*struct {
+		ListParent string `db:"list_parent"`
+		maillage.Territory
+	}
+	if err := db.SelectContext(ctx, &rows, q, append(db.territoryArgs(ctx, f), pq.StringArray(parents), after[0], page.First+1)...); err != nil {
+		return nil, fmt.Errorf("find territories within: %w", mapError(err))
+	}
+	byParent := make(map[string][]*maillage.Territory, len(parents))
+	for _, r := range rows {
+		byParent[r.ListParent] = append(byParent[r.ListParent], &r.Territory)
+	}
+	out := make([]*maillage.TerritoryConnection, len(parents))
+	for i, p := range parents {
+		pf := f
+		pf.Within = &parents[i]
+		out[i] = territoryConnection(byParent[p], pf, page)
+	}
+	return out, nil
 }
 
 // CountTerritories counts the territories f selects.
 func (db *DB) CountTerritories(ctx context.Context, f maillage.TerritoryFilter) (int, error) {
-	args, err := db.territoryArgs(ctx, f)
+	path, err := db.withinPath(ctx, f.Within)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM territories t`+territoryWhere, args...); err != nil {
+	q := `SELECT count(*) FROM territories t WHERE ` + territoryWhere("$5")
+	if err := db.GetContext(ctx, &n, q, append(db.territoryArgs(ctx, f), path)...); err != nil {
 		return 0, fmt.Errorf("count territories: %w", err)
 	}
 	return n, nil
+}
+
+// CountTerritoriesWithin counts, in one statement, the territories f selects
+// within each parent (f.Within is ignored), aligned with parents.
+func (db *DB) CountTerritoriesWithin(ctx context.Context, parents []string, f maillage.TerritoryFilter) ([]int, error) {
+	q := `SELECT p.id, count(t.id) FROM territories p LEFT JOIN territories t ON ` + territoryWhere("p.path") + `
+		WHERE p.id = ANY($5) GROUP BY p.id`
+	return db.countWithin(ctx, "count territories within", q, parents, append(db.territoryArgs(ctx, f), pq.StringArray(parents))...)
+}
+
+// parentCount is a count of rows within one parent.
+type parentCount struct {
+	ID    string `db:"id"`
+	Count int    `db:"count"`
+}
+
+// countWithin runs a count grouped by parent id and aligns it with parents.
+func (db *DB) countWithin(ctx context.Context, what, q string, parents []string, args ...any) ([]int, error) {
+	var rows []*parentCount
+	if err := db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out := make([]int, len(parents))
+	for i, r := range alignByID(parents, rows, func(r *parentCount) string { return r.ID }) {
+		if r != nil {
+			out[i] = r.Count
+		}
+	}
+	return out, nil
 }
 
 var territoryCode = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -143,17 +210,4 @@ func (db *DB) CreateTerritory(ctx context.Context, in maillage.TerritoryInput) (
 		return nil, fmt.Errorf("create territory: %w", err)
 	}
 	return &t, nil
-}
-
-// alignByID orders rows to match ids, with nil for ids that have no row.
-func alignByID[T any](ids []string, rows []*T, id func(*T) string) []*T {
-	byID := make(map[string]*T, len(rows))
-	for _, r := range rows {
-		byID[id(r)] = r
-	}
-	out := make([]*T, len(ids))
-	for i, k := range ids {
-		out[i] = byID[k]
-	}
-	return out
 }

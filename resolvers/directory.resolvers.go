@@ -124,7 +124,7 @@ func (r *queryResolver) Structure(ctx context.Context, id *string, finess *strin
 	case id != nil && finess == nil:
 		return orNull(r.StructureService.FindStructureByID(ctx, *id))
 	case finess != nil && id == nil:
-		return orNull(r.StructureService.FindStructureByFINESS(ctx, *finess))
+		return orNull(r.loaders(ctx).StructureByFINESS.Load(ctx, *finess))
 	}
 	return nil, maillage.InvalidField("id", "give exactly one of id and finess")
 }
@@ -140,7 +140,7 @@ func (r *queryResolver) Professional(ctx context.Context, id *string, rpps *stri
 	case id != nil && rpps == nil:
 		return orNull(r.ProfessionalService.FindProfessionalByID(ctx, *id))
 	case rpps != nil && id == nil:
-		return orNull(r.ProfessionalService.FindProfessionalByRPPS(ctx, *rpps))
+		return orNull(r.loaders(ctx).ProfessionalByRPPS.Load(ctx, *rpps))
 	}
 	return nil, maillage.InvalidField("id", "give exactly one of id and rpps")
 }
@@ -162,6 +162,9 @@ func (r *structureResolver) Links(ctx context.Context, obj *maillage.Structure) 
 
 // TotalCount is the resolver for the totalCount field.
 func (r *structureConnectionResolver) TotalCount(ctx context.Context, obj *maillage.StructureConnection) (int, error) {
+	if obj.Filter.Within != nil { // nested, or within one parent: counted with the other parents
+		return r.loaders(ctx).StructureCounts.Load(ctx, newListKey(*obj.Filter.Within, obj.Filter, clearStructureWithin, maillage.PageArgs{}))
+	}
 	return r.StructureService.CountStructures(ctx, obj.Filter)
 }
 
@@ -185,22 +188,23 @@ func (r *territoryResolver) Parent(ctx context.Context, obj *maillage.Territory)
 
 // Children is the resolver for the children field.
 func (r *territoryResolver) Children(ctx context.Context, obj *maillage.Territory, first *int, after *string) (*maillage.TerritoryConnection, error) {
+	// A LOCAL territory has no child level: level "" selects none, and its
+	// page and count stay in the batch of the other parents.
 	level := childLevel(obj.Level)
-	if level == "" {
-		return &maillage.TerritoryConnection{}, nil
-	}
-	return r.TerritoryService.FindTerritories(ctx, maillage.TerritoryFilter{Within: &obj.ID, Level: &level}, pageArgs(first, after))
+	f := maillage.TerritoryFilter{Level: &level}
+	return r.loaders(ctx).TerritoryPages.Load(ctx, newListKey(obj.ID, f, clearTerritoryWithin, pageArgs(first, after)))
 }
 
 // Structures is the resolver for the structures field.
 func (r *territoryResolver) Structures(ctx context.Context, obj *maillage.Territory, filter *maillage.StructureFilter, first *int, after *string) (*maillage.StructureConnection, error) {
-	f := deref(filter)
-	f.Within = &obj.ID
-	return r.StructureService.FindStructures(ctx, f, pageArgs(first, after))
+	return r.loaders(ctx).StructurePages.Load(ctx, newListKey(obj.ID, deref(filter), clearStructureWithin, pageArgs(first, after)))
 }
 
 // TotalCount is the resolver for the totalCount field.
 func (r *territoryConnectionResolver) TotalCount(ctx context.Context, obj *maillage.TerritoryConnection) (int, error) {
+	if obj.Filter.Within != nil { // nested, or within one parent: counted with the other parents
+		return r.loaders(ctx).TerritoryCounts.Load(ctx, newListKey(*obj.Filter.Within, obj.Filter, clearTerritoryWithin, maillage.PageArgs{}))
+	}
 	return r.TerritoryService.CountTerritories(ctx, obj.Filter)
 }
 

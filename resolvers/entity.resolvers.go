@@ -19,7 +19,7 @@ func (r *entityResolver) FindProfessionalByID(ctx context.Context, id string) (*
 
 // FindProfessionalByRpps is the resolver for the findProfessionalByRpps field.
 func (r *entityResolver) FindProfessionalByRpps(ctx context.Context, rpps string) (*maillage.Professional, error) {
-	return orNull(r.ProfessionalService.FindProfessionalByRPPS(ctx, rpps))
+	return orNull(r.loaders(ctx).ProfessionalByRPPS.Load(ctx, rpps))
 }
 
 // FindStructureByID is the resolver for the findStructureByID field.
@@ -32,7 +32,7 @@ func (r *entityResolver) FindStructureByFiness(ctx context.Context, finess *stri
 	if finess == nil {
 		return nil, nil
 	}
-	return orNull(r.StructureService.FindStructureByFINESS(ctx, *finess))
+	return orNull(r.loaders(ctx).StructureByFINESS.Load(ctx, *finess))
 }
 
 // FindTerritoryByID is the resolver for the findTerritoryByID field.

@@ -22,6 +22,12 @@ type Loaders struct {
 	Territory           *dataloadgen.Loader[string, *maillage.Territory]
 	Structure           *dataloadgen.Loader[string, *maillage.Structure]
 	Professional        *dataloadgen.Loader[string, *maillage.Professional]
+	ProfessionalByRPPS  *dataloadgen.Loader[string, *maillage.Professional]
+	StructureByFINESS   *dataloadgen.Loader[string, *maillage.Structure]
+	TerritoryPages      *dataloadgen.Loader[listKey, *maillage.TerritoryConnection]
+	TerritoryCounts     *dataloadgen.Loader[listKey, int]
+	StructurePages      *dataloadgen.Loader[listKey, *maillage.StructureConnection]
+	StructureCounts     *dataloadgen.Loader[listKey, int]
 	Patient             *dataloadgen.Loader[string, *maillage.Patient]
 	StructureMembers    *dataloadgen.Loader[string, []*maillage.Membership]
 	ProfessionalMembers *dataloadgen.Loader[string, []*maillage.Membership]
@@ -43,6 +49,12 @@ func (r *Resolver) NewLoaders() *Loaders {
 		Territory:           dataloadgen.NewLoader(found(r.TerritoryService.TerritoriesByIDs, "territory"), dataloadgen.WithWait(loaderWait)),
 		Structure:           dataloadgen.NewLoader(found(r.StructureService.StructuresByIDs, "structure"), dataloadgen.WithWait(loaderWait)),
 		Professional:        dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByIDs, "professional"), dataloadgen.WithWait(loaderWait)),
+		ProfessionalByRPPS:  dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByRPPS, "professional"), dataloadgen.WithWait(loaderWait)),
+		StructureByFINESS:   dataloadgen.NewLoader(found(r.StructureService.StructuresByFINESS, "structure"), dataloadgen.WithWait(loaderWait)),
+		TerritoryPages:      dataloadgen.NewLoader(pages(r.TerritoryService.FindTerritoriesWithin), dataloadgen.WithWait(loaderWait)),
+		TerritoryCounts:     dataloadgen.NewLoader(counts(r.TerritoryService.CountTerritoriesWithin), dataloadgen.WithWait(loaderWait)),
+		StructurePages:      dataloadgen.NewLoader(pages(r.StructureService.FindStructuresWithin), dataloadgen.WithWait(loaderWait)),
+		StructureCounts:     dataloadgen.NewLoader(counts(r.StructureService.CountStructuresWithin), dataloadgen.WithWait(loaderWait)),
 		Patient:             dataloadgen.NewLoader(found(r.PatientService.PatientsByIDs, "patient"), dataloadgen.WithWait(loaderWait)),
 		StructureMembers:    dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByStructureIDs), dataloadgen.WithWait(loaderWait)),
 		ProfessionalMembers: dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByProfessionalIDs), dataloadgen.WithWait(loaderWait)),

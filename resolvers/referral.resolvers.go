@@ -109,11 +109,7 @@ func (r *referralResolver) RedirectedFrom(ctx context.Context, obj *maillage.Ref
 
 // History is the resolver for the history field.
 func (r *referralResolver) History(ctx context.Context, obj *maillage.Referral) ([]*maillage.ReferralHistoryEntry, error) {
-	h, err := r.loaders(ctx).ReferralHistory.Load(ctx, obj.ID)
-	if h == nil {
-		h = []*maillage.ReferralHistoryEntry{}
-	}
-	return h, err
+	return r.loaders(ctx).ReferralHistory.Load(ctx, obj.ID)
 }
 
 // Author is the resolver for the author field.

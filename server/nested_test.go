@@ -1,0 +1,130 @@
+package server_test
+
+import (
+	"fmt"
+	"testing"
+)
+
+// addLocalTerritories adds n LOCAL territories under Seine-Maritime, each
+// with one MSP, and returns their count with the seeded LOCAL ones.
+func (h *hub) addLocalTerritories(n int) int {
+	h.t.Helper()
+	const q = `WITH t AS (
+		INSERT INTO territories (code, name, level, path, parent_id)
+		SELECT 'test-' || lpad(i::text, 3, '0'), 'Test ' || lpad(i::text, 3, '0'), 'LOCAL',
+			'fr/28/76/test-' || lpad(i::text, 3, '0'), (SELECT id FROM territories WHERE path = 'fr/28/76')
+		FROM generate_series(1, $1) i RETURNING id, code)
+		INSERT INTO structures (kind, name, territory_id) SELECT 'MSP', 'MSP ' || t.code, t.id FROM t`
+	if _, err := h.db.Exec(q, n); err != nil {
+		h.t.Fatal(err)
+	}
+	var total int
+	if err := h.db.Get(&total, `SELECT count(*) FROM territories WHERE level = 'LOCAL'`); err != nil {
+		h.t.Fatal(err)
+	}
+	return total
+}
+
+// A page of territories with their children's and structures' connections
+// costs the same few statements whatever its size: each nested page and
+// each nested count is loaded for every parent of the page in one statement.
+func TestNestedConnectionsCostAConstantNumberOfStatements(t *testing.T) {
+	h := newHub(t)
+	if total := h.addLocalTerritories(60); total < 60 {
+		t.Fatalf("%d LOCAL territories", total)
+	}
+	const q = `query($first: Int) { territories(first: $first, filter: {level: LOCAL}) { edges { node {
+		path children { totalCount } structures { totalCount edges { node { name } } } } } } }`
+	statements := func(first int) int64 {
+		return fewestStatements(t, func() {
+			r := h.post("", q, map[string]any{"first": first})
+			if r.Errors != nil {
+				t.Fatalf("first %d: %v", first, r.Errors)
+			}
+			edges := r.Data["territories"].(map[string]any)["edges"].([]any)
+			if len(edges) != first {
+				t.Fatalf("first %d: %d territories", first, len(edges))
+			}
+			for _, e := range edges {
+				node := e.(map[string]any)["node"].(map[string]any)
+				if n := valueAt(node, "children", "totalCount"); n != float64(0) {
+					t.Fatalf("%s: a LOCAL territory has %v children", node["path"], n)
+				}
+				s := node["structures"].(map[string]any)
+				if got := s["totalCount"]; got != float64(len(s["edges"].([]any))) {
+					t.Fatalf("%s: totalCount %v for %d structures", node["path"], got, len(s["edges"].([]any)))
+				}
+				var code string
+				if _, err := fmt.Sscanf(node["path"].(string), "fr/28/76/test-%s", &code); err == nil {
+					if name := valueAt(s["edges"].([]any)[0], "node", "name"); name != "MSP test-"+code {
+						t.Fatalf("%s: structure %v", node["path"], name)
+					}
+				}
+			}
+		})
+	}
+	// The page, the children pages (none for LOCAL ones, still asked in one
+	// batch), their counts, the structures pages and their counts.
+	const bound = 5
+	small, large := statements(5), statements(60)
+	if small > bound || large > bound {
+		t.Fatalf("5 territories cost %d statements, 60 cost %d: want at most %d whatever the page size", small, large, bound)
+	}
+	t.Logf("a page of 60 territories with nested connections: %d SQL statements", large)
+}
+
+// _entities resolves representations by natural key (RPPS, FINESS) in one
+// batch per key, not one statement per representation.
+func TestEntitiesByNaturalKeyCostAConstantNumberOfStatements(t *testing.T) {
+	h := newHub(t)
+	const add = `INSERT INTO professionals (rpps, first_name, last_name, profession)
+		SELECT lpad((20000000000 + i)::text, 11, '0'), 'Test', 'Test ' || i, 'Infirmier' FROM generate_series(1, 20) i;
+		INSERT INTO structures (kind, name, territory_id, finess)
+		SELECT 'MSP', 'MSP finess ' || i, (SELECT id FROM territories WHERE path = 'fr/28/76'), lpad((900000000 + i)::text, 9, '0')
+		FROM generate_series(1, 20) i`
+	if _, err := h.db.Exec(add); err != nil {
+		t.Fatal(err)
+	}
+	const q = `query($r: [_Any!]!) { _entities(representations: $r) {
+		... on Professional { rpps lastName } ... on Structure { finess name } } }`
+	statements := func(n int) int64 {
+		var reps []map[string]any
+		for i := 1; i <= n; i++ {
+			reps = append(reps, map[string]any{"__typename": "Professional", "rpps": fmt.Sprintf("%011d", 20000000000+i)},
+				map[string]any{"__typename": "Structure", "finess": fmt.Sprintf("%09d", 900000000+i)})
+		}
+		return fewestStatements(t, func() {
+			r := h.post("", q, map[string]any{"r": reps})
+			if r.Errors != nil {
+				t.Fatalf("%d: %v", n, r.Errors)
+			}
+			got := r.Data["_entities"].([]any)
+			for i := 1; i <= n; i++ {
+				p, s := got[2*i-2].(map[string]any), got[2*i-1].(map[string]any)
+				if p["lastName"] != fmt.Sprintf("Test %d", i) || s["name"] != fmt.Sprintf("MSP finess %d", i) {
+					t.Fatalf("representation %d: %v %v", i, p, s)
+				}
+			}
+		})
+	}
+	// One statement for the professionals by RPPS, one for the structures by
+	// FINESS.
+	const bound = 2
+	one, twenty := statements(1), statements(20)
+	if one > bound || twenty > bound {
+		t.Fatalf("1 RPPS and 1 FINESS cost %d statements, 20 of each %d: want at most %d", one, twenty, bound)
+	}
+}
+
+// valueAt returns the value at a path of keys in a JSON response (nil if
+// absent).
+func valueAt(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
