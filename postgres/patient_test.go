@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -44,5 +45,33 @@ func TestRecordingAKnownINS(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'record_existing'`, dupont); n != 1 {
 		t.Fatalf("%d audit records of the recording, want 1", n)
+	}
+}
+
+// An audit record says under what the caller acted: a relation with the
+// object, or the role held on the object's domain, in that domain.
+func TestAuditNamesTheRoleOrRelation(t *testing.T) {
+	db := pgtest.Seeded(t)
+	var ref, essDomain string
+	db.Get(&ref, `SELECT id FROM referrals ORDER BY submitted_at LIMIT 1`)
+	db.Get(&essDomain, `SELECT t.path || '/@' || s.id FROM structures s JOIN territories t ON t.id = s.territory_id WHERE s.name = 'ESS Dermatologie Rouen Métropole'`)
+	secretariat := pgtest.As(t, db, "10003456789")
+	if rs, err := db.ReferralsByIDs(secretariat, []string{ref}); err != nil || rs[0] == nil {
+		t.Fatalf("the secretariat reads the request: %v %v", rs, err)
+	}
+	var audit struct{ Role, Domain string }
+	db.QueryRowx(`SELECT role, domain FROM audit_log WHERE object_id = $1 AND operation = 'read' ORDER BY id DESC LIMIT 1`, ref).StructScan(&audit)
+	if audit.Role != "ess_secretariat@"+essDomain || audit.Domain != essDomain {
+		t.Fatalf("audit %+v, want the ESS secretariat role in the ESS's domain %s", audit, essDomain)
+	}
+	var dupont string
+	db.Get(&dupont, `SELECT id FROM patients WHERE family_name = 'Dupont'`)
+	if _, err := db.FindPatientByID(pgtest.As(t, db, "10003456781"), dupont); err != nil {
+		t.Fatal(err)
+	}
+	var role string
+	db.Get(&role, `SELECT role FROM audit_log WHERE object_id = $1 AND operation = 'read' ORDER BY id DESC LIMIT 1`, dupont)
+	if !strings.Contains(role, "rel:treating_gp") || !strings.Contains(role, "rel:recorder") || strings.Contains(role, "@") {
+		t.Fatalf("patient read audited as %q, want her relations (treating GP, recorder…), not a role", role)
 	}
 }
