@@ -12,21 +12,25 @@ import (
 	"github.com/maillage/maillage"
 )
 
-// Audit is one access to patient-level data: the object, the operation, and
-// the role or relation under which the caller was allowed (e.g.
-// "rel:care_circle", "ess_secretariat") in which domain.
+// Audit is one access to patient-level data: the object, the operation and
+// the domain. The role under which the caller acted is computed as
+// appendAudits does, unless Role says it (an action on behalf of another,
+// such as a redirection).
 type Audit struct {
 	ObjectKind string
 	ObjectID   string
-	Operation  string // "read", "create", "update", …
-	Role       string
+	Operation  string // "read", "create", "triage", …
 	Domain     string
+	Role       string // empty: the caller's relations, or roles on Domain
 }
 
-// appendAudit writes an audit record in tx, for the caller in ctx and the
-// request in ctx. The table is append-only (a trigger refuses UPDATE and
-// DELETE) and no mutation writes it.
+// appendAudit writes one audit record in tx, for the caller and the request
+// in ctx. The table is append-only (a trigger refuses UPDATE and DELETE) and
+// no mutation writes it.
 func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
+	if a.Role == "" {
+		return appendAudits(ctx, tx, a.ObjectKind, []string{a.ObjectID}, a.Operation, literalDomain(a.Domain))
+	}
 	var account *string
 	if id := maillage.IdentityFrom(ctx); !id.Anonymous() {
 		account = &id.AccountID

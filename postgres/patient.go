@@ -71,7 +71,7 @@ func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*mai
 			in.BirthDate.Format(time.DateOnly), in.Sex, in.INS, in.GPID, caller.AccountID); err != nil {
 			return mapError(err)
 		}
-		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindPatient, ObjectID: p.ID, Operation: "create", Role: "professional", Domain: patientDomain}); err != nil {
+		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindPatient, ObjectID: p.ID, Operation: "create", Domain: patientDomain}); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, Event{Topic: "patient:" + p.ID, Type: "PATIENT_CREATED", SubjectID: p.ID, Domain: patientDomain})
@@ -94,7 +94,7 @@ func (db *DB) recordKnownINS(ctx context.Context, tx *sqlx.Tx, in maillage.Patie
 	} else if err != nil {
 		return nil, fmt.Errorf("find ins: %w", err)
 	}
-	audit := Audit{ObjectKind: authz.KindPatient, ObjectID: existing.ID, Role: "professional", Domain: patientDomain}
+	audit := Audit{ObjectKind: authz.KindPatient, ObjectID: existing.ID, Domain: patientDomain}
 	if !maillage.SameIdentity(&existing, in) {
 		audit.Operation = "ins_traits_mismatch"
 		// The refusal must stand, and so must its audit record: written

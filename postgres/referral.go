@@ -193,8 +193,7 @@ func (db *DB) SubmitReferral(ctx context.Context, in maillage.ReferralInput) (*m
 			maillage.ActorRequester, nil); err != nil {
 			return err
 		}
-		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: id, Operation: "create",
-			Role: "rel:requester", Domain: domain}); err != nil {
+		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: id, Operation: "create", Domain: domain}); err != nil {
 			return err
 		}
 		out, err = getReferral(ctx, tx, id, false)
