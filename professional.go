@@ -2,6 +2,7 @@ package maillage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -133,6 +134,17 @@ type ProfessionalService interface {
 	// EndMembership ends (never deletes) a membership; NOT_FOUND, CONFLICT
 	// (already ended) or FORBIDDEN.
 	EndMembership(ctx context.Context, id string) (*Membership, error)
+}
+
+// GrantDomain is the domain on which a membership's implied role holds (as
+// the authz_grants view derives it): a CPTS's or DAC's coordinator holds it
+// on the structure's whole territory, any other member on the structure.
+func GrantDomain(s *Structure, role MembershipRole) string {
+	if (s.Kind == KindCPTS || s.Kind == KindDAC) && role == MemberRoleCoordinator {
+		territory, _, _ := strings.Cut(s.Domain, "/@")
+		return territory
+	}
+	return s.Domain
 }
 
 // AppointsStaff reports whether a membership with this role in a structure

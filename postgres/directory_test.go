@@ -331,3 +331,36 @@ func TestStaffAppointmentsNeedTheirOwnPermission(t *testing.T) {
 	_, err = db.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleSecretariat))
 	wantCode(t, err, maillage.EFORBIDDEN, "")
 }
+
+// Staff rights are appointed and dismissed where they hold: a structure's
+// administrator cannot make a coordinator of its whole territory, and a
+// coordinator cannot dismiss an ESS's secretariat.
+func TestStaffRightsAreAppointedWhereTheyHold(t *testing.T) {
+	db := pgtest.Seeded(t)
+	var dac, martin, garnier, secretariat string
+	db.Get(&dac, `SELECT id FROM structures WHERE name = 'DAC Seine-Maritime'`)
+	db.Get(&martin, `SELECT id FROM professionals WHERE rpps = '10003456782'`)
+	db.Get(&garnier, `SELECT id FROM professionals WHERE rpps = '10003456804'`)
+	db.Get(&secretariat, `SELECT m.id FROM memberships m JOIN professionals p ON p.id = m.professional_id WHERE p.rpps = '10003456789' AND m.role = 'SECRETARIAT'`)
+	admin := pgtest.As(t, db, "admin")
+	if _, err := db.AddMembership(admin, maillage.MembershipInput{ProfessionalID: martin, StructureID: dac, Role: maillage.MemberRoleAdministrator}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Authz.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dacAdmin := pgtest.As(t, db, "10003456782")
+	_, err := db.AddMembership(dacAdmin, maillage.MembershipInput{ProfessionalID: garnier, StructureID: dac, Role: maillage.MemberRoleCoordinator})
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	if _, err := db.AddMembership(dacAdmin, maillage.MembershipInput{ProfessionalID: garnier, StructureID: dac, Role: maillage.MemberRoleMember}); err != nil {
+		t.Fatalf("the DAC's administrator adds a plain member: %v", err)
+	}
+	_, err = db.EndMembership(pgtest.As(t, db, "10003456793"), secretariat) // the DAC's coordinator
+	wantCode(t, err, maillage.EFORBIDDEN, "")
+	if n := count(t, db, `SELECT count(*) FROM memberships WHERE id = $1 AND ended_at IS NULL`, secretariat); n != 1 {
+		t.Fatal("a refused dismissal ended the membership")
+	}
+	if _, err := db.EndMembership(pgtest.As(t, db, "10003456789"), secretariat); err != nil {
+		t.Fatalf("the secretariat leaves: %v", err)
+	}
+}

@@ -328,9 +328,10 @@ func (db *DB) AddMembership(ctx context.Context, in maillage.MembershipInput) (*
 	return &m, nil
 }
 
-// canAppoint checks the "staff write" permission for a membership whose
-// role carries rights (maillage.AppointsStaff), and refuses to let anyone
-// appoint themselves.
+// canAppoint checks, for a membership whose role carries rights
+// (maillage.AppointsStaff), the "staff write" permission on the domain where
+// those rights will hold (a coordinator's whole territory), and refuses to
+// let anyone appoint themselves. Ending such a membership takes the same.
 func (db *DB) canAppoint(ctx context.Context, s *maillage.Structure, in maillage.MembershipInput) error {
 	if !maillage.AppointsStaff(s.Kind, in.Role) {
 		return nil
@@ -338,7 +339,23 @@ func (db *DB) canAppoint(ctx context.Context, s *maillage.Structure, in maillage
 	if maillage.IdentityFrom(ctx).ProfessionalID == in.ProfessionalID {
 		return maillage.Errorf(maillage.EFORBIDDEN, "nobody appoints themselves as %s of a %s", in.Role, s.Kind)
 	}
-	return db.Authz.Can(ctx, authz.ActWrite, authz.Object{Kind: authz.KindStaff, Domain: s.Domain})
+	return db.Authz.Can(ctx, authz.ActWrite, authz.Object{Kind: authz.KindStaff, Domain: maillage.GrantDomain(s, in.Role)})
+}
+
+// canDismiss checks that the caller may end a membership: members may leave;
+// anyone else needs the directory write permission, and for a role that
+// carries rights, the "staff write" permission where they hold.
+func (db *DB) canDismiss(ctx context.Context, s *maillage.Structure, m *maillage.Membership) error {
+	if caller := maillage.IdentityFrom(ctx); !caller.Anonymous() && caller.ProfessionalID == m.ProfessionalID {
+		return nil
+	}
+	if err := db.canWriteDirectory(ctx, s.Domain); err != nil {
+		return err
+	}
+	if !maillage.AppointsStaff(s.Kind, m.Role) {
+		return nil
+	}
+	return db.Authz.Can(ctx, authz.ActWrite, authz.Object{Kind: authz.KindStaff, Domain: maillage.GrantDomain(s, m.Role)})
 }
 
 // EndMembership ends a current membership.
@@ -355,7 +372,7 @@ func (db *DB) EndMembership(ctx context.Context, id string) (*maillage.Membershi
 		if err != nil {
 			return err
 		}
-		if err := db.canWriteDirectory(ctx, s.Domain); err != nil {
+		if err := db.canDismiss(ctx, s, &m); err != nil {
 			return err
 		}
 		if m.EndedAt != nil {

@@ -2,9 +2,9 @@ package resolvers
 
 import (
 	"context"
-	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/maillage/maillage"
@@ -112,11 +112,12 @@ func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
 	return context.WithValue(ctx, loadersKey{}, r.NewLoaders())
 }
 
-// Middleware gives each HTTP request its own loaders.
-func (r *Resolver) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(r.WithLoaders(req.Context())))
-	})
+// AroundOperations gives each operation its own loaders: an HTTP request, or
+// one operation of a websocket connection. Loaders cache what they read, so
+// they must never outlive the operation: a websocket open for hours would
+// otherwise keep answering from what its caller could see when it opened.
+func (r *Resolver) AroundOperations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return next(r.WithLoaders(ctx))
 }
 
 // loaders returns the loaders of the request in ctx, or fresh ones (a

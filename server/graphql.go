@@ -21,6 +21,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.AddTransport(transport.Options{})
 	h.AddTransport(httpTransport{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.AroundOperations(s.resolver.AroundOperations)
 	h.Use(observer{metrics: s.metrics}) // first: it names even the operations the limits refuse
 	if s.cfg.Tracing != "" {
 		h.Use(fieldTracer{})

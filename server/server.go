@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withConnSlot(s.authenticate(unauthorizedStatus(s.resolver.Middleware(s.graphqlHandler())))))
+	mux.Handle("/graphql", withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler()))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
