@@ -45,7 +45,7 @@ func (db *DB) FindPolicies(ctx context.Context, page maillage.PageArgs) (*mailla
 	if err != nil {
 		return nil, err
 	}
-	const q = `SELECT ` + policyColumns + ` FROM authz_policies WHERE id > $1 ORDER BY id LIMIT $2`
+	const q = `SELECT ` + policyColumns + ` FROM authz_policies WHERE id > $1 ORDER BY authz_policies.id LIMIT $2`
 	var rows []*maillage.Policy
 	if err := db.SelectContext(ctx, &rows, q, after, page.First+1); err != nil {
 		return nil, fmt.Errorf("find policies: %w", err)
@@ -107,13 +107,9 @@ func checkPolicy(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput) erro
 	case in.Subject == "public":
 		ok = true
 	case isRel:
-		// A relation some service can test (postgres/relations.go), or one
-		// the reference table or an existing policy names.
-		if ok = relationRegistered(rel); !ok {
-			if ok, err = known(ctx, tx, "authz_relations", "subject", in.Subject); err == nil && !ok {
-				ok, err = known(ctx, tx, "authz_relations", "subject", rel)
-			}
-		}
+		// A relation some service can test (postgres/relations.go): any
+		// other would never match.
+		ok = relationRegistered(rel)
 	default:
 		err = tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM authz_roles WHERE name = $1)`, in.Subject)
 	}
@@ -132,6 +128,52 @@ func checkPolicy(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput) erro
 		return err
 	} else if !ok {
 		return maillage.InvalidField("input.action", "unknown action %q", in.Action)
+	}
+	return checkPolicyReach(ctx, tx, in)
+}
+
+// adminKinds are the kinds that only roles may be given: who manages
+// policies, appoints staff or reads the audit trail is never "anyone" nor
+// "whoever has a relation with something".
+var adminKinds = map[string]bool{authz.KindPolicy: true, authz.KindStaff: true, authz.KindAudit: true}
+
+// checkPolicyReach refuses a rule that would open what the design keeps
+// closed: an administrative kind to the public or a relation, patient-level
+// data to the public or to a role without patient access (an ARS agent, a
+// coordinator, an admin).
+func checkPolicyReach(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput) error {
+	isRole := in.Subject != "public" && !strings.HasPrefix(in.Subject, "rel:")
+	if adminKinds[in.Object] && !isRole {
+		return maillage.InvalidField("input.subject", "only a role may be given %q", in.Object)
+	}
+	var patientLevel bool
+	if err := tx.GetContext(ctx, &patientLevel, `SELECT COALESCE((SELECT patient_level FROM authz_kinds WHERE name = $1), false)`, in.Object); err != nil {
+		return err
+	}
+	if !patientLevel || !isRole && in.Subject != "public" {
+		return nil
+	}
+	var access bool
+	if err := tx.GetContext(ctx, &access, `SELECT COALESCE((SELECT patient_access FROM authz_roles WHERE name = $1), false)`, in.Subject); err != nil {
+		return err
+	}
+	if !access {
+		return maillage.InvalidField("input.subject", "%q may not be given patient-level data (%s)", in.Subject, in.Object)
+	}
+	return nil
+}
+
+// policyAdminRemains reports whether someone still holds, nationally, a role
+// that a policy lets manage policies: no change may leave the hub without.
+func policyAdminRemains(ctx context.Context, tx *sqlx.Tx) error {
+	var left bool
+	const q = `SELECT EXISTS (SELECT 1 FROM authz_grants g JOIN authz_policies p ON p.subject = g.role
+		WHERE g.domain = 'fr' AND p.object = 'policy' AND p.action IN ('write', '*'))`
+	if err := tx.GetContext(ctx, &left, q); err != nil {
+		return err
+	}
+	if !left {
+		return maillage.Errorf(maillage.ECONFLICT, "nobody would be left to manage policies nationally")
 	}
 	return nil
 }
@@ -190,14 +232,8 @@ func (db *DB) RemovePolicy(ctx context.Context, id string) (*maillage.Policy, er
 			}
 			return err
 		}
-		var left bool
-		const q = `SELECT EXISTS (SELECT 1 FROM authz_policies WHERE object = 'policy' AND action IN ('write', '*')
-			AND subject NOT LIKE 'rel:%' AND subject <> 'public')`
-		if err := tx.GetContext(ctx, &left, q); err != nil {
+		if err := policyAdminRemains(ctx, tx); err != nil {
 			return err
-		}
-		if !left {
-			return maillage.Errorf(maillage.ECONFLICT, "this is the last policy letting a role manage policies")
 		}
 		return policyChanged(ctx, tx, "POLICY_REMOVED", p.ID, authz.NationalDomain, p)
 	})
@@ -325,14 +361,8 @@ func (db *DB) RevokeRole(ctx context.Context, id string) (*maillage.RoleGrant, e
 		if err := tx.GetContext(ctx, &g.RevokedAt, `UPDATE role_grants SET revoked_at = now() WHERE id = $1 RETURNING revoked_at`, id); err != nil {
 			return err
 		}
-		var left bool
-		const q = `SELECT EXISTS (SELECT 1 FROM role_grants g JOIN accounts a ON a.id = g.account_id
-			WHERE g.role = 'national_admin' AND g.domain = 'fr' AND g.revoked_at IS NULL AND a.disabled_at IS NULL)`
-		if err := tx.GetContext(ctx, &left, q); err != nil {
+		if err := policyAdminRemains(ctx, tx); err != nil {
 			return err
-		}
-		if !left {
-			return maillage.Errorf(maillage.ECONFLICT, "this is the last national admin")
 		}
 		return policyChanged(ctx, tx, "ROLE_REVOKED", g.ID, g.Domain, g)
 	})

@@ -1,0 +1,64 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres/pgtest"
+)
+
+// The policy mutations never open what the design keeps closed, and never
+// leave the hub without someone to manage policies.
+func TestPolicyChangesKeepTheInvariants(t *testing.T) {
+	db := pgtest.Seeded(t)
+	admin := pgtest.As(t, db, "admin")
+	for _, tc := range []struct{ subject, object, action string }{
+		{"public", "policy", "write"},           // anyone managing policies
+		{"rel:requester", "audit", "read"},      // a relation reading the audit trail
+		{"ars_agent", "referral", "read"},       // the ARS reading requests
+		{"cpts_coordinator", "patient", "read"}, // a coordinator reading patients
+		{"public", "patient", "read"},
+		{"rel:ess_staff", "referral", "read"}, // a relation no code tests
+	} {
+		_, err := db.AddPolicy(admin, maillage.PolicyInput{Subject: tc.subject, Object: tc.object, Action: tc.action})
+		wantCode(t, err, maillage.EINVALID, "input.subject")
+	}
+	if _, err := db.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_case_manager", Object: "referral", Action: "write"}); err != nil {
+		t.Fatalf("an ESS role on requests: %v", err)
+	}
+
+	// Another role may manage policies, but nobody holds it nationally:
+	// removing the national admin's rule would leave nobody.
+	if _, err := db.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_specialist", Object: "policy", Action: "write"}); err != nil {
+		t.Fatal(err)
+	}
+	var adminRule string
+	db.Get(&adminRule, `SELECT 'pol_' || id FROM authz_policies WHERE subject = 'national_admin' AND object = 'policy' AND action = 'write'`)
+	_, err := db.RemovePolicy(admin, adminRule)
+	wantCode(t, err, maillage.ECONFLICT, "")
+	if n := count(t, db, `SELECT count(*) FROM authz_policies WHERE subject = 'national_admin' AND object = 'policy'`); n != 2 {
+		t.Fatalf("%d national admin policy rules left, want both", n)
+	}
+
+	// Pages of policies cover every rule once, in id order.
+	var all []string
+	db.Select(&all, `SELECT 'pol_' || id FROM authz_policies ORDER BY id`)
+	var paged []string
+	page := maillage.PageArgs{First: 3}
+	for {
+		conn, err := db.FindPolicies(admin, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range conn.Edges {
+			paged = append(paged, e.Node.ID)
+		}
+		if !conn.PageInfo.HasNextPage {
+			break
+		}
+		page.After = *conn.PageInfo.EndCursor
+	}
+	if len(paged) != len(all) || paged[1] != all[1] {
+		t.Fatalf("pages gave %d rules starting %v, want %d starting %v", len(paged), paged[:2], len(all), all[:2])
+	}
+}
