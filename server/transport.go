@@ -92,6 +92,12 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		writeResponse(w, status, errorsOnly(resp))
 		return
 	}
+	if opCtx.Operation.Operation == ast.Subscription {
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx),
+			gqlerror.List{requestError("subscriptions run over a websocket (graphql-transport-ws) on this same path")})
+		writeResponse(w, http.StatusBadRequest, errorsOnly(resp))
+		return
+	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	writeResponse(w, http.StatusOK, responses(ctx))
 }

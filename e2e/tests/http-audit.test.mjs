@@ -54,3 +54,16 @@ test('a body that is not JSON is 415 with a coded error', async () => {
   assert.equal(body.errors[0].extensions.code, 'BAD_USER_INPUT');
   assert.match(body.errors[0].message, /Content-Type must be application\/json/);
 });
+
+test('a subscription over HTTP is refused at once, not left hanging', async () => {
+  const res = await fetch(hub.graphqlURL, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${hub.token('admin')}` },
+    body: JSON.stringify({ query: 'subscription { eventCursor: __typename }' }),
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.errors[0].extensions.code, 'BAD_USER_INPUT');
+  assert.match(body.errors[0].message, /websocket/);
+});
