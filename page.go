@@ -19,10 +19,10 @@ func (p *PageArgs) Check() error {
 	switch {
 	case p.First == 0:
 		p.First = DefaultPageSize
-	case p.First < 0:
-		return InvalidField("first", "must be positive, got %d", p.First)
+	case p.First < 0: // an explicit 0 arrives as -1 (0 alone means "the default")
+		return InvalidField("first", "must be between 1 and %d", MaxPageSize)
 	case p.First > MaxPageSize:
-		return InvalidField("first", "must be at most %d, got %d", MaxPageSize, p.First)
+		return InvalidField("first", "must be between 1 and %d, got %d", MaxPageSize, p.First)
 	}
 	return nil
 }

@@ -126,6 +126,32 @@ func ValidatePatient(in PatientInput, now time.Time) error {
 	return nil
 }
 
+// SameIdentity reports whether in describes the recorded patient p: the
+// strict identity traits of the INS referential (birth family name, first
+// given name, birth date, sex), compared without case or accents.
+func SameIdentity(p *Patient, in PatientInput) bool {
+	first := func(names string) string {
+		f, _, _ := strings.Cut(strings.TrimSpace(names), " ")
+		return f
+	}
+	return foldName(p.FamilyName) == foldName(in.FamilyName) &&
+		foldName(first(p.GivenNames)) == foldName(first(in.GivenNames)) &&
+		p.BirthDate.Format(time.DateOnly) == in.BirthDate.Format(time.DateOnly) && p.Sex == in.Sex
+}
+
+// foldName lowers a name, strips its accents and reads a hyphen as a space.
+func foldName(s string) string {
+	return strings.ToLower(strings.ReplaceAll(FoldAccents(strings.TrimSpace(s)), "-", " "))
+}
+
+// frenchAccents maps the accented letters of French names to plain ones.
+var frenchAccents = strings.NewReplacer("É", "E", "È", "E", "Ê", "E", "Ë", "E", "À", "A", "Â", "A", "Î", "I", "Ï", "I",
+	"Ô", "O", "Ù", "U", "Û", "U", "Ü", "U", "Ç", "C", "é", "e", "è", "e", "ê", "e", "ë", "e", "à", "a", "â", "a",
+	"î", "i", "ï", "i", "ô", "o", "ù", "u", "û", "u", "ü", "u", "ç", "c")
+
+// FoldAccents replaces the accented letters of French names by plain ones.
+func FoldAccents(s string) string { return frenchAccents.Replace(s) }
+
 // ValidateINS checks an INS (the NIR-based national health identifier): 13
 // characters (digits, or 2A/2B at the department position for Corsica) and
 // a 2-digit key equal to 97 minus the number modulo 97.

@@ -12,21 +12,25 @@ import (
 	"github.com/maillage/maillage"
 )
 
-// Audit is one access to patient-level data: the object, the operation, and
-// the role or relation under which the caller was allowed (e.g.
-// "rel:care_circle", "ess_secretariat") in which domain.
+// Audit is one access to patient-level data: the object, the operation and
+// the domain. The role under which the caller acted is computed as
+// appendAudits does, unless Role says it (an action on behalf of another,
+// such as a redirection).
 type Audit struct {
 	ObjectKind string
 	ObjectID   string
-	Operation  string // "read", "create", "update", …
-	Role       string
+	Operation  string // "read", "create", "triage", …
 	Domain     string
+	Role       string // empty: the caller's relations, or roles on Domain
 }
 
-// appendAudit writes an audit record in tx, for the caller in ctx and the
-// request in ctx. The table is append-only (a trigger refuses UPDATE and
-// DELETE) and no mutation writes it.
+// appendAudit writes one audit record in tx, for the caller and the request
+// in ctx. The table is append-only (a trigger refuses UPDATE and DELETE) and
+// no mutation writes it.
 func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
+	if a.Role == "" {
+		return appendAudits(ctx, tx, a.ObjectKind, []string{a.ObjectID}, a.Operation, literalDomain(a.Domain))
+	}
 	var account *string
 	if id := maillage.IdentityFrom(ctx); !id.Anonymous() {
 		account = &id.AccountID
@@ -39,9 +43,13 @@ func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
 	return nil
 }
 
-// appendAudits writes one audit record per object of ids, in one statement;
-// the role of each is the relations the caller has with it (joined by "+"),
-// and its domain the SQL expression domainSQL over o.id (see literalDomain).
+// appendAudits writes one audit record per object of ids, in one statement.
+// Its domain is the SQL expression domainSQL over o.id (see literalDomain);
+// its role says under what the caller acted: the relations they have with
+// the object ("rel:requester"), else the roles they hold on its domain that
+// a policy on the kind names for a read (an operation "read…") or for a
+// change (any other) ("ess_secretariat@fr/28/76/@str_…"), joined by
+// "+", from the same grants and policies the authorizer loads.
 func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []string, operation, domainSQL string) error {
 	if len(ids) == 0 {
 		return nil
@@ -51,17 +59,18 @@ func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []
 	if !caller.Anonymous() {
 		account = &caller.AccountID
 	}
-	roleExpr := "'role'"
-	if rels := relations[kind]; len(rels) > 0 {
-		parts := make([]string, len(rels))
-		for i, r := range rels {
-			parts[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 5, 6), quoteLiteral("rel:"+r.name))
-		}
-		roleExpr = "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), 'role')"
+	parts := []string{"NULL"}
+	for _, r := range relations[kind] {
+		parts = append(parts, fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 5, 6), quoteLiteral("rel:"+r.name)))
 	}
+	const grantedRoles = `(SELECT string_agg(DISTINCT g.role || '@' || g.domain, '+') FROM authz_grants g
+		JOIN authz_policies p ON p.subject = g.role AND p.object = $2
+			AND (p.action = '*' OR (($3::text LIKE 'read%') = (p.action = 'read')))
+		WHERE g.subject = 'account:' || $6::text AND within(o.domain, g.domain))`
+	roleExpr := "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), " + grantedRoles + ", 'unknown')"
 	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
-		SELECT $1, ` + roleExpr + `, ` + domainSQL + `, $2, o.id, $3, $4
-		FROM unnest($7::text[]) AS o(id) WHERE ` + callerTyped(5, 6)
+		SELECT $1, ` + roleExpr + `, o.domain, $2, o.id, $3, $4
+		FROM (SELECT o.id, ` + domainSQL + ` AS domain FROM unnest($7::text[]) AS o(id)) o WHERE ` + callerTyped(5, 6)
 	if _, err := q.ExecContext(ctx, query, account, kind, operation, maillage.RequestID(ctx),
 		caller.ProfessionalID, caller.AccountID, pq.StringArray(ids)); err != nil {
 		return fmt.Errorf("append audits: %w", err)

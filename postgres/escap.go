@@ -228,6 +228,18 @@ func (db *DB) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillag
 		if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindESCAP, Domain: territory.Path}); err != nil {
 			return err
 		}
+		// A team counts in the figures of its territory: it must be one
+		// where the initiator practises (a structure of theirs in or below it).
+		const practises = `SELECT EXISTS (SELECT 1 FROM memberships m JOIN structures s ON s.id = m.structure_id
+			JOIN territories st ON st.id = s.territory_id
+			WHERE m.professional_id = $1 AND m.ended_at IS NULL AND s.archived_at IS NULL AND within(st.path, $2))`
+		var ok bool
+		if err := tx.GetContext(ctx, &ok, practises, maillage.IdentityFrom(ctx).ProfessionalID, territory.Path); err != nil {
+			return fmt.Errorf("initiator's territory: %w", err)
+		}
+		if !ok {
+			return maillage.InvalidField("input.territoryId", "the initiator has no structure in territory %q", territory.Name)
+		}
 		elig := cfg.CheckEligibility(p, in.Assessment, time.Now())
 		if !elig.Eligible {
 			msgs := make([]string, len(elig.Reasons))

@@ -240,3 +240,35 @@ func TestActivationWithoutConsentAndDepartures(t *testing.T) {
 		t.Error("consent not withdrawn by a CONSENT_WITHDRAWN exit")
 	}
 }
+
+// A team counts in its territory's figures: it belongs to a territory where
+// the initiator practises, never to another CPTS's.
+func TestESCAPTerritoryIsWhereTheInitiatorPractises(t *testing.T) {
+	db := pgtest.Seeded(t)
+	roux := pgtest.As(t, db, "10003456786") // GP at MSP Mont-Saint-Aignan, CPTS Rouen Nord
+	patient := seededID(t, db, `SELECT id FROM patients WHERE family_name = 'Petitjean'`)
+	consent, err := db.RecordConsent(roux, maillage.ConsentInput{PatientID: patient, Method: maillage.ConsentMethod("WRITTEN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := make([]maillage.GridAnswer, 26)
+	for i := range grid {
+		grid[i] = maillage.GridAnswer{Item: i + 1, Met: i < 15}
+	}
+	in := maillage.ESCAPInput{
+		Assessment:    maillage.ESCAPAssessment{PatientID: patient, Situation: maillage.SituationChronicPolypathology, Grid: grid},
+		ConsentID:     consent.ID,
+		TerritoryID:   seededID(t, db, `SELECT id FROM territories WHERE path = 'fr/84/69/cpts-lyon-8'`),
+		InitiatorRole: "GP",
+	}
+	teams := count(t, db, `SELECT count(*) FROM escaps`)
+	_, err = db.CreateESCAP(roux, in)
+	wantCode(t, err, maillage.EINVALID, "input.territoryId")
+	if n := count(t, db, `SELECT count(*) FROM escaps`); n != teams {
+		t.Fatal("a refused team was written")
+	}
+	in.TerritoryID = seededID(t, db, `SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'`)
+	if _, err := db.CreateESCAP(roux, in); err != nil {
+		t.Fatalf("in the initiator's own territory: %v", err)
+	}
+}

@@ -17,8 +17,7 @@ var _ maillage.PatientService = (*DB)(nil)
 
 func init() {
 	addRelation(authz.KindPatient, "treating_gp", `EXISTS (SELECT 1 FROM patients rp WHERE rp.id = :id AND rp.gp_id = :pro)`)
-	addRelation(authz.KindPatient, "recorder", `EXISTS (SELECT 1 FROM patients rp WHERE rp.id = :id AND rp.created_by = :acc)`)
-	conflictMessages["patients_ins"] = "ins: a patient with this INS already exists"
+	addRelation(authz.KindPatient, "recorder", `EXISTS (SELECT 1 FROM patient_recorders rr WHERE rr.patient_id = :id AND rr.account_id = :acc)`)
 }
 
 // patientDomain is the authorization domain of a patient: patients belong to
@@ -28,7 +27,11 @@ const patientDomain = authz.NationalDomain
 const patientSelect = `SELECT p.id, p.family_name, p.given_names, p.birth_date, p.sex, p.ins, p.gp_id,
 	p.created_by, p.created_at, p.updated_at, p.archived_at FROM patients p`
 
-// CreatePatient records a patient; the caller becomes its recorder.
+// CreatePatient records a patient; the caller becomes its recorder. An INS
+// already recorded is the same person only if the identity traits match
+// (identitovigilance): then the caller becomes one more recorder of that
+// patient, who is returned; otherwise the traits are refused, never the
+// record shown. Both outcomes are audited, so probing INS is visible.
 func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*maillage.Patient, error) {
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
@@ -51,6 +54,16 @@ func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*mai
 				return maillage.InvalidField("input.gpId", "unknown professional %q", *in.GPID)
 			}
 		}
+		if in.INS != nil {
+			existing, err := db.recordKnownINS(ctx, tx, in)
+			if existing != nil || err != nil {
+				p = maillage.Patient{}
+				if existing != nil {
+					p = *existing
+				}
+				return err
+			}
+		}
 		const q = `INSERT INTO patients (family_name, given_names, birth_date, sex, ins, gp_id, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			RETURNING id, family_name, given_names, birth_date, sex, ins, gp_id, created_by, created_at, updated_at, archived_at`
@@ -58,7 +71,7 @@ func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*mai
 			in.BirthDate.Format(time.DateOnly), in.Sex, in.INS, in.GPID, caller.AccountID); err != nil {
 			return mapError(err)
 		}
-		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindPatient, ObjectID: p.ID, Operation: "create", Role: "professional", Domain: patientDomain}); err != nil {
+		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindPatient, ObjectID: p.ID, Operation: "create", Domain: patientDomain}); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, Event{Topic: "patient:" + p.ID, Type: "PATIENT_CREATED", SubjectID: p.ID, Domain: patientDomain})
@@ -67,6 +80,39 @@ func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*mai
 		return nil, fmt.Errorf("create patient: %w", err)
 	}
 	return &p, nil
+}
+
+// recordKnownINS handles a patient whose INS is already recorded: nil, nil
+// when it is not; the existing patient, with the caller added as a
+// recorder, when the traits match; a CONFLICT naming input.ins when not.
+// The INS row is locked so that two recordings of one person serialise.
+func (db *DB) recordKnownINS(ctx context.Context, tx *sqlx.Tx, in maillage.PatientInput) (*maillage.Patient, error) {
+	var existing maillage.Patient
+	err := tx.GetContext(ctx, &existing, patientSelect+` WHERE p.ins = $1 FOR UPDATE`, *in.INS)
+	if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("find ins: %w", err)
+	}
+	audit := Audit{ObjectKind: authz.KindPatient, ObjectID: existing.ID, Domain: patientDomain}
+	if !maillage.SameIdentity(&existing, in) {
+		audit.Operation = "ins_traits_mismatch"
+		// The refusal must stand, and so must its audit record: written
+		// outside the transaction that the refusal rolls back.
+		if err := appendAudit(ctx, db, audit); err != nil {
+			return nil, err
+		}
+		return nil, maillage.InvalidField("input.ins", "the identity traits do not match those recorded for this INS: check the patient's identity")
+	}
+	const q = `INSERT INTO patient_recorders (patient_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, q, existing.ID, maillage.IdentityFrom(ctx).AccountID); err != nil {
+		return nil, fmt.Errorf("add recorder: %w", err)
+	}
+	audit.Operation = "record_existing"
+	if err := appendAudit(ctx, tx, audit); err != nil {
+		return nil, err
+	}
+	return &existing, appendEvent(ctx, tx, Event{Topic: "patient:" + existing.ID, Type: "PATIENT_RECORDED", SubjectID: existing.ID, Domain: patientDomain})
 }
 
 // FindPatientByID returns a patient the caller has a relation with, and

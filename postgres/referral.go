@@ -99,7 +99,9 @@ func auditReferralReads(ctx context.Context, q sqlx.ExecerContext, rs []*maillag
 	for i, r := range rs {
 		ids[i] = r.ID
 	}
-	return appendAudits(ctx, q, authz.KindReferral, ids, "read", literalDomain(authz.NationalDomain))
+	const domainOfRequest = `(SELECT et.path || '/@' || es.id FROM referrals ar
+		JOIN structures es ON es.id = ar.ess_id JOIN territories et ON et.id = es.territory_id WHERE ar.id = o.id)`
+	return appendAudits(ctx, q, authz.KindReferral, ids, "read", domainOfRequest)
 }
 
 // HistoryByReferralIDs loads the history of many requests in one statement.
@@ -191,8 +193,7 @@ func (db *DB) SubmitReferral(ctx context.Context, in maillage.ReferralInput) (*m
 			maillage.ActorRequester, nil); err != nil {
 			return err
 		}
-		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: id, Operation: "create",
-			Role: "rel:requester", Domain: domain}); err != nil {
+		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: id, Operation: "create", Domain: domain}); err != nil {
 			return err
 		}
 		out, err = getReferral(ctx, tx, id, false)

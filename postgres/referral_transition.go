@@ -48,7 +48,7 @@ func (db *DB) TransitionReferral(ctx context.Context, id string, in maillage.Ref
 			return err
 		}
 		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: r.ID,
-			Operation: strings.ToLower(string(in.Action)), Role: string(role), Domain: r.Domain}); err != nil {
+			Operation: strings.ToLower(string(in.Action)), Domain: r.Domain}); err != nil {
 			return err
 		}
 		out, err = getReferral(ctx, tx, r.ID, false)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/maillage/maillage"
 )
 
 // Seed loads the demo data into an empty database, in one transaction: the
@@ -223,7 +225,7 @@ func seedDirectory(s *Seeder) error {
 		if p.specialty != "" {
 			specialty = p.specialty
 		}
-		mail := strings.ToLower(asciiFold(p.first+"."+p.last)) + "@" + p.mailDomain + ".mssante.fr"
+		mail := strings.ToLower(maillage.FoldAccents(p.first+"."+p.last)) + "@" + p.mailDomain + ".mssante.fr"
 		id := s.Insert("rpps:"+p.rpps, `INSERT INTO professionals (rpps, first_name, last_name, profession, specialty, mssante)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.rpps, p.first, p.last, p.profession, specialty, mail)
 		for _, m := range p.memberships {
@@ -275,12 +277,6 @@ func withLuhn(digits string) string {
 		}
 	}
 	return digits + "0"
-}
-
-// asciiFold replaces the accented letters of French names for addresses.
-func asciiFold(s string) string {
-	return strings.NewReplacer("é", "e", "è", "e", "ê", "e", "ë", "e", "É", "E", "à", "a", "â", "a", "î", "i", "ï", "i",
-		"ô", "o", "ù", "u", "û", "u", "ü", "u", "ç", "c", "Ç", "C").Replace(s)
 }
 
 // seedPatientList are demo patients, each recorded by their médecin traitant

@@ -262,12 +262,13 @@ func limitBody(max int64, next http.Handler) http.Handler {
 // RequestID returns the id of the request in ctx ("" outside a request).
 func RequestID(ctx context.Context) string { return maillage.RequestID(ctx) }
 
-// requestID gives every request an id (the caller's X-Request-Id if sane),
-// echoed in the response and carried in the context for logs and audit.
+// requestID gives every request an id, echoed in the response and carried
+// in the context for logs and audit: the caller's X-Request-Id when it is a
+// plain token (so a gateway's id follows the request), else a new one.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !plainToken(id) {
 			b := make([]byte, 8)
 			rand.Read(b)
 			id = hex.EncodeToString(b)
@@ -275,6 +276,20 @@ func requestID(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(maillage.WithRequestID(r.Context(), id)))
 	})
+}
+
+// plainToken reports whether s is 1 to 64 letters, digits, '.', '_' or '-':
+// safe to echo, log and store.
+func plainToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // authenticate puts the caller's identity in the request context; a bearer

@@ -32,7 +32,8 @@ const (
 //     application/graphql-response+json, and 200 under application/json;
 //   - GET carries queries only: a mutation over GET is 405 with Allow: POST.
 //
-// It handles GET, and POST with a JSON body; websockets and streams (an
+// It handles GET, and POST with a JSON body (any other body is 415 with a
+// coded error); websockets and streams (an
 // Accept of text/event-stream or multipart/mixed) fall through to gqlgen's
 // other transports, whatever their order.
 type httpTransport struct{}
@@ -44,11 +45,7 @@ func (httpTransport) Supports(r *http.Request) bool {
 		strings.Contains(accept, "text/event-stream") || strings.Contains(accept, "multipart/mixed") {
 		return false
 	}
-	if r.Method == http.MethodGet {
-		return true
-	}
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return r.Method == http.MethodPost && err == nil && mediaType == mediaJSON
+	return r.Method == http.MethodGet || r.Method == http.MethodPost
 }
 
 func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -60,6 +57,10 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && (err != nil || mediaType != mediaJSON) {
+		writeGraphQLError(w, http.StatusUnsupportedMediaType, maillage.EINVALID, "Content-Type must be "+mediaJSON)
+		return
+	}
 	start := graphql.Now()
 	params, err := readParams(r)
 	if err == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {

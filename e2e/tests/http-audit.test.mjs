@@ -42,3 +42,15 @@ test('a query over GET answers with the graphql-response media type', async () =
   assert.match(res.headers.get('content-type'), /^application\/graphql-response\+json/);
   assert.deepEqual(await res.json(), { data: { __typename: 'Query' } });
 });
+
+test('a body that is not JSON is 415 with a coded error', async () => {
+  const res = await fetch(hub.graphqlURL, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain', Accept: 'application/graphql-response+json' },
+    body: '{ territories(first: 1) { totalCount } }',
+  });
+  assert.equal(res.status, 415);
+  const body = await res.json();
+  assert.equal(body.errors[0].extensions.code, 'BAD_USER_INPUT');
+  assert.match(body.errors[0].message, /Content-Type must be application\/json/);
+});

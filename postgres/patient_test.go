@@ -1,0 +1,77 @@
+package postgres_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres/pgtest"
+)
+
+// Recording a patient whose INS is known reveals nothing to whoever cannot
+// give the person's identity traits, and links whoever can.
+func TestRecordingAKnownINS(t *testing.T) {
+	db := pgtest.Seeded(t)
+	var dupont, ins string
+	db.Get(&dupont, `SELECT id FROM patients WHERE family_name = 'Dupont'`)
+	db.Get(&ins, `SELECT ins FROM patients WHERE id = $1`, dupont)
+	kine := pgtest.As(t, db, "10003456784") // no relation with Mme Dupont
+	if _, err := db.FindPatientByID(kine, dupont); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+		t.Fatalf("before: %v, want NOT_FOUND", err)
+	}
+	in := maillage.PatientInput{FamilyName: "Durand", GivenNames: "Jeanne", BirthDate: time.Date(1948, 3, 12, 0, 0, 0, 0, time.UTC), Sex: maillage.SexFemale, INS: &ins}
+	patients := count(t, db, `SELECT count(*) FROM patients`)
+
+	_, err := db.CreatePatient(kine, in)
+	wantCode(t, err, maillage.EINVALID, "input.ins")
+	if _, err := db.FindPatientByID(kine, dupont); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+		t.Fatalf("after a mismatch: %v, want NOT_FOUND", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'ins_traits_mismatch'`, dupont); n != 1 {
+		t.Fatalf("%d audit records of the mismatch, want 1", n)
+	}
+
+	in.FamilyName, in.GivenNames = "DUPONT", "jeanne marie" // same traits, other case, more given names
+	p, err := db.CreatePatient(kine, in)
+	if err != nil || p.ID != dupont {
+		t.Fatalf("matching traits: %+v, %v; want the existing patient %s", p, err, dupont)
+	}
+	if _, err := db.FindPatientByID(kine, dupont); err != nil {
+		t.Fatalf("the new recorder cannot read the patient: %v", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM patients`); n != patients {
+		t.Fatalf("%d patients created, want none", n-patients)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'record_existing'`, dupont); n != 1 {
+		t.Fatalf("%d audit records of the recording, want 1", n)
+	}
+}
+
+// An audit record says under what the caller acted: a relation with the
+// object, or the role held on the object's domain, in that domain.
+func TestAuditNamesTheRoleOrRelation(t *testing.T) {
+	db := pgtest.Seeded(t)
+	var ref, essDomain string
+	db.Get(&ref, `SELECT id FROM referrals ORDER BY submitted_at LIMIT 1`)
+	db.Get(&essDomain, `SELECT t.path || '/@' || s.id FROM structures s JOIN territories t ON t.id = s.territory_id WHERE s.name = 'ESS Dermatologie Rouen Métropole'`)
+	secretariat := pgtest.As(t, db, "10003456789")
+	if rs, err := db.ReferralsByIDs(secretariat, []string{ref}); err != nil || rs[0] == nil {
+		t.Fatalf("the secretariat reads the request: %v %v", rs, err)
+	}
+	var audit struct{ Role, Domain string }
+	db.QueryRowx(`SELECT role, domain FROM audit_log WHERE object_id = $1 AND operation = 'read' ORDER BY id DESC LIMIT 1`, ref).StructScan(&audit)
+	if audit.Role != "ess_secretariat@"+essDomain || audit.Domain != essDomain {
+		t.Fatalf("audit %+v, want the ESS secretariat role in the ESS's domain %s", audit, essDomain)
+	}
+	var dupont string
+	db.Get(&dupont, `SELECT id FROM patients WHERE family_name = 'Dupont'`)
+	if _, err := db.FindPatientByID(pgtest.As(t, db, "10003456781"), dupont); err != nil {
+		t.Fatal(err)
+	}
+	var role string
+	db.Get(&role, `SELECT role FROM audit_log WHERE object_id = $1 AND operation = 'read' ORDER BY id DESC LIMIT 1`, dupont)
+	if !strings.Contains(role, "rel:treating_gp") || !strings.Contains(role, "rel:recorder") || strings.Contains(role, "@") {
+		t.Fatalf("patient read audited as %q, want her relations (treating GP, recorder…), not a role", role)
+	}
+}
