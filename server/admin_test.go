@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -12,11 +12,8 @@ import (
 // field, and changes nothing (no policy, no grant, no event).
 func TestAdminMutationsValidate(t *testing.T) {
 	h := seededHub(t)
-	var structureDomain string
-	if err := h.db.GetContext(context.Background(), &structureDomain, `SELECT t.path || '/@' || s.id FROM structures s
-		JOIN territories t ON t.id = s.territory_id WHERE s.name = 'MSP Caen Venoix'`); err != nil {
-		t.Fatal(err)
-	}
+	structureDomain := h.id(`SELECT t.path || '/@' || s.id FROM structures s
+		JOIN territories t ON t.id = s.territory_id WHERE s.name = 'MSP Caen Venoix'`)
 	const grant = `mutation($l: String!, $r: String!, $d: String!) { grantRole(input: {login: $l, role: $r, domain: $d}) { id } }`
 	const policy = `mutation($s: String!, $o: String!, $a: String!) { addPolicy(input: {subject: $s, object: $o, action: $a}) { id } }`
 	for _, c := range []struct {
@@ -50,7 +47,7 @@ func TestAdminMutationsValidate(t *testing.T) {
 
 	t.Run("grant on a structure's domain, then revoke", func(t *testing.T) {
 		r := h.as("admin", grant, map[string]any{"l": "10003456795", "r": "ess_case_manager", "d": structureDomain})
-		id, _ := dig(r.Data, "grantRole", "id").(string)
+		id, _ := jpath(r.Data, "grantRole.id").(string)
 		if id == "" {
 			t.Fatalf("grant: %+v", r.Errors)
 		}
@@ -60,7 +57,7 @@ func TestAdminMutationsValidate(t *testing.T) {
 		if !hasRole(h, "10003456795", "ess_case_manager") {
 			t.Errorf("the grant shows in me.grants at once on the instance that made it")
 		}
-		if r := h.as("admin", `mutation($id: ID!) { revokeRole(id: $id) { revokedAt } }`, map[string]any{"id": id}); dig(r.Data, "revokeRole", "revokedAt") == nil {
+		if r := h.as("admin", `mutation($id: ID!) { revokeRole(id: $id) { revokedAt } }`, map[string]any{"id": id}); jpath(r.Data, "revokeRole.revokedAt") == nil {
 			t.Fatalf("revoke: %+v", r.Errors)
 		}
 		if hasRole(h, "10003456795", "ess_case_manager") {
@@ -72,9 +69,8 @@ func TestAdminMutationsValidate(t *testing.T) {
 	})
 
 	t.Run("no lock-out", func(t *testing.T) {
-		var adminGrant, adminPolicy string
-		h.db.GetContext(context.Background(), &adminGrant, `SELECT g.id FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE a.login = 'admin'`)
-		h.db.GetContext(context.Background(), &adminPolicy, `SELECT 'pol_' || id FROM authz_policies WHERE subject = 'national_admin' AND object = 'policy' AND action = 'write'`)
+		adminGrant := h.id(`SELECT g.id FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE a.login = 'admin'`)
+		adminPolicy := h.id(`SELECT 'pol_' || id FROM authz_policies WHERE subject = 'national_admin' AND object = 'policy' AND action = 'write'`)
 		if r := h.as("admin", `mutation($id: ID!) { revokeRole(id: $id) { id } }`, map[string]any{"id": adminGrant}); r.code() != maillage.ECONFLICT {
 			t.Errorf("revoking the last national admin: want CONFLICT, got %+v", r.Errors)
 		}
@@ -91,26 +87,25 @@ func TestAdminMutationsValidate(t *testing.T) {
 // changes it — there is no mutation, and the table refuses UPDATE and DELETE.
 func TestAuditTrail(t *testing.T) {
 	h := seededHub(t)
-	var dupont string
-	h.db.GetContext(context.Background(), &dupont, `SELECT id FROM patients WHERE family_name = 'Dupont'`)
+	dupont := h.id(`SELECT id FROM patients WHERE family_name = 'Dupont'`)
 	for range 3 {
-		if r := h.as("10003456781", `query($id: ID!) { patient(id: $id) { id } }`, map[string]any{"id": dupont}); dig(r.Data, "patient", "id") != dupont {
+		if r := h.as("10003456781", `query($id: ID!) { patient(id: $id) { id } }`, map[string]any{"id": dupont}); jpath(r.Data, "patient.id") != dupont {
 			t.Fatalf("read: %+v", r.Errors)
 		}
 	}
 	const q = `query($id: ID!, $after: String) { auditLog(filter: {objectId: $id}, first: 2, after: $after) {
 		totalCount pageInfo { hasNextPage endCursor } edges { node { id login role objectKind objectId operation requestId } } } }`
 	r := h.as("auditor", q, map[string]any{"id": dupont})
-	if n := dig(r.Data, "auditLog", "totalCount"); n != float64(3) {
+	if n := jpath(r.Data, "auditLog.totalCount"); n != float64(3) {
 		t.Fatalf("want 3 records, got %v %+v", n, r.Errors)
 	}
-	edges := dig(r.Data, "auditLog", "edges").([]any)
-	if len(edges) != 2 || dig(edges[0], "node", "login") != "10003456781" || dig(edges[0], "node", "operation") != "read" ||
-		!strings.Contains(dig(edges[0], "node", "role").(string), "rel:") || dig(edges[0], "node", "requestId") == "" {
+	edges := jpath(r.Data, "auditLog.edges").([]any)
+	if len(edges) != 2 || jpath(edges[0], "node.login") != "10003456781" || jpath(edges[0], "node.operation") != "read" ||
+		!strings.Contains(jpath(edges[0], "node.role").(string), "rel:") || jpath(edges[0], "node.requestId") == "" {
 		t.Errorf("first page: %v", edges)
 	}
-	r = h.as("auditor", q, map[string]any{"id": dupont, "after": dig(r.Data, "auditLog", "pageInfo", "endCursor")})
-	if edges := dig(r.Data, "auditLog", "edges").([]any); len(edges) != 1 || dig(r.Data, "auditLog", "pageInfo", "hasNextPage") != false {
+	r = h.as("auditor", q, map[string]any{"id": dupont, "after": jpath(r.Data, "auditLog.pageInfo.endCursor")})
+	if edges := jpath(r.Data, "auditLog.edges").([]any); len(edges) != 1 || jpath(r.Data, "auditLog.pageInfo.hasNextPage") != false {
 		t.Errorf("second page: %v", r.Data)
 	}
 	if r := h.as("admin", `{ auditLog { totalCount } }`, nil); r.code() != maillage.EFORBIDDEN {
@@ -140,9 +135,9 @@ func countRows(t *testing.T, h *hub, q string) int {
 
 // hasRole reports whether login holds role somewhere, per me.grants.
 func hasRole(h *hub, login, role string) bool {
-	grants, _ := dig(h.as(login, `{ me { grants { role } } }`, nil).Data, "me", "grants").([]any)
+	grants, _ := jpath(h.as(login, `{ me { grants { role } } }`, nil).Data, "me.grants").([]any)
 	for _, g := range grants {
-		if dig(g, "role") == role {
+		if jpath(g, "role") == role {
 			return true
 		}
 	}

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/server"
 )
 
 // signWith signs claims for login with key, as a hub would.
@@ -45,7 +46,7 @@ func TestBadTokensAreRefusedBeforeAnyResolver(t *testing.T) {
 	otherKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	now := time.Now()
 	claims := func(mut func(*jwt.Claims)) jwt.Claims {
-		c := jwt.Claims{Issuer: testIssuer, Subject: "admin", Audience: jwt.Audience{DevAudience},
+		c := jwt.Claims{Issuer: testIssuer, Subject: "admin", Audience: jwt.Audience{server.DevAudience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}
 		if mut != nil {
 			mut(&c)
@@ -53,7 +54,7 @@ func TestBadTokensAreRefusedBeforeAnyResolver(t *testing.T) {
 		return c
 	}
 	valid := signWith(t, key, kid, claims(nil))
-	if r := h.post(valid, `{ me { login } }`, nil); r.Status != http.StatusOK || dig(r.Data, "me", "login") != "admin" {
+	if r := h.post(valid, `{ me { login } }`, nil); r.Status != http.StatusOK || jpath(r.Data, "me.login") != "admin" {
 		t.Fatalf("a valid token must work: %d %+v", r.Status, r)
 	}
 
@@ -102,10 +103,10 @@ func TestBadTokensAreRefusedBeforeAnyResolver(t *testing.T) {
 		if r.Status != http.StatusOK || len(r.Errors) > 0 {
 			t.Fatalf("the public directory, federation and introspection are open: %d %+v", r.Status, r.Errors)
 		}
-		if n, _ := dig(r.Data, "structures", "totalCount").(float64); n < 20 {
+		if n, _ := jpath(r.Data, "structures.totalCount").(float64); n < 20 {
 			t.Errorf("anonymous sees the whole public directory, got %v structures", n)
 		}
-		if sdl, _ := dig(r.Data, "_service", "sdl").(string); sdl == "" {
+		if sdl, _ := jpath(r.Data, "_service.sdl").(string); sdl == "" {
 			t.Errorf("_service.sdl is empty")
 		}
 	})

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func BenchmarkStructuresRequest(b *testing.B) {
 	h := seededHub(b)
 	admin := pgtestAs(b, h, "admin")
 	for i := range 40 { // 60+ structures, so the page is full
-		in := maillage.StructureInput{Kind: maillage.KindMSP, Name: fmt.Sprintf("MSP bench %02d", i), TerritoryID: territoryID(b, h, "fr/28/76/cpts-rouen-nord")}
+		in := maillage.StructureInput{Kind: maillage.KindMSP, Name: fmt.Sprintf("MSP bench %02d", i), TerritoryID: h.id(`SELECT id FROM territories WHERE path = $1`, "fr/28/76/cpts-rouen-nord")}
 		if _, err := h.db.CreateStructure(admin, in); err != nil {
 			b.Fatal(err)
 		}
@@ -87,13 +87,4 @@ func identityOf(b *testing.B, h *hub, login string) maillage.Identity {
 		b.Fatal(err)
 	}
 	return acc.Identity()
-}
-
-// territoryID returns the id of the territory at path.
-func territoryID(b *testing.B, h *hub, path string) string {
-	var id string
-	if err := h.db.GetContext(b.Context(), &id, `SELECT id FROM territories WHERE path = $1`, path); err != nil {
-		b.Fatal(err)
-	}
-	return id
 }

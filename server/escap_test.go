@@ -1,99 +1,15 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/maillage/maillage"
-	"github.com/maillage/maillage/postgres"
-	"github.com/maillage/maillage/postgres/pgtest"
-	"github.com/maillage/maillage/server"
 )
-
-// escapHub is a real server on a seeded database, reached over HTTP.
-type escapHub struct {
-	t      *testing.T
-	db     *postgres.DB
-	url    string
-	tokens map[string]string
-}
-
-func newESCAPHub(t *testing.T) *escapHub {
-	t.Helper()
-	ctx := context.Background()
-	db := pgtest.Seeded(t)
-	cfg := server.Config{Addr: "127.0.0.1:0"}
-	s, err := server.New(ctx, cfg, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(ts.Close)
-	return &escapHub{t: t, db: db, url: ts.URL + "/graphql", tokens: map[string]string{}}
-}
-
-// gqlResult is a GraphQL response.
-type gqlResult struct {
-	Data   map[string]any `json:"data"`
-	Errors []struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	} `json:"errors"`
-}
-
-// code is the first error's extensions.code ("" without errors).
-func (r gqlResult) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	c, _ := r.Errors[0].Extensions["code"].(string)
-	return c
-}
-
-// do runs a GraphQL operation as login.
-func (h *escapHub) do(login, query string, vars map[string]any) gqlResult {
-	h.t.Helper()
-	tok, ok := h.tokens[login]
-	if !ok {
-		var err error
-		tok, err = server.DevToken(context.Background(), server.Config{Addr: "127.0.0.1:0"}, h.db, login, time.Hour)
-		if err != nil {
-			h.t.Fatalf("token for %s: %v", login, err)
-		}
-		h.tokens[login] = tok
-	}
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, h.url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r gqlResult
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		h.t.Fatalf("decode response (%d): %v", resp.StatusCode, err)
-	}
-	return r
-}
-
-// ok runs an operation that must succeed and returns its data.
-func (h *escapHub) ok(login, query string, vars map[string]any) map[string]any {
-	h.t.Helper()
-	r := h.do(login, query, vars)
-	if len(r.Errors) > 0 {
-		h.t.Fatalf("%s: %s: %+v", login, opName(query), r.Errors)
-	}
-	return r.Data
-}
 
 // state is what a refused operation must leave unchanged.
 type state struct {
@@ -101,7 +17,7 @@ type state struct {
 	Status                                     string
 }
 
-func (h *escapHub) state(escapID string) state {
+func (h *hub) state(escapID string) state {
 	h.t.Helper()
 	var s state
 	err := h.db.GetContext(context.Background(), &s.Events, `SELECT count(*) FROM events`)
@@ -127,34 +43,16 @@ func (h *escapHub) state(escapID string) state {
 }
 
 // refused runs an operation that must fail with code and change nothing.
-func (h *escapHub) refused(login, code, escapID, query string, vars map[string]any) {
+func (h *hub) refused(login, code, escapID, query string, vars map[string]any) {
 	h.t.Helper()
 	before := h.state(escapID)
-	r := h.do(login, query, vars)
+	r := h.as(login, query, vars)
 	if r.code() != code {
 		h.t.Errorf("%s: %s: code %q (%+v), want %s", login, opName(query), r.code(), r.Errors, code)
 	}
 	if after := h.state(escapID); after != before {
 		h.t.Errorf("%s: refused %s changed the database: %+v -> %+v", login, opName(query), before, after)
 	}
-}
-
-// opName is the first field of an operation, for messages.
-func opName(query string) string {
-	_, rest, _ := strings.Cut(query, "{")
-	if f := strings.FieldsFunc(rest, func(r rune) bool { return r == '(' || r == '{' || r == ' ' || r == '\n' || r == '\t' }); len(f) > 0 {
-		return f[0]
-	}
-	return query
-}
-
-func (h *escapHub) id(q string, args ...any) string {
-	h.t.Helper()
-	var id string
-	if err := h.db.GetContext(context.Background(), &id, q, args...); err != nil {
-		h.t.Fatalf("%s: %v", q, err)
-	}
-	return id
 }
 
 func gridVars(met int) []map[string]any {
@@ -165,24 +63,6 @@ func gridVars(met int) []map[string]any {
 	return g
 }
 
-// path digs into decoded JSON: keys for objects, ints for arrays.
-func path(v any, keys ...any) any {
-	for _, k := range keys {
-		switch k := k.(type) {
-		case string:
-			m, _ := v.(map[string]any)
-			v = m[k]
-		case int:
-			a, _ := v.([]any)
-			if k >= len(a) {
-				return nil
-			}
-			v = a[k]
-		}
-	}
-	return v
-}
-
 const statsQuery = `query($t: ID!, $from: String!, $to: String!) { escapStats(territoryId: $t, from: $from, to: $to) {
 	entries { period situation count } exits { period situation reason count }
 	activeTeams { territory { path } count } teamsPerProfessional { professional { rpps } count } } }`
@@ -190,26 +70,26 @@ const statsQuery = `query($t: ID!, $from: String!, $to: String!) { escapStats(te
 // figures sums the dashboard counts that the test moves.
 type figures struct{ entries, exits, active int }
 
-func (h *escapHub) figures(login, territory, situation string) figures {
+func (h *hub) figures(login, territory, situation string) figures {
 	h.t.Helper()
 	now := time.Now().In(maillage.Paris)
 	month := now.Format("2006-01")
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, maillage.Paris)
 	d := h.ok(login, statsQuery, map[string]any{"t": territory, "from": from.Format(time.DateOnly), "to": from.AddDate(0, 1, 0).Format(time.DateOnly)})
 	var f figures
-	for _, e := range path(d, "escapStats", "entries").([]any) {
-		if path(e, "period") == month && path(e, "situation") == situation {
-			f.entries += int(path(e, "count").(float64))
+	for _, e := range jpath(d, "escapStats.entries").([]any) {
+		if jpath(e, "period") == month && jpath(e, "situation") == situation {
+			f.entries += int(jpath(e, "count").(float64))
 		}
 	}
-	for _, e := range path(d, "escapStats", "exits").([]any) {
-		if path(e, "period") == month && path(e, "situation") == situation && path(e, "reason") == "RECOVERY" {
-			f.exits += int(path(e, "count").(float64))
+	for _, e := range jpath(d, "escapStats.exits").([]any) {
+		if jpath(e, "period") == month && jpath(e, "situation") == situation && jpath(e, "reason") == "RECOVERY" {
+			f.exits += int(jpath(e, "count").(float64))
 		}
 	}
-	for _, e := range path(d, "escapStats", "activeTeams").([]any) {
-		if path(e, "territory", "path") == "fr/28/76/cpts-rouen-nord" {
-			f.active += int(path(e, "count").(float64))
+	for _, e := range jpath(d, "escapStats.activeTeams").([]any) {
+		if jpath(e, "territory.path") == "fr/28/76/cpts-rouen-nord" {
+			f.active += int(jpath(e, "count").(float64))
 		}
 	}
 	return f
@@ -226,7 +106,7 @@ const (
 )
 
 func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
-	h := newESCAPHub(t)
+	h := seededHub(t)
 	pro := func(rpps string) string { return h.id(`SELECT id FROM professionals WHERE rpps = $1`, rpps) }
 	territory := h.id(`SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'`)
 	normandie := h.id(`SELECT id FROM territories WHERE path = 'fr/28'`)
@@ -237,19 +117,19 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	// The nurse records the patient, with Dr Roux as médecin traitant.
 	d := h.ok(durand, `mutation($gp: ID) { createPatient(input: {familyName: "Lemoine", givenNames: "Yvette",
 		birthDate: "1950-04-02", sex: F, gpId: $gp}) { id } }`, map[string]any{"gp": pro(roux)})
-	patient := path(d, "createPatient", "id").(string)
+	patient := jpath(d, "createPatient.id").(string)
 
 	// Eligibility: a query that explains and changes nothing.
 	const check = `query($in: ESCAPAssessmentInput!) { checkESCAPEligibility(input: $in) {
 		eligible score gridSize threshold reasons { code field message } } }`
 	before := h.state("")
 	d = h.ok(durand, check, map[string]any{"in": map[string]any{"patientId": patient, "situation": situation, "grid": gridVars(12)}})
-	if path(d, "checkESCAPEligibility", "eligible") != false || path(d, "checkESCAPEligibility", "reasons", 0, "code") != "GRID_SCORE_TOO_LOW" ||
-		path(d, "checkESCAPEligibility", "score") != 12.0 {
+	if jpath(d, "checkESCAPEligibility.eligible") != false || jpath(d, "checkESCAPEligibility.reasons.0.code") != "GRID_SCORE_TOO_LOW" ||
+		jpath(d, "checkESCAPEligibility.score") != 12.0 {
 		t.Fatalf("12/26: %v", d)
 	}
 	d = h.ok(durand, check, map[string]any{"in": map[string]any{"patientId": patient, "situation": situation, "grid": gridVars(13)}})
-	if path(d, "checkESCAPEligibility", "eligible") != true || len(path(d, "checkESCAPEligibility", "reasons").([]any)) != 0 {
+	if jpath(d, "checkESCAPEligibility.eligible") != true || len(jpath(d, "checkESCAPEligibility.reasons").([]any)) != 0 {
 		t.Fatalf("13/26: %v", d)
 	}
 	if after := h.state(""); after != before {
@@ -267,13 +147,13 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 
 	d = h.ok(durand, `mutation($p: ID!) { recordESCAPConsent(input: {patientId: $p, method: ORAL}) {
 		id method recordedBy { rpps } withdrawnAt } }`, map[string]any{"p": patient})
-	consent := path(d, "recordESCAPConsent", "id").(string)
-	if path(d, "recordESCAPConsent", "method") != "ORAL" || path(d, "recordESCAPConsent", "recordedBy", "rpps") != durand {
+	consent := jpath(d, "recordESCAPConsent.id").(string)
+	if jpath(d, "recordESCAPConsent.method") != "ORAL" || jpath(d, "recordESCAPConsent.recordedBy.rpps") != durand {
 		t.Fatalf("consent: %v", d)
 	}
 	// Not eligible (12/26): refused, the reason named with its field.
 	h.refused(durand, maillage.EINVALID, "", create, createVars(consent, 12))
-	if r := h.do(durand, create, createVars(consent, 12)); r.Errors[0].Extensions["field"] != "input.assessment.grid" ||
+	if r := h.as(durand, create, createVars(consent, 12)); r.Errors[0].Extensions["field"] != "input.assessment.grid" ||
 		!strings.Contains(r.Errors[0].Message, "GRID_SCORE_TOO_LOW") {
 		t.Errorf("not eligible: %+v", r.Errors)
 	}
@@ -281,8 +161,8 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	h.refused(martin, maillage.ENOTFOUND, "", create, createVars(consent, 13))
 
 	d = h.ok(durand, create, createVars(consent, 13))
-	escap := path(d, "createESCAP", "id").(string)
-	if path(d, "createESCAP", "status") != "FORMING" || len(path(d, "createESCAP", "members").([]any)) != 1 {
+	escap := jpath(d, "createESCAP.id").(string)
+	if jpath(d, "createESCAP.status") != "FORMING" || len(jpath(d, "createESCAP.members").([]any)) != 1 {
 		t.Fatalf("created: %v", d)
 	}
 	// A second open team for the same patient is refused.
@@ -297,15 +177,15 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	h.refused(durand, maillage.ECONFLICT, escap, add, map[string]any{"e": escap, "p": pro(petit), "r": "PHARMACIST"}) // twice
 	h.refused(durand, maillage.EINVALID, escap, add, map[string]any{"e": escap, "p": "pro_nobody", "r": "GP"})
 	d = h.ok(petit, add, map[string]any{"e": escap, "p": pro(roux), "r": "GP"})
-	if m, _ := path(d, "addESCAPMember", "mssante").(string); !strings.HasSuffix(m, ".mssante.fr") {
+	if m, _ := jpath(d, "addESCAPMember.mssante").(string); !strings.HasSuffix(m, ".mssante.fr") {
 		t.Errorf("member's MSSanté address: %v", d)
 	}
 	d = h.ok(roux, activate, map[string]any{"id": escap})
-	if path(d, "activateESCAP", "status") != "ACTIVE" {
+	if jpath(d, "activateESCAP.status") != "ACTIVE" {
 		t.Fatalf("activate: %v", d)
 	}
-	activated, _ := time.Parse(time.RFC3339, path(d, "activateESCAP", "activatedAt").(string))
-	expires, _ := time.Parse(time.RFC3339, path(d, "activateESCAP", "expiresAt").(string))
+	activated, _ := time.Parse(time.RFC3339, jpath(d, "activateESCAP.activatedAt").(string))
+	expires, _ := time.Parse(time.RFC3339, jpath(d, "activateESCAP.expiresAt").(string))
 	if !expires.Equal(activated.In(maillage.Paris).AddDate(1, 0, 0)) {
 		t.Errorf("term: activated %v, expires %v", activated, expires)
 	}
@@ -323,8 +203,8 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	now := time.Now().In(maillage.Paris)
 	d = h.ok(lefebvre, statsQuery, map[string]any{"t": territory, "from": now.AddDate(0, 0, -1).Format(time.DateOnly), "to": now.AddDate(0, 0, 1).Format(time.DateOnly)})
 	perPro := map[string]float64{}
-	for _, c := range path(d, "escapStats", "teamsPerProfessional").([]any) {
-		perPro[path(c, "professional", "rpps").(string)] = path(c, "count").(float64)
+	for _, c := range jpath(d, "escapStats.teamsPerProfessional").([]any) {
+		perPro[jpath(c, "professional.rpps").(string)] = jpath(c, "count").(float64)
 	}
 	if perPro[roux] != 1 || perPro[petit] != 2 || perPro[martin] != 0 {
 		t.Errorf("teams per professional = %v", perPro)
@@ -333,38 +213,38 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	// The timeline.
 	const entry = `mutation($in: AddESCAPEntryInput!) { addESCAPEntry(input: $in) { id kind taskStatus author { rpps } assignee { rpps } dueDate } }`
 	d = h.ok(moreau, entry, map[string]any{"in": map[string]any{"escapId": escap, "kind": "NOTE", "body": "Bilan kiné : marche avec déambulateur."}})
-	note := path(d, "addESCAPEntry", "id").(string)
+	note := jpath(d, "addESCAPEntry.id").(string)
 	d = h.ok(roux, entry, map[string]any{"in": map[string]any{"escapId": escap, "kind": "TASK", "body": "Passage IDE pour pansement",
 		"assigneeId": pro(durand), "dueDate": "2026-12-01"}})
-	task := path(d, "addESCAPEntry", "id").(string)
-	if path(d, "addESCAPEntry", "taskStatus") != "OPEN" || path(d, "addESCAPEntry", "assignee", "rpps") != durand || path(d, "addESCAPEntry", "dueDate") != "2026-12-01" {
+	task := jpath(d, "addESCAPEntry.id").(string)
+	if jpath(d, "addESCAPEntry.taskStatus") != "OPEN" || jpath(d, "addESCAPEntry.assignee.rpps") != durand || jpath(d, "addESCAPEntry.dueDate") != "2026-12-01" {
 		t.Fatalf("task: %v", d)
 	}
 	h.refused(roux, maillage.EINVALID, escap, entry, map[string]any{"in": map[string]any{"escapId": escap, "kind": "TASK", "body": "x", "assigneeId": pro(martin)}})
 	d = h.ok(durand, `mutation($id: ID!) { updateESCAPTask(id: $id, status: DONE) { taskStatus } }`, map[string]any{"id": task})
-	if path(d, "updateESCAPTask", "taskStatus") != "DONE" {
+	if jpath(d, "updateESCAPTask.taskStatus") != "DONE" {
 		t.Fatalf("task update: %v", d)
 	}
 	const read = `query($id: ID!) { escap(id: $id) { id status patient { familyName } consent { method }
 		members { role leftAt mssante professional { rpps } }
 		timeline(first: 10) { edges { node { kind body taskStatus author { rpps } } } } } }`
 	d = h.ok(petit, read, map[string]any{"id": escap})
-	members := path(d, "escap", "members").([]any)
+	members := jpath(d, "escap.members").([]any)
 	var rpps []string
 	for _, m := range members {
-		rpps = append(rpps, path(m, "professional", "rpps").(string))
-		if s, _ := path(m, "mssante").(string); !strings.Contains(s, "@") {
+		rpps = append(rpps, jpath(m, "professional.rpps").(string))
+		if s, _ := jpath(m, "mssante").(string); !strings.Contains(s, "@") {
 			t.Errorf("member without MSSanté address: %v", m)
 		}
 	}
 	if !slices.Equal(rpps, []string{durand, moreau, petit, roux}) {
 		t.Errorf("members = %v", rpps)
 	}
-	tl := path(d, "escap", "timeline", "edges").([]any)
-	if len(tl) != 2 || path(tl[0], "node", "author", "rpps") != moreau || path(tl[1], "node", "taskStatus") != "DONE" {
+	tl := jpath(d, "escap.timeline.edges").([]any)
+	if len(tl) != 2 || jpath(tl[0], "node.author.rpps") != moreau || jpath(tl[1], "node.taskStatus") != "DONE" {
 		t.Errorf("timeline = %v", tl)
 	}
-	if path(d, "escap", "patient", "familyName") != "Lemoine" || path(d, "escap", "consent", "method") != "ORAL" {
+	if jpath(d, "escap.patient.familyName") != "Lemoine" || jpath(d, "escap.consent.method") != "ORAL" {
 		t.Errorf("care circle does not see the patient or consent: %v", d)
 	}
 
@@ -372,8 +252,8 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	d = h.ok(lefebvre, `query($t: ID!, $y: Int!) { escapIncentives(territoryId: $t, year: $y) {
 		professional { rpps } teams toolInUse totalEuros } }`, map[string]any{"t": territory, "y": time.Now().In(maillage.Paris).Year()})
 	inc := map[string]map[string]any{}
-	for _, x := range path(d, "escapIncentives").([]any) {
-		inc[path(x, "professional", "rpps").(string)] = x.(map[string]any)
+	for _, x := range jpath(d, "escapIncentives").([]any) {
+		inc[jpath(x, "professional.rpps").(string)] = x.(map[string]any)
 	}
 	if inc[moreau]["toolInUse"] != true || inc[moreau]["totalEuros"] != 100.0 || inc[roux]["teams"] != 1.0 || inc[petit]["teams"] != 2.0 {
 		t.Errorf("incentives = %v", inc)
@@ -385,7 +265,7 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 		m: node(id: $m) { id ... on ESCAPMember { role } } n: node(id: $n) { id ... on ESCAPEntry { kind } }
 		c: node(id: $c) { id ... on ESCAPConsent { method } } }`
 	d = h.ok(petit, nodes, map[string]any{"e": escap, "m": member, "n": note, "c": consent})
-	if path(d, "e", "status") != "ACTIVE" || path(d, "m", "role") == nil || path(d, "n", "kind") != "NOTE" || path(d, "c", "method") != "ORAL" {
+	if jpath(d, "e.status") != "ACTIVE" || jpath(d, "m.role") == nil || jpath(d, "n.kind") != "NOTE" || jpath(d, "c.method") != "ORAL" {
 		t.Errorf("node for the care circle: %v", d)
 	}
 
@@ -419,7 +299,7 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 
 	// The patient leaves: the dashboard counts an exit and one active team less.
 	d = h.ok(roux, `mutation($id: ID!) { exitESCAPPatient(id: $id, reason: RECOVERY) { status exitReason exitedAt } }`, map[string]any{"id": escap})
-	if path(d, "exitESCAPPatient", "status") != "CLOSED" || path(d, "exitESCAPPatient", "exitReason") != "RECOVERY" {
+	if jpath(d, "exitESCAPPatient.status") != "CLOSED" || jpath(d, "exitESCAPPatient.exitReason") != "RECOVERY" {
 		t.Fatalf("exit: %v", d)
 	}
 	if f := h.figures(lefebvre, territory, situation); f != (figures{base.entries + 1, base.exits + 1, base.active}) {
@@ -437,7 +317,7 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 
 	// The team keeps its history; the patient's record is no longer theirs.
 	d = h.ok(moreau, read, map[string]any{"id": escap})
-	if path(d, "escap", "status") != "CLOSED" || path(d, "escap", "patient") != nil {
+	if jpath(d, "escap.status") != "CLOSED" || jpath(d, "escap.patient") != nil {
 		t.Errorf("after exit a member sees: %v", d)
 	}
 
@@ -476,7 +356,7 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 
 // addTeams gives the pharmacist Camille Petit n more active teams, each with
 // a patient, consent, three members and two timeline entries.
-func (h *escapHub) addTeams(n int) {
+func (h *hub) addTeams(n int) {
 	h.t.Helper()
 	const q = `WITH ps AS (
 		INSERT INTO patients (family_name, given_names, birth_date, sex, gp_id, created_by)
@@ -492,13 +372,11 @@ func (h *escapHub) addTeams(n int) {
 		SELECT es.id, p.id, 'MEMBER' FROM es, professionals p WHERE p.rpps IN ('10003456782', '10003456785', '10003456783'))
 	INSERT INTO escap_entries (escap_id, kind, author_id, body)
 		SELECT es.id, 'NOTE', p.id, 'note' FROM es, professionals p WHERE p.rpps IN ('10003456782', '10003456785')`
-	if _, err := h.db.ExecContext(context.Background(), q, n); err != nil {
-		h.t.Fatal(err)
-	}
+	h.exec(q, n)
 }
 
 func TestESCAPListCostsConstantStatements(t *testing.T) {
-	h := newESCAPHub(t)
+	h := seededHub(t)
 	h.addTeams(40)
 	const q = `query($first: Int) { escaps(first: $first) { edges { node { id status territory { name }
 		patient { familyName gp { lastName } } consent { method }
@@ -508,7 +386,7 @@ func TestESCAPListCostsConstantStatements(t *testing.T) {
 		var n int
 		cost := fewestStatements(t, func() {
 			d := h.ok(petit, q, map[string]any{"first": first})
-			n = len(path(d, "escaps", "edges").([]any))
+			n = len(jpath(d, "escaps.edges").([]any))
 		})
 		return cost, n
 	}

@@ -9,7 +9,7 @@ import (
 // The gateway asks for the subgraph SDL anonymously: _service must answer
 // whatever anonymous callers may introspect.
 func TestServiceSDLAnswersAnonymousCallers(t *testing.T) {
-	h := newHub(t)
+	h := seededHub(t)
 	r := h.post("", `{ _service { sdl } }`, nil)
 	sdl, _ := r.Data["_service"].(map[string]any)["sdl"].(string)
 	if r.Errors != nil || sdl == "" {
@@ -32,10 +32,9 @@ func TestServiceSDLAnswersAnonymousCallers(t *testing.T) {
 // structure(finess:) and professional(rpps:) answer, and null (no error, no
 // data) for what does not exist or may not be seen.
 func TestEntitiesAnswerWhatRootFieldsAnswer(t *testing.T) {
-	h := newHub(t)
-	finess := finessOf(t, h.db, "CPTS Rouen Nord")
-	var structureID string
-	h.db.Get(&structureID, `SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
+	h := seededHub(t)
+	finess := h.id(`SELECT finess FROM structures WHERE name = $1`, "CPTS Rouen Nord")
+	structureID := h.id(`SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
 	const entities = `query($r: [_Any!]!) { _entities(representations: $r) {
 		... on Structure { id name } ... on Professional { id lastName } ... on Territory { id name } } }`
 	reps := []map[string]any{

@@ -1,11 +1,10 @@
-package server
+package server_test
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -267,7 +266,7 @@ func expect(t *testing.T, h *hub, c caller, allowed bool, field, query string, v
 	r := h.as(c.login, query, vars)
 	switch {
 	case allowed:
-		if len(r.Errors) > 0 || dig(r.Data, field) == nil {
+		if len(r.Errors) > 0 || jpath(r.Data, field) == nil {
 			t.Errorf("%s may %s: got %d %+v", c.who, field, r.Status, r.Errors)
 		}
 	case c.login == "":
@@ -275,7 +274,7 @@ func expect(t *testing.T, h *hub, c caller, allowed bool, field, query string, v
 			t.Errorf("anonymous %s: want 401 UNAUTHENTICATED, got %d %+v", field, r.Status, r.Errors)
 		}
 	default:
-		if r.code() != maillage.EFORBIDDEN || dig(r.Data, field) != nil {
+		if r.code() != maillage.EFORBIDDEN || jpath(r.Data, field) != nil {
 			t.Errorf("%s may not %s: want FORBIDDEN, got %+v data %v", c.who, field, r.Errors, r.Data)
 		}
 	}
@@ -299,24 +298,24 @@ func publicReads(t *testing.T, h *hub, f *fixture, c caller, p place) {
 	if r.Status != http.StatusOK || len(r.Errors) > 0 {
 		t.Fatalf("%s reads the directory: %d %+v", c.who, r.Status, r.Errors)
 	}
-	for _, path := range [][]string{{"structure", "id"}, {"node", "id"}} {
-		if dig(r.Data, path...) != s {
-			t.Errorf("%s: %s = %v, want %s", c.who, strings.Join(path, "."), dig(r.Data, path...), s)
+	for _, path := range []string{"structure.id", "node.id"} {
+		if jpath(r.Data, path) != s {
+			t.Errorf("%s: %s = %v, want %s", c.who, path, jpath(r.Data, path), s)
 		}
 	}
-	if members, _ := dig(r.Data, "structure", "members").([]any); len(members) != 1 || dig(members[0], "professional", "id") == nil {
+	if members, _ := jpath(r.Data, "structure.members").([]any); len(members) != 1 || jpath(members[0], "professional.id") == nil {
 		t.Errorf("%s: structure.members.professional: %v", c.who, members)
 	}
-	if links, _ := dig(r.Data, "structure", "links").([]any); len(links) != 1 {
+	if links, _ := jpath(r.Data, "structure.links").([]any); len(links) != 1 {
 		t.Errorf("%s: structure.links: %v", c.who, links)
 	}
-	if n, _ := dig(r.Data, "structures", "totalCount").(float64); n < 1 {
+	if n, _ := jpath(r.Data, "structures.totalCount").(float64); n < 1 {
 		t.Errorf("%s: structures within the place: %v", c.who, n)
 	}
-	if n, _ := dig(r.Data, "professionals", "totalCount").(float64); n < 1 {
+	if n, _ := jpath(r.Data, "professionals.totalCount").(float64); n < 1 {
 		t.Errorf("%s: professionals within the place: %v", c.who, n)
 	}
-	if e, _ := r.Data["_entities"].([]any); len(e) != 1 || dig(e[0], "id") != s {
+	if e, _ := r.Data["_entities"].([]any); len(e) != 1 || jpath(e[0], "id") != s {
 		t.Errorf("%s: _entities: %v", c.who, r.Data["_entities"])
 	}
 }
@@ -336,14 +335,14 @@ func patientCells(t *testing.T, h *hub, f *fixture, c caller) {
 				if r.Status != http.StatusUnauthorized || r.code() != maillage.EUNAUTHENTICATED {
 					t.Fatalf("anonymous patient(id:): want 401 UNAUTHENTICATED, got %d %+v", r.Status, r.Errors)
 				}
-			} else if got := dig(r.Data, "patient", "id"); (got == id) != seen || len(r.Errors) > 0 {
+			} else if got := jpath(r.Data, "patient.id"); (got == id) != seen || len(r.Errors) > 0 {
 				t.Errorf("patient(id:) = %v (errors %+v), seen should be %v", got, r.Errors, seen)
 			}
 			f.assertAudits(t, c, reqID, id, "read", seen)
 
 			reqID = f.requestID()
 			r = h.postID(h.token(c.login), reqID, `query($id: ID!) { node(id: $id) { id ... on Patient { familyName } } }`, map[string]any{"id": id})
-			if got := dig(r.Data, "node", "id"); (got == id) != seen || len(r.Errors) > 0 {
+			if got := jpath(r.Data, "node.id"); (got == id) != seen || len(r.Errors) > 0 {
 				t.Errorf("node(id:) = %v (errors %+v), seen should be %v", got, r.Errors, seen)
 			}
 			f.assertAudits(t, c, reqID, id, "read", seen)
@@ -353,9 +352,9 @@ func patientCells(t *testing.T, h *hub, f *fixture, c caller) {
 		reqID := f.requestID()
 		r := h.postID(h.token(c.login), reqID, `{ patients(first: 100) { edges { node { familyName } } } }`, nil)
 		var names []string
-		edges, _ := dig(r.Data, "patients", "edges").([]any)
+		edges, _ := jpath(r.Data, "patients.edges").([]any)
 		for _, e := range edges {
-			names = append(names, dig(e, "node", "familyName").(string))
+			names = append(names, jpath(e, "node.familyName").(string))
 		}
 		if c.login == "" {
 			if r.Status != http.StatusUnauthorized {
@@ -378,7 +377,7 @@ func patientCells(t *testing.T, h *hub, f *fixture, c caller) {
 		allowed := patientCreator(c.login)
 		switch {
 		case allowed:
-			id, _ := dig(r.Data, "createPatient", "id").(string)
+			id, _ := jpath(r.Data, "createPatient.id").(string)
 			if id == "" {
 				t.Fatalf("%s may record a patient: %+v", c.who, r.Errors)
 			}
@@ -412,7 +411,7 @@ func referralCells(t *testing.T, h *hub, f *fixture, c caller) {
 				return
 			}
 			for _, door := range []string{"referral", "node"} {
-				if got := dig(r.Data, door, "id"); (got == id) != seen {
+				if got := jpath(r.Data, door+".id"); (got == id) != seen {
 					t.Errorf("%s(id:) = %v (errors %+v), seen should be %v", door, got, r.Errors, seen)
 				}
 			}
@@ -456,15 +455,15 @@ func escapCells(t *testing.T, h *hub, f *fixture, c caller) {
 				return
 			}
 			for _, door := range []string{"escap", "node"} {
-				if got := dig(r.Data, door, "id"); (got == team.ID) != seen {
+				if got := jpath(r.Data, door+".id"); (got == team.ID) != seen {
 					t.Errorf("%s(id:) = %v (errors %+v), seen should be %v", door, got, r.Errors, seen)
 				}
 			}
 			reqID := f.requestID()
 			h.postID(h.token(c.login), reqID, `query($id: ID!) { escap(id: $id) { id } }`, map[string]any{"id": team.ID})
 			f.assertAudits(t, c, reqID, team.ID, "read", seen)
-			edges, _ := dig(h.as(c.login, `{ escaps(first: 100) { edges { node { id } } } }`, nil).Data, "escaps", "edges").([]any)
-			if listed := slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "id") == team.ID }); listed != seen {
+			edges, _ := jpath(h.as(c.login, `{ escaps(first: 100) { edges { node { id } } } }`, nil).Data, "escaps.edges").([]any)
+			if listed := slices.ContainsFunc(edges, func(e any) bool { return jpath(e, "node.id") == team.ID }); listed != seen {
 				t.Errorf("escaps lists it: %v, seen should be %v", listed, seen)
 			}
 		})

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -17,32 +17,32 @@ type patientDoor struct {
 
 var patientDoors = []patientDoor{
 	{"patient(id:)", func(h *hub, login, id string) bool {
-		return dig(h.as(login, `query($id: ID!) { patient(id: $id) { id } }`, map[string]any{"id": id}).Data, "patient", "id") == id
+		return jpath(h.as(login, `query($id: ID!) { patient(id: $id) { id } }`, map[string]any{"id": id}).Data, "patient.id") == id
 	}},
 	{"node(id:)", func(h *hub, login, id string) bool {
-		return dig(h.as(login, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}).Data, "node", "id") == id
+		return jpath(h.as(login, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}).Data, "node.id") == id
 	}},
 	{"patients list", func(h *hub, login, id string) bool {
-		edges, _ := dig(h.as(login, `{ patients(first: 100) { edges { node { id } } } }`, nil).Data, "patients", "edges").([]any)
-		return slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "id") == id })
+		edges, _ := jpath(h.as(login, `{ patients(first: 100) { edges { node { id } } } }`, nil).Data, "patients.edges").([]any)
+		return slices.ContainsFunc(edges, func(e any) bool { return jpath(e, "node.id") == id })
 	}},
 	{"myReferrals.patient", func(h *hub, login, id string) bool {
-		edges, _ := dig(h.as(login, `{ myReferrals(first: 100) { edges { node { patient { id } } } } }`, nil).Data, "myReferrals", "edges").([]any)
-		return slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "patient", "id") == id })
+		edges, _ := jpath(h.as(login, `{ myReferrals(first: 100) { edges { node { patient { id } } } } }`, nil).Data, "myReferrals.edges").([]any)
+		return slices.ContainsFunc(edges, func(e any) bool { return jpath(e, "node.patient.id") == id })
 	}},
 	{"referral(id:).patient of every referral about them", func(h *hub, login, id string) bool {
 		var refs []string
 		h.db.SelectContext(context.Background(), &refs, `SELECT id FROM referrals WHERE patient_id = $1`, id)
 		for _, ref := range refs {
-			if dig(h.as(login, `query($id: ID!) { referral(id: $id) { patient { id } } }`, map[string]any{"id": ref}).Data, "referral", "patient", "id") == id {
+			if jpath(h.as(login, `query($id: ID!) { referral(id: $id) { patient { id } } }`, map[string]any{"id": ref}).Data, "referral.patient.id") == id {
 				return true
 			}
 		}
 		return false
 	}},
 	{"patients search", func(h *hub, login, id string) bool {
-		edges, _ := dig(h.as(login, `{ patients(first: 100, filter: {search: "e"}) { edges { node { id } } } }`, nil).Data, "patients", "edges").([]any)
-		return slices.ContainsFunc(edges, func(e any) bool { return dig(e, "node", "id") == id })
+		edges, _ := jpath(h.as(login, `{ patients(first: 100, filter: {search: "e"}) { edges { node { id } } } }`, nil).Data, "patients.edges").([]any)
+		return slices.ContainsFunc(edges, func(e any) bool { return jpath(e, "node.id") == id })
 	}},
 }
 
@@ -56,30 +56,28 @@ func TestNeighbouringCPTSCoordinatorsSeeNoPatients(t *testing.T) {
 	h := seededHub(t)
 	f := newFixture(t, h.db)
 	const rouen, havre = "10003456781", "10003456784" // Claire Lefebvre; Julien Moreau, made coordinator of Le Havre
-	var pro, cpts string
-	f.must(h.db.GetContext(f.admin, &pro, `SELECT id FROM professionals WHERE rpps = $1`, havre))
-	f.must(h.db.GetContext(f.admin, &cpts, `SELECT id FROM structures WHERE name = 'CPTS du Havre'`))
+	pro := h.id(`SELECT id FROM professionals WHERE rpps = $1`, havre)
+	cpts := h.id(`SELECT id FROM structures WHERE name = 'CPTS du Havre'`)
 	if _, err := h.db.AddMembership(f.admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
 		t.Fatal(err)
 	}
 	within(t, secondForReload, "the Le Havre coordinator's role", func() bool {
 		r := h.as(havre, `{ me { grants { role domain } } }`, nil)
-		grants, _ := dig(r.Data, "me", "grants").([]any)
-		return slices.ContainsFunc(grants, func(g any) bool { return dig(g, "role") == "cpts_coordinator" })
+		grants, _ := jpath(r.Data, "me.grants").([]any)
+		return slices.ContainsFunc(grants, func(g any) bool { return jpath(g, "role") == "cpts_coordinator" })
 	})
 	// Le Havre's coordinator records a patient of Le Havre.
 	r := h.as(havre, `mutation { createPatient(input: {familyName: "Havrais", givenNames: "Eugène", birthDate: "1940-02-02", sex: M}) { id } }`, nil)
-	havrais, _ := dig(r.Data, "createPatient", "id").(string)
+	havrais, _ := jpath(r.Data, "createPatient.id").(string)
 	if havrais == "" {
 		t.Fatalf("record a patient: %+v", r.Errors)
 	}
 	// …and asks the dermatology ESS about them.
-	var ess string
-	f.must(h.db.GetContext(f.admin, &ess, `SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`))
+	ess := h.id(`SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
 	r = h.as(havre, `mutation($e: ID!, $p: ID!) { submitReferral(input: {clientKey: "havre-1", essId: $e, patientId: $p,
 		requesterKind: CPTS_COORDINATOR, reason: "Plaie chronique", urgency: ROUTINE, modality: IN_PERSON}) { id } }`,
 		map[string]any{"e": ess, "p": havrais})
-	if dig(r.Data, "submitReferral", "id") == nil {
+	if jpath(r.Data, "submitReferral.id") == nil {
 		t.Fatalf("submit a referral: %+v", r.Errors)
 	}
 	rouenPatients := []string{f.patient("Dupont"), f.patient("Leroy"), f.patient("Petitjean")}

@@ -15,9 +15,7 @@ func (h *hub) addLocalTerritories(n int) int {
 			'fr/28/76/test-' || lpad(i::text, 3, '0'), (SELECT id FROM territories WHERE path = 'fr/28/76')
 		FROM generate_series(1, $1) i RETURNING id, code)
 		INSERT INTO structures (kind, name, territory_id) SELECT 'MSP', 'MSP ' || t.code, t.id FROM t`
-	if _, err := h.db.Exec(q, n); err != nil {
-		h.t.Fatal(err)
-	}
+	h.exec(q, n)
 	var total int
 	if err := h.db.Get(&total, `SELECT count(*) FROM territories WHERE level = 'LOCAL'`); err != nil {
 		h.t.Fatal(err)
@@ -29,7 +27,7 @@ func (h *hub) addLocalTerritories(n int) int {
 // costs the same few statements whatever its size: each nested page and
 // each nested count is loaded for every parent of the page in one statement.
 func TestNestedConnectionsCostAConstantNumberOfStatements(t *testing.T) {
-	h := newHub(t)
+	h := seededHub(t)
 	if total := h.addLocalTerritories(60); total < 60 {
 		t.Fatalf("%d LOCAL territories", total)
 	}
@@ -47,7 +45,7 @@ func TestNestedConnectionsCostAConstantNumberOfStatements(t *testing.T) {
 			}
 			for _, e := range edges {
 				node := e.(map[string]any)["node"].(map[string]any)
-				if n := valueAt(node, "children", "totalCount"); n != float64(0) {
+				if n := jpath(node, "children.totalCount"); n != float64(0) {
 					t.Fatalf("%s: a LOCAL territory has %v children", node["path"], n)
 				}
 				s := node["structures"].(map[string]any)
@@ -56,7 +54,7 @@ func TestNestedConnectionsCostAConstantNumberOfStatements(t *testing.T) {
 				}
 				var code string
 				if _, err := fmt.Sscanf(node["path"].(string), "fr/28/76/test-%s", &code); err == nil {
-					if name := valueAt(s["edges"].([]any)[0], "node", "name"); name != "MSP test-"+code {
+					if name := jpath(s["edges"].([]any)[0], "node.name"); name != "MSP test-"+code {
 						t.Fatalf("%s: structure %v", node["path"], name)
 					}
 				}
@@ -76,7 +74,7 @@ func TestNestedConnectionsCostAConstantNumberOfStatements(t *testing.T) {
 // _entities resolves representations by natural key (RPPS, FINESS) in one
 // batch per key, not one statement per representation.
 func TestEntitiesByNaturalKeyCostAConstantNumberOfStatements(t *testing.T) {
-	h := newHub(t)
+	h := seededHub(t)
 	const add = `INSERT INTO professionals (rpps, first_name, last_name, profession)
 		SELECT lpad((20000000000 + i)::text, 11, '0'), 'Test', 'Test ' || i, 'Infirmier' FROM generate_series(1, 20) i;
 		INSERT INTO structures (kind, name, territory_id, finess)
@@ -114,17 +112,4 @@ func TestEntitiesByNaturalKeyCostAConstantNumberOfStatements(t *testing.T) {
 	if one > bound || twenty > bound {
 		t.Fatalf("1 RPPS and 1 FINESS cost %d statements, 20 of each %d: want at most %d", one, twenty, bound)
 	}
-}
-
-// valueAt returns the value at a path of keys in a JSON response (nil if
-// absent).
-func valueAt(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,47 +39,23 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// newObservedHub starts a hub over a seeded database behind a real HTTP server; its
-// logs go to the returned buffer as JSON lines.
-func newObservedHub(t *testing.T, tracing ...string) (*httptest.Server, *syncBuffer) {
+// newObservedHub starts a hub over a seeded database whose logs go to the
+// returned buffer as JSON lines, with the tracing exporter if given.
+func newObservedHub(t *testing.T, tracing ...string) (*hub, *syncBuffer) {
 	t.Helper()
-	db := pgtest.Seeded(t)
 	logs := &syncBuffer{}
 	cfg := server.Config{Logger: slog.New(server.NewLogHandler(slog.NewJSONHandler(logs, nil)))}
 	if len(tracing) > 0 {
 		cfg.Tracing = tracing[0]
 	}
-	srv, err := server.New(context.Background(), cfg, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return ts, logs
-}
-
-// post sends a GraphQL request and returns the response (body read).
-func post(t *testing.T, ts *httptest.Server, body string, header map[string]string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
+	return newHub(t, pgtest.Seeded(t), cfg), logs
 }
 
 // scrape reads /metrics and returns the value of each sample line by its
 // name and labels as printed (e.g. `maillage_graphql_errors_total{code="X"}`).
-func scrape(t *testing.T, ts *httptest.Server) map[string]float64 {
+func scrape(t *testing.T, h *hub) map[string]float64 {
 	t.Helper()
-	res, err := ts.Client().Get(ts.URL + "/metrics")
+	res, err := http.Get(h.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +81,7 @@ func scrape(t *testing.T, ts *httptest.Server) map[string]float64 {
 }
 
 func TestMetricsCountRequestsErrorsAndStatements(t *testing.T) {
-	ts, _ := newObservedHub(t)
+	h, _ := newObservedHub(t)
 	const (
 		ok           = `maillage_http_requests_total{code="200",handler="graphql",method="POST"}`
 		unauthorized = `maillage_http_requests_total{code="401",handler="graphql",method="POST"}`
@@ -115,19 +90,19 @@ func TestMetricsCountRequestsErrorsAndStatements(t *testing.T) {
 		statements   = `maillage_sql_statements_total`
 		latency      = `maillage_http_request_duration_seconds_count{handler="graphql"}`
 	)
-	before := scrape(t, ts)
+	before := scrape(t, h)
 
-	if res, body := post(t, ts, `{"query":"{ territories(first: 3) { edges { node { name } } } }"}`, nil); res.StatusCode != 200 || !strings.Contains(body, "France") {
+	if res, body := h.send(`{"query":"{ territories(first: 3) { edges { node { name } } } }"}`, nil); res.StatusCode != 200 || !strings.Contains(body, "France") {
 		t.Fatalf("query: %d %s", res.StatusCode, body)
 	}
-	if _, body := post(t, ts, `{"query":"{ noSuchField }"}`, nil); !strings.Contains(body, "GRAPHQL_VALIDATION_FAILED") {
+	if _, body := h.send(`{"query":"{ noSuchField }"}`, nil); !strings.Contains(body, "GRAPHQL_VALIDATION_FAILED") {
 		t.Fatalf("invalid query: %s", body)
 	}
-	if res, _ := post(t, ts, `{"query":"{ me { login } }"}`, map[string]string{"Authorization": "Bearer not-a-token"}); res.StatusCode != 401 {
+	if res, _ := h.send(`{"query":"{ me { login } }"}`, map[string]string{"Authorization": "Bearer not-a-token"}); res.StatusCode != 401 {
 		t.Fatalf("bad token: %d", res.StatusCode)
 	}
 
-	after := scrape(t, ts)
+	after := scrape(t, h)
 	for name, want := range map[string]float64{ok: 2, unauthorized: 1, validation: 1, unauthErr: 1, latency: 3} {
 		if got := after[name] - before[name]; got != want {
 			t.Errorf("%s grew by %v, want %v", name, got, want)
@@ -144,14 +119,14 @@ func TestMetricsCountRequestsErrorsAndStatements(t *testing.T) {
 }
 
 func TestSubscriptionAndEventMetrics(t *testing.T) {
-	ts, _ := newObservedHub(t)
-	before := scrape(t, ts)
+	h, _ := newObservedHub(t)
+	before := scrape(t, h)
 	closed := server.DefaultMetrics.SubscriptionOpened()
 	server.DefaultMetrics.EventDelivered("structure")
-	during := scrape(t, ts)
+	during := scrape(t, h)
 	closed()
 	closed() // a second call changes nothing
-	after := scrape(t, ts)
+	after := scrape(t, h)
 	if got := during["maillage_subscriptions_open"] - before["maillage_subscriptions_open"]; got != 1 {
 		t.Errorf("open subscriptions grew by %v, want 1", got)
 	}
@@ -181,12 +156,12 @@ func logLines(t *testing.T, logs *syncBuffer, msg string) []map[string]any {
 }
 
 func TestAccessLogCarriesRequestIDAndOperation(t *testing.T) {
-	ts, logs := newObservedHub(t)
-	res, body := post(t, ts, `{"query":"query Who { me { login } }","operationName":"Who"}`, map[string]string{"X-Request-Id": "req-from-caller"})
+	h, logs := newObservedHub(t)
+	res, body := h.send(`{"query":"query Who { me { login } }","operationName":"Who"}`, map[string]string{"X-Request-Id": "req-from-caller"})
 	if res.StatusCode != 200 || res.Header.Get("X-Request-Id") != "req-from-caller" {
 		t.Fatalf("%d %v %s", res.StatusCode, res.Header, body)
 	}
-	res, _ = post(t, ts, `{"query":"{ me { login } }"}`, map[string]string{"Authorization": "Bearer forged"})
+	res, _ = h.send(`{"query":"{ me { login } }"}`, map[string]string{"Authorization": "Bearer forged"})
 	generated := res.Header.Get("X-Request-Id")
 	if generated == "" {
 		t.Fatal("no X-Request-Id on the response")
@@ -216,7 +191,7 @@ func TestAccessLogCarriesRequestIDAndOperation(t *testing.T) {
 }
 
 func TestGraphQLOverHTTPStatusAndMediaType(t *testing.T) {
-	ts, _ := newObservedHub(t)
+	h, _ := newObservedHub(t)
 	cases := []struct {
 		name, method, body, accept string
 		status                     int
@@ -236,13 +211,13 @@ func TestGraphQLOverHTTPStatusAndMediaType(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var req *http.Request
 			if c.method == "GET" {
-				req, _ = http.NewRequest("GET", ts.URL+"/graphql?query="+url.QueryEscape(c.body), nil)
+				req, _ = http.NewRequest("GET", h.url+"/graphql?query="+url.QueryEscape(c.body), nil)
 			} else {
-				req, _ = http.NewRequest("POST", ts.URL+"/graphql", strings.NewReader(c.body))
+				req, _ = http.NewRequest("POST", h.url+"/graphql", strings.NewReader(c.body))
 				req.Header.Set("Content-Type", "application/json")
 			}
 			req.Header.Set("Accept", c.accept)
-			res, err := ts.Client().Do(req)
+			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,14 +243,14 @@ func TestGraphQLOverHTTPStatusAndMediaType(t *testing.T) {
 }
 
 func TestTracingStdoutExportsOperationAndFieldSpans(t *testing.T) {
-	ts, _ := newObservedHub(t, server.TracingStdout)
+	h, _ := newObservedHub(t, server.TracingStdout)
 	var spans syncBuffer
 	shutdown, err := server.SetupTracing(context.Background(), server.TracingStdout, &spans)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
-	post(t, ts, `{"query":"query Dir { territories(first: 2) { edges { node { name parent { name } } } } }"}`, map[string]string{
+	h.send(`{"query":"query Dir { territories(first: 2) { edges { node { name parent { name } } } } }"}`, map[string]string{
 		"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	})
 	if err := shutdown(context.Background()); err != nil {

@@ -1,134 +1,12 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/maillage/maillage/postgres"
-	"github.com/maillage/maillage/postgres/pgtest"
-	"github.com/maillage/maillage/server"
 )
-
-// refHub is a real hub over HTTP on a fresh seeded database.
-type refHub struct {
-	t   *testing.T
-	db  *postgres.DB
-	url string
-	tok map[string]string
-}
-
-func startRefHub(t *testing.T) *refHub {
-	t.Helper()
-	ctx := context.Background()
-	db := pgtest.Seeded(t)
-	srv, err := server.New(ctx, server.Config{}, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return &refHub{t: t, db: db, url: ts.URL + "/graphql", tok: map[string]string{}}
-}
-
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-type gqlResponse struct {
-	Data   map[string]any `json:"data"`
-	Errors []gqlError     `json:"errors"`
-}
-
-// do runs a GraphQL operation as login ("" for anonymous).
-func (h *refHub) do(login, query string, vars map[string]any) gqlResponse {
-	h.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, h.url, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if login != "" {
-		tok, ok := h.tok[login]
-		if !ok {
-			var err error
-			if tok, err = server.DevToken(context.Background(), server.Config{}, h.db, login, time.Hour); err != nil {
-				h.t.Fatal(err)
-			}
-			h.tok[login] = tok
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out gqlResponse
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		h.t.Fatalf("decode: %v", err)
-	}
-	return out
-}
-
-// ok runs an operation that must succeed and returns its data.
-func (h *refHub) ok(login, query string, vars map[string]any) map[string]any {
-	h.t.Helper()
-	r := h.do(login, query, vars)
-	if len(r.Errors) > 0 {
-		h.t.Fatalf("%s: %+v", login, r.Errors)
-	}
-	return r.Data
-}
-
-// fails runs an operation that must fail with code (and field, if given),
-// and returns no data for it.
-func (h *refHub) fails(login, query string, vars map[string]any, code, field string) {
-	h.t.Helper()
-	r := h.do(login, query, vars)
-	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != code || (field != "" && r.Errors[0].Extensions["field"] != field) {
-		h.t.Fatalf("%s: errors %+v, want %s %s", login, r.Errors, code, field)
-	}
-	for k, v := range r.Data {
-		if v != nil {
-			h.t.Fatalf("%s: data %s = %v despite the error", login, k, v)
-		}
-	}
-}
-
-// jpath walks a decoded JSON value by a dotted path ("a.b.0.c").
-func jpath(v any, path string) any {
-	for _, k := range strings.Split(path, ".") {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[k]
-		case []any:
-			var i int
-			fmt.Sscan(k, &i)
-			if i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
-
-func (h *refHub) exec(q string, args ...any) {
-	h.t.Helper()
-	if _, err := h.db.ExecContext(context.Background(), q, args...); err != nil {
-		h.t.Fatalf("%s: %v", q, err)
-	}
-}
 
 // Seeded logins (see postgres/seed.go).
 const (
@@ -167,22 +45,16 @@ const stats = `query($ess: ID!, $from: Time!, $to: Time!, $period: StatsPeriod!)
 // GraphQL over real HTTP, then checks the queue, the dashboard figures and
 // that an unrelated professional sees nothing through any door.
 func TestReferralEndToEnd(t *testing.T) {
-	h := startRefHub(t)
-	var ess string
-	h.db.GetContext(context.Background(), &ess, `SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
-	pro := func(rpps string) string {
-		var id string
-		h.db.GetContext(context.Background(), &id, `SELECT id FROM professionals WHERE rpps = $1`, rpps)
-		return id
-	}
+	h := seededHub(t)
+	ess := h.id(`SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
+	pro := func(rpps string) string { return h.id(`SELECT id FROM professionals WHERE rpps = $1`, rpps) }
 	newPatient := func(login, family string) string {
 		d := h.ok(login, createPatient, map[string]any{"in": map[string]any{"familyName": family, "givenNames": "Test",
 			"birthDate": "1950-01-01", "sex": "F", "gpId": pro(login)}})
 		return jpath(d, "createPatient.id").(string)
 	}
 	patA, patB := newPatient(gpMartin, "Aubert"), newPatient(gpGarnier, "Brunet")
-	var patC string
-	h.db.GetContext(context.Background(), &patC, `SELECT id FROM patients WHERE family_name = 'Dupont'`)
+	patC := h.id(`SELECT id FROM patients WHERE family_name = 'Dupont'`)
 
 	// A GP submits, twice with the same key: one request.
 	inA := map[string]any{"clientKey": "lgc-A-1", "essId": ess, "patientId": patA, "requesterKind": "TREATING_GP",
@@ -374,7 +246,7 @@ func TestReferralEndToEnd(t *testing.T) {
 		}
 	}
 	// Anonymous: nothing either.
-	if r := h.do("", `query($id: ID!) { referral(id: $id) { id } node(id: $id) { id } }`, map[string]any{"id": refA}); r.Data["referral"] != nil || r.Data["node"] != nil {
+	if r := h.as("", `query($id: ID!) { referral(id: $id) { id } node(id: $id) { id } }`, map[string]any{"id": refA}); r.Data["referral"] != nil || r.Data["node"] != nil {
 		t.Fatalf("anonymous sees A: %v", r)
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/postgres/pgtest"
+	"github.com/maillage/maillage/server"
 )
 
 // secondForReload is the issue's bound on how long a change of policies or
@@ -17,7 +18,7 @@ const secondForReload = time.Second
 func twoInstances(t *testing.T) (a, b *hub) {
 	t.Helper()
 	db := pgtest.Seeded(t)
-	return newHub(t, db), newHub(t, pgtest.Open(t, db.DSN))
+	return newHub(t, db, server.Config{}), newHub(t, pgtest.Open(t, db.DSN), server.Config{})
 }
 
 // within polls check until it returns true, failing the test if it has not
@@ -47,7 +48,7 @@ func TestPolicyChangeReachesAnotherInstanceWithinASecond(t *testing.T) {
 	if len(r.Errors) > 0 {
 		t.Fatalf("add policy: %+v", r.Errors)
 	}
-	id := dig(r.Data, "addPolicy", "id").(string)
+	id := jpath(r.Data, "addPolicy.id").(string)
 	within(t, secondForReload, "the policy added on A applies on B", func() bool {
 		return len(b.as(gp, listPolicies, nil).Errors) == 0
 	})
@@ -68,10 +69,10 @@ func TestGrantChangesReachAnotherInstanceWithinASecond(t *testing.T) {
 	const kine = "10003456784" // Julien Moreau
 	hasGrant := func(h *hub, role, domainSuffix string) bool {
 		r := h.as(kine, `{ me { grants { role domain } } }`, nil)
-		grants, _ := dig(r.Data, "me", "grants").([]any)
+		grants, _ := jpath(r.Data, "me.grants").([]any)
 		for _, g := range grants {
-			d, _ := dig(g, "domain").(string)
-			if dig(g, "role") == role && len(d) >= len(domainSuffix) && d[len(d)-len(domainSuffix):] == domainSuffix {
+			d, _ := jpath(g, "domain").(string)
+			if jpath(g, "role") == role && len(d) >= len(domainSuffix) && d[len(d)-len(domainSuffix):] == domainSuffix {
 				return true
 			}
 		}
@@ -84,8 +85,8 @@ func TestGrantChangesReachAnotherInstanceWithinASecond(t *testing.T) {
 
 	var structureID, professionalID string
 	r := a.as("admin", `{ structures(filter: {search: "CPTS du Havre"}) { edges { node { id } } } professional(rpps: "10003456784") { id } }`, nil)
-	structureID = dig(r.Data, "structures", "edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
-	professionalID = dig(r.Data, "professional", "id").(string)
+	structureID = jpath(r.Data, "structures.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+	professionalID = jpath(r.Data, "professional.id").(string)
 	r = a.as("admin", `mutation($p: ID!, $s: ID!) { addMembership(input: {professionalId: $p, structureId: $s, role: COORDINATOR}) { id } }`,
 		map[string]any{"p": professionalID, "s": structureID})
 	if len(r.Errors) > 0 {
@@ -102,16 +103,16 @@ func TestGrantChangesReachAnotherInstanceWithinASecond(t *testing.T) {
 	// coordinator's role on B.
 	const laura = "10003456794"
 	r = a.as("admin", `{ structures(filter: {search: "CPTS Caen Ouest"}) { edges { node { id } } } territories(filter: {search: "Havre"}) { edges { node { id } } } }`, nil)
-	caen := dig(r.Data, "structures", "edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
-	havre := dig(r.Data, "territories", "edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+	caen := jpath(r.Data, "structures.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+	havre := jpath(r.Data, "territories.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
 	if r := a.as("admin", `mutation($s: ID!, $t: ID!) { updateStructure(id: $s, input: {territoryId: $t}) { id } }`, map[string]any{"s": caen, "t": havre}); len(r.Errors) > 0 {
 		t.Fatalf("move: %+v", r.Errors)
 	}
 	within(t, secondForReload, "a structure moved on A moves the role it implies on B", func() bool {
-		grants, _ := dig(b.as(laura, `{ me { grants { role domain } } }`, nil).Data, "me", "grants").([]any)
+		grants, _ := jpath(b.as(laura, `{ me { grants { role domain } } }`, nil).Data, "me.grants").([]any)
 		for _, g := range grants {
-			if dig(g, "role") == "cpts_coordinator" {
-				return dig(g, "domain") == "fr/28/76/cpts-le-havre"
+			if jpath(g, "role") == "cpts_coordinator" {
+				return jpath(g, "domain") == "fr/28/76/cpts-le-havre"
 			}
 		}
 		return false

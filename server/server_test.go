@@ -1,96 +1,14 @@
 package server_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/maillage/maillage/postgres"
-	"github.com/maillage/maillage/postgres/pgtest"
-	"github.com/maillage/maillage/server"
 )
-
-// hub is a real server over a seeded database, behind a real HTTP listener.
-type hub struct {
-	t   *testing.T
-	db  *postgres.DB
-	cfg server.Config
-	srv *httptest.Server
-}
-
-func newHub(t *testing.T) *hub {
-	t.Helper()
-	db := pgtest.Seeded(t)
-	cfg := server.Config{PublicURL: "http://maillage.test"}
-	s, err := server.New(context.Background(), cfg, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &hub{t: t, db: db, cfg: cfg, srv: srv}
-}
-
-// token signs a development token for a seeded account.
-func (h *hub) token(login string) string {
-	h.t.Helper()
-	tok, err := server.DevToken(context.Background(), h.cfg, h.db, login, time.Hour)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return tok
-}
-
-// response is a GraphQL response.
-type response struct {
-	status int
-	Data   map[string]any `json:"data"`
-	Errors []struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	} `json:"errors"`
-}
-
-// code returns the first error's extensions.code ("" when none).
-func (r response) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	c, _ := r.Errors[0].Extensions["code"].(string)
-	return c
-}
-
-func (h *hub) do(req *http.Request) response {
-	h.t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	r := response{status: res.StatusCode}
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
-		h.t.Fatalf("status %d, body not JSON: %v", res.StatusCode, err)
-	}
-	return r
-}
-
-// post sends a query, with a token unless it is "".
-func (h *hub) post(token, query string, vars map[string]any) response {
-	h.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return h.do(req)
-}
 
 // addStructures adds n MSPs with two members each in CPTS Rouen Nord.
 func (h *hub) addStructures(n int) {
@@ -101,13 +19,11 @@ func (h *hub) addStructures(n int) {
 		FROM generate_series(1, $1) i RETURNING id)
 		INSERT INTO memberships (professional_id, structure_id, role)
 		SELECT p.id, s.id, 'MEMBER' FROM s CROSS JOIN (SELECT id FROM professionals ORDER BY rpps LIMIT 2) p`
-	if _, err := h.db.Exec(q, n); err != nil {
-		h.t.Fatal(err)
-	}
+	h.exec(q, n)
 }
 
 func TestListsCostAConstantNumberOfStatements(t *testing.T) {
-	h := newHub(t)
+	h := seededHub(t)
 	h.addStructures(60)
 	const q = `query($first: Int) { structures(first: $first) { totalCount edges { node {
 		name territory { name parent { name parent { name } } }
@@ -141,7 +57,7 @@ func TestListsCostAConstantNumberOfStatements(t *testing.T) {
 }
 
 func TestBadInputGetsACodedError(t *testing.T) {
-	h := newHub(t)
+	h := seededHub(t)
 	admin := h.token("admin")
 	deep := "{ territories(first: 1) { edges { node { " + strings.Repeat("parent { ", 40) + "name" + strings.Repeat(" }", 40) + " } } } }"
 	for _, tc := range []struct {
@@ -170,10 +86,10 @@ func TestBadInputGetsACodedError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := h.post(tc.token, tc.query, tc.vars)
 			if r.code() != tc.code {
-				t.Fatalf("status %d, errors %+v: want code %s", r.status, r.Errors, tc.code)
+				t.Fatalf("status %d, errors %+v: want code %s", r.Status, r.Errors, tc.code)
 			}
-			if r.status >= 500 {
-				t.Fatalf("status %d", r.status)
+			if r.Status >= 500 {
+				t.Fatalf("status %d", r.Status)
 			}
 			if tc.field != "" && r.Errors[0].Extensions["field"] != tc.field {
 				t.Fatalf("field %v, want %s", r.Errors[0].Extensions["field"], tc.field)
@@ -183,14 +99,14 @@ func TestBadInputGetsACodedError(t *testing.T) {
 }
 
 func TestAFiveMegabyteBodyIsRefused(t *testing.T) {
-	h := newHub(t)
+	h := seededHub(t)
 	body := `{"query": "{ me { login } }", "variables": {"pad": "` + strings.Repeat("x", 5<<20) + `"}}`
 	before := postgres.Statements()
-	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/graphql", strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/graphql", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	r := h.do(req)
-	if r.status != http.StatusRequestEntityTooLarge || r.code() != "BAD_USER_INPUT" {
-		t.Fatalf("status %d code %q, want 413 BAD_USER_INPUT", r.status, r.code())
+	if r.Status != http.StatusRequestEntityTooLarge || r.code() != "BAD_USER_INPUT" {
+		t.Fatalf("status %d code %q, want 413 BAD_USER_INPUT", r.Status, r.code())
 	}
 	if n := postgres.Statements() - before; n != 0 {
 		t.Fatalf("a refused body ran %d SQL statements", n)
@@ -198,11 +114,10 @@ func TestAFiveMegabyteBodyIsRefused(t *testing.T) {
 }
 
 func TestNodeFindsEveryKindByGlobalID(t *testing.T) {
-	h := newHub(t)
-	var structure, territory, professional string
-	h.db.Get(&structure, `SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
-	h.db.Get(&territory, `SELECT id FROM territories WHERE path = 'fr/28'`)
-	h.db.Get(&professional, `SELECT id FROM professionals WHERE rpps = '10003456781'`)
+	h := seededHub(t)
+	structure := h.id(`SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
+	territory := h.id(`SELECT id FROM territories WHERE path = 'fr/28'`)
+	professional := h.id(`SELECT id FROM professionals WHERE rpps = '10003456781'`)
 	for id, want := range map[string]string{
 		structure:    `{"__typename":"Structure","id":"` + structure + `","name":"CPTS Rouen Nord"}`,
 		territory:    `{"__typename":"Territory","id":"` + territory + `","name":"Normandie"}`,
@@ -219,9 +134,9 @@ func TestNodeFindsEveryKindByGlobalID(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	h := newHub(t)
+	h := seededHub(t)
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready"} {
-		res, err := http.Get(h.srv.URL + path)
+		res, err := http.Get(h.url + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,20 +150,12 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestGETRunsQueries(t *testing.T) {
-	h := newHub(t)
-	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/graphql?query="+
-		strings.ReplaceAll(`{ structure(finess: "FINESS") { name } }`, "FINESS", finessOf(t, h.db, "CPTS Rouen Nord")), nil)
+	h := seededHub(t)
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/graphql?query="+
+		strings.ReplaceAll(`{ structure(finess: "FINESS") { name } }`, "FINESS", h.id(`SELECT finess FROM structures WHERE name = $1`, "CPTS Rouen Nord")), nil)
 	req.URL.RawQuery = req.URL.Query().Encode()
 	r := h.do(req)
 	if got := fmt.Sprint(r.Data["structure"]); got != "map[name:CPTS Rouen Nord]" {
 		t.Fatalf("GET structure by FINESS: %s %v", got, r.Errors)
 	}
-}
-
-func finessOf(t *testing.T, db *postgres.DB, name string) string {
-	var f string
-	if err := db.Get(&f, `SELECT finess FROM structures WHERE name = $1`, name); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }

@@ -1,92 +1,28 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
 	"github.com/maillage/maillage/server"
 )
 
-// wsHub is one hub instance on a test database, served by httptest.
-type wsHub struct {
-	t   *testing.T
-	db  *postgres.DB
-	srv *server.Server
-	ts  *httptest.Server
-}
-
-func newWSHub(t *testing.T, db *postgres.DB, cfg server.Config) *wsHub {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { ts.CloseClientConnections(); ts.Close(); cancel(); <-srv.Bus().Done() })
-	return &wsHub{t: t, db: db, srv: srv, ts: ts}
-}
-
-func (h *wsHub) token(login string, ttl time.Duration) string {
-	h.t.Helper()
-	tok, err := server.DevToken(context.Background(), server.Config{}, h.db, login, ttl)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return tok
-}
-
-// post runs a GraphQL operation over HTTP and returns its data, failing on errors.
-func (h *wsHub) post(token, query string, vars map[string]any) map[string]any {
-	h.t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest("POST", h.ts.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out struct {
-		Data   map[string]any
-		Errors []any
-	}
-	json.NewDecoder(res.Body).Decode(&out)
-	if len(out.Errors) > 0 {
-		h.t.Fatalf("%s: %v", query, out.Errors)
-	}
-	return out.Data
-}
-
-// cursor is the wsHub's latest event cursor, asked as a client would.
-func (h *wsHub) cursor(token string) string {
-	return h.post(token, `{ eventCursor }`, nil)["eventCursor"].(string)
-}
-
-func (h *wsHub) id(q string, args ...any) string {
-	h.t.Helper()
-	var id string
-	if err := h.db.Get(&id, q, args...); err != nil {
-		h.t.Fatal(err)
-	}
-	return id
+// cursor is the hub's latest event cursor, asked as login would.
+func (h *hub) cursor(login string) string {
+	return h.ok(login, `{ eventCursor }`, nil)["eventCursor"].(string)
 }
 
 // createStructure creates an MSP in the territory as admin; returns its id.
-func (h *wsHub) createStructure(adminToken, territoryID, name string) string {
-	d := h.post(adminToken, `mutation($t: ID!, $n: String!) { createStructure(input: {kind: MSP, name: $n, territoryId: $t}) { id } }`,
+func (h *hub) createStructure(admin, territoryID, name string) string {
+	d := h.ok(admin, `mutation($t: ID!, $n: String!) { createStructure(input: {kind: MSP, name: $n, territoryId: $t}) { id } }`,
 		map[string]any{"t": territoryID, "n": name})
 	return d["createStructure"].(map[string]any)["id"].(string)
 }
@@ -105,9 +41,9 @@ type msg struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-func dialWS(t *testing.T, h *wsHub, proto string, header http.Header) (*wsClient, *http.Response, error) {
+func dialWS(t *testing.T, h *hub, proto string, header http.Header) (*wsClient, *http.Response, error) {
 	d := websocket.Dialer{Subprotocols: []string{proto}}
-	conn, res, err := d.Dial("ws"+strings.TrimPrefix(h.ts.URL, "http")+"/graphql", header)
+	conn, res, err := d.Dial("ws"+strings.TrimPrefix(h.url, "http")+"/graphql", header)
 	if err != nil {
 		return nil, res, err
 	}
@@ -117,7 +53,7 @@ func dialWS(t *testing.T, h *wsHub, proto string, header http.Header) (*wsClient
 
 // connect dials and sends connection_init with payload, returning the
 // client and the first answer (connection_ack, or a close error).
-func connect(t *testing.T, h *wsHub, proto string, payload map[string]any) (*wsClient, msg, error) {
+func connect(t *testing.T, h *hub, proto string, payload map[string]any) (*wsClient, msg, error) {
 	t.Helper()
 	c, _, err := dialWS(t, h, proto, nil)
 	if err != nil {
@@ -201,14 +137,14 @@ const rouenNord = `SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-
 
 func TestMutationOnOneInstanceReachesSubscriberOnAnother(t *testing.T) {
 	db := pgtest.Seeded(t)
-	a := newWSHub(t, db, server.Config{})
-	b := newWSHub(t, pgtest.Open(t, db.DSN), server.Config{})
+	a := newHub(t, db, server.Config{})
+	b := newHub(t, pgtest.Open(t, db.DSN), server.Config{})
 	territory := a.id(rouenNord)
-	c, ack, err := connect(t, b, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + b.token("10003456781", time.Hour)})
+	c, ack, err := connect(t, b, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + b.token("10003456781")})
 	if err != nil || ack.Type != "connection_ack" {
 		t.Fatalf("connect: %v %v", ack, err)
 	}
-	admin := a.token("admin", time.Hour)
+	const admin = "admin"
 	c.subscribe("1", activityQuery, map[string]any{"t": territory, "after": b.cursor(admin)})
 	id := a.createStructure(admin, territory, "MSP de test")
 	ev := c.nextActivity("1")
@@ -219,10 +155,10 @@ func TestMutationOnOneInstanceReachesSubscriberOnAnother(t *testing.T) {
 
 func TestLegacyGraphQLWSProtocolResumesFromCursor(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newWSHub(t, db, server.Config{})
+	h := newHub(t, db, server.Config{})
 	territory := h.id(rouenNord)
-	admin := h.token("admin", time.Hour)
-	c, ack, err := connect(t, h, "graphql-ws", map[string]any{"token": h.token("10003456781", time.Hour)})
+	const admin = "admin"
+	c, ack, err := connect(t, h, "graphql-ws", map[string]any{"token": h.token("10003456781")})
 	if err != nil || ack.Type != "connection_ack" {
 		t.Fatalf("connect: %v %v", ack, err)
 	}
@@ -236,7 +172,7 @@ func TestLegacyGraphQLWSProtocolResumesFromCursor(t *testing.T) {
 	// Missed while disconnected: two in the territory, one elsewhere.
 	missed := []string{h.createStructure(admin, territory, "MSP deux"), h.createStructure(admin, territory, "MSP trois")}
 	h.createStructure(admin, h.id(`SELECT id FROM territories WHERE path = 'fr/84/69/cpts-lyon-8'`), "MSP ailleurs")
-	c2, _, _ := connect(t, h, "graphql-ws", map[string]any{"token": h.token("10003456781", time.Hour)})
+	c2, _, _ := connect(t, h, "graphql-ws", map[string]any{"token": h.token("10003456781")})
 	c2.subscribe("s2", activityQuery, map[string]any{"t": territory, "after": got.Cursor})
 	for _, want := range missed {
 		if ev := c2.nextActivity("s2"); ev.SubjectID != want || ev.Type != "STRUCTURE_CREATED" {
@@ -251,10 +187,10 @@ func TestLegacyGraphQLWSProtocolResumesFromCursor(t *testing.T) {
 
 func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newWSHub(t, db, server.Config{})
+	h := newHub(t, db, server.Config{})
 	territory := h.id(rouenNord)
-	admin := h.token("admin", time.Hour)
-	claire, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("10003456781", time.Hour)})
+	const admin = "admin"
+	claire, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("10003456781")})
 	claire.subscribe("1", activityQuery, map[string]any{"t": territory, "after": h.cursor(admin)})
 	before := h.createStructure(admin, territory, "MSP avant")
 	if ev := claire.nextActivity("1"); ev.SubjectID != before {
@@ -262,7 +198,7 @@ func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 	}
 	membership := h.id(`SELECT m.id FROM memberships m JOIN professionals p ON p.id = m.professional_id
 		WHERE p.rpps = '10003456781' AND m.role = 'COORDINATOR' AND m.ended_at IS NULL`)
-	h.post(admin, `mutation($id: ID!) { endMembership(id: $id) { id } }`, map[string]any{"id": membership})
+	h.ok(admin, `mutation($id: ID!) { endMembership(id: $id) { id } }`, map[string]any{"id": membership})
 	// What every instance's authz listener does within a second (ListenAuthz);
 	// done here at once so that the test waits on no clock.
 	if err := h.db.Authz.Reload(context.Background()); err != nil {
@@ -281,7 +217,7 @@ func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 	// the one created while she had no access never did.
 	pro := h.id(`SELECT id FROM professionals WHERE rpps = '10003456781'`)
 	cpts := h.id(`SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
-	h.post(admin, `mutation($p: ID!, $s: ID!) { addMembership(input: {professionalId: $p, structureId: $s, role: COORDINATOR}) { id } }`,
+	h.ok(admin, `mutation($p: ID!, $s: ID!) { addMembership(input: {professionalId: $p, structureId: $s, role: COORDINATOR}) { id } }`,
 		map[string]any{"p": pro, "s": cpts})
 	if err := h.db.Authz.Reload(context.Background()); err != nil {
 		t.Fatal(err)
@@ -300,8 +236,8 @@ func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 
 func TestWebsocketRefusesBadTokenAndForeignOrigin(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newWSHub(t, db, server.Config{AllowedOrigins: []string{"https://portail.example.fr"}})
-	_, _, err := connect(t, h, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + h.token("admin", time.Hour) + "x"})
+	h := newHub(t, db, server.Config{AllowedOrigins: []string{"https://portail.example.fr"}})
+	_, _, err := connect(t, h, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + h.token("admin") + "x"})
 	if !websocket.IsCloseError(err, server.CloseUnauthenticated) || !strings.Contains(err.Error(), "invalid or expired token") {
 		t.Fatalf("tampered token: got %v, want close 4401", err)
 	}
@@ -315,8 +251,8 @@ func TestWebsocketRefusesBadTokenAndForeignOrigin(t *testing.T) {
 
 func TestTokenExpiryEndsTheConnection(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newWSHub(t, db, server.Config{})
-	c, ack, err := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("admin", 2*time.Second)})
+	h := newHub(t, db, server.Config{})
+	c, ack, err := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.signed("admin", 2*time.Second)})
 	if err != nil || ack.Type != "connection_ack" {
 		t.Fatalf("connect: %v %v", ack, err)
 	}
@@ -329,8 +265,8 @@ func TestTokenExpiryEndsTheConnection(t *testing.T) {
 
 func TestSubscriptionsPerConnectionAreBounded(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newWSHub(t, db, server.Config{MaxSubscriptionsPerConnection: 2})
-	c, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("admin", time.Hour)})
+	h := newHub(t, db, server.Config{MaxSubscriptionsPerConnection: 2})
+	c, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token("admin")})
 	territory := h.id(rouenNord)
 	for i := 1; i <= 3; i++ {
 		c.subscribe(fmt.Sprint(i), activityQuery, map[string]any{"t": territory})
@@ -365,31 +301,31 @@ func (c *wsClient) nextCare(id, field string) careEvent {
 
 func TestTeamMemberWhoLeavesStopsReceivingTheTeamsEvents(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newWSHub(t, db, server.Config{})
+	h := newHub(t, db, server.Config{})
 	const claire, nurse = "10003456781", "10003456783" // both members of the seeded Dupont team
 	escap := h.id(`SELECT e.id FROM escaps e JOIN escap_members m ON m.escap_id = e.id JOIN professionals p ON p.id = m.professional_id
 		WHERE p.rpps = $1 AND e.status = 'ACTIVE' AND m.left_at IS NULL LIMIT 1`, nurse)
 	member := h.id(`SELECT m.id FROM escap_members m JOIN professionals p ON p.id = m.professional_id
 		WHERE m.escap_id = $1 AND p.rpps = $2 AND m.left_at IS NULL`, escap, nurse)
 	nurseID := h.id(`SELECT id FROM professionals WHERE rpps = $1`, nurse)
-	claireTok, nurseTok := h.token(claire, time.Hour), h.token(nurse, time.Hour)
+	nurseTok := h.token(nurse)
 	note := func(body string) string {
-		d := h.post(claireTok, `mutation($in: AddESCAPEntryInput!) { addESCAPEntry(input: $in) { id } }`,
+		d := h.ok(claire, `mutation($in: AddESCAPEntryInput!) { addESCAPEntry(input: $in) { id } }`,
 			map[string]any{"in": map[string]any{"escapId": escap, "kind": "NOTE", "body": body}})
 		return d["addESCAPEntry"].(map[string]any)["id"].(string)
 	}
 	c, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": nurseTok})
 	c.subscribe("1", `subscription($e: ID!, $a: String) { escapEvents(escapId: $e, after: $a) { cursor type topic subjectId payload } }`,
-		map[string]any{"e": escap, "a": h.cursor(claireTok)})
+		map[string]any{"e": escap, "a": h.cursor(claire)})
 	first := note("Passage IDE fait.")
 	if ev := c.nextCare("1", "escapEvents"); ev.SubjectID != first || ev.Topic != "escap:"+escap {
 		t.Fatalf("got %+v, want the note %s", ev, first)
 	}
-	h.post(claireTok, `mutation($id: ID!) { removeESCAPMember(id: $id) { id } }`, map[string]any{"id": member})
+	h.ok(claire, `mutation($id: ID!) { removeESCAPMember(id: $id) { id } }`, map[string]any{"id": member})
 	hidden := note("Note écrite après le départ de l'infirmière.")
 	// She joins again: the next note reaches her, the one written while she
 	// was out never did.
-	h.post(claireTok, `mutation($e: ID!, $p: ID!) { addESCAPMember(input: {escapId: $e, professionalId: $p, role: "NURSE"}) { id } }`,
+	h.ok(claire, `mutation($e: ID!, $p: ID!) { addESCAPMember(input: {escapId: $e, professionalId: $p, role: "NURSE"}) { id } }`,
 		map[string]any{"e": escap, "p": nurseID})
 	back := note("Retour de l'infirmière dans l'équipe.")
 	for {
@@ -405,15 +341,15 @@ func TestTeamMemberWhoLeavesStopsReceivingTheTeamsEvents(t *testing.T) {
 
 func TestESSQueueAndReferralEventsReachTheirReaders(t *testing.T) {
 	db := pgtest.Seeded(t)
-	h := newWSHub(t, db, server.Config{})
+	h := newHub(t, db, server.Config{})
 	ess := h.id(`SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
-	gp, other := h.token(gpMartin, time.Hour), h.token("10003456794", time.Hour) // a GP in Caen: no access
-	d := h.post(gp, createPatient, map[string]any{"in": map[string]any{"familyName": "Queue", "givenNames": "Test",
+	gp, other := h.token(gpMartin), h.token("10003456794") // a GP in Caen: no access
+	d := h.ok(gpMartin, createPatient, map[string]any{"in": map[string]any{"familyName": "Queue", "givenNames": "Test",
 		"birthDate": "1950-01-01", "sex": "F", "gpId": h.id(`SELECT id FROM professionals WHERE rpps = $1`, gpMartin)}})
 	patient := d["createPatient"].(map[string]any)["id"].(string)
-	cursor := h.cursor(gp)
+	cursor := h.cursor(gpMartin)
 
-	sec, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token(secretariat, time.Hour)})
+	sec, _, _ := connect(t, h, "graphql-transport-ws", map[string]any{"token": h.token(secretariat)})
 	sec.subscribe("q", `subscription($e: ID!, $a: String) { essQueueEvents(essId: $e, after: $a) { cursor type topic subjectId payload } }`,
 		map[string]any{"e": ess, "a": cursor})
 	// Someone outside the ESS may not follow its queue.
@@ -423,7 +359,7 @@ func TestESSQueueAndReferralEventsReachTheirReaders(t *testing.T) {
 		t.Fatalf("outsider: %s %s %v", m.Type, m.Payload, err)
 	}
 
-	d = h.post(gp, `mutation($in: SubmitReferralInput!) { submitReferral(input: $in) { id } }`, map[string]any{"in": map[string]any{
+	d = h.ok(gpMartin, `mutation($in: SubmitReferralInput!) { submitReferral(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"clientKey": "subs-1", "essId": ess, "patientId": patient, "requesterKind": "TREATING_GP",
 		"reason": "lésion pigmentée", "urgency": "ROUTINE", "modality": "TELEEXPERTISE"}})
 	referral := d["submitReferral"].(map[string]any)["id"].(string)
