@@ -82,6 +82,10 @@ type EventFilter struct {
 	// OnEnd, if set, is called once when the service ends the stream itself
 	// (a slow consumer) rather than because the subscriber left.
 	OnEnd func(error)
+	// EndWhenDenied completes the subscription at the first event its guard
+	// withholds: following one object (a team, a request), losing access
+	// to it ends the stream rather than leaving it silent.
+	EndWhenDenied bool
 }
 
 // Selects reports whether the filter wants ev (topics and Match; the guard

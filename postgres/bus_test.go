@@ -211,6 +211,11 @@ func TestCursorOlderThanRetentionIsRefused(t *testing.T) {
 	if _, err := bus.SubscribeEvents(adminCtx(t, db), "abc", activity("test")); maillage.ErrorCode(err) != maillage.EINVALID {
 		t.Fatalf("bad cursor: %v", err)
 	}
+	// A cursor ahead of every event ever issued would silently skip what
+	// comes next: refused.
+	if _, err := bus.SubscribeEvents(adminCtx(t, db), fmt.Sprint(recent+1000), activity("test")); maillage.ErrorCode(err) != maillage.EINVALID {
+		t.Fatalf("cursor from the future: %v, want BAD_USER_INPUT", err)
+	}
 }
 
 func TestGuardDecidesEachEventUnderTheCurrentGrants(t *testing.T) {

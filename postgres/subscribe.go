@@ -96,11 +96,17 @@ func (b *Bus) LatestCursor(ctx context.Context) string {
 	return strconv.FormatInt(b.settled, 10)
 }
 
-// checkCursor refuses a cursor older than the outbox's retention.
+// checkCursor refuses a cursor older than the outbox's retention, or newer
+// than any event id ever given (another instance may be ahead of this one,
+// so the sequence, not this bus, is the bound).
 func (b *Bus) checkCursor(ctx context.Context, from int64) error {
-	var pruned int64
-	if err := b.db.GetContext(ctx, &pruned, `SELECT pruned_through FROM events_pruned`); err != nil {
+	var pruned, issued int64
+	if err := b.db.QueryRowContext(ctx, `SELECT (SELECT pruned_through FROM events_pruned),
+		(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq)`).Scan(&pruned, &issued); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
+	}
+	if from > issued {
+		return maillage.InvalidField("after", "cursor %d is ahead of every event: subscribe without after, or with a cursor the hub gave", from)
 	}
 	if from < pruned {
 		return &maillage.Error{Code: maillage.ECURSOREXPIRED, Field: "after", Message: fmt.Sprintf(
@@ -125,7 +131,7 @@ func (b *Bus) stream(ctx context.Context, s *subscriber, guard eventGuard, repla
 		allowed := guard(ctx, b.db, ev)
 		b.stats.decided.Add(1)
 		if !allowed {
-			return true
+			return !s.filter.EndWhenDenied
 		}
 		select {
 		case out <- ev:

@@ -42,7 +42,7 @@ func (r *Resolver) escapEvents(ctx context.Context, escapID string, after *strin
 	if _, err := r.loaders(ctx).ESCAP.Load(ctx, escapID); err != nil {
 		return nil, err
 	}
-	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardESCAP, Topics: []string{"escap:" + escapID}})
+	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardESCAP, Topics: []string{"escap:" + escapID}, EndWhenDenied: true})
 }
 
 // referralEvents follows one request the caller may read (NOT_FOUND otherwise).
@@ -53,7 +53,7 @@ func (r *Resolver) referralEvents(ctx context.Context, referralID string, after 
 	if _, err := r.ReferralService.FindReferralByID(ctx, referralID); err != nil {
 		return nil, err
 	}
-	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardReferral, Topics: []string{"referral:" + referralID}})
+	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardReferral, Topics: []string{"referral:" + referralID}, EndWhenDenied: true})
 }
 
 // essQueueEvents follows every request addressed to an ESS, for those who

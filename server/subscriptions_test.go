@@ -323,17 +323,29 @@ func TestTeamMemberWhoLeavesStopsReceivingTheTeamsEvents(t *testing.T) {
 	}
 	h.ok(claire, `mutation($id: ID!) { removeESCAPMember(id: $id) { id } }`, map[string]any{"id": member})
 	hidden := note("Note écrite après le départ de l'infirmière.")
-	// She joins again: the next note reaches her, the one written while she
-	// was out never did.
+	// Her access ended with her membership: the subscription completes at
+	// the first event she may no longer see (her own departure, or the
+	// note), and the note written after she left never reaches her.
+	for {
+		m, err := c.read()
+		if err != nil {
+			t.Fatalf("the subscription neither completed nor went on: %v", err)
+		}
+		if m.Type == "complete" && m.ID == "1" {
+			break
+		}
+		if strings.Contains(string(m.Payload), hidden) {
+			t.Fatalf("received %s %s while out of the team", m.Type, m.Payload)
+		}
+	}
+	// Back in the team, she follows it again.
 	h.ok(claire, `mutation($e: ID!, $p: ID!) { addESCAPMember(input: {escapId: $e, professionalId: $p, role: "NURSE"}) { id } }`,
 		map[string]any{"e": escap, "p": nurseID})
+	c.subscribe("2", `subscription($e: ID!, $a: String) { escapEvents(escapId: $e, after: $a) { cursor type topic subjectId payload } }`,
+		map[string]any{"e": escap, "a": h.cursor(claire)})
 	back := note("Retour de l'infirmière dans l'équipe.")
 	for {
-		ev := c.nextCare("1", "escapEvents")
-		if ev.SubjectID == hidden || strings.Contains(ev.Payload, hidden) {
-			t.Fatalf("received %+v while out of the team", ev)
-		}
-		if ev.SubjectID == back {
+		if ev := c.nextCare("2", "escapEvents"); ev.SubjectID == back {
 			break
 		}
 	}
