@@ -114,6 +114,9 @@ type ProfessionalService interface {
 	// ProfessionalsByRPPS loads many professionals by RPPS in one statement,
 	// aligned with rpps, nil where none exists.
 	ProfessionalsByRPPS(ctx context.Context, rpps []string) ([]*Professional, error)
+	// MembershipsByIDs loads memberships (current or ended) in one statement,
+	// aligned with ids.
+	MembershipsByIDs(ctx context.Context, ids []string) ([]*Membership, error)
 	// MembershipsByStructureIDs loads the current memberships of each structure,
 	// aligned with ids.
 	MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*Membership, error)

@@ -150,6 +150,9 @@ type StructureService interface {
 	// CountStructuresWithin counts in one statement the structures f selects
 	// within each parent territory, aligned with parents.
 	CountStructuresWithin(ctx context.Context, parents []string, f StructureFilter) ([]int, error)
+	// LinksByIDs loads links (active or archived) in one statement, aligned
+	// with ids.
+	LinksByIDs(ctx context.Context, ids []string) ([]*StructureLink, error)
 	// LinksByStructureIDs loads the active links from or to each structure,
 	// aligned with ids.
 	LinksByStructureIDs(ctx context.Context, ids []string) ([][]*StructureLink, error)

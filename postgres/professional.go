@@ -146,6 +146,18 @@ func (db *DB) membershipsBy(ctx context.Context, column string, ids []string) ([
 	return groupByID(ids, rows, key), nil
 }
 
+// MembershipsByIDs loads memberships by id; the directory is public, as the
+// memberships of a structure are.
+func (db *DB) MembershipsByIDs(ctx context.Context, ids []string) ([]*maillage.Membership, error) {
+	var rows []*maillage.Membership
+	if !db.directoryScope(ctx).Empty() {
+		if err := db.SelectContext(ctx, &rows, `SELECT `+membershipColumns+` FROM memberships m WHERE m.id = ANY($1)`, pq.StringArray(ids)); err != nil {
+			return nil, fmt.Errorf("memberships by ids: %w", err)
+		}
+	}
+	return alignByID(ids, rows, func(m *maillage.Membership) string { return m.ID }), nil
+}
+
 // MembershipsByStructureIDs loads the current memberships of structures.
 func (db *DB) MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
 	return db.membershipsBy(ctx, "structure_id", ids)

@@ -205,6 +205,18 @@ func (db *DB) CountStructuresWithin(ctx context.Context, parents []string, f mai
 	return db.countWithin(ctx, "count structures within", q, parents, args...)
 }
 
+// LinksByIDs loads links by id, for whoever may read the directory.
+func (db *DB) LinksByIDs(ctx context.Context, ids []string) ([]*maillage.StructureLink, error) {
+	var rows []*maillage.StructureLink
+	if !db.directoryScope(ctx).Empty() {
+		const q = `SELECT id, from_id, to_id, kind, created_at, archived_at FROM structure_links WHERE id = ANY($1)`
+		if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
+			return nil, fmt.Errorf("links by ids: %w", err)
+		}
+	}
+	return alignByID(ids, rows, func(l *maillage.StructureLink) string { return l.ID }), nil
+}
+
 // LinksByStructureIDs loads the active links from or to each structure.
 func (db *DB) LinksByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.StructureLink, error) {
 	// One row per (structure asked for, link), so that grouping has one key.

@@ -21,6 +21,10 @@ func (r *queryResolver) Node(ctx context.Context, id string) (maillage.Node, err
 		return nodeOrNull(r.loaders(ctx).Structure.Load(ctx, id))
 	case maillage.PrefixProfessional:
 		return nodeOrNull(r.loaders(ctx).Professional.Load(ctx, id))
+	case maillage.PrefixMembership:
+		return nodeOrNull(r.loaders(ctx).Membership.Load(ctx, id))
+	case maillage.PrefixLink:
+		return nodeOrNull(r.loaders(ctx).Link.Load(ctx, id))
 	case maillage.PrefixPatient:
 		return nodeOrNull(r.loaders(ctx).Patient.Load(ctx, id))
 	case maillage.PrefixESCAP:

@@ -29,6 +29,8 @@ type Loaders struct {
 	StructurePages      *dataloadgen.Loader[listKey, *maillage.StructureConnection]
 	StructureCounts     *dataloadgen.Loader[listKey, int]
 	Patient             *dataloadgen.Loader[string, *maillage.Patient]
+	Membership          *dataloadgen.Loader[string, *maillage.Membership]
+	Link                *dataloadgen.Loader[string, *maillage.StructureLink]
 	StructureMembers    *dataloadgen.Loader[string, []*maillage.Membership]
 	ProfessionalMembers *dataloadgen.Loader[string, []*maillage.Membership]
 	StructureLinks      *dataloadgen.Loader[string, []*maillage.StructureLink]
@@ -49,6 +51,8 @@ func (r *Resolver) NewLoaders() *Loaders {
 		Territory:           dataloadgen.NewLoader(found(r.TerritoryService.TerritoriesByIDs, "territory"), dataloadgen.WithWait(loaderWait)),
 		Structure:           dataloadgen.NewLoader(found(r.StructureService.StructuresByIDs, "structure"), dataloadgen.WithWait(loaderWait)),
 		Professional:        dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByIDs, "professional"), dataloadgen.WithWait(loaderWait)),
+		Membership:          dataloadgen.NewLoader(found(r.ProfessionalService.MembershipsByIDs, "membership"), dataloadgen.WithWait(loaderWait)),
+		Link:                dataloadgen.NewLoader(found(r.StructureService.LinksByIDs, "structure link"), dataloadgen.WithWait(loaderWait)),
 		ProfessionalByRPPS:  dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByRPPS, "professional"), dataloadgen.WithWait(loaderWait)),
 		StructureByFINESS:   dataloadgen.NewLoader(found(r.StructureService.StructuresByFINESS, "structure"), dataloadgen.WithWait(loaderWait)),
 		TerritoryPages:      dataloadgen.NewLoader(pages(r.TerritoryService.FindTerritoriesWithin), dataloadgen.WithWait(loaderWait)),

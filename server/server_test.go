@@ -118,14 +118,19 @@ func TestNodeFindsEveryKindByGlobalID(t *testing.T) {
 	structure := h.id(`SELECT id FROM structures WHERE name = 'CPTS Rouen Nord'`)
 	territory := h.id(`SELECT id FROM territories WHERE path = 'fr/28'`)
 	professional := h.id(`SELECT id FROM professionals WHERE rpps = '10003456781'`)
+	membership := h.id(`SELECT m.id FROM memberships m JOIN professionals p ON p.id = m.professional_id WHERE p.rpps = '10003456781' AND m.role = 'COORDINATOR'`)
+	link := h.id(`SELECT l.id FROM structure_links l JOIN structures s ON s.id = l.from_id WHERE s.name = 'ESS Dermatologie Rouen Métropole'`)
 	for id, want := range map[string]string{
+		membership:   `{"__typename":"Membership","id":"` + membership + `","role":"COORDINATOR"}`,
+		link:         `{"__typename":"StructureLink","id":"` + link + `","kind":"ADHERES_TO"}`,
 		structure:    `{"__typename":"Structure","id":"` + structure + `","name":"CPTS Rouen Nord"}`,
 		territory:    `{"__typename":"Territory","id":"` + territory + `","name":"Normandie"}`,
 		professional: `{"__typename":"Professional","id":"` + professional + `","lastName":"Lefebvre"}`,
 		"str_nope":   `null`,
 		"garbage":    `null`,
 	} {
-		r := h.post("", `query($id: ID!) { node(id: $id) { __typename id ... on Structure { name } ... on Territory { name } ... on Professional { lastName } } }`, map[string]any{"id": id})
+		r := h.post("", `query($id: ID!) { node(id: $id) { __typename id ... on Structure { name } ... on Territory { name }
+			... on Professional { lastName } ... on Membership { role } ... on StructureLink { kind } } }`, map[string]any{"id": id})
 		got, _ := json.Marshal(r.Data["node"])
 		if string(got) != want || r.Errors != nil {
 			t.Errorf("node(%s) = %s %v, want %s", id, got, r.Errors, want)
