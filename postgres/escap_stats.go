@@ -103,11 +103,15 @@ const statsIncentives = `WITH pros AS (
 		EXISTS (SELECT 1 FROM escap_entries x WHERE x.author_id = p.professional_id AND x.created_at >= $2 AND x.created_at < $3) AS tool
 	FROM pros p ORDER BY 1`
 
+// The years an incentive can be asked for: the experiment began on 24 March
+// 2025; the upper bound only keeps dates computable.
+const firstIncentiveYear, lastIncentiveYear = 2025, 2100
+
 // ESCAPIncentives returns the incentive status, for a year, of each
 // professional who took part in a team of the territory: one statement.
 func (db *DB) ESCAPIncentives(ctx context.Context, territoryID string, year int) ([]maillage.ESCAPIncentive, error) {
-	if year < 2025 || year > 2100 {
-		return nil, maillage.InvalidField("year", "must be 2025 or later, got %d", year)
+	if year < firstIncentiveYear || year > lastIncentiveYear {
+		return nil, maillage.InvalidField("year", "must be between %d and %d, got %d", firstIncentiveYear, lastIncentiveYear, year)
 	}
 	path, err := db.statsTerritory(ctx, territoryID)
 	if err != nil {
