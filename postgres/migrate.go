@@ -71,20 +71,27 @@ func Pending(ctx context.Context, db *sql.DB) (int, error) {
 	return n, nil
 }
 
-// EnsureDatabase creates the database that dsn names if it does not exist,
-// connecting to the server's "postgres" database to do so.
-func EnsureDatabase(ctx context.Context, dsn string) error {
+// maintenanceDB opens the server's "postgres" database, beside the database
+// that dsn names, and returns that name.
+func maintenanceDB(dsn string) (*sql.DB, string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil || u.Scheme == "" {
-		return fmt.Errorf("DATABASE_URL must be a postgres:// URL: %q", dsn)
+		return nil, "", fmt.Errorf("DATABASE_URL must be a postgres:// URL: %q", dsn)
 	}
 	name := strings.TrimPrefix(u.Path, "/")
 	if name == "" {
-		return fmt.Errorf("DATABASE_URL names no database: %q", dsn)
+		return nil, "", fmt.Errorf("DATABASE_URL names no database: %q", dsn)
 	}
 	admin := *u
 	admin.Path = "/postgres"
 	db, err := sql.Open("postgres", admin.String())
+	return db, name, err
+}
+
+// EnsureDatabase creates the database that dsn names if it does not exist,
+// connecting to the server's "postgres" database to do so.
+func EnsureDatabase(ctx context.Context, dsn string) error {
+	db, name, err := maintenanceDB(dsn)
 	if err != nil {
 		return err
 	}
@@ -110,14 +117,7 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 
 // DropDatabase drops the database that dsn names (for tests).
 func DropDatabase(ctx context.Context, dsn string) error {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return err
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	admin := *u
-	admin.Path = "/postgres"
-	db, err := sql.Open("postgres", admin.String())
+	db, name, err := maintenanceDB(dsn)
 	if err != nil {
 		return err
 	}

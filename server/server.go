@@ -129,43 +129,29 @@ func DevToken(ctx context.Context, cfg Config, db *postgres.DB, login string, tt
 
 func withDefaults(cfg Config) Config {
 	d := DefaultConfig()
-	if cfg.Addr == "" {
-		cfg.Addr = d.Addr
-	}
-	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if cfg.MaxDepth == 0 {
-		cfg.MaxDepth = d.MaxDepth
-	}
-	if cfg.MaxComplexity == 0 {
-		cfg.MaxComplexity = d.MaxComplexity
-	}
-	if cfg.EventRetention == 0 {
-		cfg.EventRetention = d.EventRetention
-	}
-	if cfg.SubscriberBuffer == 0 {
-		cfg.SubscriberBuffer = d.SubscriberBuffer
-	}
-	if cfg.MaxSubscriptionsPerConnection == 0 {
-		cfg.MaxSubscriptionsPerConnection = d.MaxSubscriptionsPerConnection
-	}
-	if cfg.WebsocketPingInterval == 0 {
-		cfg.WebsocketPingInterval = d.WebsocketPingInterval
-	}
-	if cfg.WebsocketWriteTimeout == 0 {
-		cfg.WebsocketWriteTimeout = d.WebsocketWriteTimeout
-	}
+	setDefault(&cfg.Addr, d.Addr)
+	setDefault(&cfg.MaxBodyBytes, d.MaxBodyBytes)
+	setDefault(&cfg.MaxDepth, d.MaxDepth)
+	setDefault(&cfg.MaxComplexity, d.MaxComplexity)
+	setDefault(&cfg.EventRetention, d.EventRetention)
+	setDefault(&cfg.SubscriberBuffer, d.SubscriberBuffer)
+	setDefault(&cfg.MaxSubscriptionsPerConnection, d.MaxSubscriptionsPerConnection)
+	setDefault(&cfg.WebsocketPingInterval, d.WebsocketPingInterval)
+	setDefault(&cfg.WebsocketWriteTimeout, d.WebsocketWriteTimeout)
+	setDefault(&cfg.ShutdownTimeout, d.ShutdownTimeout)
 	if cfg.AnonymousFields == nil {
 		cfg.AnonymousFields = DefaultAnonymousFields
 	}
-	if cfg.ShutdownTimeout == 0 {
-		cfg.ShutdownTimeout = d.ShutdownTimeout
-	}
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + cfg.Addr
-	}
+	setDefault(&cfg.PublicURL, "http://"+cfg.Addr)
 	return cfg
+}
+
+// setDefault sets *v to def when it holds its zero value.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // WebsocketMetrics returns the websocket counters.
