@@ -73,6 +73,12 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 		return true
 	}
 	o = normalizeOrigin(o)
+	// The page that opens the socket came from this very host (the explorer
+	// at / whatever name the hub was reached by), from the public URL, or
+	// from an allowed origin such as the referral portal.
+	if u, err := url.Parse(o); err == nil && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
 	return o == normalizeOrigin(s.cfg.PublicURL) || slices.ContainsFunc(s.cfg.AllowedOrigins, func(a string) bool {
 		return normalizeOrigin(a) == o
 	})
