@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -124,7 +123,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // "authToken": "<token>". No token keeps the identity the upgrade request
 // carried (anonymous, or its Authorization header); a token that does not
 // verify is an UNAUTHENTICATED error. The identity carries TokenExpiry: a
-// subscription must end then (see WebsocketInit).
+// subscription must end then (WebsocketInit, server/websocket.go).
 func (s *Server) identityFromInit(ctx context.Context, payload map[string]any) (context.Context, error) {
 	p := transport.InitPayload(payload)
 	token := p.GetString("token")
@@ -156,51 +155,3 @@ func (s *Server) identityFromInit(ctx context.Context, payload map[string]any) (
 // token did not verify or has expired (4401, as graphql-transport-ws
 // servers use for "Unauthorized").
 const CloseUnauthenticated = 4401
-
-// WebsocketInit is the websocket transport's InitFunc: it authenticates the
-// connection from its connection_init payload, and closes it with
-// CloseUnauthenticated and the reason "UNAUTHENTICATED: invalid or expired
-// token" when the token does not verify. An authenticated connection ends
-// when its token expires: its context is done then, and the transport sends
-// the connection error "UNAUTHENTICATED: token expired" and closes it, ending
-// every subscription on it.
-func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	next, err := s.identityFromInit(ctx, payload)
-	if err != nil {
-		ctx = transport.AppendCloseReason(ctx, maillage.EUNAUTHENTICATED+": "+maillage.ErrorMessage(err))
-		return transport.WithWebsocketCloseCode(ctx, CloseUnauthenticated), nil, err
-	}
-	if expiry := maillage.IdentityFrom(next).TokenExpiry; !expiry.IsZero() {
-		next = untilExpiry(next, expiry)
-	}
-	return next, nil, nil
-}
-
-// untilExpiry returns ctx, done at expiry with maillage.ErrTokenExpired as
-// its cause. The close reason the transport reads from it is then that
-// cause (and only then: a connection closed otherwise gives no such reason).
-// With graphql-ws the client receives it as a connection_error; with
-// graphql-transport-ws, which has no such message, the transport closes with
-// "terminated" — a subscription resolver that sees the cause sends it as
-// its error first.
-func untilExpiry(ctx context.Context, expiry time.Time) context.Context {
-	deadline, cancel := context.WithDeadlineCause(ctx, expiry, maillage.ErrTokenExpired)
-	context.AfterFunc(deadline, cancel) // releases the timer whichever way the connection ends
-	reason := maillage.EUNAUTHENTICATED + ": " + maillage.ErrTokenExpired.Message
-	return expiringContext{Context: deadline, expired: transport.AppendCloseReason(deadline, reason)}
-}
-
-// expiringContext answers Value from expired (which adds the close reason)
-// once its token expired, and from itself before.
-type expiringContext struct {
-	context.Context
-	expired context.Context
-}
-
-// Value implements context.Context.
-func (c expiringContext) Value(key any) any {
-	if context.Cause(c.Context) == maillage.ErrTokenExpired {
-		return c.expired.Value(key)
-	}
-	return c.Context.Value(key)
-}

@@ -55,7 +55,7 @@ func (s *Server) websocketTransport() transport.Websocket {
 			},
 			writeTimeout: s.cfg.WebsocketWriteTimeout,
 		},
-		InitFunc:              s.websocketInit,
+		InitFunc:              s.WebsocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: s.cfg.WebsocketPingInterval, // legacy graphql-ws "ka"
 		PingPongInterval:      s.cfg.WebsocketPingInterval, // graphql-transport-ws ping, pong expected
@@ -108,26 +108,26 @@ func withConnSlot(next http.Handler) http.Handler {
 	})
 }
 
-// websocketInit is the InitFunc of the hub's websocket transport. It
-// authenticates connection_init as WebsocketInit does (identityFromInit: the
-// token in {"Authorization": "Bearer …"}, as the explorer sends its headers,
-// or {"token": "…"}, through the same Authenticator as HTTP): an invalid token
+// WebsocketInit is the InitFunc of the hub's websocket transport. It
+// authenticates connection_init (identityFromInit: the token in
+// {"Authorization": "Bearer …"}, as the explorer sends its headers, or
+// {"token": "…"}, through the same Authenticator as HTTP): an invalid token
 // refuses the connection with 4401 "UNAUTHENTICATED: invalid or expired
 // token". Then, on this transport's own connection, it closes with 4401
 // "UNAUTHENTICATED: token expired" when the token expires (both protocols see
 // the code and reason), and with a reason when a stream is cut.
-func (s *Server) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	slot, _ := ctx.Value(connKey{}).(*connSlot)
-	if slot == nil || slot.conn == nil {
-		return s.WebsocketInit(ctx, payload)
-	}
-	c := slot.conn
+func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	ctx, err := s.identityFromInit(ctx, payload)
 	if err != nil {
 		s.ws.Refused.Add(1)
 		ctx = transport.AppendCloseReason(ctx, maillage.EUNAUTHENTICATED+": "+maillage.ErrorMessage(err))
 		return transport.WithWebsocketCloseCode(ctx, CloseUnauthenticated), nil, err
 	}
+	slot, _ := ctx.Value(connKey{}).(*connSlot)
+	if slot == nil || slot.conn == nil {
+		return ctx, nil, nil // not on this hub's transport (a direct call): authentication only
+	}
+	c := slot.conn
 	s.ws.Connections.Add(1)
 	c.onClose(func() { s.ws.Connections.Add(-1) })
 	ctx, cancel := context.WithCancelCause(ctx)
