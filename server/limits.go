@@ -37,8 +37,10 @@ func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	return nil
 }
 
-// selectionDepth returns the depth of set; visited guards fragment cycles
-// (which validation refuses anyway) by a depth cap.
+// selectionDepth returns how deep set nests below level, following
+// fragments. An introspection field ("__schema", "__type") counts as one
+// level: it reads the schema, not data (the explorer's own query nests 15
+// levels), and gqlparser's validation already bounds its depth.
 func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, level int) int {
 	if level > 100 {
 		return level
@@ -48,7 +50,7 @@ func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, 
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
+			if len(s.SelectionSet) == 0 || strings.HasPrefix(s.Name, "__") {
 				d = level + 1
 			} else {
 				d = selectionDepth(s.SelectionSet, fragments, level+1)

@@ -81,6 +81,7 @@ func TestBadInputGetsACodedError(t *testing.T) {
 		{"an entity of no such type", "", `{ _entities(representations: [{__typename: "Patient", id: "pat_x"}]) { __typename } }`, nil, "BAD_USER_INPUT", "_entities"},
 		{"an entity without its key", "", `{ _entities(representations: [{__typename: "Structure", foo: 1}]) { __typename } }`, nil, "BAD_USER_INPUT", ""},
 		{"an entity with no type", "", `{ _entities(representations: [{id: "str_x"}]) { __typename } }`, nil, "BAD_USER_INPUT", ""},
+		{"introspection 26 levels deep", "", "{ __schema { types { " + strings.Repeat("fields { type { ", 12) + "name" + strings.Repeat(" } }", 12) + " } } }", nil, "GRAPHQL_VALIDATION_FAILED", ""},
 		{"anonymous write", "", `mutation { createStructure(input: {kind: MSP, name: "X", territoryId: "ter_nope"}) { id } }`, nil, "UNAUTHENTICATED", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,3 +27,11 @@ test('a tampered token is UNAUTHENTICATED', async () => {
   assert.equal(status, 401);
   assert.equal(body.errors[0].extensions.code, 'UNAUTHENTICATED');
 });
+
+test("the explorer's introspection query passes the limits", async () => {
+  const { getIntrospectionQuery } = await import('graphql');
+  const { status, body } = await gql(hub, getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }));
+  assert.equal(status, 200);
+  assert.equal(body.errors, undefined);
+  assert.ok(body.data.__schema.types.some((t) => t.name === 'Structure'));
+});
