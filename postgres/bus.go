@@ -177,7 +177,7 @@ func StartBus(ctx context.Context, db *DB, cfg BusConfig) (*Bus, error) {
 		b.listener.Close()
 		return nil, err
 	}
-	go b.run(ctx)
+	go b.run(background(ctx))
 	return b, nil
 }
 

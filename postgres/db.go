@@ -38,7 +38,9 @@ type startKey struct{}
 type countingHooks struct{}
 
 func (countingHooks) Before(ctx context.Context, query string, args ...any) (context.Context, error) {
-	statements.Add(1)
+	if ctx.Value(backgroundKey{}) == nil {
+		statements.Add(1)
+	}
 	return context.WithValue(ctx, startKey{}, time.Now()), nil
 }
 
@@ -51,7 +53,17 @@ func (countingHooks) After(ctx context.Context, query string, args ...any) (cont
 	return ctx, nil
 }
 
-// Statements returns how many SQL statements this process has sent.
+type backgroundKey struct{}
+
+// background marks ctx as the hub's own background work (the event bus, the
+// authorization listener): its statements are not counted by Statements,
+// which measures what requests cost. The metrics hook still times them.
+func background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// Statements returns how many SQL statements this process has sent for
+// requests (background work excluded).
 func Statements() int64 { return statements.Load() }
 
 // DB is the hub's database handle and the root of its services.

@@ -28,7 +28,7 @@ func notifyAuthz(ctx context.Context, tx sqlx.ExecerContext, what string) error 
 // ListenAuthz is ListenAuthz on db's database; the listener also stops when
 // db is closed.
 func (db *DB) ListenAuthz(ctx context.Context, reload func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(background(ctx))
 	db.mu.Lock()
 	db.stops = append(db.stops, cancel)
 	db.mu.Unlock()
