@@ -1,7 +1,7 @@
 -- +goose Up
--- Who recorded a patient: the first recorder, and every professional who
--- later recorded the same person by INS with matching identity traits (the
--- patient is in front of them). Each is a "recorder" of the patient.
+-- Who recorded a patient, each a "recorder" of the patient (the relation
+-- that lets them read and write the record). Today the creator only: knowing
+-- a patient's INS and identity gives no access by itself.
 CREATE TABLE patient_recorders (
     patient_id  text NOT NULL REFERENCES patients (id),
     account_id  text NOT NULL REFERENCES accounts (id),

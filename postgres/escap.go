@@ -221,7 +221,10 @@ func (db *DB) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillag
 			}
 			return err
 		}
-		p, err := db.patientFor(ctx, tx, authz.ActRead, in.Assessment.PatientID)
+		// Starting a team is writing the patient's record: the treating GP or
+		// who recorded the patient, not whoever may only read it (an ESS's
+		// staff during a request).
+		p, err := db.patientFor(ctx, tx, authz.ActWrite, in.Assessment.PatientID)
 		if err != nil {
 			return err
 		}

@@ -28,10 +28,7 @@ const patientSelect = `SELECT p.id, p.family_name, p.given_names, p.birth_date, 
 	p.created_by, p.created_at, p.updated_at, p.archived_at FROM patients p`
 
 // CreatePatient records a patient; the caller becomes its recorder. An INS
-// already recorded is the same person only if the identity traits match
-// (identitovigilance): then the caller becomes one more recorder of that
-// patient, who is returned; otherwise the traits are refused, never the
-// record shown. Both outcomes are audited, so probing INS is visible.
+// already recorded is never recorded twice (see recordKnownINS).
 func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*maillage.Patient, error) {
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
@@ -83,36 +80,27 @@ func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*mai
 }
 
 // recordKnownINS handles a patient whose INS is already recorded: nil, nil
-// when it is not; the existing patient, with the caller added as a
-// recorder, when the traits match; a CONFLICT naming input.ins when not.
-// The INS row is locked so that two recordings of one person serialise.
+// when it is not; the existing patient when the caller may already write
+// it (its treating GP or a recorder: a second recording changes nothing);
+// otherwise a refusal naming input.ins that shows nothing of the record.
+// Knowing a patient's identity gives no access: someone who read it for a
+// referral must not become its recorder. The refusal is audited (outside the
+// transaction it rolls back), so probing INS is visible.
 func (db *DB) recordKnownINS(ctx context.Context, tx *sqlx.Tx, in maillage.PatientInput) (*maillage.Patient, error) {
-	var existing maillage.Patient
-	err := tx.GetContext(ctx, &existing, patientSelect+` WHERE p.ins = $1 FOR UPDATE`, *in.INS)
+	var id string
+	err := tx.GetContext(ctx, &id, `SELECT id FROM patients WHERE ins = $1 FOR UPDATE`, *in.INS)
 	if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
 		return nil, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("find ins: %w", err)
 	}
-	audit := Audit{ObjectKind: authz.KindPatient, ObjectID: existing.ID, Domain: patientDomain}
-	if !maillage.SameIdentity(&existing, in) {
-		audit.Operation = "ins_traits_mismatch"
-		// The refusal must stand, and so must its audit record: written
-		// outside the transaction that the refusal rolls back.
-		if err := appendAudit(ctx, db, audit); err != nil {
-			return nil, err
-		}
-		return nil, maillage.InvalidField("input.ins", "the identity traits do not match those recorded for this INS: check the patient's identity")
+	if existing, err := db.patientFor(ctx, tx, authz.ActWrite, id); err == nil && maillage.SameIdentity(existing, in) {
+		return existing, nil
 	}
-	const q = `INSERT INTO patient_recorders (patient_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`
-	if _, err := tx.ExecContext(ctx, q, existing.ID, maillage.IdentityFrom(ctx).AccountID); err != nil {
-		return nil, fmt.Errorf("add recorder: %w", err)
-	}
-	audit.Operation = "record_existing"
-	if err := appendAudit(ctx, tx, audit); err != nil {
+	if err := appendAudit(ctx, db, Audit{ObjectKind: authz.KindPatient, ObjectID: id, Operation: "record_known_ins_refused", Domain: patientDomain}); err != nil {
 		return nil, err
 	}
-	return &existing, appendEvent(ctx, tx, Event{Topic: "patient:" + existing.ID, Type: "PATIENT_RECORDED", SubjectID: existing.ID, Domain: patientDomain})
+	return nil, maillage.InvalidField("input.ins", "this INS is already recorded: ask the patient's médecin traitant to add you to the patient's care")
 }
 
 // FindPatientByID returns a patient the caller has a relation with, and
