@@ -68,3 +68,19 @@ func TestAuditNamesTheRoleOrRelation(t *testing.T) {
 		t.Fatalf("patient read audited as %q, want her relations (treating GP, recorder…), not a role", role)
 	}
 }
+
+// A referral transition is audited under the ESS role it was made as.
+func TestTransitionAuditNamesTheESSRole(t *testing.T) {
+	db := pgtest.Seeded(t)
+	var ref, essDomain string
+	db.Get(&ref, `SELECT id FROM referrals WHERE state = 'SUBMITTED' ORDER BY submitted_at LIMIT 1`)
+	db.Get(&essDomain, `SELECT t.path || '/@' || s.id FROM structures s JOIN territories t ON t.id = s.territory_id WHERE s.name = 'ESS Dermatologie Rouen Métropole'`)
+	if _, err := db.TransitionReferral(pgtest.As(t, db, "10003456789"), ref, maillage.ReferralTransitionInput{Action: maillage.ActionTriage}); err != nil {
+		t.Fatal(err)
+	}
+	var role string
+	db.Get(&role, `SELECT role FROM audit_log WHERE object_id = $1 AND operation = 'triage'`, ref)
+	if role != "ess_secretariat@"+essDomain {
+		t.Fatalf("triage audited as %q, want the secretariat's role on the ESS", role)
+	}
+}

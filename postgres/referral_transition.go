@@ -48,7 +48,7 @@ func (db *DB) TransitionReferral(ctx context.Context, id string, in maillage.Ref
 			return err
 		}
 		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: r.ID,
-			Operation: strings.ToLower(string(in.Action)), Domain: r.Domain}); err != nil {
+			Operation: strings.ToLower(string(in.Action)), Domain: r.Domain, Role: auditRole(role, r.Domain)}); err != nil {
 			return err
 		}
 		out, err = getReferral(ctx, tx, r.ID, false)
@@ -90,6 +90,26 @@ func (db *DB) referralActors(caller maillage.Identity, domain string, rels []str
 
 // actingAs is the role recorded as the author's: the first of the caller's
 // roles that the transition allows.
+// auditRole names, in the audit trail's vocabulary, what the caller acted
+// as: a relation with the request, or their ESS role on its domain (a
+// transition is allowed by the state machine's table, not by a casbin
+// policy, so the audit cannot derive it from the policies).
+func auditRole(actor maillage.ReferralActor, essDomain string) string {
+	switch actor {
+	case maillage.ActorRequester:
+		return "rel:requester"
+	case maillage.ActorAssignedSpecialist:
+		return "rel:assigned_specialist"
+	case maillage.ActorSecretariat:
+		return maillage.RoleESSSecretariat + "@" + essDomain
+	case maillage.ActorCaseManager:
+		return maillage.RoleESSCaseManager + "@" + essDomain
+	case maillage.ActorSpecialist:
+		return maillage.RoleESSSpecialist + "@" + essDomain
+	}
+	return "unknown"
+}
+
 func actingAs(a maillage.ReferralAction, actors []maillage.ReferralActor) maillage.ReferralActor {
 	t, _ := maillage.FindReferralTransition(a)
 	for _, allowed := range t.Actors {
@@ -189,5 +209,5 @@ func (db *DB) redirectToESS(ctx context.Context, tx *sqlx.Tx, r *maillage.Referr
 	if err := recordTransition(ctx, tx, id, domain, essID, maillage.ActionSubmit, "", maillage.ReferralSubmitted, role, comment); err != nil {
 		return "", err
 	}
-	return id, appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: id, Operation: "create", Role: "redirect", Domain: domain})
+	return id, appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: id, Operation: "create", Role: auditRole(role, r.Domain), Domain: domain})
 }
