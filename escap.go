@@ -48,6 +48,9 @@ type ESCAPConfig struct {
 	MinTeamSize int `json:"minTeamSize"`
 	// TermMonths is how long a team runs once active (and per renewal).
 	TermMonths int `json:"termMonths"`
+	// RenewalWindowDays: a team may be renewed only this close to its end
+	// (or after it), one term at a time.
+	RenewalWindowDays int `json:"renewalWindowDays"`
 	// IncentiveTeams ESCAP in a year earn IncentiveTeamsEuros.
 	IncentiveTeams      int `json:"incentiveTeams"`
 	IncentiveTeamsEuros int `json:"incentiveTeamsEuros"`
@@ -73,6 +76,7 @@ func DefaultESCAPConfig() ESCAPConfig {
 		PregnantGridThreshold:  14,
 		MinTeamSize:            3,
 		TermMonths:             12,
+		RenewalWindowDays:      60,
 		IncentiveTeams:         5,
 		IncentiveTeamsEuros:    100,
 		IncentiveToolEuros:     100,
@@ -274,6 +278,19 @@ func (c ESCAPConfig) Term(start time.Time) time.Time {
 	return start.In(Paris).AddDate(0, c.TermMonths, 0).UTC()
 }
 
+// CheckRenewal refuses to renew a team whose end is further away than the
+// renewal window: renewals go one term at a time, near the end.
+func (c ESCAPConfig) CheckRenewal(expiresAt *time.Time, now time.Time) error {
+	if expiresAt == nil {
+		return nil
+	}
+	if opens := expiresAt.AddDate(0, 0, -c.RenewalWindowDays); now.Before(opens) {
+		return Errorf(ECONFLICT, "a team is renewed within %d days of its end: this one ends on %s, renew from %s",
+			c.RenewalWindowDays, expiresAt.In(Paris).Format(time.DateOnly), opens.In(Paris).Format(time.DateOnly))
+	}
+	return nil
+}
+
 // YearBounds returns the first instant of year and of the next in
 // Europe/Paris, as UTC.
 func YearBounds(year int) (time.Time, time.Time) {
@@ -293,6 +310,8 @@ func ValidateESCAPConfig(c ESCAPConfig) error {
 		return InvalidField("minTeamSize", "must be positive")
 	case c.TermMonths < 1:
 		return InvalidField("termMonths", "must be positive")
+	case c.RenewalWindowDays < 0:
+		return InvalidField("renewalWindowDays", "must not be negative")
 	}
 	return nil
 }

@@ -282,3 +282,22 @@ func BenchmarkCheckEligibility(b *testing.B) {
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+func TestCheckRenewalOpensNearTheEnd(t *testing.T) {
+	cfg := maillage.DefaultESCAPConfig() // a 60-day window
+	end := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		now time.Time
+		ok  bool
+	}{
+		{end.AddDate(0, 0, -61), false},
+		{end.AddDate(0, 0, -60), true},
+		{end.AddDate(0, 0, -1), true},
+		{end.AddDate(0, 0, 5), true}, // past its end: renewal still allowed
+	} {
+		err := cfg.CheckRenewal(&end, tc.now)
+		if (err == nil) != tc.ok || (err != nil && maillage.ErrorCode(err) != maillage.ECONFLICT) {
+			t.Errorf("renewal on %s of a team ending %s: %v, want ok=%v", tc.now.Format(time.DateOnly), end.Format(time.DateOnly), err, tc.ok)
+		}
+	}
+}

@@ -472,6 +472,9 @@ func (db *DB) RenewESCAP(ctx context.Context, id string) (*maillage.ESCAP, error
 		if err != nil {
 			return err
 		}
+		if err := cfg.CheckRenewal(e.ExpiresAt, time.Now()); err != nil {
+			return err
+		}
 		from := time.Now()
 		if e.ExpiresAt != nil && e.ExpiresAt.After(from) {
 			from = *e.ExpiresAt

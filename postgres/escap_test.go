@@ -227,6 +227,13 @@ func TestActivationWithoutConsentAndDepartures(t *testing.T) {
 		t.Errorf("the GP leaving an active team of 3: %v", err)
 	}
 	// Renewal extends the term by a year.
+	// Renewal opens near the end of the term, one term at a time.
+	if _, err := db.RenewESCAP(martin, leroy); maillage.ErrorCode(err) != maillage.ECONFLICT {
+		t.Errorf("renewal a year before the end: %v, want CONFLICT", err)
+	}
+	if err := db.GetContext(ctx, &e.ExpiresAt, `UPDATE escaps SET expires_at = now() + interval '10 days' WHERE id = $1 RETURNING expires_at`, leroy); err != nil {
+		t.Fatal(err)
+	}
 	r, err := db.RenewESCAP(martin, leroy)
 	if err != nil || r.Renewals != 1 || !r.ExpiresAt.Equal(e.ExpiresAt.In(maillage.Paris).AddDate(1, 0, 0)) {
 		t.Errorf("renewal: %v %+v (was %v)", err, r, e.ExpiresAt)
