@@ -312,3 +312,27 @@ type ReferralService interface {
 	// to its figures, BAD_USER_INPUT for a bad range or period.
 	ReferralStats(ctx context.Context, essID string, from, to time.Time, period StatsPeriod) (*ReferralStats, error)
 }
+
+// RequesterFits reports whether a professional (profession and specialty as
+// the RPPS directory gives them, and whether they work in an EHPAD) may
+// submit as kind; the kinds checked by role or relation (treating GP,
+// coordinators) are not decided here.
+func RequesterFits(kind RequesterKind, profession string, specialty *string, inEHPAD bool) bool {
+	fold := func(s string) string { return strings.ToLower(FoldAccents(s)) }
+	doctor := fold(profession) == "medecin"
+	spec := ""
+	if specialty != nil {
+		spec = fold(*specialty)
+	}
+	switch kind {
+	case RequesterGP:
+		return doctor && spec == "medecine generale"
+	case RequesterSpecialist:
+		return doctor && spec != "" && spec != "medecine generale"
+	case RequesterGeriatrician:
+		return doctor && strings.Contains(spec, "geriatr")
+	case RequesterEHPADNurse:
+		return strings.HasPrefix(fold(profession), "infirmi") && inEHPAD
+	}
+	return true
+}

@@ -226,3 +226,29 @@ func TestValidateReferral(t *testing.T) {
 		t.Error("content hash ignores the urgency")
 	}
 }
+
+func TestRequesterFitsTheDirectory(t *testing.T) {
+	general, derm, geri := "Médecine générale", "Dermatologie", "Gériatrie"
+	for _, tc := range []struct {
+		kind       maillage.RequesterKind
+		profession string
+		specialty  *string
+		inEHPAD    bool
+		ok         bool
+	}{
+		{maillage.RequesterGP, "Médecin", &general, false, true},
+		{maillage.RequesterGP, "Médecin", &derm, false, false},
+		{maillage.RequesterGP, "Secrétaire médicale", nil, false, false},
+		{maillage.RequesterSpecialist, "Médecin", &derm, false, true},
+		{maillage.RequesterSpecialist, "Médecin", &general, false, false},
+		{maillage.RequesterGeriatrician, "Médecin", &geri, false, true},
+		{maillage.RequesterGeriatrician, "Médecin", &derm, false, false},
+		{maillage.RequesterEHPADNurse, "Infirmier", nil, true, true},
+		{maillage.RequesterEHPADNurse, "Infirmier", nil, false, false},
+		{maillage.RequesterEHPADNurse, "Médecin", &geri, true, false},
+	} {
+		if got := maillage.RequesterFits(tc.kind, tc.profession, tc.specialty, tc.inEHPAD); got != tc.ok {
+			t.Errorf("%s as %s (%v, EHPAD %v) = %v, want %v", tc.kind, tc.profession, tc.specialty, tc.inEHPAD, got, tc.ok)
+		}
+	}
+}

@@ -247,6 +247,21 @@ func (db *DB) checkRequester(ctx context.Context, tx *sqlx.Tx, in maillage.Refer
 	}
 	role := ""
 	switch in.RequesterKind {
+	case maillage.RequesterGP, maillage.RequesterSpecialist, maillage.RequesterGeriatrician, maillage.RequesterEHPADNurse:
+		var who struct {
+			Profession string  `db:"profession"`
+			Specialty  *string `db:"specialty"`
+			InEHPAD    bool    `db:"in_ehpad"`
+		}
+		const q = `SELECT p.profession, p.specialty, EXISTS (SELECT 1 FROM memberships m JOIN structures s ON s.id = m.structure_id
+			WHERE m.professional_id = p.id AND m.ended_at IS NULL AND s.kind = 'EHPAD') AS in_ehpad
+			FROM professionals p WHERE p.id = $1`
+		if err := tx.GetContext(ctx, &who, q, caller.ProfessionalID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("requester: %w", err)
+		}
+		if !maillage.RequesterFits(in.RequesterKind, who.Profession, who.Specialty, who.InEHPAD) {
+			return maillage.InvalidField("input.requesterKind", "your profession in the directory does not make you a %s requester", in.RequesterKind)
+		}
 	case maillage.RequesterTreatingGP:
 		if gp == nil || *gp != caller.ProfessionalID {
 			return maillage.InvalidField("input.requesterKind", "you are not this patient's médecin traitant")
