@@ -28,19 +28,7 @@ type Audit struct {
 // in ctx. The table is append-only (a trigger refuses UPDATE and DELETE) and
 // no mutation writes it.
 func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
-	if a.Role == "" {
-		return appendAudits(ctx, tx, a.ObjectKind, []string{a.ObjectID}, a.Operation, literalDomain(a.Domain))
-	}
-	var account *string
-	if id := maillage.IdentityFrom(ctx); !id.Anonymous() {
-		account = &id.AccountID
-	}
-	const q = `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`
-	if _, err := tx.ExecContext(ctx, q, account, a.Role, a.Domain, a.ObjectKind, a.ObjectID, a.Operation, maillage.RequestID(ctx)); err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
-	return nil
+	return insertAudits(ctx, tx, a.ObjectKind, []string{a.ObjectID}, a.Operation, literalDomain(a.Domain), a.Role)
 }
 
 // appendAudits writes one audit record per object of ids, in one statement.
@@ -51,6 +39,12 @@ func appendAudit(ctx context.Context, tx sqlx.ExecerContext, a Audit) error {
 // change (any other) ("ess_secretariat@fr/28/76/@str_…"), joined by
 // "+", from the same grants and policies the authorizer loads.
 func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []string, operation, domainSQL string) error {
+	return insertAudits(ctx, q, kind, ids, operation, domainSQL, "")
+}
+
+// insertAudits is appendAudits with the role given (role != "") instead of
+// computed.
+func insertAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []string, operation, domainSQL, role string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -68,6 +62,9 @@ func appendAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []
 			AND (p.action = '*' OR (($3::text LIKE 'read%') = (p.action = 'read')))
 		WHERE g.subject = 'account:' || $6::text AND within(o.domain, g.domain))`
 	roleExpr := "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), " + grantedRoles + ", 'unknown')"
+	if role != "" {
+		roleExpr = quoteLiteral(role)
+	}
 	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
 		SELECT $1, ` + roleExpr + `, o.domain, $2, o.id, $3, $4
 		FROM (SELECT o.id, ` + domainSQL + ` AS domain FROM unnest($7::text[]) AS o(id)) o WHERE ` + callerTyped(5, 6)

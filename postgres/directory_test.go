@@ -33,6 +33,25 @@ func count(t *testing.T, db *postgres.DB, q string, args ...any) int {
 	return n
 }
 
+// pageThrough follows a list page by page, size at a time, and returns the
+// ids of every page in order.
+func pageThrough(t *testing.T, size int, fetch func(maillage.PageArgs) ([]string, maillage.PageInfo, error)) []string {
+	t.Helper()
+	var all []string
+	page := maillage.PageArgs{First: size}
+	for {
+		ids, info, err := fetch(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ids...)
+		if !info.HasNextPage {
+			return all
+		}
+		page.After = *info.EndCursor
+	}
+}
+
 // wantCode fails unless err carries code (and, if given, names field).
 func wantCode(t *testing.T, err error, code, field string) {
 	t.Helper()
@@ -76,21 +95,17 @@ func TestStructurePagesCoverTheListOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var paged []string
-	page := maillage.PageArgs{First: 5}
-	for {
+	paged := pageThrough(t, 5, func(page maillage.PageArgs) ([]string, maillage.PageInfo, error) {
 		conn, err := db.FindStructures(ctx, maillage.StructureFilter{}, page)
 		if err != nil {
-			t.Fatal(err)
+			return nil, maillage.PageInfo{}, err
 		}
+		var ids []string
 		for _, e := range conn.Edges {
-			paged = append(paged, e.Node.ID)
+			ids = append(ids, e.Node.ID)
 		}
-		if !conn.PageInfo.HasNextPage {
-			break
-		}
-		page.After = *conn.PageInfo.EndCursor
-	}
+		return ids, conn.PageInfo, nil
+	})
 	var want []string
 	for _, e := range all.Edges {
 		want = append(want, e.Node.ID)

@@ -43,21 +43,17 @@ func TestPolicyChangesKeepTheInvariants(t *testing.T) {
 	// Pages of policies cover every rule once, in id order.
 	var all []string
 	db.Select(&all, `SELECT 'pol_' || id FROM authz_policies ORDER BY id`)
-	var paged []string
-	page := maillage.PageArgs{First: 3}
-	for {
+	paged := pageThrough(t, 3, func(page maillage.PageArgs) ([]string, maillage.PageInfo, error) {
 		conn, err := db.FindPolicies(admin, page)
 		if err != nil {
-			t.Fatal(err)
+			return nil, maillage.PageInfo{}, err
 		}
+		var ids []string
 		for _, e := range conn.Edges {
-			paged = append(paged, e.Node.ID)
+			ids = append(ids, e.Node.ID)
 		}
-		if !conn.PageInfo.HasNextPage {
-			break
-		}
-		page.After = *conn.PageInfo.EndCursor
-	}
+		return ids, conn.PageInfo, nil
+	})
 	if len(paged) != len(all) || paged[1] != all[1] {
 		t.Fatalf("pages gave %d rules starting %v, want %d starting %v", len(paged), paged[:2], len(all), all[:2])
 	}
