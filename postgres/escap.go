@@ -71,7 +71,7 @@ func acting(ctx context.Context) (string, error) {
 
 // patientFor loads a patient the caller may act on (action on kind patient),
 // NOT_FOUND otherwise.
-func (db *DB) patientFor(ctx context.Context, q sqlx.QueryerContext, action, id string) (*maillage.Patient, error) {
+func (db *DB) patientFor(ctx context.Context, q sqlx.QueryerContext, action authz.Action, id string) (*maillage.Patient, error) {
 	var p maillage.Patient
 	if err := sqlx.GetContext(ctx, q, &p, patientSelect+` WHERE p.id = $1 AND p.archived_at IS NULL`, id); err != nil {
 		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
@@ -228,7 +228,7 @@ func (db *DB) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillag
 		if err != nil {
 			return err
 		}
-		if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindESCAP, Domain: territory.Path}); err != nil {
+		if err := db.Authz.Can(ctx, authz.ActCreate, authz.Object{Kind: authz.KindESCAP, Domain: territory.Path}); err != nil {
 			return err
 		}
 		// A team counts in the figures of its territory: it must be one

@@ -37,7 +37,7 @@ func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*mai
 	if err := maillage.ValidatePatient(in, time.Now()); err != nil {
 		return nil, err
 	}
-	if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindPatient, Domain: patientDomain}); err != nil {
+	if err := db.Authz.Can(ctx, authz.ActCreate, authz.Object{Kind: authz.KindPatient, Domain: patientDomain}); err != nil {
 		return nil, err
 	}
 	var p maillage.Patient

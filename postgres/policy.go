@@ -17,21 +17,26 @@ var _ maillage.PolicyService = (*DB)(nil)
 
 // canAdminister checks the "policy" permission nationally: only who may
 // manage policies may see them.
-func (db *DB) canAdminister(ctx context.Context, action string) error {
+func (db *DB) canAdminister(ctx context.Context, action authz.Action) error {
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to manage policies")
 	}
 	return db.Authz.Can(ctx, action, authz.Object{Kind: authz.KindPolicy, Domain: authz.NationalDomain})
 }
 
-// afterPolicyChange reloads this instance's authorizer at once (the others
-// hear the notification): the caller sees their change in their next request.
+// afterPolicyChange reloads this instance's policies at once (the others
+// hear the notification a trigger sends): the caller sees their change in
+// their next request.
 func (db *DB) afterPolicyChange(ctx context.Context) error {
-	if err := db.Authz.Reload(context.WithoutCancel(ctx)); err != nil {
+	if err := db.Authz.ReloadPolicies(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("reload authz: %w", err)
 	}
 	return nil
 }
+
+// afterGrantChange makes this instance forget the account's grants at once
+// (the others hear the notification a trigger sends).
+func (db *DB) afterGrantChange(accountID string) { db.Authz.Forget(accountID) }
 
 // policyColumns give a policies row its id in the hub's form ("pol_12").
 const policyColumns = `'pol_' || id AS id, subject, object, action, created_at`
@@ -201,12 +206,9 @@ func (db *DB) AddPolicy(ctx context.Context, in maillage.PolicyInput) (*maillage
 	return &p, db.afterPolicyChange(ctx)
 }
 
-// policyChanged appends the event of a policy or grant change and notifies
-// every instance, in tx.
+// policyChanged appends the event of a policy or grant change, in tx; a
+// trigger notifies every instance.
 func policyChanged(ctx context.Context, tx *sqlx.Tx, typ, subjectID, domain string, payload any) error {
-	if err := notifyAuthz(ctx, tx, typ); err != nil {
-		return err
-	}
 	return appendEvent(ctx, tx, Event{Topic: "authz", Type: typ, SubjectID: subjectID, Domain: domain, Payload: payload})
 }
 
@@ -335,7 +337,8 @@ func (db *DB) GrantRole(ctx context.Context, in maillage.RoleGrantInput) (*maill
 	if err != nil {
 		return nil, fmt.Errorf("grant role: %w", err)
 	}
-	return &g, db.afterPolicyChange(ctx)
+	db.afterGrantChange(g.AccountID)
+	return &g, nil
 }
 
 // RevokeRole revokes an explicit grant, unless it is the last national
@@ -369,5 +372,6 @@ func (db *DB) RevokeRole(ctx context.Context, id string) (*maillage.RoleGrant, e
 	if err != nil {
 		return nil, fmt.Errorf("revoke role: %w", err)
 	}
-	return &g, db.afterPolicyChange(ctx)
+	db.afterGrantChange(g.AccountID)
+	return &g, nil
 }

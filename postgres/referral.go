@@ -155,7 +155,7 @@ func (db *DB) SubmitReferral(ctx context.Context, in maillage.ReferralInput) (*m
 	if err := referralRules.ValidateReferral(in); err != nil {
 		return nil, err
 	}
-	if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindReferral, Domain: authz.NationalDomain}); err != nil {
+	if err := db.Authz.Can(ctx, authz.ActCreate, authz.Object{Kind: authz.KindReferral, Domain: authz.NationalDomain}); err != nil {
 		return nil, err
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
@@ -272,8 +272,12 @@ func (db *DB) checkRequester(ctx context.Context, tx *sqlx.Tx, in maillage.Refer
 		role = maillage.RoleDACCoordinator
 	}
 	if role != "" {
+		grants, err := db.Authz.Grants(ctx, caller.AccountID)
+		if err != nil {
+			return err
+		}
 		held := false
-		for _, g := range db.Authz.Grants(caller.AccountID) {
+		for _, g := range grants {
 			held = held || g.Role == role
 		}
 		if !held {

@@ -89,7 +89,7 @@ func run(n, c int, hubURL, dsn, publicURL, pgServer string) error {
 			return err
 		}
 	}
-	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
+	if db.Authz, err = authz.New(ctx, postgres.AuthzStore{DB: db.DB}); err != nil {
 		return err
 	}
 	if hubURL == "" {

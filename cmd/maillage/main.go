@@ -185,7 +185,7 @@ func prepare(ctx context.Context, dsn string) (*postgres.DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
+	if db.Authz, err = authz.New(ctx, postgres.AuthzStore{DB: db.DB}); err != nil {
 		db.Close()
 		return nil, err
 	}

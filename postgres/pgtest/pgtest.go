@@ -82,7 +82,7 @@ func open(t testing.TB, dsn string, seed bool) *postgres.DB {
 			t.Fatalf("seed test database: %v", err)
 		}
 	}
-	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
+	if db.Authz, err = authz.New(ctx, postgres.AuthzStore{DB: db.DB}); err != nil {
 		t.Fatalf("load authorizer: %v", err)
 	}
 	return db
