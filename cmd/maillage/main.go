@@ -3,7 +3,8 @@
 //	maillage [serve]              run the hub (default): create the database if
 //	                              missing, migrate, seed demo data if empty, serve
 //	maillage migrate up|down|status
-//	maillage seed                 load the demo data into an empty database
+//	maillage seed [--national]    load the demo data (or the national-scale
+//	                              directory) into an empty database
 //
 // Configuration comes from flags, or the environment variables named in
 // "maillage --help".
@@ -42,7 +43,7 @@ func main() {
 var commands = map[string]string{
 	"serve":   "run the hub (the default)",
 	"migrate": "migrate up|down|status",
-	"seed":    "load the demo data into an empty database",
+	"seed":    "seed [--national]: load the demo data (or the national-scale directory) into an empty database",
 	"token":   "token <login>: print a development token for a seeded account (an RPPS, admin, auditor, ars-normandie…)",
 }
 
@@ -100,11 +101,18 @@ func run(ctx context.Context, args []string) error {
 		defer db.Close()
 		return postgres.Migrate(ctx, db.DB.DB, rest[0])
 	case "seed":
+		national := len(rest) == 1 && (rest[0] == "--national" || rest[0] == "-national")
+		if len(rest) > 0 && !national {
+			return errors.New("usage: maillage seed [--national]")
+		}
 		db, err := prepare(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
+		if national {
+			return seedNational(ctx, db)
+		}
 		seeded, err := postgres.Seed(ctx, db)
 		if err == nil && !seeded {
 			fmt.Println("the database already has data: nothing seeded")
