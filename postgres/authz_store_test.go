@@ -91,7 +91,7 @@ func TestGrantChangesForgetOnlyTheirAccounts(t *testing.T) {
 	}
 
 	warm()
-	g, err := db.GrantRole(admin, maillage.RoleGrantInput{Login: "10003456784", Role: "ars_agent", Domain: "fr/84"})
+	g, err := db.Policies.GrantRole(admin, maillage.RoleGrantInput{Login: "10003456784", Role: "ars_agent", Domain: "fr/84"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestGrantChangesForgetOnlyTheirAccounts(t *testing.T) {
 	stillCached("grantRole")
 
 	warm()
-	if _, err := db.RevokeRole(admin, g.ID); err != nil {
+	if _, err := db.Policies.RevokeRole(admin, g.ID); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "a role revoked stops applying", func() bool { return !other.Allowed(kine, authz.ActWrite, inLyon) })
@@ -110,14 +110,14 @@ func TestGrantChangesForgetOnlyTheirAccounts(t *testing.T) {
 	var cpts, kinePro string
 	db.Get(&cpts, `SELECT id FROM structures WHERE name = 'CPTS du Havre'`)
 	db.Get(&kinePro, `SELECT professional_id FROM accounts WHERE id = $1`, kineID)
-	if _, err := db.AddMembership(admin, maillage.MembershipInput{ProfessionalID: kinePro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
+	if _, err := db.Directory.AddMembership(admin, maillage.MembershipInput{ProfessionalID: kinePro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "a coordinator membership applies", func() bool { return other.Allowed(kine, authz.ActWrite, havre) })
 	stillCached("addMembership")
 
 	warm()
-	if _, err := db.ArchiveProfessional(admin, kinePro); err != nil {
+	if _, err := db.Directory.ArchiveProfessional(admin, kinePro); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "archiving the professional ends the role", func() bool { return !other.Allowed(kine, authz.ActWrite, havre) })
