@@ -259,6 +259,14 @@ func (a *Authorizer) Apply(ctx context.Context, c Change) error {
 	return nil
 }
 
+// SetCacheSize bounds how many callers' grants are kept from now on (the
+// least recently used go first if there are more); 0 or less changes nothing.
+func (a *Authorizer) SetCacheSize(n int) {
+	if n > 0 {
+		a.callers.Resize(n)
+	}
+}
+
 // CachedCallers returns how many callers' grants are cached.
 func (a *Authorizer) CachedCallers() int { return a.callers.Len() }
 

@@ -19,7 +19,7 @@ func TestAccountGrantsMatchTheView(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.Seeded(t)
 	db.MustExec(`UPDATE accounts SET disabled_at = now() WHERE login = '10003456782'`)
-	store := postgres.AuthzStore{DB: db.DB}
+	store := postgres.NewAuthzStore(db.DB)
 	var accounts []string
 	if err := db.Select(&accounts, `SELECT id FROM accounts ORDER BY id`); err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func instance(t *testing.T, db *postgres.DB) *authz.Authorizer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	a, err := authz.New(ctx, postgres.AuthzStore{DB: db.DB})
+	a, err := authz.New(ctx, postgres.NewAuthzStore(db.DB))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,18 @@ func checkPolicyReach(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput)
 // that a policy lets manage policies: no change may leave the hub without.
 func policyAdminRemains(ctx context.Context, tx *sqlx.Tx) error {
 	var left bool
-	const q = `SELECT EXISTS (SELECT 1 FROM authz_grants g JOIN authz_policies p ON p.subject = g.role
+	// Only these accounts can hold a grant on "fr": those granted a role
+	// there, any one professional account (all hold "professional" there),
+	// and the members of structures placed on the nation itself. Asking
+	// their grants alone keeps the check's cost off the directory's size.
+	const q = `SELECT EXISTS (SELECT 1 FROM (
+			SELECT g.account_id AS id FROM role_grants g WHERE g.domain = 'fr' AND g.revoked_at IS NULL
+			UNION (SELECT id FROM accounts WHERE professional_id IS NOT NULL AND disabled_at IS NULL LIMIT 1)
+			UNION SELECT a.id FROM territories t JOIN structures s ON s.territory_id = t.id
+				JOIN memberships m ON m.structure_id = s.id AND m.ended_at IS NULL
+				JOIN accounts a ON a.professional_id = m.professional_id
+			 WHERE t.path = 'fr') c
+		CROSS JOIN LATERAL authz_account_grants(c.id) g JOIN authz_policies p ON p.subject = g.role
 		WHERE g.domain = 'fr' AND p.object = 'policy' AND p.action IN ('write', '*'))`
 	if err := tx.GetContext(ctx, &left, q); err != nil {
 		return err

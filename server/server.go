@@ -64,6 +64,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db.Accounts)
 	}
+	db.Authz.SetCacheSize(s.cfg.AuthzCacheSize)
 	// Every instance applies a change of policies or grants within a second,
 	// wherever it was made; until ctx is done.
 	if err := db.ListenAuthz(ctx, db.Authz); err != nil {
