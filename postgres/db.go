@@ -76,12 +76,13 @@ type DB struct {
 	stops []context.CancelFunc // listeners to stop on Close
 }
 
-// Open connects to dsn and checks the connection. Authz is set by the caller
-// once migrations have run.
+// Open connects to dsn, with the ConnectionDefaults it does not set, and
+// checks the connection. Authz is set by the caller once migrations have run.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	registerDriver.Do(func() {
-		sql.Register(driverName, sqlhooks.Wrap(&pq.Driver{}, countingHooks{}))
+		sql.Register(driverName, sqlhooks.Wrap(pqDriver{}, countingHooks{}))
 	})
+	dsn = withConnectionDefaults(dsn)
 	db, err := sqlx.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
