@@ -149,6 +149,9 @@ func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayloa
 			c.closeWith(CloseSlowConsumer, "slow consumer: resubscribe with after: <last cursor>")
 		case errors.Is(err, maillage.ErrShuttingDown):
 			c.closeWith(CloseServiceRestart, "instance restarting: resubscribe with after: <last cursor>")
+		case postgres.Unavailable(err) || maillage.ErrorCode(err) == maillage.EUNAVAILABLE:
+			// 1013, not 1011: graphql-ws clients give up after 1011.
+			c.closeWith(CloseTryAgainLater, "database unavailable: resubscribe with after: <last cursor>")
 		default:
 			c.closeWith(CloseInternal, "internal error: resubscribe with after: <last cursor>")
 		}
