@@ -322,6 +322,14 @@ func TestGuardDecidesEachEventUnderTheCurrentGrants(t *testing.T) {
 		t.Fatal(err)
 	}
 	hidden := publishIn(t, db, "test", "E2", domain)
+	// The guard judges an event when the bus hands it over: let it judge E2
+	// before access comes back.
+	for deadline := time.Now().Add(15 * time.Second); bus.Stats().Decided < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("E2 never judged: %+v", bus.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if _, err := db.AddMembership(admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
 		t.Fatal(err)
 	}
