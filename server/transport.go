@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,19 +34,16 @@ const (
 //   - GET carries queries only: a mutation over GET is 405 with Allow: POST.
 //
 // It handles GET, and POST with a JSON body (any other body is 415 with a
-// coded error); websockets and streams (an
-// Accept of text/event-stream or multipart/mixed) fall through to gqlgen's
-// other transports, whatever their order.
+// coded error), and answers JSON whenever the Accept header allows a JSON
+// type, whatever else it lists (GraphiQL, gateways and client libraries
+// also list multipart/mixed and text/event-stream); websockets fall through
+// to gqlgen's websocket transport.
 type httpTransport struct{}
 
 var _ graphql.Transport = httpTransport{}
 
 func (httpTransport) Supports(r *http.Request) bool {
-	if accept := r.Header.Get("Accept"); r.Header.Get("Upgrade") != "" ||
-		strings.Contains(accept, "text/event-stream") || strings.Contains(accept, "multipart/mixed") {
-		return false
-	}
-	return r.Method == http.MethodGet || r.Method == http.MethodPost
+	return r.Header.Get("Upgrade") == "" && (r.Method == http.MethodGet || r.Method == http.MethodPost)
 }
 
 func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -99,8 +97,39 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	if unavailable(resp) {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeResponse(w, http.StatusServiceUnavailable, errorsOnly(resp))
+		return
+	}
+	writeResponse(w, http.StatusOK, resp)
 }
+
+// unavailable reports whether an executed operation produced nothing because
+// the database was away: an error is SERVICE_UNAVAILABLE and no root field
+// has a value. Such a response is 503 with its errors and no "data" entry
+// (GraphQL over HTTP allows a 5xx only without data), so that load balancers
+// and clients retry it; a response with some data stays 200.
+func unavailable(resp *graphql.Response) bool {
+	if !slices.ContainsFunc(resp.Errors, func(e *gqlerror.Error) bool { return e.Extensions["code"] == maillage.EUNAVAILABLE }) {
+		return false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(resp.Data, &fields) != nil {
+		return true // data is null
+	}
+	for _, v := range fields {
+		if string(v) != "null" {
+			return false
+		}
+	}
+	return true
+}
+
+// retryAfterSeconds is the Retry-After of a 503: the database is usually
+// back within seconds (a restart, a failover).
+const retryAfterSeconds = "1"
 
 // requestError is a GraphQL request error (the request could not run) with
 // the BAD_USER_INPUT code.
