@@ -125,3 +125,14 @@ func apply(ctx context.Context, a *authz.Authorizer, n *pq.Notification, queued 
 	}
 	return a.Apply(ctx, c)
 }
+
+// drain discards the notifications already queued.
+func drain(c <-chan *pq.Notification) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
+		}
+	}
+}
