@@ -89,7 +89,8 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler()))))
+	mux.Handle("/graphql", crossOrigin(s.cfg, compressed(s.cfg.GzipMinBytes,
+		withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler()))))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -131,6 +132,8 @@ func withDefaults(cfg Config) Config {
 	d := DefaultConfig()
 	setDefault(&cfg.Addr, d.Addr)
 	setDefault(&cfg.MaxBodyBytes, d.MaxBodyBytes)
+	setDefault(&cfg.MaxBatch, d.MaxBatch)
+	setDefault(&cfg.GzipMinBytes, d.GzipMinBytes)
 	setDefault(&cfg.MaxDepth, d.MaxDepth)
 	setDefault(&cfg.MaxComplexity, d.MaxComplexity)
 	setDefault(&cfg.EventRetention, d.EventRetention)
