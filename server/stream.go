@@ -239,3 +239,20 @@ func isContainer(v any) bool {
 	}
 	return false
 }
+
+// streamed reports whether a GraphQL request over HTTP will be answered as a
+// stream (deliveryFor), reading its operation ahead of the transport (its
+// body is put back).
+func streamed(r *http.Request) bool {
+	if a := parseAccept(r.Header.Get("Accept")); a.eventStream || a.multipart {
+		if r.Method == http.MethodGet {
+			params, err := readQueryString(r.URL.RawQuery)
+			return err == nil && deliveryFor(a, params) != deliverJSON
+		}
+		body, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		params := &graphql.RawParams{}
+		return err == nil && decodeJSON(bytes.NewReader(body), params) == nil && deliveryFor(a, params) != deliverJSON
+	}
+	return false
+}

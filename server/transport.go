@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,8 +99,11 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	status, resp := execute(ctx, exec, params, r.Method, media)
-	if status == http.StatusMethodNotAllowed {
+	switch status {
+	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", http.MethodPost)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	writeResponse(w, status, resp)
 }
@@ -128,7 +132,11 @@ func execute(ctx context.Context, exec graphql.GraphExecutor, params *graphql.Ra
 		return http.StatusBadRequest, errorsOnly(resp)
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	return http.StatusOK, mergeDeferred(ctx, responses)
+	resp := mergeDeferred(ctx, responses)
+	if resp != nil && unavailable(resp) {
+		return http.StatusServiceUnavailable, errorsOnly(resp)
+	}
+	return http.StatusOK, resp
 }
 
 // checkParams refuses a request without a query (and without a persisted
@@ -139,6 +147,31 @@ func checkParams(params *graphql.RawParams) error {
 	}
 	return nil
 }
+
+// unavailable reports whether an executed operation produced nothing because
+// the database was away: an error is SERVICE_UNAVAILABLE and no root field
+// has a value. Such a response is 503 with its errors and no "data" entry
+// (GraphQL over HTTP allows a 5xx only without data), so that load balancers
+// and clients retry it; a response with some data stays 200.
+func unavailable(resp *graphql.Response) bool {
+	if !slices.ContainsFunc(resp.Errors, func(e *gqlerror.Error) bool { return e.Extensions["code"] == maillage.EUNAVAILABLE }) {
+		return false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(resp.Data, &fields) != nil {
+		return true // data is null
+	}
+	for _, v := range fields {
+		if string(v) != "null" {
+			return false
+		}
+	}
+	return true
+}
+
+// retryAfterSeconds is the Retry-After of a 503: the database is usually
+// back within seconds (a restart, a failover).
+const retryAfterSeconds = "1"
 
 // requestError is a GraphQL request error (the request could not run) with
 // the BAD_USER_INPUT code.

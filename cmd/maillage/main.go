@@ -22,7 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/maillage/maillage/authz"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
@@ -59,6 +58,8 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", env("MAILLAGE_OIDC_ISSUER", ""), "external OpenID Connect issuer URL; empty: the hub signs its own development tokens (MAILLAGE_OIDC_ISSUER)")
 	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", env("MAILLAGE_OIDC_CLIENT_ID", ""), "audience required in tokens of the external issuer (MAILLAGE_OIDC_CLIENT_ID)")
 	fs.StringVar(&cfg.OIDCLoginClaim, "oidc-login-claim", env("MAILLAGE_OIDC_LOGIN_CLAIM", "sub"), "token claim holding the account login (MAILLAGE_OIDC_LOGIN_CLAIM)")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("MAILLAGE_REQUEST_TIMEOUT", cfg.RequestTimeout), "longest a GraphQL request over HTTP may take before it is answered 503 (MAILLAGE_REQUEST_TIMEOUT)")
+	fs.DurationVar(&cfg.DatabaseWait, "database-wait", envDuration("MAILLAGE_DATABASE_WAIT", cfg.DatabaseWait), "how long serve waits, with backoff, for a PostgreSQL that does not answer at start (MAILLAGE_DATABASE_WAIT)")
 	fs.DurationVar(&cfg.EventRetention, "event-retention", envDuration("MAILLAGE_EVENT_RETENTION", cfg.EventRetention), "how long events stay available to resuming subscriptions (MAILLAGE_EVENT_RETENTION)")
 	fs.IntVar(&cfg.MaxSubscriptionsPerConnection, "max-subscriptions", cfg.MaxSubscriptionsPerConnection, "most subscriptions on one websocket")
 	fs.IntVar(&cfg.SubscriberBuffer, "subscriber-buffer", cfg.SubscriberBuffer, "events that may wait for one subscription before it is cut off as a slow consumer")
@@ -94,12 +95,15 @@ func run(ctx context.Context, args []string) error {
 		if len(rest) != 1 {
 			return errors.New("usage: maillage migrate up|down|status")
 		}
-		db, err := connect(ctx, cfg.DatabaseURL)
+		if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return unreachableHint(err)
+		}
+		pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		return postgres.Migrate(ctx, db.DB.DB, rest[0])
+		defer pool.Close()
+		return postgres.Migrate(ctx, pool.DB, rest[0])
 	case "seed":
 		national := len(rest) == 1 && (rest[0] == "--national" || rest[0] == "-national")
 		if len(rest) > 0 && !national {
@@ -151,13 +155,9 @@ endpoints: /graphql (POST, GET for queries, websockets), / (explorer), /metrics 
 request_id. Tracing (OpenTelemetry) is off unless -otel-exporter is set.`)
 }
 
-// connect opens the database, creating it if missing, or says in one line
-// what to do when no PostgreSQL answers.
-func connect(ctx context.Context, dsn string) (*postgres.DB, error) {
-	if err := postgres.EnsureDatabase(ctx, dsn); err != nil {
-		return nil, fmt.Errorf("%w\nPostgreSQL is needed: start it (pg_ctlcluster 15 main start), install it (apt-get install postgresql), or set DATABASE_URL", err)
-	}
-	return postgres.Open(ctx, dsn)
+// unreachableHint says in one line what to do when no PostgreSQL answers.
+func unreachableHint(err error) error {
+	return fmt.Errorf("%w\nPostgreSQL is needed: start it (pg_ctlcluster 15 main start), install it (apt-get install postgresql), or set DATABASE_URL", err)
 }
 
 // fallBackToEmbedded keeps the default database URL when a server answers
@@ -175,24 +175,19 @@ func fallBackToEmbedded(ctx context.Context, cfg *server.Config) (stop func() er
 	return stop, nil
 }
 
-// prepare connects, migrates up and loads the authorizer.
+// prepare creates the database if missing and opens it: migrated up, with
+// its authorizer loaded.
 func prepare(ctx context.Context, dsn string) (*postgres.DB, error) {
-	db, err := connect(ctx, dsn)
-	if err != nil {
-		return nil, err
+	if err := postgres.EnsureDatabase(ctx, dsn); err != nil {
+		return nil, unreachableHint(err)
 	}
-	if err := postgres.Migrate(ctx, db.DB.DB, "up"); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return postgres.Open(ctx, dsn)
 }
 
 func serve(ctx context.Context, cfg server.Config, seed bool) error {
+	if err := postgres.WaitForServer(ctx, cfg.DatabaseURL, cfg.DatabaseWait); err != nil {
+		return err
+	}
 	db, err := prepare(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -205,9 +200,6 @@ func serve(ctx context.Context, cfg server.Config, seed bool) error {
 		}
 		if seeded {
 			slog.Info("loaded demo data into the empty database")
-			if err := db.Authz.Reload(ctx); err != nil {
-				return err
-			}
 		}
 	}
 	shutdownTracing, err := server.SetupTracing(ctx, cfg.Tracing, os.Stdout)
