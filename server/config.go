@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -80,4 +81,10 @@ func DefaultConfig() Config {
 		WebsocketPingInterval:         25 * time.Second,
 		WebsocketWriteTimeout:         10 * time.Second,
 	}
+}
+
+// DevIssuerURL is the issuer of the development tokens the hub configured
+// by c signs and accepts: PublicURL, or http://<Addr> when it is empty.
+func (c Config) DevIssuerURL() string {
+	return strings.TrimRight(withDefaults(c).PublicURL, "/")
 }

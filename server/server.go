@@ -108,7 +108,7 @@ func devIssuer(ctx context.Context, cfg Config, db *postgres.DB) (*DevIssuer, er
 	if err != nil {
 		return nil, err
 	}
-	return NewDevIssuer(withDefaults(cfg).PublicURL, key, kid), nil
+	return NewDevIssuer(cfg.DevIssuerURL(), key, kid), nil
 }
 
 // DevToken signs a development token for login, as the hub configured by
@@ -292,7 +292,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if err != nil {
 			s.log.InfoContext(r.Context(), "authentication refused", "err", err)
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeGraphQLError(w, http.StatusUnauthorized, maillage.EUNAUTHENTICATED, "invalid or expired token")
+			writeGraphQLError(w, http.StatusUnauthorized, maillage.EUNAUTHENTICATED, refusal(err))
 			return
 		}
 		next.ServeHTTP(w, r)
