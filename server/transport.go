@@ -33,19 +33,16 @@ const (
 //   - GET carries queries only: a mutation over GET is 405 with Allow: POST.
 //
 // It handles GET, and POST with a JSON body (any other body is 415 with a
-// coded error); websockets and streams (an
-// Accept of text/event-stream or multipart/mixed) fall through to gqlgen's
-// other transports, whatever their order.
+// coded error), and answers JSON whenever the Accept header allows a JSON
+// type, whatever else it lists (GraphiQL, gateways and client libraries
+// also list multipart/mixed and text/event-stream); websockets fall through
+// to gqlgen's websocket transport.
 type httpTransport struct{}
 
 var _ graphql.Transport = httpTransport{}
 
 func (httpTransport) Supports(r *http.Request) bool {
-	if accept := r.Header.Get("Accept"); r.Header.Get("Upgrade") != "" ||
-		strings.Contains(accept, "text/event-stream") || strings.Contains(accept, "multipart/mixed") {
-		return false
-	}
-	return r.Method == http.MethodGet || r.Method == http.MethodPost
+	return r.Header.Get("Upgrade") == "" && (r.Method == http.MethodGet || r.Method == http.MethodPost)
 }
 
 func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {

@@ -81,6 +81,9 @@ func seed(ctx context.Context, o *options, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if o.national {
+		return seedNational(ctx, db)
+	}
 	seeded, err := postgres.Seed(ctx, db)
 	if err == nil && !seeded {
 		fmt.Println("the database already has data: nothing seeded")

@@ -22,6 +22,7 @@ type options struct {
 	// at starting PostgreSQL locally.
 	databaseSet bool
 	noSeed      bool
+	national    bool
 	tokenTTL    time.Duration
 }
 
@@ -56,6 +57,11 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.MaxComplexity, "max-complexity", o.MaxComplexity, "largest query complexity")
 	fs.TextVar(logLevel, "log-level", logLevel, "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR")
 	fs.StringVar(&o.Tracing, "otel-exporter", o.Tracing, "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318)")
+}
+
+// seedFlags are the seed command's own flags.
+func seedFlags(fs *flag.FlagSet, o *options) {
+	fs.BoolVar(&o.national, "national", false, "load the deterministic national-scale directory instead of the demo data")
 }
 
 // tokenFlags are the token command's own flags.

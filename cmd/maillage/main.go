@@ -2,7 +2,8 @@
 //
 //	maillage [serve] [flags]      run the hub (the default command)
 //	maillage migrate up|down|status
-//	maillage seed                 load the demo data into an empty database
+//	maillage seed [-national]     load the demo data (or the national-scale
+//	                              directory) into an empty database
 //	maillage token <login>        print a development token
 //	maillage schema               print the subgraph SDL
 //	maillage help [command]       how to use a command
@@ -77,8 +78,9 @@ database).`,
 	{
 		name: "seed", summary: "load the demo data into an empty database",
 		about: `Creates the database if missing and applies the migrations first. A database
-that already has data is left alone.`,
-		flags: databaseFlags,
+that already has data is left alone. -national loads the national-scale
+directory instead of the demo data.`,
+		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); seedFlags(fs, o) },
 		run:   seed,
 	},
 	{
