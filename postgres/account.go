@@ -13,10 +13,10 @@ import (
 	"github.com/maillage/maillage"
 )
 
-var _ maillage.AccountService = (*DB)(nil)
+var _ maillage.AccountService = (*AccountService)(nil)
 
 // FindAccountByLogin returns the account with that login.
-func (db *DB) FindAccountByLogin(ctx context.Context, login string) (*maillage.Account, error) {
+func (db *AccountService) FindAccountByLogin(ctx context.Context, login string) (*maillage.Account, error) {
 	var a maillage.Account
 	const q = `SELECT id, login, display_name, professional_id, disabled_at FROM accounts WHERE login = $1`
 	if err := db.GetContext(ctx, &a, q, login); err != nil {
@@ -30,7 +30,7 @@ func (db *DB) FindAccountByLogin(ctx context.Context, login string) (*maillage.A
 
 // DevSigningKey returns the development issuer's signing key and its id,
 // creating it on first use; every instance and "maillage token" share it.
-func (db *DB) DevSigningKey(ctx context.Context) (*ecdsa.PrivateKey, string, error) {
+func (db *AccountService) DevSigningKey(ctx context.Context) (*ecdsa.PrivateKey, string, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, "", err

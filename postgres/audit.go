@@ -53,23 +53,24 @@ func insertAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []
 	if !caller.Anonymous() {
 		account = &caller.AccountID
 	}
-	parts := []string{"NULL"}
-	for _, r := range relations[kind] {
-		parts = append(parts, fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", 5, 6), quoteLiteral("rel:"+r.name)))
-	}
-	const grantedRoles = `(SELECT string_agg(DISTINCT g.role || '@' || g.domain, '+') FROM authz_grants g
-		JOIN authz_policies p ON p.subject = g.role AND p.object = $2
-			AND (p.action = '*' OR (($3::text LIKE 'read%') = (p.action = 'read')))
-		WHERE g.subject = 'account:' || $6::text AND within(o.domain, g.domain))`
-	roleExpr := "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), " + grantedRoles + ", 'unknown')"
-	if role != "" {
-		roleExpr = quoteLiteral(role)
+	p := params{account, kind, operation, maillage.RequestID(ctx), pq.StringArray(ids)}
+	roleExpr := quoteLiteral(role)
+	if role == "" {
+		c := callerOf(ctx, &p)
+		parts := []string{"NULL"}
+		for _, r := range relations[kind] {
+			parts = append(parts, fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", c), quoteLiteral("rel:"+r.name)))
+		}
+		grantedRoles := `(SELECT string_agg(DISTINCT g.role || '@' || g.domain, '+') FROM authz_grants g
+			JOIN authz_policies p ON p.subject = g.role AND p.object = $2
+				AND (p.action = '*' OR (($3::text LIKE 'read%') = (p.action = 'read')))
+			WHERE g.subject = 'account:' || ` + c.Acc() + ` AND within(o.domain, g.domain))`
+		roleExpr = "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), " + grantedRoles + ", 'unknown')"
 	}
 	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
 		SELECT $1, ` + roleExpr + `, o.domain, $2, o.id, $3, $4
-		FROM (SELECT o.id, ` + domainSQL + ` AS domain FROM unnest($7::text[]) AS o(id)) o WHERE ` + callerTyped(5, 6)
-	if _, err := q.ExecContext(ctx, query, account, kind, operation, maillage.RequestID(ctx),
-		caller.ProfessionalID, caller.AccountID, pq.StringArray(ids)); err != nil {
+		FROM (SELECT o.id, ` + domainSQL + ` AS domain FROM unnest($5::text[]) AS o(id)) o`
+	if _, err := q.ExecContext(ctx, query, p...); err != nil {
 		return fmt.Errorf("append audits: %w", err)
 	}
 	return nil

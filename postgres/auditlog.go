@@ -11,7 +11,7 @@ import (
 	"github.com/maillage/maillage/authz"
 )
 
-var _ maillage.AuditService = (*DB)(nil)
+var _ maillage.AuditService = (*AuditService)(nil)
 
 // auditWhere filters audit_log r: $1 all, $2 domains (the caller's audit
 // scope), $3 account, $4 object kind, $5 object id, $6 operation, $7
@@ -24,7 +24,7 @@ const auditWhere = ` WHERE ($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHE
 
 // FindAuditRecords returns a page of the audit records in the caller's
 // audit scope, newest first.
-func (db *DB) FindAuditRecords(ctx context.Context, f maillage.AuditFilter, page maillage.PageArgs) (*maillage.AuditConnection, error) {
+func (db *AuditService) FindAuditRecords(ctx context.Context, f maillage.AuditFilter, page maillage.PageArgs) (*maillage.AuditConnection, error) {
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to read the audit trail")
 	}

@@ -240,14 +240,14 @@ func TestGuardDecidesEachEventUnderTheCurrentGrants(t *testing.T) {
 	}
 	// Same domain, so a cached decision would still say yes: the grants
 	// changed, and the next event is judged under the new ones.
-	if _, err := db.EndMembership(admin, membership); err != nil {
+	if _, err := db.Directory.EndMembership(admin, membership); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Authz.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
 	hidden := publishIn(t, db, "test", "E2", domain)
-	if _, err := db.AddMembership(admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
+	if _, err := db.Directory.AddMembership(admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Authz.Reload(ctx); err != nil {

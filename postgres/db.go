@@ -1,7 +1,13 @@
 // Package postgres implements the hub's services over PostgreSQL with sqlx and
-// lib/pq: the directory, identities, the event outbox and its LISTEN/NOTIFY
-// bus, and the audit trail. Every list runs a constant number of statements;
-// every write runs in one transaction with its event.
+// lib/pq: one service per area (DirectoryService, AccountService,
+// PolicyService, AuditService, PatientService, ESCAPService,
+// ReferralService) sharing one connection pool, built ready to use by Open;
+// the event outbox and its LISTEN/NOTIFY bus; and the audit trail. Every list
+// runs a constant number of statements; every write runs in one transaction
+// with its event. Statements are composed with params (params.go), which
+// numbers each fragment's placeholders as it is added. A service's methods
+// name their receiver db: each reads db.SelectContext(…), db.Authz… from the
+// shared store.
 package postgres
 
 import (
@@ -29,7 +35,7 @@ var registerDriver sync.Once
 // statements counts every SQL statement sent by this process.
 var statements atomic.Int64
 
-// StatementObserver, if set before Open, is called after every statement with
+// StatementObserver, if set before Connect or Open, is called after every statement with
 // its duration (for metrics).
 var StatementObserver func(d time.Duration)
 
@@ -66,8 +72,10 @@ func background(ctx context.Context) context.Context {
 // requests (background work excluded).
 func Statements() int64 { return statements.Load() }
 
-// DB is the hub's database handle and the root of its services.
-type DB struct {
+// store is what every service shares: the connection pool and the
+// authorizer. Services embed it, so a method reads db.SelectContext(…) or
+// db.Authz whatever service it belongs to.
+type store struct {
 	*sqlx.DB
 	DSN   string
 	Authz *authz.Authorizer
@@ -76,9 +84,52 @@ type DB struct {
 	stops []context.CancelFunc // listeners to stop on Close
 }
 
-// Open connects to dsn and checks the connection. Authz is set by the caller
-// once migrations have run.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+// DB is the hub's database, ready to use: the shared connection pool, one
+// service per area, and the event outbox that the Bus reads.
+type DB struct {
+	*store
+	Directory *DirectoryService
+	Accounts  *AccountService
+	Policies  *PolicyService
+	Audit     *AuditService
+	Patients  *PatientService
+	ESCAP     *ESCAPService
+	Referrals *ReferralService
+}
+
+// DirectoryService is the public directory: territories, structures and
+// their links, professionals and their memberships.
+type DirectoryService struct{ *store }
+
+// AccountService finds the hub's accounts and keeps the development signing key.
+type AccountService struct{ *store }
+
+// PolicyService administers the authorization policies and role grants.
+type PolicyService struct{ *store }
+
+// AuditService reads the audit trail.
+type AuditService struct{ *store }
+
+// PatientService records patients and reads them for their care circle.
+type PatientService struct{ *store }
+
+// ESCAPService runs the ESCAP care teams: consent, membership, timeline,
+// and the territory's figures.
+type ESCAPService struct {
+	*store
+	patients *PatientService
+}
+
+// ReferralService runs the ESS single-entry referral requests.
+type ReferralService struct {
+	*store
+	patients *PatientService
+}
+
+// Connect opens the connection pool to dsn (statements counted, see
+// Statements) and checks it answers. Open builds the services on it; Connect
+// alone serves migrations and maintenance.
+func Connect(ctx context.Context, dsn string) (*sqlx.DB, error) {
 	registerDriver.Do(func() {
 		sql.Register(driverName, sqlhooks.Wrap(&pq.Driver{}, countingHooks{}))
 	})
@@ -94,12 +145,46 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{DB: db, DSN: dsn}, nil
+	return db, nil
+}
+
+// Open connects to dsn, migrates the schema up, loads the authorizer and
+// returns the services ready to use.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	pool, err := Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, pool.DB, "up"); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	az, err := authz.New(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return newDB(&store{DB: pool, DSN: dsn, Authz: az}), nil
+}
+
+// newDB builds the services over s.
+func newDB(s *store) *DB {
+	patients := &PatientService{s}
+	return &DB{
+		store:     s,
+		Directory: &DirectoryService{s},
+		Accounts:  &AccountService{s},
+		Policies:  &PolicyService{s},
+		Audit:     &AuditService{s},
+		Patients:  patients,
+		ESCAP:     &ESCAPService{store: s, patients: patients},
+		Referrals: &ReferralService{store: s, patients: patients},
+	}
 }
 
 // InTx runs fn in one transaction, committed if fn returns nil and rolled
 // back otherwise.
-func (db *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+func (db *store) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -68,7 +68,7 @@ func TestTerritoriesWithinIncludeEveryDescendant(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ctx := context.Background()
 	normandie := territoryID(t, db, "fr/28")
-	conn, err := db.FindTerritories(ctx, maillage.TerritoryFilter{Within: &normandie}, maillage.PageArgs{First: 100})
+	conn, err := db.Directory.FindTerritories(ctx, maillage.TerritoryFilter{Within: &normandie}, maillage.PageArgs{First: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,23 +80,23 @@ func TestTerritoriesWithinIncludeEveryDescendant(t *testing.T) {
 	if !slices.Equal(paths, want) {
 		t.Fatalf("within Normandie: %v, want %v", paths, want)
 	}
-	n, err := db.CountTerritories(ctx, maillage.TerritoryFilter{Within: &normandie})
+	n, err := db.Directory.CountTerritories(ctx, maillage.TerritoryFilter{Within: &normandie})
 	if err != nil || n != len(want) {
 		t.Fatalf("count within Normandie = %d, %v; want %d", n, err, len(want))
 	}
-	_, err = db.FindTerritories(ctx, maillage.TerritoryFilter{Within: ptr("ter_nope")}, maillage.PageArgs{})
+	_, err = db.Directory.FindTerritories(ctx, maillage.TerritoryFilter{Within: ptr("ter_nope")}, maillage.PageArgs{})
 	wantCode(t, err, maillage.EINVALID, "filter.within")
 }
 
 func TestStructurePagesCoverTheListOnce(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ctx := context.Background()
-	all, err := db.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 100})
+	all, err := db.Directory.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	paged := pageThrough(t, 5, func(page maillage.PageArgs) ([]string, maillage.PageInfo, error) {
-		conn, err := db.FindStructures(ctx, maillage.StructureFilter{}, page)
+		conn, err := db.Directory.FindStructures(ctx, maillage.StructureFilter{}, page)
 		if err != nil {
 			return nil, maillage.PageInfo{}, err
 		}
@@ -113,9 +113,9 @@ func TestStructurePagesCoverTheListOnce(t *testing.T) {
 	if len(want) != 23 || !slices.Equal(paged, want) {
 		t.Fatalf("pages of 5 gave %d structures, one page of 100 gave %d; want the same 23 in the same order", len(paged), len(want))
 	}
-	_, err = db.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 5, After: "not-a-cursor"})
+	_, err = db.Directory.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 5, After: "not-a-cursor"})
 	wantCode(t, err, maillage.EINVALID, "after")
-	_, err = db.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 101})
+	_, err = db.Directory.FindStructures(ctx, maillage.StructureFilter{}, maillage.PageArgs{First: 101})
 	wantCode(t, err, maillage.EINVALID, "first")
 }
 
@@ -124,7 +124,7 @@ func TestStructureFilters(t *testing.T) {
 	ctx := context.Background()
 	names := func(f maillage.StructureFilter) []string {
 		t.Helper()
-		conn, err := db.FindStructures(ctx, f, maillage.PageArgs{First: 100})
+		conn, err := db.Directory.FindStructures(ctx, f, maillage.PageArgs{First: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +181,7 @@ func TestCreateStructureChecksInputAndWritesNothingOnError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := valid()
 			tc.edit(&in)
-			_, err := db.CreateStructure(ctx, in)
+			_, err := db.Directory.CreateStructure(ctx, in)
 			wantCode(t, err, tc.code, tc.field)
 		})
 	}
@@ -194,7 +194,7 @@ func TestCreateStructureChecksInputAndWritesNothingOnError(t *testing.T) {
 
 	in := valid()
 	in.FINESS = ptr("760000017") // the key does not verify: kept, with a warning
-	s, err := db.CreateStructure(ctx, in)
+	s, err := db.Directory.CreateStructure(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,18 +214,18 @@ func TestDirectoryWritesFollowRoleAndTerritory(t *testing.T) {
 		return maillage.StructureInput{Kind: maillage.KindESP, Name: "ESP test", TerritoryID: territory}
 	}
 	coordinator := pgtest.As(t, db, "10003456781") // coordinator of CPTS Rouen Nord
-	if _, err := db.CreateStructure(coordinator, in(rouen)); err != nil {
+	if _, err := db.Directory.CreateStructure(coordinator, in(rouen)); err != nil {
 		t.Fatalf("a CPTS coordinator creates in their territory: %v", err)
 	}
-	_, err := db.CreateStructure(coordinator, in(lyon))
+	_, err := db.Directory.CreateStructure(coordinator, in(lyon))
 	wantCode(t, err, maillage.EFORBIDDEN, "")
-	_, err = db.CreateStructure(pgtest.As(t, db, "10003456782"), in(rouen)) // a GP, no coordinating role
+	_, err = db.Directory.CreateStructure(pgtest.As(t, db, "10003456782"), in(rouen)) // a GP, no coordinating role
 	wantCode(t, err, maillage.EFORBIDDEN, "")
-	_, err = db.CreateStructure(context.Background(), in(rouen))
+	_, err = db.Directory.CreateStructure(context.Background(), in(rouen))
 	wantCode(t, err, maillage.EUNAUTHENTICATED, "")
-	_, err = db.CreateStructure(pgtest.As(t, db, "ars-normandie"), in(lyon))
+	_, err = db.Directory.CreateStructure(pgtest.As(t, db, "ars-normandie"), in(lyon))
 	wantCode(t, err, maillage.EFORBIDDEN, "")
-	if _, err := db.CreateStructure(pgtest.As(t, db, "ars-ara"), in(lyon)); err != nil {
+	if _, err := db.Directory.CreateStructure(pgtest.As(t, db, "ars-ara"), in(lyon)); err != nil {
 		t.Fatalf("the ARS of Auvergne-Rhône-Alpes creates in Lyon: %v", err)
 	}
 }
@@ -236,7 +236,7 @@ func TestArchiveKeepsHistory(t *testing.T) {
 	var id string
 	db.Get(&id, `SELECT id FROM structures WHERE name = 'MSP de Bois-Guillaume'`)
 	members := count(t, db, `SELECT count(*) FROM memberships WHERE structure_id = $1`, id)
-	s, err := db.ArchiveStructure(ctx, id)
+	s, err := db.Directory.ArchiveStructure(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,12 +249,12 @@ func TestArchiveKeepsHistory(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM structure_links WHERE from_id = $1 AND archived_at IS NULL`, id); n != 0 {
 		t.Fatalf("%d links still active", n)
 	}
-	conn, _ := db.FindStructures(ctx, maillage.StructureFilter{Search: ptr("Bois-Guillaume")}, maillage.PageArgs{})
-	withArchived, _ := db.FindStructures(ctx, maillage.StructureFilter{Search: ptr("Bois-Guillaume"), IncludeArchived: true}, maillage.PageArgs{})
+	conn, _ := db.Directory.FindStructures(ctx, maillage.StructureFilter{Search: ptr("Bois-Guillaume")}, maillage.PageArgs{})
+	withArchived, _ := db.Directory.FindStructures(ctx, maillage.StructureFilter{Search: ptr("Bois-Guillaume"), IncludeArchived: true}, maillage.PageArgs{})
 	if len(conn.Edges) != 0 || len(withArchived.Edges) != 1 {
 		t.Fatalf("lists: %d without archived, %d with; want 0 and 1", len(conn.Edges), len(withArchived.Edges))
 	}
-	_, err = db.ArchiveStructure(ctx, id)
+	_, err = db.Directory.ArchiveStructure(ctx, id)
 	wantCode(t, err, maillage.ECONFLICT, "")
 }
 
@@ -264,21 +264,21 @@ func TestMembershipRules(t *testing.T) {
 	var pro, msp string
 	db.Get(&pro, `SELECT id FROM professionals WHERE rpps = '10003456787'`)
 	db.Get(&msp, `SELECT id FROM structures WHERE name = 'MSP Mermoz'`)
-	m, err := db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: maillage.MemberRoleMember})
+	m, err := db.Directory.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: maillage.MemberRoleMember})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: maillage.MemberRoleMember})
+	_, err = db.Directory.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: maillage.MemberRoleMember})
 	wantCode(t, err, maillage.ECONFLICT, "")
-	_, err = db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: "pro_nope", StructureID: msp, Role: maillage.MemberRoleMember})
+	_, err = db.Directory.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: "pro_nope", StructureID: msp, Role: maillage.MemberRoleMember})
 	wantCode(t, err, maillage.EINVALID, "input.professionalId")
-	_, err = db.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: "BOSS"})
+	_, err = db.Directory.AddMembership(ctx, maillage.MembershipInput{ProfessionalID: pro, StructureID: msp, Role: "BOSS"})
 	wantCode(t, err, maillage.EINVALID, "input.role")
-	ended, err := db.EndMembership(ctx, m.ID)
+	ended, err := db.Directory.EndMembership(ctx, m.ID)
 	if err != nil || ended.EndedAt == nil {
 		t.Fatalf("end membership: %+v, %v", ended, err)
 	}
-	_, err = db.EndMembership(ctx, m.ID)
+	_, err = db.Directory.EndMembership(ctx, m.ID)
 	wantCode(t, err, maillage.ECONFLICT, "")
 	if n := count(t, db, `SELECT count(*) FROM memberships WHERE id = $1`, m.ID); n != 1 {
 		t.Fatal("an ended membership was deleted")
@@ -289,16 +289,16 @@ func TestCreateProfessionalChecksRPPS(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ctx := pgtest.As(t, db, "admin")
 	in := maillage.ProfessionalInput{RPPS: "1234", FirstName: "Ada", LastName: "Martin", Profession: "Médecin"}
-	_, err := db.CreateProfessional(ctx, in)
+	_, err := db.Directory.CreateProfessional(ctx, in)
 	wantCode(t, err, maillage.EINVALID, "input.rpps")
 	in.RPPS = "10003456781"
-	_, err = db.CreateProfessional(ctx, in)
+	_, err = db.Directory.CreateProfessional(ctx, in)
 	wantCode(t, err, maillage.ECONFLICT, "")
 	in.RPPS, in.MSSante = "19900000001", ptr("ada@gmail.com")
-	_, err = db.CreateProfessional(ctx, in)
+	_, err = db.Directory.CreateProfessional(ctx, in)
 	wantCode(t, err, maillage.EINVALID, "input.mssante")
 	in.MSSante = ptr("ada.martin@medecin.mssante.fr")
-	p, err := db.CreateProfessional(ctx, in)
+	p, err := db.Directory.CreateProfessional(ctx, in)
 	if err != nil || p.NationalID() != "819900000001" {
 		t.Fatalf("create: %+v, %v; want national id 8+RPPS", p, err)
 	}
@@ -318,32 +318,32 @@ func TestStaffAppointmentsNeedTheirOwnPermission(t *testing.T) {
 	}
 	dac := pgtest.As(t, db, "10003456793") // DAC Seine-Maritime coordinator: writes the directory of the department
 	before := count(t, db, `SELECT count(*) FROM memberships`)
-	_, err := db.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleSecretariat))
+	_, err := db.Directory.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleSecretariat))
 	wantCode(t, err, maillage.EFORBIDDEN, "")
-	_, err = db.AddMembership(dac, staff(kine, maillage.MemberRoleCaseManager))
+	_, err = db.Directory.AddMembership(dac, staff(kine, maillage.MemberRoleCaseManager))
 	wantCode(t, err, maillage.EFORBIDDEN, "")
-	_, err = db.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleAdministrator))
+	_, err = db.Directory.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleAdministrator))
 	wantCode(t, err, maillage.EFORBIDDEN, "")
 	if n := count(t, db, `SELECT count(*) FROM memberships`); n != before {
 		t.Fatalf("refused appointments wrote %d memberships", n-before)
 	}
-	if _, err := db.AddMembership(dac, staff(kine, maillage.MemberRoleMember)); err != nil {
+	if _, err := db.Directory.AddMembership(dac, staff(kine, maillage.MemberRoleMember)); err != nil {
 		t.Fatalf("a plain membership needs only the directory permission: %v", err)
 	}
 
 	// The national admin appoints an administrator of the ESS, who then
 	// appoints its staff, but not themselves.
 	admin := pgtest.As(t, db, "admin")
-	if _, err := db.AddMembership(admin, staff(dacCoordinator, maillage.MemberRoleAdministrator)); err != nil {
+	if _, err := db.Directory.AddMembership(admin, staff(dacCoordinator, maillage.MemberRoleAdministrator)); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Authz.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.AddMembership(dac, staff(kine, maillage.MemberRoleSecretariat)); err != nil {
+	if _, err := db.Directory.AddMembership(dac, staff(kine, maillage.MemberRoleSecretariat)); err != nil {
 		t.Fatalf("the ESS's administrator appoints its secretariat: %v", err)
 	}
-	_, err = db.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleSecretariat))
+	_, err = db.Directory.AddMembership(dac, staff(dacCoordinator, maillage.MemberRoleSecretariat))
 	wantCode(t, err, maillage.EFORBIDDEN, "")
 }
 
@@ -358,24 +358,24 @@ func TestStaffRightsAreAppointedWhereTheyHold(t *testing.T) {
 	db.Get(&garnier, `SELECT id FROM professionals WHERE rpps = '10003456804'`)
 	db.Get(&secretariat, `SELECT m.id FROM memberships m JOIN professionals p ON p.id = m.professional_id WHERE p.rpps = '10003456789' AND m.role = 'SECRETARIAT'`)
 	admin := pgtest.As(t, db, "admin")
-	if _, err := db.AddMembership(admin, maillage.MembershipInput{ProfessionalID: martin, StructureID: dac, Role: maillage.MemberRoleAdministrator}); err != nil {
+	if _, err := db.Directory.AddMembership(admin, maillage.MembershipInput{ProfessionalID: martin, StructureID: dac, Role: maillage.MemberRoleAdministrator}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Authz.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	dacAdmin := pgtest.As(t, db, "10003456782")
-	_, err := db.AddMembership(dacAdmin, maillage.MembershipInput{ProfessionalID: garnier, StructureID: dac, Role: maillage.MemberRoleCoordinator})
+	_, err := db.Directory.AddMembership(dacAdmin, maillage.MembershipInput{ProfessionalID: garnier, StructureID: dac, Role: maillage.MemberRoleCoordinator})
 	wantCode(t, err, maillage.EFORBIDDEN, "")
-	if _, err := db.AddMembership(dacAdmin, maillage.MembershipInput{ProfessionalID: garnier, StructureID: dac, Role: maillage.MemberRoleMember}); err != nil {
+	if _, err := db.Directory.AddMembership(dacAdmin, maillage.MembershipInput{ProfessionalID: garnier, StructureID: dac, Role: maillage.MemberRoleMember}); err != nil {
 		t.Fatalf("the DAC's administrator adds a plain member: %v", err)
 	}
-	_, err = db.EndMembership(pgtest.As(t, db, "10003456793"), secretariat) // the DAC's coordinator
+	_, err = db.Directory.EndMembership(pgtest.As(t, db, "10003456793"), secretariat) // the DAC's coordinator
 	wantCode(t, err, maillage.EFORBIDDEN, "")
 	if n := count(t, db, `SELECT count(*) FROM memberships WHERE id = $1 AND ended_at IS NULL`, secretariat); n != 1 {
 		t.Fatal("a refused dismissal ended the membership")
 	}
-	if _, err := db.EndMembership(pgtest.As(t, db, "10003456789"), secretariat); err != nil {
+	if _, err := db.Directory.EndMembership(pgtest.As(t, db, "10003456789"), secretariat); err != nil {
 		t.Fatalf("the secretariat leaves: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/maillage/maillage/authz"
 )
 
-var _ maillage.ESCAPService = (*DB)(nil)
+var _ maillage.ESCAPService = (*ESCAPService)(nil)
 
 // The care circle of a patient is the current members of an open team of the
 // patient whose consent holds; the care circle of a team is its current
@@ -33,7 +33,7 @@ func init() {
 }
 
 // ESCAPConfig returns the default rules overridden by escap_settings.
-func (db *DB) ESCAPConfig(ctx context.Context) (maillage.ESCAPConfig, error) {
+func (db *ESCAPService) ESCAPConfig(ctx context.Context) (maillage.ESCAPConfig, error) {
 	return escapConfig(ctx, db)
 }
 
@@ -69,29 +69,9 @@ func acting(ctx context.Context) (string, error) {
 	return id.ProfessionalID, nil
 }
 
-// patientFor loads a patient the caller may act on (action on kind patient),
-// NOT_FOUND otherwise.
-func (db *DB) patientFor(ctx context.Context, q sqlx.QueryerContext, action, id string) (*maillage.Patient, error) {
-	var p maillage.Patient
-	if err := sqlx.GetContext(ctx, q, &p, patientSelect+` WHERE p.id = $1 AND p.archived_at IS NULL`, id); err != nil {
-		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
-			return nil, maillage.NotFound("patient")
-		}
-		return nil, err
-	}
-	rels, err := callerRelations(ctx, q, authz.KindPatient, id)
-	if err != nil {
-		return nil, err
-	}
-	if !db.Authz.Allowed(ctx, action, authz.Object{Kind: authz.KindPatient, Domain: patientDomain, Relations: rels}) {
-		return nil, maillage.NotFound("patient")
-	}
-	return &p, nil
-}
-
 // CheckESCAPEligibility applies the rules in force; it writes nothing but
 // the audit record of the patient read.
-func (db *DB) CheckESCAPEligibility(ctx context.Context, a maillage.ESCAPAssessment) (*maillage.ESCAPEligibility, error) {
+func (db *ESCAPService) CheckESCAPEligibility(ctx context.Context, a maillage.ESCAPAssessment) (*maillage.ESCAPEligibility, error) {
 	if _, err := acting(ctx); err != nil {
 		return nil, err
 	}
@@ -99,7 +79,7 @@ func (db *DB) CheckESCAPEligibility(ctx context.Context, a maillage.ESCAPAssessm
 	if err != nil {
 		return nil, err
 	}
-	ps, err := db.PatientsByIDs(ctx, []string{a.PatientID})
+	ps, err := db.patients.PatientsByIDs(ctx, []string{a.PatientID})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +94,7 @@ const consentColumns = `c.id, c.patient_id, c.method, c.given_at, c.recorded_by,
 
 // RecordConsent records a patient's consent, given by a professional who may
 // write the patient's record (treating GP, recorder).
-func (db *DB) RecordConsent(ctx context.Context, in maillage.ConsentInput) (*maillage.ESCAPConsent, error) {
+func (db *ESCAPService) RecordConsent(ctx context.Context, in maillage.ConsentInput) (*maillage.ESCAPConsent, error) {
 	pro, err := acting(ctx)
 	if err != nil {
 		return nil, err
@@ -129,7 +109,7 @@ func (db *DB) RecordConsent(ctx context.Context, in maillage.ConsentInput) (*mai
 	}
 	var c maillage.ESCAPConsent
 	err = db.InTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := db.patientFor(ctx, tx, authz.ActWrite, in.PatientID); err != nil {
+		if _, err := db.patients.patientFor(ctx, tx, authz.ActWrite, in.PatientID); err != nil {
 			return err
 		}
 		const q = `INSERT INTO escap_consents AS c (patient_id, method, given_at, recorded_by) VALUES ($1, $2, $3, $4)
@@ -157,7 +137,7 @@ const escapColumns = `e.id, e.patient_id, e.consent_id, e.territory_id, t.path A
 const escapFrom = ` FROM escaps e JOIN territories t ON t.id = e.territory_id`
 
 // escapForWrite locks a team the caller may write, NOT_FOUND otherwise.
-func (db *DB) escapForWrite(ctx context.Context, tx *sqlx.Tx, id string) (*maillage.ESCAP, error) {
+func (db *ESCAPService) escapForWrite(ctx context.Context, tx *sqlx.Tx, id string) (*maillage.ESCAP, error) {
 	var e maillage.ESCAP
 	if err := tx.GetContext(ctx, &e, `SELECT `+escapColumns+escapFrom+` WHERE e.id = $1 FOR UPDATE OF e`, id); err != nil {
 		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
@@ -200,7 +180,7 @@ func auditESCAP(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, op string) 
 
 // CreateESCAP starts a team for an eligible patient with recorded consent;
 // the initiator is its first member.
-func (db *DB) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillage.ESCAP, error) {
+func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillage.ESCAP, error) {
 	pro, err := acting(ctx)
 	if err != nil {
 		return nil, err
@@ -224,7 +204,7 @@ func (db *DB) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillag
 		// Starting a team is writing the patient's record: the treating GP or
 		// who recorded the patient, not whoever may only read it (an ESS's
 		// staff during a request).
-		p, err := db.patientFor(ctx, tx, authz.ActWrite, in.Assessment.PatientID)
+		p, err := db.patients.patientFor(ctx, tx, authz.ActWrite, in.Assessment.PatientID)
 		if err != nil {
 			return err
 		}
@@ -298,7 +278,7 @@ func (db *DB) CreateESCAP(ctx context.Context, in maillage.ESCAPInput) (*maillag
 const memberColumns = `m.id, m.escap_id, m.professional_id, m.role, m.joined_at, m.left_at, p.mssante`
 
 // AddMember adds a professional to an open team.
-func (db *DB) AddMember(ctx context.Context, in maillage.MemberInput) (*maillage.ESCAPMember, error) {
+func (db *ESCAPService) AddMember(ctx context.Context, in maillage.MemberInput) (*maillage.ESCAPMember, error) {
 	pro, err := acting(ctx)
 	if err != nil {
 		return nil, err
@@ -359,7 +339,7 @@ func teamState(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, excludingMem
 
 // RemoveMember ends a membership. An active team keeps its minimum and its
 // médecin traitant: a departure that would break them is refused.
-func (db *DB) RemoveMember(ctx context.Context, memberID string) (*maillage.ESCAPMember, error) {
+func (db *ESCAPService) RemoveMember(ctx context.Context, memberID string) (*maillage.ESCAPMember, error) {
 	if _, err := acting(ctx); err != nil {
 		return nil, err
 	}
@@ -416,7 +396,7 @@ func (db *DB) RemoveMember(ctx context.Context, memberID string) (*maillage.ESCA
 
 // ActivateESCAP makes a forming team active for one term, if it has its
 // minimum, the médecin traitant, and the consent.
-func (db *DB) ActivateESCAP(ctx context.Context, id string) (*maillage.ESCAP, error) {
+func (db *ESCAPService) ActivateESCAP(ctx context.Context, id string) (*maillage.ESCAP, error) {
 	if _, err := acting(ctx); err != nil {
 		return nil, err
 	}
@@ -455,7 +435,7 @@ func (db *DB) ActivateESCAP(ctx context.Context, id string) (*maillage.ESCAP, er
 }
 
 // RenewESCAP extends an active team by one term from its current end.
-func (db *DB) RenewESCAP(ctx context.Context, id string) (*maillage.ESCAP, error) {
+func (db *ESCAPService) RenewESCAP(ctx context.Context, id string) (*maillage.ESCAP, error) {
 	if _, err := acting(ctx); err != nil {
 		return nil, err
 	}
@@ -496,7 +476,7 @@ func (db *DB) RenewESCAP(ctx context.Context, id string) (*maillage.ESCAP, error
 
 // ExitPatient closes a team with the reason the patient left. A
 // CONSENT_WITHDRAWN exit also withdraws the consent.
-func (db *DB) ExitPatient(ctx context.Context, id string, reason maillage.ExitReason, note *string) (*maillage.ESCAP, error) {
+func (db *ESCAPService) ExitPatient(ctx context.Context, id string, reason maillage.ExitReason, note *string) (*maillage.ESCAP, error) {
 	if _, err := acting(ctx); err != nil {
 		return nil, err
 	}
@@ -548,7 +528,7 @@ func closeTeam(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, reason maill
 // WithdrawConsent records that the patient withdrew the consent of a team
 // the caller belongs to: every open team it covers closes at once, and the
 // care circle loses access in the same transaction.
-func (db *DB) WithdrawConsent(ctx context.Context, escapID string) (*maillage.ESCAPConsent, error) {
+func (db *ESCAPService) WithdrawConsent(ctx context.Context, escapID string) (*maillage.ESCAPConsent, error) {
 	if _, err := acting(ctx); err != nil {
 		return nil, err
 	}
@@ -608,7 +588,7 @@ func withdraw(ctx context.Context, tx *sqlx.Tx, consentID string, note *string) 
 const entryColumns = `x.id, x.escap_id, x.kind, x.author_id, x.body, x.task_status, x.assignee_id, x.due_date, x.created_at, x.updated_at`
 
 // AddEntry writes a note or a task to an open team's timeline.
-func (db *DB) AddEntry(ctx context.Context, in maillage.EntryInput) (*maillage.ESCAPEntry, error) {
+func (db *ESCAPService) AddEntry(ctx context.Context, in maillage.EntryInput) (*maillage.ESCAPEntry, error) {
 	pro, err := acting(ctx)
 	if err != nil {
 		return nil, err
@@ -661,7 +641,7 @@ func (db *DB) AddEntry(ctx context.Context, in maillage.EntryInput) (*maillage.E
 }
 
 // UpdateTask sets the status of a task of an open team.
-func (db *DB) UpdateTask(ctx context.Context, entryID string, status maillage.TaskStatus) (*maillage.ESCAPEntry, error) {
+func (db *ESCAPService) UpdateTask(ctx context.Context, entryID string, status maillage.TaskStatus) (*maillage.ESCAPEntry, error) {
 	pro, err := acting(ctx)
 	if err != nil {
 		return nil, err

@@ -14,19 +14,17 @@ import (
 )
 
 // escapVisible returns a SQL condition true when the caller may read the
-// team at idExpr (whose territory path is pathExpr), with its four parameters
-// numbered from n: all, domains, professional id, account id. Every read
-// door (root field, nested list, node) filters with it.
-func (db *DB) escapVisible(ctx context.Context, idExpr, pathExpr string, n int) (string, []any) {
+// team at idExpr (whose territory path is pathExpr), its parameters added to
+// p. Every read door (root field, nested list, node) filters with it.
+func (db *ESCAPService) escapVisible(ctx context.Context, p *params, idExpr, pathExpr string) string {
 	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindESCAP, relationNames(authz.KindESCAP)...)
-	caller := maillage.IdentityFrom(ctx)
+	caller := callerOf(ctx, p)
 	all, domains := scopeArgs(scope)
-	if caller.Anonymous() {
+	if caller.id.Anonymous() {
 		all, domains, scope.Relations = false, nil, nil
 	}
-	cond := fmt.Sprintf("($%d::bool OR %s OR %s)",
-		n, domainCondition(pathExpr, n+1), relationFilter(authz.KindESCAP, idExpr, scope.Relations, n+2, n+3))
-	return cond, []any{all, domains, caller.ProfessionalID, caller.AccountID}
+	return "(" + p.Add(all) + "::bool OR " + domainCondition(p, pathExpr, domains) + " OR " +
+		relationFilter(authz.KindESCAP, idExpr, scope.Relations, caller) + ")"
 }
 
 // auditESCAPReads appends one audit record per team read, in one statement,
@@ -51,11 +49,12 @@ func distinctIDs[T any](rows []*T, key func(*T) string) []string {
 
 // ESCAPsByIDs loads the visible teams among ids in one statement, and audits
 // the reads in one more.
-func (db *DB) ESCAPsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP, error) {
-	visible, args := db.escapVisible(ctx, "e.id", "t.path", 2)
+func (db *ESCAPService) ESCAPsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP, error) {
+	p := params{pq.StringArray(ids)}
+	visible := db.escapVisible(ctx, &p, "e.id", "t.path")
 	var rows []*maillage.ESCAP
 	q := `SELECT ` + escapColumns + escapFrom + ` WHERE e.id = ANY($1) AND ` + visible
-	if err := db.SelectContext(ctx, &rows, q, append([]any{pq.StringArray(ids)}, args...)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("escaps by ids: %w", err)
 	}
 	if err := auditESCAPReads(ctx, db, distinctIDs(rows, func(e *maillage.ESCAP) string { return e.ID }), "read"); err != nil {
@@ -65,7 +64,7 @@ func (db *DB) ESCAPsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP,
 }
 
 // FindESCAPs returns a page of the caller's teams, newest first.
-func (db *DB) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, page maillage.PageArgs) (*maillage.ESCAPConnection, error) {
+func (db *ESCAPService) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, page maillage.PageArgs) (*maillage.ESCAPConnection, error) {
 	after, err := startTypedPage(&page, keyTime, keyText)
 	if err != nil {
 		return nil, err
@@ -77,13 +76,13 @@ func (db *DB) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, page maill
 			return nil, maillage.InvalidField("filter.status", "unknown status %q", *f.Status)
 		}
 	}
-	visible, args := db.escapVisible(ctx, "e.id", "t.path", 6)
+	p := params{f.Status, f.PatientID, after[0], after[1], page.First + 1}
+	visible := db.escapVisible(ctx, &p, "e.id", "t.path")
 	q := `SELECT ` + escapColumns + escapFrom + ` WHERE ($1::text IS NULL OR e.status = $1) AND ($2::text IS NULL OR e.patient_id = $2)
 		AND (e.created_at, e.id) < (COALESCE(NULLIF($3, '')::timestamptz, 'infinity'), $4) AND ` + visible + `
 		ORDER BY e.created_at DESC, e.id DESC LIMIT $5`
 	var rows []*maillage.ESCAP
-	params := append([]any{f.Status, f.PatientID, after[0], after[1], page.First + 1}, args...)
-	if err := db.SelectContext(ctx, &rows, q, params...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("find escaps: %w", err)
 	}
 	edges, info := endPage(rows, page, func(e *maillage.ESCAP) []string { return []string{timeKey(e.CreatedAt), e.ID} },
@@ -108,12 +107,13 @@ func escapPathOf(idExpr string) string {
 
 // MembersByESCAPIDs loads the members (current and past) of many visible
 // teams in one statement, and audits the reads in one more.
-func (db *DB) MembersByESCAPIDs(ctx context.Context, ids []string) ([][]*maillage.ESCAPMember, error) {
-	visible, args := db.escapVisible(ctx, "m.escap_id", escapPathOf("m.escap_id"), 2)
+func (db *ESCAPService) MembersByESCAPIDs(ctx context.Context, ids []string) ([][]*maillage.ESCAPMember, error) {
+	p := params{pq.StringArray(ids)}
+	visible := db.escapVisible(ctx, &p, "m.escap_id", escapPathOf("m.escap_id"))
 	q := `SELECT ` + memberColumns + ` FROM escap_members m JOIN professionals p ON p.id = m.professional_id
 		WHERE m.escap_id = ANY($1) AND ` + visible + ` ORDER BY m.joined_at, m.id`
 	var rows []*maillage.ESCAPMember
-	if err := db.SelectContext(ctx, &rows, q, append([]any{pq.StringArray(ids)}, args...)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("escap members: %w", err)
 	}
 	if err := auditESCAPReads(ctx, db, distinctIDs(rows, func(m *maillage.ESCAPMember) string { return m.ESCAPID }), "read_members"); err != nil {
@@ -123,12 +123,13 @@ func (db *DB) MembersByESCAPIDs(ctx context.Context, ids []string) ([][]*maillag
 }
 
 // MembersByIDs loads visible memberships by id (for node).
-func (db *DB) MembersByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPMember, error) {
-	visible, args := db.escapVisible(ctx, "m.escap_id", escapPathOf("m.escap_id"), 2)
+func (db *ESCAPService) MembersByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPMember, error) {
+	p := params{pq.StringArray(ids)}
+	visible := db.escapVisible(ctx, &p, "m.escap_id", escapPathOf("m.escap_id"))
 	q := `SELECT ` + memberColumns + ` FROM escap_members m JOIN professionals p ON p.id = m.professional_id
 		WHERE m.id = ANY($1) AND ` + visible
 	var rows []*maillage.ESCAPMember
-	if err := db.SelectContext(ctx, &rows, q, append([]any{pq.StringArray(ids)}, args...)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("escap members by ids: %w", err)
 	}
 	if err := auditESCAPReads(ctx, db, distinctIDs(rows, func(m *maillage.ESCAPMember) string { return m.ESCAPID }), "read_members"); err != nil {
@@ -138,11 +139,12 @@ func (db *DB) MembersByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP
 }
 
 // EntriesByIDs loads visible timeline entries by id (for node).
-func (db *DB) EntriesByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPEntry, error) {
-	visible, args := db.escapVisible(ctx, "x.escap_id", escapPathOf("x.escap_id"), 2)
+func (db *ESCAPService) EntriesByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPEntry, error) {
+	p := params{pq.StringArray(ids)}
+	visible := db.escapVisible(ctx, &p, "x.escap_id", escapPathOf("x.escap_id"))
 	q := `SELECT ` + entryColumns + ` FROM escap_entries x WHERE x.id = ANY($1) AND ` + visible
 	var rows []*maillage.ESCAPEntry
-	if err := db.SelectContext(ctx, &rows, q, append([]any{pq.StringArray(ids)}, args...)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("escap entries by ids: %w", err)
 	}
 	if err := auditESCAPReads(ctx, db, distinctIDs(rows, func(x *maillage.ESCAPEntry) string { return x.ESCAPID }), "read_timeline"); err != nil {
@@ -152,12 +154,13 @@ func (db *DB) EntriesByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP
 }
 
 // ConsentsByIDs loads consents visible through a team of the caller's.
-func (db *DB) ConsentsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPConsent, error) {
-	visible, args := db.escapVisible(ctx, "ce.id", escapPathOf("ce.id"), 2)
+func (db *ESCAPService) ConsentsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPConsent, error) {
+	p := params{pq.StringArray(ids)}
+	visible := db.escapVisible(ctx, &p, "ce.id", escapPathOf("ce.id"))
 	q := `SELECT ` + consentColumns + ` FROM escap_consents c WHERE c.id = ANY($1)
 		AND EXISTS (SELECT 1 FROM escaps ce WHERE ce.consent_id = c.id AND ` + visible + `)`
 	var rows []*maillage.ESCAPConsent
-	if err := db.SelectContext(ctx, &rows, q, append([]any{pq.StringArray(ids)}, args...)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("escap consents by ids: %w", err)
 	}
 	if len(rows) > 0 {
@@ -171,7 +174,7 @@ func (db *DB) ConsentsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCA
 
 // Timelines loads one page of each asked team's timeline (oldest first) in
 // one statement, whatever the number of teams, and audits in one more.
-func (db *DB) Timelines(ctx context.Context, keys []maillage.TimelineKey) ([]*maillage.ESCAPEntryConnection, error) {
+func (db *ESCAPService) Timelines(ctx context.Context, keys []maillage.TimelineKey) ([]*maillage.ESCAPEntryConnection, error) {
 	n := len(keys)
 	pages := make([]maillage.PageArgs, n)
 	escapIDs, afterAt, afterID, limits := make(pq.StringArray, n), make(pq.StringArray, n), make(pq.StringArray, n), make(pq.Int64Array, n)
@@ -183,7 +186,8 @@ func (db *DB) Timelines(ctx context.Context, keys []maillage.TimelineKey) ([]*ma
 		}
 		escapIDs[i], afterAt[i], afterID[i], limits[i] = k.ESCAPID, after[0], after[1], int64(pages[i].First+1)
 	}
-	visible, args := db.escapVisible(ctx, "k.escap_id", escapPathOf("k.escap_id"), 5)
+	p := params{escapIDs, afterAt, afterID, limits}
+	visible := db.escapVisible(ctx, &p, "k.escap_id", escapPathOf("k.escap_id"))
 	q := `SELECT k.n, ` + entryColumns + `
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS k(escap_id, after_at, after_id, lim, n)
 		CROSS JOIN LATERAL (SELECT * FROM escap_entries y WHERE y.escap_id = k.escap_id
@@ -194,7 +198,7 @@ func (db *DB) Timelines(ctx context.Context, keys []maillage.TimelineKey) ([]*ma
 		N int `db:"n"`
 		maillage.ESCAPEntry
 	}
-	if err := db.SelectContext(ctx, &rows, q, append([]any{escapIDs, afterAt, afterID, limits}, args...)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("escap timelines: %w", err)
 	}
 	grouped := make([][]*maillage.ESCAPEntry, n)

@@ -9,11 +9,11 @@ import (
 	"github.com/maillage/maillage/authz"
 )
 
-var _ maillage.ESCAPStatsService = (*DB)(nil)
+var _ maillage.ESCAPStatsService = (*ESCAPService)(nil)
 
 // statsTerritory returns the path of a territory whose figures the caller
 // may read (kind "stats": coordinators, ARS agents, admins).
-func (db *DB) statsTerritory(ctx context.Context, territoryID string) (string, error) {
+func (db *ESCAPService) statsTerritory(ctx context.Context, territoryID string) (string, error) {
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return "", maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to read figures")
 	}
@@ -64,7 +64,7 @@ const (
 
 // ESCAPStats returns the counts of a territory between from and to: four
 // statements, whatever the size of the territory.
-func (db *DB) ESCAPStats(ctx context.Context, territoryID string, from, to time.Time) (*maillage.ESCAPStats, error) {
+func (db *ESCAPService) ESCAPStats(ctx context.Context, territoryID string, from, to time.Time) (*maillage.ESCAPStats, error) {
 	if !to.After(from) {
 		return nil, maillage.InvalidField("to", "must be after from")
 	}
@@ -109,7 +109,7 @@ const firstIncentiveYear, lastIncentiveYear = 2025, 2100
 
 // ESCAPIncentives returns the incentive status, for a year, of each
 // professional who took part in a team of the territory: one statement.
-func (db *DB) ESCAPIncentives(ctx context.Context, territoryID string, year int) ([]maillage.ESCAPIncentive, error) {
+func (db *ESCAPService) ESCAPIncentives(ctx context.Context, territoryID string, year int) ([]maillage.ESCAPIncentive, error) {
 	if year < firstIncentiveYear || year > lastIncentiveYear {
 		return nil, maillage.InvalidField("year", "must be between %d and %d, got %d", firstIncentiveYear, lastIncentiveYear, year)
 	}

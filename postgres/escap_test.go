@@ -22,7 +22,7 @@ func seededID(t *testing.T, db *postgres.DB, q string, args ...any) string {
 func TestESCAPConfigFromDatabase(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	cfg, err := db.ESCAPConfig(ctx)
+	cfg, err := db.ESCAP.ESCAPConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestESCAPConfigFromDatabase(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `UPDATE escap_settings SET config = config || '{"gridThreshold": 15, "capPerProfessionalYear": 0}'`); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err = db.ESCAPConfig(ctx)
+	cfg, err = db.ESCAP.ESCAPConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestESCAPConfigFromDatabase(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `UPDATE escap_settings SET config = '{"gridThreshold": 40}'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ESCAPConfig(ctx); err == nil {
+	if _, err := db.ESCAP.ESCAPConfig(ctx); err == nil {
 		t.Fatal("a threshold above the grid was accepted")
 	}
 }
@@ -52,7 +52,7 @@ func TestESCAPConfigFromDatabase(t *testing.T) {
 func TestSeededESCAPsAreNeedToKnow(t *testing.T) {
 	db := pgtest.Seeded(t)
 	visible := func(login string) int {
-		conn, err := db.FindESCAPs(pgtest.As(t, db, login), maillage.ESCAPFilter{}, maillage.PageArgs{})
+		conn, err := db.ESCAP.FindESCAPs(pgtest.As(t, db, login), maillage.ESCAPFilter{}, maillage.PageArgs{})
 		if err != nil {
 			t.Fatalf("%s: %v", login, err)
 		}
@@ -76,17 +76,17 @@ func TestSeededESCAPsAreNeedToKnow(t *testing.T) {
 	normandie := seededID(t, db, `SELECT id FROM territories WHERE path = 'fr/28'`)
 	rhone := seededID(t, db, `SELECT id FROM territories WHERE path = 'fr/84'`)
 	from := time.Now().AddDate(-1, 0, 0)
-	st, err := db.ESCAPStats(ars, normandie, from, time.Now().Add(time.Hour))
+	st, err := db.ESCAP.ESCAPStats(ars, normandie, from, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(st.ActiveTeams) != 1 || st.ActiveTeams[0].Count != 1 || len(st.Entries) != 1 || st.Entries[0].Situation != "CHRONIC_POLYPATHOLOGY" {
 		t.Errorf("Normandie figures: %+v", st)
 	}
-	if _, err := db.ESCAPStats(ars, rhone, from, time.Now()); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
+	if _, err := db.ESCAP.ESCAPStats(ars, rhone, from, time.Now()); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
 		t.Errorf("ARS Normandie reading Auvergne-Rhône-Alpes: %v", err)
 	}
-	if _, err := db.ESCAPStats(pgtest.As(t, db, "10003456783"), normandie, from, time.Now()); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
+	if _, err := db.ESCAP.ESCAPStats(pgtest.As(t, db, "10003456783"), normandie, from, time.Now()); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
 		t.Errorf("a nurse reading regional figures: %v", err)
 	}
 }
@@ -97,30 +97,30 @@ func TestWithdrawnConsentClosesAccessAtOnce(t *testing.T) {
 	patient := seededID(t, db, `SELECT id FROM patients WHERE family_name = 'Dupont'`)
 	nurse := pgtest.As(t, db, "10003456783") // Durand, member of the team only
 	gp := pgtest.As(t, db, "10003456781")    // Lefebvre, also the treating GP
-	if ps, err := db.PatientsByIDs(nurse, []string{patient}); err != nil || ps[0] == nil {
+	if ps, err := db.Patients.PatientsByIDs(nurse, []string{patient}); err != nil || ps[0] == nil {
 		t.Fatalf("the nurse of the team does not see the patient: %v", err)
 	}
 	events := count(t, db, `SELECT count(*) FROM events WHERE topic = $1`, "escap:"+escap)
-	c, err := db.WithdrawConsent(nurse, escap)
+	c, err := db.ESCAP.WithdrawConsent(nurse, escap)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.WithdrawnAt == nil {
 		t.Fatal("consent not marked withdrawn")
 	}
-	if ps, _ := db.PatientsByIDs(nurse, []string{patient}); ps[0] != nil {
+	if ps, _ := db.Patients.PatientsByIDs(nurse, []string{patient}); ps[0] != nil {
 		t.Error("the nurse still sees the patient after the consent was withdrawn")
 	}
-	if es, _ := db.ESCAPsByIDs(nurse, []string{escap}); es[0] != nil {
+	if es, _ := db.ESCAP.ESCAPsByIDs(nurse, []string{escap}); es[0] != nil {
 		t.Error("the nurse still sees the team after the consent was withdrawn")
 	}
-	if es, _ := db.ESCAPsByIDs(gp, []string{escap}); es[0] != nil {
+	if es, _ := db.ESCAP.ESCAPsByIDs(gp, []string{escap}); es[0] != nil {
 		t.Error("the GP member still sees the team after the consent was withdrawn")
 	}
-	if ps, _ := db.PatientsByIDs(gp, []string{patient}); ps[0] == nil {
+	if ps, _ := db.Patients.PatientsByIDs(gp, []string{patient}); ps[0] == nil {
 		t.Error("the treating GP lost the patient's record itself")
 	}
-	if _, err := db.AddEntry(nurse, maillage.EntryInput{ESCAPID: escap, Kind: maillage.EntryNote, Body: "x"}); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+	if _, err := db.ESCAP.AddEntry(nurse, maillage.EntryInput{ESCAPID: escap, Kind: maillage.EntryNote, Body: "x"}); maillage.ErrorCode(err) != maillage.ENOTFOUND {
 		t.Errorf("writing after withdrawal: %v", err)
 	}
 	var types []string
@@ -155,8 +155,8 @@ func TestESCAPNestedListsCostConstantStatements(t *testing.T) {
 		}
 		return postgres.Statements() - before
 	}
-	one := cost(func() error { _, err := db.MembersByESCAPIDs(petit, ids[:1]); return err })
-	two := cost(func() error { _, err := db.MembersByESCAPIDs(petit, ids); return err })
+	one := cost(func() error { _, err := db.ESCAP.MembersByESCAPIDs(petit, ids[:1]); return err })
+	two := cost(func() error { _, err := db.ESCAP.MembersByESCAPIDs(petit, ids); return err })
 	if one != two || one > 2 {
 		t.Errorf("members: %d statements for one team, %d for two", one, two)
 	}
@@ -167,13 +167,13 @@ func TestESCAPNestedListsCostConstantStatements(t *testing.T) {
 		}
 		return out
 	}
-	one = cost(func() error { _, err := db.Timelines(petit, keys(ids[:1])); return err })
-	two = cost(func() error { _, err := db.Timelines(petit, keys(ids)); return err })
+	one = cost(func() error { _, err := db.ESCAP.Timelines(petit, keys(ids[:1])); return err })
+	two = cost(func() error { _, err := db.ESCAP.Timelines(petit, keys(ids)); return err })
 	// One select, plus one audit insert when some entry was read.
 	if one > 2 || two > 2 {
 		t.Errorf("timelines: %d statements for one team, %d for two", one, two)
 	}
-	tl, err := db.Timelines(petit, keys(ids))
+	tl, err := db.ESCAP.Timelines(petit, keys(ids))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestActivationWithoutConsentAndDepartures(t *testing.T) {
 	leroy := seededID(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Leroy'`)
 	martin := pgtest.As(t, db, "10003456782") // the patient's GP, in the forming team
 	nurse := seededID(t, db, `SELECT id FROM professionals WHERE rpps = '10003456783'`)
-	if _, err := db.AddMember(martin, maillage.MemberInput{ESCAPID: leroy, ProfessionalID: nurse, Role: "NURSE"}); err != nil {
+	if _, err := db.ESCAP.AddMember(martin, maillage.MemberInput{ESCAPID: leroy, ProfessionalID: nurse, Role: "NURSE"}); err != nil {
 		t.Fatal(err)
 	}
 	// The consent is withdrawn (recorded elsewhere): the team cannot be
@@ -201,7 +201,7 @@ func TestActivationWithoutConsentAndDepartures(t *testing.T) {
 		t.Fatal(err)
 	}
 	events := count(t, db, `SELECT count(*) FROM events`)
-	if _, err := db.ActivateESCAP(martin, leroy); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+	if _, err := db.ESCAP.ActivateESCAP(martin, leroy); maillage.ErrorCode(err) != maillage.ENOTFOUND {
 		t.Errorf("activation without consent: %v", err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM escaps WHERE id = $1 AND status = 'FORMING'`, leroy); n != 1 {
@@ -214,7 +214,7 @@ func TestActivationWithoutConsentAndDepartures(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `UPDATE escap_consents SET withdrawn_at = NULL WHERE id = (SELECT consent_id FROM escaps WHERE id = $1)`, leroy); err != nil {
 		t.Fatal(err)
 	}
-	e, err := db.ActivateESCAP(martin, leroy)
+	e, err := db.ESCAP.ActivateESCAP(martin, leroy)
 	if err != nil || e.Status != maillage.ESCAPActive {
 		t.Fatalf("activation: %v %+v", err, e)
 	}
@@ -223,23 +223,23 @@ func TestActivationWithoutConsentAndDepartures(t *testing.T) {
 	if err := db.GetContext(ctx, &gpMember, `SELECT m.id FROM escap_members m JOIN professionals p ON p.id = m.professional_id WHERE m.escap_id = $1 AND p.rpps = '10003456782'`, leroy); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.RemoveMember(martin, gpMember); maillage.ErrorCode(err) != maillage.ECONFLICT {
+	if _, err := db.ESCAP.RemoveMember(martin, gpMember); maillage.ErrorCode(err) != maillage.ECONFLICT {
 		t.Errorf("the GP leaving an active team of 3: %v", err)
 	}
 	// Renewal extends the term by a year.
 	// Renewal opens near the end of the term, one term at a time.
-	if _, err := db.RenewESCAP(martin, leroy); maillage.ErrorCode(err) != maillage.ECONFLICT {
+	if _, err := db.ESCAP.RenewESCAP(martin, leroy); maillage.ErrorCode(err) != maillage.ECONFLICT {
 		t.Errorf("renewal a year before the end: %v, want CONFLICT", err)
 	}
 	if err := db.GetContext(ctx, &e.ExpiresAt, `UPDATE escaps SET expires_at = now() + interval '10 days' WHERE id = $1 RETURNING expires_at`, leroy); err != nil {
 		t.Fatal(err)
 	}
-	r, err := db.RenewESCAP(martin, leroy)
+	r, err := db.ESCAP.RenewESCAP(martin, leroy)
 	if err != nil || r.Renewals != 1 || !r.ExpiresAt.Equal(e.ExpiresAt.In(maillage.Paris).AddDate(1, 0, 0)) {
 		t.Errorf("renewal: %v %+v (was %v)", err, r, e.ExpiresAt)
 	}
 	// Exit with CONSENT_WITHDRAWN withdraws the consent too.
-	x, err := db.ExitPatient(martin, leroy, maillage.ExitConsentWithdrawn, nil)
+	x, err := db.ESCAP.ExitPatient(martin, leroy, maillage.ExitConsentWithdrawn, nil)
 	if err != nil || x.Status != maillage.ESCAPClosed || x.ExitReason == nil || *x.ExitReason != maillage.ExitConsentWithdrawn {
 		t.Fatalf("exit: %v %+v", err, x)
 	}
@@ -254,7 +254,7 @@ func TestESCAPTerritoryIsWhereTheInitiatorPractises(t *testing.T) {
 	db := pgtest.Seeded(t)
 	roux := pgtest.As(t, db, "10003456786") // GP at MSP Mont-Saint-Aignan, CPTS Rouen Nord
 	patient := seededID(t, db, `SELECT id FROM patients WHERE family_name = 'Petitjean'`)
-	consent, err := db.RecordConsent(roux, maillage.ConsentInput{PatientID: patient, Method: maillage.ConsentMethod("WRITTEN")})
+	consent, err := db.ESCAP.RecordConsent(roux, maillage.ConsentInput{PatientID: patient, Method: maillage.ConsentMethod("WRITTEN")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,13 +269,13 @@ func TestESCAPTerritoryIsWhereTheInitiatorPractises(t *testing.T) {
 		InitiatorRole: "GP",
 	}
 	teams := count(t, db, `SELECT count(*) FROM escaps`)
-	_, err = db.CreateESCAP(roux, in)
+	_, err = db.ESCAP.CreateESCAP(roux, in)
 	wantCode(t, err, maillage.EINVALID, "input.territoryId")
 	if n := count(t, db, `SELECT count(*) FROM escaps`); n != teams {
 		t.Fatal("a refused team was written")
 	}
 	in.TerritoryID = seededID(t, db, `SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'`)
-	if _, err := db.CreateESCAP(roux, in); err != nil {
+	if _, err := db.ESCAP.CreateESCAP(roux, in); err != nil {
 		t.Fatalf("in the initiator's own territory: %v", err)
 	}
 }

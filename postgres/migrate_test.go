@@ -14,12 +14,12 @@ import (
 // Every migration goes down as cleanly as it went up, and up again.
 func TestMigrationsRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewURL(t))
+	db, err := postgres.Connect(ctx, pgtest.NewURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, migrations.FS)
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.DB, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestMigrationsRoundTrip(t *testing.T) {
 	if err != nil || len(again) != len(up) {
 		t.Fatalf("up again: %d migrations, %v; want %d", len(again), err, len(up))
 	}
-	if pending, err := postgres.Pending(ctx, db.DB.DB); err != nil || pending != 0 {
+	if pending, err := postgres.Pending(ctx, db.DB); err != nil || pending != 0 {
 		t.Fatalf("pending after up: %d, %v", pending, err)
 	}
 }
@@ -51,21 +51,24 @@ func TestConcurrentMigrationsTakeTurns(t *testing.T) {
 	ctx := context.Background()
 	errs := make(chan error, 3)
 	for range 3 {
-		db, err := postgres.Open(ctx, dsn)
+		db, err := postgres.Connect(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		go func() { errs <- postgres.Migrate(ctx, db.DB.DB, "up") }()
+		go func() { errs <- postgres.Migrate(ctx, db.DB, "up") }()
 	}
 	for range 3 {
 		if err := <-errs; err != nil {
 			t.Errorf("concurrent migrate up: %v", err)
 		}
 	}
-	db, _ := postgres.Open(ctx, dsn)
+	db, err := postgres.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
-	if n, err := postgres.Pending(ctx, db.DB.DB); err != nil || n != 0 {
+	if n, err := postgres.Pending(ctx, db.DB); err != nil || n != 0 {
 		t.Errorf("pending after concurrent migrations: %d %v", n, err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/maillage/maillage/authz"
 )
 
-var _ maillage.PatientService = (*DB)(nil)
+var _ maillage.PatientService = (*PatientService)(nil)
 
 func init() {
 	addRelation(authz.KindPatient, "treating_gp", `EXISTS (SELECT 1 FROM patients rp WHERE rp.id = :id AND rp.gp_id = :pro)`)
@@ -29,7 +29,7 @@ const patientSelect = `SELECT p.id, p.family_name, p.given_names, p.birth_date, 
 
 // CreatePatient records a patient; the caller becomes its recorder. An INS
 // already recorded is never recorded twice (see recordKnownINS).
-func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*maillage.Patient, error) {
+func (db *PatientService) CreatePatient(ctx context.Context, in maillage.PatientInput) (*maillage.Patient, error) {
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to record a patient")
@@ -86,7 +86,7 @@ func (db *DB) CreatePatient(ctx context.Context, in maillage.PatientInput) (*mai
 // Knowing a patient's identity gives no access: someone who read it for a
 // referral must not become its recorder. The refusal is audited (outside the
 // transaction it rolls back), so probing INS is visible.
-func (db *DB) recordKnownINS(ctx context.Context, tx *sqlx.Tx, in maillage.PatientInput) (*maillage.Patient, error) {
+func (db *PatientService) recordKnownINS(ctx context.Context, tx *sqlx.Tx, in maillage.PatientInput) (*maillage.Patient, error) {
 	var id string
 	err := tx.GetContext(ctx, &id, `SELECT id FROM patients WHERE ins = $1 FOR UPDATE`, *in.INS)
 	if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
@@ -105,7 +105,7 @@ func (db *DB) recordKnownINS(ctx context.Context, tx *sqlx.Tx, in maillage.Patie
 
 // FindPatientByID returns a patient the caller has a relation with, and
 // audits the read; NOT_FOUND otherwise.
-func (db *DB) FindPatientByID(ctx context.Context, id string) (*maillage.Patient, error) {
+func (db *PatientService) FindPatientByID(ctx context.Context, id string) (*maillage.Patient, error) {
 	ps, err := db.PatientsByIDs(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -116,22 +116,40 @@ func (db *DB) FindPatientByID(ctx context.Context, id string) (*maillage.Patient
 	return ps[0], nil
 }
 
+// patientFor loads a patient the caller may act on (action on kind patient),
+// NOT_FOUND otherwise.
+func (db *PatientService) patientFor(ctx context.Context, q sqlx.QueryerContext, action, id string) (*maillage.Patient, error) {
+	var p maillage.Patient
+	if err := sqlx.GetContext(ctx, q, &p, patientSelect+` WHERE p.id = $1 AND p.archived_at IS NULL`, id); err != nil {
+		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+			return nil, maillage.NotFound("patient")
+		}
+		return nil, err
+	}
+	rels, err := callerRelations(ctx, q, authz.KindPatient, id)
+	if err != nil {
+		return nil, err
+	}
+	if !db.Authz.Allowed(ctx, action, authz.Object{Kind: authz.KindPatient, Domain: patientDomain, Relations: rels}) {
+		return nil, maillage.NotFound("patient")
+	}
+	return &p, nil
+}
+
 // patientsVisible returns the scope filter of patient reads: the relations
-// the policies allow, as SQL over p.id with the caller at $1 (professional)
-// and $2 (account).
-func (db *DB) patientsVisible(ctx context.Context) (string, []any) {
+// the policies allow, as SQL over p.id, its parameters added to p.
+func (db *PatientService) patientsVisible(ctx context.Context, p *params) string {
 	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindPatient, relationNames(authz.KindPatient)...)
-	caller := maillage.IdentityFrom(ctx)
-	return relationFilter(authz.KindPatient, "p.id", scope.Relations, 1, 2), []any{caller.ProfessionalID, caller.AccountID}
+	return relationFilter(authz.KindPatient, "p.id", scope.Relations, callerOf(ctx, p))
 }
 
 // PatientsByIDs loads the visible patients among ids in one statement, and
 // audits each read in one more.
-func (db *DB) PatientsByIDs(ctx context.Context, ids []string) ([]*maillage.Patient, error) {
-	visible, args := db.patientsVisible(ctx)
+func (db *PatientService) PatientsByIDs(ctx context.Context, ids []string) ([]*maillage.Patient, error) {
+	p := params{pq.StringArray(ids)}
 	var rows []*maillage.Patient
-	q := patientSelect + ` WHERE p.id = ANY($3) AND ` + visible
-	if err := db.SelectContext(ctx, &rows, q, append(args, pq.StringArray(ids))...); err != nil {
+	q := patientSelect + ` WHERE p.id = ANY($1) AND ` + db.patientsVisible(ctx, &p)
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("patients by ids: %w", err)
 	}
 	if err := db.auditPatientReads(ctx, rows); err != nil {
@@ -141,18 +159,18 @@ func (db *DB) PatientsByIDs(ctx context.Context, ids []string) ([]*maillage.Pati
 }
 
 // FindPatients returns a page of the patients the caller may see.
-func (db *DB) FindPatients(ctx context.Context, f maillage.PatientFilter, page maillage.PageArgs) (*maillage.PatientConnection, error) {
+func (db *PatientService) FindPatients(ctx context.Context, f maillage.PatientFilter, page maillage.PageArgs) (*maillage.PatientConnection, error) {
 	after, err := startPage(&page, 3)
 	if err != nil {
 		return nil, err
 	}
-	visible, args := db.patientsVisible(ctx)
-	q := patientSelect + ` WHERE ` + visible + ` AND p.archived_at IS NULL
-		AND ($3::text IS NULL OR search_key(p.family_name || ' ' || p.given_names) LIKE search_key($3))
-		AND (p.family_name, p.given_names, p.id) > ($4, $5, $6)
-		ORDER BY p.family_name, p.given_names, p.id LIMIT $7`
+	p := params{searchPattern(f.Search), after[0], after[1], after[2], page.First + 1}
+	q := patientSelect + ` WHERE ` + db.patientsVisible(ctx, &p) + ` AND p.archived_at IS NULL
+		AND ($1::text IS NULL OR search_key(p.family_name || ' ' || p.given_names) LIKE search_key($1))
+		AND (p.family_name, p.given_names, p.id) > ($2, $3, $4)
+		ORDER BY p.family_name, p.given_names, p.id LIMIT $5`
 	var rows []*maillage.Patient
-	if err := db.SelectContext(ctx, &rows, q, append(args, searchPattern(f.Search), after[0], after[1], after[2], page.First+1)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("find patients: %w", err)
 	}
 	edges, info := endPage(rows, page, func(p *maillage.Patient) []string { return []string{p.FamilyName, p.GivenNames, p.ID} },
@@ -171,7 +189,7 @@ func (db *DB) FindPatients(ctx context.Context, f maillage.PatientFilter, page m
 
 // auditPatientReads appends one audit record per patient read, in one
 // statement, naming the relations through which the caller saw each.
-func (db *DB) auditPatientReads(ctx context.Context, ps []*maillage.Patient) error {
+func (db *PatientService) auditPatientReads(ctx context.Context, ps []*maillage.Patient) error {
 	if len(ps) == 0 {
 		return nil
 	}

@@ -23,16 +23,16 @@ func TestRecordingAKnownINS(t *testing.T) {
 	kine := pgtest.As(t, db, "10003456784") // no relation with Mme Dupont
 	for _, traits := range []string{"Durand", "DUPONT"} {
 		in.FamilyName = traits
-		_, err := db.CreatePatient(kine, in)
+		_, err := db.Patients.CreatePatient(kine, in)
 		wantCode(t, err, maillage.EINVALID, "input.ins")
-		if _, err := db.FindPatientByID(kine, dupont); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+		if _, err := db.Patients.FindPatientByID(kine, dupont); maillage.ErrorCode(err) != maillage.ENOTFOUND {
 			t.Fatalf("after recording %s: %v, want NOT_FOUND", traits, err)
 		}
 	}
 	if n := count(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'record_known_ins_refused'`, dupont); n != 2 {
 		t.Fatalf("%d audit records of the refusals, want 2", n)
 	}
-	p, err := db.CreatePatient(pgtest.As(t, db, "10003456781"), in) // her treating GP
+	p, err := db.Patients.CreatePatient(pgtest.As(t, db, "10003456781"), in) // her treating GP
 	if err != nil || p.ID != dupont {
 		t.Fatalf("the treating GP records her again: %+v, %v; want the existing patient %s", p, err, dupont)
 	}
@@ -49,7 +49,7 @@ func TestAuditNamesTheRoleOrRelation(t *testing.T) {
 	db.Get(&ref, `SELECT id FROM referrals ORDER BY submitted_at LIMIT 1`)
 	db.Get(&essDomain, `SELECT t.path || '/@' || s.id FROM structures s JOIN territories t ON t.id = s.territory_id WHERE s.name = 'ESS Dermatologie Rouen Métropole'`)
 	secretariat := pgtest.As(t, db, "10003456789")
-	if rs, err := db.ReferralsByIDs(secretariat, []string{ref}); err != nil || rs[0] == nil {
+	if rs, err := db.Referrals.ReferralsByIDs(secretariat, []string{ref}); err != nil || rs[0] == nil {
 		t.Fatalf("the secretariat reads the request: %v %v", rs, err)
 	}
 	var audit struct{ Role, Domain string }
@@ -59,7 +59,7 @@ func TestAuditNamesTheRoleOrRelation(t *testing.T) {
 	}
 	var dupont string
 	db.Get(&dupont, `SELECT id FROM patients WHERE family_name = 'Dupont'`)
-	if _, err := db.FindPatientByID(pgtest.As(t, db, "10003456781"), dupont); err != nil {
+	if _, err := db.Patients.FindPatientByID(pgtest.As(t, db, "10003456781"), dupont); err != nil {
 		t.Fatal(err)
 	}
 	var role string
@@ -75,7 +75,7 @@ func TestTransitionAuditNamesTheESSRole(t *testing.T) {
 	var ref, essDomain string
 	db.Get(&ref, `SELECT id FROM referrals WHERE state = 'SUBMITTED' ORDER BY submitted_at LIMIT 1`)
 	db.Get(&essDomain, `SELECT t.path || '/@' || s.id FROM structures s JOIN territories t ON t.id = s.territory_id WHERE s.name = 'ESS Dermatologie Rouen Métropole'`)
-	if _, err := db.TransitionReferral(pgtest.As(t, db, "10003456789"), ref, maillage.ReferralTransitionInput{Action: maillage.ActionTriage}); err != nil {
+	if _, err := db.Referrals.TransitionReferral(pgtest.As(t, db, "10003456789"), ref, maillage.ReferralTransitionInput{Action: maillage.ActionTriage}); err != nil {
 		t.Fatal(err)
 	}
 	var role string

@@ -13,11 +13,11 @@ import (
 	"github.com/maillage/maillage/authz"
 )
 
-var _ maillage.PolicyService = (*DB)(nil)
+var _ maillage.PolicyService = (*PolicyService)(nil)
 
 // canAdminister checks the "policy" permission nationally: only who may
 // manage policies may see them.
-func (db *DB) canAdminister(ctx context.Context, action string) error {
+func (db *PolicyService) canAdminister(ctx context.Context, action string) error {
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to manage policies")
 	}
@@ -26,7 +26,7 @@ func (db *DB) canAdminister(ctx context.Context, action string) error {
 
 // afterPolicyChange reloads this instance's authorizer at once (the others
 // hear the notification): the caller sees their change in their next request.
-func (db *DB) afterPolicyChange(ctx context.Context) error {
+func (db *PolicyService) afterPolicyChange(ctx context.Context) error {
 	if err := db.Authz.Reload(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("reload authz: %w", err)
 	}
@@ -37,7 +37,7 @@ func (db *DB) afterPolicyChange(ctx context.Context) error {
 const policyColumns = `'pol_' || id AS id, subject, object, action, created_at`
 
 // FindPolicies returns a page of policies in id order.
-func (db *DB) FindPolicies(ctx context.Context, page maillage.PageArgs) (*maillage.PolicyConnection, error) {
+func (db *PolicyService) FindPolicies(ctx context.Context, page maillage.PageArgs) (*maillage.PolicyConnection, error) {
 	if err := db.canAdminister(ctx, authz.ActRead); err != nil {
 		return nil, err
 	}
@@ -179,7 +179,7 @@ func policyAdminRemains(ctx context.Context, tx *sqlx.Tx) error {
 }
 
 // AddPolicy validates and adds a policy.
-func (db *DB) AddPolicy(ctx context.Context, in maillage.PolicyInput) (*maillage.Policy, error) {
+func (db *PolicyService) AddPolicy(ctx context.Context, in maillage.PolicyInput) (*maillage.Policy, error) {
 	in.Subject, in.Object, in.Action = strings.TrimSpace(in.Subject), strings.TrimSpace(in.Object), strings.TrimSpace(in.Action)
 	if err := db.canAdminister(ctx, authz.ActWrite); err != nil {
 		return nil, err
@@ -212,7 +212,7 @@ func policyChanged(ctx context.Context, tx *sqlx.Tx, typ, subjectID, domain stri
 
 // RemovePolicy removes a policy, unless it is the last one letting anyone
 // manage policies.
-func (db *DB) RemovePolicy(ctx context.Context, id string) (*maillage.Policy, error) {
+func (db *PolicyService) RemovePolicy(ctx context.Context, id string) (*maillage.Policy, error) {
 	if err := db.canAdminister(ctx, authz.ActWrite); err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ const roleGrantFilter = `($1::text IS NULL OR a.login = $1) AND ($2::text IS NUL
 	AND ($3 OR g.revoked_at IS NULL)`
 
 // FindRoleGrants returns a page of explicit grants in id order.
-func (db *DB) FindRoleGrants(ctx context.Context, f maillage.RoleGrantFilter, page maillage.PageArgs) (*maillage.RoleGrantConnection, error) {
+func (db *PolicyService) FindRoleGrants(ctx context.Context, f maillage.RoleGrantFilter, page maillage.PageArgs) (*maillage.RoleGrantConnection, error) {
 	if err := db.canAdminister(ctx, authz.ActRead); err != nil {
 		return nil, err
 	}
@@ -301,7 +301,7 @@ func checkDomain(ctx context.Context, q sqlx.QueryerContext, field, domain strin
 }
 
 // GrantRole validates and grants a role.
-func (db *DB) GrantRole(ctx context.Context, in maillage.RoleGrantInput) (*maillage.RoleGrant, error) {
+func (db *PolicyService) GrantRole(ctx context.Context, in maillage.RoleGrantInput) (*maillage.RoleGrant, error) {
 	if err := db.canAdminister(ctx, authz.ActWrite); err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func (db *DB) GrantRole(ctx context.Context, in maillage.RoleGrantInput) (*maill
 
 // RevokeRole revokes an explicit grant, unless it is the last national
 // admin's.
-func (db *DB) RevokeRole(ctx context.Context, id string) (*maillage.RoleGrant, error) {
+func (db *PolicyService) RevokeRole(ctx context.Context, id string) (*maillage.RoleGrant, error) {
 	if err := db.canAdminister(ctx, authz.ActWrite); err != nil {
 		return nil, err
 	}

@@ -20,21 +20,21 @@ func TestPolicyChangesKeepTheInvariants(t *testing.T) {
 		{"public", "patient", "read"},
 		{"rel:ess_staff", "referral", "read"}, // a relation no code tests
 	} {
-		_, err := db.AddPolicy(admin, maillage.PolicyInput{Subject: tc.subject, Object: tc.object, Action: tc.action})
+		_, err := db.Policies.AddPolicy(admin, maillage.PolicyInput{Subject: tc.subject, Object: tc.object, Action: tc.action})
 		wantCode(t, err, maillage.EINVALID, "input.subject")
 	}
-	if _, err := db.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_case_manager", Object: "referral", Action: "write"}); err != nil {
+	if _, err := db.Policies.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_case_manager", Object: "referral", Action: "write"}); err != nil {
 		t.Fatalf("an ESS role on requests: %v", err)
 	}
 
 	// Another role may manage policies, but nobody holds it nationally:
 	// removing the national admin's rule would leave nobody.
-	if _, err := db.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_specialist", Object: "policy", Action: "write"}); err != nil {
+	if _, err := db.Policies.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_specialist", Object: "policy", Action: "write"}); err != nil {
 		t.Fatal(err)
 	}
 	var adminRule string
 	db.Get(&adminRule, `SELECT 'pol_' || id FROM authz_policies WHERE subject = 'national_admin' AND object = 'policy' AND action = 'write'`)
-	_, err := db.RemovePolicy(admin, adminRule)
+	_, err := db.Policies.RemovePolicy(admin, adminRule)
 	wantCode(t, err, maillage.ECONFLICT, "")
 	if n := count(t, db, `SELECT count(*) FROM authz_policies WHERE subject = 'national_admin' AND object = 'policy'`); n != 2 {
 		t.Fatalf("%d national admin policy rules left, want both", n)
@@ -44,7 +44,7 @@ func TestPolicyChangesKeepTheInvariants(t *testing.T) {
 	var all []string
 	db.Select(&all, `SELECT 'pol_' || id FROM authz_policies ORDER BY id`)
 	paged := pageThrough(t, 3, func(page maillage.PageArgs) ([]string, maillage.PageInfo, error) {
-		conn, err := db.FindPolicies(admin, page)
+		conn, err := db.Policies.FindPolicies(admin, page)
 		if err != nil {
 			return nil, maillage.PageInfo{}, err
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/maillage/maillage/authz"
 )
 
-var _ maillage.ProfessionalService = (*DB)(nil)
+var _ maillage.ProfessionalService = (*DirectoryService)(nil)
 
 const professionalSelect = `SELECT p.id, p.rpps, p.first_name, p.last_name, p.profession, p.specialty,
 	p.mssante, p.created_at, p.updated_at, p.archived_at FROM professionals p`
@@ -20,7 +20,7 @@ const professionalSelect = `SELECT p.id, p.rpps, p.first_name, p.last_name, p.pr
 // The directory of professionals is national (the RPPS is): a professional is
 // visible to whoever may read the directory anywhere.
 
-func (db *DB) selectProfessionals(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Professional, error) {
+func (db *DirectoryService) selectProfessionals(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Professional, error) {
 	if db.directoryScope(ctx).Empty() {
 		return nil, nil
 	}
@@ -31,7 +31,7 @@ func (db *DB) selectProfessionals(ctx context.Context, q sqlx.QueryerContext, wh
 	return rows, nil
 }
 
-func (db *DB) findProfessional(ctx context.Context, q sqlx.QueryerContext, where, arg string) (*maillage.Professional, error) {
+func (db *DirectoryService) findProfessional(ctx context.Context, q sqlx.QueryerContext, where, arg string) (*maillage.Professional, error) {
 	rows, err := db.selectProfessionals(ctx, q, where, arg)
 	if err != nil {
 		return nil, err
@@ -43,17 +43,17 @@ func (db *DB) findProfessional(ctx context.Context, q sqlx.QueryerContext, where
 }
 
 // FindProfessionalByID returns one professional.
-func (db *DB) FindProfessionalByID(ctx context.Context, id string) (*maillage.Professional, error) {
+func (db *DirectoryService) FindProfessionalByID(ctx context.Context, id string) (*maillage.Professional, error) {
 	return db.findProfessional(ctx, db, `p.id = $1`, id)
 }
 
 // FindProfessionalByRPPS returns the professional with that RPPS.
-func (db *DB) FindProfessionalByRPPS(ctx context.Context, rpps string) (*maillage.Professional, error) {
+func (db *DirectoryService) FindProfessionalByRPPS(ctx context.Context, rpps string) (*maillage.Professional, error) {
 	return db.findProfessional(ctx, db, `p.rpps = $1`, rpps)
 }
 
 // ProfessionalsByIDs loads professionals in one statement, aligned with ids.
-func (db *DB) ProfessionalsByIDs(ctx context.Context, ids []string) ([]*maillage.Professional, error) {
+func (db *DirectoryService) ProfessionalsByIDs(ctx context.Context, ids []string) ([]*maillage.Professional, error) {
 	rows, err := db.selectProfessionals(ctx, db, `p.id = ANY($1)`, pq.StringArray(ids))
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (db *DB) ProfessionalsByIDs(ctx context.Context, ids []string) ([]*maillage
 
 // ProfessionalsByRPPS loads professionals by RPPS in one statement, aligned
 // with rpps, nil where none is visible.
-func (db *DB) ProfessionalsByRPPS(ctx context.Context, rpps []string) ([]*maillage.Professional, error) {
+func (db *DirectoryService) ProfessionalsByRPPS(ctx context.Context, rpps []string) ([]*maillage.Professional, error) {
 	rows, err := db.selectProfessionals(ctx, db, `p.rpps = ANY($1)`, pq.StringArray(rpps))
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ const professionalFilter = `($1::text IS NULL OR p.profession = $1)
 	AND ($4::text IS NULL OR search_key(p.last_name || ' ' || p.first_name) LIKE search_key($4))
 	AND ($5 OR p.archived_at IS NULL)`
 
-func (db *DB) professionalArgs(ctx context.Context, f maillage.ProfessionalFilter) ([]any, error) {
+func (db *DirectoryService) professionalArgs(ctx context.Context, f maillage.ProfessionalFilter) ([]any, error) {
 	path, err := db.withinPath(ctx, f.Within)
 	if err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func (db *DB) professionalArgs(ctx context.Context, f maillage.ProfessionalFilte
 }
 
 // FindProfessionals returns a page of professionals in name order.
-func (db *DB) FindProfessionals(ctx context.Context, f maillage.ProfessionalFilter, page maillage.PageArgs) (*maillage.ProfessionalConnection, error) {
+func (db *DirectoryService) FindProfessionals(ctx context.Context, f maillage.ProfessionalFilter, page maillage.PageArgs) (*maillage.ProfessionalConnection, error) {
 	after, err := startPage(&page, 3)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (db *DB) FindProfessionals(ctx context.Context, f maillage.ProfessionalFilt
 }
 
 // CountProfessionals counts the professionals f selects.
-func (db *DB) CountProfessionals(ctx context.Context, f maillage.ProfessionalFilter) (int, error) {
+func (db *DirectoryService) CountProfessionals(ctx context.Context, f maillage.ProfessionalFilter) (int, error) {
 	if db.directoryScope(ctx).Empty() {
 		return 0, nil
 	}
@@ -132,7 +132,7 @@ const membershipColumns = `m.id, m.professional_id, m.structure_id, m.role, m.st
 
 // membershipsBy loads current memberships whose column is in ids, grouped
 // and aligned with ids.
-func (db *DB) membershipsBy(ctx context.Context, column string, ids []string) ([][]*maillage.Membership, error) {
+func (db *DirectoryService) membershipsBy(ctx context.Context, column string, ids []string) ([][]*maillage.Membership, error) {
 	q := `SELECT ` + membershipColumns + ` FROM memberships m WHERE m.ended_at IS NULL AND m.` + column + ` = ANY($1)
 		ORDER BY m.started_at, m.id`
 	var rows []*maillage.Membership
@@ -148,7 +148,7 @@ func (db *DB) membershipsBy(ctx context.Context, column string, ids []string) ([
 
 // MembershipsByIDs loads memberships by id; the directory is public, as the
 // memberships of a structure are.
-func (db *DB) MembershipsByIDs(ctx context.Context, ids []string) ([]*maillage.Membership, error) {
+func (db *DirectoryService) MembershipsByIDs(ctx context.Context, ids []string) ([]*maillage.Membership, error) {
 	var rows []*maillage.Membership
 	if !db.directoryScope(ctx).Empty() {
 		if err := db.SelectContext(ctx, &rows, `SELECT `+membershipColumns+` FROM memberships m WHERE m.id = ANY($1)`, pq.StringArray(ids)); err != nil {
@@ -159,12 +159,12 @@ func (db *DB) MembershipsByIDs(ctx context.Context, ids []string) ([]*maillage.M
 }
 
 // MembershipsByStructureIDs loads the current memberships of structures.
-func (db *DB) MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
+func (db *DirectoryService) MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
 	return db.membershipsBy(ctx, "structure_id", ids)
 }
 
 // MembershipsByProfessionalIDs loads the current memberships of professionals.
-func (db *DB) MembershipsByProfessionalIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
+func (db *DirectoryService) MembershipsByProfessionalIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
 	return db.membershipsBy(ctx, "professional_id", ids)
 }
 
@@ -190,7 +190,7 @@ func checkProfessional(rpps, first, last, profession, mssante *string) error {
 
 // CreateProfessional validates and creates a professional. The RPPS is
 // national: creating one takes the directory write permission nationally.
-func (db *DB) CreateProfessional(ctx context.Context, in maillage.ProfessionalInput) (*maillage.Professional, error) {
+func (db *DirectoryService) CreateProfessional(ctx context.Context, in maillage.ProfessionalInput) (*maillage.Professional, error) {
 	if err := checkProfessional(&in.RPPS, &in.FirstName, &in.LastName, &in.Profession, in.MSSante); err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (db *DB) CreateProfessional(ctx context.Context, in maillage.ProfessionalIn
 
 // canWriteProfessional allows a national directory writer, or a writer in
 // the domain of a structure the professional belongs to.
-func (db *DB) canWriteProfessional(ctx context.Context, tx *sqlx.Tx, id string) error {
+func (db *DirectoryService) canWriteProfessional(ctx context.Context, tx *sqlx.Tx, id string) error {
 	if err := db.canWriteDirectory(ctx, "fr"); err == nil || id == "" {
 		return err
 	}
@@ -234,7 +234,7 @@ func (db *DB) canWriteProfessional(ctx context.Context, tx *sqlx.Tx, id string) 
 }
 
 // UpdateProfessional changes the fields of upd that are set.
-func (db *DB) UpdateProfessional(ctx context.Context, id string, upd maillage.ProfessionalUpdate) (*maillage.Professional, error) {
+func (db *DirectoryService) UpdateProfessional(ctx context.Context, id string, upd maillage.ProfessionalUpdate) (*maillage.Professional, error) {
 	if err := checkProfessional(nil, upd.FirstName, upd.LastName, upd.Profession, upd.MSSante); err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func (db *DB) UpdateProfessional(ctx context.Context, id string, upd maillage.Pr
 }
 
 // ArchiveProfessional archives a professional and ends their memberships.
-func (db *DB) ArchiveProfessional(ctx context.Context, id string) (*maillage.Professional, error) {
+func (db *DirectoryService) ArchiveProfessional(ctx context.Context, id string) (*maillage.Professional, error) {
 	var p *maillage.Professional
 	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
 		old, err := db.findProfessional(ctx, tx, `p.id = $1`, id)
@@ -302,7 +302,7 @@ var membershipRoles = map[maillage.MembershipRole]bool{
 }
 
 // AddMembership adds a professional to a structure with a role.
-func (db *DB) AddMembership(ctx context.Context, in maillage.MembershipInput) (*maillage.Membership, error) {
+func (db *DirectoryService) AddMembership(ctx context.Context, in maillage.MembershipInput) (*maillage.Membership, error) {
 	if !membershipRoles[in.Role] {
 		return nil, maillage.InvalidField("input.role", "unknown membership role %q", in.Role)
 	}
@@ -344,7 +344,7 @@ func (db *DB) AddMembership(ctx context.Context, in maillage.MembershipInput) (*
 // (maillage.AppointsStaff), the "staff write" permission on the domain where
 // those rights will hold (a coordinator's whole territory), and refuses to
 // let anyone appoint themselves. Ending such a membership takes the same.
-func (db *DB) canAppoint(ctx context.Context, s *maillage.Structure, in maillage.MembershipInput) error {
+func (db *DirectoryService) canAppoint(ctx context.Context, s *maillage.Structure, in maillage.MembershipInput) error {
 	if !maillage.AppointsStaff(s.Kind, in.Role) {
 		return nil
 	}
@@ -357,7 +357,7 @@ func (db *DB) canAppoint(ctx context.Context, s *maillage.Structure, in maillage
 // canDismiss checks that the caller may end a membership: members may leave;
 // anyone else needs the directory write permission, and for a role that
 // carries rights, the "staff write" permission where they hold.
-func (db *DB) canDismiss(ctx context.Context, s *maillage.Structure, m *maillage.Membership) error {
+func (db *DirectoryService) canDismiss(ctx context.Context, s *maillage.Structure, m *maillage.Membership) error {
 	if caller := maillage.IdentityFrom(ctx); !caller.Anonymous() && caller.ProfessionalID == m.ProfessionalID {
 		return nil
 	}
@@ -371,7 +371,7 @@ func (db *DB) canDismiss(ctx context.Context, s *maillage.Structure, m *maillage
 }
 
 // EndMembership ends a current membership.
-func (db *DB) EndMembership(ctx context.Context, id string) (*maillage.Membership, error) {
+func (db *DirectoryService) EndMembership(ctx context.Context, id string) (*maillage.Membership, error) {
 	var m maillage.Membership
 	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &m, `SELECT `+membershipColumns+` FROM memberships m WHERE m.id = $1 FOR UPDATE`, id); err != nil {

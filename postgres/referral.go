@@ -16,7 +16,7 @@ import (
 	"github.com/maillage/maillage/authz"
 )
 
-var _ maillage.ReferralService = (*DB)(nil)
+var _ maillage.ReferralService = (*ReferralService)(nil)
 
 // Referral relations. A request is seen by its requester and its assigned
 // specialist through relations, and by the ESS's staff through their roles on
@@ -51,25 +51,23 @@ const referralFrom = ` FROM referrals r JOIN structures es ON es.id = r.ess_id J
 
 const referralSelect = `SELECT ` + referralColumns + referralFrom
 
-// referralsVisible is the read filter on referrals: $1 all, $2 the domains
-// where the caller's roles allow, and the allowed relations with the caller
-// at $3 (professional) and $4 (account).
-func (db *DB) referralsVisible(ctx context.Context) (string, []any) {
+// referralsVisible is the read filter on referrals: everything, or the
+// domains where the caller's roles allow, or the allowed relations with the
+// caller; its parameters added to p.
+func (db *ReferralService) referralsVisible(ctx context.Context, p *params) string {
 	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindReferral, relationNames(authz.KindReferral)...)
-	caller := maillage.IdentityFrom(ctx)
 	all, domains := scopeArgs(scope)
-	cond := "($1 OR " + domainCondition("(et.path || '/@' || es.id)", 2) + " OR " +
-		relationFilter(authz.KindReferral, "r.id", scope.Relations, 3, 4) + ")"
-	return cond, []any{all, domains, caller.ProfessionalID, caller.AccountID}
+	return "(" + p.Add(all) + "::bool OR " + domainCondition(p, "(et.path || '/@' || es.id)", domains) + " OR " +
+		relationFilter(authz.KindReferral, "r.id", scope.Relations, callerOf(ctx, p)) + ")"
 }
 
 // ReferralsByIDs loads the visible requests among ids in one statement, and
 // audits the reads in one more.
-func (db *DB) ReferralsByIDs(ctx context.Context, ids []string) ([]*maillage.Referral, error) {
-	visible, args := db.referralsVisible(ctx)
+func (db *ReferralService) ReferralsByIDs(ctx context.Context, ids []string) ([]*maillage.Referral, error) {
+	p := params{pq.StringArray(ids)}
 	var rows []*maillage.Referral
-	q := referralSelect + ` WHERE r.id = ANY($5) AND ` + visible
-	if err := db.SelectContext(ctx, &rows, q, append(args, pq.StringArray(ids))...); err != nil {
+	q := referralSelect + ` WHERE r.id = ANY($1) AND ` + db.referralsVisible(ctx, &p)
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("referrals by ids: %w", err)
 	}
 	if err := auditReferralReads(ctx, db, rows); err != nil {
@@ -79,7 +77,7 @@ func (db *DB) ReferralsByIDs(ctx context.Context, ids []string) ([]*maillage.Ref
 }
 
 // FindReferralByID returns a visible request; NOT_FOUND otherwise.
-func (db *DB) FindReferralByID(ctx context.Context, id string) (*maillage.Referral, error) {
+func (db *ReferralService) FindReferralByID(ctx context.Context, id string) (*maillage.Referral, error) {
 	rs, err := db.ReferralsByIDs(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -106,15 +104,16 @@ func auditReferralReads(ctx context.Context, q sqlx.ExecerContext, rs []*maillag
 
 // HistoryByReferralIDs loads the history of many requests in one statement.
 // The caller must already have loaded the requests (which checks access).
-func (db *DB) HistoryByReferralIDs(ctx context.Context, ids []string) ([][]*maillage.ReferralHistoryEntry, error) {
-	visible, args := db.referralsVisible(ctx)
+func (db *ReferralService) HistoryByReferralIDs(ctx context.Context, ids []string) ([][]*maillage.ReferralHistoryEntry, error) {
+	p := params{pq.StringArray(ids)}
+	visible := db.referralsVisible(ctx, &p)
 	const cols = `SELECT h.id, h.referral_id, h.action, h.from_state, h.to_state, h.author_id,
 		ha.professional_id AS author_professional_id, h.author_role, h.comment, h.created_at`
 	q := cols + ` FROM referral_history h JOIN accounts ha ON ha.id = h.author_id JOIN referrals r ON r.id = h.referral_id
 		JOIN structures es ON es.id = r.ess_id JOIN territories et ON et.id = es.territory_id
-		WHERE h.referral_id = ANY($5) AND ` + visible + ` ORDER BY h.id`
+		WHERE h.referral_id = ANY($1) AND ` + visible + ` ORDER BY h.id`
 	var rows []*maillage.ReferralHistoryEntry
-	if err := db.SelectContext(ctx, &rows, q, append(args, pq.StringArray(ids))...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("referral history: %w", err)
 	}
 	return groupByID(ids, rows, func(h *maillage.ReferralHistoryEntry) string { return h.ReferralID }), nil
@@ -144,7 +143,7 @@ func essDomain(ctx context.Context, q sqlx.QueryerContext, field, id string) (st
 
 // SubmitReferral submits a request for a patient the caller has a relation
 // with, to an active ESS; idempotent by the caller's client key.
-func (db *DB) SubmitReferral(ctx context.Context, in maillage.ReferralInput) (*maillage.Referral, error) {
+func (db *ReferralService) SubmitReferral(ctx context.Context, in maillage.ReferralInput) (*maillage.Referral, error) {
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to submit a referral")
@@ -207,7 +206,7 @@ func (db *DB) SubmitReferral(ctx context.Context, in maillage.ReferralInput) (*m
 
 // replay returns the caller's request with that client key, if any: the same
 // content is a retry (the request, its read audited), other content CONFLICT.
-func (db *DB) replay(ctx context.Context, tx *sqlx.Tx, key, hash string) (*maillage.Referral, error) {
+func (db *ReferralService) replay(ctx context.Context, tx *sqlx.Tx, key, hash string) (*maillage.Referral, error) {
 	var prior struct {
 		ID   string `db:"id"`
 		Hash string `db:"content_hash"`
@@ -234,12 +233,12 @@ func (db *DB) replay(ctx context.Context, tx *sqlx.Tx, key, hash string) (*maill
 // checkRequester checks that the caller may submit for this patient in this
 // capacity: they have a relation with the patient; a médecin traitant is the
 // patient's; a coordinator holds the coordinator role of a CPTS or DAC.
-func (db *DB) checkRequester(ctx context.Context, tx *sqlx.Tx, in maillage.ReferralInput) error {
+func (db *ReferralService) checkRequester(ctx context.Context, tx *sqlx.Tx, in maillage.ReferralInput) error {
 	caller := maillage.IdentityFrom(ctx)
-	visible, args := db.patientsVisible(ctx)
+	p := params{in.PatientID}
 	var gp *string
-	q := `SELECT p.gp_id FROM patients p WHERE p.id = $3 AND p.archived_at IS NULL AND ` + visible
-	if err := tx.GetContext(ctx, &gp, q, append(args, in.PatientID)...); err != nil {
+	q := `SELECT p.gp_id FROM patients p WHERE p.id = $1 AND p.archived_at IS NULL AND ` + db.patients.patientsVisible(ctx, &p)
+	if err := tx.GetContext(ctx, &gp, q, p...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return maillage.NotFound("patient")
 		}

@@ -15,7 +15,7 @@ import (
 // ReferralQueue returns a page of an ESS's queue to its staff: the most
 // urgent first, then the oldest, keyset-paginated on (urgency, submission
 // time, id). FORBIDDEN to anyone without a role on the ESS.
-func (db *DB) ReferralQueue(ctx context.Context, essID string, f maillage.ReferralQueueFilter, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
+func (db *ReferralService) ReferralQueue(ctx context.Context, essID string, f maillage.ReferralQueueFilter, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
 	after, err := startTypedPage(&page, keySmallInt, keyTime, keyText)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (db *DB) ReferralQueue(ctx context.Context, essID string, f maillage.Referr
 }
 
 // MyReferrals returns a page of the caller's own requests, newest first.
-func (db *DB) MyReferrals(ctx context.Context, states []maillage.ReferralState, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
+func (db *ReferralService) MyReferrals(ctx context.Context, states []maillage.ReferralState, page maillage.PageArgs) (*maillage.ReferralConnection, error) {
 	after, err := startTypedPage(&page, keyTime, keyText)
 	if err != nil {
 		return nil, err
@@ -83,7 +83,7 @@ func (db *DB) MyReferrals(ctx context.Context, states []maillage.ReferralState, 
 }
 
 // referralPage cuts a page and audits the reads of the requests on it.
-func (db *DB) referralPage(ctx context.Context, rows []*maillage.Referral, page maillage.PageArgs, keys func(*maillage.Referral) []string) (*maillage.ReferralConnection, error) {
+func (db *ReferralService) referralPage(ctx context.Context, rows []*maillage.Referral, page maillage.PageArgs, keys func(*maillage.Referral) []string) (*maillage.ReferralConnection, error) {
 	edges, info := endPage(rows, page, keys, func(c string, r *maillage.Referral) maillage.ReferralEdge {
 		return maillage.ReferralEdge{Cursor: c, Node: r}
 	})

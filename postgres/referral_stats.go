@@ -18,7 +18,7 @@ const maxStatsBuckets = 400
 // triage and to the first answer (from the history); and how many were
 // answered on the Paris day they were submitted. Aggregates only: visible to
 // the ESS's staff and to the coordinators and agents above it.
-func (db *DB) ReferralStats(ctx context.Context, essID string, from, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
+func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
 	var step time.Duration
 	switch period {
 	case maillage.PeriodDay:
@@ -57,7 +57,7 @@ func (db *DB) ReferralStats(ctx context.Context, essID string, from, to time.Tim
 }
 
 // statsCounts fills the per-period counts in one statement.
-func (db *DB) statsCounts(ctx context.Context, st *maillage.ReferralStats) error {
+func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.ReferralStats) error {
 	const q = `WITH r AS (
 			SELECT date_trunc($4, r.submitted_at AT TIME ZONE $5) AT TIME ZONE $5 AS bucket, r.state, r.requester_kind, r.modality
 			FROM referrals r WHERE r.ess_id = $1 AND r.submitted_at >= $2 AND r.submitted_at < $3)
@@ -97,7 +97,7 @@ func (db *DB) statsCounts(ctx context.Context, st *maillage.ReferralStats) error
 }
 
 // statsDelays fills the delays and the same-day share in one statement.
-func (db *DB) statsDelays(ctx context.Context, st *maillage.ReferralStats) error {
+func (db *ReferralService) statsDelays(ctx context.Context, st *maillage.ReferralStats) error {
 	const q = `WITH r AS (
 			SELECT r.submitted_at,
 				(SELECT min(h.created_at) FROM referral_history h WHERE h.referral_id = r.id AND h.action = 'TRIAGE') AS triaged_at,

@@ -65,7 +65,7 @@ func TestReferralServiceLifecycle(t *testing.T) {
 	msp := structureID(t, db, "MSP de Bois-Guillaume")
 	gp := pgtest.As(t, db, gpMartin)
 
-	patient, err := db.CreatePatient(gp, maillage.PatientInput{FamilyName: "Renaud", GivenNames: "Simone",
+	patient, err := db.Patients.CreatePatient(gp, maillage.PatientInput{FamilyName: "Renaud", GivenNames: "Simone",
 		BirthDate: time.Date(1955, 4, 3, 0, 0, 0, 0, time.UTC), Sex: maillage.SexFemale, GPID: ptr(professionalID(t, db, gpMartin))})
 	if err != nil {
 		t.Fatal(err)
@@ -75,17 +75,17 @@ func TestReferralServiceLifecycle(t *testing.T) {
 		Attachments: []maillage.Attachment{{Reference: "dmp://photo/1", MediaType: "image/jpeg", Size: 123456}}}
 
 	// Idempotent submission; a reused key with other content is CONFLICT.
-	r1, err := db.SubmitReferral(gp, in)
+	r1, err := db.Referrals.SubmitReferral(gp, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := db.SubmitReferral(gp, in)
+	r2, err := db.Referrals.SubmitReferral(gp, in)
 	if err != nil || r2.ID != r1.ID {
 		t.Fatalf("second submission: %v, %v (first %s)", r2, err, r1.ID)
 	}
 	changed := in
 	changed.Urgency = maillage.UrgencyUrgent
-	if _, err := db.SubmitReferral(gp, changed); maillage.ErrorCode(err) != maillage.ECONFLICT {
+	if _, err := db.Referrals.SubmitReferral(gp, changed); maillage.ErrorCode(err) != maillage.ECONFLICT {
 		t.Fatalf("same key, other content: %v, want CONFLICT", err)
 	}
 	var n int
@@ -97,32 +97,32 @@ func TestReferralServiceLifecycle(t *testing.T) {
 	// Submission refusals.
 	bad := in
 	bad.ClientKey, bad.ESSID = "k-msp", msp
-	if _, err := db.SubmitReferral(gp, bad); maillage.ErrorCode(err) != maillage.EINVALID || !strings.Contains(err.Error(), "input.essId") {
+	if _, err := db.Referrals.SubmitReferral(gp, bad); maillage.ErrorCode(err) != maillage.EINVALID || !strings.Contains(err.Error(), "input.essId") {
 		t.Errorf("submit to an MSP: %v", err)
 	}
 	bad = in
 	bad.ClientKey, bad.PatientID = "k-dupont", idOf(t, db, `SELECT id FROM patients WHERE family_name = 'Bernard'`)
-	if _, err := db.SubmitReferral(gp, bad); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+	if _, err := db.Referrals.SubmitReferral(gp, bad); maillage.ErrorCode(err) != maillage.ENOTFOUND {
 		t.Errorf("submit for a patient without relation: %v, want NOT_FOUND", err)
 	}
 	bad = in
 	bad.ClientKey, bad.RequesterKind = "k-cpts", maillage.RequesterCPTSCoordinator
-	if _, err := db.SubmitReferral(gp, bad); maillage.ErrorCode(err) != maillage.EINVALID || !strings.Contains(err.Error(), "input.requesterKind") {
+	if _, err := db.Referrals.SubmitReferral(gp, bad); maillage.ErrorCode(err) != maillage.EINVALID || !strings.Contains(err.Error(), "input.requesterKind") {
 		t.Errorf("a GP submitting as CPTS coordinator: %v", err)
 	}
 	// A DAC coordinator records a patient and submits on their behalf.
 	dac := pgtest.As(t, db, dacCoordinator)
-	forDAC, err := db.CreatePatient(dac, maillage.PatientInput{FamilyName: "Vasseur", GivenNames: "Louis",
+	forDAC, err := db.Patients.CreatePatient(dac, maillage.PatientInput{FamilyName: "Vasseur", GivenNames: "Louis",
 		BirthDate: time.Date(1939, 8, 1, 0, 0, 0, 0, time.UTC), Sex: maillage.SexMale})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := db.SubmitReferral(dac, maillage.ReferralInput{ClientKey: "dac-1", ESSID: ess, PatientID: forDAC.ID,
+	if r, err := db.Referrals.SubmitReferral(dac, maillage.ReferralInput{ClientKey: "dac-1", ESSID: ess, PatientID: forDAC.ID,
 		RequesterKind: maillage.RequesterDACCoordinator, Reason: "escarre", Urgency: maillage.UrgencyUrgent,
 		Modality: maillage.ModalityInPerson}); err != nil || r.RequesterKind != maillage.RequesterDACCoordinator {
 		t.Errorf("a DAC coordinator's submission: %v %v", r, err)
 	}
-	if _, err := db.SubmitReferral(pgtest.As(t, db, "admin"), in); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
+	if _, err := db.Referrals.SubmitReferral(pgtest.As(t, db, "admin"), in); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
 		t.Errorf("a staff account submitting: %v, want FORBIDDEN", err)
 	}
 
@@ -130,7 +130,7 @@ func TestReferralServiceLifecycle(t *testing.T) {
 	refuse := func(login string, tin maillage.ReferralTransitionInput, code, field string) {
 		t.Helper()
 		before := snapshot(t, db, r1.ID)
-		_, err := db.TransitionReferral(pgtest.As(t, db, login), r1.ID, tin)
+		_, err := db.Referrals.TransitionReferral(pgtest.As(t, db, login), r1.ID, tin)
 		var e *maillage.Error
 		if maillage.ErrorCode(err) != code || (field != "" && !(asErr(err, &e) && e.Field == field)) {
 			t.Errorf("%s %s: %v, want %s %s", login, tin.Action, err, code, field)
@@ -141,7 +141,7 @@ func TestReferralServiceLifecycle(t *testing.T) {
 	}
 	act := func(login string, tin maillage.ReferralTransitionInput, want maillage.ReferralState) *maillage.Referral {
 		t.Helper()
-		r, err := db.TransitionReferral(pgtest.As(t, db, login), r1.ID, tin)
+		r, err := db.Referrals.TransitionReferral(pgtest.As(t, db, login), r1.ID, tin)
 		if err != nil || r.State != want {
 			t.Fatalf("%s %s: %v, %v; want %s", login, tin.Action, r, err, want)
 		}
@@ -176,7 +176,7 @@ func TestReferralServiceLifecycle(t *testing.T) {
 
 	// The history and the events: one per transition, with author and role,
 	// the ESS in the payload, no patient identity.
-	hist, err := db.HistoryByReferralIDs(gp, []string{r1.ID})
+	hist, err := db.Referrals.HistoryByReferralIDs(gp, []string{r1.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,46 +215,46 @@ func TestReferralServiceLifecycle(t *testing.T) {
 		{unrelated, false, false}, {cardioSpec, false, false}, {"admin", false, false}, {"ars-normandie", false, false},
 	} {
 		ctx := pgtest.As(t, db, c.login)
-		rs, err := db.ReferralsByIDs(ctx, []string{r1.ID})
+		rs, err := db.Referrals.ReferralsByIDs(ctx, []string{r1.ID})
 		if err != nil || (rs[0] != nil) != c.request {
 			t.Errorf("%s sees the request: %v (%v), want %v", c.login, rs[0] != nil, err, c.request)
 		}
-		ps, err := db.PatientsByIDs(ctx, []string{patient.ID})
+		ps, err := db.Patients.PatientsByIDs(ctx, []string{patient.ID})
 		if err != nil || (ps[0] != nil) != c.patient {
 			t.Errorf("%s sees the patient: %v (%v), want %v", c.login, ps[0] != nil, err, c.patient)
 		}
-		mine, _ := db.MyReferrals(ctx, nil, maillage.PageArgs{})
+		mine, _ := db.Referrals.MyReferrals(ctx, nil, maillage.PageArgs{})
 		if c.login != gpMartin && containsReferral(mine, r1.ID) {
 			t.Errorf("%s has the request among their own", c.login)
 		}
 	}
 
 	// Redirect to another ESS: a new request there, the original ends.
-	r3, err := db.SubmitReferral(gp, maillage.ReferralInput{ClientKey: "lgc-43", ESSID: ess, PatientID: patient.ID,
+	r3, err := db.Referrals.SubmitReferral(gp, maillage.ReferralInput{ClientKey: "lgc-43", ESSID: ess, PatientID: patient.ID,
 		RequesterKind: maillage.RequesterGP, Reason: "douleur thoracique ?", Urgency: maillage.UrgencyRoutine, Modality: maillage.ModalityInPerson})
 	if err != nil {
 		t.Fatal(err)
 	}
-	red, err := db.TransitionReferral(pgtest.As(t, db, caseManager), r3.ID, maillage.ReferralTransitionInput{Action: maillage.ActionRedirect,
+	red, err := db.Referrals.TransitionReferral(pgtest.As(t, db, caseManager), r3.ID, maillage.ReferralTransitionInput{Action: maillage.ActionRedirect,
 		RedirectTarget: ptr(maillage.RedirectToESS), RedirectESSID: &cardio, Comment: ptr("relève de la cardiologie")})
 	if err != nil || red.State != maillage.ReferralRedirected || red.RedirectedToID == nil {
 		t.Fatalf("redirect: %v %v", red, err)
 	}
-	moved, err := db.FindReferralByID(pgtest.As(t, db, cardioSpec), *red.RedirectedToID)
+	moved, err := db.Referrals.FindReferralByID(pgtest.As(t, db, cardioSpec), *red.RedirectedToID)
 	if err != nil || moved.ESSID != cardio || moved.State != maillage.ReferralSubmitted || *moved.RedirectedFromID != r3.ID {
 		t.Fatalf("the cardiology ESS's new request: %v %v", moved, err)
 	}
-	if _, err := db.FindReferralByID(gp, moved.ID); err != nil {
+	if _, err := db.Referrals.FindReferralByID(gp, moved.ID); err != nil {
 		t.Errorf("the requester does not see the redirected request: %v", err)
 	}
-	if _, err := db.FindReferralByID(pgtest.As(t, db, secretariat), moved.ID); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+	if _, err := db.Referrals.FindReferralByID(pgtest.As(t, db, secretariat), moved.ID); maillage.ErrorCode(err) != maillage.ENOTFOUND {
 		t.Errorf("the dermatology secretariat sees the cardiology request: %v", err)
 	}
 
 	// Every patient read leaves an audit record.
 	var before, after int
 	db.GetContext(context.Background(), &before, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'read'`, patient.ID)
-	db.PatientsByIDs(pgtest.As(t, db, secretariat), []string{patient.ID})
+	db.Patients.PatientsByIDs(pgtest.As(t, db, secretariat), []string{patient.ID})
 	db.GetContext(context.Background(), &after, `SELECT count(*) FROM audit_log WHERE object_id = $1 AND operation = 'read'`, patient.ID)
 	if after != before+1 {
 		t.Errorf("a patient read by the secretariat left %d audit records", after-before)
@@ -296,7 +296,7 @@ func TestReferralSeedAndQueue(t *testing.T) {
 	var states []string
 	var cursor string
 	for {
-		page, err := db.ReferralQueue(ctx, ess, maillage.ReferralQueueFilter{}, maillage.PageArgs{First: 2, After: cursor})
+		page, err := db.Referrals.ReferralQueue(ctx, ess, maillage.ReferralQueueFilter{}, maillage.PageArgs{First: 2, After: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,15 +312,15 @@ func TestReferralSeedAndQueue(t *testing.T) {
 	if strings.Join(states, " ") != want {
 		t.Errorf("queue %v\nwant %s", states, want)
 	}
-	open, err := db.ReferralQueue(ctx, ess, maillage.ReferralQueueFilter{States: []maillage.ReferralState{maillage.ReferralSubmitted, maillage.ReferralTriaged},
+	open, err := db.Referrals.ReferralQueue(ctx, ess, maillage.ReferralQueueFilter{States: []maillage.ReferralState{maillage.ReferralSubmitted, maillage.ReferralTriaged},
 		SubmittedBefore: ptr(time.Now().Add(-24 * time.Hour))}, maillage.PageArgs{})
 	if err != nil || len(open.Edges) != 1 || open.Edges[0].Node.State != maillage.ReferralTriaged {
 		t.Errorf("open requests older than a day: %v %v", open, err)
 	}
-	if _, err := db.ReferralQueue(pgtest.As(t, db, unrelated), ess, maillage.ReferralQueueFilter{}, maillage.PageArgs{}); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
+	if _, err := db.Referrals.ReferralQueue(pgtest.As(t, db, unrelated), ess, maillage.ReferralQueueFilter{}, maillage.PageArgs{}); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
 		t.Errorf("an unrelated professional's queue: %v", err)
 	}
-	if _, err := db.ReferralQueue(ctx, ess, maillage.ReferralQueueFilter{}, maillage.PageArgs{After: "garbage"}); maillage.ErrorCode(err) != maillage.EINVALID {
+	if _, err := db.Referrals.ReferralQueue(ctx, ess, maillage.ReferralQueueFilter{}, maillage.PageArgs{After: "garbage"}); maillage.ErrorCode(err) != maillage.EINVALID {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
@@ -338,7 +338,7 @@ func TestReferralSubmitConcurrentSameKey(t *testing.T) {
 	errs := make(chan error, n)
 	for range n {
 		go func() {
-			r, err := db.SubmitReferral(gp, in)
+			r, err := db.Referrals.SubmitReferral(gp, in)
 			if err != nil {
 				errs <- err
 				return

@@ -17,7 +17,7 @@ import (
 // checked against the table, and the change, its history row, its event and
 // its audit record written in one transaction. A refused transition changes
 // nothing.
-func (db *DB) TransitionReferral(ctx context.Context, id string, in maillage.ReferralTransitionInput) (*maillage.Referral, error) {
+func (db *ReferralService) TransitionReferral(ctx context.Context, id string, in maillage.ReferralTransitionInput) (*maillage.Referral, error) {
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to act on a referral")
@@ -62,7 +62,7 @@ func (db *DB) TransitionReferral(ctx context.Context, id string, in maillage.Ref
 
 // referralActors returns the roles the caller plays towards a request: its
 // relations, and the ESS roles casbin grants them on the ESS's domain.
-func (db *DB) referralActors(caller maillage.Identity, domain string, rels []string) []maillage.ReferralActor {
+func (db *ReferralService) referralActors(caller maillage.Identity, domain string, rels []string) []maillage.ReferralActor {
 	var actors []maillage.ReferralActor
 	for _, rel := range rels {
 		switch rel {
@@ -130,7 +130,7 @@ func trimmed(s *string) *string {
 
 // applyTransition checks what the table cannot (the specialist is one of the
 // ESS's, the target ESS exists) and updates the request.
-func (db *DB) applyTransition(ctx context.Context, tx *sqlx.Tx, r *maillage.Referral, next maillage.ReferralState,
+func (db *ReferralService) applyTransition(ctx context.Context, tx *sqlx.Tx, r *maillage.Referral, next maillage.ReferralState,
 	role maillage.ReferralActor, in maillage.ReferralTransitionInput) error {
 	set, args := []string{"state = $2"}, []any{r.ID, next}
 	add := func(col string, v any) {
@@ -189,7 +189,7 @@ func (db *DB) applyTransition(ctx context.Context, tx *sqlx.Tx, r *maillage.Refe
 
 // redirectToESS submits the request again to another ESS, on the original
 // requester's behalf, and returns the new request's id.
-func (db *DB) redirectToESS(ctx context.Context, tx *sqlx.Tx, r *maillage.Referral, essID string, role maillage.ReferralActor, comment *string) (string, error) {
+func (db *ReferralService) redirectToESS(ctx context.Context, tx *sqlx.Tx, r *maillage.Referral, essID string, role maillage.ReferralActor, comment *string) (string, error) {
 	if essID == r.ESSID {
 		return "", maillage.InvalidField("input.redirectEssId", "the request is already with this ESS")
 	}

@@ -42,11 +42,6 @@ func relationNames(kind string) []string {
 	return names
 }
 
-// expand substitutes the placeholders of a predicate.
-func expand(predicate, idExpr string, proParam, accParam int) string {
-	return strings.NewReplacer(":id", idExpr, ":pro", fmt.Sprintf("$%d::text", proParam), ":acc", fmt.Sprintf("$%d::text", accParam)).Replace(predicate)
-}
-
 // callerRelations returns the relations the caller in ctx has with object id
 // of kind, in one statement.
 func callerRelations(ctx context.Context, q sqlx.QueryerContext, kind, id string) ([]string, error) {
@@ -54,17 +49,18 @@ func callerRelations(ctx context.Context, q sqlx.QueryerContext, kind, id string
 	if len(rels) == 0 {
 		return nil, nil
 	}
-	caller := maillage.IdentityFrom(ctx)
-	if caller.Anonymous() {
+	if maillage.IdentityFrom(ctx).Anonymous() {
 		return nil, nil
 	}
+	p := params{id}
+	caller := callerOf(ctx, &p)
 	cols := make([]string, len(rels))
 	for i, r := range rels {
-		cols[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "$1", 2, 3), quoteLiteral(r.name))
+		cols[i] = fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "$1", caller), quoteLiteral(r.name))
 	}
-	query := `SELECT x FROM unnest(ARRAY[` + strings.Join(cols, ", ") + `]::text[]) x WHERE x IS NOT NULL AND ` + callerTyped(2, 3)
+	query := `SELECT x FROM unnest(ARRAY[` + strings.Join(cols, ", ") + `]::text[]) x WHERE x IS NOT NULL`
 	var names []string
-	if err := sqlx.SelectContext(ctx, q, &names, query, id, caller.ProfessionalID, caller.AccountID); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &names, query, p...); err != nil {
 		return nil, fmt.Errorf("relations with %s: %w", kind, err)
 	}
 	sort.Strings(names)
@@ -73,28 +69,19 @@ func callerRelations(ctx context.Context, q sqlx.QueryerContext, kind, id string
 
 // relationFilter returns a SQL condition true when the caller has one of the
 // allowed relations with the object at idExpr ("FALSE" when none is allowed).
-// proParam and accParam are the positions of the caller's professional and
-// account ids among the query's parameters.
-func relationFilter(kind, idExpr string, allowed []string, proParam, accParam int) string {
+func relationFilter(kind, idExpr string, allowed []string, caller *callerParams) string {
 	var conds []string
 	for _, r := range relations[kind] {
 		for _, a := range allowed {
 			if a == r.name {
-				conds = append(conds, "("+expand(r.predicate, idExpr, proParam, accParam)+")")
+				conds = append(conds, "("+expand(r.predicate, idExpr, caller)+")")
 			}
 		}
 	}
 	if len(conds) == 0 {
-		conds = []string{"FALSE"}
+		return "FALSE"
 	}
-	return "(" + callerTyped(proParam, accParam) + " AND (" + strings.Join(conds, " OR ") + "))"
-}
-
-// callerTyped is a condition that is always true and names the caller's two
-// parameters with their type: PostgreSQL refuses a parameter that a query
-// never uses, and a query's relations may use only one of them, or none.
-func callerTyped(proParam, accParam int) string {
-	return fmt.Sprintf("($%[1]d::text IS NOT DISTINCT FROM $%[1]d::text AND $%[2]d::text IS NOT DISTINCT FROM $%[2]d::text)", proParam, accParam)
+	return "(" + strings.Join(conds, " OR ") + ")"
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -17,7 +17,8 @@ import (
 // ESCAP roll-out, the Nouvelle-Aquitaine MSSanté pilot around two PTA, a CPTS
 // with MSPs, an ESS in dermatology adhering to a DAC), plausible
 // professionals, and an account for each of them plus staff accounts. It
-// reports whether it seeded: a database with territories is left alone.
+// reports whether it seeded: a database with territories is left alone. The
+// authorizer of db is reloaded with what was seeded.
 func Seed(ctx context.Context, db *DB) (bool, error) {
 	var n int
 	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM territories`); err != nil {
@@ -36,6 +37,10 @@ func Seed(ctx context.Context, db *DB) (bool, error) {
 		return s.err
 	})
 	if err != nil {
+		return false, fmt.Errorf("seed: %w", err)
+	}
+	// The seeded memberships and grants apply at once on this instance.
+	if err := db.Authz.Reload(ctx); err != nil {
 		return false, fmt.Errorf("seed: %w", err)
 	}
 	return true, nil

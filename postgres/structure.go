@@ -12,7 +12,7 @@ import (
 	"github.com/maillage/maillage"
 )
 
-var _ maillage.StructureService = (*DB)(nil)
+var _ maillage.StructureService = (*DirectoryService)(nil)
 
 // structureRow is a structures row with its territory's path joined in.
 type structureRow struct {
@@ -36,7 +36,7 @@ const structureSelect = `SELECT s.id, s.kind, s.name, s.territory_id, t.path || 
 // structureVisible is the directory scope on structures: $1 all, $2 domains.
 const structureVisible = `($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE within(t.path || '/@' || s.id, d)))`
 
-func (db *DB) selectStructures(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Structure, error) {
+func (db *DirectoryService) selectStructures(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Structure, error) {
 	all, domains := scopeArgs(db.directoryScope(ctx))
 	var rows []*structureRow
 	query := structureSelect + ` WHERE ` + structureVisible + ` AND ` + where
@@ -51,16 +51,16 @@ func (db *DB) selectStructures(ctx context.Context, q sqlx.QueryerContext, where
 }
 
 // FindStructureByID returns one structure, archived or not.
-func (db *DB) FindStructureByID(ctx context.Context, id string) (*maillage.Structure, error) {
+func (db *DirectoryService) FindStructureByID(ctx context.Context, id string) (*maillage.Structure, error) {
 	return db.findStructure(ctx, db, `s.id = $3`, id)
 }
 
 // FindStructureByFINESS returns the structure with that FINESS.
-func (db *DB) FindStructureByFINESS(ctx context.Context, finess string) (*maillage.Structure, error) {
+func (db *DirectoryService) FindStructureByFINESS(ctx context.Context, finess string) (*maillage.Structure, error) {
 	return db.findStructure(ctx, db, `s.finess = $3`, finess)
 }
 
-func (db *DB) findStructure(ctx context.Context, q sqlx.QueryerContext, where string, arg string) (*maillage.Structure, error) {
+func (db *DirectoryService) findStructure(ctx context.Context, q sqlx.QueryerContext, where string, arg string) (*maillage.Structure, error) {
 	rows, err := db.selectStructures(ctx, q, where, arg)
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func (db *DB) findStructure(ctx context.Context, q sqlx.QueryerContext, where st
 }
 
 // StructuresByIDs loads structures in one statement, aligned with ids.
-func (db *DB) StructuresByIDs(ctx context.Context, ids []string) ([]*maillage.Structure, error) {
+func (db *DirectoryService) StructuresByIDs(ctx context.Context, ids []string) ([]*maillage.Structure, error) {
 	rows, err := db.selectStructures(ctx, db, `s.id = ANY($3)`, pq.StringArray(ids))
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func (db *DB) StructuresByIDs(ctx context.Context, ids []string) ([]*maillage.St
 
 // StructuresByFINESS loads structures by FINESS in one statement, aligned
 // with finess, nil where none is visible.
-func (db *DB) StructuresByFINESS(ctx context.Context, finess []string) ([]*maillage.Structure, error) {
+func (db *DirectoryService) StructuresByFINESS(ctx context.Context, finess []string) ([]*maillage.Structure, error) {
 	rows, err := db.selectStructures(ctx, db, `s.finess = ANY($3)`, pq.StringArray(finess))
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func structureArgs(f maillage.StructureFilter) []any {
 const structurePage = ` AND (s.name, s.id) > ($8, $9) ORDER BY s.name, s.id LIMIT $10`
 
 // FindStructures returns a page of structures in name order.
-func (db *DB) FindStructures(ctx context.Context, f maillage.StructureFilter, page maillage.PageArgs) (*maillage.StructureConnection, error) {
+func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.StructureFilter, page maillage.PageArgs) (*maillage.StructureConnection, error) {
 	after, err := startPage(&page, 2)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func structureConnection(rows []*maillage.Structure, f maillage.StructureFilter,
 // FindStructuresWithin returns, in one statement, the page of the structures
 // f selects within each parent territory (f.Within is ignored), aligned with
 // parents; an unknown parent gets an empty page.
-func (db *DB) FindStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter, page maillage.PageArgs) ([]*maillage.StructureConnection, error) {
+func (db *DirectoryService) FindStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter, page maillage.PageArgs) ([]*maillage.StructureConnection, error) {
 	after, err := startPage(&page, 2)
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func (db *DB) FindStructuresWithin(ctx context.Context, parents []string, f mail
 const structureCount = `structures s JOIN territories t ON t.id = s.territory_id`
 
 // CountStructures counts the structures f selects.
-func (db *DB) CountStructures(ctx context.Context, f maillage.StructureFilter) (int, error) {
+func (db *DirectoryService) CountStructures(ctx context.Context, f maillage.StructureFilter) (int, error) {
 	path, err := db.withinPath(ctx, f.Within)
 	if err != nil {
 		return 0, err
@@ -196,7 +196,7 @@ func (db *DB) CountStructures(ctx context.Context, f maillage.StructureFilter) (
 
 // CountStructuresWithin counts, in one statement, the structures f selects
 // within each parent territory (f.Within is ignored), aligned with parents.
-func (db *DB) CountStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter) ([]int, error) {
+func (db *DirectoryService) CountStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter) ([]int, error) {
 	all, domains := scopeArgs(db.directoryScope(ctx))
 	q := `SELECT p.id, count(s.id) FROM territories p LEFT JOIN (` + structureCount + `)
 		ON ` + structureVisible + ` AND ` + structureFilter("p.path") + `
@@ -206,7 +206,7 @@ func (db *DB) CountStructuresWithin(ctx context.Context, parents []string, f mai
 }
 
 // LinksByIDs loads links by id, for whoever may read the directory.
-func (db *DB) LinksByIDs(ctx context.Context, ids []string) ([]*maillage.StructureLink, error) {
+func (db *DirectoryService) LinksByIDs(ctx context.Context, ids []string) ([]*maillage.StructureLink, error) {
 	var rows []*maillage.StructureLink
 	if !db.directoryScope(ctx).Empty() {
 		const q = `SELECT id, from_id, to_id, kind, created_at, archived_at FROM structure_links WHERE id = ANY($1)`
@@ -218,7 +218,7 @@ func (db *DB) LinksByIDs(ctx context.Context, ids []string) ([]*maillage.Structu
 }
 
 // LinksByStructureIDs loads the active links from or to each structure.
-func (db *DB) LinksByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.StructureLink, error) {
+func (db *DirectoryService) LinksByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.StructureLink, error) {
 	// One row per (structure asked for, link), so that grouping has one key.
 	const q = `SELECT DISTINCT k.id AS structure_id, l.id, l.from_id, l.to_id, l.kind, l.created_at, l.archived_at
 		FROM unnest($1::text[]) k(id) JOIN structure_links l ON k.id IN (l.from_id, l.to_id)
@@ -277,7 +277,7 @@ var structureKinds = map[maillage.StructureKind]bool{
 }
 
 // CreateStructure validates and creates a structure.
-func (db *DB) CreateStructure(ctx context.Context, in maillage.StructureInput) (*maillage.Structure, error) {
+func (db *DirectoryService) CreateStructure(ctx context.Context, in maillage.StructureInput) (*maillage.Structure, error) {
 	if !structureKinds[in.Kind] {
 		return nil, maillage.InvalidField("input.kind", "unknown structure kind %q", in.Kind)
 	}
@@ -317,7 +317,7 @@ func (db *DB) CreateStructure(ctx context.Context, in maillage.StructureInput) (
 }
 
 // UpdateStructure changes the fields of upd that are set.
-func (db *DB) UpdateStructure(ctx context.Context, id string, upd maillage.StructureUpdate) (*maillage.Structure, error) {
+func (db *DirectoryService) UpdateStructure(ctx context.Context, id string, upd maillage.StructureUpdate) (*maillage.Structure, error) {
 	if upd.Name != nil {
 		if err := maillage.ValidateName("input.name", *upd.Name); err != nil {
 			return nil, err
@@ -374,7 +374,7 @@ func (db *DB) UpdateStructure(ctx context.Context, id string, upd maillage.Struc
 }
 
 // lockStructure reads a structure FOR UPDATE in tx.
-func (db *DB) lockStructure(ctx context.Context, tx *sqlx.Tx, id string) (*maillage.Structure, error) {
+func (db *DirectoryService) lockStructure(ctx context.Context, tx *sqlx.Tx, id string) (*maillage.Structure, error) {
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM structures WHERE id = $1 FOR UPDATE`, id); err != nil {
 		return nil, mapError(err)
 	}
@@ -382,7 +382,7 @@ func (db *DB) lockStructure(ctx context.Context, tx *sqlx.Tx, id string) (*maill
 }
 
 // ArchiveStructure archives a structure, its links and its memberships.
-func (db *DB) ArchiveStructure(ctx context.Context, id string) (*maillage.Structure, error) {
+func (db *DirectoryService) ArchiveStructure(ctx context.Context, id string) (*maillage.Structure, error) {
 	var s *maillage.Structure
 	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
 		old, err := db.lockStructure(ctx, tx, id)
@@ -420,7 +420,7 @@ func (db *DB) ArchiveStructure(ctx context.Context, id string) (*maillage.Struct
 }
 
 // LinkStructures links two active structures.
-func (db *DB) LinkStructures(ctx context.Context, in maillage.StructureLinkInput) (*maillage.StructureLink, error) {
+func (db *DirectoryService) LinkStructures(ctx context.Context, in maillage.StructureLinkInput) (*maillage.StructureLink, error) {
 	switch in.Kind {
 	case maillage.LinkPartOf, maillage.LinkAdheresTo, maillage.LinkWorksWith:
 	default:
@@ -456,7 +456,7 @@ func (db *DB) LinkStructures(ctx context.Context, in maillage.StructureLinkInput
 
 // activeStructure returns a structure that is not archived, or
 // BAD_USER_INPUT naming field.
-func (db *DB) activeStructure(ctx context.Context, q sqlx.QueryerContext, field, id string) (*maillage.Structure, error) {
+func (db *DirectoryService) activeStructure(ctx context.Context, q sqlx.QueryerContext, field, id string) (*maillage.Structure, error) {
 	s, err := db.findStructure(ctx, q, `s.id = $3`, id)
 	if maillage.ErrorCode(err) == maillage.ENOTFOUND {
 		return nil, maillage.InvalidField(field, "unknown structure %q", id)
@@ -471,7 +471,7 @@ func (db *DB) activeStructure(ctx context.Context, q sqlx.QueryerContext, field,
 }
 
 // ArchiveStructureLink archives a link.
-func (db *DB) ArchiveStructureLink(ctx context.Context, id string) (*maillage.StructureLink, error) {
+func (db *DirectoryService) ArchiveStructureLink(ctx context.Context, id string) (*maillage.StructureLink, error) {
 	var l maillage.StructureLink
 	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &l, `SELECT id, from_id, to_id, kind, created_at, archived_at FROM structure_links WHERE id = $1 FOR UPDATE`, id); err != nil {

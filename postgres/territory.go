@@ -11,12 +11,12 @@ import (
 	"github.com/maillage/maillage"
 )
 
-var _ maillage.TerritoryService = (*DB)(nil)
+var _ maillage.TerritoryService = (*DirectoryService)(nil)
 
 const territoryColumns = `t.id, t.code, t.name, t.level, t.path, t.parent_id, t.created_at`
 
 // FindTerritoryByID returns one territory.
-func (db *DB) FindTerritoryByID(ctx context.Context, id string) (*maillage.Territory, error) {
+func (db *DirectoryService) FindTerritoryByID(ctx context.Context, id string) (*maillage.Territory, error) {
 	ts, err := db.TerritoriesByIDs(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -28,7 +28,7 @@ func (db *DB) FindTerritoryByID(ctx context.Context, id string) (*maillage.Terri
 }
 
 // TerritoriesByIDs loads territories in one statement, aligned with ids.
-func (db *DB) TerritoriesByIDs(ctx context.Context, ids []string) ([]*maillage.Territory, error) {
+func (db *DirectoryService) TerritoriesByIDs(ctx context.Context, ids []string) ([]*maillage.Territory, error) {
 	all, domains := scopeArgs(db.directoryScope(ctx))
 	const q = `SELECT ` + territoryColumns + ` FROM territories t
 		WHERE t.id = ANY($1) AND ($2 OR EXISTS (SELECT 1 FROM unnest($3::text[]) d WHERE within(t.path, d) OR within(d, t.path)))`
@@ -53,7 +53,7 @@ func territoryPath(ctx context.Context, q sqlx.QueryerContext, field, id string)
 }
 
 // withinPath resolves a Within filter to a path ("" when not set).
-func (db *DB) withinPath(ctx context.Context, within *string) (string, error) {
+func (db *DirectoryService) withinPath(ctx context.Context, within *string) (string, error) {
 	if within == nil {
 		return "", nil
 	}
@@ -71,7 +71,7 @@ func territoryWhere(pathExpr string) string {
 }
 
 // territoryArgs are the parameters $1-$4 of territoryWhere.
-func (db *DB) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) []any {
+func (db *DirectoryService) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) []any {
 	all, domains := scopeArgs(db.directoryScope(ctx))
 	return []any{f.Level, searchPattern(f.Search), all, domains}
 }
@@ -81,7 +81,7 @@ func (db *DB) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) []a
 const territoryPage = ` AND t.path > $6 ORDER BY t.path LIMIT $7`
 
 // FindTerritories returns a page of territories in path order.
-func (db *DB) FindTerritories(ctx context.Context, f maillage.TerritoryFilter, page maillage.PageArgs) (*maillage.TerritoryConnection, error) {
+func (db *DirectoryService) FindTerritories(ctx context.Context, f maillage.TerritoryFilter, page maillage.PageArgs) (*maillage.TerritoryConnection, error) {
 	after, err := startPage(&page, 1)
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func territoryConnection(rows []*maillage.Territory, f maillage.TerritoryFilter,
 // FindTerritoriesWithin returns, in one statement, the page of the
 // territories f selects within each parent territory (f.Within is ignored),
 // aligned with parents; an unknown parent gets an empty page.
-func (db *DB) FindTerritoriesWithin(ctx context.Context, parents []string, f maillage.TerritoryFilter, page maillage.PageArgs) ([]*maillage.TerritoryConnection, error) {
+func (db *DirectoryService) FindTerritoriesWithin(ctx context.Context, parents []string, f maillage.TerritoryFilter, page maillage.PageArgs) ([]*maillage.TerritoryConnection, error) {
 	after, err := startPage(&page, 1)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (db *DB) FindTerritoriesWithin(ctx context.Context, parents []string, f mai
 }
 
 // CountTerritories counts the territories f selects.
-func (db *DB) CountTerritories(ctx context.Context, f maillage.TerritoryFilter) (int, error) {
+func (db *DirectoryService) CountTerritories(ctx context.Context, f maillage.TerritoryFilter) (int, error) {
 	path, err := db.withinPath(ctx, f.Within)
 	if err != nil {
 		return 0, err
@@ -153,7 +153,7 @@ func (db *DB) CountTerritories(ctx context.Context, f maillage.TerritoryFilter) 
 
 // CountTerritoriesWithin counts, in one statement, the territories f selects
 // within each parent (f.Within is ignored), aligned with parents.
-func (db *DB) CountTerritoriesWithin(ctx context.Context, parents []string, f maillage.TerritoryFilter) ([]int, error) {
+func (db *DirectoryService) CountTerritoriesWithin(ctx context.Context, parents []string, f maillage.TerritoryFilter) ([]int, error) {
 	q := `SELECT p.id, count(t.id) FROM territories p LEFT JOIN territories t ON ` + territoryWhere("p.path") + `
 		WHERE p.id = ANY($5) GROUP BY p.id`
 	return db.countWithin(ctx, "count territories within", q, parents, append(db.territoryArgs(ctx, f), pq.StringArray(parents))...)
@@ -166,7 +166,7 @@ type parentCount struct {
 }
 
 // countWithin runs a count grouped by parent id and aligns it with parents.
-func (db *DB) countWithin(ctx context.Context, what, q string, parents []string, args ...any) ([]int, error) {
+func (db *DirectoryService) countWithin(ctx context.Context, what, q string, parents []string, args ...any) ([]int, error) {
 	var rows []*parentCount
 	if err := db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -183,7 +183,7 @@ func (db *DB) countWithin(ctx context.Context, what, q string, parents []string,
 var territoryCode = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // CreateTerritory creates a territory under its parent.
-func (db *DB) CreateTerritory(ctx context.Context, in maillage.TerritoryInput) (*maillage.Territory, error) {
+func (db *DirectoryService) CreateTerritory(ctx context.Context, in maillage.TerritoryInput) (*maillage.Territory, error) {
 	if !territoryCode.MatchString(in.Code) {
 		return nil, maillage.InvalidField("input.code", "must be lowercase letters, digits and dashes, got %q", in.Code)
 	}

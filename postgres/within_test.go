@@ -48,11 +48,11 @@ func TestWithinFilterStopsAtPathBoundaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	normandie := territoryID(t, db, "fr/28")
-	conn, err := db.FindTerritories(ctx, maillage.TerritoryFilter{Within: &normandie}, maillage.PageArgs{First: 100})
+	conn, err := db.Directory.FindTerritories(ctx, maillage.TerritoryFilter{Within: &normandie}, maillage.PageArgs{First: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := db.CountTerritoriesWithin(ctx, []string{normandie}, maillage.TerritoryFilter{})
+	n, err := db.Directory.CountTerritoriesWithin(ctx, []string{normandie}, maillage.TerritoryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,38 +74,38 @@ func TestNestedPagesMatchTheRootList(t *testing.T) {
 	ctx := pgtest.As(t, db, "admin")
 	parents := []string{territoryID(t, db, "fr/28"), territoryID(t, db, "fr/28/76"), "ter_nope"}
 	for _, page := range []maillage.PageArgs{{First: 2}, {First: 100}} {
-		structures, err := db.FindStructuresWithin(ctx, parents, maillage.StructureFilter{}, page)
+		structures, err := db.Directory.FindStructuresWithin(ctx, parents, maillage.StructureFilter{}, page)
 		if err != nil {
 			t.Fatal(err)
 		}
-		territories, err := db.FindTerritoriesWithin(ctx, parents, maillage.TerritoryFilter{}, page)
+		territories, err := db.Directory.FindTerritoriesWithin(ctx, parents, maillage.TerritoryFilter{}, page)
 		if err != nil {
 			t.Fatal(err)
 		}
-		counts, err := db.CountStructuresWithin(ctx, parents, maillage.StructureFilter{})
+		counts, err := db.Directory.CountStructuresWithin(ctx, parents, maillage.StructureFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, p := range parents[:2] {
-			root, err := db.FindStructures(ctx, maillage.StructureFilter{Within: &p}, page)
+			root, err := db.Directory.FindStructures(ctx, maillage.StructureFilter{Within: &p}, page)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got, want := names(structures[i]), names(root); len(got) == 0 || !equal(got, want) || structures[i].PageInfo.HasNextPage != root.PageInfo.HasNextPage {
 				t.Fatalf("structures within %s: %v, root list %v", p, got, want)
 			}
-			n, _ := db.CountStructures(ctx, maillage.StructureFilter{Within: &p})
+			n, _ := db.Directory.CountStructures(ctx, maillage.StructureFilter{Within: &p})
 			if counts[i] != n {
 				t.Fatalf("count within %s: %d, root count %d", p, counts[i], n)
 			}
-			rootT, _ := db.FindTerritories(ctx, maillage.TerritoryFilter{Within: &p}, page)
+			rootT, _ := db.Directory.FindTerritories(ctx, maillage.TerritoryFilter{Within: &p}, page)
 			if len(territories[i].Edges) != len(rootT.Edges) || territories[i].PageInfo.HasNextPage != rootT.PageInfo.HasNextPage {
 				t.Fatalf("territories within %s: %d %+v, root list %d %+v", p, len(territories[i].Edges), territories[i].PageInfo, len(rootT.Edges), rootT.PageInfo)
 			}
 			if page.First == 2 { // the next page continues where this one stopped
 				next := maillage.PageArgs{First: 2, After: *structures[i].PageInfo.EndCursor}
-				more, err := db.FindStructuresWithin(ctx, []string{p}, maillage.StructureFilter{}, next)
-				rootMore, _ := db.FindStructures(ctx, maillage.StructureFilter{Within: &p}, next)
+				more, err := db.Directory.FindStructuresWithin(ctx, []string{p}, maillage.StructureFilter{}, next)
+				rootMore, _ := db.Directory.FindStructures(ctx, maillage.StructureFilter{Within: &p}, next)
 				if err != nil || !equal(names(more[0]), names(rootMore)) {
 					t.Fatalf("next page within %s: %v (%v), root %v", p, names(more[0]), err, names(rootMore))
 				}
@@ -142,15 +142,15 @@ func TestGroupedLoadsGiveEmptyLists(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ctx := pgtest.As(t, db, "admin")
 	none := []string{"str_00000000000000000000000000000000"}
-	members, err := db.MembershipsByStructureIDs(ctx, none)
+	members, err := db.Directory.MembershipsByStructureIDs(ctx, none)
 	if err != nil || members[0] == nil {
 		t.Fatalf("memberships of a structure with none: %#v, %v", members, err)
 	}
-	links, err := db.LinksByStructureIDs(ctx, none)
+	links, err := db.Directory.LinksByStructureIDs(ctx, none)
 	if err != nil || links[0] == nil {
 		t.Fatalf("links of a structure with none: %#v, %v", links, err)
 	}
-	history, err := db.HistoryByReferralIDs(ctx, []string{"ref_00000000000000000000000000000000"})
+	history, err := db.Referrals.HistoryByReferralIDs(ctx, []string{"ref_00000000000000000000000000000000"})
 	if err != nil || history[0] == nil {
 		t.Fatalf("history of no referral: %#v, %v", history, err)
 	}

@@ -40,7 +40,7 @@ func signWith(t *testing.T, key *ecdsa.PrivateKey, kid string, claims jwt.Claims
 func TestBadTokensAreRefusedBeforeAnyResolver(t *testing.T) {
 	h := seededHub(t)
 	ctx := context.Background()
-	key, kid, err := h.db.DevSigningKey(ctx)
+	key, kid, err := h.db.Accounts.DevSigningKey(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func BenchmarkStructuresRequest(b *testing.B) {
 	admin := pgtestAs(b, h, "admin")
 	for i := range 40 { // 60+ structures, so the page is full
 		in := maillage.StructureInput{Kind: maillage.KindMSP, Name: fmt.Sprintf("MSP bench %02d", i), TerritoryID: h.id(`SELECT id FROM territories WHERE path = $1`, "fr/28/76/cpts-rouen-nord")}
-		if _, err := h.db.CreateStructure(admin, in); err != nil {
+		if _, err := h.db.Directory.CreateStructure(admin, in); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -82,7 +82,7 @@ func identityOf(b *testing.B, h *hub, login string) maillage.Identity {
 	if login == "" {
 		return maillage.Identity{}
 	}
-	acc, err := h.db.FindAccountByLogin(b.Context(), login)
+	acc, err := h.db.Accounts.FindAccountByLogin(b.Context(), login)
 	if err != nil {
 		b.Fatal(err)
 	}

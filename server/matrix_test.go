@@ -504,23 +504,23 @@ func (f *fixture) territory(path string) string {
 
 // structure creates a structure in the territory at path.
 func (f *fixture) structure(path string) string {
-	s, err := f.db.CreateStructure(f.admin, maillage.StructureInput{Kind: maillage.KindMSP, Name: fmt.Sprintf("MSP %d", f.next()), TerritoryID: f.territory(path)})
+	s, err := f.db.Directory.CreateStructure(f.admin, maillage.StructureInput{Kind: maillage.KindMSP, Name: fmt.Sprintf("MSP %d", f.next()), TerritoryID: f.territory(path)})
 	f.must(err)
 	return s.ID
 }
 
 // link links a new structure at path to a new one elsewhere.
 func (f *fixture) link(path string) string {
-	l, err := f.db.LinkStructures(f.admin, maillage.StructureLinkInput{FromID: f.structure(path), ToID: f.structure("fr/84"), Kind: maillage.LinkWorksWith})
+	l, err := f.db.Directory.LinkStructures(f.admin, maillage.StructureLinkInput{FromID: f.structure(path), ToID: f.structure("fr/84"), Kind: maillage.LinkWorksWith})
 	f.must(err)
 	return l.ID
 }
 
 // professional creates a professional, member of a new structure at path.
 func (f *fixture) professional(path string) (id, membership string) {
-	p, err := f.db.CreateProfessional(f.admin, maillage.ProfessionalInput{RPPS: f.rpps(), FirstName: "Pro", LastName: "Fixture", Profession: "Infirmier"})
+	p, err := f.db.Directory.CreateProfessional(f.admin, maillage.ProfessionalInput{RPPS: f.rpps(), FirstName: "Pro", LastName: "Fixture", Profession: "Infirmier"})
 	f.must(err)
-	m, err := f.db.AddMembership(f.admin, maillage.MembershipInput{ProfessionalID: p.ID, StructureID: f.structure(path), Role: maillage.MemberRoleMember})
+	m, err := f.db.Directory.AddMembership(f.admin, maillage.MembershipInput{ProfessionalID: p.ID, StructureID: f.structure(path), Role: maillage.MemberRoleMember})
 	f.must(err)
 	return p.ID, m.ID
 }
@@ -531,7 +531,7 @@ func (f *fixture) readable(path string) (structure, territory string) {
 	_, mem := f.professional(path)
 	var s string
 	f.must(f.db.GetContext(context.Background(), &s, `SELECT structure_id FROM memberships WHERE id = $1`, mem))
-	_, err := f.db.LinkStructures(f.admin, maillage.StructureLinkInput{FromID: s, ToID: f.structure("fr/84"), Kind: maillage.LinkWorksWith})
+	_, err := f.db.Directory.LinkStructures(f.admin, maillage.StructureLinkInput{FromID: s, ToID: f.structure("fr/84"), Kind: maillage.LinkWorksWith})
 	f.must(err)
 	return s, f.territory(path)
 }
@@ -539,7 +539,7 @@ func (f *fixture) readable(path string) (structure, territory string) {
 // policy adds an inert policy (nothing asks to "create" audit records)
 // and returns its id: the cells of other callers must not depend on it.
 func (f *fixture) policy() string {
-	p, err := f.db.AddPolicy(f.admin, maillage.PolicyInput{Subject: "auditor", Object: "audit", Action: "create"})
+	p, err := f.db.Policies.AddPolicy(f.admin, maillage.PolicyInput{Subject: "auditor", Object: "audit", Action: "create"})
 	if maillage.ErrorCode(err) == maillage.ECONFLICT {
 		var id string
 		f.must(f.db.GetContext(context.Background(), &id, `SELECT 'pol_' || id FROM authz_policies WHERE subject = 'auditor' AND object = 'audit' AND action = 'create'`))
@@ -551,7 +551,7 @@ func (f *fixture) policy() string {
 
 // grant grants a harmless role and returns the grant's id.
 func (f *fixture) grant() string {
-	g, err := f.db.GrantRole(f.admin, maillage.RoleGrantInput{Login: "10003456801", Role: "auditor", Domain: fmt.Sprintf("fr/75/%d", 17)})
+	g, err := f.db.Policies.GrantRole(f.admin, maillage.RoleGrantInput{Login: "10003456801", Role: "auditor", Domain: fmt.Sprintf("fr/75/%d", 17)})
 	if maillage.ErrorCode(err) == maillage.ECONFLICT {
 		var id string
 		f.must(f.db.GetContext(context.Background(), &id, `SELECT g.id FROM role_grants g JOIN accounts a ON a.id = g.account_id

@@ -58,7 +58,7 @@ func TestNeighbouringCPTSCoordinatorsSeeNoPatients(t *testing.T) {
 	const rouen, havre = "10003456781", "10003456784" // Claire Lefebvre; Julien Moreau, made coordinator of Le Havre
 	pro := h.id(`SELECT id FROM professionals WHERE rpps = $1`, havre)
 	cpts := h.id(`SELECT id FROM structures WHERE name = 'CPTS du Havre'`)
-	if _, err := h.db.AddMembership(f.admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
+	if _, err := h.db.Directory.AddMembership(f.admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
 		t.Fatal(err)
 	}
 	within(t, secondForReload, "the Le Havre coordinator's role", func() bool {

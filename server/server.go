@@ -52,7 +52,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		s.log = slog.Default()
 	}
 	if s.cfg.OIDCIssuer != "" {
-		auth, err := NewOIDCAuthenticator(ctx, s.cfg.OIDCIssuer, s.cfg.OIDCClientID, s.cfg.OIDCLoginClaim, db)
+		auth, err := NewOIDCAuthenticator(ctx, s.cfg.OIDCIssuer, s.cfg.OIDCClientID, s.cfg.OIDCLoginClaim, db.Accounts)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +62,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.issuer, s.auth = issuer, issuer.Authenticator(db)
+		s.issuer, s.auth = issuer, issuer.Authenticator(db.Accounts)
 	}
 	// Every instance reloads its authorizer within a second of a change of
 	// policies or grants, wherever it was made; until ctx is done.
@@ -77,15 +77,15 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	s.bus = bus
 	s.resolver = &resolvers.Resolver{
 		Events:              bus,
-		TerritoryService:    db,
-		StructureService:    db,
-		ProfessionalService: db,
-		PolicyService:       db,
-		AuditService:        db,
-		PatientService:      db,
-		ESCAPService:        db,
-		ESCAPStatsService:   db,
-		ReferralService:     db,
+		TerritoryService:    db.Directory,
+		StructureService:    db.Directory,
+		ProfessionalService: db.Directory,
+		PolicyService:       db.Policies,
+		AuditService:        db.Audit,
+		PatientService:      db.Patients,
+		ESCAPService:        db.ESCAP,
+		ESCAPStatsService:   db.ESCAP,
+		ReferralService:     db.Referrals,
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 // devIssuer returns the development issuer of cfg, with the signing key
 // shared through the database.
 func devIssuer(ctx context.Context, cfg Config, db *postgres.DB) (*DevIssuer, error) {
-	key, kid, err := db.DevSigningKey(ctx)
+	key, kid, err := db.Accounts.DevSigningKey(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func DevToken(ctx context.Context, cfg Config, db *postgres.DB, login string, tt
 	if cfg.OIDCIssuer != "" {
 		return "", errors.New("this hub accepts tokens of " + cfg.OIDCIssuer + " only: get one there")
 	}
-	if _, err := db.FindAccountByLogin(ctx, login); err != nil {
+	if _, err := db.Accounts.FindAccountByLogin(ctx, login); err != nil {
 		return "", fmt.Errorf("account %q: %w", login, err)
 	}
 	issuer, err := devIssuer(ctx, cfg, db)

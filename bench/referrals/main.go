@@ -24,7 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/maillage/maillage/authz"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
@@ -82,15 +81,9 @@ func run(n, c int, hubURL, dsn, publicURL, pgServer string) error {
 	}
 	defer db.Close()
 	if hubURL == "" {
-		if err := postgres.Migrate(ctx, db.DB.DB, "up"); err != nil {
-			return err
-		}
 		if _, err := postgres.Seed(ctx, db); err != nil {
 			return err
 		}
-	}
-	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
-		return err
 	}
 	if hubURL == "" {
 		cfg.Addr = "127.0.0.1:0"

@@ -41,9 +41,6 @@ func serve(ctx context.Context, o *options, args []string) error {
 		}
 		if seeded {
 			slog.Info("loaded demo data into the empty database")
-			if err := db.Authz.Reload(ctx); err != nil {
-				return err
-			}
 		}
 	}
 	shutdownTracing, err := server.SetupTracing(ctx, o.Tracing, os.Stdout)
@@ -61,15 +58,15 @@ func serve(ctx context.Context, o *options, args []string) error {
 }
 
 func migrate(ctx context.Context, o *options, args []string) error {
-	if len(args) != 1 {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		return errors.New("usage: maillage migrate up|down|status")
 	}
-	db, err := connect(ctx, o, args[0] == "up")
+	pool, err := connect(ctx, o, args[0] == "up")
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return postgres.Migrate(ctx, db.DB.DB, args[0])
+	defer pool.Close()
+	return postgres.Migrate(ctx, pool.DB, args[0])
 }
 
 func seed(ctx context.Context, o *options, args []string) error {
@@ -95,7 +92,7 @@ func token(ctx context.Context, o *options, args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: maillage token <login>")
 	}
-	db, err := connectMigrated(ctx, o)
+	db, err := openMigrated(ctx, o)
 	if err != nil {
 		return err
 	}

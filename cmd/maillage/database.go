@@ -8,21 +8,34 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"github.com/maillage/maillage/authz"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
 
-// connect opens the database of o; create says whether a missing database is
-// created (read-only commands pass false). Errors are one line naming the
-// server.
-func connect(ctx context.Context, o *options, create bool) (*postgres.DB, error) {
+// connect opens the connection pool to the database of o; create says
+// whether a missing database is created (read-only commands pass false).
+// Errors, here and below, are one line naming the server.
+func connect(ctx context.Context, o *options, create bool) (*sqlx.DB, error) {
 	if create {
 		if err := postgres.EnsureDatabase(ctx, o.DatabaseURL); err != nil {
 			return nil, databaseError(o, err)
 		}
+	}
+	pool, err := postgres.Connect(ctx, o.DatabaseURL)
+	if err != nil {
+		return nil, databaseError(o, err)
+	}
+	return pool, nil
+}
+
+// prepare opens the database ready to use, creating it if missing and
+// migrating it up.
+func prepare(ctx context.Context, o *options) (*postgres.DB, error) {
+	if err := postgres.EnsureDatabase(ctx, o.DatabaseURL); err != nil {
+		return nil, databaseError(o, err)
 	}
 	db, err := postgres.Open(ctx, o.DatabaseURL)
 	if err != nil {
@@ -31,37 +44,23 @@ func connect(ctx context.Context, o *options, create bool) (*postgres.DB, error)
 	return db, nil
 }
 
-// connectMigrated opens an existing database whose migrations are all
-// applied, changing nothing.
-func connectMigrated(ctx context.Context, o *options) (*postgres.DB, error) {
-	db, err := connect(ctx, o, false)
+// openMigrated opens an existing database whose migrations are all applied,
+// changing nothing.
+func openMigrated(ctx context.Context, o *options) (*postgres.DB, error) {
+	pool, err := connect(ctx, o, false)
 	if err != nil {
 		return nil, err
 	}
-	n, err := postgres.Pending(ctx, db.DB.DB)
+	n, err := postgres.Pending(ctx, pool.DB)
+	pool.Close()
 	if err == nil && n > 0 {
 		err = fmt.Errorf("%d migrations are not applied: run maillage migrate up", n)
 	}
 	if err != nil {
-		db.Close()
 		return nil, databaseError(o, err)
 	}
-	return db, nil
-}
-
-// prepare opens the database, creating it if missing, migrates it up and
-// loads the authorizer.
-func prepare(ctx context.Context, o *options) (*postgres.DB, error) {
-	db, err := connect(ctx, o, true)
+	db, err := postgres.Open(ctx, o.DatabaseURL) // nothing to migrate: it reads
 	if err != nil {
-		return nil, err
-	}
-	if err := postgres.Migrate(ctx, db.DB.DB, "up"); err != nil {
-		db.Close()
-		return nil, databaseError(o, err)
-	}
-	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
-		db.Close()
 		return nil, databaseError(o, err)
 	}
 	return db, nil

@@ -83,7 +83,7 @@ func missingDatabase(t *testing.T) string {
 // databaseExists reports whether the database of url exists.
 func databaseExists(t *testing.T, dsn string) bool {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), pgtest.ServerURL())
+	db, err := postgres.Connect(context.Background(), pgtest.ServerURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +287,27 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	}
 	if databaseExists(t, db) {
 		t.Fatal("a read-only command created the database")
+	}
+
+	// An empty database stays empty: status lists every migration pending,
+	// token says what to run.
+	empty := pgtest.NewURL(t)
+	stdout, stderr, code := maillage(t, []string{"DATABASE_URL=" + empty}, "migrate", "status")
+	if code != 0 || !strings.Contains(stdout, "00001_directory.sql") || strings.Contains(stdout, "applied") {
+		t.Errorf("migrate status on an empty database: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	_, stderr, code = maillage(t, []string{"DATABASE_URL=" + empty}, "token", "admin")
+	if code != 1 || !strings.Contains(stderr, "migrations are not applied: run maillage migrate up") {
+		t.Errorf("token on an empty database: exit %d, stderr %q", code, stderr)
+	}
+	pool, err := postgres.Connect(context.Background(), empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var tables []string
+	if err := pool.Select(&tables, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`); err != nil || len(tables) > 0 {
+		t.Fatalf("read-only commands created tables %v (%v)", tables, err)
 	}
 }
 

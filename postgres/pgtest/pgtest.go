@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/maillage/maillage"
-	"github.com/maillage/maillage/authz"
 	"github.com/maillage/maillage/postgres"
 )
 
@@ -74,16 +73,10 @@ func open(t testing.TB, dsn string, seed bool) *postgres.DB {
 		t.Fatalf("open test database: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := postgres.Migrate(ctx, db.DB.DB, "up"); err != nil {
-		t.Fatalf("migrate test database: %v", err)
-	}
 	if seed {
 		if _, err := postgres.Seed(ctx, db); err != nil {
 			t.Fatalf("seed test database: %v", err)
 		}
-	}
-	if db.Authz, err = authz.New(ctx, db.DB); err != nil {
-		t.Fatalf("load authorizer: %v", err)
 	}
 	return db
 }
