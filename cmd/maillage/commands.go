@@ -29,6 +29,9 @@ func serve(ctx context.Context, o *options, args []string) error {
 		}
 		defer stop()
 	}
+	if err := postgres.WaitForServer(ctx, o.DatabaseURL, o.DatabaseWait); err != nil {
+		return databaseError(o, err)
+	}
 	db, err := prepare(ctx, o)
 	if err != nil {
 		return err

@@ -49,6 +49,8 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.noSeed, "no-seed", o.noSeed, "do not load demo data into an empty database")
 	fs.StringVar(&o.OIDCClientID, "oidc-client-id", o.OIDCClientID, "audience required in tokens of the external issuer")
 	fs.StringVar(&o.OIDCLoginClaim, "oidc-login-claim", "sub", "token claim holding the account login")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "longest a GraphQL request over HTTP may take before it is answered 503")
+	fs.DurationVar(&o.DatabaseWait, "database-wait", o.DatabaseWait, "how long serve waits, with backoff, for a PostgreSQL that does not answer at start")
 	fs.DurationVar(&o.EventRetention, "event-retention", o.EventRetention, "how long events stay available to resuming subscriptions")
 	fs.IntVar(&o.MaxSubscriptionsPerConnection, "max-subscriptions", o.MaxSubscriptionsPerConnection, "most subscriptions on one websocket")
 	fs.IntVar(&o.SubscriberBuffer, "subscriber-buffer", o.SubscriberBuffer, "events that may wait for one subscription before it is cut off as a slow consumer")

@@ -321,7 +321,7 @@ func TestDatabaseErrorsNameTheServer(t *testing.T) {
 		{"postgres://nobody@" + server.Host + "/x?sslmode=disable", server.Host, `pq: role "nobody" does not exist`},
 	} {
 		for _, args := range [][]string{{"seed"}, {"migrate", "status"}, {"token", "admin"}, {"serve"}} {
-			_, stderr, code := maillage(t, []string{"DATABASE_URL=" + c.dsn}, args...)
+			_, stderr, code := maillage(t, []string{"DATABASE_URL=" + c.dsn, "MAILLAGE_DATABASE_WAIT=300ms"}, args...)
 			if code != 1 || !strings.HasPrefix(stderr, "maillage: PostgreSQL at "+c.at+", database x: ") || !strings.Contains(stderr, c.cause) ||
 				strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "PostgreSQL (") {
 				t.Errorf("%v on %s: exit %d, stderr %q; want one line naming %s with %q, no hint", args, c.dsn, code, stderr, c.at, c.cause)
