@@ -71,6 +71,17 @@ func maillage(t *testing.T, env []string, args ...string) (stdout, stderr string
 	return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
 }
 
+// withoutLogs drops the JSON log lines of stderr.
+func withoutLogs(stderr string) string {
+	var kept []string
+	for _, line := range strings.SplitAfter(stderr, "\n") {
+		if !strings.HasPrefix(line, "{") {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "")
+}
+
 // missingDatabase returns the URL of a database that does not exist.
 func missingDatabase(t *testing.T) string {
 	url := pgtest.NewURL(t)
@@ -322,6 +333,7 @@ func TestDatabaseErrorsNameTheServer(t *testing.T) {
 	} {
 		for _, args := range [][]string{{"seed"}, {"migrate", "status"}, {"token", "admin"}, {"serve"}} {
 			_, stderr, code := maillage(t, []string{"DATABASE_URL=" + c.dsn, "MAILLAGE_DATABASE_WAIT=300ms"}, args...)
+			stderr = withoutLogs(stderr) // serve logs its attempts to reach PostgreSQL
 			if code != 1 || !strings.HasPrefix(stderr, "maillage: PostgreSQL at "+c.at+", database x: ") || !strings.Contains(stderr, c.cause) ||
 				strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "PostgreSQL (") {
 				t.Errorf("%v on %s: exit %d, stderr %q; want one line naming %s with %q, no hint", args, c.dsn, code, stderr, c.at, c.cause)
