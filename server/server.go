@@ -66,9 +66,10 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db.Accounts)
 	}
-	// Every instance reloads its authorizer within a second of a change of
-	// policies or grants, wherever it was made; until ctx is done.
-	if err := db.ListenAuthz(ctx, db.Authz.Reload); err != nil {
+	db.Authz.SetCacheSize(s.cfg.AuthzCacheSize)
+	// Every instance applies a change of policies or grants within a second,
+	// wherever it was made; until ctx is done.
+	if err := db.ListenAuthz(ctx, db.Authz); err != nil {
 		return nil, err
 	}
 	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{
