@@ -342,7 +342,7 @@ func TestOutageUnderLoad(t *testing.T) {
 		}
 		return true
 	}
-	for deadline := time.Now().Add(15 * time.Second); !caughtUp() && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); !caughtUp() && time.Now().Before(deadline); {
 		time.Sleep(200 * time.Millisecond)
 	}
 	stopFollowing()
