@@ -91,11 +91,13 @@ type StructureEdge struct {
 	Node   *Structure
 }
 
-// StructureConnection is one page of structures.
+// StructureConnection is one page of structures. Total is the list's count
+// when it was read with the page (PageArgs.Count), nil otherwise.
 type StructureConnection struct {
 	Edges    []StructureEdge
 	PageInfo PageInfo
 	Filter   StructureFilter
+	Total    *int
 }
 
 // StructureInput creates a structure.
