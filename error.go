@@ -13,6 +13,10 @@ const (
 	ENOTFOUND        = "NOT_FOUND"
 	ECONFLICT        = "CONFLICT"
 	EINTERNAL        = "INTERNAL"
+	// EUNAVAILABLE: the database could not be reached or did not answer in
+	// time; the same request may be retried (HTTP 503 where the transport
+	// allows).
+	EUNAVAILABLE = "SERVICE_UNAVAILABLE"
 )
 
 // Error is a domain error: a code, a message meant for the caller, and, for

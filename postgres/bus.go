@@ -30,8 +30,10 @@ type BusConfig struct {
 	// GapRecheck is how often a missing id is looked for again while later
 	// ids wait behind it.
 	GapRecheck time.Duration
-	// GapTimeout is the longest a missing id is waited for, when the
-	// transactions that could hold it cannot be proven finished.
+	// GapTimeout is the longest a missing id is waited for while
+	// transactions that could hold it are still open (a hub transaction
+	// ends within its request's deadline; past this, the bus logs the open
+	// transactions and goes on, and the ids they hold are not delivered live).
 	GapTimeout time.Duration
 	// Retention is how long events stay in the outbox (MAILLAGE_EVENT_RETENTION).
 	Retention time.Duration
@@ -49,7 +51,7 @@ func DefaultBusConfig() BusConfig {
 		Batch:      500,
 		SafetyTick: 5 * time.Second,
 		GapRecheck: 50 * time.Millisecond,
-		GapTimeout: 30 * time.Second,
+		GapTimeout: 5 * time.Minute,
 		Retention:  7 * 24 * time.Hour,
 		PruneEvery: time.Hour,
 	}
@@ -79,14 +81,13 @@ func (c BusConfig) withDefaults() BusConfig {
 // Bus hands the outbox's events to this instance's subscribers. One LISTEN
 // connection per instance hears each commit's notification; the bus then
 // reads the new rows in id order and offers each to the subscribers, without
-// ever blocking on one: a subscriber whose buffer is full is dropped.
+// ever blocking on one.
 //
 // Ids come from a sequence, so a transaction may commit id 12 while the one
 // holding id 11 is still running (or will roll back). The bus delivers in id
-// order and never past a missing id until it appears or is proven dead: the
-// transactions in progress when the gap was seen (the snapshot's xip) have all
-// ended, since appendEvent takes its transaction id before its event id. So
-// every cursor handed out is "settled": nothing below it can still appear.
+// order and never goes past a missing id (a hole) until it appears or is
+// proven dead (see gap), so every cursor handed out is "settled": nothing
+// below it can still appear.
 type Bus struct {
 	db  *DB
 	cfg BusConfig
@@ -96,33 +97,86 @@ type Bus struct {
 	subs    map[*subscriber]struct{}
 	stopped bool
 
-	gap      *gap // the missing id the bus waits for, if any
-	listener *pq.Listener
-	done     chan struct{}
-	stats    busCounters
+	gap         *gap  // the hole the bus waits on, if any
+	provenBelow int64 // the missing ids below this are proven dead
+	listener    *pq.Listener
+	done        chan struct{}
+	stats       busCounters
 }
 
 var _ maillage.EventService = (*Bus)(nil)
 
-// gap is the first missing id above settled, and the transactions that were
-// in progress when it was first seen: one of them may still commit it.
+// gap is the first missing id above settled (a hole), with what it takes to
+// prove the hole dead.
+//
+// The argument. A hole h is seen by a read whose snapshot S shows a committed
+// id e > h. The sequence hands out ids in increasing order, so h was drawn
+// before e, hence before S was taken. appendEvent takes its transaction id
+// (xid) before it draws its event id, so the transaction T holding h had its
+// xid before S. Right after that read, the bus takes an xid of its own, x,
+// in a transaction of its own that commits at once: xids are handed out in
+// increasing order too, so T's xid < x. A later snapshot whose xmin > x
+// proves that every transaction with an xid below x has ended, T included:
+// h either committed (and that snapshot shows it) or is dead forever.
+//
+// Why not S itself: a snapshot's in-progress list (xip) holds only the xids
+// below its xmax, and xmax is the latest completed xid + 1, not the next xid
+// to be handed out. If T took its xid after the transaction holding e yet drew
+// the lower id, and no later xid has completed, T's xid is >= S.xmax: T is
+// missing from S's xip, and so S's xmin or xmax bound nothing about it. x is
+// above T's xid by construction, and x has completed, so every later
+// snapshot's xmax is above x and its xmin counts T.
+//
+// The same proof covers every missing id below e (all drawn before e), so
+// holes below proven are dead at once.
 type gap struct {
-	start int64
-	xip   []uint64
+	start int64  // the missing id (settled+1 when seen)
+	below int64  // e: the first committed id seen above it
+	xid   uint64 // x: an xid taken after the read that saw the hole
 	since time.Time
 }
 
-// closedIn reports whether none of the gap's transactions is still in
-// progress in the snapshot whose in-progress list is xip.
-func (g *gap) closedIn(xip []uint64) bool {
-	for _, a := range g.xip {
-		for _, b := range xip {
-			if a == b {
-				return false
+// pgSnapshot is the part of a pg_snapshot the bus uses.
+type pgSnapshot struct {
+	xmin uint64
+	xip  []uint64
+}
+
+// parseSnapshot reads a pg_snapshot's text form "xmin:xmax:xip,…".
+func parseSnapshot(text string) (pgSnapshot, error) {
+	parts := strings.SplitN(text, ":", 3)
+	if len(parts) < 3 {
+		return pgSnapshot{}, fmt.Errorf("snapshot %q: not xmin:xmax:xip", text)
+	}
+	xmin, err := strconv.ParseUint(parts[0], 10, 64)
+	if err != nil {
+		return pgSnapshot{}, fmt.Errorf("snapshot %q: %w", text, err)
+	}
+	snap := pgSnapshot{xmin: xmin}
+	if parts[2] != "" {
+		for _, x := range strings.Split(parts[2], ",") {
+			v, err := strconv.ParseUint(x, 10, 64)
+			if err != nil {
+				return pgSnapshot{}, fmt.Errorf("snapshot %q: %w", text, err)
 			}
+			snap.xip = append(snap.xip, v)
 		}
 	}
-	return true
+	return snap, nil
+}
+
+// ended reports whether every transaction with an xid below x had ended
+// when snap was taken.
+func (snap pgSnapshot) ended(x uint64) bool { return snap.xmin > x }
+
+// takeXid returns a fresh xid, from a transaction of its own that has
+// committed when it returns (see gap).
+func (b *Bus) takeXid(ctx context.Context) (uint64, error) {
+	var x uint64
+	if err := b.db.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&x); err != nil {
+		return 0, fmt.Errorf("take xid: %w", err)
+	}
+	return x, nil
 }
 
 // subscriber is one live subscription's mailbox.
@@ -164,7 +218,7 @@ func (b *Bus) Stats() BusStats {
 // until ctx ends.
 func StartBus(ctx context.Context, db *DB, cfg BusConfig) (*Bus, error) {
 	b := &Bus{db: db, cfg: cfg.withDefaults(), subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
-	b.listener = pq.NewListener(db.DSN, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+	b.listener = pq.NewListener(db.DSN, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
 			slog.Warn("event bus listener", "event", ev, "err", err)
 		}
@@ -182,25 +236,42 @@ func StartBus(ctx context.Context, db *DB, cfg BusConfig) (*Bus, error) {
 }
 
 // start sets the settled horizon to the newest event, once every
-// transaction that could still commit an older id has ended.
+// transaction that could still commit an older id has ended (the argument of
+// gap, with the newest event as e).
 func (b *Bus) start(ctx context.Context) error {
-	var snap string
-	var max int64
-	if err := b.db.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text, COALESCE(max(id), 0) FROM events`).Scan(&snap, &max); err != nil {
+	var newest int64
+	if err := b.db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM events`).Scan(&newest); err != nil {
 		return fmt.Errorf("event bus start: %w", err)
 	}
-	pending := &gap{xip: parseXip(snap), since: time.Now()}
-	for len(pending.xip) > 0 && time.Since(pending.since) < b.cfg.GapTimeout {
-		time.Sleep(10 * time.Millisecond)
-		if err := b.db.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text`).Scan(&snap); err != nil {
+	x, err := b.takeXid(ctx)
+	if err != nil {
+		return fmt.Errorf("event bus start: %w", err)
+	}
+	for since := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		snap, err := b.currentSnapshot(ctx)
+		if err != nil {
 			return fmt.Errorf("event bus start: %w", err)
 		}
-		if pending.closedIn(parseXip(snap)) {
+		if snap.ended(x) {
+			break
+		}
+		if time.Since(since) > b.cfg.GapTimeout {
+			slog.Error("event bus start: transactions older than the start still open; ids they hold will not be delivered live",
+				"below", newest, "xid", x, "in_progress", snap.xip)
 			break
 		}
 	}
-	b.settled = max
+	b.settled = newest
 	return nil
+}
+
+// currentSnapshot returns a fresh snapshot.
+func (b *Bus) currentSnapshot(ctx context.Context) (pgSnapshot, error) {
+	var text string
+	if err := b.db.QueryRowContext(ctx, `SELECT pg_current_snapshot()::text`).Scan(&text); err != nil {
+		return pgSnapshot{}, err
+	}
+	return parseSnapshot(text)
 }
 
 // Done is closed when the bus has stopped.
@@ -213,36 +284,41 @@ func (b *Bus) run(ctx context.Context) {
 	defer safety.Stop()
 	prune := time.NewTicker(b.cfg.PruneEvery)
 	defer prune.Stop()
-	recheck := time.NewTimer(time.Hour)
-	recheck.Stop()
+	again := time.NewTimer(time.Hour) // a hole to recheck, or a failed read to retry
+	again.Stop()
+	retry := b.cfg.GapRecheck
 	b.prune(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-b.listener.Notify: // a commit, or nil after a reconnection
-		drain:
-			for {
-				select {
-				case <-b.listener.Notify:
-				default:
-					break drain
-				}
-			}
+		case <-b.listener.Notify: // a commit, or nil after a reconnection: read at once
+			drain(b.listener.Notify)
 		case <-safety.C:
-		case <-recheck.C:
+		case <-again.C:
 		case <-prune.C:
 			b.prune(ctx)
 			continue
 		}
-		if err := b.poll(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("event bus read", "err", err)
-		}
-		if b.gap != nil {
-			recheck.Reset(b.cfg.GapRecheck)
+		err := b.poll(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			// The database is away: read again soon, backing off, rather than
+			// waiting for the safety tick (events pile up meanwhile).
+			slog.Error("event bus read", "err", err, "retry_in", retry.String())
+			again.Reset(retry)
+			retry = min(retry*2, maxReadRetry)
+		case b.gap != nil:
+			retry = b.cfg.GapRecheck
+			again.Reset(b.cfg.GapRecheck)
+		default:
+			retry = b.cfg.GapRecheck
 		}
 	}
 }
+
+// maxReadRetry bounds the wait between two reads while the database is away.
+const maxReadRetry = time.Second
 
 // stop closes the listener and ends every subscription.
 func (b *Bus) stop() {
@@ -256,29 +332,21 @@ func (b *Bus) stop() {
 }
 
 // poll reads the new rows and delivers them in id order, up to the first
-// gap that may still fill.
+// hole that may still fill.
 func (b *Bus) poll(ctx context.Context) error {
 	for {
-		evs, xip, err := b.read(ctx, b.settled, b.cfg.Batch)
+		evs, snap, err := b.read(ctx, b.settled, b.cfg.Batch)
 		if err != nil {
 			return err
 		}
 		delivered := 0
 		for _, ev := range evs {
 			if ev.ID != b.settled+1 {
-				if b.gap == nil || b.gap.start != b.settled+1 {
-					b.gap = &gap{start: b.settled + 1, xip: xip, since: time.Now()}
-					b.stats.waitingFor.Store(b.gap.start)
-				}
-				if !b.gap.closedIn(xip) {
-					if time.Since(b.gap.since) < b.cfg.GapTimeout {
-						return nil // wait for the transactions that may hold it
-					}
-					slog.Warn("event bus: gave up waiting for missing event ids", "from", b.gap.start, "to", ev.ID-1)
+				dead, err := b.holeDead(ctx, ev.ID, snap)
+				if err != nil || !dead {
+					return err
 				}
 			}
-			b.gap = nil
-			b.stats.waitingFor.Store(0)
 			b.deliver(ev)
 			delivered++
 		}
@@ -288,9 +356,39 @@ func (b *Bus) poll(ctx context.Context) error {
 	}
 }
 
-// read returns up to limit events after id, and the in-progress
-// transactions of the snapshot that saw them.
-func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Event, []uint64, error) {
+// holeDead reports whether the ids between settled and next, the first
+// committed id above it in snap, are dead (see gap for the argument).
+func (b *Bus) holeDead(ctx context.Context, next int64, snap pgSnapshot) (bool, error) {
+	start := b.settled + 1
+	if next <= b.provenBelow {
+		return true, nil
+	}
+	g := b.gap
+	if g == nil || g.start != start {
+		x, err := b.takeXid(ctx)
+		if err != nil {
+			return false, err
+		}
+		b.gap = &gap{start: start, below: next, xid: x, since: time.Now()}
+		b.stats.waitingFor.Store(start)
+		return false, nil // snap was taken before x: the next read decides
+	}
+	switch {
+	case snap.ended(g.xid):
+	case time.Since(g.since) > b.cfg.GapTimeout:
+		slog.Error("event bus: gave up waiting for missing event ids; transactions that may hold them are still open",
+			"from", start, "to", next-1, "xid", g.xid, "in_progress", snap.xip, "waited", time.Since(g.since).String())
+	default:
+		return false, nil
+	}
+	b.provenBelow = g.below
+	b.gap = nil
+	b.stats.waitingFor.Store(0)
+	return true, nil
+}
+
+// read returns up to limit events after id, and the snapshot that saw them.
+func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Event, pgSnapshot, error) {
 	b.stats.reads.Add(1)
 	const q = `SELECT s.snap, e.id, e.topic, e.type, e.subject_id, e.domain, e.payload, e.created_at
 		FROM (SELECT pg_current_snapshot()::text AS snap) s
@@ -298,41 +396,29 @@ func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Eve
 		ORDER BY e.id`
 	rows, err := b.db.QueryContext(ctx, q, after, limit)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read events after %d: %w", after, err)
+		return nil, pgSnapshot{}, fmt.Errorf("read events after %d: %w", after, err)
 	}
 	defer rows.Close()
-	var snap string
+	var text string
 	var evs []*maillage.Event
 	for rows.Next() {
 		var id sql.NullInt64
 		var topic, typ, subject, domain sql.NullString
 		var payload []byte
 		var at sql.NullTime
-		if err := rows.Scan(&snap, &id, &topic, &typ, &subject, &domain, &payload, &at); err != nil {
-			return nil, nil, fmt.Errorf("read events: %w", err)
+		if err := rows.Scan(&text, &id, &topic, &typ, &subject, &domain, &payload, &at); err != nil {
+			return nil, pgSnapshot{}, fmt.Errorf("read events: %w", err)
 		}
 		if id.Valid {
 			evs = append(evs, &maillage.Event{ID: id.Int64, Topic: topic.String, Type: typ.String,
 				SubjectID: subject.String, Domain: domain.String, Payload: payload, CreatedAt: at.Time})
 		}
 	}
-	return evs, parseXip(snap), rows.Err()
-}
-
-// parseXip returns the in-progress transaction ids of a pg_snapshot's text
-// form "xmin:xmax:xip,…".
-func parseXip(snap string) []uint64 {
-	parts := strings.SplitN(snap, ":", 3)
-	if len(parts) < 3 || parts[2] == "" {
-		return nil
+	if err := rows.Err(); err != nil {
+		return nil, pgSnapshot{}, fmt.Errorf("read events: %w", err)
 	}
-	var xip []uint64
-	for _, s := range strings.Split(parts[2], ",") {
-		if x, err := strconv.ParseUint(s, 10, 64); err == nil {
-			xip = append(xip, x)
-		}
-	}
-	return xip
+	snap, err := parseSnapshot(text)
+	return evs, snap, err
 }
 
 // deliver settles ev and offers it to every subscriber that wants it,

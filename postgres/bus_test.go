@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -106,6 +108,79 @@ func TestBusDeliversInIDOrderAcrossOutOfOrderCommits(t *testing.T) {
 	a, b := next(t, ch), next(t, ch)
 	if a.Type != "A" || b.Type != "B" || a.ID != idB-1 || b.ID != idB {
 		t.Fatalf("got %d %s, %d %s; want A (id %d) then B (id %d)", a.ID, a.Type, b.ID, b.Type, idB-1, idB)
+	}
+}
+
+// The adversarial commit order: B takes its xid after A, yet draws the lower
+// event id; A commits first. While no later xid has completed, B's xid is at
+// or above the xmax of every snapshot the bus takes, so B is in no
+// snapshot's in-progress list: a bus that trusts that list skips B's event.
+func TestBusWaitsForALowerIDHeldByALaterTransaction(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{GapTimeout: time.Hour})
+	ch, err := bus.SubscribeEvents(adminCtx(t, db), "", activity("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	begin := func() (*sqlx.Tx, uint64) {
+		tx, err := db.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { tx.Rollback() })
+		var xid uint64
+		if err := tx.Get(&xid, `SELECT pg_current_xact_id()::text::bigint`); err != nil {
+			t.Fatal(err)
+		}
+		return tx, xid
+	}
+	appendIn := func(tx *sqlx.Tx, typ string) int64 {
+		if err := postgres.AppendEvent(ctx, tx, postgres.Event{Topic: "test", Type: typ, SubjectID: "x", Domain: "fr/28"}); err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := tx.Get(&id, `SELECT currval('events_id_seq')`); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	txA, xidA := begin()
+	txB, xidB := begin()
+	idB := appendIn(txB, "B")
+	idA := appendIn(txA, "A")
+	if !(xidA < xidB && idB < idA) {
+		t.Fatalf("setup: A (xid %d, id %d), B (xid %d, id %d)", xidA, idA, xidB, idB)
+	}
+	if err := txA.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait (on state, not time) until the bus has seen the hole and read
+	// the outbox again twice since: each read could have skipped it.
+	early := func() {
+		select {
+		case ev := <-ch:
+			t.Fatalf("event %d (%s) delivered while the lower id %d was uncommitted", ev.ID, ev.Type, idB)
+		default:
+		}
+	}
+	for deadline := time.Now().Add(15 * time.Second); bus.Stats().WaitingFor != idB; {
+		early()
+		if time.Now().After(deadline) {
+			t.Fatalf("bus never waited for id %d: %+v", idB, bus.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for reads := bus.Stats().Reads; bus.Stats().Reads < reads+2; {
+		time.Sleep(5 * time.Millisecond)
+	}
+	early()
+	if err := txB.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	b, a := next(t, ch), next(t, ch)
+	if b.ID != idB || a.ID != idA {
+		t.Fatalf("got %d (%s), %d (%s); want B (id %d) then A (id %d)", b.ID, b.Type, a.ID, a.Type, idB, idA)
 	}
 }
 
@@ -247,6 +322,14 @@ func TestGuardDecidesEachEventUnderTheCurrentGrants(t *testing.T) {
 		t.Fatal(err)
 	}
 	hidden := publishIn(t, db, "test", "E2", domain)
+	// The guard judges an event when the bus hands it over: let it judge E2
+	// before access comes back.
+	for deadline := time.Now().Add(15 * time.Second); bus.Stats().Decided < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("E2 never judged: %+v", bus.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if _, err := db.Directory.AddMembership(admin, maillage.MembershipInput{ProfessionalID: pro, StructureID: cpts, Role: maillage.MemberRoleCoordinator}); err != nil {
 		t.Fatal(err)
 	}

@@ -127,13 +127,15 @@ type ReferralService struct {
 	patients *PatientService
 }
 
-// Connect opens the connection pool to dsn (statements counted, see
-// Statements) and checks it answers. Open builds the services on it; Connect
-// alone serves migrations and maintenance.
+// Connect opens the connection pool to dsn, with the ConnectionDefaults it
+// does not set (statements counted, see Statements), and checks it answers.
+// Open builds the services on it; Connect alone serves migrations and
+// maintenance.
 func Connect(ctx context.Context, dsn string) (*sqlx.DB, error) {
 	registerDriver.Do(func() {
-		sql.Register(driverName, sqlhooks.Wrap(&pq.Driver{}, countingHooks{}))
+		sql.Register(driverName, sqlhooks.Wrap(pqDriver{}, countingHooks{}))
 	})
+	dsn = withConnectionDefaults(dsn)
 	db, err := sqlx.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -160,12 +162,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	az, err := authz.New(ctx, pool)
+	az, err := authz.New(ctx, NewAuthzStore(pool))
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return newDB(&store{DB: pool, DSN: dsn, Authz: az}), nil
+	return newDB(&store{DB: pool, DSN: withConnectionDefaults(dsn), Authz: az}), nil
 }
 
 // newDB builds the services over s.

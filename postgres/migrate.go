@@ -84,7 +84,7 @@ func maintenanceDB(dsn string) (*sql.DB, string, error) {
 	}
 	admin := *u
 	admin.Path = "/postgres"
-	db, err := sql.Open("postgres", admin.String())
+	db, err := sql.Open("postgres", withConnectionDefaults(admin.String()))
 	return db, name, err
 }
 

@@ -34,9 +34,9 @@ func appendEvent(ctx context.Context, tx *sqlx.Tx, ev Event) error {
 		}
 	}
 	// The transaction takes its xid (pg_current_xact_id) before the event
-	// takes its id (nextval, in the insert's projection): so a reader that
-	// sees a later id committed knows the transaction holding a missing one
-	// is among its snapshot's in-progress ones (see Bus).
+	// takes its id (nextval, in the insert's projection): so the transaction
+	// holding a missing id has an xid below any taken after a later id was
+	// seen committed, which is how the bus proves a hole dead (see gap).
 	const q = `WITH x AS MATERIALIZED (SELECT pg_current_xact_id() AS xid),
 		e AS (INSERT INTO events (topic, type, subject_id, domain, payload)
 			SELECT $1, $2, $3, $4, $5 FROM x RETURNING id)

@@ -140,7 +140,10 @@ func (s *Server) identityFromInit(ctx context.Context, payload map[string]any) (
 	if token == "" {
 		return ctx, nil
 	}
-	id, err := s.auth.Authenticate(ctx, token)
+	// The websocket has no request deadline: the check gets one of its own.
+	checkCtx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	id, err := aside(checkCtx, func(ctx context.Context) (maillage.Identity, error) { return s.auth.Authenticate(ctx, token) })
 	if err != nil {
 		slog.InfoContext(ctx, "websocket authentication refused", "err", err, "request_id", RequestID(ctx))
 		if maillage.ErrorCode(err) == maillage.EUNAUTHENTICATED {

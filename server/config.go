@@ -56,10 +56,23 @@ type Config struct {
 	WebsocketWriteTimeout time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds a GraphQL request over HTTP (MAILLAGE_REQUEST_TIMEOUT,
+	// default 15 s): past it, 503 SERVICE_UNAVAILABLE and its statements are
+	// cancelled.
+	RequestTimeout time.Duration
+	// DatabaseWait is how long "maillage serve" waits, with backoff, for a
+	// PostgreSQL that does not answer at start (MAILLAGE_DATABASE_WAIT,
+	// default 1 min).
+	DatabaseWait time.Duration
 	// Tracing is the OpenTelemetry exporter: "" (off), "stdout" or "otlp"
 	// (MAILLAGE_OTEL_EXPORTER). cmd/maillage starts the exporter with
 	// SetupTracing; New adds a span per resolver field when it is set.
 	Tracing string
+	// AuthzCacheSize bounds how many callers' grants the authorizer keeps
+	// (MAILLAGE_AUTHZ_CACHE_SIZE; 0: authz.DefaultCacheSize, 100,000, a few
+	// hundred bytes each). The least recently seen are read again when
+	// they come back.
+	AuthzCacheSize int
 	// Logger receives the access log and errors; nil is slog.Default().
 	Logger *slog.Logger
 }
@@ -73,6 +86,8 @@ func DefaultConfig() Config {
 		MaxDepth:        12,
 		MaxComplexity:   20000,
 		ShutdownTimeout: 15 * time.Second,
+		RequestTimeout:  15 * time.Second,
+		DatabaseWait:    time.Minute,
 
 		EventRetention:                7 * 24 * time.Hour,
 		SubscriberBuffer:              256,

@@ -33,7 +33,7 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.Use(inputGuard{max: maxStringBytes})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
 	h.Use(subscriptionLimit{max: s.cfg.MaxSubscriptionsPerConnection, metrics: &s.ws, prom: s.metrics})
-	h.SetErrorPresenter(presentError)
+	h.SetErrorPresenter(s.presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h
 }

@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/resolvers"
@@ -64,9 +66,10 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db.Accounts)
 	}
-	// Every instance reloads its authorizer within a second of a change of
-	// policies or grants, wherever it was made; until ctx is done.
-	if err := db.ListenAuthz(ctx, db.Authz.Reload); err != nil {
+	db.Authz.SetCacheSize(s.cfg.AuthzCacheSize)
+	// Every instance applies a change of policies or grants within a second,
+	// wherever it was made; until ctx is done.
+	if err := db.ListenAuthz(ctx, db.Authz); err != nil {
 		return nil, err
 	}
 	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{
@@ -89,7 +92,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler()))))
+	mux.Handle("/graphql", s.withDeadline(withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler())))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -139,6 +142,7 @@ func withDefaults(cfg Config) Config {
 	setDefault(&cfg.WebsocketPingInterval, d.WebsocketPingInterval)
 	setDefault(&cfg.WebsocketWriteTimeout, d.WebsocketWriteTimeout)
 	setDefault(&cfg.ShutdownTimeout, d.ShutdownTimeout)
+	setDefault(&cfg.RequestTimeout, d.RequestTimeout)
 	if cfg.AnonymousFields == nil {
 		cfg.AnonymousFields = DefaultAnonymousFields
 	}
@@ -201,20 +205,56 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 when the database answers and every migration is applied.
+// readyTimeout bounds a readiness probe.
+const readyTimeout = 2 * time.Second
+
+// readyz answers 200 when the database answers and every migration is
+// applied, and 503 otherwise, always within readyTimeout: the check runs
+// aside, as a statement on a connection behind a black-holed network waits
+// for the network, whatever its deadline.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	if err := s.db.PingContext(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
-		return
-	}
-	pending, err := postgres.Pending(ctx, s.db.DB.DB)
-	if err != nil || pending > 0 {
+	pending, err := aside(ctx, func(ctx context.Context) (int, error) {
+		if err := s.db.PingContext(ctx); err != nil {
+			return 0, err
+		}
+		return postgres.Pending(ctx, s.db.DB.DB)
+	})
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database did not answer within " + readyTimeout.String()})
+	case err != nil:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database unreachable"})
+	case pending > 0:
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "migrations pending", "pending": pending})
-		return
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// aside runs f in a goroutine of its own and returns its result, or ctx's
+// error as soon as ctx is done: a statement on a connection behind a
+// black-holed network waits for the network whatever its context says (the
+// driver's cancel request is lost too), and the caller must not wait with
+// it. f keeps running until its connection gives up.
+func aside[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f(ctx)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -289,6 +329,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				r = r.WithContext(maillage.WithIdentity(r.Context(), id))
 			}
 		}
+		if err != nil && maillage.ErrorCode(err) != maillage.EUNAUTHENTICATED {
+			// The token could not be checked (its account not read): not
+			// the caller's fault, and the token may well be good.
+			s.writeUncheckedToken(w, r, err)
+			return
+		}
 		if err != nil {
 			s.log.InfoContext(r.Context(), "authentication refused", "err", err)
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -296,6 +342,42 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// writeUncheckedToken answers a request whose token could not be checked:
+// 503 SERVICE_UNAVAILABLE with Retry-After when the database is away, else
+// 500 INTERNAL; never 401, which would make clients drop a good token.
+func (s *Server) writeUncheckedToken(w http.ResponseWriter, r *http.Request, err error) {
+	if postgres.Unavailable(err) {
+		s.log.WarnContext(r.Context(), "token not checked: database unavailable", "err", err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeGraphQLError(w, http.StatusServiceUnavailable, maillage.EUNAVAILABLE, unavailableMessage)
+		return
+	}
+	s.log.ErrorContext(r.Context(), "token not checked: internal error", "err", err)
+	writeGraphQLError(w, http.StatusInternalServerError, maillage.EINTERNAL, "internal error")
+}
+
+// withDeadline bounds a GraphQL request over HTTP, authentication included,
+// by the request timeout: past it the caller gets 503 SERVICE_UNAVAILABLE,
+// whatever the request still waits for (a database behind a black-holed
+// network), and the request's context is done, which cancels its
+// statements. A websocket outlives it: its connection is not bounded.
+func (s *Server) withDeadline(next http.Handler) http.Handler {
+	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{
+		"message":    fmt.Sprintf("service unavailable: no answer within %s, retry", s.cfg.RequestTimeout),
+		"extensions": map[string]string{"code": maillage.EUNAVAILABLE},
+	}}})
+	bounded := http.TimeoutHandler(next, s.cfg.RequestTimeout, string(body))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if websocket.IsWebSocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// The timeout's body is JSON; a response that completes sets its own type.
+		w.Header().Set("Content-Type", "application/json")
+		bounded.ServeHTTP(w, r)
 	})
 }
 

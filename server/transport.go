@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,8 +97,39 @@ func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	if unavailable(resp) {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeResponse(w, http.StatusServiceUnavailable, errorsOnly(resp))
+		return
+	}
+	writeResponse(w, http.StatusOK, resp)
 }
+
+// unavailable reports whether an executed operation produced nothing because
+// the database was away: an error is SERVICE_UNAVAILABLE and no root field
+// has a value. Such a response is 503 with its errors and no "data" entry
+// (GraphQL over HTTP allows a 5xx only without data), so that load balancers
+// and clients retry it; a response with some data stays 200.
+func unavailable(resp *graphql.Response) bool {
+	if !slices.ContainsFunc(resp.Errors, func(e *gqlerror.Error) bool { return e.Extensions["code"] == maillage.EUNAVAILABLE }) {
+		return false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(resp.Data, &fields) != nil {
+		return true // data is null
+	}
+	for _, v := range fields {
+		if string(v) != "null" {
+			return false
+		}
+	}
+	return true
+}
+
+// retryAfterSeconds is the Retry-After of a 503: the database is usually
+// back within seconds (a restart, a failover).
+const retryAfterSeconds = "1"
 
 // requestError is a GraphQL request error (the request could not run) with
 // the BAD_USER_INPUT code.

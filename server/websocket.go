@@ -21,6 +21,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/resolvers"
 )
 
@@ -30,6 +31,7 @@ const (
 	CloseSlowConsumer   = websocket.ClosePolicyViolation
 	CloseServiceRestart = websocket.CloseServiceRestart
 	CloseInternal       = websocket.CloseInternalServerErr
+	CloseTryAgainLater  = websocket.CloseTryAgainLater // the database is away: reconnect with the same token
 )
 
 // WebsocketMetrics counts websocket activity (the open subscriptions and
@@ -119,9 +121,7 @@ func withConnSlot(next http.Handler) http.Handler {
 func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	ctx, err := s.identityFromInit(ctx, payload)
 	if err != nil {
-		s.ws.Refused.Add(1)
-		ctx = transport.AppendCloseReason(ctx, maillage.EUNAUTHENTICATED+": "+maillage.ErrorMessage(err))
-		return transport.WithWebsocketCloseCode(ctx, CloseUnauthenticated), nil, err
+		return s.initRefused(ctx, err)
 	}
 	slot, _ := ctx.Value(connKey{}).(*connSlot)
 	if slot == nil || slot.conn == nil {
@@ -149,12 +149,37 @@ func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayloa
 			c.closeWith(CloseSlowConsumer, "slow consumer: resubscribe with after: <last cursor>")
 		case errors.Is(err, maillage.ErrShuttingDown):
 			c.closeWith(CloseServiceRestart, "instance restarting: resubscribe with after: <last cursor>")
+		case postgres.Unavailable(err) || maillage.ErrorCode(err) == maillage.EUNAVAILABLE:
+			// 1013, not 1011: graphql-ws clients give up after 1011.
+			c.closeWith(CloseTryAgainLater, "database unavailable: resubscribe with after: <last cursor>")
 		default:
 			c.closeWith(CloseInternal, "internal error: resubscribe with after: <last cursor>")
 		}
 	})
 	ctx = context.WithValue(ctx, subCountKey{}, &atomic.Int64{})
 	return ctx, nil, nil
+}
+
+// initRefused closes a websocket whose connection_init failed: 4401 for a
+// token that does not verify (graphql-ws clients then stop retrying); when
+// the token could not be checked, 1013 "try again later" if the database is
+// away and 1011 otherwise, both codes that clients retry with the same
+// token. The error returned (sent to legacy graphql-ws clients) carries no
+// driver text.
+func (s *Server) initRefused(ctx context.Context, err error) (context.Context, *transport.InitPayload, error) {
+	code, refusal := CloseUnauthenticated, maillage.Errorf(maillage.EUNAUTHENTICATED, "%s", maillage.ErrorMessage(err))
+	switch {
+	case maillage.ErrorCode(err) == maillage.EUNAUTHENTICATED:
+		s.ws.Refused.Add(1)
+	case postgres.Unavailable(err):
+		s.log.WarnContext(ctx, "websocket token not checked: database unavailable", "err", err)
+		code, refusal = CloseTryAgainLater, maillage.Errorf(maillage.EUNAVAILABLE, "%s", unavailableMessage)
+	default:
+		s.log.ErrorContext(ctx, "websocket token not checked: internal error", "err", err)
+		code, refusal = CloseInternal, maillage.Errorf(maillage.EINTERNAL, "internal error")
+	}
+	ctx = transport.AppendCloseReason(ctx, refusal.Code+": "+refusal.Message)
+	return transport.WithWebsocketCloseCode(ctx, code), nil, refusal
 }
 
 // subscriptionLimit bounds the subscriptions open on one connection.

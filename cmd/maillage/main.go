@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", env("MAILLAGE_OIDC_ISSUER", ""), "external OpenID Connect issuer URL; empty: the hub signs its own development tokens (MAILLAGE_OIDC_ISSUER)")
 	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", env("MAILLAGE_OIDC_CLIENT_ID", ""), "audience required in tokens of the external issuer (MAILLAGE_OIDC_CLIENT_ID)")
 	fs.StringVar(&cfg.OIDCLoginClaim, "oidc-login-claim", env("MAILLAGE_OIDC_LOGIN_CLAIM", "sub"), "token claim holding the account login (MAILLAGE_OIDC_LOGIN_CLAIM)")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("MAILLAGE_REQUEST_TIMEOUT", cfg.RequestTimeout), "longest a GraphQL request over HTTP may take before it is answered 503 (MAILLAGE_REQUEST_TIMEOUT)")
+	fs.DurationVar(&cfg.DatabaseWait, "database-wait", envDuration("MAILLAGE_DATABASE_WAIT", cfg.DatabaseWait), "how long serve waits, with backoff, for a PostgreSQL that does not answer at start (MAILLAGE_DATABASE_WAIT)")
 	fs.DurationVar(&cfg.EventRetention, "event-retention", envDuration("MAILLAGE_EVENT_RETENTION", cfg.EventRetention), "how long events stay available to resuming subscriptions (MAILLAGE_EVENT_RETENTION)")
 	fs.IntVar(&cfg.MaxSubscriptionsPerConnection, "max-subscriptions", cfg.MaxSubscriptionsPerConnection, "most subscriptions on one websocket")
 	fs.IntVar(&cfg.SubscriberBuffer, "subscriber-buffer", cfg.SubscriberBuffer, "events that may wait for one subscription before it is cut off as a slow consumer")
@@ -183,6 +185,9 @@ func prepare(ctx context.Context, dsn string) (*postgres.DB, error) {
 }
 
 func serve(ctx context.Context, cfg server.Config, seed bool) error {
+	if err := postgres.WaitForServer(ctx, cfg.DatabaseURL, cfg.DatabaseWait); err != nil {
+		return err
+	}
 	db, err := prepare(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err

@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/server"
+)
+
+// leaks reports whether a caller-facing message carries driver or network
+// text.
+func leaks(message string) bool {
+	for _, s := range []string{"pq:", "driver", "dial", "tcp", "127.0.0.1", "connection", "EOF"} {
+		if strings.Contains(message, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDatabaseDownIsRetryableNeverUnauthenticated: with PostgreSQL
+// unreachable, a query is 503 SERVICE_UNAVAILABLE with no driver text, a
+// valid token is 503 (never 401, which makes clients drop it), and a
+// websocket closes with 1013 (try again later) rather than 4401; once the
+// database is back the same requests succeed.
+func TestDatabaseDownIsRetryableNeverUnauthenticated(t *testing.T) {
+	h, p, _ := proxiedHub(t, server.Config{RequestTimeout: 2 * time.Second})
+	tok := h.token(gpMartin)
+	const public = `{ territories(first: 1) { totalCount } }`
+	const mine = `{ me { login } }`
+	for _, fault := range []struct {
+		name  string
+		start func()
+	}{{"dropped", p.drop}, {"black-holed", p.blackHole}} {
+		t.Run(fault.name, func(t *testing.T) {
+			// A connection of the pool first, so the fault catches one open.
+			if r := h.post("", public, nil); r.Status != http.StatusOK {
+				t.Fatalf("before the fault: %d %+v", r.Status, r.Errors)
+			}
+			fault.start()
+			for _, tc := range []struct{ name, token, query string }{
+				{"anonymous query", "", public},
+				{"valid token", tok, mine},
+			} {
+				r := h.post(tc.token, tc.query, nil)
+				if r.Status != http.StatusServiceUnavailable || r.code() != maillage.EUNAVAILABLE || r.Data != nil {
+					t.Errorf("%s: want 503 SERVICE_UNAVAILABLE without data, got %d %+v", tc.name, r.Status, r)
+				}
+				for _, e := range r.Errors {
+					if leaks(e.Message) {
+						t.Errorf("%s: the message leaks the driver: %q", tc.name, e.Message)
+					}
+				}
+			}
+			_, _, err := connect(t, h, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + tok})
+			var closed *websocket.CloseError
+			if !errors.As(err, &closed) || closed.Code != server.CloseTryAgainLater {
+				t.Errorf("websocket init: want close 1013, got %v", err)
+			} else if leaks(closed.Text) {
+				t.Errorf("close reason leaks the driver: %q", closed.Text)
+			}
+			if res, err := http.Get(h.url + "/readyz"); err != nil || res.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("/readyz: want 503, got %v %v", res, err)
+			}
+
+			p.restore()
+			if r := h.post("", public, nil); r.Status != http.StatusOK || r.Errors != nil {
+				t.Errorf("database back, anonymous query: %d %+v", r.Status, r.Errors)
+			}
+			if r := h.post(tok, mine, nil); r.Status != http.StatusOK || jpath(r.Data, "me.login") != gpMartin {
+				t.Errorf("database back, the same token: %d %+v", r.Status, r)
+			}
+		})
+	}
+}
+
+// TestInfrastructureErrorIsInternal: an error that is not the caller's
+// fault (here a table gone from under the hub) is INTERNAL, "internal
+// error", never BAD_USER_INPUT, and is logged with its cause and the
+// request id.
+func TestInfrastructureErrorIsInternal(t *testing.T) {
+	logs := &syncBuffer{}
+	h, _, direct := proxiedHub(t, server.Config{Logger: slog.New(server.NewLogHandler(slog.NewJSONHandler(logs, nil)))})
+	if _, err := direct.ExecContext(context.Background(), `ALTER TABLE territories RENAME TO territories_gone`); err != nil {
+		t.Fatal(err)
+	}
+	r := h.postID("", "broken-table-1", `{ territories(first: 1) { totalCount } }`, nil)
+	if r.code() != maillage.EINTERNAL || r.Errors[0].Message != "internal error" {
+		t.Fatalf("want INTERNAL \"internal error\", got %d %+v", r.Status, r.Errors)
+	}
+	var logged bool
+	for _, l := range logLines(t, logs, "internal error") {
+		if l["request_id"] == "broken-table-1" && strings.Contains(l["err"].(string), "territories") {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("no log line with the cause and the request id:\n%s", logs)
+	}
+}
