@@ -68,7 +68,6 @@ func asAny[T any](objs []*T) []any {
 }
 
 func structureNodes(c *maillage.StructureConnection) []any   { return asAny(structureNodesOf(c)) }
-func territoryNodes(c *maillage.TerritoryConnection) []any   { return asAny(territoryNodesOf(c)) }
 func membershipNodes(c *maillage.MembershipConnection) []any { return asAny(membershipNodesOf(c)) }
 
 // membershipList is the filter of a membership page loader's key: whose
@@ -115,36 +114,27 @@ func structureID(s *maillage.Structure) string       { return s.ID }
 func territoryID(t *maillage.Territory) string       { return t.ID }
 func professionalID(p *maillage.Professional) string { return p.ID }
 
-// territoryNodesOf, structureNodesOf, professionalNodesOf and
-// membershipNodesOf are the nodes of a page: the level it produced.
-func territoryNodesOf(c *maillage.TerritoryConnection) []*maillage.Territory {
-	out := make([]*maillage.Territory, len(c.Edges))
-	for i, e := range c.Edges {
-		out[i] = e.Node
+// nodes are the nodes of a page's edges: the level the page produced.
+func nodes[E, T any](edges []E, node func(E) *T) []*T {
+	out := make([]*T, len(edges))
+	for i, e := range edges {
+		out[i] = node(e)
 	}
 	return out
+}
+
+func territoryNodesOf(c *maillage.TerritoryConnection) []*maillage.Territory {
+	return nodes(c.Edges, func(e maillage.TerritoryEdge) *maillage.Territory { return e.Node })
 }
 
 func structureNodesOf(c *maillage.StructureConnection) []*maillage.Structure {
-	out := make([]*maillage.Structure, len(c.Edges))
-	for i, e := range c.Edges {
-		out[i] = e.Node
-	}
-	return out
+	return nodes(c.Edges, func(e maillage.StructureEdge) *maillage.Structure { return e.Node })
 }
 
 func professionalNodesOf(c *maillage.ProfessionalConnection) []*maillage.Professional {
-	out := make([]*maillage.Professional, len(c.Edges))
-	for i, e := range c.Edges {
-		out[i] = e.Node
-	}
-	return out
+	return nodes(c.Edges, func(e maillage.ProfessionalEdge) *maillage.Professional { return e.Node })
 }
 
 func membershipNodesOf(c *maillage.MembershipConnection) []*maillage.Membership {
-	out := make([]*maillage.Membership, len(c.Edges))
-	for i, e := range c.Edges {
-		out[i] = e.Node
-	}
-	return out
+	return nodes(c.Edges, func(e maillage.MembershipEdge) *maillage.Membership { return e.Node })
 }

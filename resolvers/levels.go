@@ -65,11 +65,7 @@ func recordLevel[T any](ctx context.Context, objs ...*T) {
 	if l == nil || fc == nil {
 		return
 	}
-	set := make([]any, len(objs))
-	for i, o := range objs {
-		set[i] = o
-	}
-	l.add(pathKey(fc.Path()), set)
+	l.add(pathKey(fc.Path()), asAny(objs))
 }
 
 func (l *levels) add(path string, objs []any) {

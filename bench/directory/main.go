@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -47,10 +48,20 @@ func main() {
 	d := flag.Duration("d", 10*time.Second, "duration of each measured run (after a warm-up of a fifth of it)")
 	first := flag.Int("first", 20, "structures per page")
 	members := flag.Int("members", 50, "members per structure page (first:)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (hub, client and raw SQL) to this file")
 	flag.Parse()
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil))) // no access log lines in the figures
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*dsn, *pgServer, *c, *d, *first, *members); err != nil {
-		log.Fatal(err)
+		log.Print(err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
 	}
 }
 
@@ -89,7 +100,7 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int) error
 	if err := db.GetContext(ctx, &territory, pick); err != nil {
 		return fmt.Errorf("pick a local territory (is the national directory seeded?): %w", err)
 	}
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0"}, db)
+	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db)
 	if err != nil {
 		return err
 	}
