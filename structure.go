@@ -136,7 +136,8 @@ type StructureService interface {
 	FindStructureByID(ctx context.Context, id string) (*Structure, error)
 	// FindStructureByFINESS returns NOT_FOUND if none exists.
 	FindStructureByFINESS(ctx context.Context, finess string) (*Structure, error)
-	// FindStructures returns a page; BAD_USER_INPUT for a bad cursor or size.
+	// FindStructures returns a page, with its Total when page.Count;
+	// BAD_USER_INPUT for a bad cursor or size.
 	FindStructures(ctx context.Context, f StructureFilter, page PageArgs) (*StructureConnection, error)
 	// CountStructures counts the structures f selects.
 	CountStructures(ctx context.Context, f StructureFilter) (int, error)
@@ -147,7 +148,8 @@ type StructureService interface {
 	StructuresByFINESS(ctx context.Context, finess []string) ([]*Structure, error)
 	// FindStructuresWithin returns in one statement the page of the
 	// structures f selects within each parent territory (f.Within ignored),
-	// aligned with parents; BAD_USER_INPUT for a bad cursor or size.
+	// aligned with parents, with their Total when page.Count; BAD_USER_INPUT
+	// for a bad cursor or size.
 	FindStructuresWithin(ctx context.Context, parents []string, f StructureFilter, page PageArgs) ([]*StructureConnection, error)
 	// CountStructuresWithin counts in one statement the structures f selects
 	// within each parent territory, aligned with parents.

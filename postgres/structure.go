@@ -155,22 +155,37 @@ func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.Struc
 	if path != "" {
 		within = p.Add(path) + "::text"
 	}
-	q := structureSelect + ` WHERE ` + db.structureConds(ctx, &p, f, within) + structureAfter(&p, page, after) +
-		` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1)
-	var rows []*structureRow
+	where := db.structureConds(ctx, &p, f, within)
+	q := structureSelect + ` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1)
+	if page.Count { // the count in the same statement, so that it agrees with the page
+		q = `SELECT c.n AS list_total, x.* FROM (SELECT count(*) AS n FROM ` + structureCount + ` WHERE ` + where + `) c
+			CROSS JOIN LATERAL (` + q + `) x ORDER BY x.name, x.id`
+	}
+	var rows []*struct {
+		ListTotal *int `db:"list_total"`
+		structureRow
+	}
 	if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("find structures: %w", mapError(err))
 	}
-	return structureConnection(structuresOf(rows), f, page), nil
-}
-
-// structuresOf converts rows to domain structures.
-func structuresOf(rows []*structureRow) []*maillage.Structure {
 	out := make([]*maillage.Structure, len(rows))
 	for i, r := range rows {
 		out[i] = r.toDomain()
 	}
-	return out
+	conn := structureConnection(out, f, page)
+	if page.Count {
+		n := 0
+		switch {
+		case len(rows) > 0:
+			n = *rows[0].ListTotal
+		case page.After != "": // an empty page after a cursor: no row carried the count
+			if n, err = db.CountStructures(ctx, f); err != nil {
+				return nil, err
+			}
+		}
+		conn.Total = &n
+	}
+	return conn, nil
 }
 
 func structureConnection(rows []*maillage.Structure, f maillage.StructureFilter, page maillage.PageArgs) *maillage.StructureConnection {

@@ -125,7 +125,7 @@ func (r *queryResolver) Territory(ctx context.Context, id string) (*maillage.Ter
 
 // Structures is the resolver for the structures field.
 func (r *queryResolver) Structures(ctx context.Context, filter *maillage.StructureFilter, first *int, after *string) (*maillage.StructureConnection, error) {
-	conn, err := r.StructureService.FindStructures(ctx, deref(filter), pageArgs(first, after))
+	conn, err := r.StructureService.FindStructures(ctx, deref(filter), counted(ctx, "StructureConnection", pageArgs(first, after)))
 	if err == nil {
 		recordLevel(ctx, structureNodesOf(conn)...)
 	}
