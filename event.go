@@ -80,7 +80,8 @@ type EventFilter struct {
 	// subscription is refused with FORBIDDEN.
 	Probe *Event
 	// OnEnd, if set, is called once when the service ends the stream itself
-	// (a slow consumer) rather than because the subscriber left.
+	// (ErrSlowConsumer, ErrShuttingDown, ErrEventsUnavailable) rather than
+	// because the subscriber left or lost access.
 	OnEnd func(error)
 	// EndWhenDenied completes the subscription at the first event its guard
 	// withholds: following one object (a team, a request), losing access
@@ -120,4 +121,8 @@ var (
 	ErrSlowConsumer = errors.New("slow consumer: too many events pending, resume with after set to your last cursor")
 	// ErrShuttingDown: the instance is stopping; resume on another one.
 	ErrShuttingDown = errors.New("hub instance shutting down: resume with after set to your last cursor")
+	// ErrEventsUnavailable: the database stayed away while the stream
+	// needed it (to read the outbox or to check access); nothing was
+	// skipped: resume with after set to your last cursor.
+	ErrEventsUnavailable = &Error{Code: EUNAVAILABLE, Message: "events unavailable: the database is away, resume with after set to your last cursor"}
 )
