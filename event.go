@@ -15,11 +15,14 @@ import (
 // is the authorization domain of the subject, so a subscriber receives the
 // event only if the same check as a query allows it.
 type Event struct {
-	ID        int64           `db:"id" json:"id"`
-	Topic     string          `db:"topic" json:"topic"`
-	Type      string          `db:"type" json:"type"`
-	SubjectID string          `db:"subject_id" json:"subjectId"`
-	Domain    string          `db:"domain" json:"domain"`
+	ID        int64  `db:"id" json:"id"`
+	Topic     string `db:"topic" json:"topic"`
+	Type      string `db:"type" json:"type"`
+	SubjectID string `db:"subject_id" json:"subjectId"`
+	Domain    string `db:"domain" json:"domain"`
+	// ESSID is the ESS a referral event's request is addressed to ("" for
+	// other events).
+	ESSID     string          `db:"ess_id" json:"essId,omitempty"`
 	Payload   json.RawMessage `db:"payload" json:"payload"`
 	CreatedAt time.Time       `db:"created_at" json:"createdAt"`
 }
@@ -73,6 +76,9 @@ type EventFilter struct {
 	// every topic starting with it (e.g. "referral:").
 	Topics      []string
 	TopicPrefix string
+	// ESS, if set, selects only the referral events of requests addressed
+	// to this ESS (Event.ESSID).
+	ESS string
 	// Match, if set, further selects events in memory (domain, payload).
 	Match func(*Event) bool
 	// Probe, if set, is an event naming the subscribed object (its Domain
@@ -96,7 +102,7 @@ func (f *EventFilter) Selects(ev *Event) bool {
 	for _, t := range f.Topics {
 		topicOK = topicOK || t == ev.Topic
 	}
-	return topicOK && (f.Match == nil || f.Match(ev))
+	return topicOK && (f.ESS == "" || f.ESS == ev.ESSID) && (f.Match == nil || f.Match(ev))
 }
 
 // EventService streams the events of the outbox to subscribers.

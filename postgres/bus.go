@@ -58,12 +58,12 @@ func DefaultBusConfig() BusConfig {
 		Buffer:       32,
 		StallTimeout: 30 * time.Second,
 		GuardRetry:   20 * time.Second,
-		Batch:      500,
-		SafetyTick: 5 * time.Second,
-		GapRecheck: 50 * time.Millisecond,
-		GapTimeout: 5 * time.Minute,
-		Retention:  7 * 24 * time.Hour,
-		PruneEvery: time.Hour,
+		Batch:        500,
+		SafetyTick:   5 * time.Second,
+		GapRecheck:   50 * time.Millisecond,
+		GapTimeout:   5 * time.Minute,
+		Retention:    7 * 24 * time.Hour,
+		PruneEvery:   time.Hour,
 	}
 }
 
@@ -219,8 +219,8 @@ type delivery struct {
 
 type busCounters struct {
 	delivered, dropped, lagged, reads atomic.Int64
-	waitingFor                atomic.Int64
-	decided                   atomic.Int64
+	waitingFor                        atomic.Int64
+	decided                           atomic.Int64
 }
 
 // BusStats are counters for metrics.
@@ -421,7 +421,7 @@ func (b *Bus) holeDead(ctx context.Context, next int64, snap pgSnapshot) (bool, 
 // read returns up to limit events after id, and the snapshot that saw them.
 func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Event, pgSnapshot, error) {
 	b.stats.reads.Add(1)
-	const q = `SELECT s.snap, e.id, e.topic, e.type, e.subject_id, e.domain, e.payload, e.created_at
+	const q = `SELECT s.snap, e.id, e.topic, e.type, e.subject_id, e.domain, e.ess_id, e.payload, e.created_at
 		FROM (SELECT pg_current_snapshot()::text AS snap) s
 		LEFT JOIN LATERAL (SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2) e ON true
 		ORDER BY e.id`
@@ -434,15 +434,15 @@ func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Eve
 	var evs []*maillage.Event
 	for rows.Next() {
 		var id sql.NullInt64
-		var topic, typ, subject, domain sql.NullString
+		var topic, typ, subject, domain, ess sql.NullString
 		var payload []byte
 		var at sql.NullTime
-		if err := rows.Scan(&text, &id, &topic, &typ, &subject, &domain, &payload, &at); err != nil {
+		if err := rows.Scan(&text, &id, &topic, &typ, &subject, &domain, &ess, &payload, &at); err != nil {
 			return nil, pgSnapshot{}, fmt.Errorf("read events: %w", err)
 		}
 		if id.Valid {
 			evs = append(evs, &maillage.Event{ID: id.Int64, Topic: topic.String, Type: typ.String,
-				SubjectID: subject.String, Domain: domain.String, Payload: payload, CreatedAt: at.Time})
+				SubjectID: subject.String, Domain: domain.String, ESSID: ess.String, Payload: payload, CreatedAt: at.Time})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -455,5 +456,28 @@ func TestAGuardThatKeepsFailingEndsWithARetryableError(t *testing.T) {
 	}
 	if ev, ok := <-ch; ok {
 		t.Fatalf("event %d delivered without a decision", ev.ID)
+	}
+}
+
+// The seed appends events through the services: each has a type of the
+// contract (maillage.EventTypes). (TestReferralServiceLifecycle checks that a
+// referral event names its ESS.)
+func TestAppendedEventsFollowTheContract(t *testing.T) {
+	db := pgtest.Seeded(t)
+	var rows []struct {
+		Family string `db:"family"`
+		Type   string `db:"type"`
+	}
+	if err := db.Select(&rows, `SELECT DISTINCT split_part(topic, ':', 1) AS family, type FROM events`); err != nil {
+		t.Fatal(err)
+	}
+	types := maillage.EventTypes()
+	for _, r := range rows {
+		if !slices.Contains(types[r.Family], r.Type) {
+			t.Errorf("event type %s on %s is not in maillage.EventTypes", r.Type, r.Family)
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("the seed appended no event")
 	}
 }

@@ -275,11 +275,12 @@ func (b *Bus) replayPage(s *subscriber, after, through int64) ([]*maillage.Event
 
 // replay returns up to limit events of f's topics in (after, through].
 func (b *Bus) replay(ctx context.Context, f *maillage.EventFilter, after, through int64, limit int) ([]*maillage.Event, error) {
-	const q = `SELECT id, topic, type, subject_id, domain, payload, created_at FROM events
+	const q = `SELECT id, topic, type, subject_id, domain, COALESCE(ess_id, '') AS ess_id, payload, created_at FROM events
 		WHERE id > $1 AND id <= $2 AND (topic = ANY($3) OR ($4 <> '' AND starts_with(topic, $4)))
-		ORDER BY id LIMIT $5`
+			AND ($5 = '' OR ess_id = $5)
+		ORDER BY id LIMIT $6`
 	var evs []*maillage.Event
-	if err := b.db.SelectContext(ctx, &evs, q, after, through, pq.StringArray(f.Topics), f.TopicPrefix, limit); err != nil {
+	if err := b.db.SelectContext(ctx, &evs, q, after, through, pq.StringArray(f.Topics), f.TopicPrefix, f.ESS, limit); err != nil {
 		return nil, fmt.Errorf("replay events after %d: %w", after, err)
 	}
 	return evs, nil
