@@ -5,7 +5,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/authz"
+	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
 )
 
@@ -37,7 +39,7 @@ func TestDecisions(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		ctx    context.Context
-		action string
+		action authz.Action
 		obj    authz.Object
 		want   bool
 	}{
@@ -178,5 +180,52 @@ func BenchmarkCanFirst(b *testing.B) {
 		if db.Authz.Can(claire, authz.ActWrite, obj) != nil {
 			b.Fatal("denied")
 		}
+	}
+}
+
+// TestScopeOfFiftyTerritories: a caller holding a role in 50 local
+// territories, in 2 departments above some of them, and twice in one place,
+// gets the outermost domains only, whatever order the grants come in.
+func TestScopeOfFiftyTerritories(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	shape := postgres.NationalShape{Departments: 5, LocalsPerDepartment: 10, Structures: 300, Professionals: 10, Seed: 3}
+	if _, err := postgres.SeedNationalShape(ctx, db, shape); err != nil {
+		t.Fatal(err)
+	}
+	var locals, departments []string
+	if err := db.Select(&locals, `SELECT path FROM territories WHERE level = 'LOCAL' ORDER BY md5(path)`); err != nil || len(locals) != 50 {
+		t.Fatalf("%d local territories, %v", len(locals), err)
+	}
+	if err := db.Select(&departments, `SELECT path FROM territories WHERE level = 'DEPARTMENT' ORDER BY path LIMIT 2`); err != nil {
+		t.Fatal(err)
+	}
+	var account string
+	if err := db.Get(&account, `INSERT INTO accounts (login, display_name) VALUES ('ars-50', 'ARS') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range append(append(locals, departments...), locals[7]+"/@str_0") {
+		if _, err := db.Exec(`INSERT INTO role_grants (account_id, role, domain) VALUES ($1, 'ars_agent', $2)`, account, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]bool{departments[0]: true, departments[1]: true}
+	for _, l := range locals {
+		if !authz.Within(l, departments[0]) && !authz.Within(l, departments[1]) {
+			want[l] = true
+		}
+	}
+	caller := maillage.WithIdentity(ctx, maillage.Identity{AccountID: account, Login: "ars-50"})
+	s := db.Authz.Scope(caller, authz.ActWrite, authz.KindDirectory)
+	if s.All || len(s.Domains) != len(want) {
+		t.Fatalf("scope of %d domains, want the %d outermost: %v", len(s.Domains), len(want), s.Domains)
+	}
+	for _, d := range s.Domains {
+		if !want[d] {
+			t.Errorf("scope holds %s, which is not outermost", d)
+		}
+	}
+	if !db.Authz.Allowed(caller, authz.ActWrite, authz.Object{Kind: authz.KindDirectory, Domain: locals[49] + "/@str_1"}) {
+		t.Error("a grant on a local territory does not hold on its structures")
 	}
 }

@@ -161,7 +161,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	az, err := authz.New(ctx, pool)
+	az, err := authz.New(ctx, NewAuthzStore(pool))
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -208,7 +208,7 @@ func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput)
 		if err != nil {
 			return err
 		}
-		if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindESCAP, Domain: territory.Path}); err != nil {
+		if err := db.Authz.Can(ctx, authz.ActCreate, authz.Object{Kind: authz.KindESCAP, Domain: territory.Path}); err != nil {
 			return err
 		}
 		// A team counts in the figures of its territory: it must be one

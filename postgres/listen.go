@@ -4,35 +4,41 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/maillage/maillage/authz"
 )
 
 // AuthzChannel is the LISTEN/NOTIFY channel announcing a change of policies
-// or grants (an admin mutation, a membership added or ended, a structure or
-// professional archived); every instance reloads its authorizer when it
-// hears it.
+// or grants. Triggers send it (migrations/00047_authz_account_grants.sql),
+// whatever code made the change: "policy" when the policy rules changed,
+// "accounts:<id>,<id>…" naming the accounts whose grants changed, "all"
+// when any account may be concerned (a territory moved).
 const AuthzChannel = "maillage_authz"
 
-// notifyAuthz announces in tx that policies or grants changed; PostgreSQL
-// delivers it at commit, so a rolled-back change announces nothing.
-func notifyAuthz(ctx context.Context, tx sqlx.ExecerContext, what string) error {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, AuthzChannel, what); err != nil {
-		return fmt.Errorf("notify authz: %w", err)
+// ParseAuthzChange reads a notification of AuthzChannel. Anything it does
+// not know means every caller must be forgotten.
+func ParseAuthzChange(payload string) authz.Change {
+	switch {
+	case payload == "policy":
+		return authz.Change{Policies: true}
+	case strings.HasPrefix(payload, "accounts:"):
+		return authz.Change{Accounts: strings.Split(strings.TrimPrefix(payload, "accounts:"), ",")}
 	}
-	return nil
+	return authz.Change{All: true}
 }
 
-// ListenAuthz is ListenAuthz on db's database; the listener also stops when
-// db is closed.
-func (db *DB) ListenAuthz(ctx context.Context, reload func(context.Context) error) error {
+// ListenAuthz keeps a on db's database up to date until ctx is done or db
+// is closed; see ListenAuthz.
+func (db *DB) ListenAuthz(ctx context.Context, a *authz.Authorizer) error {
 	ctx, cancel := context.WithCancel(background(ctx))
 	db.mu.Lock()
 	db.stops = append(db.stops, cancel)
 	db.mu.Unlock()
-	if err := ListenAuthz(ctx, db.DSN, reload); err != nil {
+	if err := ListenAuthz(ctx, db.DSN, a); err != nil {
 		cancel()
 		return err
 	}
@@ -54,12 +60,16 @@ func (db *DB) Close() error {
 const authzPing = 60 * time.Second
 
 // ListenAuthz LISTENs on AuthzChannel with a connection of its own to dsn
-// and calls reload after every notification, and after every reconnection
-// (a notification may have been missed while the connection was down).
-// Notifications that arrive while a reload runs are coalesced into the next
-// one. It returns once listening; the listener stops when ctx is done.
-func ListenAuthz(ctx context.Context, dsn string, reload func(context.Context) error) error {
+// and applies every change to a: the accounts named are forgotten, the
+// policies reloaded. When the connection is lost a stops caching (a
+// notification may be missed), and when it is back a forgets every caller
+// and reloads its policies. Notifications already queued are applied
+// together. It returns once listening; the listener stops when ctx is done.
+func ListenAuthz(ctx context.Context, dsn string, a *authz.Authorizer) error {
 	l := pq.NewListener(dsn, 100*time.Millisecond, 5*time.Second, func(ev pq.ListenerEventType, err error) {
+		if ev == pq.ListenerEventDisconnected {
+			a.Suspend()
+		}
 		if err != nil {
 			slog.Warn("authz listener", "event", ev, "err", err)
 		}
@@ -76,10 +86,9 @@ func ListenAuthz(ctx context.Context, dsn string, reload func(context.Context) e
 			select {
 			case <-ctx.Done():
 				return
-			case <-l.Notify: // nil after a reconnection: reload all the same
-				drain(l.Notify)
-				if err := reload(ctx); err != nil && ctx.Err() == nil {
-					slog.Error("authz reload", "err", err)
+			case n := <-l.Notify:
+				if err := apply(ctx, a, n, l.Notify); err != nil && ctx.Err() == nil {
+					slog.Error("authz change", "err", err)
 				}
 			case <-ping.C:
 				go l.Ping()
@@ -89,7 +98,35 @@ func ListenAuthz(ctx context.Context, dsn string, reload func(context.Context) e
 	return nil
 }
 
-// drain discards the notifications already queued: one reload covers them.
+// apply applies notification n and those already queued behind it; a nil
+// notification (the connection came back) resumes a.
+func apply(ctx context.Context, a *authz.Authorizer, n *pq.Notification, queued <-chan *pq.Notification) error {
+	var c authz.Change
+	resume := false
+	for {
+		if n == nil {
+			resume = true
+		} else {
+			next := ParseAuthzChange(n.Extra)
+			c.All, c.Policies = c.All || next.All, c.Policies || next.Policies
+			c.Accounts = append(c.Accounts, next.Accounts...)
+		}
+		select {
+		case n = <-queued:
+			continue
+		default:
+		}
+		break
+	}
+	if resume {
+		if err := a.Resume(ctx); err != nil {
+			return err
+		}
+	}
+	return a.Apply(ctx, c)
+}
+
+// drain discards the notifications already queued.
 func drain(c <-chan *pq.Notification) {
 	for {
 		select {

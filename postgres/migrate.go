@@ -34,7 +34,7 @@ func Migrate(ctx context.Context, db *sql.DB, command string) error {
 		_, err = provider.Down(ctx)
 	case "status":
 		var st []*goose.MigrationStatus
-		if st, err = provider.Status(ctx); err == nil {
+		if st, err = status(ctx, db, provider); err == nil {
 			for _, s := range st {
 				applied := "pending"
 				if s.State == goose.StateApplied {
@@ -58,7 +58,7 @@ func Pending(ctx context.Context, db *sql.DB) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := provider.Status(ctx)
+	st, err := status(ctx, db, provider)
 	if err != nil {
 		return 0, err
 	}
@@ -69,6 +69,24 @@ func Pending(ctx context.Context, db *sql.DB) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// status lists the migrations, each applied or pending. In a database
+// without goose's version table, all are pending, and the table is not
+// created: "maillage migrate status" changes nothing.
+func status(ctx context.Context, db *sql.DB, provider *goose.Provider) ([]*goose.MigrationStatus, error) {
+	var versioned bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&versioned); err != nil {
+		return nil, err
+	}
+	if versioned {
+		return provider.Status(ctx)
+	}
+	var st []*goose.MigrationStatus
+	for _, src := range provider.ListSources() {
+		st = append(st, &goose.MigrationStatus{Source: src, State: goose.StatePending})
+	}
+	return st, nil
 }
 
 // maintenanceDB opens the server's "postgres" database, beside the database

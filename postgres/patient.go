@@ -37,7 +37,7 @@ func (db *PatientService) CreatePatient(ctx context.Context, in maillage.Patient
 	if err := maillage.ValidatePatient(in, time.Now()); err != nil {
 		return nil, err
 	}
-	if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindPatient, Domain: patientDomain}); err != nil {
+	if err := db.Authz.Can(ctx, authz.ActCreate, authz.Object{Kind: authz.KindPatient, Domain: patientDomain}); err != nil {
 		return nil, err
 	}
 	var p maillage.Patient
@@ -118,7 +118,7 @@ func (db *PatientService) FindPatientByID(ctx context.Context, id string) (*mail
 
 // patientFor loads a patient the caller may act on (action on kind patient),
 // NOT_FOUND otherwise.
-func (db *PatientService) patientFor(ctx context.Context, q sqlx.QueryerContext, action, id string) (*maillage.Patient, error) {
+func (db *PatientService) patientFor(ctx context.Context, q sqlx.QueryerContext, action authz.Action, id string) (*maillage.Patient, error) {
 	var p maillage.Patient
 	if err := sqlx.GetContext(ctx, q, &p, patientSelect+` WHERE p.id = $1 AND p.archived_at IS NULL`, id); err != nil {
 		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {

@@ -17,21 +17,26 @@ var _ maillage.PolicyService = (*PolicyService)(nil)
 
 // canAdminister checks the "policy" permission nationally: only who may
 // manage policies may see them.
-func (db *PolicyService) canAdminister(ctx context.Context, action string) error {
+func (db *PolicyService) canAdminister(ctx context.Context, action authz.Action) error {
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to manage policies")
 	}
 	return db.Authz.Can(ctx, action, authz.Object{Kind: authz.KindPolicy, Domain: authz.NationalDomain})
 }
 
-// afterPolicyChange reloads this instance's authorizer at once (the others
-// hear the notification): the caller sees their change in their next request.
+// afterPolicyChange reloads this instance's policies at once (the others
+// hear the notification a trigger sends): the caller sees their change in
+// their next request.
 func (db *PolicyService) afterPolicyChange(ctx context.Context) error {
-	if err := db.Authz.Reload(context.WithoutCancel(ctx)); err != nil {
+	if err := db.Authz.ReloadPolicies(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("reload authz: %w", err)
 	}
 	return nil
 }
+
+// afterGrantChange makes this instance forget the account's grants at once
+// (the others hear the notification a trigger sends).
+func (db *PolicyService) afterGrantChange(accountID string) { db.Authz.Forget(accountID) }
 
 // policyColumns give a policies row its id in the hub's form ("pol_12").
 const policyColumns = `'pol_' || id AS id, subject, object, action, created_at`
@@ -167,7 +172,18 @@ func checkPolicyReach(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput)
 // that a policy lets manage policies: no change may leave the hub without.
 func policyAdminRemains(ctx context.Context, tx *sqlx.Tx) error {
 	var left bool
-	const q = `SELECT EXISTS (SELECT 1 FROM authz_grants g JOIN authz_policies p ON p.subject = g.role
+	// Only these accounts can hold a grant on "fr": those granted a role
+	// there, any one professional account (all hold "professional" there),
+	// and the members of structures placed on the nation itself. Asking
+	// their grants alone keeps the check's cost off the directory's size.
+	const q = `SELECT EXISTS (SELECT 1 FROM (
+			SELECT g.account_id AS id FROM role_grants g WHERE g.domain = 'fr' AND g.revoked_at IS NULL
+			UNION (SELECT id FROM accounts WHERE professional_id IS NOT NULL AND disabled_at IS NULL LIMIT 1)
+			UNION SELECT a.id FROM territories t JOIN structures s ON s.territory_id = t.id
+				JOIN memberships m ON m.structure_id = s.id AND m.ended_at IS NULL
+				JOIN accounts a ON a.professional_id = m.professional_id
+			 WHERE t.path = 'fr') c
+		CROSS JOIN LATERAL authz_account_grants(c.id) g JOIN authz_policies p ON p.subject = g.role
 		WHERE g.domain = 'fr' AND p.object = 'policy' AND p.action IN ('write', '*'))`
 	if err := tx.GetContext(ctx, &left, q); err != nil {
 		return err
@@ -201,12 +217,9 @@ func (db *PolicyService) AddPolicy(ctx context.Context, in maillage.PolicyInput)
 	return &p, db.afterPolicyChange(ctx)
 }
 
-// policyChanged appends the event of a policy or grant change and notifies
-// every instance, in tx.
+// policyChanged appends the event of a policy or grant change, in tx; a
+// trigger notifies every instance.
 func policyChanged(ctx context.Context, tx *sqlx.Tx, typ, subjectID, domain string, payload any) error {
-	if err := notifyAuthz(ctx, tx, typ); err != nil {
-		return err
-	}
 	return appendEvent(ctx, tx, Event{Topic: maillage.TopicAuthz, Type: typ, SubjectID: subjectID, Domain: domain, Payload: payload})
 }
 
@@ -335,7 +348,8 @@ func (db *PolicyService) GrantRole(ctx context.Context, in maillage.RoleGrantInp
 	if err != nil {
 		return nil, fmt.Errorf("grant role: %w", err)
 	}
-	return &g, db.afterPolicyChange(ctx)
+	db.afterGrantChange(g.AccountID)
+	return &g, nil
 }
 
 // RevokeRole revokes an explicit grant, unless it is the last national
@@ -369,5 +383,6 @@ func (db *PolicyService) RevokeRole(ctx context.Context, id string) (*maillage.R
 	if err != nil {
 		return nil, fmt.Errorf("revoke role: %w", err)
 	}
-	return &g, db.afterPolicyChange(ctx)
+	db.afterGrantChange(g.AccountID)
+	return &g, nil
 }

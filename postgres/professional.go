@@ -284,9 +284,6 @@ func (db *DirectoryService) ArchiveProfessional(ctx context.Context, id string) 
 		if p, err = db.findProfessional(ctx, tx, `p.id = $1`, id); err != nil {
 			return err
 		}
-		if err := notifyAuthz(ctx, tx, "grants"); err != nil { // their memberships ended
-			return err
-		}
 		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventProfessionalArchived, SubjectID: p.ID, Domain: "fr"})
 	})
 	if err != nil {
@@ -401,12 +398,9 @@ func (db *DirectoryService) EndMembership(ctx context.Context, id string) (*mail
 	return &m, nil
 }
 
-// appendMembershipEvent records a membership change; memberships imply
-// roles, so the authorization grants are reloaded too (AuthzChannel).
+// appendMembershipEvent records a membership change. Memberships imply
+// roles: the member's account is announced on AuthzChannel by a trigger.
 func appendMembershipEvent(ctx context.Context, tx *sqlx.Tx, typ string, m *maillage.Membership, domain string) error {
-	if err := notifyAuthz(ctx, tx, "grants"); err != nil {
-		return err
-	}
 	return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: typ, SubjectID: m.ID, Domain: domain,
 		Payload: map[string]string{"professionalId": m.ProfessionalID, "structureId": m.StructureID, "role": string(m.Role)}})
 }

@@ -154,7 +154,7 @@ func (db *ReferralService) SubmitReferral(ctx context.Context, in maillage.Refer
 	if err := referralRules.ValidateReferral(in); err != nil {
 		return nil, err
 	}
-	if err := db.Authz.Can(ctx, "create", authz.Object{Kind: authz.KindReferral, Domain: authz.NationalDomain}); err != nil {
+	if err := db.Authz.Can(ctx, authz.ActCreate, authz.Object{Kind: authz.KindReferral, Domain: authz.NationalDomain}); err != nil {
 		return nil, err
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
@@ -271,8 +271,12 @@ func (db *ReferralService) checkRequester(ctx context.Context, tx *sqlx.Tx, in m
 		role = maillage.RoleDACCoordinator
 	}
 	if role != "" {
+		grants, err := db.Authz.Grants(ctx, caller.AccountID)
+		if err != nil {
+			return err
+		}
 		held := false
-		for _, g := range db.Authz.Grants(caller.AccountID) {
+		for _, g := range grants {
 			held = held || g.Role == role
 		}
 		if !held {

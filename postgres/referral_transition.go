@@ -35,7 +35,10 @@ func (db *ReferralService) TransitionReferral(ctx context.Context, id string, in
 		if !db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindReferral, Domain: r.Domain, Relations: rels}) {
 			return maillage.NotFound("referral")
 		}
-		actors := db.referralActors(caller, r.Domain, rels)
+		actors, err := db.referralActors(ctx, caller, r.Domain, rels)
+		if err != nil {
+			return err
+		}
 		next, err := maillage.NextReferralState(r.State, actors, in)
 		if err != nil {
 			return err
@@ -62,7 +65,7 @@ func (db *ReferralService) TransitionReferral(ctx context.Context, id string, in
 
 // referralActors returns the roles the caller plays towards a request: its
 // relations, and the ESS roles casbin grants them on the ESS's domain.
-func (db *ReferralService) referralActors(caller maillage.Identity, domain string, rels []string) []maillage.ReferralActor {
+func (db *ReferralService) referralActors(ctx context.Context, caller maillage.Identity, domain string, rels []string) ([]maillage.ReferralActor, error) {
 	var actors []maillage.ReferralActor
 	for _, rel := range rels {
 		switch rel {
@@ -72,7 +75,11 @@ func (db *ReferralService) referralActors(caller maillage.Identity, domain strin
 			actors = append(actors, maillage.ActorAssignedSpecialist)
 		}
 	}
-	for _, g := range db.Authz.Grants(caller.AccountID) {
+	grants, err := db.Authz.Grants(ctx, caller.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grants {
 		if !authz.Within(domain, g.Domain) {
 			continue
 		}
@@ -85,7 +92,7 @@ func (db *ReferralService) referralActors(caller maillage.Identity, domain strin
 			actors = append(actors, maillage.ActorSpecialist)
 		}
 	}
-	return actors
+	return actors, nil
 }
 
 // actingAs is the role recorded as the author's: the first of the caller's

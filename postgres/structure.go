@@ -359,11 +359,6 @@ func (db *DirectoryService) UpdateStructure(ctx context.Context, id string, upd 
 		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
 			return err
 		}
-		if s.Domain != old.Domain { // moved: the roles its memberships imply move with it
-			if err := notifyAuthz(ctx, tx, "grants"); err != nil {
-				return err
-			}
-		}
 		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventStructureUpdated, SubjectID: s.ID, Domain: s.Domain})
 	})
 	if err != nil {
@@ -406,9 +401,6 @@ func (db *DirectoryService) ArchiveStructure(ctx context.Context, id string) (*m
 			}
 		}
 		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
-			return err
-		}
-		if err := notifyAuthz(ctx, tx, "grants"); err != nil { // its memberships ended
 			return err
 		}
 		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventStructureArchived, SubjectID: s.ID, Domain: s.Domain})

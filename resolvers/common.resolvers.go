@@ -49,7 +49,11 @@ func (r *queryResolver) Me(ctx context.Context) (*graph.Me, error) {
 		return me, nil
 	}
 	me.AccountID, me.Login = &id.AccountID, &id.Login
-	for _, g := range r.Grants(id.AccountID) {
+	grants, err := r.Grants(ctx, id.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grants {
 		me.Grants = append(me.Grants, &g)
 	}
 	if id.ProfessionalID != "" {

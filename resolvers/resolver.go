@@ -5,6 +5,8 @@
 package resolvers
 
 import (
+	"context"
+
 	"github.com/maillage/maillage"
 )
 
@@ -22,5 +24,5 @@ type Resolver struct {
 	// Events streams the outbox to subscriptions.
 	Events maillage.EventService
 	// Grants returns the roles an account holds, as the authorizer sees them.
-	Grants func(accountID string) []maillage.Grant
+	Grants func(ctx context.Context, accountID string) ([]maillage.Grant, error)
 }

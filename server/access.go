@@ -147,7 +147,7 @@ func (s *Server) identityFromInit(ctx context.Context, payload map[string]any) (
 	if err != nil {
 		slog.InfoContext(ctx, "websocket authentication refused", "err", err, "request_id", RequestID(ctx))
 		if maillage.ErrorCode(err) == maillage.EUNAUTHENTICATED {
-			return ctx, maillage.Errorf(maillage.EUNAUTHENTICATED, "invalid or expired token")
+			return ctx, maillage.Errorf(maillage.EUNAUTHENTICATED, "%s", refusal(err))
 		}
 		return ctx, err
 	}

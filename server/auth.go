@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -25,6 +28,7 @@ const DevAudience = "maillage"
 // same code checks the tokens of an external issuer and of the dev issuer.
 type TokenAuthenticator struct {
 	verifier *oidc.IDTokenVerifier
+	issuer   string // the issuer tokens must name
 	accounts maillage.AccountService
 	// loginClaim is the claim naming the account's login ("sub" by default).
 	loginClaim string
@@ -39,6 +43,7 @@ func NewOIDCAuthenticator(ctx context.Context, issuerURL, clientID, loginClaim s
 	}
 	return &TokenAuthenticator{
 		verifier:   provider.Verifier(&oidc.Config{ClientID: clientID}),
+		issuer:     issuerURL,
 		accounts:   accounts,
 		loginClaim: loginClaim,
 	}, nil
@@ -51,6 +56,10 @@ func (a *TokenAuthenticator) Authenticate(ctx context.Context, raw string) (mail
 		return maillage.Identity{}, maillage.Errorf(maillage.EUNAUTHENTICATED, format, args...)
 	}
 	tok, err := a.verifier.Verify(ctx, raw)
+	if iss := unverifiedIssuer(raw); err != nil && iss != "" && iss != a.issuer {
+		return maillage.Identity{}, issuerMismatch{maillage.Errorf(maillage.EUNAUTHENTICATED,
+			"issuer mismatch: the token was issued by %s, this hub expects %s (its MAILLAGE_PUBLIC_URL, or MAILLAGE_OIDC_ISSUER)", iss, a.issuer)}
+	}
 	if err != nil {
 		return unauthenticated("invalid token: %v", err)
 	}
@@ -76,6 +85,41 @@ func (a *TokenAuthenticator) Authenticate(ctx context.Context, raw string) (mail
 	id := acc.Identity()
 	id.TokenExpiry = tok.Expiry
 	return id, nil
+}
+
+// issuerMismatch refuses a token naming another issuer. Unlike other
+// refusals, its reason is shown to the caller: the hub's issuer is public (in
+// its discovery document), and the usual cause is a token printed without the
+// hub's MAILLAGE_PUBLIC_URL.
+type issuerMismatch struct{ err *maillage.Error }
+
+func (e issuerMismatch) Error() string { return e.err.Error() }
+func (e issuerMismatch) Unwrap() error { return e.err }
+
+// refusal is the message a caller gets for a token that does not verify.
+func refusal(err error) string {
+	var m issuerMismatch
+	if errors.As(err, &m) {
+		return m.err.Message
+	}
+	return "invalid or expired token"
+}
+
+// unverifiedIssuer is the "iss" claim of a JWT, read without verifying it
+// ("" if raw is not a JWT).
+func unverifiedIssuer(raw string) string {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims struct {
+		Issuer string `json:"iss"`
+	}
+	if err != nil || json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Issuer
 }
 
 // DevIssuer is the hub acting as its own OpenID Connect issuer, for
@@ -115,6 +159,7 @@ func (d *DevIssuer) Authenticator(accounts maillage.AccountService) *TokenAuthen
 	keys := &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{d.key.Public()}}
 	return &TokenAuthenticator{
 		verifier: oidc.NewVerifier(d.URL, keys, &oidc.Config{ClientID: DevAudience, SupportedSigningAlgs: []string{oidc.ES256}}),
+		issuer:   d.URL,
 		accounts: accounts,
 	}
 }

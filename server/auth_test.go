@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,6 +93,19 @@ func TestBadTokensAreRefusedBeforeAnyResolver(t *testing.T) {
 			}
 		})
 	}
+	t.Run("wrong issuer says why", func(t *testing.T) {
+		r := h.post(signWith(t, key, kid, claims(func(c *jwt.Claims) { c.Issuer = "http://127.0.0.1:8080" })), protected, nil)
+		want := "issuer mismatch: the token was issued by http://127.0.0.1:8080, this hub expects " + testIssuer
+		if r.Status != http.StatusUnauthorized || len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0].Message, want) {
+			t.Fatalf("want 401 %q, got %d %+v", want, r.Status, r.Errors)
+		}
+	})
+	t.Run("other refusals give no reason", func(t *testing.T) {
+		r := h.post(signWith(t, otherKey, kid, claims(nil)), protected, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Message != "invalid or expired token" {
+			t.Fatalf("a wrongly signed token: %+v", r.Errors)
+		}
+	})
 	t.Run("unknown account", func(t *testing.T) {
 		r := h.post(signWith(t, key, kid, claims(func(c *jwt.Claims) { c.Subject = "nobody" })), protected, nil)
 		if r.Status != http.StatusUnauthorized || r.code() != maillage.EUNAUTHENTICATED {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -68,6 +69,11 @@ type Config struct {
 	// (MAILLAGE_OTEL_EXPORTER). cmd/maillage starts the exporter with
 	// SetupTracing; New adds a span per resolver field when it is set.
 	Tracing string
+	// AuthzCacheSize bounds how many callers' grants the authorizer keeps
+	// (MAILLAGE_AUTHZ_CACHE_SIZE; 0: authz.DefaultCacheSize, 100,000, a few
+	// hundred bytes each). The least recently seen are read again when
+	// they come back.
+	AuthzCacheSize int
 	// Logger receives the access log and errors; nil is slog.Default().
 	Logger *slog.Logger
 }
@@ -90,4 +96,10 @@ func DefaultConfig() Config {
 		WebsocketPingInterval:         25 * time.Second,
 		WebsocketWriteTimeout:         10 * time.Second,
 	}
+}
+
+// DevIssuerURL is the issuer of the development tokens the hub configured
+// by c signs and accepts: PublicURL, or http://<Addr> when it is empty.
+func (c Config) DevIssuerURL() string {
+	return strings.TrimRight(withDefaults(c).PublicURL, "/")
 }

@@ -66,9 +66,10 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		}
 		s.issuer, s.auth = issuer, issuer.Authenticator(db.Accounts)
 	}
-	// Every instance reloads its authorizer within a second of a change of
-	// policies or grants, wherever it was made; until ctx is done.
-	if err := db.ListenAuthz(ctx, db.Authz.Reload); err != nil {
+	db.Authz.SetCacheSize(s.cfg.AuthzCacheSize)
+	// Every instance applies a change of policies or grants within a second,
+	// wherever it was made; until ctx is done.
+	if err := db.ListenAuthz(ctx, db.Authz); err != nil {
 		return nil, err
 	}
 	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{
@@ -110,7 +111,7 @@ func devIssuer(ctx context.Context, cfg Config, db *postgres.DB) (*DevIssuer, er
 	if err != nil {
 		return nil, err
 	}
-	return NewDevIssuer(withDefaults(cfg).PublicURL, key, kid), nil
+	return NewDevIssuer(cfg.DevIssuerURL(), key, kid), nil
 }
 
 // DevToken signs a development token for login, as the hub configured by
@@ -337,7 +338,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if err != nil {
 			s.log.InfoContext(r.Context(), "authentication refused", "err", err)
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeGraphQLError(w, http.StatusUnauthorized, maillage.EUNAUTHENTICATED, "invalid or expired token")
+			writeGraphQLError(w, http.StatusUnauthorized, maillage.EUNAUTHENTICATED, refusal(err))
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -1,13 +1,15 @@
 // Command maillage runs the Maillage hub.
 //
-//	maillage [serve]              run the hub (default): create the database if
-//	                              missing, migrate, seed demo data if empty, serve
+//	maillage [serve] [flags]      run the hub (the default command)
 //	maillage migrate up|down|status
-//	maillage seed [--national]    load the demo data (or the national-scale
+//	maillage seed [-national]     load the demo data (or the national-scale
 //	                              directory) into an empty database
+//	maillage token <login>        print a development token
+//	maillage schema               print the subgraph SDL
+//	maillage help [command]       how to use a command
 //
-// Configuration comes from flags, or the environment variables named in
-// "maillage --help".
+// Every flag can also be set by an environment variable: "maillage help
+// serve" lists them.
 package main
 
 import (
@@ -15,14 +17,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
 
@@ -31,220 +32,190 @@ func main() {
 	defer stop()
 	slog.SetDefault(slog.New(server.NewLogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))))
 	if err := run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "maillage:", err)
-		}
+		fmt.Fprintln(os.Stderr, "maillage:", err)
 		os.Exit(1)
 	}
-}
-
-// commands are the subcommands, each with its usage line.
-var commands = map[string]string{
-	"serve":   "run the hub (the default)",
-	"migrate": "migrate up|down|status",
-	"seed":    "seed [--national]: load the demo data (or the national-scale directory) into an empty database",
-	"token":   "token <login>: print a development token for a seeded account (an RPPS, admin, auditor, ars-normandie…)",
-}
-
-func run(ctx context.Context, args []string) error {
-	cfg := server.DefaultConfig()
-	fs := flag.NewFlagSet("maillage", flag.ContinueOnError)
-	fs.Usage = func() { usage(fs) }
-	fs.StringVar(&cfg.Addr, "addr", env("MAILLAGE_ADDR", cfg.Addr), "listen address (MAILLAGE_ADDR)")
-	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", cfg.DatabaseURL), "PostgreSQL URL (DATABASE_URL)")
-	fs.StringVar(&cfg.PublicURL, "public-url", env("MAILLAGE_PUBLIC_URL", ""), "URL clients reach the hub at; default http://<addr> (MAILLAGE_PUBLIC_URL)")
-	origins := fs.String("allowed-origins", env("MAILLAGE_ALLOWED_ORIGINS", ""), "comma-separated origins allowed for browsers and websockets besides the hub's own, e.g. the referral portal (MAILLAGE_ALLOWED_ORIGINS)")
-	noSeed := fs.Bool("no-seed", envBool("MAILLAGE_NO_SEED"), "do not load demo data into an empty database (MAILLAGE_NO_SEED)")
-	fs.StringVar(&cfg.OIDCIssuer, "oidc-issuer", env("MAILLAGE_OIDC_ISSUER", ""), "external OpenID Connect issuer URL; empty: the hub signs its own development tokens (MAILLAGE_OIDC_ISSUER)")
-	fs.StringVar(&cfg.OIDCClientID, "oidc-client-id", env("MAILLAGE_OIDC_CLIENT_ID", ""), "audience required in tokens of the external issuer (MAILLAGE_OIDC_CLIENT_ID)")
-	fs.StringVar(&cfg.OIDCLoginClaim, "oidc-login-claim", env("MAILLAGE_OIDC_LOGIN_CLAIM", "sub"), "token claim holding the account login (MAILLAGE_OIDC_LOGIN_CLAIM)")
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("MAILLAGE_REQUEST_TIMEOUT", cfg.RequestTimeout), "longest a GraphQL request over HTTP may take before it is answered 503 (MAILLAGE_REQUEST_TIMEOUT)")
-	fs.DurationVar(&cfg.DatabaseWait, "database-wait", envDuration("MAILLAGE_DATABASE_WAIT", cfg.DatabaseWait), "how long serve waits, with backoff, for a PostgreSQL that does not answer at start (MAILLAGE_DATABASE_WAIT)")
-	fs.DurationVar(&cfg.EventRetention, "event-retention", envDuration("MAILLAGE_EVENT_RETENTION", cfg.EventRetention), "how long events stay available to resuming subscriptions (MAILLAGE_EVENT_RETENTION)")
-	fs.IntVar(&cfg.MaxSubscriptionsPerConnection, "max-subscriptions", cfg.MaxSubscriptionsPerConnection, "most subscriptions on one websocket")
-	fs.IntVar(&cfg.SubscriberBuffer, "subscriber-buffer", cfg.SubscriberBuffer, "events that may wait for one subscription before it is cut off as a slow consumer")
-	ttl := fs.Duration("token-ttl", 12*time.Hour, "lifetime of a token printed by the token command")
-	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body")
-	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "deepest query nesting")
-	fs.IntVar(&cfg.MaxComplexity, "max-complexity", cfg.MaxComplexity, "largest query complexity")
-	fs.TextVar(logLevel, "log-level", envLevel("MAILLAGE_LOG_LEVEL"), "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR (MAILLAGE_LOG_LEVEL)")
-	fs.StringVar(&cfg.Tracing, "otel-exporter", env("MAILLAGE_OTEL_EXPORTER", ""), "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318) (MAILLAGE_OTEL_EXPORTER)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *origins != "" {
-		cfg.AllowedOrigins = strings.Split(*origins, ",")
-	}
-	cmd, rest := "serve", fs.Args()
-	if len(rest) > 0 {
-		cmd, rest = rest[0], rest[1:]
-	}
-	switch cmd {
-	case "serve":
-		_, explicit := os.LookupEnv("DATABASE_URL")
-		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "database-url" })
-		if !explicit {
-			stop, err := fallBackToEmbedded(ctx, &cfg)
-			if err != nil {
-				return err
-			}
-			defer stop()
-		}
-		return serve(ctx, cfg, !*noSeed)
-	case "migrate":
-		if len(rest) != 1 {
-			return errors.New("usage: maillage migrate up|down|status")
-		}
-		if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-			return unreachableHint(err)
-		}
-		pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		return postgres.Migrate(ctx, pool.DB, rest[0])
-	case "seed":
-		national := len(rest) == 1 && (rest[0] == "--national" || rest[0] == "-national")
-		if len(rest) > 0 && !national {
-			return errors.New("usage: maillage seed [--national]")
-		}
-		db, err := prepare(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if national {
-			return seedNational(ctx, db)
-		}
-		seeded, err := postgres.Seed(ctx, db)
-		if err == nil && !seeded {
-			fmt.Println("the database already has data: nothing seeded")
-		}
-		return err
-	case "token":
-		if len(rest) != 1 {
-			return errors.New("usage: maillage token <login>")
-		}
-		db, err := prepare(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		tok, err := server.DevToken(ctx, cfg, db, rest[0], *ttl)
-		if err != nil {
-			return err
-		}
-		fmt.Println(tok)
-		return nil
-	}
-	usage(fs)
-	return fmt.Errorf("unknown command %q", cmd)
-}
-
-func usage(fs *flag.FlagSet) {
-	fmt.Fprintln(os.Stderr, "usage: maillage [flags] [command]\n\ncommands:")
-	for name, what := range commands {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", name, what)
-	}
-	fmt.Fprintln(os.Stderr, "\nflags (and their environment variables):")
-	fs.PrintDefaults()
-	fmt.Fprintln(os.Stderr, `
-endpoints: /graphql (POST, GET for queries, websockets), / (explorer), /metrics (Prometheus),
-/healthz, /readyz. Logs: JSON lines on stderr, one access line per request, each with its
-request_id. Tracing (OpenTelemetry) is off unless -otel-exporter is set.`)
-}
-
-// unreachableHint says in one line what to do when no PostgreSQL answers.
-func unreachableHint(err error) error {
-	return fmt.Errorf("%w\nPostgreSQL is needed: start it (pg_ctlcluster 15 main start), install it (apt-get install postgresql), or set DATABASE_URL", err)
-}
-
-// fallBackToEmbedded keeps the default database URL when a server answers
-// there, and otherwise starts a private cluster and points cfg at it.
-func fallBackToEmbedded(ctx context.Context, cfg *server.Config) (stop func() error, err error) {
-	err = postgres.EnsureDatabase(ctx, cfg.DatabaseURL)
-	if err == nil || !unreachable(err) {
-		return func() error { return nil }, nil // connect() reports any other error
-	}
-	dsn, stop, err := startEmbedded()
-	if err != nil {
-		return nil, err
-	}
-	cfg.DatabaseURL = dsn
-	return stop, nil
-}
-
-// prepare creates the database if missing and opens it: migrated up, with
-// its authorizer loaded.
-func prepare(ctx context.Context, dsn string) (*postgres.DB, error) {
-	if err := postgres.EnsureDatabase(ctx, dsn); err != nil {
-		return nil, unreachableHint(err)
-	}
-	return postgres.Open(ctx, dsn)
-}
-
-func serve(ctx context.Context, cfg server.Config, seed bool) error {
-	if err := postgres.WaitForServer(ctx, cfg.DatabaseURL, cfg.DatabaseWait); err != nil {
-		return err
-	}
-	db, err := prepare(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if seed {
-		seeded, err := postgres.Seed(ctx, db)
-		if err != nil {
-			return err
-		}
-		if seeded {
-			slog.Info("loaded demo data into the empty database")
-		}
-	}
-	shutdownTracing, err := server.SetupTracing(ctx, cfg.Tracing, os.Stdout)
-	if err != nil {
-		return err
-	}
-	defer shutdownTracing(context.WithoutCancel(ctx))
-	srv, err := server.New(ctx, cfg, db)
-	if err != nil {
-		return err
-	}
-	return srv.ListenAndServe(ctx, func(addr string) {
-		fmt.Printf("Maillage is up. Explorer: http://%s/   GraphQL: http://%s/graphql\n", addr, addr)
-	})
 }
 
 // logLevel is the lowest level logged (-log-level).
 var logLevel = new(slog.LevelVar)
 
-// envLevel is the log level named by the environment variable name (INFO
-// when unset or not a level).
-func envLevel(name string) *slog.LevelVar {
-	v := new(slog.LevelVar)
-	if err := v.UnmarshalText([]byte(os.Getenv(name))); err != nil {
-		v.Set(slog.LevelInfo)
-	}
-	return v
+// A command is one of maillage's subcommands.
+type command struct {
+	name    string
+	args    string // the positional arguments, as usage shows them
+	summary string
+	about   string // more, for "maillage help <name>"
+	// flags registers the flag groups the command reads.
+	flags func(fs *flag.FlagSet, o *options)
+	run   func(ctx context.Context, o *options, args []string) error
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return def
+// commands are listed in this order by "maillage help".
+var commands = []*command{
+	{
+		name: "serve", summary: "run the hub (the default command)",
+		about: `Creates the database if missing, applies the migrations, loads the demo data
+into an empty database (unless -no-seed), and serves. Without -database-url or
+DATABASE_URL, when no PostgreSQL answers on 127.0.0.1:5432, it starts a private
+cluster from the installed PostgreSQL binaries (port 5433).
+
+Endpoints: /graphql (POST, GET for queries, websockets), / (explorer), /metrics
+(Prometheus), /healthz, /readyz. Logs: JSON lines on stderr, one access line
+per request, each with its request_id. Tracing (OpenTelemetry) is off unless
+-otel-exporter is set.`,
+		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); issuerFlags(fs, o); serveFlags(fs, o) },
+		run:   serve,
+	},
+	{
+		name: "migrate", args: "up|down|status", summary: "apply the migrations, undo the last one, or list them",
+		about: `up creates the database if missing and applies every pending migration; down
+undoes the last one; status lists them and changes nothing (it creates no
+database).`,
+		flags: databaseFlags,
+		run:   migrate,
+	},
+	{
+		name: "seed", summary: "load the demo data into an empty database",
+		about: `Creates the database if missing and applies the migrations first. A database
+that already has data is left alone. -national loads the national-scale
+directory instead of the demo data.`,
+		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); seedFlags(fs, o) },
+		run:   seed,
+	},
+	{
+		name: "token", args: "<login>", summary: "print a development token for a seeded account",
+		about: `Prints, on stdout, a token signed with the hub's development key for an
+account: admin, auditor, ars-normandie, ars-ara, or a professional's RPPS such
+as 10003456781. It says on stderr which issuer it signs for: the hub accepts
+the token only if its own -public-url (MAILLAGE_PUBLIC_URL), or else its
+-addr, is the same. Reads the database and creates nothing but the signing
+key, which the hub would create.`,
+		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); issuerFlags(fs, o); tokenFlags(fs, o) },
+		run:   token,
+	},
+	{
+		name: "schema", summary: "print the federation subgraph SDL",
+		about: `Prints the SDL a federation gateway composes, as the hub serves it in
+_service { sdl }: the files of schema/ joined, with the federation v2 @link and
+@key directives (rover supergraph compose, Hive Gateway or a schema registry
+take it as a subgraph's schema). For client code generation, point the
+generator at the running hub's /graphql (introspection). Needs no database.`,
+		run: schema,
+	},
+	{
+		name: "help", args: "[command]", summary: "show how to use maillage or one command",
+	},
 }
 
-// envDuration reads a duration variable ("168h", "30m"); def when unset or invalid.
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
-		return d
+// find returns the command named name, nil if none.
+func find(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
 	}
-	return def
+	return nil
 }
 
-func envBool(name string) bool {
-	v := strings.ToLower(os.Getenv(name))
-	return v == "1" || v == "true" || v == "yes"
+// run runs the command that args name ("serve" when they start with a flag
+// or are empty). Help goes to stdout and is not an error.
+func run(ctx context.Context, args []string) error {
+	name := "serve"
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
+		name, args = args[0], args[1:]
+	}
+	if isHelp(name) {
+		return help(os.Stdout, args)
+	}
+	cmd := find(name)
+	if cmd == nil {
+		return fmt.Errorf("unknown command %q: maillage help lists them", name)
+	}
+	o := newOptions()
+	fs := flagSet(cmd, o)
+	pos, err := parse(fs, o, args)
+	if errors.Is(err, flag.ErrHelp) {
+		cmd.usage(os.Stdout, fs)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w (maillage help %s)", cmd.name, err, cmd.name)
+	}
+	if len(pos) > 0 && cmd.args == "" && find(pos[0]) != nil { // "maillage -addr X seed"
+		return fmt.Errorf("flags go after the command: maillage %s [flags]", pos[0])
+	}
+	return cmd.run(ctx, o, pos)
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// flagSet returns the command's flags, writing nothing itself: run reports
+// errors and usage.
+func flagSet(cmd *command, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if cmd.flags != nil {
+		cmd.flags(fs, o)
+	}
+	return fs
+}
+
+// help prints the usage of maillage, or of the command args name.
+func help(w io.Writer, args []string) error {
+	switch {
+	case len(args) > 1:
+		return errors.New("usage: maillage help [command]")
+	case len(args) == 1 && !isHelp(args[0]):
+		cmd := find(args[0])
+		if cmd == nil {
+			return fmt.Errorf("unknown command %q: maillage help lists them", args[0])
+		}
+		cmd.usage(w, flagSet(cmd, newOptions()))
+		return nil
+	}
+	fmt.Fprintln(w, "usage: maillage [command] [arguments] [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %-15s %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintln(w, "\n\"maillage help <command>\" or \"maillage <command> --help\" shows a command's flags.\nEvery flag -some-name can also be set by MAILLAGE_SOME_NAME (DATABASE_URL for -database-url);\na flag wins over its variable.")
+	return nil
+}
+
+// usage prints how to use the command, and its flags with their
+// environment variables.
+func (c *command) usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: maillage %s", c.name)
+	if c.args != "" {
+		fmt.Fprintf(w, " %s", c.args)
+	}
+	if c.flags != nil {
+		fmt.Fprint(w, " [flags]")
+	}
+	fmt.Fprintf(w, "\n\n%s.\n", strings.ToUpper(c.summary[:1])+c.summary[1:])
+	if c.about != "" {
+		fmt.Fprintf(w, "\n%s\n", c.about)
+	}
+	if c.flags == nil {
+		return
+	}
+	fmt.Fprintln(w, "\nflags (and their environment variables):")
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, what := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  -%s", f.Name)
+		if kind != "" {
+			fmt.Fprintf(w, " %s", kind)
+		}
+		fmt.Fprintf(w, " (%s)\n    \t%s", envName(f.Name), what)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }
