@@ -133,8 +133,8 @@ func (b *Bus) follow(s *subscriber, pos int64, out chan<- *maillage.Event) error
 }
 
 // catchUp sends s's events in (pos, settled] from the outbox, then makes s
-// live at the settled id, once no event is being handed out. It returns
-// the position s went live at.
+// live from there, once no event is being handed out. It returns the
+// position s went live at.
 func (b *Bus) catchUp(s *subscriber, pos int64, out chan<- *maillage.Event) (int64, error) {
 	for {
 		b.mu.Lock()
@@ -144,9 +144,11 @@ func (b *Bus) catchUp(s *subscriber, pos int64, out chan<- *maillage.Event) (int
 		}
 		target, handing, settledNext := b.settled, b.handing, b.settledNext
 		if pos >= target && !handing {
-			s.live, s.lagging, s.from = true, false, target
+			// pos may be ahead of this instance's bus: a cursor another
+			// instance gave.
+			s.live, s.lagging, s.from = true, false, pos
 			b.mu.Unlock()
-			return target, nil
+			return pos, nil
 		}
 		b.mu.Unlock()
 		if pos >= target { // the bus is handing out target+1: wait for it
