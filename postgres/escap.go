@@ -149,8 +149,8 @@ func (db *ESCAPService) escapForWrite(ctx context.Context, tx *sqlx.Tx, id strin
 	if err != nil {
 		return nil, err
 	}
-	if !db.Authz.Allowed(ctx, authz.ActWrite, authz.Object{Kind: authz.KindESCAP, Domain: e.Domain, Relations: rels}) {
-		return nil, maillage.NotFound("escap")
+	if err := db.canSee(ctx, authz.ActWrite, authz.Object{Kind: authz.KindESCAP, Domain: e.Domain, Relations: rels}, "escap"); err != nil {
+		return nil, err
 	}
 	return &e, nil
 }

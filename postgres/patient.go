@@ -130,8 +130,8 @@ func (db *PatientService) patientFor(ctx context.Context, q sqlx.QueryerContext,
 	if err != nil {
 		return nil, err
 	}
-	if !db.Authz.Allowed(ctx, action, authz.Object{Kind: authz.KindPatient, Domain: patientDomain, Relations: rels}) {
-		return nil, maillage.NotFound("patient")
+	if err := db.canSee(ctx, action, authz.Object{Kind: authz.KindPatient, Domain: patientDomain, Relations: rels}, "patient"); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -37,3 +37,15 @@ func (db *DirectoryService) canWriteDirectory(ctx context.Context, domain string
 	}
 	return db.Authz.Can(ctx, authz.ActWrite, authz.Object{Kind: authz.KindDirectory, Domain: domain})
 }
+
+// canSee returns nil if the caller may do action on obj, NOT_FOUND naming
+// kind if not (what a caller may not see does not exist for them), and the
+// error itself if the caller's grants could not be read: a database away is
+// not a refusal, and the caller must not be told the object is gone.
+func (s *store) canSee(ctx context.Context, action authz.Action, obj authz.Object, kind string) error {
+	err := s.Authz.Can(ctx, action, obj)
+	if maillage.ErrorCode(err) == maillage.EFORBIDDEN {
+		return maillage.NotFound(kind)
+	}
+	return err
+}

@@ -18,7 +18,8 @@ type Config struct {
 	// it is the dev token issuer. Defaults to http://<Addr>.
 	PublicURL string
 	// AllowedOrigins may open websockets and make browser requests
-	// (MAILLAGE_ALLOWED_ORIGINS, comma-separated); PublicURL always may.
+	// (MAILLAGE_ALLOWED_ORIGINS, comma-separated; CORS without credentials);
+	// PublicURL always may.
 	AllowedOrigins []string
 	// OIDCIssuer is the URL of the external OpenID Connect issuer whose
 	// tokens are accepted (MAILLAGE_OIDC_ISSUER). Empty: the hub is its own
@@ -35,6 +36,11 @@ type Config struct {
 	AnonymousFields []string
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes int64
+	// MaxBatch bounds the operations of one batch (a JSON array body).
+	MaxBatch int
+	// GzipMinBytes is the size from which a response is gzipped, when the
+	// caller accepts it.
+	GzipMinBytes int
 	// MaxDepth bounds how deep a query nests.
 	MaxDepth int
 	// MaxComplexity bounds a query's complexity (each field 1, each list
@@ -84,6 +90,8 @@ func DefaultConfig() Config {
 		Addr:            "127.0.0.1:8080",
 		DatabaseURL:     "postgres://postgres@127.0.0.1:5432/maillage?sslmode=disable",
 		MaxBodyBytes:    1 << 20,
+		MaxBatch:        10,
+		GzipMinBytes:    1400,
 		MaxDepth:        12,
 		MaxComplexity:   20000,
 		ShutdownTimeout: 15 * time.Second,

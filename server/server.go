@@ -92,7 +92,8 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		Grants:              db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.withDeadline(withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler())))))
+	mux.Handle("/graphql", crossOrigin(s.cfg, compressed(s.cfg.GzipMinBytes,
+		s.withDeadline(withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler())))))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -134,6 +135,8 @@ func withDefaults(cfg Config) Config {
 	d := DefaultConfig()
 	setDefault(&cfg.Addr, d.Addr)
 	setDefault(&cfg.MaxBodyBytes, d.MaxBodyBytes)
+	setDefault(&cfg.MaxBatch, d.MaxBatch)
+	setDefault(&cfg.GzipMinBytes, d.GzipMinBytes)
 	setDefault(&cfg.MaxDepth, d.MaxDepth)
 	setDefault(&cfg.MaxComplexity, d.MaxComplexity)
 	setDefault(&cfg.EventRetention, d.EventRetention)
@@ -363,7 +366,8 @@ func (s *Server) writeUncheckedToken(w http.ResponseWriter, r *http.Request, err
 // by the request timeout: past it the caller gets 503 SERVICE_UNAVAILABLE,
 // whatever the request still waits for (a database behind a black-holed
 // network), and the request's context is done, which cancels its
-// statements. A websocket outlives it: its connection is not bounded.
+// statements. A websocket or a stream (server-sent events, multipart)
+// outlives it: its connection is not bounded.
 func (s *Server) withDeadline(next http.Handler) http.Handler {
 	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{
 		"message":    fmt.Sprintf("service unavailable: no answer within %s, retry", s.cfg.RequestTimeout),
@@ -371,8 +375,8 @@ func (s *Server) withDeadline(next http.Handler) http.Handler {
 	}}})
 	bounded := http.TimeoutHandler(next, s.cfg.RequestTimeout, string(body))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if websocket.IsWebSocketUpgrade(r) {
-			next.ServeHTTP(w, r)
+		if websocket.IsWebSocketUpgrade(r) || streamed(r) {
+			next.ServeHTTP(w, r) // streams are not buffered, nor bounded
 			return
 		}
 		// The timeout's body is JSON; a response that completes sets its own type.

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -22,23 +25,33 @@ import (
 const (
 	mediaGraphQLResponse = "application/graphql-response+json"
 	mediaJSON            = "application/json"
+	mediaEventStream     = "text/event-stream" // GraphQL over SSE
+	mediaMultipart       = "multipart/mixed"   // incremental delivery of @defer
 )
 
 // httpTransport serves GraphQL over HTTP as the GraphQL-over-HTTP spec says,
 // where gqlgen's GET and POST transports differ from it:
-//   - the response media type follows the Accept header (406 when neither
-//     application/graphql-response+json nor application/json is acceptable);
+//   - the response media type follows the Accept header (406 when it allows
+//     no JSON type and no stream);
 //   - a request that fails before execution (parse, validation, variable
 //     coercion, limits) is 400 with no "data" entry under
 //     application/graphql-response+json, and 200 under application/json;
 //   - GET carries queries only: a mutation over GET is 405 with Allow: POST.
 //
 // It handles GET, and POST with a JSON body (any other body is 415 with a
-// coded error), and answers JSON whenever the Accept header allows a JSON
-// type, whatever else it lists (GraphiQL, gateways and client libraries
-// also list multipart/mixed and text/event-stream); websockets fall through
-// to gqlgen's websocket transport.
-type httpTransport struct{}
+// coded error). It answers one JSON response whenever the Accept header
+// allows a JSON type, whatever else it lists (GraphiQL, gateways and client
+// libraries also list multipart/mixed and text/event-stream), except that
+// a subscription goes to an event stream and an operation with @defer to a
+// multipart or event stream when the caller accepts one (see deliveryFor).
+// A JSON array body is a batch (see batch.go). Websockets fall through to
+// gqlgen's websocket transport.
+type httpTransport struct {
+	// maxBatch bounds the operations of one batch.
+	maxBatch int
+	// keepAlive is the period of comment lines on an idle event stream.
+	keepAlive time.Duration
+}
 
 var _ graphql.Transport = httpTransport{}
 
@@ -48,62 +61,91 @@ func (httpTransport) Supports(r *http.Request) bool {
 
 func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
-	media := negotiateMedia(r.Header.Get("Accept"))
-	if media == "" {
+	accept := parseAccept(r.Header.Get("Accept"))
+	if !accept.any() {
 		writeGraphQLError(w, http.StatusNotAcceptable, maillage.EINVALID,
-			"Accept must allow "+mediaGraphQLResponse+" or "+mediaJSON)
+			"Accept must allow "+mediaGraphQLResponse+", "+mediaJSON+", "+mediaEventStream+" or "+mediaMultipart)
 		return
 	}
-	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	media := accept.json()
+	w.Header().Set("Content-Type", cmp.Or(media, mediaJSON)+"; charset=utf-8")
 	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method == http.MethodPost && (err != nil || mediaType != mediaJSON) {
 		writeGraphQLError(w, http.StatusUnsupportedMediaType, maillage.EINVALID, "Content-Type must be "+mediaJSON)
 		return
 	}
 	start := graphql.Now()
-	params, err := readParams(r)
-	if err == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {
-		err = errorf("query is required")
+	ops, batch, err := readRequest(r)
+	if err == nil && batch {
+		t.doBatch(w, r, exec, ops, media, start)
+		return
+	}
+	if err == nil {
+		err = checkParams(ops[0])
 	}
 	if err != nil {
 		writeResponse(w, http.StatusBadRequest, errorsOnly(exec.DispatchError(ctx, gqlerror.List{requestError(err.Error())})))
 		return
 	}
+	params := ops[0]
+	switch deliveryFor(accept, params) {
+	case deliverEventStream, deliverMultipart:
+		t.stream(w, r, exec, params, deliveryFor(accept, params))
+		return
+	case deliverNothing:
+		writeGraphQLError(w, http.StatusNotAcceptable, maillage.EINVALID,
+			"a subscription is delivered as "+mediaEventStream+" (or over a websocket): Accept must allow it")
+		return
+	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	status, resp := execute(ctx, exec, params, r.Method, media)
+	switch status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", http.MethodPost)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
+	writeResponse(w, status, resp)
+}
 
+// execute runs one operation for a JSON response; it returns the status and
+// the body. Deferred fragments are merged into the one response.
+func execute(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, method, media string) (int, any) {
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	// A mutation over GET is refused for its method first, whatever else the
 	// operation context found wrong (an anonymous caller, say).
-	if r.Method == http.MethodGet && opCtx != nil && opCtx.Operation != nil && opCtx.Operation.Operation != ast.Query {
-		w.Header().Set("Allow", http.MethodPost)
+	if method == http.MethodGet && opCtx != nil && opCtx.Operation != nil && opCtx.Operation.Operation != ast.Query {
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx),
 			gqlerror.List{requestError("GET carries queries only: send a " + string(opCtx.Operation.Operation) + " with POST")})
-		writeResponse(w, http.StatusMethodNotAllowed, errorsOnly(resp))
-		return
+		return http.StatusMethodNotAllowed, errorsOnly(resp)
 	}
 	if errs != nil {
 		status := http.StatusOK
 		if media == mediaGraphQLResponse {
 			status = http.StatusBadRequest
 		}
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeResponse(w, status, errorsOnly(resp))
-		return
+		return status, errorsOnly(exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
 	}
 	if opCtx.Operation.Operation == ast.Subscription {
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx),
-			gqlerror.List{requestError("subscriptions run over a websocket (graphql-transport-ws) on this same path")})
-		writeResponse(w, http.StatusBadRequest, errorsOnly(resp))
-		return
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{requestError(
+			"subscriptions run over a websocket (graphql-transport-ws) on this same path, or as server-sent events (Accept: " + mediaEventStream + ")")})
+		return http.StatusBadRequest, errorsOnly(resp)
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	resp := responses(ctx)
-	if unavailable(resp) {
-		w.Header().Set("Retry-After", retryAfterSeconds)
-		writeResponse(w, http.StatusServiceUnavailable, errorsOnly(resp))
-		return
+	resp := mergeDeferred(ctx, responses)
+	if resp != nil && unavailable(resp) {
+		return http.StatusServiceUnavailable, errorsOnly(resp)
 	}
-	writeResponse(w, http.StatusOK, resp)
+	return http.StatusOK, resp
+}
+
+// checkParams refuses a request without a query (and without a persisted
+// query's hash).
+func checkParams(params *graphql.RawParams) error {
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		return errorf("query is required")
+	}
+	return nil
 }
 
 // unavailable reports whether an executed operation produced nothing because
@@ -137,16 +179,22 @@ func requestError(message string) *gqlerror.Error {
 	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": maillage.EINVALID}}
 }
 
-// negotiateMedia picks the response media type from an Accept header:
-// application/graphql-response+json when named, else application/json;
-// application/json for a wildcard or when no Accept is given (as the spec asks of servers
-// while legacy clients remain); "" when neither is acceptable.
-func negotiateMedia(accept string) string {
-	if strings.TrimSpace(accept) == "" {
-		return mediaJSON
+// accepts is what an Accept header allows among the media types the hub
+// can answer with.
+type accepts struct {
+	graphqlResponse, plainJSON, eventStream, multipart bool
+}
+
+// parseAccept reads an Accept header. No Accept, or a wildcard, allows
+// application/json (as the spec asks of servers while legacy clients
+// remain); a type with q=0 is not acceptable.
+func parseAccept(header string) accepts {
+	var a accepts
+	if strings.TrimSpace(header) == "" {
+		a.plainJSON = true
+		return a
 	}
-	var graphqlResponse, json, wildcard bool
-	for part := range strings.SplitSeq(accept, ",") {
+	for part := range strings.SplitSeq(header, ",") {
 		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
 			continue
@@ -156,52 +204,74 @@ func negotiateMedia(accept string) string {
 		}
 		switch mediaType {
 		case mediaGraphQLResponse:
-			graphqlResponse = true
-		case mediaJSON:
-			json = true
-		case "*/*", "application/*":
-			wildcard = true
+			a.graphqlResponse = true
+		case mediaJSON, "*/*", "application/*": // what curl and legacy clients mean by */*
+			a.plainJSON = true
+		case mediaEventStream:
+			a.eventStream = true
+		case mediaMultipart:
+			a.multipart = true
 		}
 	}
+	return a
+}
+
+// json is the JSON media type to answer with: application/graphql-response+json
+// when allowed, else application/json; "" when neither is.
+func (a accepts) json() string {
 	switch {
-	case graphqlResponse:
+	case a.graphqlResponse:
 		return mediaGraphQLResponse
-	case json:
+	case a.plainJSON:
 		return mediaJSON
-	case wildcard:
-		return mediaJSON // what curl and legacy clients mean by */*
 	}
 	return ""
 }
 
-// readParams reads the operation from the query string of a GET or the JSON
-// body of a POST.
-func readParams(r *http.Request) (*graphql.RawParams, error) {
-	params := &graphql.RawParams{}
+// any reports whether the hub can answer in one of the allowed types.
+func (a accepts) any() bool { return a.json() != "" || a.eventStream || a.multipart }
+
+// readRequest reads the operation from the query string of a GET, or the
+// operation or batch of operations (a JSON array) from the body of a POST.
+func readRequest(r *http.Request) (ops []*graphql.RawParams, batch bool, err error) {
 	if r.Method == http.MethodGet {
-		q, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			return nil, err
-		}
-		params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
-		if v := q.Get("variables"); v != "" {
-			if err := decodeJSON(strings.NewReader(v), &params.Variables); err != nil {
-				return nil, errorf("variables is not a JSON object")
-			}
-		}
-		if v := q.Get("extensions"); v != "" {
-			if err := decodeJSON(strings.NewReader(v), &params.Extensions); err != nil {
-				return nil, errorf("extensions is not a JSON object")
-			}
-		}
-		return params, nil
+		params, err := readQueryString(r.URL.RawQuery)
+		return []*graphql.RawParams{params}, false, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, errorf("could not read the request body")
+		return nil, false, errorf("could not read the request body")
 	}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		if err := decodeJSON(bytes.NewReader(body), &ops); err != nil {
+			return nil, true, errorf("the request body is not a batch of GraphQL requests in JSON: " + err.Error())
+		}
+		return ops, true, nil
+	}
+	params := &graphql.RawParams{}
 	if err := decodeJSON(bytes.NewReader(body), params); err != nil {
-		return nil, errorf("the request body is not a GraphQL request in JSON: " + err.Error())
+		return nil, false, errorf("the request body is not a GraphQL request in JSON: " + err.Error())
+	}
+	return []*graphql.RawParams{params}, false, nil
+}
+
+// readQueryString reads the operation of a GET.
+func readQueryString(rawQuery string) (*graphql.RawParams, error) {
+	params := &graphql.RawParams{}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, err
+	}
+	params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
+	if v := q.Get("variables"); v != "" {
+		if err := decodeJSON(strings.NewReader(v), &params.Variables); err != nil {
+			return nil, errorf("variables is not a JSON object")
+		}
+	}
+	if v := q.Get("extensions"); v != "" {
+		if err := decodeJSON(strings.NewReader(v), &params.Extensions); err != nil {
+			return nil, errorf("extensions is not a JSON object")
+		}
 	}
 	return params, nil
 }

@@ -69,6 +69,13 @@ test('a query typed in the explorer shows its result', async () => {
   assert.match(result.data.territories.edges[0].node.name, /Rouen Nord/);
 });
 
+test('a query with @defer shows its deferred fragment once it comes', async () => {
+  await typeInto('.graphiql-query-editor', '{ territories(filter: {level: LOCAL, search: "Rouen Nord"}, first: 1) { edges { node { name ... @defer { parent { name } } } } } }');
+  const result = await runAndWait((r) => r.data?.territories?.edges[0].node.parent, 'the deferred parent');
+  assert.equal(result.errors, undefined);
+  assert.equal(result.data.territories.edges[0].node.parent.name, 'Seine-Maritime');
+});
+
 test('a mutation runs with a token typed in the Headers tab', async () => {
   await typeInto('.graphiql-query-editor', `mutation { createStructure(input: {kind: MSP, name: "MSP du navigateur", territoryId: "${rouenNord}"}) { id name } }`);
   const refused = await runAndWait((r) => r.errors, 'the refusal of an anonymous mutation');

@@ -5,37 +5,17 @@
 // _entities answers exactly what the root fields answer the same caller.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse } from 'graphql';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { startHub, gql } from '../hub.mjs';
 import { compose } from '../compose.mjs';
-
-// The second subgraph: opening hours of a structure, keyed by the hub's id.
-const hoursTypeDefs = parse(`
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
-  type Structure @key(fields: "id") {
-    id: ID!
-    openingHours: String!
-  }
-`);
-const openingHours = (id) => `Mon-Fri 08:00-19:00 (${id.slice(-4)})`;
-const hoursResolvers = {
-  Structure: { __resolveReference: (ref) => ({ id: ref.id, openingHours: openingHours(ref.id) }) },
-};
+import { startHours, openingHours } from '../hours.mjs';
 
 let hub, hours, gateway;
 before(async () => {
   hub = await startHub();
-  hours = new ApolloServer({
-    schema: buildSubgraphSchema({ typeDefs: hoursTypeDefs, resolvers: hoursResolvers }),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-  });
-  const { url } = await startStandaloneServer(hours, { listen: { port: 0, host: '127.0.0.1' } });
-  hours.url = url;
+  hours = await startHours();
 });
 after(async () => {
   await gateway?.stop();
