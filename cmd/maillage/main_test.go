@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -205,7 +206,6 @@ func TestUnknownCommandOrFlagIsAnError(t *testing.T) {
 		{[]string{"frobnicate"}, `maillage: unknown command "frobnicate": maillage help lists them`},
 		{[]string{"serve", "-frobnicate"}, "maillage: serve: flag provided but not defined: -frobnicate (maillage help serve)"},
 		{[]string{"seed", "extra"}, `seed takes no argument, got "extra"`},
-		{[]string{"-database-url", "postgres://x", "seed"}, "flags go after the command: maillage seed [flags]"},
 		{[]string{"token"}, "usage: maillage token <login>"},
 	} {
 		stdout, stderr, code := maillage(t, env, c.args...)
@@ -301,9 +301,9 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	}
 
 	// An empty database stays empty: status lists every migration pending,
-	// token says what to run.
+	// token says what to run. (Flags may also come before the command.)
 	empty := pgtest.NewURL(t)
-	stdout, stderr, code := maillage(t, []string{"DATABASE_URL=" + empty}, "migrate", "status")
+	stdout, stderr, code := maillage(t, nil, "-database-url", empty, "migrate", "status")
 	if code != 0 || !strings.Contains(stdout, "00001_directory.sql") || strings.Contains(stdout, "applied") {
 		t.Errorf("migrate status on an empty database: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -340,7 +340,10 @@ func TestDatabaseErrorsNameTheServer(t *testing.T) {
 			}
 		}
 	}
-	// The default address is the one tried when DATABASE_URL is unset.
+	// The default address is the one tried when DATABASE_URL is unset (and
+	// no private cluster runs).
+	defer func(p uint32) { embeddedPort = p }(embeddedPort)
+	embeddedPort = 1
 	o := newOptions()
 	o.DatabaseURL = "postgres://postgres@127.0.0.1:1/maillage?sslmode=disable"
 	_, err := connect(context.Background(), o, false)
@@ -401,5 +404,50 @@ func TestSchemaPrintsTheSubgraphSDL(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "@link(") {
 		t.Error("no federation @link in the SDL")
+	}
+}
+
+// TestReadOnlyCommandsUseARunningPrivateCluster: with no database named and
+// nothing at the default address, a command uses the private cluster that a
+// "maillage serve" started, and starts none itself (here the test server
+// plays the running private cluster).
+func TestReadOnlyCommandsUseARunningPrivateCluster(t *testing.T) {
+	server, _ := url.Parse(pgtest.ServerURL())
+	port, _ := strconv.ParseUint(server.Port(), 10, 32)
+	defer func(p uint32) { embeddedPort = p }(embeddedPort)
+
+	o := newOptions()
+	o.DatabaseURL = "postgres://postgres@127.0.0.1:1/maillage?sslmode=disable" // the default address, nothing there
+	embeddedPort = 1
+	usePrivateCluster(o)
+	if o.DatabaseURL != "postgres://postgres@127.0.0.1:1/maillage?sslmode=disable" {
+		t.Fatalf("no private cluster runs, yet the URL became %s", o.DatabaseURL)
+	}
+	embeddedPort = uint32(port)
+	usePrivateCluster(o)
+	if o.DatabaseURL != embeddedURL() {
+		t.Fatalf("a private cluster runs: URL %s, want %s", o.DatabaseURL, embeddedURL())
+	}
+	named := newOptions()
+	named.DatabaseURL, named.databaseSet = "postgres://postgres@127.0.0.1:1/x", true
+	usePrivateCluster(named)
+	if named.DatabaseURL != "postgres://postgres@127.0.0.1:1/x" {
+		t.Fatalf("a named database was replaced by %s", named.DatabaseURL)
+	}
+}
+
+// TestFlagsBeforeTheCommand: the order older versions took still works; a
+// flag's value is never taken for the command.
+func TestFlagsBeforeTheCommand(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"-database-url u -addr a -no-seed -log-level WARN serve", "serve -database-url u -addr a -no-seed -log-level WARN"},
+		{"-database-url=u token admin -token-ttl 1m", "token -database-url=u admin -token-ttl 1m"},
+		{"-addr seed", "-addr seed"},
+		{"-no-seed -- seed", "-no-seed -- seed"},
+		{"migrate up", "migrate up"},
+	} {
+		if got := strings.Join(commandFirst(strings.Fields(c.args)), " "); got != c.want {
+			t.Errorf("%s: %s, want %s", c.args, got, c.want)
+		}
 	}
 }
