@@ -22,7 +22,8 @@ func likePattern(search string) string {
 	return "%" + r.Replace(strings.TrimSpace(search)) + "%"
 }
 
-// directoryScope is where the caller may read the directory; an empty scope
+// directoryScope is where the caller may read the directory (what each
+// directory list then shows of it is the table authz.Lists); an empty scope
 // is an empty list, not an error.
 func (db *DirectoryService) directoryScope(ctx context.Context) authz.Scope {
 	return db.Authz.Scope(ctx, authz.ActRead, authz.KindDirectory)
