@@ -36,7 +36,10 @@ func init() {
 	addEventGuard(maillage.GuardTerritoryActivity, func(_ context.Context, db *DB, checks []guardCheck) ([]bool, error) {
 		ok := make([]bool, len(checks))
 		for i, c := range checks {
-			ok[i] = db.Authz.Allowed(c.sub, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: c.ev.Domain})
+			var err error
+			if ok[i], err = mayRead(db, c.sub, authz.Object{Kind: authz.KindStats, Domain: c.ev.Domain}); err != nil {
+				return nil, err
+			}
 		}
 		return ok, nil
 	})
@@ -65,9 +68,25 @@ func relationGuard(kind string) eventGuard {
 		}
 		ok := make([]bool, len(checks))
 		for i, c := range checks {
-			ok[i] = db.Authz.Allowed(c.sub, authz.ActRead, authz.Object{Kind: kind, Domain: c.ev.Domain, Relations: rels[i]})
+			if ok[i], err = mayRead(db, c.sub, authz.Object{Kind: kind, Domain: c.ev.Domain, Relations: rels[i]}); err != nil {
+				return nil, err
+			}
 		}
 		return ok, nil
+	}
+}
+
+// mayRead is Authz.Can on read as a guard's answer: a refusal is false; a
+// subscriber's grants that could not be read (the database away) are an
+// error, never a denial.
+func mayRead(db *DB, sub context.Context, obj authz.Object) (bool, error) {
+	switch err := db.Authz.Can(sub, authz.ActRead, obj); maillage.ErrorCode(err) {
+	case "":
+		return true, nil
+	case maillage.EFORBIDDEN:
+		return false, nil
+	default:
+		return false, err
 	}
 }
 
