@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -19,11 +17,6 @@ import (
 // the start waits; SIGTERM then ends the process at once instead of after
 // the wait.
 func TestSIGTERMDuringStartStopsPromptly(t *testing.T) {
-	if os.Getenv("MAILLAGE_TEST_RUN_MAIN") == "1" {
-		os.Args = []string{"maillage", "serve"}
-		main()
-		return
-	}
 	ctx := context.Background()
 	url := pgtest.NewURL(t)
 	pool, err := postgres.Connect(ctx, url)
@@ -40,8 +33,7 @@ func TestSIGTERMDuringStartStopsPromptly(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGTERMDuringStartStopsPromptly$")
-	cmd.Env = append(os.Environ(), "MAILLAGE_TEST_RUN_MAIN=1", "DATABASE_URL="+url, "MAILLAGE_ADDR=127.0.0.1:0", "MAILLAGE_NO_SEED=1")
+	cmd := process([]string{"DATABASE_URL=" + url, "MAILLAGE_ADDR=127.0.0.1:0", "MAILLAGE_NO_SEED=1"}, "serve")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
