@@ -23,7 +23,7 @@ func serve(ctx context.Context, o *options, args []string) error {
 		return err
 	}
 	if !o.databaseSet {
-		stop, err := fallBackToEmbedded(ctx, &o.Config)
+		stop, err := fallBackToEmbedded(ctx, o)
 		if err != nil {
 			return err
 		}

@@ -7,18 +7,19 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/maillage/maillage/postgres"
-	"github.com/maillage/maillage/server"
 )
 
 // connect opens the connection pool to the database of o; create says
 // whether a missing database is created (read-only commands pass false).
 // Errors, here and below, are one line naming the server.
 func connect(ctx context.Context, o *options, create bool) (*sqlx.DB, error) {
+	usePrivateCluster(o)
 	if create {
 		if err := postgres.EnsureDatabase(ctx, o.DatabaseURL); err != nil {
 			return nil, databaseError(o, err)
@@ -34,6 +35,7 @@ func connect(ctx context.Context, o *options, create bool) (*sqlx.DB, error) {
 // prepare opens the database ready to use, creating it if missing and
 // migrating it up.
 func prepare(ctx context.Context, o *options) (*postgres.DB, error) {
+	usePrivateCluster(o)
 	if err := postgres.EnsureDatabase(ctx, o.DatabaseURL); err != nil {
 		return nil, databaseError(o, err)
 	}
@@ -113,17 +115,40 @@ func startPostgresHint() string {
 	return "install PostgreSQL (apt-get install postgresql) or set DATABASE_URL"
 }
 
+// usePrivateCluster points o at the private cluster that a "maillage serve"
+// started, when no database was named, nothing listens at the default
+// address, and the private cluster does. It starts nothing.
+func usePrivateCluster(o *options) {
+	if !o.databaseSet && !listening(o.DatabaseURL) && listening(embeddedURL()) {
+		o.DatabaseURL = embeddedURL()
+	}
+}
+
+// listening reports whether something accepts TCP connections at the
+// host:port of a postgres:// URL.
+func listening(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return false
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err == nil {
+		conn.Close()
+	}
+	return err == nil
+}
+
 // fallBackToEmbedded keeps the default database URL when a server answers
-// there, and otherwise starts a private cluster and points cfg at it.
-func fallBackToEmbedded(ctx context.Context, cfg *server.Config) (stop func() error, err error) {
-	err = postgres.EnsureDatabase(ctx, cfg.DatabaseURL)
-	if err == nil || !unreachable(err) {
+// there, uses the private cluster if one runs, and otherwise starts one and
+// points o at it.
+func fallBackToEmbedded(ctx context.Context, o *options) (stop func() error, err error) {
+	if usePrivateCluster(o); listening(o.DatabaseURL) {
 		return func() error { return nil }, nil // connect() reports any other error
 	}
 	dsn, stop, err := startEmbedded()
 	if err != nil {
 		return nil, err
 	}
-	cfg.DatabaseURL = dsn
+	o.DatabaseURL = dsn
 	return stop, nil
 }

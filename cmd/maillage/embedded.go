@@ -12,8 +12,13 @@ import (
 )
 
 // embeddedPort is where a private cluster listens, beside a system server's
-// usual 5432.
-const embeddedPort = 5433
+// usual 5432 (a variable for tests).
+var embeddedPort uint32 = 5433
+
+// embeddedURL is the database URL of the private cluster.
+func embeddedURL() string {
+	return fmt.Sprintf("postgres://postgres:postgres@127.0.0.1:%d/maillage?sslmode=disable", embeddedPort)
+}
 
 // installedPostgres returns the directory of the newest PostgreSQL binaries
 // installed by the distribution (e.g. /usr/lib/postgresql/15), and its major
@@ -70,7 +75,7 @@ func startEmbedded() (dsn string, stop func() error, err error) {
 		defer logFile.Close()
 		return pg.Stop()
 	}
-	return fmt.Sprintf("postgres://postgres:postgres@127.0.0.1:%d/maillage?sslmode=disable", embeddedPort), stop, nil
+	return embeddedURL(), stop, nil
 }
 
 // unreachable reports whether err says no server listens (as opposed to a

@@ -55,8 +55,11 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.MaxSubscriptionsPerConnection, "max-subscriptions", o.MaxSubscriptionsPerConnection, "most subscriptions on one websocket")
 	fs.IntVar(&o.SubscriberBuffer, "subscriber-buffer", o.SubscriberBuffer, "events that may wait for one subscription before it is cut off as a slow consumer")
 	fs.Int64Var(&o.MaxBodyBytes, "max-body-bytes", o.MaxBodyBytes, "largest request body")
+	fs.IntVar(&o.MaxBatch, "max-batch", o.MaxBatch, "most operations in one batch (a JSON array body)")
+	fs.IntVar(&o.GzipMinBytes, "gzip-min-bytes", o.GzipMinBytes, "size from which a response is gzipped, when the caller accepts it")
 	fs.IntVar(&o.MaxDepth, "max-depth", o.MaxDepth, "deepest query nesting")
 	fs.IntVar(&o.MaxComplexity, "max-complexity", o.MaxComplexity, "largest query complexity")
+	fs.IntVar(&o.AuthzCacheSize, "authz-cache-size", o.AuthzCacheSize, "callers whose grants the authorizer keeps in memory; 0: 100,000")
 	fs.TextVar(logLevel, "log-level", logLevel, "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR")
 	fs.StringVar(&o.Tracing, "otel-exporter", o.Tracing, "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318)")
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -340,7 +341,10 @@ func TestDatabaseErrorsNameTheServer(t *testing.T) {
 			}
 		}
 	}
-	// The default address is the one tried when DATABASE_URL is unset.
+	// The default address is the one tried when DATABASE_URL is unset (and
+	// no private cluster runs).
+	defer func(p uint32) { embeddedPort = p }(embeddedPort)
+	embeddedPort = 1
 	o := newOptions()
 	o.DatabaseURL = "postgres://postgres@127.0.0.1:1/maillage?sslmode=disable"
 	_, err := connect(context.Background(), o, false)
@@ -401,5 +405,34 @@ func TestSchemaPrintsTheSubgraphSDL(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "@link(") {
 		t.Error("no federation @link in the SDL")
+	}
+}
+
+// TestReadOnlyCommandsUseARunningPrivateCluster: with no database named and
+// nothing at the default address, a command uses the private cluster that a
+// "maillage serve" started, and starts none itself (here the test server
+// plays the running private cluster).
+func TestReadOnlyCommandsUseARunningPrivateCluster(t *testing.T) {
+	server, _ := url.Parse(pgtest.ServerURL())
+	port, _ := strconv.ParseUint(server.Port(), 10, 32)
+	defer func(p uint32) { embeddedPort = p }(embeddedPort)
+
+	o := newOptions()
+	o.DatabaseURL = "postgres://postgres@127.0.0.1:1/maillage?sslmode=disable" // the default address, nothing there
+	embeddedPort = 1
+	usePrivateCluster(o)
+	if o.DatabaseURL != "postgres://postgres@127.0.0.1:1/maillage?sslmode=disable" {
+		t.Fatalf("no private cluster runs, yet the URL became %s", o.DatabaseURL)
+	}
+	embeddedPort = uint32(port)
+	usePrivateCluster(o)
+	if o.DatabaseURL != embeddedURL() {
+		t.Fatalf("a private cluster runs: URL %s, want %s", o.DatabaseURL, embeddedURL())
+	}
+	named := newOptions()
+	named.DatabaseURL, named.databaseSet = "postgres://postgres@127.0.0.1:1/x", true
+	usePrivateCluster(named)
+	if named.DatabaseURL != "postgres://postgres@127.0.0.1:1/x" {
+		t.Fatalf("a named database was replaced by %s", named.DatabaseURL)
 	}
 }
