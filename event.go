@@ -15,11 +15,14 @@ import (
 // is the authorization domain of the subject, so a subscriber receives the
 // event only if the same check as a query allows it.
 type Event struct {
-	ID        int64           `db:"id" json:"id"`
-	Topic     string          `db:"topic" json:"topic"`
-	Type      string          `db:"type" json:"type"`
-	SubjectID string          `db:"subject_id" json:"subjectId"`
-	Domain    string          `db:"domain" json:"domain"`
+	ID        int64  `db:"id" json:"id"`
+	Topic     string `db:"topic" json:"topic"`
+	Type      string `db:"type" json:"type"`
+	SubjectID string `db:"subject_id" json:"subjectId"`
+	Domain    string `db:"domain" json:"domain"`
+	// ESSID is the ESS a referral event's request is addressed to ("" for
+	// other events).
+	ESSID     string          `db:"ess_id" json:"essId,omitempty"`
 	Payload   json.RawMessage `db:"payload" json:"payload"`
 	CreatedAt time.Time       `db:"created_at" json:"createdAt"`
 }
@@ -73,6 +76,9 @@ type EventFilter struct {
 	// every topic starting with it (e.g. "referral:").
 	Topics      []string
 	TopicPrefix string
+	// ESS, if set, selects only the referral events of requests addressed
+	// to this ESS (Event.ESSID).
+	ESS string
 	// Match, if set, further selects events in memory (domain, payload).
 	Match func(*Event) bool
 	// Probe, if set, is an event naming the subscribed object (its Domain
@@ -80,7 +86,8 @@ type EventFilter struct {
 	// subscription is refused with FORBIDDEN.
 	Probe *Event
 	// OnEnd, if set, is called once when the service ends the stream itself
-	// (a slow consumer) rather than because the subscriber left.
+	// (ErrSlowConsumer, ErrShuttingDown, ErrEventsUnavailable) rather than
+	// because the subscriber left or lost access.
 	OnEnd func(error)
 	// EndWhenDenied completes the subscription at the first event its guard
 	// withholds: following one object (a team, a request), losing access
@@ -95,7 +102,7 @@ func (f *EventFilter) Selects(ev *Event) bool {
 	for _, t := range f.Topics {
 		topicOK = topicOK || t == ev.Topic
 	}
-	return topicOK && (f.Match == nil || f.Match(ev))
+	return topicOK && (f.ESS == "" || f.ESS == ev.ESSID) && (f.Match == nil || f.Match(ev))
 }
 
 // EventService streams the events of the outbox to subscribers.
@@ -120,4 +127,8 @@ var (
 	ErrSlowConsumer = errors.New("slow consumer: too many events pending, resume with after set to your last cursor")
 	// ErrShuttingDown: the instance is stopping; resume on another one.
 	ErrShuttingDown = errors.New("hub instance shutting down: resume with after set to your last cursor")
+	// ErrEventsUnavailable: the database stayed away while the stream
+	// needed it (to read the outbox or to check access); nothing was
+	// skipped: resume with after set to your last cursor.
+	ErrEventsUnavailable = &Error{Code: EUNAVAILABLE, Message: "events unavailable: the database is away, resume with after set to your last cursor"}
 )

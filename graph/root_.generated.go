@@ -4098,7 +4098,12 @@ directory (structures, memberships, links, sub-territories). Never patient data.
 type TerritoryActivity {
   "Resume position: give it as after when subscribing again to miss nothing."
   cursor: String!
-  "What happened: STRUCTURE_CREATED, MEMBERSHIP_ENDED, STRUCTURES_LINKED…"
+  """
+  What happened, one of: TERRITORY_CREATED, STRUCTURE_CREATED, STRUCTURE_UPDATED,
+  STRUCTURE_ARCHIVED, STRUCTURES_LINKED, STRUCTURE_LINK_ARCHIVED,
+  PROFESSIONAL_CREATED, PROFESSIONAL_UPDATED, PROFESSIONAL_ARCHIVED,
+  MEMBERSHIP_ADDED, MEMBERSHIP_ENDED.
+  """
   type: String!
   "The id of the directory object concerned (structure, membership, link, territory)."
   subjectId: ID!
@@ -4138,7 +4143,15 @@ object at the moment of the event.
 type CareEvent {
   "Resume position: give it as after when subscribing again to miss nothing."
   cursor: String!
-  "What happened: MEMBER_ADDED, ENTRY_ADDED, REFERRAL_ACCEPT…"
+  """
+  What happened. On a team (escap:<id>): ESCAP_CREATED, MEMBER_JOINED,
+  MEMBER_LEFT, ESCAP_ACTIVATED, ESCAP_RENEWED, NOTE_ADDED, TASK_ADDED,
+  TASK_UPDATED, PATIENT_EXITED, CONSENT_WITHDRAWN. On a request
+  (referral:<id>), one per transition: REFERRAL_SUBMIT, REFERRAL_TRIAGE,
+  REFERRAL_ASSIGN, REFERRAL_SCHEDULE, REFERRAL_ANSWER, REFERRAL_FOLLOW_UP,
+  REFERRAL_CLOSE, REFERRAL_REDIRECT, REFERRAL_DECLINE, REFERRAL_WITHDRAW
+  (payload: referralId, essId, action, fromState, state).
+  """
   type: String!
   "The object concerned: escap:<id> or referral:<id>."
   topic: String!

@@ -61,10 +61,10 @@ func insertAudits(ctx context.Context, q sqlx.ExecerContext, kind string, ids []
 		for _, r := range relations[kind] {
 			parts = append(parts, fmt.Sprintf("CASE WHEN %s THEN %s END", expand(r.predicate, "o.id", c), quoteLiteral("rel:"+r.name)))
 		}
-		grantedRoles := `(SELECT string_agg(DISTINCT g.role || '@' || g.domain, '+') FROM authz_grants g
+		grantedRoles := `(SELECT string_agg(DISTINCT g.role || '@' || g.domain, '+') FROM authz_account_grants(` + c.Acc() + `) g
 			JOIN authz_policies p ON p.subject = g.role AND p.object = $2
 				AND (p.action = '*' OR (($3::text LIKE 'read%') = (p.action = 'read')))
-			WHERE g.subject = 'account:' || ` + c.Acc() + ` AND within(o.domain, g.domain))`
+			WHERE within(o.domain, g.domain))`
 		roleExpr = "COALESCE(NULLIF(concat_ws('+', " + strings.Join(parts, ", ") + "), ''), " + grantedRoles + ", 'unknown')"
 	}
 	query := `INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)

@@ -19,9 +19,17 @@ import (
 // BusConfig tunes the event bus; zero fields take the defaults of
 // DefaultBusConfig.
 type BusConfig struct {
-	// Buffer is how many events may wait for one subscriber; one more and the
-	// subscriber is dropped as a slow consumer.
+	// Buffer is how many events may wait for one live subscriber; one more
+	// and the subscriber falls behind: it catches up from the outbox (the
+	// bus holds nothing more for it), so memory stays bounded.
 	Buffer int
+	// StallTimeout cuts a subscriber that takes no event for this long while
+	// one is ready for it: a consumer that stopped reading (ErrSlowConsumer).
+	StallTimeout time.Duration
+	// GuardRetry is how long a subscriber's stream retries reading the outbox
+	// or deciding its guard while the database is away, before ending with
+	// ErrEventsUnavailable (the client resumes from its last cursor).
+	GuardRetry time.Duration
 	// Batch is how many outbox rows one read returns.
 	Batch int
 	// SafetyTick re-reads the outbox even without a notification (a lost
@@ -47,13 +55,15 @@ type BusConfig struct {
 // DefaultBusConfig returns the bus defaults.
 func DefaultBusConfig() BusConfig {
 	return BusConfig{
-		Buffer:     256,
-		Batch:      500,
-		SafetyTick: 5 * time.Second,
-		GapRecheck: 50 * time.Millisecond,
-		GapTimeout: 5 * time.Minute,
-		Retention:  7 * 24 * time.Hour,
-		PruneEvery: time.Hour,
+		Buffer:       32,
+		StallTimeout: 30 * time.Second,
+		GuardRetry:   20 * time.Second,
+		Batch:        500,
+		SafetyTick:   5 * time.Second,
+		GapRecheck:   50 * time.Millisecond,
+		GapTimeout:   5 * time.Minute,
+		Retention:    7 * 24 * time.Hour,
+		PruneEvery:   time.Hour,
 	}
 }
 
@@ -70,6 +80,8 @@ func (c BusConfig) withDefaults() BusConfig {
 	if c.Batch <= 0 {
 		c.Batch = d.Batch
 	}
+	set(&c.StallTimeout, d.StallTimeout)
+	set(&c.GuardRetry, d.GuardRetry)
 	set(&c.SafetyTick, d.SafetyTick)
 	set(&c.GapRecheck, d.GapRecheck)
 	set(&c.GapTimeout, d.GapTimeout)
@@ -92,10 +104,12 @@ type Bus struct {
 	db  *DB
 	cfg BusConfig
 
-	mu      sync.Mutex
-	settled int64 // every id up to this is delivered or dead
-	subs    map[*subscriber]struct{}
-	stopped bool
+	mu          sync.Mutex
+	settled     int64 // every id up to this is delivered or dead
+	handing     bool  // settled+1 is being handed out (its guards run)
+	settledNext chan struct{}
+	subs        map[*subscriber]struct{}
+	stopped     bool
 
 	gap         *gap  // the hole the bus waits on, if any
 	provenBelow int64 // the missing ids below this are proven dead
@@ -179,26 +193,42 @@ func (b *Bus) takeXid(ctx context.Context) (uint64, error) {
 	return x, nil
 }
 
-// subscriber is one live subscription's mailbox.
+// subscriber is one subscription. It is live when the bus hands it events
+// through its buffer; behind (lagging) when it catches up from the outbox.
+// The fields after ch are guarded by Bus.mu.
 type subscriber struct {
+	ctx    context.Context // the subscriber's: its identity, its end
 	filter *maillage.EventFilter
-	from   int64 // live events up to this id are not for it (replayed, or before its cursor)
-	ch     chan *maillage.Event
-	gone   chan struct{} // closed when the bus drops it, with ch
-	err    error         // why the bus dropped it (set before closing)
+	guard  eventGuard
+	ch     chan delivery
+	wake   chan struct{} // signalled when it falls behind
+
+	live    bool
+	lagging bool  // fell behind: the bus skips it until it has caught up
+	from    int64 // live: events up to this id are not for it
+	resume  int64 // lagging: every event up to this is in ch or not for it
+	dropped bool
+	err     error // why the bus dropped it
+}
+
+// delivery is an event and the subscriber's guard's verdict on it.
+type delivery struct {
+	ev      *maillage.Event
+	allowed bool
 }
 
 type busCounters struct {
-	delivered, dropped, reads atomic.Int64
-	waitingFor                atomic.Int64
-	decided                   atomic.Int64
+	delivered, dropped, lagged, reads atomic.Int64
+	waitingFor                        atomic.Int64
+	decided                           atomic.Int64
 }
 
 // BusStats are counters for metrics.
 type BusStats struct {
 	Subscribers   int   // open subscriptions on this instance
 	Delivered     int64 // events handed to subscribers' buffers
-	SlowConsumers int64 // subscribers dropped for a full buffer
+	SlowConsumers int64 // subscribers cut for not reading (StallTimeout)
+	CaughtUp      int64 // times a live subscriber fell behind and read the outbox
 	Reads         int64 // outbox reads
 	Settled       int64 // highest settled event id
 	WaitingFor    int64 // the missing id later events wait behind (0: none)
@@ -210,14 +240,15 @@ func (b *Bus) Stats() BusStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return BusStats{Subscribers: len(b.subs), Delivered: b.stats.delivered.Load(),
-		SlowConsumers: b.stats.dropped.Load(), Reads: b.stats.reads.Load(), Settled: b.settled,
+		SlowConsumers: b.stats.dropped.Load(), CaughtUp: b.stats.lagged.Load(), Reads: b.stats.reads.Load(), Settled: b.settled,
 		WaitingFor: b.stats.waitingFor.Load(), Decided: b.stats.decided.Load()}
 }
 
 // StartBus listens for events on db and runs the bus and the pruning job
 // until ctx ends.
 func StartBus(ctx context.Context, db *DB, cfg BusConfig) (*Bus, error) {
-	b := &Bus{db: db, cfg: cfg.withDefaults(), subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
+	b := &Bus{db: db, cfg: cfg.withDefaults(), subs: map[*subscriber]struct{}{},
+		settledNext: make(chan struct{}), done: make(chan struct{})}
 	b.listener = pq.NewListener(db.DSN, 100*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
 			slog.Warn("event bus listener", "event", ev, "err", err)
@@ -347,7 +378,7 @@ func (b *Bus) poll(ctx context.Context) error {
 					return err
 				}
 			}
-			b.deliver(ev)
+			b.deliver(ctx, ev)
 			delivered++
 		}
 		if len(evs) < b.cfg.Batch || delivered == 0 {
@@ -390,7 +421,7 @@ func (b *Bus) holeDead(ctx context.Context, next int64, snap pgSnapshot) (bool, 
 // read returns up to limit events after id, and the snapshot that saw them.
 func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Event, pgSnapshot, error) {
 	b.stats.reads.Add(1)
-	const q = `SELECT s.snap, e.id, e.topic, e.type, e.subject_id, e.domain, e.payload, e.created_at
+	const q = `SELECT s.snap, e.id, e.topic, e.type, e.subject_id, e.domain, e.ess_id, e.payload, e.created_at
 		FROM (SELECT pg_current_snapshot()::text AS snap) s
 		LEFT JOIN LATERAL (SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2) e ON true
 		ORDER BY e.id`
@@ -403,15 +434,15 @@ func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Eve
 	var evs []*maillage.Event
 	for rows.Next() {
 		var id sql.NullInt64
-		var topic, typ, subject, domain sql.NullString
+		var topic, typ, subject, domain, ess sql.NullString
 		var payload []byte
 		var at sql.NullTime
-		if err := rows.Scan(&text, &id, &topic, &typ, &subject, &domain, &payload, &at); err != nil {
+		if err := rows.Scan(&text, &id, &topic, &typ, &subject, &domain, &ess, &payload, &at); err != nil {
 			return nil, pgSnapshot{}, fmt.Errorf("read events: %w", err)
 		}
 		if id.Valid {
 			evs = append(evs, &maillage.Event{ID: id.Int64, Topic: topic.String, Type: typ.String,
-				SubjectID: subject.String, Domain: domain.String, Payload: payload, CreatedAt: at.Time})
+				SubjectID: subject.String, Domain: domain.String, ESSID: ess.String, Payload: payload, CreatedAt: at.Time})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -421,34 +452,81 @@ func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Eve
 	return evs, snap, err
 }
 
-// deliver settles ev and offers it to every subscriber that wants it,
-// without blocking: a full buffer drops its subscriber.
-func (b *Bus) deliver(ev *maillage.Event) {
+// deliver settles ev and hands it to every live subscriber that wants it,
+// with its guard's verdict (one statement per guard for all of them),
+// without blocking: a subscriber whose buffer is full, or whose guard could
+// not decide, falls behind and catches up from the outbox.
+func (b *Bus) deliver(ctx context.Context, ev *maillage.Event) {
+	b.mu.Lock()
+	b.handing = true
+	groups := map[string][]*subscriber{}
+	for s := range b.subs {
+		if s.live && !s.lagging && ev.ID > s.from && s.filter.Selects(ev) {
+			groups[s.filter.Guard] = append(groups[s.filter.Guard], s)
+		}
+	}
+	b.mu.Unlock()
+	verdicts := make(map[string][]bool, len(groups))
+	for name, subs := range groups {
+		checks := make([]guardCheck, len(subs))
+		for i, s := range subs {
+			checks[i] = guardCheck{sub: s.ctx, ev: ev}
+		}
+		ok, err := eventGuards[name](ctx, b.db, checks)
+		if err != nil {
+			slog.Warn("event guard failed: its subscribers catch up from the outbox", "event", ev.ID, "guard", name, "err", err)
+		}
+		verdicts[name] = ok // nil on error
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for name, subs := range groups {
+		ok := verdicts[name]
+		for i, s := range subs {
+			if s.dropped || !s.live || s.lagging {
+				continue
+			}
+			if ok == nil {
+				b.lagLocked(s, ev.ID-1)
+				continue
+			}
+			if !ok[i] && !s.filter.EndWhenDenied {
+				b.stats.decided.Add(1)
+				continue
+			}
+			select {
+			case s.ch <- delivery{ev: ev, allowed: ok[i]}:
+				b.stats.delivered.Add(1)
+			default:
+				b.lagLocked(s, ev.ID-1)
+			}
+		}
+	}
 	b.settled = ev.ID
-	for s := range b.subs {
-		if ev.ID <= s.from || !s.filter.Selects(ev) {
-			continue
-		}
-		select {
-		case s.ch <- ev:
-			b.stats.delivered.Add(1)
-		default:
-			b.stats.dropped.Add(1)
-			b.dropLocked(s, maillage.ErrSlowConsumer)
-		}
+	b.handing = false
+	close(b.settledNext)
+	b.settledNext = make(chan struct{})
+}
+
+// lagLocked lets s fall behind: every event up to resume is in its buffer
+// or not for it; it reads the rest from the outbox.
+func (b *Bus) lagLocked(s *subscriber, resume int64) {
+	b.stats.lagged.Add(1)
+	s.live, s.lagging, s.resume = false, true, resume
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
+// dropLocked ends s on the bus's side with err (nil: it left).
 func (b *Bus) dropLocked(s *subscriber, err error) {
-	if _, ok := b.subs[s]; !ok {
+	if s.dropped {
 		return
 	}
 	delete(b.subs, s)
-	s.err = err
+	s.dropped, s.live, s.err = true, false, err
 	close(s.ch)
-	close(s.gone)
 }
 
 func (b *Bus) remove(s *subscriber) {

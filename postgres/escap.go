@@ -120,7 +120,7 @@ func (db *ESCAPService) RecordConsent(ctx context.Context, in maillage.ConsentIn
 		if err := appendAudits(ctx, tx, authz.KindPatient, []string{in.PatientID}, "record_consent", literalDomain(patientDomain)); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, Event{Topic: "patient:" + in.PatientID, Type: "CONSENT_RECORDED", SubjectID: c.ID,
+		return appendEvent(ctx, tx, Event{Topic: maillage.PatientTopic(in.PatientID), Type: maillage.EventConsentRecorded, SubjectID: c.ID,
 			Domain: patientDomain, Payload: map[string]string{"consentId": c.ID, "patientId": in.PatientID}})
 	})
 	if err != nil {
@@ -149,8 +149,8 @@ func (db *ESCAPService) escapForWrite(ctx context.Context, tx *sqlx.Tx, id strin
 	if err != nil {
 		return nil, err
 	}
-	if !db.Authz.Allowed(ctx, authz.ActWrite, authz.Object{Kind: authz.KindESCAP, Domain: e.Domain, Relations: rels}) {
-		return nil, maillage.NotFound("escap")
+	if err := db.canSee(ctx, authz.ActWrite, authz.Object{Kind: authz.KindESCAP, Domain: e.Domain, Relations: rels}, "escap"); err != nil {
+		return nil, err
 	}
 	return &e, nil
 }
@@ -170,7 +170,7 @@ func escapEvent(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, typ, subjec
 		payload = map[string]any{}
 	}
 	payload["escapId"] = e.ID
-	return appendEvent(ctx, tx, Event{Topic: "escap:" + e.ID, Type: typ, SubjectID: subject, Domain: e.Domain, Payload: payload})
+	return appendEvent(ctx, tx, Event{Topic: maillage.ESCAPTopic(e.ID), Type: typ, SubjectID: subject, Domain: e.Domain, Payload: payload})
 }
 
 // auditESCAP records one operation on a team.
@@ -264,10 +264,10 @@ func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput)
 		if err := auditESCAP(ctx, tx, &e, "create"); err != nil {
 			return err
 		}
-		if err := escapEvent(ctx, tx, &e, "ESCAP_CREATED", e.ID, map[string]any{"status": e.Status, "territoryId": e.TerritoryID}); err != nil {
+		if err := escapEvent(ctx, tx, &e, maillage.EventESCAPCreated, e.ID, map[string]any{"status": e.Status, "territoryId": e.TerritoryID}); err != nil {
 			return err
 		}
-		return escapEvent(ctx, tx, &e, "MEMBER_JOINED", memberID, map[string]any{"memberId": memberID, "professionalId": pro})
+		return escapEvent(ctx, tx, &e, maillage.EventMemberJoined, memberID, map[string]any{"memberId": memberID, "professionalId": pro})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create escap: %w", err)
@@ -310,7 +310,7 @@ func (db *ESCAPService) AddMember(ctx context.Context, in maillage.MemberInput) 
 		if err := auditESCAP(ctx, tx, e, "add_member"); err != nil {
 			return err
 		}
-		return escapEvent(ctx, tx, e, "MEMBER_JOINED", m.ID, map[string]any{"memberId": m.ID, "professionalId": m.ProfessionalID, "role": m.Role})
+		return escapEvent(ctx, tx, e, maillage.EventMemberJoined, m.ID, map[string]any{"memberId": m.ID, "professionalId": m.ProfessionalID, "role": m.Role})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add escap member: %w", err)
@@ -386,7 +386,7 @@ func (db *ESCAPService) RemoveMember(ctx context.Context, memberID string) (*mai
 		if err := auditESCAP(ctx, tx, e, "remove_member"); err != nil {
 			return err
 		}
-		return escapEvent(ctx, tx, e, "MEMBER_LEFT", m.ID, map[string]any{"memberId": m.ID, "professionalId": m.ProfessionalID})
+		return escapEvent(ctx, tx, e, maillage.EventMemberLeft, m.ID, map[string]any{"memberId": m.ID, "professionalId": m.ProfessionalID})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("remove escap member: %w", err)
@@ -426,7 +426,7 @@ func (db *ESCAPService) ActivateESCAP(ctx context.Context, id string) (*maillage
 		if err := auditESCAP(ctx, tx, e, "activate"); err != nil {
 			return err
 		}
-		return escapEvent(ctx, tx, e, "ESCAP_ACTIVATED", e.ID, map[string]any{"status": e.Status, "expiresAt": e.ExpiresAt})
+		return escapEvent(ctx, tx, e, maillage.EventESCAPActivated, e.ID, map[string]any{"status": e.Status, "expiresAt": e.ExpiresAt})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("activate escap: %w", err)
@@ -466,7 +466,7 @@ func (db *ESCAPService) RenewESCAP(ctx context.Context, id string) (*maillage.ES
 		if err := auditESCAP(ctx, tx, e, "renew"); err != nil {
 			return err
 		}
-		return escapEvent(ctx, tx, e, "ESCAP_RENEWED", e.ID, map[string]any{"expiresAt": e.ExpiresAt, "renewals": e.Renewals})
+		return escapEvent(ctx, tx, e, maillage.EventESCAPRenewed, e.ID, map[string]any{"expiresAt": e.ExpiresAt, "renewals": e.Renewals})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("renew escap: %w", err)
@@ -522,7 +522,7 @@ func closeTeam(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, reason maill
 	if err := auditESCAP(ctx, tx, e, "exit"); err != nil {
 		return err
 	}
-	return escapEvent(ctx, tx, e, "PATIENT_EXITED", e.ID, map[string]any{"status": e.Status, "reason": reason})
+	return escapEvent(ctx, tx, e, maillage.EventPatientExited, e.ID, map[string]any{"status": e.Status, "reason": reason})
 }
 
 // WithdrawConsent records that the patient withdrew the consent of a team
@@ -567,7 +567,7 @@ func withdraw(ctx context.Context, tx *sqlx.Tx, consentID string, note *string) 
 		return nil, nil, err
 	}
 	for _, e := range teams {
-		if err := escapEvent(ctx, tx, e, "CONSENT_WITHDRAWN", consentID, map[string]any{"consentId": consentID}); err != nil {
+		if err := escapEvent(ctx, tx, e, maillage.EventConsentWithdrawn, consentID, map[string]any{"consentId": consentID}); err != nil {
 			return nil, nil, err
 		}
 		if err := closeTeam(ctx, tx, e, maillage.ExitConsentWithdrawn, note); err != nil {
@@ -628,9 +628,9 @@ func (db *ESCAPService) AddEntry(ctx context.Context, in maillage.EntryInput) (*
 		if err := auditESCAP(ctx, tx, e, "add_"+strings.ToLower(string(in.Kind))); err != nil {
 			return err
 		}
-		typ := "NOTE_ADDED"
+		typ := maillage.EventNoteAdded
 		if in.Kind == maillage.EntryTask {
-			typ = "TASK_ADDED"
+			typ = maillage.EventTaskAdded
 		}
 		return escapEvent(ctx, tx, e, typ, x.ID, map[string]any{"entryId": x.ID, "authorId": pro, "kind": x.Kind})
 	})
@@ -676,7 +676,7 @@ func (db *ESCAPService) UpdateTask(ctx context.Context, entryID string, status m
 		if err := auditESCAP(ctx, tx, e, "update_task"); err != nil {
 			return err
 		}
-		return escapEvent(ctx, tx, e, "TASK_UPDATED", x.ID, map[string]any{"entryId": x.ID, "authorId": pro, "status": status})
+		return escapEvent(ctx, tx, e, maillage.EventTaskUpdated, x.ID, map[string]any{"entryId": x.ID, "authorId": pro, "status": status})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update escap task: %w", err)

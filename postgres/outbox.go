@@ -21,7 +21,10 @@ type Event struct {
 	Type      string
 	SubjectID string
 	Domain    string
-	Payload   any
+	// ESSID is the ESS a referral event's request is addressed to ("" for
+	// other events).
+	ESSID   string
+	Payload any
 }
 
 // appendEvent writes ev to the outbox in tx and notifies listeners at commit.
@@ -38,10 +41,10 @@ func appendEvent(ctx context.Context, tx *sqlx.Tx, ev Event) error {
 	// holding a missing id has an xid below any taken after a later id was
 	// seen committed, which is how the bus proves a hole dead (see gap).
 	const q = `WITH x AS MATERIALIZED (SELECT pg_current_xact_id() AS xid),
-		e AS (INSERT INTO events (topic, type, subject_id, domain, payload)
-			SELECT $1, $2, $3, $4, $5 FROM x RETURNING id)
-		SELECT pg_notify($6, e.id::text) FROM e`
-	if _, err := tx.ExecContext(ctx, q, ev.Topic, ev.Type, ev.SubjectID, ev.Domain, payload, EventsChannel); err != nil {
+		e AS (INSERT INTO events (topic, type, subject_id, domain, ess_id, payload)
+			SELECT $1, $2, $3, $4, NULLIF($5, ''), $6 FROM x RETURNING id)
+		SELECT pg_notify($7, e.id::text) FROM e`
+	if _, err := tx.ExecContext(ctx, q, ev.Topic, ev.Type, ev.SubjectID, ev.Domain, ev.ESSID, payload, EventsChannel); err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
 	return nil
@@ -50,7 +53,7 @@ func appendEvent(ctx context.Context, tx *sqlx.Tx, ev Event) error {
 // EventsAfter returns up to limit events of the given topics with an id
 // greater than after, in id order (for replay and for the live bus).
 func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]*maillage.Event, error) {
-	const q = `SELECT id, topic, type, subject_id, domain, payload, created_at
+	const q = `SELECT id, topic, type, subject_id, domain, COALESCE(ess_id, '') AS ess_id, payload, created_at
 		FROM events WHERE id > $1 ORDER BY id LIMIT $2`
 	var evs []*maillage.Event
 	if err := db.SelectContext(ctx, &evs, q, after, limit); err != nil {

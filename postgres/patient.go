@@ -71,7 +71,7 @@ func (db *PatientService) CreatePatient(ctx context.Context, in maillage.Patient
 		if err := appendAudit(ctx, tx, Audit{ObjectKind: authz.KindPatient, ObjectID: p.ID, Operation: "create", Domain: patientDomain}); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, Event{Topic: "patient:" + p.ID, Type: "PATIENT_CREATED", SubjectID: p.ID, Domain: patientDomain})
+		return appendEvent(ctx, tx, Event{Topic: maillage.PatientTopic(p.ID), Type: maillage.EventPatientCreated, SubjectID: p.ID, Domain: patientDomain})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create patient: %w", err)
@@ -130,8 +130,8 @@ func (db *PatientService) patientFor(ctx context.Context, q sqlx.QueryerContext,
 	if err != nil {
 		return nil, err
 	}
-	if !db.Authz.Allowed(ctx, action, authz.Object{Kind: authz.KindPatient, Domain: patientDomain, Relations: rels}) {
-		return nil, maillage.NotFound("patient")
+	if err := db.canSee(ctx, action, authz.Object{Kind: authz.KindPatient, Domain: patientDomain, Relations: rels}, "patient"); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -209,7 +209,7 @@ func (db *PolicyService) AddPolicy(ctx context.Context, in maillage.PolicyInput)
 		if err := tx.GetContext(ctx, &p, q, in.Subject, in.Object, in.Action); err != nil {
 			return mapError(err)
 		}
-		return policyChanged(ctx, tx, "POLICY_ADDED", p.ID, authz.NationalDomain, p)
+		return policyChanged(ctx, tx, maillage.EventPolicyAdded, p.ID, authz.NationalDomain, p)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add policy: %w", err)
@@ -220,7 +220,7 @@ func (db *PolicyService) AddPolicy(ctx context.Context, in maillage.PolicyInput)
 // policyChanged appends the event of a policy or grant change, in tx; a
 // trigger notifies every instance.
 func policyChanged(ctx context.Context, tx *sqlx.Tx, typ, subjectID, domain string, payload any) error {
-	return appendEvent(ctx, tx, Event{Topic: "authz", Type: typ, SubjectID: subjectID, Domain: domain, Payload: payload})
+	return appendEvent(ctx, tx, Event{Topic: maillage.TopicAuthz, Type: typ, SubjectID: subjectID, Domain: domain, Payload: payload})
 }
 
 // RemovePolicy removes a policy, unless it is the last one letting anyone
@@ -248,7 +248,7 @@ func (db *PolicyService) RemovePolicy(ctx context.Context, id string) (*maillage
 		if err := policyAdminRemains(ctx, tx); err != nil {
 			return err
 		}
-		return policyChanged(ctx, tx, "POLICY_REMOVED", p.ID, authz.NationalDomain, p)
+		return policyChanged(ctx, tx, maillage.EventPolicyRemoved, p.ID, authz.NationalDomain, p)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("remove policy: %w", err)
@@ -343,7 +343,7 @@ func (db *PolicyService) GrantRole(ctx context.Context, in maillage.RoleGrantInp
 		if err := tx.GetContext(ctx, &g, q, accountID, in.Role, in.Domain); err != nil {
 			return mapError(err)
 		}
-		return policyChanged(ctx, tx, "ROLE_GRANTED", g.ID, g.Domain, g)
+		return policyChanged(ctx, tx, maillage.EventRoleGranted, g.ID, g.Domain, g)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("grant role: %w", err)
@@ -378,7 +378,7 @@ func (db *PolicyService) RevokeRole(ctx context.Context, id string) (*maillage.R
 		if err := policyAdminRemains(ctx, tx); err != nil {
 			return err
 		}
-		return policyChanged(ctx, tx, "ROLE_REVOKED", g.ID, g.Domain, g)
+		return policyChanged(ctx, tx, maillage.EventRoleRevoked, g.ID, g.Domain, g)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoke role: %w", err)

@@ -205,7 +205,7 @@ func (db *DirectoryService) CreateProfessional(ctx context.Context, in maillage.
 			in.Profession, in.Specialty, in.MSSante); err != nil {
 			return mapError(err)
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "PROFESSIONAL_CREATED", SubjectID: p.ID, Domain: "fr"})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventProfessionalCreated, SubjectID: p.ID, Domain: "fr"})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create professional: %w", err)
@@ -253,7 +253,7 @@ func (db *DirectoryService) UpdateProfessional(ctx context.Context, id string, u
 		if err := tx.GetContext(ctx, &p, q, id, upd.FirstName, upd.LastName, upd.Profession, upd.Specialty, upd.MSSante); err != nil {
 			return mapError(err)
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "PROFESSIONAL_UPDATED", SubjectID: p.ID, Domain: "fr"})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventProfessionalUpdated, SubjectID: p.ID, Domain: "fr"})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update professional: %w", err)
@@ -284,7 +284,7 @@ func (db *DirectoryService) ArchiveProfessional(ctx context.Context, id string) 
 		if p, err = db.findProfessional(ctx, tx, `p.id = $1`, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "PROFESSIONAL_ARCHIVED", SubjectID: p.ID, Domain: "fr"})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventProfessionalArchived, SubjectID: p.ID, Domain: "fr"})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("archive professional: %w", err)
@@ -329,7 +329,7 @@ func (db *DirectoryService) AddMembership(ctx context.Context, in maillage.Membe
 		if err := tx.GetContext(ctx, &m, q, in.ProfessionalID, in.StructureID, in.Role); err != nil {
 			return mapError(err)
 		}
-		return appendMembershipEvent(ctx, tx, "MEMBERSHIP_ADDED", &m, s.Domain)
+		return appendMembershipEvent(ctx, tx, maillage.EventMembershipAdded, &m, s.Domain)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add membership: %w", err)
@@ -390,7 +390,7 @@ func (db *DirectoryService) EndMembership(ctx context.Context, id string) (*mail
 		if err := tx.GetContext(ctx, &m.EndedAt, `UPDATE memberships SET ended_at = now() WHERE id = $1 RETURNING ended_at`, id); err != nil {
 			return err
 		}
-		return appendMembershipEvent(ctx, tx, "MEMBERSHIP_ENDED", &m, s.Domain)
+		return appendMembershipEvent(ctx, tx, maillage.EventMembershipEnded, &m, s.Domain)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("end membership: %w", err)
@@ -401,6 +401,6 @@ func (db *DirectoryService) EndMembership(ctx context.Context, id string) (*mail
 // appendMembershipEvent records a membership change. Memberships imply
 // roles: the member's account is announced on AuthzChannel by a trigger.
 func appendMembershipEvent(ctx context.Context, tx *sqlx.Tx, typ string, m *maillage.Membership, domain string) error {
-	return appendEvent(ctx, tx, Event{Topic: "directory", Type: typ, SubjectID: m.ID, Domain: domain,
+	return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: typ, SubjectID: m.ID, Domain: domain,
 		Payload: map[string]string{"professionalId": m.ProfessionalID, "structureId": m.StructureID, "role": string(m.Role)}})
 }

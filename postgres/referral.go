@@ -333,7 +333,7 @@ func recordTransition(ctx context.Context, tx *sqlx.Tx, id, domain, essID string
 		return fmt.Errorf("record transition: %w", err)
 	}
 	return appendEvent(ctx, tx, Event{
-		Topic: "referral:" + id, Type: "REFERRAL_" + string(action), SubjectID: id, Domain: domain,
+		Topic: maillage.ReferralTopic(id), Type: maillage.ReferralEventType(action), SubjectID: id, Domain: domain, ESSID: essID,
 		Payload: referralEvent{ReferralID: id, ESSID: essID, Action: string(action), FromState: string(from), State: string(to)},
 	})
 }

@@ -192,15 +192,17 @@ func TestReferralServiceLifecycle(t *testing.T) {
 		Type    string `db:"type"`
 		Domain  string `db:"domain"`
 		Payload string `db:"payload"`
+		ESS     string `db:"ess_id"`
 	}
-	db.SelectContext(context.Background(), &events, `SELECT type, domain, payload::text AS payload FROM events WHERE topic = $1 ORDER BY id`, "referral:"+r1.ID)
+	db.SelectContext(context.Background(), &events, `SELECT type, domain, payload::text AS payload, COALESCE(ess_id, '') AS ess_id
+		FROM events WHERE topic = $1 ORDER BY id`, "referral:"+r1.ID)
 	if len(events) != 6 || events[0].Type != "REFERRAL_SUBMIT" || events[5].Type != "REFERRAL_CLOSE" {
 		t.Fatalf("events: %+v", events)
 	}
 	for _, ev := range events {
 		var p map[string]any
 		json.Unmarshal([]byte(ev.Payload), &p)
-		if p["essId"] != ess || !strings.HasSuffix(ev.Domain, "/@"+ess) || strings.Contains(ev.Payload, "Renaud") || strings.Contains(ev.Payload, patient.ID) {
+		if p["essId"] != ess || ev.ESS != ess || !strings.HasSuffix(ev.Domain, "/@"+ess) || strings.Contains(ev.Payload, "Renaud") || strings.Contains(ev.Payload, patient.ID) {
 			t.Errorf("event %s: domain %s payload %s", ev.Type, ev.Domain, ev.Payload)
 		}
 	}

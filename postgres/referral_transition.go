@@ -32,8 +32,8 @@ func (db *ReferralService) TransitionReferral(ctx context.Context, id string, in
 		if err != nil {
 			return err
 		}
-		if !db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindReferral, Domain: r.Domain, Relations: rels}) {
-			return maillage.NotFound("referral")
+		if err := db.canSee(ctx, authz.ActRead, authz.Object{Kind: authz.KindReferral, Domain: r.Domain, Relations: rels}, "referral"); err != nil {
+			return err
 		}
 		actors, err := db.referralActors(ctx, caller, r.Domain, rels)
 		if err != nil {

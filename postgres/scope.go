@@ -22,7 +22,8 @@ func likePattern(search string) string {
 	return "%" + r.Replace(strings.TrimSpace(search)) + "%"
 }
 
-// directoryScope is where the caller may read the directory; an empty scope
+// directoryScope is where the caller may read the directory (what each
+// directory list then shows of it is the table authz.Lists); an empty scope
 // is an empty list, not an error.
 func (db *DirectoryService) directoryScope(ctx context.Context) authz.Scope {
 	return db.Authz.Scope(ctx, authz.ActRead, authz.KindDirectory)
@@ -36,4 +37,16 @@ func (db *DirectoryService) canWriteDirectory(ctx context.Context, domain string
 		return maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to change the directory")
 	}
 	return db.Authz.Can(ctx, authz.ActWrite, authz.Object{Kind: authz.KindDirectory, Domain: domain})
+}
+
+// canSee returns nil if the caller may do action on obj, NOT_FOUND naming
+// kind if not (what a caller may not see does not exist for them), and the
+// error itself if the caller's grants could not be read: a database away is
+// not a refusal, and the caller must not be told the object is gone.
+func (s *store) canSee(ctx context.Context, action authz.Action, obj authz.Object, kind string) error {
+	err := s.Authz.Can(ctx, action, obj)
+	if maillage.ErrorCode(err) == maillage.EFORBIDDEN {
+		return maillage.NotFound(kind)
+	}
+	return err
 }

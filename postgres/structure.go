@@ -307,7 +307,7 @@ func (db *DirectoryService) CreateStructure(ctx context.Context, in maillage.Str
 		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_CREATED", SubjectID: s.ID, Domain: s.Domain})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventStructureCreated, SubjectID: s.ID, Domain: s.Domain})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create structure: %w", err)
@@ -359,7 +359,7 @@ func (db *DirectoryService) UpdateStructure(ctx context.Context, id string, upd 
 		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_UPDATED", SubjectID: s.ID, Domain: s.Domain})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventStructureUpdated, SubjectID: s.ID, Domain: s.Domain})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update structure: %w", err)
@@ -403,7 +403,7 @@ func (db *DirectoryService) ArchiveStructure(ctx context.Context, id string) (*m
 		if s, err = db.findStructure(ctx, tx, `s.id = $3`, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_ARCHIVED", SubjectID: s.ID, Domain: s.Domain})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventStructureArchived, SubjectID: s.ID, Domain: s.Domain})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("archive structure: %w", err)
@@ -438,7 +438,7 @@ func (db *DirectoryService) LinkStructures(ctx context.Context, in maillage.Stru
 		if err := tx.GetContext(ctx, &l, q, in.FromID, in.ToID, in.Kind); err != nil {
 			return mapError(err)
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURES_LINKED", SubjectID: l.ID, Domain: from.Domain})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventStructuresLinked, SubjectID: l.ID, Domain: from.Domain})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("link structures: %w", err)
@@ -485,7 +485,7 @@ func (db *DirectoryService) ArchiveStructureLink(ctx context.Context, id string)
 		if err := tx.GetContext(ctx, &l.ArchivedAt, `UPDATE structure_links SET archived_at = now() WHERE id = $1 RETURNING archived_at`, id); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "STRUCTURE_LINK_ARCHIVED", SubjectID: l.ID, Domain: from.Domain})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventStructureLinkArchived, SubjectID: l.ID, Domain: from.Domain})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("archive link: %w", err)

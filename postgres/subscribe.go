@@ -6,50 +6,13 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/maillage/maillage"
-	"github.com/maillage/maillage/authz"
 )
-
-// An eventGuard decides whether the caller in ctx may see one event, with
-// the same check as the queries of its area: Authz.Can with the relations the
-// caller has with the event's subject. Guards run per event, so a subscriber
-// who loses access stops receiving at once.
-type eventGuard func(ctx context.Context, db *DB, ev *maillage.Event) bool
-
-// eventGuards are the guards by name (EventFilter.Guard). Each area adds its
-// own in an init function.
-var eventGuards = map[string]eventGuard{}
-
-// addEventGuard registers a guard.
-func addEventGuard(name string, g eventGuard) { eventGuards[name] = g }
-
-func init() {
-	addEventGuard(maillage.GuardTerritoryActivity, func(ctx context.Context, db *DB, ev *maillage.Event) bool {
-		return db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: ev.Domain})
-	})
-	addEventGuard(maillage.GuardPatient, relationGuard(authz.KindPatient))
-	addEventGuard(maillage.GuardESCAP, relationGuard(authz.KindESCAP))
-	addEventGuard(maillage.GuardReferral, relationGuard(authz.KindReferral))
-}
-
-// relationGuard is the guard of a need-to-know kind whose topic names the
-// object ("<kind>:<id>"): the caller's relations with it, then Authz.Allowed
-// on read in the event's domain, as the kind's queries decide.
-func relationGuard(kind string) eventGuard {
-	return func(ctx context.Context, db *DB, ev *maillage.Event) bool {
-		_, id, _ := strings.Cut(ev.Topic, ":")
-		rels, err := callerRelations(ctx, db, kind, id)
-		if err != nil {
-			slog.ErrorContext(ctx, "event guard", "kind", kind, "err", err)
-			return false
-		}
-		return db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: kind, Domain: ev.Domain, Relations: rels})
-	}
-}
 
 // SubscribeEvents implements maillage.EventService: replay from the outbox
 // after the cursor, then live events from the bus, each shown to the caller
@@ -63,28 +26,34 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 	if err != nil {
 		return nil, err
 	}
-	if f.Probe != nil && !guard(ctx, b.db, f.Probe) {
-		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to follow these events")
+	if f.Probe != nil {
+		ok, err := guard(ctx, b.db, []guardCheck{{sub: ctx, ev: f.Probe}})
+		if err != nil {
+			return nil, fmt.Errorf("subscribe: %w", err)
+		}
+		if !ok[0] {
+			return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to follow these events")
+		}
 	}
-	replay := after != ""
-	if replay {
+	if after != "" {
 		if err := b.checkCursor(ctx, from); err != nil {
 			return nil, err
 		}
 	}
-	s := &subscriber{filter: &f, ch: make(chan *maillage.Event, b.cfg.Buffer), gone: make(chan struct{})}
+	s := &subscriber{ctx: ctx, filter: &f, guard: guard, ch: make(chan delivery, b.cfg.Buffer), wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	if b.stopped {
 		b.mu.Unlock()
 		return nil, maillage.Errorf(maillage.EINTERNAL, "%v", maillage.ErrShuttingDown)
 	}
-	settled := b.settled
-	s.from = max(from, settled)
+	if after == "" {
+		from = b.settled // live only
+	}
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
 
 	out := make(chan *maillage.Event)
-	go b.stream(ctx, s, guard, replay, from, settled, out)
+	go b.stream(s, from, out)
 	return out, nil
 }
 
@@ -116,86 +85,250 @@ func (b *Bus) checkCursor(ctx context.Context, from int64) error {
 	return nil
 }
 
-// stream sends the replay (from, settled], then the live events, to out.
-func (b *Bus) stream(ctx context.Context, s *subscriber, guard eventGuard, replay bool, from, settled int64, out chan<- *maillage.Event) {
+// stream sends s's events after pos to out, in id order, each once: from
+// the outbox while s is behind the bus (at first, and whenever its buffer
+// fills), from its buffer while it is live. It ends when the subscriber
+// leaves, or on the service's side (OnEnd says why): a stopping instance, a
+// consumer stalled longer than StallTimeout, a database away longer than
+// GuardRetry, or (EndWhenDenied) lost access.
+func (b *Bus) stream(s *subscriber, pos int64, out chan<- *maillage.Event) {
 	defer close(out)
-	defer b.remove(s)
-	defer func() {
-		select {
-		case <-s.gone: // dropped by the bus: say why
-			b.end(s, s.err)
-		default:
+	err := b.follow(s, pos, out)
+	b.remove(s)
+	if s.ctx.Err() != nil {
+		return
+	}
+	if err != nil && err != errDenied {
+		if err != maillage.ErrShuttingDown && err != maillage.ErrSlowConsumer {
+			slog.ErrorContext(s.ctx, "event stream ended", "err", err)
 		}
-	}()
-	send := func(ev *maillage.Event) bool {
-		allowed := guard(ctx, b.db, ev)
-		b.stats.decided.Add(1)
-		if !allowed {
-			return !s.filter.EndWhenDenied
-		}
-		select {
-		case out <- ev:
-			if b.cfg.Delivered != nil {
-				family, _, _ := strings.Cut(ev.Topic, ":")
-				b.cfg.Delivered(family)
-			}
-			return true
-		case <-ctx.Done():
-			return false
-		case <-s.gone:
-			return false
+		if s.filter.OnEnd != nil {
+			s.filter.OnEnd(err)
 		}
 	}
-	for cur := from; replay && cur < settled; {
-		evs, err := b.replay(ctx, s.filter, cur, settled)
+}
+
+// droppedErr is why the bus dropped s.
+func (b *Bus) droppedErr(s *subscriber) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return s.err
+}
+
+// errDenied ends a stream whose guard withheld an event (EndWhenDenied):
+// the subscriber sees the stream complete.
+var errDenied = fmt.Errorf("access lost")
+
+// follow alternates catching up and live delivery until the stream ends.
+func (b *Bus) follow(s *subscriber, pos int64, out chan<- *maillage.Event) error {
+	for {
+		var err error
+		if pos, err = b.catchUp(s, pos, out); err != nil {
+			return err
+		}
+		if pos, err = b.live(s, out); err != nil {
+			return err
+		}
+	}
+}
+
+// catchUp sends s's events in (pos, settled] from the outbox, then makes s
+// live from there, once no event is being handed out. It returns the
+// position s went live at.
+func (b *Bus) catchUp(s *subscriber, pos int64, out chan<- *maillage.Event) (int64, error) {
+	for {
+		b.mu.Lock()
+		if s.dropped {
+			b.mu.Unlock()
+			return pos, s.err
+		}
+		target, handing, settledNext := b.settled, b.handing, b.settledNext
+		if pos >= target && !handing {
+			// pos may be ahead of this instance's bus: a cursor another
+			// instance gave.
+			s.live, s.lagging, s.from = true, false, pos
+			b.mu.Unlock()
+			return pos, nil
+		}
+		b.mu.Unlock()
+		if pos >= target { // the bus is handing out target+1: wait for it
+			select {
+			case <-settledNext:
+			case <-s.ctx.Done():
+				return pos, s.ctx.Err()
+			}
+			continue
+		}
+		evs, next, err := b.replayPage(s, pos, target)
 		if err != nil {
-			if ctx.Err() == nil {
-				slog.ErrorContext(ctx, "event replay", "err", err)
-				b.end(s, err)
-			}
-			return
+			return pos, err
 		}
-		if len(evs) == 0 {
-			break
+		ok, err := b.decide(s.ctx, s.guard, checksOf(s.ctx, evs))
+		if err != nil {
+			return pos, err
 		}
-		for _, ev := range evs {
-			if s.filter.Selects(ev) && !send(ev) {
-				return
+		for i, ev := range evs {
+			if err := b.send(s, delivery{ev: ev, allowed: ok[i]}, out); err != nil {
+				return pos, err
 			}
 		}
-		cur = evs[len(evs)-1].ID
+		pos = next
 	}
+}
+
+// live forwards s's buffer until the bus lets it fall behind (its buffer
+// full, a guard that could not decide), then returns the position to catch
+// up from.
+func (b *Bus) live(s *subscriber, out chan<- *maillage.Event) (int64, error) {
 	for {
 		select {
-		case ev, ok := <-s.ch:
+		case d, ok := <-s.ch:
 			if !ok {
-				return
+				return 0, b.droppedErr(s)
 			}
-			if !send(ev) {
-				return
+			if err := b.send(s, d, out); err != nil {
+				return 0, err
 			}
-		case <-ctx.Done():
-			return
+		case <-s.wake:
+			// Fallen behind: what the bus put in the buffer first, then the
+			// rest from the outbox.
+			for drained := false; !drained; {
+				select {
+				case d, ok := <-s.ch:
+					if !ok {
+						return 0, b.droppedErr(s)
+					}
+					if err := b.send(s, d, out); err != nil {
+						return 0, err
+					}
+				default:
+					drained = true
+				}
+			}
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			return s.resume, nil
+		case <-s.ctx.Done():
+			return 0, s.ctx.Err()
 		}
 	}
 }
 
-func (b *Bus) end(s *subscriber, err error) {
-	if err != nil && s.filter.OnEnd != nil {
-		s.filter.OnEnd(err)
+// send hands one decided event to the subscriber: nothing if denied (or
+// the end, for EndWhenDenied). A subscriber that takes none for
+// StallTimeout is a consumer that stopped reading: cut.
+func (b *Bus) send(s *subscriber, d delivery, out chan<- *maillage.Event) error {
+	b.stats.decided.Add(1)
+	if !d.allowed {
+		if s.filter.EndWhenDenied {
+			return errDenied
+		}
+		return nil
 	}
+	select {
+	case out <- d.ev:
+	default:
+		stall := time.NewTimer(b.cfg.StallTimeout)
+		defer stall.Stop()
+		select {
+		case out <- d.ev:
+		case <-stall.C:
+			b.stats.dropped.Add(1)
+			return maillage.ErrSlowConsumer
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		}
+	}
+	if b.cfg.Delivered != nil {
+		family, _, _ := strings.Cut(d.ev.Topic, ":")
+		b.cfg.Delivered(family)
+	}
+	return nil
 }
 
-// replay returns the next page of f's topics in (after, through].
-func (b *Bus) replay(ctx context.Context, f *maillage.EventFilter, after, through int64) ([]*maillage.Event, error) {
-	const q = `SELECT id, topic, type, subject_id, domain, payload, created_at FROM events
-		WHERE id > $1 AND id <= $2 AND (topic = ANY($3) OR ($4 <> '' AND starts_with(topic, $4)))
-		ORDER BY id LIMIT $5`
+// catchUpPage is how many events a subscriber catching up reads at once
+// (it holds them until sent).
+const catchUpPage = 64
+
+// replayPage returns s's events in the next page of (after, through], and
+// the position that page reaches.
+func (b *Bus) replayPage(s *subscriber, after, through int64) ([]*maillage.Event, int64, error) {
 	var evs []*maillage.Event
-	if err := b.db.SelectContext(ctx, &evs, q, after, through, pq.StringArray(f.Topics), f.TopicPrefix, b.cfg.Batch); err != nil {
+	err := b.retry(s.ctx, func() error {
+		var err error
+		evs, err = b.replay(s.ctx, s.filter, after, through, catchUpPage)
+		return err
+	})
+	if err != nil {
+		return nil, after, err
+	}
+	next := through
+	if len(evs) == catchUpPage {
+		next = evs[len(evs)-1].ID
+	}
+	kept := evs[:0]
+	for _, ev := range evs {
+		if s.filter.Selects(ev) {
+			kept = append(kept, ev)
+		}
+	}
+	return kept, next, nil
+}
+
+// replay returns up to limit events of f's topics in (after, through].
+func (b *Bus) replay(ctx context.Context, f *maillage.EventFilter, after, through int64, limit int) ([]*maillage.Event, error) {
+	const q = `SELECT id, topic, type, subject_id, domain, COALESCE(ess_id, '') AS ess_id, payload, created_at FROM events
+		WHERE id > $1 AND id <= $2 AND (topic = ANY($3) OR ($4 <> '' AND starts_with(topic, $4)))
+			AND ($5 = '' OR ess_id = $5)
+		ORDER BY id LIMIT $6`
+	var evs []*maillage.Event
+	if err := b.db.SelectContext(ctx, &evs, q, after, through, pq.StringArray(f.Topics), f.TopicPrefix, f.ESS, limit); err != nil {
 		return nil, fmt.Errorf("replay events after %d: %w", after, err)
 	}
 	return evs, nil
+}
+
+func checksOf(sub context.Context, evs []*maillage.Event) []guardCheck {
+	checks := make([]guardCheck, len(evs))
+	for i, ev := range evs {
+		checks[i] = guardCheck{sub: sub, ev: ev}
+	}
+	return checks
+}
+
+// decide runs a guard, retrying while the database is away (see retry).
+func (b *Bus) decide(ctx context.Context, guard eventGuard, checks []guardCheck) ([]bool, error) {
+	var ok []bool
+	err := b.retry(ctx, func() error {
+		var err error
+		ok, err = guard(ctx, b.db, checks)
+		return err
+	})
+	return ok, err
+}
+
+// retry runs fn until it succeeds, backing off, for at most GuardRetry: then
+// the stream ends with ErrEventsUnavailable, which tells the client to
+// resume with its last cursor (nothing is skipped either way).
+func (b *Bus) retry(ctx context.Context, fn func() error) error {
+	wait := 50 * time.Millisecond
+	deadline := time.Now().Add(b.cfg.GuardRetry)
+	for {
+		err := fn()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if time.Now().Add(wait).After(deadline) {
+			slog.ErrorContext(ctx, "event stream: database away", "err", err)
+			return maillage.ErrEventsUnavailable
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
 
 // Prune deletes the events older than the retention, on one instance at a

@@ -204,7 +204,7 @@ func (db *DirectoryService) CreateTerritory(ctx context.Context, in maillage.Ter
 		if err := tx.GetContext(ctx, &t, q, in.Code, in.Name, in.Level, parent+"/"+in.Code, in.ParentID); err != nil {
 			return mapError(err)
 		}
-		return appendEvent(ctx, tx, Event{Topic: "directory", Type: "TERRITORY_CREATED", SubjectID: t.ID, Domain: t.Path})
+		return appendEvent(ctx, tx, Event{Topic: maillage.TopicDirectory, Type: maillage.EventTerritoryCreated, SubjectID: t.ID, Domain: t.Path})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create territory: %w", err)

@@ -1,9 +1,7 @@
 package resolvers
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 
 	"github.com/maillage/maillage"
 )
@@ -42,7 +40,7 @@ func (r *Resolver) escapEvents(ctx context.Context, escapID string, after *strin
 	if _, err := r.loaders(ctx).ESCAP.Load(ctx, escapID); err != nil {
 		return nil, err
 	}
-	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardESCAP, Topics: []string{"escap:" + escapID}, EndWhenDenied: true})
+	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardESCAP, Topics: []string{maillage.ESCAPTopic(escapID)}, EndWhenDenied: true})
 }
 
 // referralEvents follows one request the caller may read (NOT_FOUND otherwise).
@@ -53,7 +51,7 @@ func (r *Resolver) referralEvents(ctx context.Context, referralID string, after 
 	if _, err := r.ReferralService.FindReferralByID(ctx, referralID); err != nil {
 		return nil, err
 	}
-	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardReferral, Topics: []string{"referral:" + referralID}, EndWhenDenied: true})
+	return r.careEvents(ctx, after, maillage.EventFilter{Guard: maillage.GuardReferral, Topics: []string{maillage.ReferralTopic(referralID)}, EndWhenDenied: true})
 }
 
 // essQueueEvents follows every request addressed to an ESS, for those who
@@ -68,19 +66,10 @@ func (r *Resolver) essQueueEvents(ctx context.Context, essID string, after *stri
 	} else if err != nil {
 		return nil, err
 	}
-	marker := []byte(`"essId":"` + essID + `"`)
 	return r.careEvents(ctx, after, maillage.EventFilter{
 		Guard:       maillage.GuardReferral,
-		TopicPrefix: "referral:",
-		Match: func(ev *maillage.Event) bool {
-			if !bytes.Contains(ev.Payload, marker) && !bytes.Contains(ev.Payload, []byte(`"essId": "`+essID+`"`)) {
-				return false
-			}
-			var p struct {
-				ESSID string `json:"essId"`
-			}
-			return json.Unmarshal(ev.Payload, &p) == nil && p.ESSID == essID
-		},
-		Probe: &maillage.Event{Topic: "referral:", Domain: s.Domain},
+		TopicPrefix: maillage.TopicPrefixReferral,
+		ESS:         essID,
+		Probe:       &maillage.Event{Topic: maillage.TopicPrefixReferral, Domain: s.Domain},
 	})
 }

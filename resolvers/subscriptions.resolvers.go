@@ -34,7 +34,7 @@ func (r *subscriptionResolver) TerritoryActivity(ctx context.Context, territoryI
 	}
 	return r.Events.SubscribeEvents(ctx, deref(after), maillage.EventFilter{
 		Guard:  maillage.GuardTerritoryActivity,
-		Topics: []string{"directory"},
+		Topics: []string{maillage.TopicDirectory},
 		Match:  func(ev *maillage.Event) bool { return authz.Within(ev.Domain, t.Path) },
 		Probe:  &maillage.Event{Domain: t.Path, SubjectID: t.ID},
 		OnEnd:  endConnection(ctx),

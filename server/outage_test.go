@@ -106,3 +106,26 @@ func TestInfrastructureErrorIsInternal(t *testing.T) {
 		t.Errorf("no log line with the cause and the request id:\n%s", logs)
 	}
 }
+
+// TestUnreadableGrantsAreNotAbsence: when a caller's grants cannot be read
+// (here the function that computes them is gone), a transition of a request
+// is INTERNAL, not NOT_FOUND: the request exists, and the caller must not be
+// told otherwise because the database failed.
+func TestUnreadableGrantsAreNotAbsence(t *testing.T) {
+	h, _, direct := proxiedHub(t, server.Config{})
+	ess := h.id(`SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
+	patient := jpath(h.ok(gpMartin, createPatient, map[string]any{"in": map[string]any{"familyName": "Sansdroits", "givenNames": "Test",
+		"birthDate": "1950-01-01", "sex": "F", "gpId": h.id(`SELECT id FROM professionals WHERE rpps = $1`, gpMartin)}}), "createPatient.id").(string)
+	referral := jpath(h.ok(gpMartin, submit, map[string]any{"in": map[string]any{"clientKey": "grants-1", "essId": ess, "patientId": patient,
+		"requesterKind": "TREATING_GP", "reason": "lésion", "urgency": "ROUTINE", "modality": "TELEEXPERTISE"}}), "submitReferral.id").(string)
+	triage := map[string]any{"in": map[string]any{"id": referral, "action": "TRIAGE"}}
+	tok := h.token(unrelatedKine) // before the function goes: signing reads the account
+
+	if _, err := direct.ExecContext(context.Background(), `DROP FUNCTION authz_account_grants(text)`); err != nil {
+		t.Fatal(err)
+	}
+	r := h.post(tok, transition, triage)
+	if r.code() != maillage.EINTERNAL || r.Errors[0].Message != "internal error" {
+		t.Fatalf("grants unreadable: want INTERNAL, got %d %+v", r.Status, r.Errors)
+	}
+}

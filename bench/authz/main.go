@@ -160,9 +160,11 @@ func run(dsn, bin string, nCallers, nWarm, nFill, nGrants int) error {
 	return measureGrantPropagation(ctx, db, dsn, ids[:nGrants], domains)
 }
 
-// measureGrantPropagation grants a role to warm callers of one instance
-// through another connection, as grantRole on another instance does, and
-// times until the first instance's decision changes.
+// measureGrantPropagation changes warm callers' grants through the hub's
+// own services on one connection pool — grantRole, and a membership that
+// confers a role (structure administrator) — as another instance would,
+// and times the change itself and how long after its commit the decision
+// of a second authorizer, kept up to date by its listener, follows.
 func measureGrantPropagation(ctx context.Context, db *postgres.DB, dsn string, ids, domains []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -173,28 +175,56 @@ func measureGrantPropagation(ctx context.Context, db *postgres.DB, dsn string, i
 	if err := postgres.ListenAuthz(ctx, dsn, a); err != nil {
 		return err
 	}
-	times := make([]time.Duration, 0, len(ids))
+	var admin string
+	if err := db.Get(&admin, `SELECT id FROM accounts WHERE login = 'admin'`); err != nil {
+		return err
+	}
+	asAdmin := maillage.WithIdentity(ctx, maillage.Identity{AccountID: admin, Login: "admin"})
+	var grantTimes, memberTimes, applied []time.Duration
 	for i, id := range ids {
 		c := maillage.WithIdentity(ctx, maillage.Identity{AccountID: id, Login: id})
-		obj := authz.Object{Kind: authz.KindDirectory, Domain: domains[i%len(domains)]}
+		domain := domains[i%len(domains)]
+		obj := authz.Object{Kind: authz.KindDirectory, Domain: domain}
 		if a.Allowed(c, authz.ActWrite, obj) {
 			continue // already allowed there: nothing to see
 		}
-		var grant string
-		t := time.Now()
-		if err := db.Get(&grant, `INSERT INTO role_grants (account_id, role, domain) VALUES ($1, 'ars_agent', $2) RETURNING id`, id, obj.Domain); err != nil {
+		var login, professional string
+		if err := db.QueryRowContext(ctx, `SELECT login, professional_id FROM accounts WHERE id = $1`, id).Scan(&login, &professional); err != nil {
 			return err
 		}
+		t := time.Now()
+		var undo func() error
+		if i%2 == 0 {
+			g, err := db.Policies.GrantRole(asAdmin, maillage.RoleGrantInput{Login: login, Role: "ars_agent", Domain: domain})
+			if err != nil {
+				return err
+			}
+			grantTimes = append(grantTimes, time.Since(t))
+			undo = func() error { _, err := db.Policies.RevokeRole(asAdmin, g.ID); return err }
+		} else {
+			_, structure, _ := strings.Cut(domain, "/@")
+			m, err := db.Directory.AddMembership(asAdmin, maillage.MembershipInput{ProfessionalID: professional, StructureID: structure, Role: maillage.MemberRoleAdministrator})
+			if err != nil {
+				return err
+			}
+			memberTimes = append(memberTimes, time.Since(t))
+			undo = func() error { _, err := db.Directory.EndMembership(asAdmin, m.ID); return err }
+		}
+		committed := time.Now()
 		for !a.Allowed(c, authz.ActWrite, obj) {
-			if time.Since(t) > 5*time.Second {
-				return fmt.Errorf("a grant to %s did not apply within 5 s", id)
+			if time.Since(committed) > 5*time.Second {
+				return fmt.Errorf("a change for %s did not apply within 5 s", id)
 			}
 			time.Sleep(100 * time.Microsecond)
 		}
-		times = append(times, time.Since(t))
-		db.MustExec(`UPDATE role_grants SET revoked_at = now() WHERE id = $1`, grant)
+		applied = append(applied, time.Since(committed))
+		if err := undo(); err != nil {
+			return err
+		}
 	}
-	report("grant committed → in force on another instance", times)
+	report("grantRole (the whole mutation, committed)", grantTimes)
+	report("addMembership ADMINISTRATOR (the whole mutation, committed)", memberTimes)
+	report("committed → in force on another instance", applied)
 	return nil
 }
 

@@ -122,6 +122,9 @@ func find(name string) *command {
 // or are empty). Help goes to stdout and is not an error.
 func run(ctx context.Context, args []string) error {
 	name := "serve"
+	if len(args) > 0 && !isHelp(args[0]) {
+		args = commandFirst(args)
+	}
 	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
 		name, args = args[0], args[1:]
 	}
@@ -142,10 +145,36 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w (maillage help %s)", cmd.name, err, cmd.name)
 	}
-	if len(pos) > 0 && cmd.args == "" && find(pos[0]) != nil { // "maillage -addr X seed"
-		return fmt.Errorf("flags go after the command: maillage %s [flags]", pos[0])
-	}
 	return cmd.run(ctx, o, pos)
+}
+
+// commandFirst moves the command name to the front when flags come before
+// it, as in "maillage -addr X serve" (the order older versions took). A flag's
+// value is never taken for the command.
+func commandFirst(args []string) []string {
+	bools := map[string]bool{}
+	for _, c := range commands {
+		flagSet(c, newOptions()).VisitAll(func(f *flag.Flag) {
+			b, ok := f.Value.(interface{ IsBoolFlag() bool })
+			bools[f.Name] = ok && b.IsBoolFlag()
+		})
+	}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return args
+		case !strings.HasPrefix(arg, "-"):
+			if find(arg) == nil {
+				return args
+			}
+			return append(append([]string{arg}, args[:i]...), args[i+1:]...)
+		}
+		if name := strings.TrimLeft(arg, "-"); !strings.Contains(name, "=") && !bools[name] {
+			i++ // the flag's value
+		}
+	}
+	return args
 }
 
 func isHelp(arg string) bool {

@@ -206,7 +206,6 @@ func TestUnknownCommandOrFlagIsAnError(t *testing.T) {
 		{[]string{"frobnicate"}, `maillage: unknown command "frobnicate": maillage help lists them`},
 		{[]string{"serve", "-frobnicate"}, "maillage: serve: flag provided but not defined: -frobnicate (maillage help serve)"},
 		{[]string{"seed", "extra"}, `seed takes no argument, got "extra"`},
-		{[]string{"-database-url", "postgres://x", "seed"}, "flags go after the command: maillage seed [flags]"},
 		{[]string{"token"}, "usage: maillage token <login>"},
 	} {
 		stdout, stderr, code := maillage(t, env, c.args...)
@@ -302,9 +301,9 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	}
 
 	// An empty database stays empty: status lists every migration pending,
-	// token says what to run.
+	// token says what to run. (Flags may also come before the command.)
 	empty := pgtest.NewURL(t)
-	stdout, stderr, code := maillage(t, []string{"DATABASE_URL=" + empty}, "migrate", "status")
+	stdout, stderr, code := maillage(t, nil, "-database-url", empty, "migrate", "status")
 	if code != 0 || !strings.Contains(stdout, "00001_directory.sql") || strings.Contains(stdout, "applied") {
 		t.Errorf("migrate status on an empty database: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -434,5 +433,21 @@ func TestReadOnlyCommandsUseARunningPrivateCluster(t *testing.T) {
 	usePrivateCluster(named)
 	if named.DatabaseURL != "postgres://postgres@127.0.0.1:1/x" {
 		t.Fatalf("a named database was replaced by %s", named.DatabaseURL)
+	}
+}
+
+// TestFlagsBeforeTheCommand: the order older versions took still works; a
+// flag's value is never taken for the command.
+func TestFlagsBeforeTheCommand(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"-database-url u -addr a -no-seed -log-level WARN serve", "serve -database-url u -addr a -no-seed -log-level WARN"},
+		{"-database-url=u token admin -token-ttl 1m", "token -database-url=u admin -token-ttl 1m"},
+		{"-addr seed", "-addr seed"},
+		{"-no-seed -- seed", "-no-seed -- seed"},
+		{"migrate up", "migrate up"},
+	} {
+		if got := strings.Join(commandFirst(strings.Fields(c.args)), " "); got != c.want {
+			t.Errorf("%s: %s, want %s", c.args, got, c.want)
+		}
 	}
 }
