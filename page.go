@@ -8,10 +8,12 @@ const MaxPageSize = 100
 const DefaultPageSize = 20
 
 // PageArgs asks for one page of a list: at most First items after the opaque
-// cursor After ("" for the first page).
+// cursor After ("" for the first page). Count asks for the list's total count
+// too, read in the same statement as the page so both see one snapshot.
 type PageArgs struct {
 	First int
 	After string
+	Count bool
 }
 
 // Check validates the page size and fills in the default.

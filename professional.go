@@ -92,6 +92,36 @@ type Membership struct {
 	EndedAt        *time.Time     `db:"ended_at"`
 }
 
+// MembershipFilter selects among the current memberships of a structure or
+// of a professional.
+type MembershipFilter struct {
+	Role *MembershipRole
+}
+
+// MembershipEdge is a membership and its cursor.
+type MembershipEdge struct {
+	Cursor string
+	Node   *Membership
+}
+
+// MembershipConnection is one page of the current memberships of a structure
+// or a professional, in the order they started. TotalCount is filled when
+// the page was asked with PageArgs.Count.
+type MembershipConnection struct {
+	Edges      []MembershipEdge
+	PageInfo   PageInfo
+	TotalCount int
+}
+
+// MembershipsOf names whose memberships a page lists.
+type MembershipsOf string
+
+// The parents of membership pages.
+const (
+	MembershipsOfStructure    MembershipsOf = "structure_id"
+	MembershipsOfProfessional MembershipsOf = "professional_id"
+)
+
 // MembershipInput adds a professional to a structure.
 type MembershipInput struct {
 	ProfessionalID string
@@ -117,12 +147,11 @@ type ProfessionalService interface {
 	// MembershipsByIDs loads memberships (current or ended) in one statement,
 	// aligned with ids.
 	MembershipsByIDs(ctx context.Context, ids []string) ([]*Membership, error)
-	// MembershipsByStructureIDs loads the current memberships of each structure,
-	// aligned with ids.
-	MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*Membership, error)
-	// MembershipsByProfessionalIDs loads the current memberships of each
-	// professional, aligned with ids.
-	MembershipsByProfessionalIDs(ctx context.Context, ids []string) ([][]*Membership, error)
+	// MembershipPages loads in one statement a page of the current
+	// memberships of each parent (structures or professionals, as of says),
+	// aligned with parents, with their total counts when page.Count;
+	// BAD_USER_INPUT (first, after, role).
+	MembershipPages(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
 	// CreateProfessional returns BAD_USER_INPUT naming the field, CONFLICT
 	// (RPPS taken) or FORBIDDEN.
 	CreateProfessional(ctx context.Context, in ProfessionalInput) (*Professional, error)

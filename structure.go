@@ -91,11 +91,13 @@ type StructureEdge struct {
 	Node   *Structure
 }
 
-// StructureConnection is one page of structures.
+// StructureConnection is one page of structures. Total is the list's count
+// when it was read with the page (PageArgs.Count), nil otherwise.
 type StructureConnection struct {
 	Edges    []StructureEdge
 	PageInfo PageInfo
 	Filter   StructureFilter
+	Total    *int
 }
 
 // StructureInput creates a structure.
@@ -134,7 +136,8 @@ type StructureService interface {
 	FindStructureByID(ctx context.Context, id string) (*Structure, error)
 	// FindStructureByFINESS returns NOT_FOUND if none exists.
 	FindStructureByFINESS(ctx context.Context, finess string) (*Structure, error)
-	// FindStructures returns a page; BAD_USER_INPUT for a bad cursor or size.
+	// FindStructures returns a page, with its Total when page.Count;
+	// BAD_USER_INPUT for a bad cursor or size.
 	FindStructures(ctx context.Context, f StructureFilter, page PageArgs) (*StructureConnection, error)
 	// CountStructures counts the structures f selects.
 	CountStructures(ctx context.Context, f StructureFilter) (int, error)
@@ -145,7 +148,8 @@ type StructureService interface {
 	StructuresByFINESS(ctx context.Context, finess []string) ([]*Structure, error)
 	// FindStructuresWithin returns in one statement the page of the
 	// structures f selects within each parent territory (f.Within ignored),
-	// aligned with parents; BAD_USER_INPUT for a bad cursor or size.
+	// aligned with parents, with their Total when page.Count; BAD_USER_INPUT
+	// for a bad cursor or size.
 	FindStructuresWithin(ctx context.Context, parents []string, f StructureFilter, page PageArgs) ([]*StructureConnection, error)
 	// CountStructuresWithin counts in one statement the structures f selects
 	// within each parent territory, aligned with parents.

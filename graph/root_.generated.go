@@ -237,6 +237,17 @@ type ComplexityRoot struct {
 		Structure    func(childComplexity int) int
 	}
 
+	MembershipConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MembershipEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		ActivateEscap        func(childComplexity int, id string) int
 		AddESCAPEntry        func(childComplexity int, input AddESCAPEntryInput) int
@@ -323,7 +334,7 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		LastName    func(childComplexity int) int
 		MSSante     func(childComplexity int) int
-		Memberships func(childComplexity int) int
+		Memberships func(childComplexity int, role *maillage.MembershipRole, first *int, after *string) int
 		NationalID  func(childComplexity int) int
 		Profession  func(childComplexity int) int
 		RPPS        func(childComplexity int) int
@@ -480,7 +491,7 @@ type ComplexityRoot struct {
 		Kind          func(childComplexity int) int
 		Links         func(childComplexity int) int
 		MSSante       func(childComplexity int) int
-		Members       func(childComplexity int) int
+		Members       func(childComplexity int, role *maillage.MembershipRole, first *int, after *string) int
 		Name          func(childComplexity int) int
 		SIRET         func(childComplexity int) int
 		Specialties   func(childComplexity int) int
@@ -1318,6 +1329,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Structure(childComplexity), true
 
+	case "MembershipConnection.edges":
+		if e.ComplexityRoot.MembershipConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipConnection.Edges(childComplexity), true
+	case "MembershipConnection.pageInfo":
+		if e.ComplexityRoot.MembershipConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipConnection.PageInfo(childComplexity), true
+	case "MembershipConnection.totalCount":
+		if e.ComplexityRoot.MembershipConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipConnection.TotalCount(childComplexity), true
+
+	case "MembershipEdge.cursor":
+		if e.ComplexityRoot.MembershipEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipEdge.Cursor(childComplexity), true
+	case "MembershipEdge.node":
+		if e.ComplexityRoot.MembershipEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipEdge.Node(childComplexity), true
+
 	case "Mutation.activateESCAP":
 		if e.ComplexityRoot.Mutation.ActivateEscap == nil {
 			break
@@ -1837,7 +1880,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Professional.Memberships(childComplexity), true
+		args, err := ec.field_Professional_memberships_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Professional.Memberships(childComplexity, args["role"].(*maillage.MembershipRole), args["first"].(*int), args["after"].(*string)), true
 	case "Professional.nationalId":
 		if e.ComplexityRoot.Professional.NationalID == nil {
 			break
@@ -2635,7 +2683,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Structure.Members(childComplexity), true
+		args, err := ec.field_Structure_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Structure.Members(childComplexity, args["role"].(*maillage.MembershipRole), args["first"].(*int), args["after"].(*string)), true
 	case "Structure.name":
 		if e.ComplexityRoot.Structure.Name == nil {
 			break
@@ -3302,8 +3355,8 @@ type Structure implements Node @key(fields: "id") @key(fields: "finess") {
   specialties: [String!]!
   "INSEE commune code."
   commune: String
-  "Current members."
-  members: [Membership!]!
+  "Current members, in the order they joined; role keeps one role."
+  members(role: MembershipRole, first: Int = 20, after: String): MembershipConnection!
   "Active links from or to this structure."
   links: [StructureLink!]!
   createdAt: Time!
@@ -3362,8 +3415,8 @@ type Professional implements Node @key(fields: "id") @key(fields: "rpps") {
   specialty: String
   "Nominative MSSanté address."
   mssante: String
-  "Current memberships."
-  memberships: [Membership!]!
+  "Current memberships, in the order they started; role keeps one role."
+  memberships(role: MembershipRole, first: Int = 20, after: String): MembershipConnection!
   createdAt: Time!
   updatedAt: Time!
   archivedAt: Time
@@ -3409,6 +3462,17 @@ type Membership implements Node {
   structure: Structure!
   startedAt: Time!
   endedAt: Time
+}
+
+type MembershipEdge {
+  cursor: String!
+  node: Membership!
+}
+
+type MembershipConnection {
+  edges: [MembershipEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
 }
 
 extend type Query {
@@ -4605,6 +4669,28 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_endedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
+}
+
+func (ec *executionContext) childFields_MembershipConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MembershipConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MembershipConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MembershipConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MembershipConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MembershipEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MembershipEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

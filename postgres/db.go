@@ -82,6 +82,7 @@ type store struct {
 
 	mu    sync.Mutex
 	stops []context.CancelFunc // listeners to stop on Close
+	stmts preparedStatements
 }
 
 // DB is the hub's database, ready to use: the shared connection pool, one

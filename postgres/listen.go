@@ -53,6 +53,7 @@ func (db *DB) Close() error {
 	}
 	db.stops = nil
 	db.mu.Unlock()
+	db.closePrepared()
 	return db.DB.Close()
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -52,11 +53,14 @@ func (db *DirectoryService) FindProfessionalByRPPS(ctx context.Context, rpps str
 	return db.findProfessional(ctx, db, `p.rpps = $1`, rpps)
 }
 
-// ProfessionalsByIDs loads professionals in one statement, aligned with ids.
+// ProfessionalsByIDs loads professionals in one prepared statement, aligned
+// with ids.
 func (db *DirectoryService) ProfessionalsByIDs(ctx context.Context, ids []string) ([]*maillage.Professional, error) {
-	rows, err := db.selectProfessionals(ctx, db, `p.id = ANY($1)`, pq.StringArray(ids))
-	if err != nil {
-		return nil, err
+	var rows []*maillage.Professional
+	if !db.directoryScope(ctx).Empty() {
+		if err := db.selectPrepared(ctx, &rows, professionalSelect+` WHERE p.id = ANY($1::text[])`, pq.StringArray(ids)); err != nil {
+			return nil, fmt.Errorf("professionals by ids: %w", err)
+		}
 	}
 	return alignByID(ids, rows, func(p *maillage.Professional) string { return p.ID }), nil
 }
@@ -130,22 +134,6 @@ func (db *DirectoryService) CountProfessionals(ctx context.Context, f maillage.P
 
 const membershipColumns = `m.id, m.professional_id, m.structure_id, m.role, m.started_at, m.ended_at`
 
-// membershipsBy loads current memberships whose column is in ids, grouped
-// and aligned with ids.
-func (db *DirectoryService) membershipsBy(ctx context.Context, column string, ids []string) ([][]*maillage.Membership, error) {
-	q := `SELECT ` + membershipColumns + ` FROM memberships m WHERE m.ended_at IS NULL AND m.` + column + ` = ANY($1)
-		ORDER BY m.started_at, m.id`
-	var rows []*maillage.Membership
-	if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
-		return nil, fmt.Errorf("memberships by %s: %w", column, err)
-	}
-	key := func(m *maillage.Membership) string { return m.StructureID }
-	if column == "professional_id" {
-		key = func(m *maillage.Membership) string { return m.ProfessionalID }
-	}
-	return groupByID(ids, rows, key), nil
-}
-
 // MembershipsByIDs loads memberships by id; the directory is public, as the
 // memberships of a structure are.
 func (db *DirectoryService) MembershipsByIDs(ctx context.Context, ids []string) ([]*maillage.Membership, error) {
@@ -158,14 +146,88 @@ func (db *DirectoryService) MembershipsByIDs(ctx context.Context, ids []string) 
 	return alignByID(ids, rows, func(m *maillage.Membership) string { return m.ID }), nil
 }
 
-// MembershipsByStructureIDs loads the current memberships of structures.
-func (db *DirectoryService) MembershipsByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
-	return db.membershipsBy(ctx, "structure_id", ids)
+// MembershipPages loads, in one statement, a page of the current
+// memberships of each parent (structures or professionals), in the order
+// they started, with their counts when page.Count (read with the pages, so a
+// page and its count agree).
+func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs) ([]*maillage.MembershipConnection, error) {
+	if of != maillage.MembershipsOfStructure && of != maillage.MembershipsOfProfessional {
+		return nil, fmt.Errorf("membership pages of %q", of)
+	}
+	after, err := startTypedPage(&page, keyTime, keyText)
+	if err != nil {
+		return nil, err
+	}
+	var rows []*struct {
+		ListParent string `db:"list_parent"`
+		ListTotal  *int   `db:"list_total"`
+		maillage.Membership
+	}
+	if !db.directoryScope(ctx).Empty() {
+		p := params{pq.StringArray(parents)}
+		where := membershipWhere(&p, of, f)
+		total, count := "", ""
+		if page.Count {
+			total = "c.n AS list_total, "
+			count = ` CROSS JOIN LATERAL (SELECT count(*) AS n FROM memberships m WHERE ` + where + `) c`
+		}
+		keyset := ""
+		if page.After != "" {
+			keyset = " AND (m.started_at, m.id) > (" + p.Add(after[0]) + "::timestamptz, " + p.Add(after[1]) + "::text)"
+		}
+		q := `SELECT k.id AS list_parent, ` + total + `x.* FROM unnest($1::text[]) WITH ORDINALITY k(id, n)` + count +
+			` CROSS JOIN LATERAL (SELECT ` + membershipColumns + ` FROM memberships m WHERE ` + where + keyset +
+			` ORDER BY m.started_at, m.id LIMIT ` + p.Add(page.First+1) + `) x ORDER BY k.n, x.started_at, x.id`
+		if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
+			return nil, fmt.Errorf("membership pages: %w", err)
+		}
+	}
+	byParent := make(map[string][]*maillage.Membership, len(parents))
+	totals := map[string]int{}
+	for _, r := range rows {
+		byParent[r.ListParent] = append(byParent[r.ListParent], &r.Membership)
+		if r.ListTotal != nil {
+			totals[r.ListParent] = *r.ListTotal
+		}
+	}
+	out := make([]*maillage.MembershipConnection, len(parents))
+	var uncounted []string // an empty page after a cursor: no row carried its count
+	for i, parent := range parents {
+		edges, info := endPage(byParent[parent], page,
+			func(m *maillage.Membership) []string { return []string{timeKey(m.StartedAt), m.ID} },
+			func(c string, m *maillage.Membership) maillage.MembershipEdge {
+				return maillage.MembershipEdge{Cursor: c, Node: m}
+			})
+		out[i] = &maillage.MembershipConnection{Edges: edges, PageInfo: info, TotalCount: totals[parent]}
+		if page.Count && page.After != "" && len(edges) == 0 && !db.directoryScope(ctx).Empty() {
+			uncounted = append(uncounted, parent)
+		}
+	}
+	if len(uncounted) > 0 {
+		p := params{pq.StringArray(uncounted)}
+		q := `SELECT k.id, (SELECT count(*) FROM memberships m WHERE ` + membershipWhere(&p, of, f) + `) AS count
+			FROM unnest($1::text[]) k(id)`
+		ns, err := db.countWithin(ctx, "count memberships", q, uncounted, p...)
+		if err != nil {
+			return nil, err
+		}
+		for i, parent := range parents {
+			if j := slices.Index(uncounted, parent); j >= 0 {
+				out[i].TotalCount = ns[j]
+			}
+		}
+	}
+	return out, nil
 }
 
-// MembershipsByProfessionalIDs loads the current memberships of professionals.
-func (db *DirectoryService) MembershipsByProfessionalIDs(ctx context.Context, ids []string) ([][]*maillage.Membership, error) {
-	return db.membershipsBy(ctx, "professional_id", ids)
+// membershipWhere selects the current memberships f selects of the parent
+// k.id, its parameters added to p.
+func membershipWhere(p *params, of maillage.MembershipsOf, f maillage.MembershipFilter) string {
+	where := "m." + string(of) + " = k.id AND m.ended_at IS NULL"
+	if f.Role != nil {
+		where += " AND m.role = " + p.Add(string(*f.Role)) + "::text"
+	}
+	return where
 }
 
 // checkProfessional validates the fields of a professional that are set.

@@ -90,31 +90,55 @@ func (db *DirectoryService) StructuresByFINESS(ctx context.Context, finess []str
 	return alignByID(finess, rows, func(s *maillage.Structure) string { return *s.FINESS }), nil
 }
 
-// structureFilter is the one filter of structure lists, root or nested,
-// after the scope's $1 and $2: structures in or below the territory path at
-// pathExpr (” for anywhere), $3 kinds, $4 specialty, $5 search, $6 include
-// archived.
-func structureFilter(pathExpr string) string {
-	return `($3::text[] IS NULL OR s.kind = ANY($3))
-	AND (` + pathExpr + ` = '' OR within(t.path, ` + pathExpr + `))
-	AND ($4::text IS NULL OR $4 = ANY(s.specialties))
-	AND ($5::text IS NULL OR search_key(s.name) LIKE search_key($5))
-	AND ($6 OR s.archived_at IS NULL)`
-}
-
-// structureArgs are the parameters $3-$6 of structureFilter.
-func structureArgs(f maillage.StructureFilter) []any {
-	var kinds pq.StringArray
-	for _, k := range f.Kinds {
-		kinds = append(kinds, string(k))
+// structureConds composes the filter of structure lists for what f gives
+// and the caller's scope, its parameters added to p. pathExpr is the SQL path
+// of the territory the list is within, "" for anywhere.
+func (db *DirectoryService) structureConds(ctx context.Context, p *params, f maillage.StructureFilter, pathExpr string) string {
+	conds := []string{}
+	if scope := db.directoryScope(ctx); !scope.All {
+		conds = append(conds, domainCondition(p, "t.path || '/@' || s.id", pq.StringArray(scope.Domains)))
 	}
-	return []any{kinds, f.Specialty, searchPattern(f.Search), f.IncludeArchived}
+	if pathExpr != "" {
+		conds = append(conds, pathWithin("t.path", pathExpr))
+	}
+	if len(f.Kinds) > 0 {
+		var kinds pq.StringArray
+		for _, k := range f.Kinds {
+			kinds = append(kinds, string(k))
+		}
+		conds = append(conds, "s.kind = ANY("+p.Add(kinds)+"::text[])")
+	}
+	if f.Specialty != nil {
+		conds = append(conds, p.Add(*f.Specialty)+"::text = ANY(s.specialties)")
+	}
+	if f.Search != nil {
+		conds = append(conds, "search_key(s.name) LIKE search_key("+p.Add(*searchPattern(f.Search))+"::text)")
+	}
+	if !f.IncludeArchived {
+		conds = append(conds, "s.archived_at IS NULL")
+	}
+	if len(conds) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(conds, " AND ")
 }
 
-// structurePage is the keyset order and page of structure lists, after the
-// filter's parameters: $8 and $9 the name and id to start after, $10 the
-// page size + 1.
-const structurePage = ` AND (s.name, s.id) > ($8, $9) ORDER BY s.name, s.id LIMIT $10`
+// pathWithin is true when the territory path at pathExpr is the one at
+// parentExpr or below it: a range on the text_pattern_ops index of
+// territories.path, usable in a prepared statement's generic plan (a LIKE
+// with a parameter, or within(), is not).
+func pathWithin(pathExpr, parentExpr string) string {
+	return "(" + pathExpr + " = " + parentExpr + " OR (" + pathExpr + " ~>=~ (" + parentExpr + " || '/') AND " +
+		pathExpr + " ~<~ (" + parentExpr + " || '0')))"
+}
+
+// structureAfter is the keyset condition of a page after the cursor keys.
+func structureAfter(p *params, page maillage.PageArgs, after []string) string {
+	if page.After == "" {
+		return ""
+	}
+	return " AND (s.name, s.id) > (" + p.Add(after[0]) + "::text, " + p.Add(after[1]) + "::text)"
+}
 
 // FindStructures returns a page of structures in name order.
 func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.StructureFilter, page maillage.PageArgs) (*maillage.StructureConnection, error) {
@@ -126,12 +150,42 @@ func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.Struc
 	if err != nil {
 		return nil, err
 	}
-	args := append(structureArgs(f), path, after[0], after[1], page.First+1)
-	rows, err := db.selectStructures(ctx, db, structureFilter("$7")+structurePage, args...)
-	if err != nil {
-		return nil, err
+	var p params
+	within := ""
+	if path != "" {
+		within = p.Add(path) + "::text"
 	}
-	return structureConnection(rows, f, page), nil
+	where := db.structureConds(ctx, &p, f, within)
+	q := structureSelect + ` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1)
+	if page.Count { // the count in the same statement, so that it agrees with the page
+		q = `SELECT c.n AS list_total, x.* FROM (SELECT count(*) AS n FROM ` + structureCount + ` WHERE ` + where + `) c
+			CROSS JOIN LATERAL (` + q + `) x ORDER BY x.name, x.id`
+	}
+	var rows []*struct {
+		ListTotal *int `db:"list_total"`
+		structureRow
+	}
+	if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
+		return nil, fmt.Errorf("find structures: %w", mapError(err))
+	}
+	out := make([]*maillage.Structure, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	conn := structureConnection(out, f, page)
+	if page.Count {
+		n := 0
+		switch {
+		case len(rows) > 0:
+			n = *rows[0].ListTotal
+		case page.After != "": // an empty page after a cursor: no row carried the count
+			if n, err = db.CountStructures(ctx, f); err != nil {
+				return nil, err
+			}
+		}
+		conn.Total = &n
+	}
+	return conn, nil
 }
 
 func structureConnection(rows []*maillage.Structure, f maillage.StructureFilter, page maillage.PageArgs) *maillage.StructureConnection {
@@ -144,36 +198,74 @@ func structureConnection(rows []*maillage.Structure, f maillage.StructureFilter,
 
 // FindStructuresWithin returns, in one statement, the page of the structures
 // f selects within each parent territory (f.Within is ignored), aligned with
-// parents; an unknown parent gets an empty page.
+// parents, and their counts when page.Count (read with the pages, so a page
+// and its count agree); an unknown parent gets an empty page.
 func (db *DirectoryService) FindStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter, page maillage.PageArgs) ([]*maillage.StructureConnection, error) {
 	after, err := startPage(&page, 2)
 	if err != nil {
 		return nil, err
 	}
-	all, domains := scopeArgs(db.directoryScope(ctx))
-	q := `SELECT p.id AS list_parent, x.* FROM territories p CROSS JOIN LATERAL (` + structureSelect + `
-		WHERE ` + structureVisible + ` AND ` + structureFilter("p.path") + structurePage + `) x
-		WHERE p.id = ANY($7) ORDER BY p.id, x.name, x.id`
-	args := append([]any{all, domains}, structureArgs(f)...)
-	args = append(args, pq.StringArray(parents), after[0], after[1], page.First+1)
+	p := params{pq.StringArray(parents)}
+	where := db.structureConds(ctx, &p, f, "k.path")
+	total, count := "", ""
+	if page.Count {
+		total = "c.n AS list_total, "
+		count = ` CROSS JOIN LATERAL (SELECT count(*) AS n FROM ` + structureCount + ` WHERE ` + where + `) c`
+	}
+	q := `SELECT k.id AS list_parent, ` + total + `x.* FROM territories k` + count + ` CROSS JOIN LATERAL (` + structureSelect +
+		` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1) + `) x
+		WHERE k.id = ANY($1::text[]) ORDER BY k.id, x.name, x.id`
 	var rows []*struct {
 		ListParent string `db:"list_parent"`
+		ListTotal  *int   `db:"list_total"`
 		structureRow
 	}
-	if err := db.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("find structures within: %w", mapError(err))
 	}
 	byParent := make(map[string][]*maillage.Structure, len(parents))
+	totals := map[string]int{}
 	for _, r := range rows {
 		byParent[r.ListParent] = append(byParent[r.ListParent], r.toDomain())
+		if r.ListTotal != nil {
+			totals[r.ListParent] = *r.ListTotal
+		}
 	}
 	out := make([]*maillage.StructureConnection, len(parents))
-	for i, p := range parents {
+	var uncounted []int // an empty page after a cursor: its count is read apart
+	for i, parent := range parents {
 		pf := f
 		pf.Within = &parents[i]
-		out[i] = structureConnection(byParent[p], pf, page)
+		out[i] = structureConnection(byParent[parent], pf, page)
+		if page.Count {
+			n := totals[parent]
+			out[i].Total = &n
+			if len(byParent[parent]) == 0 && page.After != "" {
+				uncounted = append(uncounted, i)
+			}
+		}
 	}
-	return out, nil
+	return out, db.countEmptyPages(ctx, parents, f, uncounted, out)
+}
+
+// countEmptyPages counts the lists whose page came back empty after a cursor
+// (no row carried their count).
+func (db *DirectoryService) countEmptyPages(ctx context.Context, parents []string, f maillage.StructureFilter, at []int, out []*maillage.StructureConnection) error {
+	if len(at) == 0 {
+		return nil
+	}
+	ids := make([]string, len(at))
+	for j, i := range at {
+		ids[j] = parents[i]
+	}
+	ns, err := db.CountStructuresWithin(ctx, ids, f)
+	if err != nil {
+		return err
+	}
+	for j, i := range at {
+		out[i].Total = &ns[j]
+	}
+	return nil
 }
 
 // structureCount is what the structure counts count over.
@@ -185,24 +277,26 @@ func (db *DirectoryService) CountStructures(ctx context.Context, f maillage.Stru
 	if err != nil {
 		return 0, err
 	}
-	all, domains := scopeArgs(db.directoryScope(ctx))
-	q := `SELECT count(*) FROM ` + structureCount + ` WHERE ` + structureVisible + ` AND ` + structureFilter("$7")
-	var n int
-	if err := db.GetContext(ctx, &n, q, append(append([]any{all, domains}, structureArgs(f)...), path)...); err != nil {
+	var p params
+	within := ""
+	if path != "" {
+		within = p.Add(path) + "::text"
+	}
+	q := `SELECT count(*) FROM ` + structureCount + ` WHERE ` + db.structureConds(ctx, &p, f, within)
+	var n []int
+	if err := db.selectPrepared(ctx, &n, q, p...); err != nil {
 		return 0, fmt.Errorf("count structures: %w", err)
 	}
-	return n, nil
+	return n[0], nil
 }
 
 // CountStructuresWithin counts, in one statement, the structures f selects
 // within each parent territory (f.Within is ignored), aligned with parents.
 func (db *DirectoryService) CountStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter) ([]int, error) {
-	all, domains := scopeArgs(db.directoryScope(ctx))
-	q := `SELECT p.id, count(s.id) FROM territories p LEFT JOIN (` + structureCount + `)
-		ON ` + structureVisible + ` AND ` + structureFilter("p.path") + `
-		WHERE p.id = ANY($7) GROUP BY p.id`
-	args := append(append([]any{all, domains}, structureArgs(f)...), pq.StringArray(parents))
-	return db.countWithin(ctx, "count structures within", q, parents, args...)
+	p := params{pq.StringArray(parents)}
+	q := `SELECT k.id, c.n AS count FROM territories k CROSS JOIN LATERAL (SELECT count(*) AS n FROM ` + structureCount +
+		` WHERE ` + db.structureConds(ctx, &p, f, "k.path") + `) c WHERE k.id = ANY($1::text[])`
+	return db.countWithin(ctx, "count structures within", q, parents, p...)
 }
 
 // LinksByIDs loads links by id, for whoever may read the directory.

@@ -27,13 +27,16 @@ func (db *DirectoryService) FindTerritoryByID(ctx context.Context, id string) (*
 	return ts[0], nil
 }
 
-// TerritoriesByIDs loads territories in one statement, aligned with ids.
+// TerritoriesByIDs loads territories in one prepared statement, aligned
+// with ids.
 func (db *DirectoryService) TerritoriesByIDs(ctx context.Context, ids []string) ([]*maillage.Territory, error) {
-	all, domains := scopeArgs(db.directoryScope(ctx))
-	const q = `SELECT ` + territoryColumns + ` FROM territories t
-		WHERE t.id = ANY($1) AND ($2 OR EXISTS (SELECT 1 FROM unnest($3::text[]) d WHERE within(t.path, d) OR within(d, t.path)))`
+	p := params{pq.StringArray(ids)}
+	q := `SELECT ` + territoryColumns + ` FROM territories t WHERE t.id = ANY($1::text[])`
+	if scope := db.directoryScope(ctx); !scope.All {
+		q += ` AND EXISTS (SELECT 1 FROM unnest(` + p.Add(pq.StringArray(scope.Domains)) + `::text[]) d WHERE within(t.path, d) OR within(d, t.path))`
+	}
 	var rows []*maillage.Territory
-	if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids), all, domains); err != nil {
+	if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("territories by ids: %w", err)
 	}
 	return alignByID(ids, rows, func(t *maillage.Territory) string { return t.ID }), nil

@@ -142,8 +142,8 @@ func TestGroupedLoadsGiveEmptyLists(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ctx := pgtest.As(t, db, "admin")
 	none := []string{"str_00000000000000000000000000000000"}
-	members, err := db.Directory.MembershipsByStructureIDs(ctx, none)
-	if err != nil || members[0] == nil {
+	members, err := db.Directory.MembershipPages(ctx, maillage.MembershipsOfStructure, none, maillage.MembershipFilter{}, maillage.PageArgs{Count: true})
+	if err != nil || members[0] == nil || members[0].Edges == nil || members[0].TotalCount != 0 {
 		t.Fatalf("memberships of a structure with none: %#v, %v", members, err)
 	}
 	links, err := db.Directory.LinksByStructureIDs(ctx, none)

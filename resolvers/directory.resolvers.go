@@ -14,12 +14,14 @@ import (
 
 // Professional is the resolver for the professional field.
 func (r *membershipResolver) Professional(ctx context.Context, obj *maillage.Membership) (*maillage.Professional, error) {
-	return r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID)
+	return byID(ctx, obj, func(m *maillage.Membership) string { return m.ProfessionalID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional)
 }
 
 // Structure is the resolver for the structure field.
 func (r *membershipResolver) Structure(ctx context.Context, obj *maillage.Membership) (*maillage.Structure, error) {
-	return r.loaders(ctx).Structure.Load(ctx, obj.StructureID)
+	return byID(ctx, obj, func(m *maillage.Membership) string { return m.StructureID }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure)
 }
 
 // CreateTerritory is the resolver for the createTerritory field.
@@ -94,8 +96,8 @@ func (r *mutationResolver) EndMembership(ctx context.Context, id string) (*maill
 }
 
 // Memberships is the resolver for the memberships field.
-func (r *professionalResolver) Memberships(ctx context.Context, obj *maillage.Professional) ([]*maillage.Membership, error) {
-	return r.loaders(ctx).ProfessionalMembers.Load(ctx, obj.ID)
+func (r *professionalResolver) Memberships(ctx context.Context, obj *maillage.Professional, role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error) {
+	return r.memberships(ctx, maillage.MembershipsOfProfessional, obj.ID, obj, role, first, after)
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -105,24 +107,40 @@ func (r *professionalConnectionResolver) TotalCount(ctx context.Context, obj *ma
 
 // Territories is the resolver for the territories field.
 func (r *queryResolver) Territories(ctx context.Context, filter *maillage.TerritoryFilter, first *int, after *string) (*maillage.TerritoryConnection, error) {
-	return r.TerritoryService.FindTerritories(ctx, deref(filter), pageArgs(first, after))
+	conn, err := r.TerritoryService.FindTerritories(ctx, deref(filter), pageArgs(first, after))
+	if err == nil {
+		recordLevel(ctx, territoryNodesOf(conn)...)
+	}
+	return conn, err
 }
 
 // Territory is the resolver for the territory field.
 func (r *queryResolver) Territory(ctx context.Context, id string) (*maillage.Territory, error) {
-	return orNull(r.TerritoryService.FindTerritoryByID(ctx, id))
+	t, err := orNull(r.TerritoryService.FindTerritoryByID(ctx, id))
+	if t != nil {
+		recordLevel(ctx, t)
+	}
+	return t, err
 }
 
 // Structures is the resolver for the structures field.
 func (r *queryResolver) Structures(ctx context.Context, filter *maillage.StructureFilter, first *int, after *string) (*maillage.StructureConnection, error) {
-	return r.StructureService.FindStructures(ctx, deref(filter), pageArgs(first, after))
+	conn, err := r.StructureService.FindStructures(ctx, deref(filter), counted(ctx, "StructureConnection", pageArgs(first, after)))
+	if err == nil {
+		recordLevel(ctx, structureNodesOf(conn)...)
+	}
+	return conn, err
 }
 
 // Structure is the resolver for the structure field.
 func (r *queryResolver) Structure(ctx context.Context, id *string, finess *string) (*maillage.Structure, error) {
 	switch {
 	case id != nil && finess == nil:
-		return orNull(r.StructureService.FindStructureByID(ctx, *id))
+		s, err := orNull(r.StructureService.FindStructureByID(ctx, *id))
+		if s != nil {
+			recordLevel(ctx, s)
+		}
+		return s, err
 	case finess != nil && id == nil:
 		return orNull(r.loaders(ctx).StructureByFINESS.Load(ctx, *finess))
 	}
@@ -131,14 +149,22 @@ func (r *queryResolver) Structure(ctx context.Context, id *string, finess *strin
 
 // Professionals is the resolver for the professionals field.
 func (r *queryResolver) Professionals(ctx context.Context, filter *maillage.ProfessionalFilter, first *int, after *string) (*maillage.ProfessionalConnection, error) {
-	return r.ProfessionalService.FindProfessionals(ctx, deref(filter), pageArgs(first, after))
+	conn, err := r.ProfessionalService.FindProfessionals(ctx, deref(filter), pageArgs(first, after))
+	if err == nil {
+		recordLevel(ctx, professionalNodesOf(conn)...)
+	}
+	return conn, err
 }
 
 // Professional is the resolver for the professional field.
 func (r *queryResolver) Professional(ctx context.Context, id *string, rpps *string) (*maillage.Professional, error) {
 	switch {
 	case id != nil && rpps == nil:
-		return orNull(r.ProfessionalService.FindProfessionalByID(ctx, *id))
+		p, err := orNull(r.ProfessionalService.FindProfessionalByID(ctx, *id))
+		if p != nil {
+			recordLevel(ctx, p)
+		}
+		return p, err
 	case rpps != nil && id == nil:
 		return orNull(r.loaders(ctx).ProfessionalByRPPS.Load(ctx, *rpps))
 	}
@@ -147,12 +173,13 @@ func (r *queryResolver) Professional(ctx context.Context, id *string, rpps *stri
 
 // Territory is the resolver for the territory field.
 func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error) {
-	return r.loaders(ctx).Territory.Load(ctx, obj.TerritoryID)
+	return byID(ctx, obj, func(s *maillage.Structure) string { return s.TerritoryID }, "territory",
+		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory)
 }
 
 // Members is the resolver for the members field.
-func (r *structureResolver) Members(ctx context.Context, obj *maillage.Structure) ([]*maillage.Membership, error) {
-	return r.loaders(ctx).StructureMembers.Load(ctx, obj.ID)
+func (r *structureResolver) Members(ctx context.Context, obj *maillage.Structure, role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error) {
+	return r.memberships(ctx, maillage.MembershipsOfStructure, obj.ID, obj, role, first, after)
 }
 
 // Links is the resolver for the links field.
@@ -162,6 +189,9 @@ func (r *structureResolver) Links(ctx context.Context, obj *maillage.Structure) 
 
 // TotalCount is the resolver for the totalCount field.
 func (r *structureConnectionResolver) TotalCount(ctx context.Context, obj *maillage.StructureConnection) (int, error) {
+	if obj.Total != nil { // read with the page
+		return *obj.Total, nil
+	}
 	if obj.Filter.Within != nil { // nested, or within one parent: counted with the other parents
 		return r.loaders(ctx).StructureCounts.Load(ctx, newListKey(*obj.Filter.Within, obj.Filter, clearStructureWithin, maillage.PageArgs{}))
 	}
@@ -197,7 +227,14 @@ func (r *territoryResolver) Children(ctx context.Context, obj *maillage.Territor
 
 // Structures is the resolver for the structures field.
 func (r *territoryResolver) Structures(ctx context.Context, obj *maillage.Territory, filter *maillage.StructureFilter, first *int, after *string) (*maillage.StructureConnection, error) {
-	return r.loaders(ctx).StructurePages.Load(ctx, newListKey(obj.ID, deref(filter), clearStructureWithin, pageArgs(first, after)))
+	f, page := deref(filter), counted(ctx, "StructureConnection", pageArgs(first, after))
+	conn, ok, err := byLevel(ctx, obj, territoryID, func(ctx context.Context, ids []string) ([]*maillage.StructureConnection, error) {
+		return r.StructureService.FindStructuresWithin(ctx, ids, f, page)
+	}, structureNodes)
+	if ok {
+		return conn, err
+	}
+	return r.loaders(ctx).StructurePages.Load(ctx, newListKey(obj.ID, f, clearStructureWithin, page))
 }
 
 // TotalCount is the resolver for the totalCount field.

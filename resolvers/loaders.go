@@ -14,63 +14,63 @@ import (
 // the query before it runs one batch: long enough that the goroutines
 // resolving a page of 100 on a loaded 2-core machine all get their key in,
 // short enough to add little to a request (one wait per nesting level).
+// The directory's nested fields resolve by level without this wait
+// (levels.go); the loaders serve the paths whose level is not recorded.
 const loaderWait = 5 * time.Millisecond
 
 // Loaders batch the nested lookups of one request: every key asked for while
 // a level of the query resolves becomes one SQL statement.
 type Loaders struct {
-	Territory           *dataloadgen.Loader[string, *maillage.Territory]
-	Structure           *dataloadgen.Loader[string, *maillage.Structure]
-	Professional        *dataloadgen.Loader[string, *maillage.Professional]
-	ProfessionalByRPPS  *dataloadgen.Loader[string, *maillage.Professional]
-	StructureByFINESS   *dataloadgen.Loader[string, *maillage.Structure]
-	TerritoryPages      *dataloadgen.Loader[listKey, *maillage.TerritoryConnection]
-	TerritoryCounts     *dataloadgen.Loader[listKey, int]
-	StructurePages      *dataloadgen.Loader[listKey, *maillage.StructureConnection]
-	StructureCounts     *dataloadgen.Loader[listKey, int]
-	Patient             *dataloadgen.Loader[string, *maillage.Patient]
-	Membership          *dataloadgen.Loader[string, *maillage.Membership]
-	Link                *dataloadgen.Loader[string, *maillage.StructureLink]
-	StructureMembers    *dataloadgen.Loader[string, []*maillage.Membership]
-	ProfessionalMembers *dataloadgen.Loader[string, []*maillage.Membership]
-	StructureLinks      *dataloadgen.Loader[string, []*maillage.StructureLink]
-	ESCAP               *dataloadgen.Loader[string, *maillage.ESCAP]
-	ESCAPConsent        *dataloadgen.Loader[string, *maillage.ESCAPConsent]
-	ESCAPMember         *dataloadgen.Loader[string, *maillage.ESCAPMember]
-	ESCAPEntry          *dataloadgen.Loader[string, *maillage.ESCAPEntry]
-	ESCAPMembers        *dataloadgen.Loader[string, []*maillage.ESCAPMember]
-	ESCAPTimeline       *dataloadgen.Loader[maillage.TimelineKey, *maillage.ESCAPEntryConnection]
-	Referral            *dataloadgen.Loader[string, *maillage.Referral]
-	ReferralHistory     *dataloadgen.Loader[string, []*maillage.ReferralHistoryEntry]
+	Territory          *dataloadgen.Loader[string, *maillage.Territory]
+	Structure          *dataloadgen.Loader[string, *maillage.Structure]
+	Professional       *dataloadgen.Loader[string, *maillage.Professional]
+	ProfessionalByRPPS *dataloadgen.Loader[string, *maillage.Professional]
+	StructureByFINESS  *dataloadgen.Loader[string, *maillage.Structure]
+	TerritoryPages     *dataloadgen.Loader[listKey, *maillage.TerritoryConnection]
+	TerritoryCounts    *dataloadgen.Loader[listKey, int]
+	StructurePages     *dataloadgen.Loader[listKey, *maillage.StructureConnection]
+	StructureCounts    *dataloadgen.Loader[listKey, int]
+	Patient            *dataloadgen.Loader[string, *maillage.Patient]
+	Membership         *dataloadgen.Loader[string, *maillage.Membership]
+	Link               *dataloadgen.Loader[string, *maillage.StructureLink]
+	MembershipPages    *dataloadgen.Loader[listKey, *maillage.MembershipConnection]
+	StructureLinks     *dataloadgen.Loader[string, []*maillage.StructureLink]
+	ESCAP              *dataloadgen.Loader[string, *maillage.ESCAP]
+	ESCAPConsent       *dataloadgen.Loader[string, *maillage.ESCAPConsent]
+	ESCAPMember        *dataloadgen.Loader[string, *maillage.ESCAPMember]
+	ESCAPEntry         *dataloadgen.Loader[string, *maillage.ESCAPEntry]
+	ESCAPMembers       *dataloadgen.Loader[string, []*maillage.ESCAPMember]
+	ESCAPTimeline      *dataloadgen.Loader[maillage.TimelineKey, *maillage.ESCAPEntryConnection]
+	Referral           *dataloadgen.Loader[string, *maillage.Referral]
+	ReferralHistory    *dataloadgen.Loader[string, []*maillage.ReferralHistoryEntry]
 }
 
 // NewLoaders builds fresh loaders over the resolver's services. They carry
 // the context of the request that first asks, so authorization applies.
 func (r *Resolver) NewLoaders() *Loaders {
 	return &Loaders{
-		Territory:           dataloadgen.NewLoader(found(r.TerritoryService.TerritoriesByIDs, "territory"), dataloadgen.WithWait(loaderWait)),
-		Structure:           dataloadgen.NewLoader(found(r.StructureService.StructuresByIDs, "structure"), dataloadgen.WithWait(loaderWait)),
-		Professional:        dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByIDs, "professional"), dataloadgen.WithWait(loaderWait)),
-		Membership:          dataloadgen.NewLoader(found(r.ProfessionalService.MembershipsByIDs, "membership"), dataloadgen.WithWait(loaderWait)),
-		Link:                dataloadgen.NewLoader(found(r.StructureService.LinksByIDs, "structure link"), dataloadgen.WithWait(loaderWait)),
-		ProfessionalByRPPS:  dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByRPPS, "professional"), dataloadgen.WithWait(loaderWait)),
-		StructureByFINESS:   dataloadgen.NewLoader(found(r.StructureService.StructuresByFINESS, "structure"), dataloadgen.WithWait(loaderWait)),
-		TerritoryPages:      dataloadgen.NewLoader(pages(r.TerritoryService.FindTerritoriesWithin), dataloadgen.WithWait(loaderWait)),
-		TerritoryCounts:     dataloadgen.NewLoader(counts(r.TerritoryService.CountTerritoriesWithin), dataloadgen.WithWait(loaderWait)),
-		StructurePages:      dataloadgen.NewLoader(pages(r.StructureService.FindStructuresWithin), dataloadgen.WithWait(loaderWait)),
-		StructureCounts:     dataloadgen.NewLoader(counts(r.StructureService.CountStructuresWithin), dataloadgen.WithWait(loaderWait)),
-		Patient:             dataloadgen.NewLoader(found(r.PatientService.PatientsByIDs, "patient"), dataloadgen.WithWait(loaderWait)),
-		StructureMembers:    dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByStructureIDs), dataloadgen.WithWait(loaderWait)),
-		ProfessionalMembers: dataloadgen.NewLoader(all(r.ProfessionalService.MembershipsByProfessionalIDs), dataloadgen.WithWait(loaderWait)),
-		StructureLinks:      dataloadgen.NewLoader(all(r.StructureService.LinksByStructureIDs), dataloadgen.WithWait(loaderWait)),
-		ESCAP:               dataloadgen.NewLoader(found(r.ESCAPService.ESCAPsByIDs, "escap"), dataloadgen.WithWait(loaderWait)),
-		ESCAPConsent:        dataloadgen.NewLoader(found(r.ESCAPService.ConsentsByIDs, "escap consent"), dataloadgen.WithWait(loaderWait)),
-		ESCAPMember:         dataloadgen.NewLoader(found(r.ESCAPService.MembersByIDs, "escap member"), dataloadgen.WithWait(loaderWait)),
-		ESCAPEntry:          dataloadgen.NewLoader(found(r.ESCAPService.EntriesByIDs, "escap entry"), dataloadgen.WithWait(loaderWait)),
-		ESCAPMembers:        dataloadgen.NewLoader(all(r.ESCAPService.MembersByESCAPIDs), dataloadgen.WithWait(loaderWait)),
-		ESCAPTimeline:       dataloadgen.NewLoader(timelines(r.ESCAPService.Timelines), dataloadgen.WithWait(loaderWait)),
-		Referral:            dataloadgen.NewLoader(found(r.ReferralService.ReferralsByIDs, "referral"), dataloadgen.WithWait(loaderWait)),
-		ReferralHistory:     dataloadgen.NewLoader(all(r.ReferralService.HistoryByReferralIDs), dataloadgen.WithWait(loaderWait)),
+		Territory:          dataloadgen.NewLoader(found(r.TerritoryService.TerritoriesByIDs, "territory"), dataloadgen.WithWait(loaderWait)),
+		Structure:          dataloadgen.NewLoader(found(r.StructureService.StructuresByIDs, "structure"), dataloadgen.WithWait(loaderWait)),
+		Professional:       dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByIDs, "professional"), dataloadgen.WithWait(loaderWait)),
+		Membership:         dataloadgen.NewLoader(found(r.ProfessionalService.MembershipsByIDs, "membership"), dataloadgen.WithWait(loaderWait)),
+		Link:               dataloadgen.NewLoader(found(r.StructureService.LinksByIDs, "structure link"), dataloadgen.WithWait(loaderWait)),
+		ProfessionalByRPPS: dataloadgen.NewLoader(found(r.ProfessionalService.ProfessionalsByRPPS, "professional"), dataloadgen.WithWait(loaderWait)),
+		StructureByFINESS:  dataloadgen.NewLoader(found(r.StructureService.StructuresByFINESS, "structure"), dataloadgen.WithWait(loaderWait)),
+		TerritoryPages:     dataloadgen.NewLoader(pages(r.TerritoryService.FindTerritoriesWithin), dataloadgen.WithWait(loaderWait)),
+		TerritoryCounts:    dataloadgen.NewLoader(counts(r.TerritoryService.CountTerritoriesWithin), dataloadgen.WithWait(loaderWait)),
+		StructurePages:     dataloadgen.NewLoader(pages(r.StructureService.FindStructuresWithin), dataloadgen.WithWait(loaderWait)),
+		StructureCounts:    dataloadgen.NewLoader(counts(r.StructureService.CountStructuresWithin), dataloadgen.WithWait(loaderWait)),
+		Patient:            dataloadgen.NewLoader(found(r.PatientService.PatientsByIDs, "patient"), dataloadgen.WithWait(loaderWait)),
+		MembershipPages:    dataloadgen.NewLoader(membershipPages(r.ProfessionalService), dataloadgen.WithWait(loaderWait)),
+		StructureLinks:     dataloadgen.NewLoader(all(r.StructureService.LinksByStructureIDs), dataloadgen.WithWait(loaderWait)),
+		ESCAP:              dataloadgen.NewLoader(found(r.ESCAPService.ESCAPsByIDs, "escap"), dataloadgen.WithWait(loaderWait)),
+		ESCAPConsent:       dataloadgen.NewLoader(found(r.ESCAPService.ConsentsByIDs, "escap consent"), dataloadgen.WithWait(loaderWait)),
+		ESCAPMember:        dataloadgen.NewLoader(found(r.ESCAPService.MembersByIDs, "escap member"), dataloadgen.WithWait(loaderWait)),
+		ESCAPEntry:         dataloadgen.NewLoader(found(r.ESCAPService.EntriesByIDs, "escap entry"), dataloadgen.WithWait(loaderWait)),
+		ESCAPMembers:       dataloadgen.NewLoader(all(r.ESCAPService.MembersByESCAPIDs), dataloadgen.WithWait(loaderWait)),
+		ESCAPTimeline:      dataloadgen.NewLoader(timelines(r.ESCAPService.Timelines), dataloadgen.WithWait(loaderWait)),
+		Referral:           dataloadgen.NewLoader(found(r.ReferralService.ReferralsByIDs, "referral"), dataloadgen.WithWait(loaderWait)),
+		ReferralHistory:    dataloadgen.NewLoader(all(r.ReferralService.HistoryByReferralIDs), dataloadgen.WithWait(loaderWait)),
 	}
 }
 
@@ -116,12 +116,13 @@ func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
 	return context.WithValue(ctx, loadersKey{}, r.NewLoaders())
 }
 
-// AroundOperations gives each operation its own loaders: an HTTP request, or
-// one operation of a websocket connection. Loaders cache what they read, so
-// they must never outlive the operation: a websocket open for hours would
-// otherwise keep answering from what its caller could see when it opened.
+// AroundOperations gives each operation its own levels (levels.go) and
+// loaders: an HTTP request, or one operation of a websocket connection.
+// Both cache what they read, so they must never outlive the operation: a
+// websocket open for hours would otherwise keep answering from what its
+// caller could see when it opened.
 func (r *Resolver) AroundOperations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	return next(r.WithLoaders(ctx))
+	return next(withLevels(r.WithLoaders(ctx)))
 }
 
 // loaders returns the loaders of the request in ctx, or fresh ones (a

@@ -30,7 +30,7 @@ func BenchmarkStructuresRequest(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	const query = `{ structures(first: 50) { totalCount edges { node { id name kind territory { name path } members { role professional { lastName } } } } } }`
+	const query = `{ structures(first: 50) { totalCount edges { node { id name kind territory { name path } members { edges { node { role professional { lastName } } } } } } } }`
 	body, _ := json.Marshal(map[string]any{"query": query})
 	for _, who := range []string{"", "10003456781"} {
 		name := "anonymous"

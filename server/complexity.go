@@ -6,7 +6,7 @@ import (
 )
 
 // listEstimate is the size assumed for an unpaginated nested list (a
-// structure's members, a professional's memberships) when costing a query.
+// structure's links, an ESCAP's members) when costing a query.
 const listEstimate = 20
 
 // pageCost is the cost of a connection field: its children once per row of
@@ -30,9 +30,11 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Query.Patients = func(child int, _ *maillage.PatientFilter, first *int, _ *string) int { return pageCost(child, first) }
 	c.Territory.Children = func(child int, first *int, _ *string) int { return pageCost(child, first) }
 	c.Territory.Structures = func(child int, _ *maillage.StructureFilter, first *int, _ *string) int { return pageCost(child, first) }
-	c.Structure.Members = func(child int) int { return 1 + child*listEstimate }
+	c.Structure.Members = func(child int, _ *maillage.MembershipRole, first *int, _ *string) int { return pageCost(child, first) }
 	c.Structure.Links = func(child int) int { return 1 + child*listEstimate }
-	c.Professional.Memberships = func(child int) int { return 1 + child*listEstimate }
+	c.Professional.Memberships = func(child int, _ *maillage.MembershipRole, first *int, _ *string) int {
+		return pageCost(child, first)
+	}
 	c.Query.Escaps = func(child int, _ *maillage.ESCAPFilter, first *int, _ *string) int { return pageCost(child, first) }
 	c.ESCAP.Members = func(child int) int { return 1 + child*listEstimate }
 	c.ESCAP.Timeline = func(child int, first *int, _ *string) int { return pageCost(child, first) }

@@ -286,7 +286,7 @@ func expect(t *testing.T, h *hub, c caller, allowed bool, field, query string, v
 func publicReads(t *testing.T, h *hub, f *fixture, c caller, p place) {
 	s, terr := f.readable(p.path)
 	const q = `query($s: ID!, $t: ID!) {
-		structure(id: $s) { id territory { id parent { id } } members { professional { id memberships { structure { id } } } }
+		structure(id: $s) { id territory { id parent { id } } members { edges { node { professional { id memberships { edges { node { structure { id } } } } } } } }
 			links { from { id } to { id } } }
 		territory(id: $t) { id children { totalCount } structures { edges { node { id } } } }
 		node(id: $s) { id }
@@ -303,7 +303,7 @@ func publicReads(t *testing.T, h *hub, f *fixture, c caller, p place) {
 			t.Errorf("%s: %s = %v, want %s", c.who, path, jpath(r.Data, path), s)
 		}
 	}
-	if members, _ := jpath(r.Data, "structure.members").([]any); len(members) != 1 || jpath(members[0], "professional.id") == nil {
+	if members, _ := jpath(r.Data, "structure.members.edges").([]any); len(members) != 1 || jpath(members[0], "node.professional.id") == nil {
 		t.Errorf("%s: structure.members.professional: %v", c.who, members)
 	}
 	if links, _ := jpath(r.Data, "structure.links").([]any); len(links) != 1 {

@@ -27,7 +27,7 @@ func TestListsCostAConstantNumberOfStatements(t *testing.T) {
 	h.addStructures(60)
 	const q = `query($first: Int) { structures(first: $first) { totalCount edges { node {
 		name territory { name parent { name parent { name } } }
-		members { role professional { lastName rpps } structure { kind } }
+		members { totalCount edges { node { role professional { lastName rpps } structure { kind } } } }
 		links { kind to { name } } } } } }`
 	statements := func(first int) (int64, int) {
 		var n int
@@ -70,7 +70,7 @@ func TestBadInputGetsACodedError(t *testing.T) {
 		{"not a cursor", "", `{ structures(first: 5, after: "garbage") { totalCount } }`, nil, "BAD_USER_INPUT", "after"},
 		{"page too large", "", `{ professionals(first: 500) { totalCount } }`, nil, "BAD_USER_INPUT", "first"},
 		{"40 levels deep", "", deep, nil, "BAD_USER_INPUT", ""},
-		{"too complex", "", `{ structures(first: 100) { edges { node { members { professional { memberships { structure { members { professional { lastName } } } } } } } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED", ""},
+		{"too complex", "", `{ structures(first: 100) { edges { node { members(first: 100) { edges { node { professional { memberships(first: 100) { edges { node { role } } } } } } } } } } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED", ""},
 		{"unknown field", "", `{ structures { nope } }`, nil, "GRAPHQL_VALIDATION_FAILED", ""},
 		{"not GraphQL", "", `{ structures(`, nil, "GRAPHQL_PARSE_FAILED", ""},
 		{"a time that is not one", admin, `{ referralStats(essId: "str_x", from: "2026-02-30T00:00:00Z", to: "2026-03-01T00:00:00Z") { sameDayShare } }`, nil, "BAD_USER_INPUT", "referralStats.from"},

@@ -35,3 +35,31 @@ test("the explorer's introspection query passes the limits", async () => {
   assert.equal(body.errors, undefined);
   assert.ok(body.data.__schema.types.some((t) => t.name === 'Structure'));
 });
+
+test("a structure's members and a professional's memberships are connections", async () => {
+  const q = `query($after: String) { structures(filter: {search: "Bois-Guillaume"}, first: 1) { edges { node { name
+    members(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { role professional { rpps } } } }
+    nurses: members(role: NURSE) { totalCount edges { node { role } } } } } } }`;
+  const page = async (after) => {
+    const { body } = await gql(hub, q, { variables: { after } });
+    assert.equal(body.errors, undefined);
+    return body.data.structures.edges[0].node;
+  };
+  const one = await page(null);
+  assert.equal(one.name, 'MSP de Bois-Guillaume');
+  assert.equal(one.members.totalCount, 4);
+  assert.equal(one.members.edges.length, 2);
+  assert.equal(one.members.pageInfo.hasNextPage, true);
+  assert.equal(one.nurses.totalCount, 1);
+  assert.deepEqual(one.nurses.edges.map((e) => e.node.role), ['NURSE']);
+  const two = await page(one.members.pageInfo.endCursor);
+  assert.equal(two.members.totalCount, 4);
+  assert.equal(two.members.pageInfo.hasNextPage, false);
+  const rpps = [...one.members.edges, ...two.members.edges].map((e) => e.node.professional.rpps);
+  assert.equal(new Set(rpps).size, 4);
+
+  const { body } = await gql(hub, '{ professional(rpps: "10003456781") { memberships { totalCount edges { node { role structure { name } } } } } }');
+  assert.equal(body.errors, undefined);
+  assert.equal(body.data.professional.memberships.totalCount, 2);
+  assert.deepEqual(body.data.professional.memberships.edges.map((e) => e.node.role).sort(), ['COORDINATOR', 'GP']);
+});
