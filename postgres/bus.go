@@ -193,28 +193,19 @@ func (b *Bus) takeXid(ctx context.Context) (uint64, error) {
 	return x, nil
 }
 
-// subscriber is one subscription. It is live when the bus hands it events
-// through its buffer; behind (lagging) when it catches up from the outbox.
-// The fields after ch are guarded by Bus.mu.
+// subscriber is one subscription (see catchUp). The fields after gone are
+// guarded by Bus.mu.
 type subscriber struct {
 	ctx    context.Context // the subscriber's: its identity, its end
 	filter *maillage.EventFilter
 	guard  eventGuard
-	ch     chan delivery
-	wake   chan struct{} // signalled when it falls behind
+	out    chan *maillage.Event // to the subscriber, buffered
+	gone   chan struct{}        // closed when it is dropped
 
-	live    bool
-	lagging bool  // fell behind: the bus skips it until it has caught up
+	live    bool  // the bus hands it events; otherwise a catch-up goroutine does
 	from    int64 // live: events up to this id are not for it
-	resume  int64 // lagging: every event up to this is in ch or not for it
 	dropped bool
-	err     error // why the bus dropped it
-}
-
-// delivery is an event and the subscriber's guard's verdict on it.
-type delivery struct {
-	ev      *maillage.Event
-	allowed bool
+	err     error // why it was dropped
 }
 
 type busCounters struct {
@@ -355,10 +346,16 @@ const maxReadRetry = time.Second
 func (b *Bus) stop() {
 	b.listener.Close()
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.stopped = true
+	var ended []*subscriber
 	for s := range b.subs {
-		b.dropLocked(s, maillage.ErrShuttingDown)
+		if b.dropLocked(s, maillage.ErrShuttingDown) {
+			ended = append(ended, s)
+		}
+	}
+	b.mu.Unlock()
+	for _, s := range ended {
+		b.report(s, maillage.ErrShuttingDown)
 	}
 }
 
@@ -461,7 +458,7 @@ func (b *Bus) deliver(ctx context.Context, ev *maillage.Event) {
 	b.handing = true
 	groups := map[string][]*subscriber{}
 	for s := range b.subs {
-		if s.live && !s.lagging && ev.ID > s.from && s.filter.Selects(ev) {
+		if s.live && ev.ID > s.from && s.filter.Selects(ev) {
 			groups[s.filter.Guard] = append(groups[s.filter.Guard], s)
 		}
 	}
@@ -483,22 +480,23 @@ func (b *Bus) deliver(ctx context.Context, ev *maillage.Event) {
 	for name, subs := range groups {
 		ok := verdicts[name]
 		for i, s := range subs {
-			if s.dropped || !s.live || s.lagging {
-				continue
-			}
-			if ok == nil {
+			switch {
+			case !s.live: // left meanwhile
+			case ok == nil:
 				b.lagLocked(s, ev.ID-1)
-				continue
-			}
-			if !ok[i] && !s.filter.EndWhenDenied {
+			case !ok[i]:
 				b.stats.decided.Add(1)
-				continue
-			}
-			select {
-			case s.ch <- delivery{ev: ev, allowed: ok[i]}:
-				b.stats.delivered.Add(1)
+				if s.filter.EndWhenDenied {
+					b.dropLocked(s, errDenied) // completes the stream
+				}
 			default:
-				b.lagLocked(s, ev.ID-1)
+				b.stats.decided.Add(1)
+				select {
+				case s.out <- ev:
+					b.delivered(ev)
+				default:
+					b.lagLocked(s, ev.ID-1)
+				}
 			}
 		}
 	}
@@ -508,29 +506,28 @@ func (b *Bus) deliver(ctx context.Context, ev *maillage.Event) {
 	b.settledNext = make(chan struct{})
 }
 
-// lagLocked lets s fall behind: every event up to resume is in its buffer
-// or not for it; it reads the rest from the outbox.
+// lagLocked lets live s fall behind: every event of its up to resume is in
+// its buffer; a catch-up goroutine reads the rest from the outbox.
 func (b *Bus) lagLocked(s *subscriber, resume int64) {
 	b.stats.lagged.Add(1)
-	s.live, s.lagging, s.resume = false, true, resume
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.live = false
+	go b.catchUp(s, resume)
 }
 
-// dropLocked ends s on the bus's side with err (nil: it left).
-func (b *Bus) dropLocked(s *subscriber, err error) {
+// dropLocked ends s with err and reports whether it closed s's channel
+// (s was live: its caller then reports err); otherwise s's catch-up
+// goroutine closes it.
+func (b *Bus) dropLocked(s *subscriber, err error) bool {
 	if s.dropped {
-		return
+		return false
 	}
 	delete(b.subs, s)
-	s.dropped, s.live, s.err = true, false, err
-	close(s.ch)
-}
-
-func (b *Bus) remove(s *subscriber) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.dropLocked(s, nil)
+	s.dropped, s.err = true, err
+	close(s.gone)
+	if !s.live {
+		return false
+	}
+	s.live = false
+	close(s.out)
+	return true
 }

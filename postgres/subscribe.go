@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -40,7 +41,8 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 			return nil, err
 		}
 	}
-	s := &subscriber{ctx: ctx, filter: &f, guard: guard, ch: make(chan delivery, b.cfg.Buffer), wake: make(chan struct{}, 1)}
+	s := &subscriber{ctx: ctx, filter: &f, guard: guard,
+		out: make(chan *maillage.Event, b.cfg.Buffer), gone: make(chan struct{})}
 	b.mu.Lock()
 	if b.stopped {
 		b.mu.Unlock()
@@ -51,10 +53,9 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 	}
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
-
-	out := make(chan *maillage.Event)
-	go b.stream(s, from, out)
-	return out, nil
+	context.AfterFunc(ctx, func() { b.leave(s) })
+	go b.catchUp(s, from)
+	return s.out, nil
 }
 
 // LatestCursor implements maillage.EventService: the cursor of the newest
@@ -85,165 +86,136 @@ func (b *Bus) checkCursor(ctx context.Context, from int64) error {
 	return nil
 }
 
-// stream sends s's events after pos to out, in id order, each once: from
-// the outbox while s is behind the bus (at first, and whenever its buffer
-// fills), from its buffer while it is live. It ends when the subscriber
-// leaves, or on the service's side (OnEnd says why): a stopping instance, a
-// consumer stalled longer than StallTimeout, a database away longer than
-// GuardRetry, or (EndWhenDenied) lost access.
-func (b *Bus) stream(s *subscriber, pos int64, out chan<- *maillage.Event) {
-	defer close(out)
-	err := b.follow(s, pos, out)
-	b.remove(s)
-	if s.ctx.Err() != nil {
-		return
-	}
-	if err != nil && err != errDenied {
-		if err != maillage.ErrShuttingDown && err != maillage.ErrSlowConsumer {
-			slog.ErrorContext(s.ctx, "event stream ended", "err", err)
-		}
-		if s.filter.OnEnd != nil {
-			s.filter.OnEnd(err)
-		}
-	}
-}
+// A subscription has no goroutine of its own while it is live: the bus
+// hands each event to its buffered channel (out) without blocking. When that
+// buffer is full, or its guard could not decide, the subscriber falls behind:
+// a catch-up goroutine reads its events from the outbox (the source of
+// truth), waits for the subscriber to take them, makes it live again and
+// ends. Whoever writes to out closes it: the bus while the subscriber is
+// live, the catch-up goroutine otherwise. The stream ends when the
+// subscriber leaves (its context), or on the service's side, OnEnd saying
+// why: a stopping instance, a consumer that took nothing for StallTimeout,
+// a database away for longer than GuardRetry; or it completes at the first
+// event withheld from an EndWhenDenied subscriber.
 
-// droppedErr is why the bus dropped s.
-func (b *Bus) droppedErr(s *subscriber) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return s.err
-}
+// errDenied completes a stream whose guard withheld an event (EndWhenDenied).
+var errDenied = errors.New("access lost")
 
-// errDenied ends a stream whose guard withheld an event (EndWhenDenied):
-// the subscriber sees the stream complete.
-var errDenied = fmt.Errorf("access lost")
-
-// follow alternates catching up and live delivery until the stream ends.
-func (b *Bus) follow(s *subscriber, pos int64, out chan<- *maillage.Event) error {
-	for {
-		var err error
-		if pos, err = b.catchUp(s, pos, out); err != nil {
-			return err
-		}
-		if pos, err = b.live(s, out); err != nil {
-			return err
-		}
-	}
-}
+// errLeft ends a catch-up whose subscriber left.
+var errLeft = errors.New("subscriber left")
 
 // catchUp sends s's events in (pos, settled] from the outbox, then makes s
-// live from there, once no event is being handed out. It returns the
-// position s went live at.
-func (b *Bus) catchUp(s *subscriber, pos int64, out chan<- *maillage.Event) (int64, error) {
+// live from there once no event is being handed out; or ends the stream.
+func (b *Bus) catchUp(s *subscriber, pos int64) {
+	err := b.replayUntilLive(s, pos)
+	if err == nil {
+		return // live: the bus owns out now
+	}
+	b.mu.Lock()
+	if !b.dropLocked(s, err) && s.err != nil {
+		err = s.err // dropped by the bus meanwhile (shutting down)
+	}
+	b.mu.Unlock()
+	close(s.out)
+	b.report(s, err)
+}
+
+// replayUntilLive is catchUp's loop; nil once s is live.
+func (b *Bus) replayUntilLive(s *subscriber, pos int64) error {
 	for {
 		b.mu.Lock()
 		if s.dropped {
 			b.mu.Unlock()
-			return pos, s.err
+			return errLeft
 		}
 		target, handing, settledNext := b.settled, b.handing, b.settledNext
 		if pos >= target && !handing {
 			// pos may be ahead of this instance's bus: a cursor another
 			// instance gave.
-			s.live, s.lagging, s.from = true, false, pos
+			s.live, s.from = true, pos
 			b.mu.Unlock()
-			return pos, nil
+			return nil
 		}
 		b.mu.Unlock()
 		if pos >= target { // the bus is handing out target+1: wait for it
 			select {
 			case <-settledNext:
-			case <-s.ctx.Done():
-				return pos, s.ctx.Err()
+			case <-s.gone:
 			}
 			continue
 		}
 		evs, next, err := b.replayPage(s, pos, target)
 		if err != nil {
-			return pos, err
+			return err
 		}
 		ok, err := b.decide(s.ctx, s.guard, checksOf(s.ctx, evs))
 		if err != nil {
-			return pos, err
+			return err
 		}
 		for i, ev := range evs {
-			if err := b.send(s, delivery{ev: ev, allowed: ok[i]}, out); err != nil {
-				return pos, err
+			b.stats.decided.Add(1)
+			if !ok[i] {
+				if s.filter.EndWhenDenied {
+					return errDenied
+				}
+				continue
+			}
+			if err := b.push(s, ev); err != nil {
+				return err
 			}
 		}
 		pos = next
 	}
 }
 
-// live forwards s's buffer until the bus lets it fall behind (its buffer
-// full, a guard that could not decide), then returns the position to catch
-// up from.
-func (b *Bus) live(s *subscriber, out chan<- *maillage.Event) (int64, error) {
-	for {
-		select {
-		case d, ok := <-s.ch:
-			if !ok {
-				return 0, b.droppedErr(s)
-			}
-			if err := b.send(s, d, out); err != nil {
-				return 0, err
-			}
-		case <-s.wake:
-			// Fallen behind: what the bus put in the buffer first, then the
-			// rest from the outbox.
-			for drained := false; !drained; {
-				select {
-				case d, ok := <-s.ch:
-					if !ok {
-						return 0, b.droppedErr(s)
-					}
-					if err := b.send(s, d, out); err != nil {
-						return 0, err
-					}
-				default:
-					drained = true
-				}
-			}
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			return s.resume, nil
-		case <-s.ctx.Done():
-			return 0, s.ctx.Err()
-		}
-	}
-}
-
-// send hands one decided event to the subscriber: nothing if denied (or
-// the end, for EndWhenDenied). A subscriber that takes none for
+// push waits for s to take ev. A subscriber that takes nothing for
 // StallTimeout is a consumer that stopped reading: cut.
-func (b *Bus) send(s *subscriber, d delivery, out chan<- *maillage.Event) error {
-	b.stats.decided.Add(1)
-	if !d.allowed {
-		if s.filter.EndWhenDenied {
-			return errDenied
-		}
-		return nil
-	}
+func (b *Bus) push(s *subscriber, ev *maillage.Event) error {
 	select {
-	case out <- d.ev:
+	case s.out <- ev:
 	default:
 		stall := time.NewTimer(b.cfg.StallTimeout)
 		defer stall.Stop()
 		select {
-		case out <- d.ev:
+		case s.out <- ev:
 		case <-stall.C:
 			b.stats.dropped.Add(1)
 			return maillage.ErrSlowConsumer
-		case <-s.ctx.Done():
-			return s.ctx.Err()
+		case <-s.gone:
+			return errLeft
 		}
 	}
+	b.delivered(ev)
+	return nil
+}
+
+// delivered counts an event handed to a subscriber.
+func (b *Bus) delivered(ev *maillage.Event) {
+	b.stats.delivered.Add(1)
 	if b.cfg.Delivered != nil {
-		family, _, _ := strings.Cut(d.ev.Topic, ":")
+		family, _, _ := strings.Cut(ev.Topic, ":")
 		b.cfg.Delivered(family)
 	}
-	return nil
+}
+
+// report tells the subscriber why the service ended its stream.
+func (b *Bus) report(s *subscriber, err error) {
+	if err == nil || errors.Is(err, errLeft) || errors.Is(err, errDenied) || s.ctx.Err() != nil {
+		return
+	}
+	if !errors.Is(err, maillage.ErrShuttingDown) && !errors.Is(err, maillage.ErrSlowConsumer) {
+		slog.ErrorContext(s.ctx, "event stream ended", "err", err)
+	}
+	if s.filter.OnEnd != nil {
+		s.filter.OnEnd(err)
+	}
+}
+
+// leave drops s when its subscriber has gone.
+func (b *Bus) leave(s *subscriber) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.dropLocked(s, errLeft)
 }
 
 // catchUpPage is how many events a subscriber catching up reads at once

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/maillage/maillage"
@@ -120,8 +121,13 @@ func (r *Resolver) WithLoaders(ctx context.Context) context.Context {
 // loaders: an HTTP request, or one operation of a websocket connection.
 // Both cache what they read, so they must never outlive the operation: a
 // websocket open for hours would otherwise keep answering from what its
-// caller could see when it opened.
+// caller could see when it opened. A subscription gets no loaders: its
+// events resolve no nested list, and 20,000 open subscriptions would each
+// hold a set of loaders for nothing.
 func (r *Resolver) AroundOperations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+		return next(withLevels(ctx))
+	}
 	return next(withLevels(r.WithLoaders(ctx)))
 }
 

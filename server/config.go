@@ -49,8 +49,9 @@ type Config struct {
 	// EventRetention is how long events stay in the outbox for resuming
 	// subscriptions (MAILLAGE_EVENT_RETENTION, default 7 days).
 	EventRetention time.Duration
-	// SubscriberBuffer is how many events may wait for one subscription
-	// before it is cut off as a slow consumer.
+	// SubscriberBuffer is how many events may wait for one subscription;
+	// past it, the subscription catches up from the outbox (a client is cut
+	// off as a slow consumer only when it stops reading).
 	SubscriberBuffer int
 	// MaxSubscriptionsPerConnection bounds one websocket's subscriptions.
 	MaxSubscriptionsPerConnection int
@@ -99,7 +100,7 @@ func DefaultConfig() Config {
 		DatabaseWait:    time.Minute,
 
 		EventRetention:                7 * 24 * time.Hour,
-		SubscriberBuffer:              256,
+		SubscriberBuffer:              32,
 		MaxSubscriptionsPerConnection: 50,
 		WebsocketPingInterval:         25 * time.Second,
 		WebsocketWriteTimeout:         10 * time.Second,

@@ -399,3 +399,31 @@ func TestESSQueueAndReferralEventsReachTheirReaders(t *testing.T) {
 		t.Fatalf("outsider on the request: %s %s %v", m.Type, m.Payload, err)
 	}
 }
+
+// graphql-transport-ws keep-alive: the hub pings every interval and a
+// client that never answers is disconnected within two intervals of a ping
+// (clients that answer stay connected: every other websocket test).
+func TestAClientThatAnswersNoPingIsDisconnected(t *testing.T) {
+	h := newHub(t, pgtest.Seeded(t), server.Config{WebsocketPingInterval: 200 * time.Millisecond})
+	silent, ack, err := connect(t, h, "graphql-transport-ws", map[string]any{"Authorization": "Bearer " + h.token("admin")})
+	if err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("connect: %v %v", ack, err)
+	}
+	pings := 0
+	for {
+		silent.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var m msg
+		if err := silent.conn.ReadJSON(&m); err != nil {
+			if pings == 0 {
+				t.Fatalf("disconnected without a ping: %v", err)
+			}
+			return
+		}
+		if m.Type == "ping" {
+			pings++
+		}
+		if pings > 10 {
+			t.Fatalf("%d pings unanswered and still connected", pings)
+		}
+	}
+}

@@ -50,17 +50,19 @@ type WebsocketMetrics struct {
 func (s *Server) websocketTransport() transport.Websocket {
 	return transport.Websocket{
 		Implementation: gorillaWebsocket{
-			upgrader: websocket.Upgrader{
-				CheckOrigin:     s.checkOrigin,
-				ReadBufferSize:  1024,
-				WriteBufferSize: 1024,
-			},
+			// No buffer sizes: gorilla reuses the 4 KiB read and write
+			// buffers of the hijacked HTTP connection, which net/http keeps
+			// for as long as the handler (the websocket) runs anyway.
+			upgrader:     websocket.Upgrader{CheckOrigin: s.checkOrigin},
 			writeTimeout: s.cfg.WebsocketWriteTimeout,
+			pingEvery:    s.cfg.WebsocketPingInterval,
 		},
 		InitFunc:              s.WebsocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: s.cfg.WebsocketPingInterval, // legacy graphql-ws "ka"
-		PingPongInterval:      s.cfg.WebsocketPingInterval, // graphql-transport-ws ping, pong expected
+		// graphql-transport-ws pings come from a timer of the connection
+		// (wsConn.ping), not from a goroutine per connection as gqlgen's
+		// PingPongInterval would: a goroutine is 8 KiB of stack.
 		ErrorFunc: func(ctx context.Context, err error) {
 			slog.DebugContext(ctx, "websocket", "err", err)
 		},
@@ -230,6 +232,7 @@ func (l subscriptionLimit) InterceptOperation(ctx context.Context, next graphql.
 type gorillaWebsocket struct {
 	upgrader     websocket.Upgrader
 	writeTimeout time.Duration
+	pingEvery    time.Duration
 }
 
 var _ transport.WebsocketImplementation = gorillaWebsocket{}
@@ -247,6 +250,9 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		return nil, err
 	}
 	c := &wsConn{conn: conn, writeTimeout: g.writeTimeout}
+	if conn.Subprotocol() == "graphql-transport-ws" && g.pingEvery > 0 {
+		c.startPings(g.pingEvery)
+	}
 	if slot, _ := r.Context().Value(connKey{}).(*connSlot); slot != nil {
 		slot.conn = c
 	}
@@ -259,6 +265,11 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 type wsConn struct {
 	conn         *websocket.Conn
 	writeTimeout time.Duration
+	wmu          sync.Mutex // one writer at a time: gqlgen's and the pings
+
+	pingEvery    time.Duration
+	pinger       *time.Timer
+	awaitingPong atomic.Bool
 
 	mu       sync.Mutex
 	closing  bool     // a close frame was sent
@@ -288,14 +299,44 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 
 // WriteJSON writes one message within the write timeout (gqlgen serializes writes).
 func (c *wsConn) WriteJSON(v any) error {
+	c.wmu.Lock()
 	if c.writeTimeout > 0 {
 		c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	}
 	err := c.conn.WriteJSON(v)
+	c.wmu.Unlock()
 	if err != nil {
 		c.Close()
 	}
 	return err
+}
+
+// startPings sends a graphql-transport-ws ping every interval from a timer,
+// and expects a pong within two intervals, as gqlgen's PingPongInterval
+// does with a goroutine: a missing pong fails the transport's next read.
+func (c *wsConn) startPings(every time.Duration) {
+	c.pingEvery = every
+	c.awaitingPong.Store(true)
+	c.conn.SetReadDeadline(time.Now().Add(2 * every))
+	c.mu.Lock()
+	c.pinger = time.AfterFunc(every, c.ping)
+	c.mu.Unlock()
+	c.onClose(func() { c.mu.Lock(); c.pinger.Stop(); c.mu.Unlock() })
+}
+
+func (c *wsConn) ping() {
+	if !c.awaitingPong.Swap(true) {
+		c.conn.SetReadDeadline(time.Now().Add(2 * c.pingEvery))
+	}
+	if c.WriteJSON(struct {
+		Type string `json:"type"`
+	}{"ping"}) == nil {
+		c.mu.Lock()
+		if !c.closed {
+			c.pinger.Reset(c.pingEvery)
+		}
+		c.mu.Unlock()
+	}
 }
 
 // WriteClose sends a close frame, unless one was already sent.
@@ -366,4 +407,10 @@ func (c *wsConn) Subprotocol() string { return c.conn.Subprotocol() }
 func (c *wsConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
 
 // SetReadDeadline sets when a read fails (a missing pong).
-func (c *wsConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+// The transport clears it when a pong arrives.
+func (c *wsConn) SetReadDeadline(t time.Time) error {
+	if t.IsZero() {
+		c.awaitingPong.Store(false)
+	}
+	return c.conn.SetReadDeadline(t)
+}

@@ -40,13 +40,16 @@ func main() {
 	warm := flag.Int("warm", 500_000, "decisions for warm callers")
 	fill := flag.Int("fill", 20_000, "callers cached to measure the memory of one")
 	grants := flag.Int("grants", 20, "grants made on one instance and awaited on another")
+	professionals := flag.Int("professionals", postgres.NationalDirectory.Professionals, "professionals (and accounts) to seed an empty database with, to compare sizes")
 	flag.Parse()
-	if err := run(*dsn, *bin, *callers, *warm, *fill, *grants); err != nil {
+	shape := postgres.NationalDirectory
+	shape.Professionals = *professionals
+	if err := run(*dsn, *bin, shape, *callers, *warm, *fill, *grants); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(dsn, bin string, nCallers, nWarm, nFill, nGrants int) error {
+func run(dsn, bin string, shape postgres.NationalShape, nCallers, nWarm, nFill, nGrants int) error {
 	ctx := context.Background()
 	if err := postgres.EnsureDatabase(ctx, dsn); err != nil {
 		return err
@@ -56,7 +59,7 @@ func run(dsn, bin string, nCallers, nWarm, nFill, nGrants int) error {
 		return err
 	}
 	defer db.Close()
-	if r, err := postgres.SeedNational(ctx, db); err != nil {
+	if r, err := postgres.SeedNationalShape(ctx, db, shape); err != nil {
 		return err
 	} else if r != nil {
 		fmt.Printf("seeded the national directory in %s\n", r.Took.Round(time.Millisecond))
@@ -97,24 +100,23 @@ func run(dsn, bin string, nCallers, nWarm, nFill, nGrants int) error {
 		return maillage.WithIdentity(ctx, maillage.Identity{AccountID: id, Login: id})
 	}
 
-	// PostgreSQL's own time for the statement that loads a caller's grants.
+	// First decisions, each for a caller never seen before, interleaved
+	// with PostgreSQL's own time for the statement that loads a caller's
+	// grants (for other callers, also never read before).
 	sqlTimes := make([]time.Duration, 0, nCallers)
-	for _, id := range ids[nCallers : 2*nCallers] {
+	first := make([]time.Duration, 0, nCallers)
+	for i, id := range ids[:nCallers] {
 		t := time.Now()
-		if _, err := store.AccountGrants(ctx, id); err != nil {
+		if _, err := store.AccountGrants(ctx, ids[len(ids)-1-i]); err != nil {
 			return err
 		}
 		sqlTimes = append(sqlTimes, time.Since(t))
-	}
-	// First decisions: each caller never seen before.
-	first := make([]time.Duration, 0, nCallers)
-	for _, id := range ids[:nCallers] {
 		c, obj := as(id), object()
-		t := time.Now()
+		t = time.Now()
 		a.Allowed(c, authz.ActWrite, obj)
 		first = append(first, time.Since(t))
 	}
-	report("grants statement alone (PostgreSQL, same kind of callers)", sqlTimes)
+	report("grants statement alone (PostgreSQL, other callers, same run)", sqlTimes)
 	report("first decision, caller not seen before", first)
 
 	// Warm decisions, write (grants and roles) and read (public) mixed.
@@ -237,7 +239,7 @@ func measureServe(bin, dsn string) error {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "-database-url", dsn, "-addr", addr, "-no-seed", "-log-level", "WARN", "serve")
+	cmd := exec.Command(bin, "serve", "-database-url", dsn, "-addr", addr, "-no-seed", "-log-level", "WARN")
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -53,7 +53,7 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.DurationVar(&o.DatabaseWait, "database-wait", o.DatabaseWait, "how long serve waits, with backoff, for a PostgreSQL that does not answer at start")
 	fs.DurationVar(&o.EventRetention, "event-retention", o.EventRetention, "how long events stay available to resuming subscriptions")
 	fs.IntVar(&o.MaxSubscriptionsPerConnection, "max-subscriptions", o.MaxSubscriptionsPerConnection, "most subscriptions on one websocket")
-	fs.IntVar(&o.SubscriberBuffer, "subscriber-buffer", o.SubscriberBuffer, "events that may wait for one subscription before it is cut off as a slow consumer")
+	fs.IntVar(&o.SubscriberBuffer, "subscriber-buffer", o.SubscriberBuffer, "events that may wait for one subscription before it catches up from the outbox")
 	fs.Int64Var(&o.MaxBodyBytes, "max-body-bytes", o.MaxBodyBytes, "largest request body")
 	fs.IntVar(&o.MaxBatch, "max-batch", o.MaxBatch, "most operations in one batch (a JSON array body)")
 	fs.IntVar(&o.GzipMinBytes, "gzip-min-bytes", o.GzipMinBytes, "size from which a response is gzipped, when the caller accepts it")
