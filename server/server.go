@@ -1,7 +1,9 @@
-// Package server wires the hub over HTTP: the GraphQL endpoint (POST, GET and
-// websockets on /graphql), authentication, the embedded explorer at /, health
-// and readiness probes, Prometheus metrics at /metrics, structured access
-// logs, OpenTelemetry tracing, and graceful shutdown.
+// Package server wires the hub over HTTP: the GraphQL endpoint on /graphql
+// (POST, GET, batches, server-sent events, multipart/mixed for @defer and
+// websockets; CORS for the allowed origins; gzip), authentication, the
+// embedded explorer at /, health and readiness probes, Prometheus metrics at
+// /metrics, structured access logs, OpenTelemetry tracing, and graceful
+// shutdown.
 package server
 
 import (

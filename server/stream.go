@@ -61,14 +61,21 @@ func deliveryFor(a accepts, params *graphql.RawParams) delivery {
 // gqlgen parses them anyway). A text that does not parse is a query here;
 // its execution reports the syntax error.
 func sniff(params *graphql.RawParams) (op ast.Operation, deferred bool) {
-	q := params.Query
-	if !strings.Contains(q, "subscription") && !strings.Contains(q, "defer") {
+	if !strings.Contains(params.Query, "subscription") && !strings.Contains(params.Query, "defer") {
 		return ast.Query, false
 	}
-	doc, err := parser.ParseQuery(&ast.Source{Input: q})
+	op, deferred, _ = parseOperation(params)
+	return op, deferred
+}
+
+// parseOperation parses the operation params names: its kind and whether a
+// fragment of the document defers; ok is false when the text does not parse.
+func parseOperation(params *graphql.RawParams) (op ast.Operation, deferred, ok bool) {
+	doc, err := parser.ParseQuery(&ast.Source{Input: params.Query})
 	if err != nil {
-		return ast.Query, false
+		return ast.Query, false, false
 	}
+	op = ast.Query
 	if o := doc.Operations.ForName(params.OperationName); o != nil {
 		op = o.Operation
 	}
@@ -78,7 +85,7 @@ func sniff(params *graphql.RawParams) (op ast.Operation, deferred bool) {
 	for _, f := range doc.Fragments {
 		deferred = deferred || defers(f.SelectionSet)
 	}
-	return op, deferred
+	return op, deferred, true
 }
 
 // defers reports whether a fragment in set, at any depth, carries @defer.
@@ -104,8 +111,15 @@ func defers(set ast.SelectionSet) bool {
 
 // stream delivers one operation with gqlgen's event-stream or multipart
 // transport. They read the operation from a JSON body: a GET's operation is
-// handed over as one.
+// handed over as one, unless it is a mutation (405, as in JSON).
 func (t httpTransport) stream(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, d delivery) {
+	if r.Method == http.MethodGet {
+		if op, _, _ := parseOperation(params); op == ast.Mutation {
+			w.Header().Set("Allow", http.MethodPost)
+			writeGraphQLError(w, http.StatusMethodNotAllowed, maillage.EINVALID, "GET carries queries only: send a mutation with POST")
+			return
+		}
+	}
 	body, err := json.Marshal(params)
 	if err != nil {
 		writeGraphQLError(w, http.StatusBadRequest, maillage.EINVALID, "variables cannot be encoded again: "+err.Error())

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,22 @@ func TestASubscriptionOverServerSentEventsGetsEventsUntilTheTokenExpires(t *test
 	}
 	if ev := next(); ev != "complete" {
 		t.Fatalf("after the error: %s, want complete", ev)
+	}
+}
+
+func TestAQueryOverGETCanComeAsServerSentEvents(t *testing.T) {
+	h := transportHub(t)
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/graphql?query="+url.QueryEscape("{ __typename }"), nil)
+	req.Header.Set("Accept", "text/event-stream") // as a browser's EventSource asks
+	res, body := h.roundTrip(req)
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") ||
+		!strings.Contains(string(body), "event: next\ndata: {\"data\":{\"__typename\":\"Query\"}}") || !strings.Contains(string(body), "event: complete") {
+		t.Errorf("%d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	req, _ = http.NewRequest(http.MethodGet, h.url+"/graphql?query="+url.QueryEscape("mutation { __typename }"), nil)
+	req.Header.Set("Accept", "text/event-stream")
+	if res, body := h.roundTrip(req); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("a mutation over GET as events: %d %s", res.StatusCode, body)
 	}
 }
 

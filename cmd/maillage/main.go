@@ -118,8 +118,8 @@ func find(name string) *command {
 	return nil
 }
 
-// run runs the command that args name ("serve" when they start with a flag
-// or are empty). Help goes to stdout and is not an error.
+// run runs the command that args name ("serve" when they name none). Help
+// goes to stdout and is not an error.
 func run(ctx context.Context, args []string) error {
 	name := "serve"
 	if len(args) > 0 && !isHelp(args[0]) {
