@@ -178,6 +178,38 @@ func (c *cursors) all() []string {
 	return slices.Clone(c.list)
 }
 
+// essQueueSince returns the cursors of an ESS's queue events after start, in
+// order, read from the outbox: the truth subscribers are compared with.
+func essQueueSince(t *testing.T, db *postgres.DB, start, ess string) []string {
+	t.Helper()
+	var ids []int64
+	if err := db.SelectContext(context.Background(), &ids,
+		`SELECT id FROM events WHERE id > $1 AND ess_id = $2 ORDER BY id`, start, ess); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, len(ids))
+	for i, id := range ids {
+		want[i] = strconv.FormatInt(id, 10)
+	}
+	return want
+}
+
+// awaitCaughtUp waits, 30 s at most, until every subscriber has received the
+// last of want.
+func awaitCaughtUp(received []*cursors, start string, want []string) {
+	caughtUp := func() bool {
+		for _, got := range received {
+			if len(want) > 0 && got.last(start) != want[len(want)-1] {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(30 * time.Second); !caughtUp() && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // resumingSubscriber follows an ESS's queue over graphql-transport-ws from
 // after, until ctx is done. It leaves every connection after a while, as
 // mobile clients do, and whenever a connection ends it connects again and
@@ -324,27 +356,8 @@ func TestOutageUnderLoad(t *testing.T) {
 	stopWriting()
 	writers.Wait()
 
-	// The outbox is the truth: every event of the ESS's queue since start.
-	var ids []int64
-	if err := direct.SelectContext(context.Background(), &ids, `SELECT id FROM events
-		WHERE id > $1 AND topic LIKE 'referral:%' AND payload->>'essId' = $2 ORDER BY id`, start, ess); err != nil {
-		t.Fatal(err)
-	}
-	want := make([]string, len(ids))
-	for i, id := range ids {
-		want[i] = strconv.FormatInt(id, 10)
-	}
-	caughtUp := func() bool {
-		for _, got := range received {
-			if len(want) > 0 && got.last(start) != want[len(want)-1] {
-				return false
-			}
-		}
-		return true
-	}
-	for deadline := time.Now().Add(30 * time.Second); !caughtUp() && time.Now().Before(deadline); {
-		time.Sleep(200 * time.Millisecond)
-	}
+	want := essQueueSince(t, direct, start, ess)
+	awaitCaughtUp(received, start, want)
 	stopFollowing()
 	followers.Wait()
 

@@ -73,25 +73,8 @@ func TestTwoInstancesEightWritersResumingSubscribers(t *testing.T) {
 	stopWriting()
 	writers.Wait()
 
-	var ids []int64
-	if err := db.SelectContext(context.Background(), &ids, `SELECT id FROM events WHERE id > $1 AND ess_id = $2 ORDER BY id`, start, ess); err != nil {
-		t.Fatal(err)
-	}
-	want := make([]string, len(ids))
-	for i, id := range ids {
-		want[i] = strconv.FormatInt(id, 10)
-	}
-	caughtUp := func() bool {
-		for _, got := range received {
-			if len(want) > 0 && got.last(start) != want[len(want)-1] {
-				return false
-			}
-		}
-		return true
-	}
-	for deadline := time.Now().Add(30 * time.Second); !caughtUp() && time.Now().Before(deadline); {
-		time.Sleep(200 * time.Millisecond)
-	}
+	want := essQueueSince(t, db, start, ess)
+	awaitCaughtUp(received, start, want)
 	stopFollowing()
 	followers.Wait()
 
