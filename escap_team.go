@@ -206,6 +206,9 @@ type EntryInput struct {
 type ESCAPService interface {
 	// ESCAPConfig returns the rules in force (defaults overridden by the database).
 	ESCAPConfig(ctx context.Context) (ESCAPConfig, error)
+	// ESCAPRules returns the rules in force as the API shows them (anyone
+	// may read them); INTERNAL if the stored configuration is broken.
+	ESCAPRules(ctx context.Context) (*ESCAPRules, error)
 	// CheckESCAPEligibility changes nothing; NOT_FOUND (patient), BAD_USER_INPUT.
 	CheckESCAPEligibility(ctx context.Context, a ESCAPAssessment) (*ESCAPEligibility, error)
 	// RecordConsent returns NOT_FOUND (patient), BAD_USER_INPUT, UNAUTHENTICATED.

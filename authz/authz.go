@@ -61,6 +61,7 @@ const (
 	KindPatient   = "patient"
 	KindESCAP     = "escap"
 	KindReferral  = "referral"
+	KindSettings  = "settings" // the rules' configuration (ESCAP situations, grids, thresholds)
 )
 
 // Action is what a caller asks to do on an object; policies name the same

@@ -48,10 +48,13 @@ func escapConfig(ctx context.Context, q sqlx.QueryerContext) (maillage.ESCAPConf
 		return cfg, fmt.Errorf("escap settings: %w", err)
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return cfg, fmt.Errorf("escap settings: %w", err)
+		return cfg, fmt.Errorf("escap_settings does not decode (operator's error): %v", err)
 	}
+	// A stored configuration that does not validate was written around
+	// updateESCAPRules: the operator's error, so INTERNAL (the maillage.Error
+	// is flattened into the text, its code must not reach the caller).
 	if err := maillage.ValidateESCAPConfig(cfg); err != nil {
-		return cfg, fmt.Errorf("escap settings: %v", err)
+		return cfg, fmt.Errorf("escap_settings is invalid (operator's error): %v", err)
 	}
 	return cfg, nil
 }
