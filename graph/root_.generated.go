@@ -3774,7 +3774,7 @@ extend type Mutation {
   endMembership(id: ID!): Membership!
 }
 `, BuiltIn: false},
-	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left."
+	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
   FORMING
   ACTIVE
@@ -3796,6 +3796,8 @@ enum ExitReason {
   DECEASED
   CONSENT_WITHDRAWN
   OTHER
+  "The term ended unrenewed: recorded by the hub (at the end of the term), never chosen by a caller."
+  END_OF_TERM
 }
 
 "A note or a task of a team's timeline."
