@@ -120,6 +120,10 @@ type ESCAPMember struct {
 	LeftAt         *time.Time `db:"left_at"`
 	// MSSante is the professional's nominative MSSanté address.
 	MSSante *string `db:"mssante"`
+	// Counted: the member is of a health profession when they joined, so
+	// counts among the team's minimum, in the figures and the incentives.
+	// Others (a CPTS coordinator, a secretary) help but do not count.
+	Counted bool `db:"counted"`
 }
 
 // NodeID implements Node.

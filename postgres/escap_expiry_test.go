@@ -25,8 +25,8 @@ func lapsedFixture(t *testing.T, db *postgres.DB, n int, activated, expires time
 		e AS (INSERT INTO escaps (patient_id, consent_id, territory_id, situation, score, grid_size, grid, status, initiator_id, activated_at, expires_at)
 			SELECT c.patient_id, c.id, (SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'), 'PALLIATIVE', 13, 26, '[]',
 				'ACTIVE', c.recorded_by, $2, $3 FROM c RETURNING id),
-		m AS (INSERT INTO escap_members (escap_id, professional_id, role, joined_at)
-			SELECT e.id, pr.id, 'MEMBER', $2 FROM e CROSS JOIN professionals pr WHERE pr.rpps IN ('10003456785', '10003456781', '10003456786'))
+		m AS (INSERT INTO escap_members (escap_id, professional_id, role, joined_at, counted)
+			SELECT e.id, pr.id, 'MEMBER', $2, true FROM e CROSS JOIN professionals pr WHERE pr.rpps IN ('10003456785', '10003456781', '10003456786'))
 		SELECT id FROM e`
 	if err := db.SelectContext(context.Background(), &ids, q, n, activated, expires); err != nil {
 		t.Fatal(err)
