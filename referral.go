@@ -286,11 +286,11 @@ type ReferralStats struct {
 	// ESSID is the ESS, or empty for a territory's figures (TerritoryID).
 	ESSID       string
 	TerritoryID string
-	From    time.Time
-	To      time.Time
-	Period  StatsPeriod
-	Total   int
-	Periods []ReferralPeriodStats
+	From        time.Time
+	To          time.Time
+	Period      StatsPeriod
+	Total       int
+	Periods     []ReferralPeriodStats
 	// Delays from submission to triage and to answer.
 	ToTriage Delay
 	ToAnswer Delay
