@@ -6,6 +6,7 @@ import { graphql } from './gql';
 import type { MeQuery } from './gql/graphql';
 import { roleLabel } from './labels';
 import { Home } from './portal/home';
+import { LazyDashboards } from './dashboard/lazy';
 
 export const MeDoc = graphql(`
   query Me {
@@ -42,6 +43,7 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
         <a class="brand" href="/portal/">Maillage</a>
         <nav aria-label="Navigation principale">
           <Link href="/portal/" class={location === '/portal/' ? 'active' : ''}>Accueil</Link>
+          <Link href="/dashboard/" class={location.startsWith('/dashboard/') ? 'active' : ''}>Tableaux de bord</Link>
         </nav>
         <div class="who">
           <span title={roles.join('\n')}>{name}</span>
@@ -51,7 +53,7 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
       <main class="page">
         <Switch>
           <Route path="/portal/"><Home me={me} /></Route>
-          <Route path="/dashboard/*?"><p>Les tableaux de bord arrivent ici.</p></Route>
+          <Route path="/dashboard/*?"><LazyDashboards me={me} /></Route>
           <Route><p>Page introuvable. <a href="/portal/">Retour à l’accueil</a></p></Route>
         </Switch>
       </main>
