@@ -27,12 +27,12 @@ const CoordinatorDashboardDoc = graphql(`
 
 const DirectoryDoc = graphql(`
   query TerritoryDirectory($territoryId: ID!, $search: String) {
-    structures(filter: { within: $territoryId, search: $search }, first: 100) {
+    structures(filter: { within: $territoryId, search: $search }, first: 40) {
       totalCount
       edges { node {
         id kind name mssante commune
         territory { id name }
-        members(first: 50) { totalCount edges { node { id role professional { id firstName lastName profession mssante } } } }
+        members(first: 15) { totalCount edges { node { id role professional { id firstName lastName profession mssante } } } }
         links { id kind from { id name } to { id name } }
       } }
     }
@@ -103,7 +103,8 @@ function Directory({ territoryId }: { territoryId: string }) {
         <input id="dir-search" type="search" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} placeholder="Nom, commune…" />
       </div>
       {error && <p role="alert" class="error">{generalError(error)}</p>}
-      <p class="muted" role="status">{data ? `${formatNumber(data.structures.totalCount)} structure(s)` : 'Chargement…'}</p>
+      <p class="muted" role="status">{data ? `${formatNumber(data.structures.totalCount)} structure(s)` : 'Chargement…'}
+        {data && data.structures.totalCount > structures.length && ` — les ${structures.length} premières sont affichées : affinez la recherche`}</p>
       <DataTable title="Structures par type" header={['Type', 'Structures']}
         rows={[...kinds].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => ({ cells: [structureKindLabel[k] ?? k, String(n)] }))} />
       <table class="directory">
