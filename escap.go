@@ -59,6 +59,10 @@ type ESCAPConfig struct {
 	// CapPerProfessionalYear caps the ESCAP counted per professional and
 	// year (0: no cap).
 	CapPerProfessionalYear int `json:"capPerProfessionalYear"`
+	// HealthProfessions are the RPPS professions (labels, compared without
+	// case or accents) whose members start a team, count among its
+	// MinTeamSize and in the figures and incentives.
+	HealthProfessions []string `json:"healthProfessions"`
 	// GridItemLabels and PregnantGridItemLabels are the French texts of the
 	// grids' items, in item order: empty (numbered placeholders) or exactly
 	// one per item.
@@ -93,6 +97,7 @@ func DefaultESCAPConfig() ESCAPConfig {
 		IncentiveTeamsEuros:    100,
 		IncentiveToolEuros:     100,
 		CapPerProfessionalYear: 20,
+		HealthProfessions:      DefaultHealthProfessions(),
 		ExperimentStart:        "2025-03-24",
 		ExperimentEnd:          "2028-03-23",
 		LiveRegions:            []string{"28", "84"}, // Normandie, Auvergne-Rhône-Alpes

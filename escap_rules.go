@@ -124,6 +124,8 @@ func ValidateESCAPConfig(c ESCAPConfig) error {
 		return InvalidField("pregnantGridThreshold", "%d is not within the grid of %d items", c.PregnantGridThreshold, c.PregnantGridItems)
 	case len(c.PregnantGridItemLabels) != 0 && len(c.PregnantGridItemLabels) != c.PregnantGridItems:
 		return InvalidField("pregnantGridItemLabels", "%d labels for a grid of %d items", len(c.PregnantGridItemLabels), c.PregnantGridItems)
+	case len(c.HealthProfessions) == 0:
+		return InvalidField("healthProfessions", "at least one health profession is required")
 	case c.MinTeamSize < 1:
 		return InvalidField("minTeamSize", "must be positive")
 	case c.TermMonths < 1 || c.TermMonths > 120:

@@ -1952,6 +1952,29 @@ func (ec *executionContext) fieldContext_ESCAPMember_mssante(_ context.Context, 
 	return graphql.NewScalarFieldContext("ESCAPMember", field, false, false, "String")
 }
 
+func (ec *executionContext) _ESCAPMember_counted(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPMember_counted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPMember_counted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPMember", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _ESCAPRules_situations(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2069,6 +2092,29 @@ func (ec *executionContext) _ESCAPRules_minTeamSize(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ESCAPRules_minTeamSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_healthProfessions(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_healthProfessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HealthProfessions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_healthProfessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "String")
 }
 
 func (ec *executionContext) _ESCAPRules_termMonths(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
@@ -3952,6 +3998,11 @@ func (ec *executionContext) _ESCAPMember(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "counted":
+			out.Values[i] = ec._ESCAPMember_counted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3997,6 +4048,11 @@ func (ec *executionContext) _ESCAPRules(ctx context.Context, sel ast.SelectionSe
 			}
 		case "minTeamSize":
 			out.Values[i] = ec._ESCAPRules_minTeamSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "healthProfessions":
+			out.Values[i] = ec._ESCAPRules_healthProfessions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -207,6 +207,7 @@ type ComplexityRoot struct {
 	}
 
 	ESCAPMember struct {
+		Counted      func(childComplexity int) int
 		ID           func(childComplexity int) int
 		JoinedAt     func(childComplexity int) int
 		LeftAt       func(childComplexity int) int
@@ -218,6 +219,7 @@ type ComplexityRoot struct {
 	ESCAPRules struct {
 		CapPerProfessionalYear func(childComplexity int) int
 		Grid                   func(childComplexity int) int
+		HealthProfessions      func(childComplexity int) int
 		IncentiveTeams         func(childComplexity int) int
 		IncentiveTeamsEuros    func(childComplexity int) int
 		IncentiveToolEuros     func(childComplexity int) int
@@ -1225,6 +1227,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ESCAPIncentive.Year(childComplexity), true
 
+	case "ESCAPMember.counted":
+		if e.ComplexityRoot.ESCAPMember.Counted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.Counted(childComplexity), true
 	case "ESCAPMember.id":
 		if e.ComplexityRoot.ESCAPMember.ID == nil {
 			break
@@ -1274,6 +1282,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ESCAPRules.Grid(childComplexity), true
+	case "ESCAPRules.healthProfessions":
+		if e.ComplexityRoot.ESCAPRules.HealthProfessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.HealthProfessions(childComplexity), true
 	case "ESCAPRules.incentiveTeams":
 		if e.ComplexityRoot.ESCAPRules.IncentiveTeams == nil {
 			break
@@ -3781,7 +3795,7 @@ extend type Mutation {
   endMembership(id: ID!): Membership!
 }
 `, BuiltIn: false},
-	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left."
+	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
   FORMING
   ACTIVE
@@ -3803,6 +3817,8 @@ enum ExitReason {
   DECEASED
   CONSENT_WITHDRAWN
   OTHER
+  "The term ended unrenewed: recorded by the hub (at the end of the term), never chosen by a caller."
+  END_OF_TERM
 }
 
 "A note or a task of a team's timeline."
@@ -3903,6 +3919,12 @@ type ESCAPMember implements Node {
   leftAt: Time
   "The member's nominative MSSanté address, to write through the secure channel."
   mssante: String
+  """
+  Whether the member is of a health profession (escapRules.healthProfessions, as the RPPS lists
+  them): only they count among the team's minimum, in the figures and the incentives. Others (a
+  coordinator, a secretary) may help but do not count.
+  """
+  counted: Boolean!
 }
 
 "A note or a task of a team's timeline."
@@ -4105,8 +4127,10 @@ type ESCAPRules {
   grid: ESCAPGrid!
   "The grid of a pregnant woman (28 items, 14 needed by default)."
   pregnantGrid: ESCAPGrid!
-  "Professionals, the médecin traitant among them, a team needs to be activated."
+  "Health professionals, the médecin traitant among them, a team needs to be activated."
   minTeamSize: Int!
+  "The RPPS professions that start a team and count in it (compared without case or accents)."
+  healthProfessions: [String!]!
   "How long a team runs once active, and per renewal."
   termMonths: Int!
   "A team may be renewed only this many days before its end, or after it."
@@ -4943,6 +4967,8 @@ func (ec *executionContext) childFields_ESCAPMember(ctx context.Context, field g
 		return ec.fieldContext_ESCAPMember_leftAt(ctx, field)
 	case "mssante":
 		return ec.fieldContext_ESCAPMember_mssante(ctx, field)
+	case "counted":
+		return ec.fieldContext_ESCAPMember_counted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ESCAPMember", field.Name)
 }
@@ -4957,6 +4983,8 @@ func (ec *executionContext) childFields_ESCAPRules(ctx context.Context, field gr
 		return ec.fieldContext_ESCAPRules_pregnantGrid(ctx, field)
 	case "minTeamSize":
 		return ec.fieldContext_ESCAPRules_minTeamSize(ctx, field)
+	case "healthProfessions":
+		return ec.fieldContext_ESCAPRules_healthProfessions(ctx, field)
 	case "termMonths":
 		return ec.fieldContext_ESCAPRules_termMonths(ctx, field)
 	case "renewalWindowDays":

@@ -82,6 +82,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		return nil, err
 	}
 	s.bus = bus
+	postgres.StartESCAPExpiry(ctx, db.ESCAP, s.cfg.ESCAPExpiryEvery)
 	s.resolver = &resolvers.Resolver{
 		Events:              bus,
 		TerritoryService:    db.Directory,
@@ -159,6 +160,7 @@ func withDefaults(cfg Config) Config {
 	setDefault(&cfg.MaxDepth, d.MaxDepth)
 	setDefault(&cfg.MaxComplexity, d.MaxComplexity)
 	setDefault(&cfg.EventRetention, d.EventRetention)
+	setDefault(&cfg.ESCAPExpiryEvery, d.ESCAPExpiryEvery)
 	setDefault(&cfg.SubscriberBuffer, d.SubscriberBuffer)
 	setDefault(&cfg.MaxSubscriptionsPerConnection, d.MaxSubscriptionsPerConnection)
 	setDefault(&cfg.WebsocketPingInterval, d.WebsocketPingInterval)
