@@ -66,7 +66,7 @@ export type EscapAssessmentInput = {
   underInsulin?: boolean | null | undefined;
 };
 
-/** Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left. */
+/** Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed. */
 export type EscapStatus =
   | 'ACTIVE'
   | 'CLOSED'
@@ -81,6 +81,8 @@ export type EntryKind =
 export type ExitReason =
   | 'CONSENT_WITHDRAWN'
   | 'DECEASED'
+  /** The term ended unrenewed: recorded by the hub (at the end of the term), never chosen by a caller. */
+  | 'END_OF_TERM'
   | 'HOSPITALISATION'
   | 'MOVED'
   | 'OTHER'
