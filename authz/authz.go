@@ -61,6 +61,7 @@ const (
 	KindPatient   = "patient"
 	KindESCAP     = "escap"
 	KindReferral  = "referral"
+	KindSettings  = "settings" // the rules' configuration (ESCAP situations, grids, thresholds)
 )
 
 // Action is what a caller asks to do on an object; policies name the same
@@ -326,7 +327,7 @@ func (a *Authorizer) Can(ctx context.Context, action Action, obj Object) error {
 
 // Allowed reports whether the caller in ctx may do action on obj: as the
 // public, by a role granted on the object's domain or above, or through one
-// of their relations with the object. A failure to read the caller's grants
+// of their relations with the object (while they hold some grant). A failure to read the caller's grants
 // is logged and denies.
 func (a *Authorizer) Allowed(ctx context.Context, action Action, obj Object) bool {
 	ok, err := a.decide(ctx, action, obj)
@@ -342,14 +343,18 @@ func (a *Authorizer) decide(ctx context.Context, action Action, obj Object) (boo
 	if ps.allows(subjectPublic, obj.Kind, action) {
 		return true, nil
 	}
-	for _, r := range obj.Relations {
-		if ps.allows(relationPrefix+r, obj.Kind, action) {
-			return true, nil
-		}
-	}
 	grants, err := a.callerGrants(ctx)
 	if err != nil {
 		return false, err
+	}
+	// A relation counts only for an active caller: one who holds some grant.
+	// A disabled account, or the account of an archived professional, holds
+	// none (authz_account_grants), so every relation they had ends with the
+	// same notification that ends their roles.
+	for _, r := range obj.Relations {
+		if len(grants) > 0 && ps.allows(relationPrefix+r, obj.Kind, action) {
+			return true, nil
+		}
 	}
 	for _, g := range grants {
 		if Within(obj.Domain, g.Domain) && ps.allows(g.Role, obj.Kind, action) {
@@ -384,6 +389,9 @@ func (a *Authorizer) Scope(ctx context.Context, action Action, kind string, know
 		}
 	}
 	s.Domains = outermost(s.Domains)
+	if len(grants) == 0 {
+		return s // an inactive caller has no relations (see decide)
+	}
 	for _, r := range knownRelations {
 		if ps.allows(relationPrefix+r, kind, action) {
 			s.Relations = append(s.Relations, r)

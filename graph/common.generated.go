@@ -67,6 +67,7 @@ type QueryResolver interface {
 	Escap(ctx context.Context, id string) (*maillage.ESCAP, error)
 	EscapStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPStats, error)
 	EscapIncentives(ctx context.Context, territoryID string, year int) ([]*maillage.ESCAPIncentive, error)
+	EscapRules(ctx context.Context) (*maillage.ESCAPRules, error)
 	Patients(ctx context.Context, filter *maillage.PatientFilter, first *int, after *string) (*maillage.PatientConnection, error)
 	Patient(ctx context.Context, id string) (*maillage.Patient, error)
 	Referral(ctx context.Context, id string) (*maillage.Referral, error)
@@ -3234,6 +3235,38 @@ func (ec *executionContext) fieldContext_Query_escapIncentives(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_escapRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_escapRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().EscapRules(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.ESCAPRules) graphql.Marshaler {
+			return ec.marshalNESCAPRules2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_escapRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4233,6 +4266,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_escapIncentives(ctx, field)
+				})
+		case "escapRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_escapRules(ctx, field)
 				})
 		case "patients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
