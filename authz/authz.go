@@ -304,6 +304,30 @@ func (a *Authorizer) callerGrants(ctx context.Context) ([]maillage.Grant, error)
 	return a.grants(ctx, id.AccountID)
 }
 
+// PatientLevel are the kinds of patient-level data (authz_kinds.patient_level):
+// reached through a relation with the object, never by a role, whatever the
+// policies say — except creating one (which opens nothing that exists: the
+// creator gets a relation with what they created) and staffReads.
+var PatientLevel = map[string]bool{KindPatient: true, KindESCAP: true, KindReferral: true}
+
+// staffReads is the one role rule on patient-level data the authorizer
+// honours: an ESS's staff read the requests addressed to their ESS (their
+// queue), by their role on the ESS. These roles come only from memberships
+// appointed by someone else ("staff write"), never from a role grant.
+var staffReads = map[string]map[string]bool{
+	KindReferral: {"ess_secretariat": true, "ess_case_manager": true, "ess_specialist": true},
+}
+
+// roleMayReach reports whether a policy rule for role may decide act on
+// kind at all: always outside patient-level data; inside it, for create and
+// for staffReads only. A rule a migration or SQL slipped in is ignored.
+func roleMayReach(role, kind string, act Action) bool {
+	if !PatientLevel[kind] || act == ActCreate {
+		return true
+	}
+	return act == ActRead && staffReads[kind][role]
+}
+
 // Within reports whether domain lies in or below pattern: "fr/28/76" is
 // within "fr/28", "fr/280" is not.
 func Within(domain, pattern string) bool {
@@ -357,7 +381,7 @@ func (a *Authorizer) decide(ctx context.Context, action Action, obj Object) (boo
 		}
 	}
 	for _, g := range grants {
-		if Within(obj.Domain, g.Domain) && ps.allows(g.Role, obj.Kind, action) {
+		if Within(obj.Domain, g.Domain) && roleMayReach(g.Role, obj.Kind, action) && ps.allows(g.Role, obj.Kind, action) {
 			return true, nil
 		}
 	}
@@ -381,7 +405,7 @@ func (a *Authorizer) Scope(ctx context.Context, action Action, kind string, know
 		slog.ErrorContext(ctx, "authorization scope narrowed: grants unavailable", "err", err)
 	}
 	for _, g := range grants {
-		if ps.allows(g.Role, kind, action) {
+		if roleMayReach(g.Role, kind, action) && ps.allows(g.Role, kind, action) {
 			if g.Domain == NationalDomain {
 				return Scope{All: true}
 			}
