@@ -9,8 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Where tests save screenshots of the main pages (committed, shown in the docs). */
-export const screenshotDir = path.join(here, '..', 'docs', 'screenshots');
+/**
+ * Where tests save screenshots of the main pages: e2e/.screenshots (ignored
+ * by git), or MAILLAGE_SCREENSHOTS (e.g. ../docs/screenshots, committed, to
+ * refresh the documentation's pictures).
+ */
+export const screenshotDir = path.resolve(here, process.env.MAILLAGE_SCREENSHOTS ?? '.screenshots');
 
 /**
  * Opens a context for login and signs in: /portal/ → "Se connecter" → the
