@@ -164,3 +164,65 @@ func ValidateESCAPConfig(c ESCAPConfig) error {
 	}
 	return nil
 }
+
+// ESCAPConfigPatch changes some keys of the configuration; nil fields are
+// left as they are.
+type ESCAPConfigPatch struct {
+	Situations             []ESCAPSituation
+	GridItems              *int
+	GridThreshold          *int
+	GridItemLabels         []string
+	PregnantGridItems      *int
+	PregnantGridThreshold  *int
+	PregnantGridItemLabels []string
+	HealthProfessions      []string
+	MinTeamSize            *int
+	TermMonths             *int
+	RenewalWindowDays      *int
+	IncentiveTeams         *int
+	IncentiveTeamsEuros    *int
+	IncentiveToolEuros     *int
+	CapPerProfessionalYear *int
+	ExperimentStart        *string
+	ExperimentEnd          *string
+	LiveRegions            []string
+}
+
+// Apply returns c with the patch's keys set.
+func (p ESCAPConfigPatch) Apply(c ESCAPConfig) ESCAPConfig {
+	setInt := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setList := func(dst *[]string, v []string) {
+		if v != nil {
+			*dst = v
+		}
+	}
+	if p.Situations != nil {
+		c.Situations = p.Situations
+	}
+	setInt(&c.GridItems, p.GridItems)
+	setInt(&c.GridThreshold, p.GridThreshold)
+	setList(&c.GridItemLabels, p.GridItemLabels)
+	setInt(&c.PregnantGridItems, p.PregnantGridItems)
+	setInt(&c.PregnantGridThreshold, p.PregnantGridThreshold)
+	setList(&c.PregnantGridItemLabels, p.PregnantGridItemLabels)
+	setList(&c.HealthProfessions, p.HealthProfessions)
+	setInt(&c.MinTeamSize, p.MinTeamSize)
+	setInt(&c.TermMonths, p.TermMonths)
+	setInt(&c.RenewalWindowDays, p.RenewalWindowDays)
+	setInt(&c.IncentiveTeams, p.IncentiveTeams)
+	setInt(&c.IncentiveTeamsEuros, p.IncentiveTeamsEuros)
+	setInt(&c.IncentiveToolEuros, p.IncentiveToolEuros)
+	setInt(&c.CapPerProfessionalYear, p.CapPerProfessionalYear)
+	if p.ExperimentStart != nil {
+		c.ExperimentStart = *p.ExperimentStart
+	}
+	if p.ExperimentEnd != nil {
+		c.ExperimentEnd = *p.ExperimentEnd
+	}
+	setList(&c.LiveRegions, p.LiveRegions)
+	return c
+}

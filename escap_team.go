@@ -217,6 +217,10 @@ type ESCAPService interface {
 	// ESCAPRules returns the rules in force as the API shows them (anyone
 	// may read them); INTERNAL if the stored configuration is broken.
 	ESCAPRules(ctx context.Context) (*ESCAPRules, error)
+	// UpdateESCAPRules applies a patch to the stored configuration, after
+	// validating the whole result: BAD_USER_INPUT naming the key at fault
+	// (and nothing changes), FORBIDDEN but for a national administrator.
+	UpdateESCAPRules(ctx context.Context, p ESCAPConfigPatch) (*ESCAPRules, error)
 	// CheckESCAPEligibility changes nothing; NOT_FOUND (patient), BAD_USER_INPUT.
 	CheckESCAPEligibility(ctx context.Context, a ESCAPAssessment) (*ESCAPEligibility, error)
 	// RecordConsent returns NOT_FOUND (patient), BAD_USER_INPUT, UNAUTHENTICATED.

@@ -3160,6 +3160,96 @@ func UnmarshalESCAPFilter(ctx context.Context, raw any) (maillage.ESCAPFilter, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputESCAPSituationInput(ctx context.Context, obj any) (maillage.ESCAPSituation, error) {
+	var it maillage.ESCAPSituation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["minAge"]; !present {
+		asMap["minAge"] = 0
+	}
+	if _, present := asMap["eventWithinMonths"]; !present {
+		asMap["eventWithinMonths"] = 0
+	}
+	if _, present := asMap["requiresHospitalisation"]; !present {
+		asMap["requiresHospitalisation"] = false
+	}
+	if _, present := asMap["requiresInsulin"]; !present {
+		asMap["requiresInsulin"] = false
+	}
+
+	fieldsInOrder := [...]string{"code", "label", "minAge", "eventWithinMonths", "requiresHospitalisation", "requiresInsulin"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "minAge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minAge"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinAge = data
+		case "eventWithinMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventWithinMonths"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventWithinMonths = data
+		case "requiresHospitalisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requiresHospitalisation"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequiresHospitalisation = data
+		case "requiresInsulin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requiresInsulin"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequiresInsulin = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalESCAPSituationInput unmarshals raw into the ESCAPSituationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalESCAPSituationInput(ctx context.Context, raw any) (maillage.ESCAPSituation, error) {
+	var out maillage.ESCAPSituation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ESCAPSituationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGridAnswerInput(ctx context.Context, obj any) (GridAnswerInput, error) {
 	var it GridAnswerInput
 	if obj == nil {
@@ -3262,6 +3352,167 @@ func (ec *executionContext) unmarshalInputRecordConsentInput(ctx context.Context
 func UnmarshalRecordConsentInput(ctx context.Context, raw any) (RecordConsentInput, error) {
 	var out RecordConsentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateESCAPRulesInput(ctx context.Context, obj any) (maillage.ESCAPConfigPatch, error) {
+	var it maillage.ESCAPConfigPatch
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"situations", "gridItems", "gridThreshold", "gridItemLabels", "pregnantGridItems", "pregnantGridThreshold", "pregnantGridItemLabels", "healthProfessions", "minTeamSize", "termMonths", "renewalWindowDays", "incentiveTeams", "incentiveTeamsEuros", "incentiveToolEuros", "capPerProfessionalYear", "experimentStart", "experimentEnd", "liveRegions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "situations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("situations"))
+			data, err := ec.unmarshalOESCAPSituationInput2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPSituationᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Situations = data
+		case "gridItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gridItems"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GridItems = data
+		case "gridThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gridThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GridThreshold = data
+		case "gridItemLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gridItemLabels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GridItemLabels = data
+		case "pregnantGridItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pregnantGridItems"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PregnantGridItems = data
+		case "pregnantGridThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pregnantGridThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PregnantGridThreshold = data
+		case "pregnantGridItemLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pregnantGridItemLabels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PregnantGridItemLabels = data
+		case "healthProfessions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("healthProfessions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HealthProfessions = data
+		case "minTeamSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minTeamSize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinTeamSize = data
+		case "termMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermMonths = data
+		case "renewalWindowDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewalWindowDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewalWindowDays = data
+		case "incentiveTeams":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incentiveTeams"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncentiveTeams = data
+		case "incentiveTeamsEuros":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incentiveTeamsEuros"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncentiveTeamsEuros = data
+		case "incentiveToolEuros":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incentiveToolEuros"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncentiveToolEuros = data
+		case "capPerProfessionalYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capPerProfessionalYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CapPerProfessionalYear = data
+		case "experimentStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("experimentStart"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExperimentStart = data
+		case "experimentEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("experimentEnd"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExperimentEnd = data
+		case "liveRegions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liveRegions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiveRegions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateESCAPRulesInput unmarshals raw into the UpdateESCAPRulesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateESCAPRulesInput(ctx context.Context, raw any) (maillage.ESCAPConfigPatch, error) {
+	var out maillage.ESCAPConfigPatch
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateESCAPRulesInput", raw, &out)
 	return out, err
 }
 
@@ -4619,6 +4870,11 @@ func (ec *executionContext) marshalNESCAPSituation2ᚕgithubᚗcomᚋmaillageᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNESCAPSituationInput2githubᚗcomᚋmaillageᚋmaillageᚐESCAPSituation(ctx context.Context, v any) (maillage.ESCAPSituation, error) {
+	res, err := ec.unmarshalInputESCAPSituationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNESCAPStats2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPStats(ctx context.Context, sel ast.SelectionSet, v *maillage.ESCAPStats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ESCAPStats!")
@@ -4791,6 +5047,11 @@ func (ec *executionContext) marshalNTerritoryCount2ᚕgithubᚗcomᚋmaillageᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNUpdateESCAPRulesInput2githubᚗcomᚋmaillageᚋmaillageᚐESCAPConfigPatch(ctx context.Context, v any) (maillage.ESCAPConfigPatch, error) {
+	res, err := ec.unmarshalInputUpdateESCAPRulesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOESCAP2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAP(ctx context.Context, sel ast.SelectionSet, v *maillage.ESCAP) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -4811,6 +5072,23 @@ func (ec *executionContext) unmarshalOESCAPFilter2ᚖgithubᚗcomᚋmaillageᚋm
 	}
 	res, err := ec.unmarshalInputESCAPFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOESCAPSituationInput2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPSituationᚄ(ctx context.Context, v any) ([]maillage.ESCAPSituation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]maillage.ESCAPSituation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNESCAPSituationInput2githubᚗcomᚋmaillageᚋmaillageᚐESCAPSituation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOESCAPStatus2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPStatus(ctx context.Context, v any) (*maillage.ESCAPStatus, error) {

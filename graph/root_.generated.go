@@ -318,6 +318,7 @@ type ComplexityRoot struct {
 		RevokeRole           func(childComplexity int, id string) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
+		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
 		UpdateESCAPTask      func(childComplexity int, id string, status maillage.TaskStatus) int
 		UpdateProfessional   func(childComplexity int, id string, input UpdateProfessionalInput) int
 		UpdateStructure      func(childComplexity int, id string, input UpdateStructureInput) int
@@ -1850,6 +1851,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransitionReferral(childComplexity, args["input"].(TransitionReferralInput)), true
+	case "Mutation.updateESCAPRules":
+		if e.ComplexityRoot.Mutation.UpdateESCAPRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateESCAPRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateESCAPRules(childComplexity, args["input"].(maillage.ESCAPConfigPatch)), true
 	case "Mutation.updateESCAPTask":
 		if e.ComplexityRoot.Mutation.UpdateESCAPTask == nil {
 			break
@@ -3229,6 +3241,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTerritoryInput", ec.unmarshalInputCreateTerritoryInput),
 			graphql.NewInputUnmarshaler("ESCAPAssessmentInput", ec.unmarshalInputESCAPAssessmentInput),
 			graphql.NewInputUnmarshaler("ESCAPFilter", ec.unmarshalInputESCAPFilter),
+			graphql.NewInputUnmarshaler("ESCAPSituationInput", ec.unmarshalInputESCAPSituationInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("GridAnswerInput", ec.unmarshalInputGridAnswerInput),
 			graphql.NewInputUnmarshaler("LinkStructuresInput", ec.unmarshalInputLinkStructuresInput),
@@ -3242,6 +3255,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
 			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
+			graphql.NewInputUnmarshaler("UpdateESCAPRulesInput", ec.unmarshalInputUpdateESCAPRulesInput),
 			graphql.NewInputUnmarshaler("UpdateProfessionalInput", ec.unmarshalInputUpdateProfessionalInput),
 			graphql.NewInputUnmarshaler("UpdateStructureInput", ec.unmarshalInputUpdateStructureInput),
 		)
@@ -4141,6 +4155,55 @@ type ESCAPRules {
 extend type Query {
   "The ESCAP rules in force: situations and grid items with their labels, thresholds, the experiment's window."
   escapRules: ESCAPRules!
+}
+
+"An eligible situation, as updateESCAPRules writes it."
+input ESCAPSituationInput {
+  code: String!
+  "French, as shown to professionals."
+  label: String!
+  minAge: Int = 0
+  eventWithinMonths: Int = 0
+  requiresHospitalisation: Boolean = false
+  requiresInsulin: Boolean = false
+}
+
+"""
+Keys of the ESCAP rules to change (README, "ESCAP care teams", lists each with its default and
+meaning); absent keys stay as they are. A list replaces the whole list.
+"""
+input UpdateESCAPRulesInput {
+  situations: [ESCAPSituationInput!]
+  gridItems: Int
+  gridThreshold: Int
+  "French text of each item of the grid, exactly gridItems of them (or none: numbered placeholders)."
+  gridItemLabels: [String!]
+  pregnantGridItems: Int
+  pregnantGridThreshold: Int
+  pregnantGridItemLabels: [String!]
+  healthProfessions: [String!]
+  minTeamSize: Int
+  termMonths: Int
+  renewalWindowDays: Int
+  incentiveTeams: Int
+  incentiveTeamsEuros: Int
+  incentiveToolEuros: Int
+  capPerProfessionalYear: Int
+  "YYYY-MM-DD."
+  experimentStart: String
+  "YYYY-MM-DD."
+  experimentEnd: String
+  "INSEE region codes (two digits)."
+  liveRegions: [String!]
+}
+
+extend type Mutation {
+  """
+  Changes the ESCAP rules (national administrators). The result is validated as a whole before it
+  is stored: BAD_USER_INPUT naming the key at fault (e.g. input.gridThreshold for a threshold above
+  its grid), and nothing changes.
+  """
+  updateESCAPRules(input: UpdateESCAPRulesInput!): ESCAPRules!
 }
 `, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."

@@ -167,6 +167,11 @@ func (r *mutationResolver) UpdateESCAPTask(ctx context.Context, id string, statu
 	return r.ESCAPService.UpdateTask(ctx, id, status)
 }
 
+// UpdateESCAPRules is the resolver for the updateESCAPRules field.
+func (r *mutationResolver) UpdateESCAPRules(ctx context.Context, input maillage.ESCAPConfigPatch) (*maillage.ESCAPRules, error) {
+	return r.ESCAPService.UpdateESCAPRules(ctx, input)
+}
+
 // Professional is the resolver for the professional field.
 func (r *professionalCountResolver) Professional(ctx context.Context, obj *maillage.ProfessionalCount) (*maillage.Professional, error) {
 	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))

@@ -121,3 +121,68 @@ func TestBrokenStoredESCAPConfigIsInternal(t *testing.T) {
 		h.exec(`UPDATE escap_settings SET config = config - 'gridThreshold' - 'pregnantGridThreshold' - 'gridItemLabels' - 'renewalWindowDays' - 'liveRegions' - 'gridItems'`)
 	}
 }
+
+// The rules are validated when written, as a whole: a refused write names
+// the key at fault and changes nothing; only a national administrator
+// writes (item 14 of issue 17).
+func TestESCAPRulesAreValidatedWhenWritten(t *testing.T) {
+	h := seededHub(t)
+	const update = `mutation($in: UpdateESCAPRulesInput!) { updateESCAPRules(input: $in) { grid { size threshold } renewalWindowDays experiment { end } } }`
+	stored := func() string { return h.id(`SELECT config::text FROM escap_settings`) }
+	labels := func(n int) []string {
+		l := make([]string, n)
+		for i := range l {
+			l[i] = fmt.Sprintf("Critère %d", i+1)
+		}
+		return l
+	}
+	for _, c := range []struct {
+		name  string
+		in    map[string]any
+		field string // "" when accepted
+	}{
+		{"threshold at the grid's size", map[string]any{"gridThreshold": 26}, ""},
+		{"threshold one above", map[string]any{"gridThreshold": 27}, "input.gridThreshold"},
+		{"threshold 30 of 26", map[string]any{"gridThreshold": 30}, "input.gridThreshold"},
+		{"threshold 30 of a grid of 30", map[string]any{"gridItems": 30, "gridThreshold": 30}, ""},
+		{"grid shrunk under its threshold", map[string]any{"gridItems": 29}, "input.gridThreshold"},
+		{"threshold back to 13 of 26", map[string]any{"gridItems": 26, "gridThreshold": 13}, ""},
+		{"negative threshold", map[string]any{"gridThreshold": -1}, "input.gridThreshold"},
+		{"pregnant threshold above", map[string]any{"pregnantGridThreshold": 29}, "input.pregnantGridThreshold"},
+		{"26 labels", map[string]any{"gridItemLabels": labels(26)}, ""},
+		{"25 labels", map[string]any{"gridItemLabels": labels(25)}, "input.gridItemLabels"},
+		{"renewal window 0", map[string]any{"renewalWindowDays": 0}, ""},
+		{"renewal window -1", map[string]any{"renewalWindowDays": -1}, "input.renewalWindowDays"},
+		{"end before start", map[string]any{"experimentEnd": "2025-03-23"}, "input.experimentEnd"},
+		{"end on the start", map[string]any{"experimentEnd": "2025-03-24"}, ""},
+		{"end not a day", map[string]any{"experimentEnd": "mars 2028"}, "input.experimentEnd"},
+		{"region not INSEE", map[string]any{"liveRegions": []string{"ARA"}}, "input.liveRegions[0]"},
+		{"no situation", map[string]any{"situations": []any{}}, "input.situations"},
+		{"situation twice", map[string]any{"situations": []any{map[string]any{"code": "A", "label": "a"}, map[string]any{"code": "A", "label": "b"}}}, "input.situations[1].code"},
+		{"no health profession", map[string]any{"healthProfessions": []string{}}, "input.healthProfessions"},
+	} {
+		before := stored()
+		r := h.as("admin", update, map[string]any{"in": c.in})
+		switch {
+		case c.field == "" && len(r.Errors) > 0:
+			t.Errorf("%s: refused: %+v", c.name, r.Errors)
+		case c.field != "" && (r.code() != maillage.EINVALID || r.Errors[0].Extensions["field"] != c.field):
+			t.Errorf("%s: %+v, want BAD_USER_INPUT on %s", c.name, r.Errors, c.field)
+		case c.field != "" && stored() != before:
+			t.Errorf("%s: a refused write changed the stored configuration", c.name)
+		}
+	}
+	d := h.ok("admin", `{ escapRules { grid { threshold items { label } } renewalWindowDays experiment { end } } }`, nil)
+	if jpath(d, "escapRules.grid.threshold") != 13.0 || jpath(d, "escapRules.renewalWindowDays") != 0.0 ||
+		jpath(d, "escapRules.experiment.end") != "2025-03-24" || jpath(d, "escapRules.grid.items.25.label") != "Critère 26" {
+		t.Errorf("rules after the accepted writes: %v", d)
+	}
+	for _, login := range []string{durand, "ars-normandie", lefebvre} {
+		if code := h.as(login, update, map[string]any{"in": map[string]any{"gridThreshold": 12}}).code(); code != maillage.EFORBIDDEN {
+			t.Errorf("%s updates the rules: %q", login, code)
+		}
+	}
+	if code := h.as("", update, map[string]any{"in": map[string]any{"gridThreshold": 12}}).code(); code != maillage.EUNAUTHENTICATED {
+		t.Errorf("anonymous updates the rules: %q", code)
+	}
+}
