@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/resolvers"
 )
 
@@ -88,17 +89,29 @@ func (*wsTransport) Supports(r *http.Request) bool { return r.Header.Get("Upgrad
 
 // Do upgrades the request and hands the connection to a read loop of its
 // own; the HTTP handler returns at once, so that neither its stack nor the
-// request stays behind. The connection keeps the request's context values
-// (request id, an identity from its Authorization header), not its end.
+// request stays behind (see connContext).
 func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	conn, err := t.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered (403 for a foreign origin, 400…)
 	}
 	c := &wsConn{t: t, conn: conn, exec: exec, legacy: conn.Subprotocol() != protoTransportWS,
-		ctx: context.WithoutCancel(r.Context()), ops: map[string]*wsOp{}}
+		ctx: connContext(r.Context()), ops: map[string]*wsOp{}}
 	conn.SetReadLimit(t.s.cfg.MaxBodyBytes)
 	go c.serve()
+}
+
+// connContext returns the context of a connection upgraded from a request
+// with context rctx: its request id and the identity of its Authorization
+// header, if any; not the request's end, nor its other values (the access
+// log's, the HTTP span), so that every lookup in an operation's context
+// walks a short chain.
+func connContext(rctx context.Context) context.Context {
+	ctx := maillage.WithRequestID(context.Background(), maillage.RequestID(rctx))
+	if id := maillage.IdentityFrom(rctx); !id.Anonymous() {
+		ctx = maillage.WithIdentity(ctx, id)
+	}
+	return ctx
 }
 
 // wsConn is one websocket connection.
@@ -333,11 +346,16 @@ func (c *wsConn) writeResult(id string, resp *graphql.Response) {
 		slog.ErrorContext(c.ctx, "websocket result not encoded", "err", err)
 		payload = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
 	}
-	typ := "next"
+	// The envelope by hand: json.Marshal of a wsMessage would compact
+	// the payload once more, for every subscriber of every event.
+	quoted, _ := json.Marshal(id)
+	head := `{"type":"next","id":`
 	if c.legacy {
-		typ = "data"
+		head = `{"type":"data","id":`
 	}
-	c.writeMessage(wsMessage{Type: typ, ID: id, Payload: payload})
+	b := make([]byte, 0, len(head)+len(quoted)+len(payload)+len(`,"payload":}`))
+	b = append(append(append(append(append(b, head...), quoted...), `,"payload":`...), payload...), '}')
+	c.write(b)
 }
 
 func (c *wsConn) writeErrors(id string, errs gqlerror.List) {
