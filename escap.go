@@ -59,6 +59,22 @@ type ESCAPConfig struct {
 	// CapPerProfessionalYear caps the ESCAP counted per professional and
 	// year (0: no cap).
 	CapPerProfessionalYear int `json:"capPerProfessionalYear"`
+	// HealthProfessions are the RPPS professions (labels, compared without
+	// case or accents) whose members start a team, count among its
+	// MinTeamSize and in the figures and incentives.
+	HealthProfessions []string `json:"healthProfessions"`
+	// GridItemLabels and PregnantGridItemLabels are the French texts of the
+	// grids' items, in item order: empty (numbered placeholders) or exactly
+	// one per item.
+	GridItemLabels         []string `json:"gridItemLabels"`
+	PregnantGridItemLabels []string `json:"pregnantGridItemLabels"`
+	// ExperimentStart and ExperimentEnd are the first and last day
+	// (YYYY-MM-DD, Europe/Paris) of the national experiment.
+	ExperimentStart string `json:"experimentStart"`
+	ExperimentEnd   string `json:"experimentEnd"`
+	// LiveRegions are the INSEE codes of the regions where the ESCAP secure
+	// messaging (MSSanté) is live.
+	LiveRegions []string `json:"liveRegions"`
 }
 
 // DefaultESCAPConfig returns the values of the national experiment.
@@ -81,6 +97,10 @@ func DefaultESCAPConfig() ESCAPConfig {
 		IncentiveTeamsEuros:    100,
 		IncentiveToolEuros:     100,
 		CapPerProfessionalYear: 20,
+		HealthProfessions:      DefaultHealthProfessions(),
+		ExperimentStart:        "2025-03-24",
+		ExperimentEnd:          "2028-03-23",
+		LiveRegions:            []string{"28", "84"}, // Normandie, Auvergne-Rhône-Alpes
 	}
 }
 
@@ -295,25 +315,6 @@ func (c ESCAPConfig) CheckRenewal(expiresAt *time.Time, now time.Time) error {
 // Europe/Paris, as UTC.
 func YearBounds(year int) (time.Time, time.Time) {
 	return time.Date(year, 1, 1, 0, 0, 0, 0, Paris).UTC(), time.Date(year+1, 1, 1, 0, 0, 0, 0, Paris).UTC()
-}
-
-// ValidateESCAPConfig checks an overridden configuration for sense.
-func ValidateESCAPConfig(c ESCAPConfig) error {
-	switch {
-	case len(c.Situations) == 0:
-		return InvalidField("situations", "at least one situation is required")
-	case c.GridItems < 1 || c.GridThreshold < 0 || c.GridThreshold > c.GridItems:
-		return InvalidField("gridThreshold", "must be within the grid of %d items", c.GridItems)
-	case c.PregnantGridItems < 1 || c.PregnantGridThreshold < 0 || c.PregnantGridThreshold > c.PregnantGridItems:
-		return InvalidField("pregnantGridThreshold", "must be within the grid of %d items", c.PregnantGridItems)
-	case c.MinTeamSize < 1:
-		return InvalidField("minTeamSize", "must be positive")
-	case c.TermMonths < 1:
-		return InvalidField("termMonths", "must be positive")
-	case c.RenewalWindowDays < 0:
-		return InvalidField("renewalWindowDays", "must not be negative")
-	}
-	return nil
 }
 
 // TeamState is what activation depends on.

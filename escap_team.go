@@ -14,7 +14,8 @@ const (
 )
 
 // ESCAPStatus is where a team stands: FORMING until it has enough members
-// and is activated, ACTIVE for its term, CLOSED once the patient has left.
+// and is activated, ACTIVE for its term, CLOSED once the patient has left
+// or the term ended unrenewed.
 type ESCAPStatus string
 
 // ESCAP statuses.
@@ -45,6 +46,9 @@ const (
 	ExitDeceased         ExitReason = "DECEASED"
 	ExitConsentWithdrawn ExitReason = "CONSENT_WITHDRAWN"
 	ExitOther            ExitReason = "OTHER"
+	// ExitEndOfTerm is recorded by the expiry job when a team reaches the end
+	// of its term unrenewed; never chosen by a caller.
+	ExitEndOfTerm ExitReason = "END_OF_TERM"
 )
 
 // EntryKind tells a note from a task in a team's timeline.
@@ -116,6 +120,10 @@ type ESCAPMember struct {
 	LeftAt         *time.Time `db:"left_at"`
 	// MSSante is the professional's nominative MSSanté address.
 	MSSante *string `db:"mssante"`
+	// Counted: the member is of a health profession when they joined, so
+	// counts among the team's minimum, in the figures and the incentives.
+	// Others (a CPTS coordinator, a secretary) help but do not count.
+	Counted bool `db:"counted"`
 }
 
 // NodeID implements Node.
@@ -206,6 +214,13 @@ type EntryInput struct {
 type ESCAPService interface {
 	// ESCAPConfig returns the rules in force (defaults overridden by the database).
 	ESCAPConfig(ctx context.Context) (ESCAPConfig, error)
+	// ESCAPRules returns the rules in force as the API shows them (anyone
+	// may read them); INTERNAL if the stored configuration is broken.
+	ESCAPRules(ctx context.Context) (*ESCAPRules, error)
+	// UpdateESCAPRules applies a patch to the stored configuration, after
+	// validating the whole result: BAD_USER_INPUT naming the key at fault
+	// (and nothing changes), FORBIDDEN but for a national administrator.
+	UpdateESCAPRules(ctx context.Context, p ESCAPConfigPatch) (*ESCAPRules, error)
 	// CheckESCAPEligibility changes nothing; NOT_FOUND (patient), BAD_USER_INPUT.
 	CheckESCAPEligibility(ctx context.Context, a ESCAPAssessment) (*ESCAPEligibility, error)
 	// RecordConsent returns NOT_FOUND (patient), BAD_USER_INPUT, UNAUTHENTICATED.
@@ -313,11 +328,14 @@ func (in ConsentInput) Validate(now time.Time) error {
 	return nil
 }
 
-// ValidateExitReason checks an exit reason.
+// ValidateExitReason checks an exit reason a caller gives (END_OF_TERM is
+// the hub's to record, when the term ends).
 func ValidateExitReason(r ExitReason) error {
 	switch r {
 	case ExitRecovery, ExitHospitalisation, ExitMoved, ExitDeceased, ExitConsentWithdrawn, ExitOther:
 		return nil
+	case ExitEndOfTerm:
+		return InvalidField("reason", "END_OF_TERM is recorded by the hub when the term ends, unrenewed")
 	}
 	return InvalidField("reason", "unknown exit reason %q", r)
 }

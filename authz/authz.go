@@ -61,6 +61,7 @@ const (
 	KindPatient   = "patient"
 	KindESCAP     = "escap"
 	KindReferral  = "referral"
+	KindSettings  = "settings" // the rules' configuration (ESCAP situations, grids, thresholds)
 )
 
 // Action is what a caller asks to do on an object; policies name the same
@@ -303,6 +304,30 @@ func (a *Authorizer) callerGrants(ctx context.Context) ([]maillage.Grant, error)
 	return a.grants(ctx, id.AccountID)
 }
 
+// PatientLevel are the kinds of patient-level data (authz_kinds.patient_level):
+// reached through a relation with the object, never by a role, whatever the
+// policies say — except creating one (which opens nothing that exists: the
+// creator gets a relation with what they created) and staffReads.
+var PatientLevel = map[string]bool{KindPatient: true, KindESCAP: true, KindReferral: true}
+
+// staffReads is the one role rule on patient-level data the authorizer
+// honours: an ESS's staff read the requests addressed to their ESS (their
+// queue), by their role on the ESS. These roles come only from memberships
+// appointed by someone else ("staff write"), never from a role grant.
+var staffReads = map[string]map[string]bool{
+	KindReferral: {"ess_secretariat": true, "ess_case_manager": true, "ess_specialist": true},
+}
+
+// roleMayReach reports whether a policy rule for role may decide act on
+// kind at all: always outside patient-level data; inside it, for create and
+// for staffReads only. A rule a migration or SQL slipped in is ignored.
+func roleMayReach(role, kind string, act Action) bool {
+	if !PatientLevel[kind] || act == ActCreate {
+		return true
+	}
+	return act == ActRead && staffReads[kind][role]
+}
+
 // Within reports whether domain lies in or below pattern: "fr/28/76" is
 // within "fr/28", "fr/280" is not.
 func Within(domain, pattern string) bool {
@@ -326,7 +351,7 @@ func (a *Authorizer) Can(ctx context.Context, action Action, obj Object) error {
 
 // Allowed reports whether the caller in ctx may do action on obj: as the
 // public, by a role granted on the object's domain or above, or through one
-// of their relations with the object. A failure to read the caller's grants
+// of their relations with the object (while they hold some grant). A failure to read the caller's grants
 // is logged and denies.
 func (a *Authorizer) Allowed(ctx context.Context, action Action, obj Object) bool {
 	ok, err := a.decide(ctx, action, obj)
@@ -342,17 +367,21 @@ func (a *Authorizer) decide(ctx context.Context, action Action, obj Object) (boo
 	if ps.allows(subjectPublic, obj.Kind, action) {
 		return true, nil
 	}
-	for _, r := range obj.Relations {
-		if ps.allows(relationPrefix+r, obj.Kind, action) {
-			return true, nil
-		}
-	}
 	grants, err := a.callerGrants(ctx)
 	if err != nil {
 		return false, err
 	}
+	// A relation counts only for an active caller: one who holds some grant.
+	// A disabled account, or the account of an archived professional, holds
+	// none (authz_account_grants), so every relation they had ends with the
+	// same notification that ends their roles.
+	for _, r := range obj.Relations {
+		if len(grants) > 0 && ps.allows(relationPrefix+r, obj.Kind, action) {
+			return true, nil
+		}
+	}
 	for _, g := range grants {
-		if Within(obj.Domain, g.Domain) && ps.allows(g.Role, obj.Kind, action) {
+		if Within(obj.Domain, g.Domain) && roleMayReach(g.Role, obj.Kind, action) && ps.allows(g.Role, obj.Kind, action) {
 			return true, nil
 		}
 	}
@@ -376,7 +405,7 @@ func (a *Authorizer) Scope(ctx context.Context, action Action, kind string, know
 		slog.ErrorContext(ctx, "authorization scope narrowed: grants unavailable", "err", err)
 	}
 	for _, g := range grants {
-		if ps.allows(g.Role, kind, action) {
+		if roleMayReach(g.Role, kind, action) && ps.allows(g.Role, kind, action) {
 			if g.Domain == NationalDomain {
 				return Scope{All: true}
 			}
@@ -384,6 +413,9 @@ func (a *Authorizer) Scope(ctx context.Context, action Action, kind string, know
 		}
 	}
 	s.Domains = outermost(s.Domains)
+	if len(grants) == 0 {
+		return s // an inactive caller has no relations (see decide)
+	}
 	for _, r := range knownRelations {
 		if ps.allows(relationPrefix+r, kind, action) {
 			s.Relations = append(s.Relations, r)

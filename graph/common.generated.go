@@ -46,6 +46,7 @@ type MutationResolver interface {
 	ExitESCAPPatient(ctx context.Context, id string, reason maillage.ExitReason, note *string) (*maillage.ESCAP, error)
 	AddESCAPEntry(ctx context.Context, input AddESCAPEntryInput) (*maillage.ESCAPEntry, error)
 	UpdateESCAPTask(ctx context.Context, id string, status maillage.TaskStatus) (*maillage.ESCAPEntry, error)
+	UpdateESCAPRules(ctx context.Context, input maillage.ESCAPConfigPatch) (*maillage.ESCAPRules, error)
 	CreatePatient(ctx context.Context, input CreatePatientInput) (*maillage.Patient, error)
 	SubmitReferral(ctx context.Context, input SubmitReferralInput) (*maillage.Referral, error)
 	TransitionReferral(ctx context.Context, input TransitionReferralInput) (*maillage.Referral, error)
@@ -67,6 +68,7 @@ type QueryResolver interface {
 	Escap(ctx context.Context, id string) (*maillage.ESCAP, error)
 	EscapStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPStats, error)
 	EscapIncentives(ctx context.Context, territoryID string, year int) ([]*maillage.ESCAPIncentive, error)
+	EscapRules(ctx context.Context) (*maillage.ESCAPRules, error)
 	Patients(ctx context.Context, filter *maillage.PatientFilter, first *int, after *string) (*maillage.PatientConnection, error)
 	Patient(ctx context.Context, id string) (*maillage.Patient, error)
 	Referral(ctx context.Context, id string) (*maillage.Referral, error)
@@ -424,6 +426,20 @@ func (ec *executionContext) field_Mutation_transitionReferral_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (TransitionReferralInput, error) {
 			return ec.unmarshalNTransitionReferralInput2githubᚗcomᚋmaillageᚋmaillageᚋgraphᚐTransitionReferralInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateESCAPRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (maillage.ESCAPConfigPatch, error) {
+			return ec.unmarshalNUpdateESCAPRulesInput2githubᚗcomᚋmaillageᚋmaillageᚐESCAPConfigPatch(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2318,6 +2334,50 @@ func (ec *executionContext) fieldContext_Mutation_updateESCAPTask(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateESCAPRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateESCAPRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateESCAPRules(ctx, fc.Args["input"].(maillage.ESCAPConfigPatch))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.ESCAPRules) graphql.Marshaler {
+			return ec.marshalNESCAPRules2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateESCAPRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPRules(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateESCAPRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createPatient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3234,6 +3294,38 @@ func (ec *executionContext) fieldContext_Query_escapIncentives(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_escapRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_escapRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().EscapRules(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.ESCAPRules) graphql.Marshaler {
+			return ec.marshalNESCAPRules2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_escapRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4033,6 +4125,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateESCAPRules":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateESCAPRules(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createPatient":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPatient(ctx, field)
@@ -4233,6 +4332,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_escapIncentives(ctx, field)
+				})
+		case "escapRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_escapRules(ctx, field)
 				})
 		case "patients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

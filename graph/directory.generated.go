@@ -3596,6 +3596,22 @@ func (ec *executionContext) marshalNStructureLink2ᚖgithubᚗcomᚋmaillageᚋm
 	return ec._StructureLink(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTerritory2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐTerritoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*maillage.Territory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTerritory2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐTerritory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNTerritory2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐTerritory(ctx context.Context, sel ast.SelectionSet, v *maillage.Territory) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Territory!")

@@ -35,6 +35,9 @@ type ESCAPEntryResolver interface {
 	Assignee(ctx context.Context, obj *maillage.ESCAPEntry) (*maillage.Professional, error)
 	DueDate(ctx context.Context, obj *maillage.ESCAPEntry) (*string, error)
 }
+type ESCAPExperimentResolver interface {
+	LiveRegions(ctx context.Context, obj *maillage.ESCAPExperiment) ([]*maillage.Territory, error)
+}
 type ESCAPIncentiveResolver interface {
 	Professional(ctx context.Context, obj *maillage.ESCAPIncentive) (*maillage.Professional, error)
 }
@@ -1338,6 +1341,254 @@ func (ec *executionContext) fieldContext_ESCAPEntryEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _ESCAPExperiment_start(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPExperiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPExperiment_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPExperiment_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPExperiment", field, false, false, "String")
+}
+
+func (ec *executionContext) _ESCAPExperiment_end(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPExperiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPExperiment_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPExperiment_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPExperiment", field, false, false, "String")
+}
+
+func (ec *executionContext) _ESCAPExperiment_running(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPExperiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPExperiment_running(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Running(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPExperiment_running(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPExperiment", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _ESCAPExperiment_liveRegionCodes(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPExperiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPExperiment_liveRegionCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiveRegionCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPExperiment_liveRegionCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPExperiment", field, false, false, "String")
+}
+
+func (ec *executionContext) _ESCAPExperiment_liveRegions(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPExperiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPExperiment_liveRegions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ESCAPExperiment().LiveRegions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*maillage.Territory) graphql.Marshaler {
+			return ec.marshalNTerritory2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐTerritoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPExperiment_liveRegions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPExperiment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Territory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPGrid_size(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPGrid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPGrid_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPGrid_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPGrid", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPGrid_threshold(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPGrid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPGrid_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPGrid_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPGrid", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPGrid_items(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPGrid) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPGrid_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []maillage.ESCAPGridItem) graphql.Marshaler {
+			return ec.marshalNESCAPGridItem2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPGridItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPGrid_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPGrid",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPGridItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPGridItem_number(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPGridItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPGridItem_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPGridItem_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPGridItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPGridItem_label(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPGridItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPGridItem_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPGridItem_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPGridItem", field, false, false, "String")
+}
+
 func (ec *executionContext) _ESCAPIncentive_professional(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPIncentive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1699,6 +1950,479 @@ func (ec *executionContext) _ESCAPMember_mssante(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ESCAPMember_mssante(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ESCAPMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _ESCAPMember_counted(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPMember_counted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPMember_counted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPMember", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ESCAPRules_situations(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_situations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Situations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []maillage.ESCAPSituation) graphql.Marshaler {
+			return ec.marshalNESCAPSituation2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPSituationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_situations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPSituation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPRules_grid(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_grid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grid(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.ESCAPGrid) graphql.Marshaler {
+			return ec.marshalNESCAPGrid2githubᚗcomᚋmaillageᚋmaillageᚐESCAPGrid(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_grid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPRules",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPGrid(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPRules_pregnantGrid(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_pregnantGrid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PregnantGrid(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.ESCAPGrid) graphql.Marshaler {
+			return ec.marshalNESCAPGrid2githubᚗcomᚋmaillageᚋmaillageᚐESCAPGrid(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_pregnantGrid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPRules",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPGrid(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPRules_minTeamSize(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_minTeamSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinTeamSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_minTeamSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_healthProfessions(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_healthProfessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HealthProfessions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_healthProfessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "String")
+}
+
+func (ec *executionContext) _ESCAPRules_termMonths(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_termMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TermMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_termMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_renewalWindowDays(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_renewalWindowDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RenewalWindowDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_renewalWindowDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_incentiveTeams(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_incentiveTeams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncentiveTeams, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_incentiveTeams(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_incentiveTeamsEuros(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_incentiveTeamsEuros(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncentiveTeamsEuros, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_incentiveTeamsEuros(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_incentiveToolEuros(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_incentiveToolEuros(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncentiveToolEuros, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_incentiveToolEuros(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_capPerProfessionalYear(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_capPerProfessionalYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CapPerProfessionalYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_capPerProfessionalYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPRules_experiment(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPRules_experiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Window, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.ESCAPExperiment) graphql.Marshaler {
+			return ec.marshalNESCAPExperiment2githubᚗcomᚋmaillageᚋmaillageᚐESCAPExperiment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPRules_experiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPRules",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPExperiment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPSituation_code(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPSituation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPSituation_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPSituation_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "String")
+}
+
+func (ec *executionContext) _ESCAPSituation_label(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPSituation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPSituation_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPSituation_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "String")
+}
+
+func (ec *executionContext) _ESCAPSituation_minAge(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPSituation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPSituation_minAge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinAge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPSituation_minAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPSituation_eventWithinMonths(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPSituation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPSituation_eventWithinMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventWithinMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPSituation_eventWithinMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ESCAPSituation_requiresHospitalisation(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPSituation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPSituation_requiresHospitalisation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresHospitalisation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPSituation_requiresHospitalisation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ESCAPSituation_requiresInsulin(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPSituation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPSituation_requiresInsulin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresInsulin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPSituation_requiresInsulin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ESCAPStats_entries(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
@@ -2436,6 +3160,96 @@ func UnmarshalESCAPFilter(ctx context.Context, raw any) (maillage.ESCAPFilter, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputESCAPSituationInput(ctx context.Context, obj any) (maillage.ESCAPSituation, error) {
+	var it maillage.ESCAPSituation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["minAge"]; !present {
+		asMap["minAge"] = 0
+	}
+	if _, present := asMap["eventWithinMonths"]; !present {
+		asMap["eventWithinMonths"] = 0
+	}
+	if _, present := asMap["requiresHospitalisation"]; !present {
+		asMap["requiresHospitalisation"] = false
+	}
+	if _, present := asMap["requiresInsulin"]; !present {
+		asMap["requiresInsulin"] = false
+	}
+
+	fieldsInOrder := [...]string{"code", "label", "minAge", "eventWithinMonths", "requiresHospitalisation", "requiresInsulin"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "minAge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minAge"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinAge = data
+		case "eventWithinMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventWithinMonths"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventWithinMonths = data
+		case "requiresHospitalisation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requiresHospitalisation"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequiresHospitalisation = data
+		case "requiresInsulin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requiresInsulin"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequiresInsulin = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalESCAPSituationInput unmarshals raw into the ESCAPSituationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalESCAPSituationInput(ctx context.Context, raw any) (maillage.ESCAPSituation, error) {
+	var out maillage.ESCAPSituation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ESCAPSituationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGridAnswerInput(ctx context.Context, obj any) (GridAnswerInput, error) {
 	var it GridAnswerInput
 	if obj == nil {
@@ -2538,6 +3352,167 @@ func (ec *executionContext) unmarshalInputRecordConsentInput(ctx context.Context
 func UnmarshalRecordConsentInput(ctx context.Context, raw any) (RecordConsentInput, error) {
 	var out RecordConsentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateESCAPRulesInput(ctx context.Context, obj any) (maillage.ESCAPConfigPatch, error) {
+	var it maillage.ESCAPConfigPatch
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"situations", "gridItems", "gridThreshold", "gridItemLabels", "pregnantGridItems", "pregnantGridThreshold", "pregnantGridItemLabels", "healthProfessions", "minTeamSize", "termMonths", "renewalWindowDays", "incentiveTeams", "incentiveTeamsEuros", "incentiveToolEuros", "capPerProfessionalYear", "experimentStart", "experimentEnd", "liveRegions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "situations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("situations"))
+			data, err := ec.unmarshalOESCAPSituationInput2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPSituationᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Situations = data
+		case "gridItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gridItems"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GridItems = data
+		case "gridThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gridThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GridThreshold = data
+		case "gridItemLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gridItemLabels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GridItemLabels = data
+		case "pregnantGridItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pregnantGridItems"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PregnantGridItems = data
+		case "pregnantGridThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pregnantGridThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PregnantGridThreshold = data
+		case "pregnantGridItemLabels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pregnantGridItemLabels"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PregnantGridItemLabels = data
+		case "healthProfessions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("healthProfessions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HealthProfessions = data
+		case "minTeamSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minTeamSize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinTeamSize = data
+		case "termMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("termMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TermMonths = data
+		case "renewalWindowDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewalWindowDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewalWindowDays = data
+		case "incentiveTeams":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incentiveTeams"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncentiveTeams = data
+		case "incentiveTeamsEuros":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incentiveTeamsEuros"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncentiveTeamsEuros = data
+		case "incentiveToolEuros":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incentiveToolEuros"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncentiveToolEuros = data
+		case "capPerProfessionalYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capPerProfessionalYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CapPerProfessionalYear = data
+		case "experimentStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("experimentStart"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExperimentStart = data
+		case "experimentEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("experimentEnd"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExperimentEnd = data
+		case "liveRegions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liveRegions"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiveRegions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateESCAPRulesInput unmarshals raw into the UpdateESCAPRulesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateESCAPRulesInput(ctx context.Context, raw any) (maillage.ESCAPConfigPatch, error) {
+	var out maillage.ESCAPConfigPatch
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateESCAPRulesInput", raw, &out)
 	return out, err
 }
 
@@ -3023,6 +3998,141 @@ func (ec *executionContext) _ESCAPEntryEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var eSCAPExperimentImplementors = []string{"ESCAPExperiment"}
+
+func (ec *executionContext) _ESCAPExperiment(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPExperiment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eSCAPExperimentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ESCAPExperiment")
+		case "start":
+			out.Values[i] = ec._ESCAPExperiment_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "end":
+			out.Values[i] = ec._ESCAPExperiment_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "running":
+			out.Values[i] = ec._ESCAPExperiment_running(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "liveRegionCodes":
+			out.Values[i] = ec._ESCAPExperiment_liveRegionCodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "liveRegions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ESCAPExperiment_liveRegions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eSCAPGridImplementors = []string{"ESCAPGrid"}
+
+func (ec *executionContext) _ESCAPGrid(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPGrid) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eSCAPGridImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ESCAPGrid")
+		case "size":
+			out.Values[i] = ec._ESCAPGrid_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._ESCAPGrid_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._ESCAPGrid_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eSCAPGridItemImplementors = []string{"ESCAPGridItem"}
+
+func (ec *executionContext) _ESCAPGridItem(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPGridItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eSCAPGridItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ESCAPGridItem")
+		case "number":
+			out.Values[i] = ec._ESCAPGridItem_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ESCAPGridItem_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eSCAPIncentiveImplementors = []string{"ESCAPIncentive"}
 
 func (ec *executionContext) _ESCAPIncentive(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPIncentive) graphql.Marshaler {
@@ -3138,6 +4248,157 @@ func (ec *executionContext) _ESCAPMember(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._ESCAPMember_mssante(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "counted":
+			out.Values[i] = ec._ESCAPMember_counted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eSCAPRulesImplementors = []string{"ESCAPRules"}
+
+func (ec *executionContext) _ESCAPRules(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPRules) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eSCAPRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ESCAPRules")
+		case "situations":
+			out.Values[i] = ec._ESCAPRules_situations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grid":
+			out.Values[i] = ec._ESCAPRules_grid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pregnantGrid":
+			out.Values[i] = ec._ESCAPRules_pregnantGrid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minTeamSize":
+			out.Values[i] = ec._ESCAPRules_minTeamSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "healthProfessions":
+			out.Values[i] = ec._ESCAPRules_healthProfessions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "termMonths":
+			out.Values[i] = ec._ESCAPRules_termMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewalWindowDays":
+			out.Values[i] = ec._ESCAPRules_renewalWindowDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incentiveTeams":
+			out.Values[i] = ec._ESCAPRules_incentiveTeams(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incentiveTeamsEuros":
+			out.Values[i] = ec._ESCAPRules_incentiveTeamsEuros(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "incentiveToolEuros":
+			out.Values[i] = ec._ESCAPRules_incentiveToolEuros(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "capPerProfessionalYear":
+			out.Values[i] = ec._ESCAPRules_capPerProfessionalYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "experiment":
+			out.Values[i] = ec._ESCAPRules_experiment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eSCAPSituationImplementors = []string{"ESCAPSituation"}
+
+func (ec *executionContext) _ESCAPSituation(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPSituation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eSCAPSituationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ESCAPSituation")
+		case "code":
+			out.Values[i] = ec._ESCAPSituation_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ESCAPSituation_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minAge":
+			out.Values[i] = ec._ESCAPSituation_minAge(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventWithinMonths":
+			out.Values[i] = ec._ESCAPSituation_eventWithinMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresHospitalisation":
+			out.Values[i] = ec._ESCAPSituation_requiresHospitalisation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresInsulin":
+			out.Values[i] = ec._ESCAPSituation_requiresInsulin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3505,6 +4766,34 @@ func (ec *executionContext) marshalNESCAPEntryEdge2ᚕgithubᚗcomᚋmaillageᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNESCAPExperiment2githubᚗcomᚋmaillageᚋmaillageᚐESCAPExperiment(ctx context.Context, sel ast.SelectionSet, v maillage.ESCAPExperiment) graphql.Marshaler {
+	return ec._ESCAPExperiment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNESCAPGrid2githubᚗcomᚋmaillageᚋmaillageᚐESCAPGrid(ctx context.Context, sel ast.SelectionSet, v maillage.ESCAPGrid) graphql.Marshaler {
+	return ec._ESCAPGrid(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNESCAPGridItem2githubᚗcomᚋmaillageᚋmaillageᚐESCAPGridItem(ctx context.Context, sel ast.SelectionSet, v maillage.ESCAPGridItem) graphql.Marshaler {
+	return ec._ESCAPGridItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNESCAPGridItem2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPGridItemᚄ(ctx context.Context, sel ast.SelectionSet, v []maillage.ESCAPGridItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNESCAPGridItem2githubᚗcomᚋmaillageᚋmaillageᚐESCAPGridItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNESCAPIncentive2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPIncentiveᚄ(ctx context.Context, sel ast.SelectionSet, v []*maillage.ESCAPIncentive) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -3551,6 +4840,39 @@ func (ec *executionContext) marshalNESCAPMember2ᚖgithubᚗcomᚋmaillageᚋmai
 		return graphql.Null
 	}
 	return ec._ESCAPMember(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNESCAPRules2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPRules(ctx context.Context, sel ast.SelectionSet, v *maillage.ESCAPRules) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ESCAPRules!")
+		return graphql.Null
+	}
+	return ec._ESCAPRules(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNESCAPSituation2githubᚗcomᚋmaillageᚋmaillageᚐESCAPSituation(ctx context.Context, sel ast.SelectionSet, v maillage.ESCAPSituation) graphql.Marshaler {
+	return ec._ESCAPSituation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNESCAPSituation2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPSituationᚄ(ctx context.Context, sel ast.SelectionSet, v []maillage.ESCAPSituation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNESCAPSituation2githubᚗcomᚋmaillageᚋmaillageᚐESCAPSituation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNESCAPSituationInput2githubᚗcomᚋmaillageᚋmaillageᚐESCAPSituation(ctx context.Context, v any) (maillage.ESCAPSituation, error) {
+	res, err := ec.unmarshalInputESCAPSituationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNESCAPStats2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPStats(ctx context.Context, sel ast.SelectionSet, v *maillage.ESCAPStats) graphql.Marshaler {
@@ -3725,6 +5047,11 @@ func (ec *executionContext) marshalNTerritoryCount2ᚕgithubᚗcomᚋmaillageᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNUpdateESCAPRulesInput2githubᚗcomᚋmaillageᚋmaillageᚐESCAPConfigPatch(ctx context.Context, v any) (maillage.ESCAPConfigPatch, error) {
+	res, err := ec.unmarshalInputUpdateESCAPRulesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOESCAP2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAP(ctx context.Context, sel ast.SelectionSet, v *maillage.ESCAP) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -3745,6 +5072,23 @@ func (ec *executionContext) unmarshalOESCAPFilter2ᚖgithubᚗcomᚋmaillageᚋm
 	}
 	res, err := ec.unmarshalInputESCAPFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOESCAPSituationInput2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐESCAPSituationᚄ(ctx context.Context, v any) ([]maillage.ESCAPSituation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]maillage.ESCAPSituation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNESCAPSituationInput2githubᚗcomᚋmaillageᚋmaillageᚐESCAPSituation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOESCAPStatus2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPStatus(ctx context.Context, v any) (*maillage.ESCAPStatus, error) {

@@ -27,6 +27,7 @@ type ResolverRoot interface {
 	ESCAP() ESCAPResolver
 	ESCAPConsent() ESCAPConsentResolver
 	ESCAPEntry() ESCAPEntryResolver
+	ESCAPExperiment() ESCAPExperimentResolver
 	ESCAPIncentive() ESCAPIncentiveResolver
 	ESCAPMember() ESCAPMemberResolver
 	Entity() EntityResolver
@@ -174,6 +175,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ESCAPExperiment struct {
+		End             func(childComplexity int) int
+		LiveRegionCodes func(childComplexity int) int
+		LiveRegions     func(childComplexity int) int
+		Running         func(childComplexity int) int
+		Start           func(childComplexity int) int
+	}
+
+	ESCAPGrid struct {
+		Items     func(childComplexity int) int
+		Size      func(childComplexity int) int
+		Threshold func(childComplexity int) int
+	}
+
+	ESCAPGridItem struct {
+		Label  func(childComplexity int) int
+		Number func(childComplexity int) int
+	}
+
 	ESCAPIncentive struct {
 		CountedTeams func(childComplexity int) int
 		OverCap      func(childComplexity int) int
@@ -187,12 +207,37 @@ type ComplexityRoot struct {
 	}
 
 	ESCAPMember struct {
+		Counted      func(childComplexity int) int
 		ID           func(childComplexity int) int
 		JoinedAt     func(childComplexity int) int
 		LeftAt       func(childComplexity int) int
 		MSSante      func(childComplexity int) int
 		Professional func(childComplexity int) int
 		Role         func(childComplexity int) int
+	}
+
+	ESCAPRules struct {
+		CapPerProfessionalYear func(childComplexity int) int
+		Grid                   func(childComplexity int) int
+		HealthProfessions      func(childComplexity int) int
+		IncentiveTeams         func(childComplexity int) int
+		IncentiveTeamsEuros    func(childComplexity int) int
+		IncentiveToolEuros     func(childComplexity int) int
+		MinTeamSize            func(childComplexity int) int
+		PregnantGrid           func(childComplexity int) int
+		RenewalWindowDays      func(childComplexity int) int
+		Situations             func(childComplexity int) int
+		TermMonths             func(childComplexity int) int
+		Window                 func(childComplexity int) int
+	}
+
+	ESCAPSituation struct {
+		Code                    func(childComplexity int) int
+		EventWithinMonths       func(childComplexity int) int
+		Label                   func(childComplexity int) int
+		MinAge                  func(childComplexity int) int
+		RequiresHospitalisation func(childComplexity int) int
+		RequiresInsulin         func(childComplexity int) int
 	}
 
 	ESCAPStats struct {
@@ -273,6 +318,7 @@ type ComplexityRoot struct {
 		RevokeRole           func(childComplexity int, id string) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
+		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
 		UpdateESCAPTask      func(childComplexity int, id string, status maillage.TaskStatus) int
 		UpdateProfessional   func(childComplexity int, id string, input UpdateProfessionalInput) int
 		UpdateStructure      func(childComplexity int, id string, input UpdateStructureInput) int
@@ -363,6 +409,7 @@ type ComplexityRoot struct {
 		CheckESCAPEligibility func(childComplexity int, input ESCAPAssessmentInput) int
 		Escap                 func(childComplexity int, id string) int
 		EscapIncentives       func(childComplexity int, territoryID string, year int) int
+		EscapRules            func(childComplexity int) int
 		EscapStats            func(childComplexity int, territoryID string, from string, to string) int
 		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
 		EventCursor           func(childComplexity int) int
@@ -1062,6 +1109,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ESCAPEntryEdge.Node(childComplexity), true
 
+	case "ESCAPExperiment.end":
+		if e.ComplexityRoot.ESCAPExperiment.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPExperiment.End(childComplexity), true
+	case "ESCAPExperiment.liveRegionCodes":
+		if e.ComplexityRoot.ESCAPExperiment.LiveRegionCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPExperiment.LiveRegionCodes(childComplexity), true
+	case "ESCAPExperiment.liveRegions":
+		if e.ComplexityRoot.ESCAPExperiment.LiveRegions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPExperiment.LiveRegions(childComplexity), true
+	case "ESCAPExperiment.running":
+		if e.ComplexityRoot.ESCAPExperiment.Running == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPExperiment.Running(childComplexity), true
+	case "ESCAPExperiment.start":
+		if e.ComplexityRoot.ESCAPExperiment.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPExperiment.Start(childComplexity), true
+
+	case "ESCAPGrid.items":
+		if e.ComplexityRoot.ESCAPGrid.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPGrid.Items(childComplexity), true
+	case "ESCAPGrid.size":
+		if e.ComplexityRoot.ESCAPGrid.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPGrid.Size(childComplexity), true
+	case "ESCAPGrid.threshold":
+		if e.ComplexityRoot.ESCAPGrid.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPGrid.Threshold(childComplexity), true
+
+	case "ESCAPGridItem.label":
+		if e.ComplexityRoot.ESCAPGridItem.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPGridItem.Label(childComplexity), true
+	case "ESCAPGridItem.number":
+		if e.ComplexityRoot.ESCAPGridItem.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPGridItem.Number(childComplexity), true
+
 	case "ESCAPIncentive.countedTeams":
 		if e.ComplexityRoot.ESCAPIncentive.CountedTeams == nil {
 			break
@@ -1117,6 +1227,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ESCAPIncentive.Year(childComplexity), true
 
+	case "ESCAPMember.counted":
+		if e.ComplexityRoot.ESCAPMember.Counted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPMember.Counted(childComplexity), true
 	case "ESCAPMember.id":
 		if e.ComplexityRoot.ESCAPMember.ID == nil {
 			break
@@ -1153,6 +1269,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ESCAPMember.Role(childComplexity), true
+
+	case "ESCAPRules.capPerProfessionalYear":
+		if e.ComplexityRoot.ESCAPRules.CapPerProfessionalYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.CapPerProfessionalYear(childComplexity), true
+	case "ESCAPRules.grid":
+		if e.ComplexityRoot.ESCAPRules.Grid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.Grid(childComplexity), true
+	case "ESCAPRules.healthProfessions":
+		if e.ComplexityRoot.ESCAPRules.HealthProfessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.HealthProfessions(childComplexity), true
+	case "ESCAPRules.incentiveTeams":
+		if e.ComplexityRoot.ESCAPRules.IncentiveTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.IncentiveTeams(childComplexity), true
+	case "ESCAPRules.incentiveTeamsEuros":
+		if e.ComplexityRoot.ESCAPRules.IncentiveTeamsEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.IncentiveTeamsEuros(childComplexity), true
+	case "ESCAPRules.incentiveToolEuros":
+		if e.ComplexityRoot.ESCAPRules.IncentiveToolEuros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.IncentiveToolEuros(childComplexity), true
+	case "ESCAPRules.minTeamSize":
+		if e.ComplexityRoot.ESCAPRules.MinTeamSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.MinTeamSize(childComplexity), true
+	case "ESCAPRules.pregnantGrid":
+		if e.ComplexityRoot.ESCAPRules.PregnantGrid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.PregnantGrid(childComplexity), true
+	case "ESCAPRules.renewalWindowDays":
+		if e.ComplexityRoot.ESCAPRules.RenewalWindowDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.RenewalWindowDays(childComplexity), true
+	case "ESCAPRules.situations":
+		if e.ComplexityRoot.ESCAPRules.Situations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.Situations(childComplexity), true
+	case "ESCAPRules.termMonths":
+		if e.ComplexityRoot.ESCAPRules.TermMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.TermMonths(childComplexity), true
+	case "ESCAPRules.experiment":
+		if e.ComplexityRoot.ESCAPRules.Window == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPRules.Window(childComplexity), true
+
+	case "ESCAPSituation.code":
+		if e.ComplexityRoot.ESCAPSituation.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPSituation.Code(childComplexity), true
+	case "ESCAPSituation.eventWithinMonths":
+		if e.ComplexityRoot.ESCAPSituation.EventWithinMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPSituation.EventWithinMonths(childComplexity), true
+	case "ESCAPSituation.label":
+		if e.ComplexityRoot.ESCAPSituation.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPSituation.Label(childComplexity), true
+	case "ESCAPSituation.minAge":
+		if e.ComplexityRoot.ESCAPSituation.MinAge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPSituation.MinAge(childComplexity), true
+	case "ESCAPSituation.requiresHospitalisation":
+		if e.ComplexityRoot.ESCAPSituation.RequiresHospitalisation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPSituation.RequiresHospitalisation(childComplexity), true
+	case "ESCAPSituation.requiresInsulin":
+		if e.ComplexityRoot.ESCAPSituation.RequiresInsulin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPSituation.RequiresInsulin(childComplexity), true
 
 	case "ESCAPStats.activeTeams":
 		if e.ComplexityRoot.ESCAPStats.ActiveTeams == nil {
@@ -1625,6 +1851,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransitionReferral(childComplexity, args["input"].(TransitionReferralInput)), true
+	case "Mutation.updateESCAPRules":
+		if e.ComplexityRoot.Mutation.UpdateESCAPRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateESCAPRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateESCAPRules(childComplexity, args["input"].(maillage.ESCAPConfigPatch)), true
 	case "Mutation.updateESCAPTask":
 		if e.ComplexityRoot.Mutation.UpdateESCAPTask == nil {
 			break
@@ -2006,6 +2243,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EscapIncentives(childComplexity, args["territoryId"].(string), args["year"].(int)), true
+	case "Query.escapRules":
+		if e.ComplexityRoot.Query.EscapRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.EscapRules(childComplexity), true
 	case "Query.escapStats":
 		if e.ComplexityRoot.Query.EscapStats == nil {
 			break
@@ -2998,6 +3241,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTerritoryInput", ec.unmarshalInputCreateTerritoryInput),
 			graphql.NewInputUnmarshaler("ESCAPAssessmentInput", ec.unmarshalInputESCAPAssessmentInput),
 			graphql.NewInputUnmarshaler("ESCAPFilter", ec.unmarshalInputESCAPFilter),
+			graphql.NewInputUnmarshaler("ESCAPSituationInput", ec.unmarshalInputESCAPSituationInput),
 			graphql.NewInputUnmarshaler("GrantRoleInput", ec.unmarshalInputGrantRoleInput),
 			graphql.NewInputUnmarshaler("GridAnswerInput", ec.unmarshalInputGridAnswerInput),
 			graphql.NewInputUnmarshaler("LinkStructuresInput", ec.unmarshalInputLinkStructuresInput),
@@ -3011,6 +3255,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
 			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
+			graphql.NewInputUnmarshaler("UpdateESCAPRulesInput", ec.unmarshalInputUpdateESCAPRulesInput),
 			graphql.NewInputUnmarshaler("UpdateProfessionalInput", ec.unmarshalInputUpdateProfessionalInput),
 			graphql.NewInputUnmarshaler("UpdateStructureInput", ec.unmarshalInputUpdateStructureInput),
 		)
@@ -3557,7 +3802,7 @@ extend type Mutation {
   endMembership(id: ID!): Membership!
 }
 `, BuiltIn: false},
-	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left."
+	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
   FORMING
   ACTIVE
@@ -3579,6 +3824,8 @@ enum ExitReason {
   DECEASED
   CONSENT_WITHDRAWN
   OTHER
+  "The term ended unrenewed: recorded by the hub (at the end of the term), never chosen by a caller."
+  END_OF_TERM
 }
 
 "A note or a task of a team's timeline."
@@ -3679,6 +3926,12 @@ type ESCAPMember implements Node {
   leftAt: Time
   "The member's nominative MSSanté address, to write through the secure channel."
   mssante: String
+  """
+  Whether the member is of a health profession (escapRules.healthProfessions, as the RPPS lists
+  them): only they count among the team's minimum, in the figures and the incentives. Others (a
+  coordinator, a secretary) may help but do not count.
+  """
+  counted: Boolean!
 }
 
 "A note or a task of a team's timeline."
@@ -3824,6 +4077,133 @@ extend type Mutation {
   exitESCAPPatient(id: ID!, reason: ExitReason!, note: String): ESCAP!
   addESCAPEntry(input: AddESCAPEntryInput!): ESCAPEntry!
   updateESCAPTask(id: ID!, status: TaskStatus!): ESCAPEntry!
+}
+
+"""
+An eligible situation of the ESCAP rules and what it requires. A requirement that is not
+checked is 0 or false.
+"""
+type ESCAPSituation {
+  "The code checkESCAPEligibility and createESCAP take (CHRONIC_POLYPATHOLOGY, …)."
+  code: String!
+  "French, as shown to professionals."
+  label: String!
+  "Age the patient must have reached, in whole years (0: not checked)."
+  minAge: Int!
+  "The event (cardiac event, stroke) must be strictly less than this many months old (0: not checked)."
+  eventWithinMonths: Int!
+  requiresHospitalisation: Boolean!
+  requiresInsulin: Boolean!
+}
+
+"One item of an inclusion grid: the number checkESCAPEligibility's grid answers name, and its French label."
+type ESCAPGridItem {
+  number: Int!
+  label: String!
+}
+
+"An inclusion grid: every item, and the score (items met) a patient needs."
+type ESCAPGrid {
+  size: Int!
+  threshold: Int!
+  items: [ESCAPGridItem!]!
+}
+
+"The national experiment: its window and the regions where the ESCAP secure messaging is live."
+type ESCAPExperiment {
+  "First day, YYYY-MM-DD (Europe/Paris)."
+  start: String!
+  "Last day, YYYY-MM-DD (Europe/Paris)."
+  end: String!
+  "Whether today (Europe/Paris) is within the window."
+  running: Boolean!
+  "INSEE codes of the regions where the ESCAP secure messaging (MSSanté) is live."
+  liveRegionCodes: [String!]!
+  "Those regions, as territories of the directory (a code the directory lacks is left out)."
+  liveRegions: [Territory!]!
+}
+
+"""
+The ESCAP rules in force: what checkESCAPEligibility, createESCAP, activateESCAP, renewESCAP and
+the figures apply. Readable by anyone; changed by a national administrator (updateESCAPRules).
+"""
+type ESCAPRules {
+  "The eligible situations, in the configured order."
+  situations: [ESCAPSituation!]!
+  "The grid of a patient who is not pregnant (26 items, 13 needed by default)."
+  grid: ESCAPGrid!
+  "The grid of a pregnant woman (28 items, 14 needed by default)."
+  pregnantGrid: ESCAPGrid!
+  "Health professionals, the médecin traitant among them, a team needs to be activated."
+  minTeamSize: Int!
+  "The RPPS professions that start a team and count in it (compared without case or accents)."
+  healthProfessions: [String!]!
+  "How long a team runs once active, and per renewal."
+  termMonths: Int!
+  "A team may be renewed only this many days before its end, or after it."
+  renewalWindowDays: Int!
+  "Teams in a year that earn a professional incentiveTeamsEuros."
+  incentiveTeams: Int!
+  incentiveTeamsEuros: Int!
+  "Euros a year for using the coordination tool."
+  incentiveToolEuros: Int!
+  "Teams counted per professional and year (0: no cap)."
+  capPerProfessionalYear: Int!
+  experiment: ESCAPExperiment!
+}
+
+extend type Query {
+  "The ESCAP rules in force: situations and grid items with their labels, thresholds, the experiment's window."
+  escapRules: ESCAPRules!
+}
+
+"An eligible situation, as updateESCAPRules writes it."
+input ESCAPSituationInput {
+  code: String!
+  "French, as shown to professionals."
+  label: String!
+  minAge: Int = 0
+  eventWithinMonths: Int = 0
+  requiresHospitalisation: Boolean = false
+  requiresInsulin: Boolean = false
+}
+
+"""
+Keys of the ESCAP rules to change (README, "ESCAP care teams", lists each with its default and
+meaning); absent keys stay as they are. A list replaces the whole list.
+"""
+input UpdateESCAPRulesInput {
+  situations: [ESCAPSituationInput!]
+  gridItems: Int
+  gridThreshold: Int
+  "French text of each item of the grid, exactly gridItems of them (or none: numbered placeholders)."
+  gridItemLabels: [String!]
+  pregnantGridItems: Int
+  pregnantGridThreshold: Int
+  pregnantGridItemLabels: [String!]
+  healthProfessions: [String!]
+  minTeamSize: Int
+  termMonths: Int
+  renewalWindowDays: Int
+  incentiveTeams: Int
+  incentiveTeamsEuros: Int
+  incentiveToolEuros: Int
+  capPerProfessionalYear: Int
+  "YYYY-MM-DD."
+  experimentStart: String
+  "YYYY-MM-DD."
+  experimentEnd: String
+  "INSEE region codes (two digits)."
+  liveRegions: [String!]
+}
+
+extend type Mutation {
+  """
+  Changes the ESCAP rules (national administrators). The result is validated as a whole before it
+  is stored: BAD_USER_INPUT naming the key at fault (e.g. input.gridThreshold for a threshold above
+  its grid), and nothing changes.
+  """
+  updateESCAPRules(input: UpdateESCAPRulesInput!): ESCAPRules!
 }
 `, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."
@@ -4561,6 +4941,44 @@ func (ec *executionContext) childFields_ESCAPEntryEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ESCAPEntryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ESCAPExperiment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_ESCAPExperiment_start(ctx, field)
+	case "end":
+		return ec.fieldContext_ESCAPExperiment_end(ctx, field)
+	case "running":
+		return ec.fieldContext_ESCAPExperiment_running(ctx, field)
+	case "liveRegionCodes":
+		return ec.fieldContext_ESCAPExperiment_liveRegionCodes(ctx, field)
+	case "liveRegions":
+		return ec.fieldContext_ESCAPExperiment_liveRegions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPExperiment", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPGrid(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "size":
+		return ec.fieldContext_ESCAPGrid_size(ctx, field)
+	case "threshold":
+		return ec.fieldContext_ESCAPGrid_threshold(ctx, field)
+	case "items":
+		return ec.fieldContext_ESCAPGrid_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPGrid", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPGridItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_ESCAPGridItem_number(ctx, field)
+	case "label":
+		return ec.fieldContext_ESCAPGridItem_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPGridItem", field.Name)
+}
+
 func (ec *executionContext) childFields_ESCAPIncentive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "professional":
@@ -4599,8 +5017,58 @@ func (ec *executionContext) childFields_ESCAPMember(ctx context.Context, field g
 		return ec.fieldContext_ESCAPMember_leftAt(ctx, field)
 	case "mssante":
 		return ec.fieldContext_ESCAPMember_mssante(ctx, field)
+	case "counted":
+		return ec.fieldContext_ESCAPMember_counted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ESCAPMember", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "situations":
+		return ec.fieldContext_ESCAPRules_situations(ctx, field)
+	case "grid":
+		return ec.fieldContext_ESCAPRules_grid(ctx, field)
+	case "pregnantGrid":
+		return ec.fieldContext_ESCAPRules_pregnantGrid(ctx, field)
+	case "minTeamSize":
+		return ec.fieldContext_ESCAPRules_minTeamSize(ctx, field)
+	case "healthProfessions":
+		return ec.fieldContext_ESCAPRules_healthProfessions(ctx, field)
+	case "termMonths":
+		return ec.fieldContext_ESCAPRules_termMonths(ctx, field)
+	case "renewalWindowDays":
+		return ec.fieldContext_ESCAPRules_renewalWindowDays(ctx, field)
+	case "incentiveTeams":
+		return ec.fieldContext_ESCAPRules_incentiveTeams(ctx, field)
+	case "incentiveTeamsEuros":
+		return ec.fieldContext_ESCAPRules_incentiveTeamsEuros(ctx, field)
+	case "incentiveToolEuros":
+		return ec.fieldContext_ESCAPRules_incentiveToolEuros(ctx, field)
+	case "capPerProfessionalYear":
+		return ec.fieldContext_ESCAPRules_capPerProfessionalYear(ctx, field)
+	case "experiment":
+		return ec.fieldContext_ESCAPRules_experiment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPRules", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPSituation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ESCAPSituation_code(ctx, field)
+	case "label":
+		return ec.fieldContext_ESCAPSituation_label(ctx, field)
+	case "minAge":
+		return ec.fieldContext_ESCAPSituation_minAge(ctx, field)
+	case "eventWithinMonths":
+		return ec.fieldContext_ESCAPSituation_eventWithinMonths(ctx, field)
+	case "requiresHospitalisation":
+		return ec.fieldContext_ESCAPSituation_requiresHospitalisation(ctx, field)
+	case "requiresInsulin":
+		return ec.fieldContext_ESCAPSituation_requiresInsulin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPSituation", field.Name)
 }
 
 func (ec *executionContext) childFields_ESCAPStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

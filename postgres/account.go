@@ -10,6 +10,8 @@ import (
 	"encoding/pem"
 	"fmt"
 
+	"github.com/lib/pq"
+
 	"github.com/maillage/maillage"
 )
 
@@ -63,4 +65,34 @@ func (db *AccountService) DevSigningKey(ctx context.Context) (*ecdsa.PrivateKey,
 		return nil, "", fmt.Errorf("dev signing key: %w", err)
 	}
 	return stored, row.ID, nil
+}
+
+// DevAccount is an account as the development sign-in page lists it: who it
+// is and where it works.
+type DevAccount struct {
+	Login       string `db:"login" json:"login"`
+	DisplayName string `db:"display_name" json:"displayName"`
+	// Roles lists "ROLE — structure" for a professional's current
+	// memberships, or the staff roles granted ("ROLE — domain").
+	Roles pq.StringArray `db:"roles" json:"roles"`
+}
+
+// DevAccounts lists up to limit enabled accounts whose login or name
+// contains search (case-insensitive), by login: for the development
+// issuer's sign-in page only.
+func (db *AccountService) DevAccounts(ctx context.Context, search string, limit int) ([]DevAccount, error) {
+	const q = `SELECT a.login, a.display_name,
+		coalesce((SELECT array_agg(m.role || ' — ' || s.name ORDER BY m.started_at, m.id)
+			FROM memberships m JOIN structures s ON s.id = m.structure_id
+			WHERE m.professional_id = a.professional_id AND m.ended_at IS NULL), '{}') ||
+		coalesce((SELECT array_agg(g.role || ' — ' || g.domain ORDER BY g.created_at, g.id)
+			FROM role_grants g WHERE g.account_id = a.id AND g.revoked_at IS NULL), '{}') AS roles
+		FROM accounts a
+		WHERE a.disabled_at IS NULL AND ($1 = '' OR a.login ILIKE '%' || $1 || '%' OR a.display_name ILIKE '%' || $1 || '%')
+		ORDER BY a.login LIMIT $2`
+	out := []DevAccount{}
+	if err := db.SelectContext(ctx, &out, q, search, limit); err != nil {
+		return nil, fmt.Errorf("dev accounts: %w", err)
+	}
+	return out, nil
 }

@@ -123,6 +123,19 @@ func TestGrantChangesForgetOnlyTheirAccounts(t *testing.T) {
 	eventually(t, "archiving the professional ends the role", func() bool { return !other.Allowed(kine, authz.ActWrite, havre) })
 	stillCached("archiveProfessional")
 
+	// An archived professional's account holds nothing, explicit grants
+	// included, until the professional is restored (by hand in SQL: the
+	// trigger announces it all the same).
+	db.MustExec(`INSERT INTO role_grants (account_id, role, domain) VALUES ($1, 'auditor', 'fr/84')`, kineID)
+	warm()
+	if other.Allowed(kine, authz.ActRead, authz.Object{Kind: authz.KindAudit, Domain: "fr/84"}) {
+		t.Fatal("an archived professional's account holds an explicit grant")
+	}
+	db.MustExec(`UPDATE professionals SET archived_at = NULL WHERE id = $1`, kinePro)
+	eventually(t, "a restored professional's grant applies", func() bool {
+		return other.Allowed(kine, authz.ActRead, authz.Object{Kind: authz.KindAudit, Domain: "fr/84"})
+	})
+
 	// An account disabled by hand in SQL is announced all the same.
 	db.MustExec(`INSERT INTO role_grants (account_id, role, domain) VALUES ($1, 'ars_agent', 'fr/84')`, kineID)
 	eventually(t, "a grant inserted in SQL applies", func() bool { return other.Allowed(kine, authz.ActWrite, inLyon) })

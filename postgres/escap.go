@@ -48,10 +48,13 @@ func escapConfig(ctx context.Context, q sqlx.QueryerContext) (maillage.ESCAPConf
 		return cfg, fmt.Errorf("escap settings: %w", err)
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return cfg, fmt.Errorf("escap settings: %w", err)
+		return cfg, fmt.Errorf("escap_settings does not decode (operator's error): %v", err)
 	}
+	// A stored configuration that does not validate was written around
+	// updateESCAPRules: the operator's error, so INTERNAL (the maillage.Error
+	// is flattened into the text, its code must not reach the caller).
 	if err := maillage.ValidateESCAPConfig(cfg); err != nil {
-		return cfg, fmt.Errorf("escap settings: %v", err)
+		return cfg, fmt.Errorf("escap_settings is invalid (operator's error): %v", err)
 	}
 	return cfg, nil
 }
@@ -223,6 +226,13 @@ func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput)
 		if !ok {
 			return maillage.InvalidField("input.territoryId", "the initiator has no structure in territory %q", territory.Name)
 		}
+		var profession string
+		if err := tx.GetContext(ctx, &profession, `SELECT profession FROM professionals WHERE id = $1`, pro); err != nil {
+			return fmt.Errorf("initiator's profession: %w", err)
+		}
+		if !cfg.IsHealthProfession(profession) {
+			return maillage.Errorf(maillage.EFORBIDDEN, "only a health professional may start an ESCAP: %q is not a health profession of the RPPS", profession)
+		}
 		elig := cfg.CheckEligibility(p, in.Assessment, time.Now())
 		if !elig.Eligible {
 			msgs := make([]string, len(elig.Reasons))
@@ -257,7 +267,7 @@ func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput)
 			return mapError(err)
 		}
 		var memberID string
-		const qm = `INSERT INTO escap_members (escap_id, professional_id, role, added_by) VALUES ($1, $2, $3, $2) RETURNING id`
+		const qm = `INSERT INTO escap_members (escap_id, professional_id, role, added_by, counted) VALUES ($1, $2, $3, $2, true) RETURNING id`
 		if err := tx.GetContext(ctx, &memberID, qm, e.ID, pro, in.InitiatorRole); err != nil {
 			return mapError(err)
 		}
@@ -275,7 +285,7 @@ func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput)
 	return &e, nil
 }
 
-const memberColumns = `m.id, m.escap_id, m.professional_id, m.role, m.joined_at, m.left_at, p.mssante`
+const memberColumns = `m.id, m.escap_id, m.professional_id, m.role, m.joined_at, m.left_at, p.mssante, m.counted`
 
 // AddMember adds a professional to an open team.
 func (db *ESCAPService) AddMember(ctx context.Context, in maillage.MemberInput) (*maillage.ESCAPMember, error) {
@@ -295,16 +305,21 @@ func (db *ESCAPService) AddMember(ctx context.Context, in maillage.MemberInput) 
 		if err := open(e); err != nil {
 			return err
 		}
-		var ok bool
-		if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM professionals WHERE id = $1 AND archived_at IS NULL)`, in.ProfessionalID); err != nil {
+		var profession string
+		if err := tx.GetContext(ctx, &profession, `SELECT profession FROM professionals WHERE id = $1 AND archived_at IS NULL`, in.ProfessionalID); err != nil {
+			if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+				return maillage.InvalidField("input.professionalId", "unknown professional %q", in.ProfessionalID)
+			}
 			return err
 		}
-		if !ok {
-			return maillage.InvalidField("input.professionalId", "unknown professional %q", in.ProfessionalID)
+		// Anyone may help; only a health professional counts.
+		cfg, err := escapConfig(ctx, tx)
+		if err != nil {
+			return err
 		}
-		const q = `WITH m AS (INSERT INTO escap_members (escap_id, professional_id, role, added_by) VALUES ($1, $2, $3, $4) RETURNING *)
+		const q = `WITH m AS (INSERT INTO escap_members (escap_id, professional_id, role, added_by, counted) VALUES ($1, $2, $3, $4, $5) RETURNING *)
 			SELECT ` + memberColumns + ` FROM m JOIN professionals p ON p.id = m.professional_id`
-		if err := tx.GetContext(ctx, &m, q, e.ID, in.ProfessionalID, in.Role, pro); err != nil {
+		if err := tx.GetContext(ctx, &m, q, e.ID, in.ProfessionalID, in.Role, pro, cfg.IsHealthProfession(profession)); err != nil {
 			return mapError(err)
 		}
 		if err := auditESCAP(ctx, tx, e, "add_member"); err != nil {
@@ -326,7 +341,7 @@ func teamState(ctx context.Context, tx *sqlx.Tx, e *maillage.ESCAP, excludingMem
 		ConsentValid bool `db:"consent_valid"`
 	}
 	const q = `SELECT
-		(SELECT count(*) FROM escap_members m WHERE m.escap_id = e.id AND m.left_at IS NULL AND m.id <> $2) AS members,
+		(SELECT count(*) FROM escap_members m WHERE m.escap_id = e.id AND m.left_at IS NULL AND m.id <> $2 AND m.counted) AS members,
 		EXISTS (SELECT 1 FROM escap_members m JOIN patients p ON p.id = e.patient_id
 			WHERE m.escap_id = e.id AND m.left_at IS NULL AND m.id <> $2 AND m.professional_id = p.gp_id) AS gp_is_member,
 		EXISTS (SELECT 1 FROM escap_consents c WHERE c.id = e.consent_id AND c.withdrawn_at IS NULL) AS consent_valid

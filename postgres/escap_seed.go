@@ -50,8 +50,8 @@ func seedESCAPs(s *Seeder) error {
 			"escap:"+id, id, t.territory, fmt.Sprintf(`{"escapId": %q, "status": "FORMING"}`, id))
 		for _, m := range t.members {
 			pro := s.ID("rpps:" + m[:11])
-			s.Exec(`INSERT INTO escap_members (escap_id, professional_id, role, added_by, joined_at)
-				VALUES ($1, $2, $3, $4, now() - make_interval(days => $5 + 5))`, id, pro, m[12:], initiator, t.activeDays)
+			s.Exec(`INSERT INTO escap_members (escap_id, professional_id, role, added_by, joined_at, counted)
+				VALUES ($1, $2, $3, $4, now() - make_interval(days => $5 + 5), true)`, id, pro, m[12:], initiator, t.activeDays)
 		}
 		if status == "ACTIVE" {
 			s.Exec(`INSERT INTO events (topic, type, subject_id, domain, payload) VALUES ($1, 'ESCAP_ACTIVATED', $2, $3, $4)`,

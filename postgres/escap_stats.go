@@ -52,12 +52,17 @@ const (
 		WHERE ` + statsWithin + ` AND e.status = 'ACTIVE' AND e.expires_at > now()
 		GROUP BY 1 ORDER BY 1`
 
+	// A team runs from its activation to its exit or the end of its term,
+	// whichever comes first: past its term it counts no more, even before
+	// the expiry job has closed it.
+	escapEnd = `LEAST(COALESCE(e.exited_at, 'infinity'), COALESCE(e.expires_at, 'infinity'))`
+
 	// A professional counts a team active at some time in [from, to) while
 	// they were a member.
 	statsPerProfessional = `SELECT m.professional_id, count(DISTINCT e.id) AS count
-		FROM escaps e JOIN territories t ON t.id = e.territory_id JOIN escap_members m ON m.escap_id = e.id
+		FROM escaps e JOIN territories t ON t.id = e.territory_id JOIN escap_members m ON m.escap_id = e.id AND m.counted
 		WHERE ` + statsWithin + ` AND e.activated_at IS NOT NULL AND e.activated_at < $3
-			AND COALESCE(e.exited_at, 'infinity') >= $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2
+			AND ` + escapEnd + ` > $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2
 			AND COALESCE(m.left_at, 'infinity') >= e.activated_at
 		GROUP BY 1 ORDER BY 1`
 )
@@ -93,13 +98,13 @@ func (db *ESCAPService) ESCAPStats(ctx context.Context, territoryID string, from
 // whether they used the coordination tool (wrote to a timeline) that year.
 const statsIncentives = `WITH pros AS (
 		SELECT DISTINCT m.professional_id FROM escaps e JOIN territories t ON t.id = e.territory_id
-		JOIN escap_members m ON m.escap_id = e.id
+		JOIN escap_members m ON m.escap_id = e.id AND m.counted
 		WHERE ` + statsWithin + ` AND e.activated_at IS NOT NULL AND e.activated_at < $3
-			AND COALESCE(e.exited_at, 'infinity') >= $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2)
+			AND ` + escapEnd + ` > $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2)
 	SELECT p.professional_id,
-		(SELECT count(DISTINCT e.id) FROM escap_members m JOIN escaps e ON e.id = m.escap_id
+		(SELECT count(DISTINCT e.id) FROM escap_members m JOIN escaps e ON e.id = m.escap_id AND m.counted
 			WHERE m.professional_id = p.professional_id AND e.activated_at IS NOT NULL AND e.activated_at < $3
-			AND COALESCE(e.exited_at, 'infinity') >= $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2) AS teams,
+			AND ` + escapEnd + ` > $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2) AS teams,
 		EXISTS (SELECT 1 FROM escap_entries x WHERE x.author_id = p.professional_id AND x.created_at >= $2 AND x.created_at < $3) AS tool
 	FROM pros p ORDER BY 1`
 

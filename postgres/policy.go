@@ -144,8 +144,9 @@ var adminKinds = map[string]bool{authz.KindPolicy: true, authz.KindStaff: true, 
 
 // checkPolicyReach refuses a rule that would open what the design keeps
 // closed: an administrative kind to the public or a relation, patient-level
-// data to the public or to a role without patient access (an ARS agent, a
-// coordinator, an admin).
+// data to the public, to a role without patient access (an ARS agent, a
+// coordinator, an admin), or to any role for anything but creating (reads
+// and writes go through relations only; see authz.PatientLevel).
 func checkPolicyReach(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput) error {
 	isRole := in.Subject != "public" && !strings.HasPrefix(in.Subject, "rel:")
 	if adminKinds[in.Object] && !isRole {
@@ -157,6 +158,10 @@ func checkPolicyReach(ctx context.Context, tx *sqlx.Tx, in maillage.PolicyInput)
 	}
 	if !patientLevel || !isRole && in.Subject != "public" {
 		return nil
+	}
+	if isRole && in.Action != string(authz.ActCreate) {
+		return maillage.InvalidField("input.subject", "patient-level data (%s) is reached only through a relation: give %q to a \"rel:\" subject, not to the role %q",
+			in.Object, in.Action, in.Subject)
 	}
 	var access bool
 	if err := tx.GetContext(ctx, &access, `SELECT COALESCE((SELECT patient_access FROM authz_roles WHERE name = $1), false)`, in.Subject); err != nil {
@@ -327,12 +332,22 @@ func (db *PolicyService) GrantRole(ctx context.Context, in maillage.RoleGrantInp
 			}
 			return err
 		}
-		var ok bool
-		if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM authz_roles WHERE name = $1)`, in.Role); err != nil {
+		if accountID == maillage.IdentityFrom(ctx).AccountID {
+			return maillage.Errorf(maillage.EFORBIDDEN, "input.login: nobody grants themselves a role")
+		}
+		var role struct {
+			Known         bool `db:"known"`
+			PatientAccess bool `db:"patient_access"`
+		}
+		const qRole = `SELECT count(*) > 0 AS known, COALESCE(bool_or(patient_access), false) AS patient_access FROM authz_roles WHERE name = $1`
+		if err := tx.GetContext(ctx, &role, qRole, in.Role); err != nil {
 			return err
 		}
-		if !ok {
+		if !role.Known {
 			return maillage.InvalidField("input.role", "unknown role %q", in.Role)
+		}
+		if role.PatientAccess {
+			return maillage.InvalidField("input.role", "%q carries patient access: it comes only from a membership appointed by someone else (addMembership), never from a grant", in.Role)
 		}
 		if err := checkDomain(ctx, tx, "input.domain", in.Domain); err != nil {
 			return err

@@ -18,13 +18,15 @@ func TestPolicyChangesKeepTheInvariants(t *testing.T) {
 		{"ars_agent", "referral", "read"},       // the ARS reading requests
 		{"cpts_coordinator", "patient", "read"}, // a coordinator reading patients
 		{"public", "patient", "read"},
-		{"rel:ess_staff", "referral", "read"}, // a relation no code tests
+		{"rel:ess_staff", "referral", "read"},     // a relation no code tests
+		{"ess_case_manager", "referral", "write"}, // a role writing requests: relations only
+		{"professional", "patient", "read"},       // a role reading patients: relations only
 	} {
 		_, err := db.Policies.AddPolicy(admin, maillage.PolicyInput{Subject: tc.subject, Object: tc.object, Action: tc.action})
 		wantCode(t, err, maillage.EINVALID, "input.subject")
 	}
-	if _, err := db.Policies.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_case_manager", Object: "referral", Action: "write"}); err != nil {
-		t.Fatalf("an ESS role on requests: %v", err)
+	if _, err := db.Policies.AddPolicy(admin, maillage.PolicyInput{Subject: "ess_case_manager", Object: "referral", Action: "create"}); err != nil {
+		t.Fatalf("an ESS role creating requests: %v", err)
 	}
 
 	// Another role may manage policies, but nobody holds it nationally:

@@ -343,6 +343,9 @@ func (db *DirectoryService) ArchiveProfessional(ctx context.Context, id string) 
 		if _, err := tx.ExecContext(ctx, `UPDATE professionals SET archived_at = now(), updated_at = now() WHERE id = $1`, id); err != nil {
 			return err
 		}
+		if err := leaveESCAPTeams(ctx, tx, id); err != nil {
+			return err
+		}
 		if p, err = db.findProfessional(ctx, tx, `p.id = $1`, id); err != nil {
 			return err
 		}
@@ -352,6 +355,34 @@ func (db *DirectoryService) ArchiveProfessional(ctx context.Context, id string) 
 		return nil, fmt.Errorf("archive professional: %w", err)
 	}
 	return p, nil
+}
+
+// leaveESCAPTeams ends an archived professional's place in every care team,
+// each departure audited and announced to the team like a removal (the
+// team may then lack its minimum: its members see it and replace them).
+func leaveESCAPTeams(ctx context.Context, tx *sqlx.Tx, professionalID string) error {
+	var left []struct {
+		MemberID string `db:"member_id"`
+		ESCAPID  string `db:"escap_id"`
+		Domain   string `db:"domain"`
+	}
+	const q = `UPDATE escap_members m SET left_at = now() FROM escaps e JOIN territories t ON t.id = e.territory_id
+		WHERE e.id = m.escap_id AND m.professional_id = $1 AND m.left_at IS NULL
+		RETURNING m.id AS member_id, e.id AS escap_id, t.path AS domain`
+	if err := tx.SelectContext(ctx, &left, q, professionalID); err != nil {
+		return fmt.Errorf("leave escap teams: %w", err)
+	}
+	for _, l := range left {
+		e := &maillage.ESCAP{ID: l.ESCAPID, Domain: l.Domain}
+		if err := auditESCAP(ctx, tx, e, "remove_member"); err != nil {
+			return err
+		}
+		if err := escapEvent(ctx, tx, e, maillage.EventMemberLeft, l.MemberID,
+			map[string]any{"memberId": l.MemberID, "professionalId": professionalID, "reason": "professional archived"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var membershipRoles = map[maillage.MembershipRole]bool{

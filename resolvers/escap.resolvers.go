@@ -74,6 +74,25 @@ func (r *eSCAPEntryResolver) DueDate(ctx context.Context, obj *maillage.ESCAPEnt
 	return &d, nil
 }
 
+// LiveRegions is the resolver for the liveRegions field.
+func (r *eSCAPExperimentResolver) LiveRegions(ctx context.Context, obj *maillage.ESCAPExperiment) ([]*maillage.Territory, error) {
+	thunks := make([]func() (*maillage.Territory, error), len(obj.LiveRegionIDs))
+	for i, id := range obj.LiveRegionIDs {
+		thunks[i] = r.loaders(ctx).Territory.LoadThunk(ctx, id)
+	}
+	out := make([]*maillage.Territory, 0, len(thunks))
+	for _, thunk := range thunks {
+		t, err := orNull(thunk())
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // Professional is the resolver for the professional field.
 func (r *eSCAPIncentiveResolver) Professional(ctx context.Context, obj *maillage.ESCAPIncentive) (*maillage.Professional, error) {
 	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))
@@ -148,6 +167,11 @@ func (r *mutationResolver) UpdateESCAPTask(ctx context.Context, id string, statu
 	return r.ESCAPService.UpdateTask(ctx, id, status)
 }
 
+// UpdateESCAPRules is the resolver for the updateESCAPRules field.
+func (r *mutationResolver) UpdateESCAPRules(ctx context.Context, input maillage.ESCAPConfigPatch) (*maillage.ESCAPRules, error) {
+	return r.ESCAPService.UpdateESCAPRules(ctx, input)
+}
+
 // Professional is the resolver for the professional field.
 func (r *professionalCountResolver) Professional(ctx context.Context, obj *maillage.ProfessionalCount) (*maillage.Professional, error) {
 	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))
@@ -198,6 +222,11 @@ func (r *queryResolver) EscapIncentives(ctx context.Context, territoryID string,
 	return out, nil
 }
 
+// EscapRules is the resolver for the escapRules field.
+func (r *queryResolver) EscapRules(ctx context.Context) (*maillage.ESCAPRules, error) {
+	return r.ESCAPService.ESCAPRules(ctx)
+}
+
 // Territory is the resolver for the territory field.
 func (r *territoryCountResolver) Territory(ctx context.Context, obj *maillage.TerritoryCount) (*maillage.Territory, error) {
 	return orNull(r.loaders(ctx).Territory.Load(ctx, obj.TerritoryID))
@@ -211,6 +240,11 @@ func (r *Resolver) ESCAPConsent() graph.ESCAPConsentResolver { return &eSCAPCons
 
 // ESCAPEntry returns graph.ESCAPEntryResolver implementation.
 func (r *Resolver) ESCAPEntry() graph.ESCAPEntryResolver { return &eSCAPEntryResolver{r} }
+
+// ESCAPExperiment returns graph.ESCAPExperimentResolver implementation.
+func (r *Resolver) ESCAPExperiment() graph.ESCAPExperimentResolver {
+	return &eSCAPExperimentResolver{r}
+}
 
 // ESCAPIncentive returns graph.ESCAPIncentiveResolver implementation.
 func (r *Resolver) ESCAPIncentive() graph.ESCAPIncentiveResolver { return &eSCAPIncentiveResolver{r} }
@@ -230,6 +264,7 @@ type (
 	eSCAPResolver             struct{ *Resolver }
 	eSCAPConsentResolver      struct{ *Resolver }
 	eSCAPEntryResolver        struct{ *Resolver }
+	eSCAPExperimentResolver   struct{ *Resolver }
 	eSCAPIncentiveResolver    struct{ *Resolver }
 	eSCAPMemberResolver       struct{ *Resolver }
 	professionalCountResolver struct{ *Resolver }

@@ -17,7 +17,7 @@ import (
 
 // What an anonymous caller may ask (README, "Access control"): the public
 // directory (territories, structures, professionals — the RPPS directory is
-// public open data), node(id:) and me, the federation fields (_service,
+// public open data), the ESCAP rules (published national figures), node(id:) and me, the federation fields (_service,
 // _entities) and introspection. Any other root field, any mutation and any
 // subscription needs a token: without one the operation is refused with
 // UNAUTHENTICATED (HTTP 401) before any resolver runs. Inside the public
@@ -27,7 +27,7 @@ import (
 // DefaultAnonymousFields are the Query fields open to anonymous callers.
 var DefaultAnonymousFields = []string{
 	"territories", "territory", "structures", "structure", "professionals", "professional",
-	"node", "me", "_service", "_entities", "__schema", "__type", "__typename",
+	"escapRules", "node", "me", "_service", "_entities", "__schema", "__type", "__typename",
 }
 
 // anonymousGate refuses, before execution, an anonymous operation that asks

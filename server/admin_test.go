@@ -46,7 +46,7 @@ func TestAdminMutationsValidate(t *testing.T) {
 	}
 
 	t.Run("grant on a structure's domain, then revoke", func(t *testing.T) {
-		r := h.as("admin", grant, map[string]any{"l": "10003456795", "r": "ess_case_manager", "d": structureDomain})
+		r := h.as("admin", grant, map[string]any{"l": "10003456795", "r": "structure_admin", "d": structureDomain})
 		id, _ := jpath(r.Data, "grantRole.id").(string)
 		if id == "" {
 			t.Fatalf("grant: %+v", r.Errors)
@@ -54,13 +54,13 @@ func TestAdminMutationsValidate(t *testing.T) {
 		if n := countRows(t, h, `SELECT count(*) FROM events WHERE topic = 'authz' AND type = 'ROLE_GRANTED' AND subject_id = '`+id+`'`); n != 1 {
 			t.Errorf("want one ROLE_GRANTED event, got %d", n)
 		}
-		if !hasRole(h, "10003456795", "ess_case_manager") {
+		if !hasRole(h, "10003456795", "structure_admin") {
 			t.Errorf("the grant shows in me.grants at once on the instance that made it")
 		}
 		if r := h.as("admin", `mutation($id: ID!) { revokeRole(id: $id) { revokedAt } }`, map[string]any{"id": id}); jpath(r.Data, "revokeRole.revokedAt") == nil {
 			t.Fatalf("revoke: %+v", r.Errors)
 		}
-		if hasRole(h, "10003456795", "ess_case_manager") {
+		if hasRole(h, "10003456795", "structure_admin") {
 			t.Errorf("a revoked grant still holds")
 		}
 		if r := h.as("admin", `mutation($id: ID!) { revokeRole(id: $id) { id } }`, map[string]any{"id": id}); r.code() != maillage.ECONFLICT {

@@ -49,6 +49,10 @@ type Config struct {
 	// EventRetention is how long events stay in the outbox for resuming
 	// subscriptions (MAILLAGE_EVENT_RETENTION, default 7 days).
 	EventRetention time.Duration
+	// ESCAPExpiryEvery is how often the instance runs the ESCAP expiry job
+	// (teams past their term close, END_OF_TERM); every instance runs it,
+	// one at a time under an advisory lock (default 1 min).
+	ESCAPExpiryEvery time.Duration
 	// SubscriberBuffer is how many events may wait for one subscription;
 	// past it, the subscription catches up from the outbox (a client is cut
 	// off as a slow consumer only when it stops reading).
@@ -100,6 +104,7 @@ func DefaultConfig() Config {
 		DatabaseWait:    time.Minute,
 
 		EventRetention:                7 * 24 * time.Hour,
+		ESCAPExpiryEvery:              time.Minute,
 		SubscriberBuffer:              32,
 		MaxSubscriptionsPerConnection: 50,
 		WebsocketPingInterval:         25 * time.Second,

@@ -1,7 +1,7 @@
 // Package server wires the hub over HTTP: the GraphQL endpoint on /graphql
 // (POST, GET, batches, server-sent events, multipart/mixed for @defer and
 // websockets; CORS for the allowed origins; gzip), authentication, the
-// embedded explorer at /, health and readiness probes, Prometheus metrics at
+// embedded explorer at /, the web pages at /portal/ and /dashboard/, health and readiness probes, Prometheus metrics at
 // /metrics, structured access logs, OpenTelemetry tracing, and graceful
 // shutdown.
 package server
@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -24,6 +25,7 @@ import (
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/resolvers"
 	"github.com/maillage/maillage/server/explorer"
+	"github.com/maillage/maillage/server/webapp"
 )
 
 // Authenticator turns a bearer token into an identity. An empty token is
@@ -82,6 +84,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	}
 	s.bus = bus
 	s.wsrt = newWSRuntime(ctx, s.cfg.WebsocketPingInterval)
+	postgres.StartESCAPExpiry(ctx, db.ESCAP, s.cfg.ESCAPExpiryEvery)
 	s.resolver = &resolvers.Resolver{
 		Events:              bus,
 		TerritoryService:    db.Directory,
@@ -102,11 +105,26 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("/", explorer.Handler("/graphql"))
+	pages := webapp.Handler(s.webappConfig())
+	mux.Handle(webapp.AssetPrefix, pages)
+	for _, prefix := range webapp.Prefixes {
+		mux.Handle(prefix, pages)
+		mux.Handle(strings.TrimSuffix(prefix, "/"), pages)
+	}
 	if s.issuer != nil {
-		s.issuer.Routes(mux)
+		s.issuer.Routes(mux, db.Accounts)
 	}
 	s.handler = requestID(s.observe(limitBody(s.cfg.MaxBodyBytes, mux)))
 	return s, nil
+}
+
+// webappConfig tells the web pages how to sign in: at the external issuer,
+// or at the hub's development issuer.
+func (s *Server) webappConfig() webapp.Config {
+	if s.issuer == nil {
+		return webapp.Config{Issuer: s.cfg.OIDCIssuer, ClientID: s.cfg.OIDCClientID}
+	}
+	return webapp.Config{Issuer: s.issuer.URL, ClientID: DevAudience, Dev: true}
 }
 
 // devIssuer returns the development issuer of cfg, with the signing key
@@ -144,6 +162,7 @@ func withDefaults(cfg Config) Config {
 	setDefault(&cfg.MaxDepth, d.MaxDepth)
 	setDefault(&cfg.MaxComplexity, d.MaxComplexity)
 	setDefault(&cfg.EventRetention, d.EventRetention)
+	setDefault(&cfg.ESCAPExpiryEvery, d.ESCAPExpiryEvery)
 	setDefault(&cfg.SubscriberBuffer, d.SubscriberBuffer)
 	setDefault(&cfg.MaxSubscriptionsPerConnection, d.MaxSubscriptionsPerConnection)
 	setDefault(&cfg.WebsocketPingInterval, d.WebsocketPingInterval)

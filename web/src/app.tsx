@@ -1,0 +1,60 @@
+// The signed-in shell: who I am (my memberships decide which pages I see),
+// the navigation, and the routes of /portal/ and /dashboard/.
+import { Route, Switch, Link, useLocation } from 'wouter-preact';
+import { useQuery } from '@urql/preact';
+import { graphql } from './gql';
+import type { MeQuery } from './gql/graphql';
+import { roleLabel } from './labels';
+import { Home } from './portal/home';
+
+export const MeDoc = graphql(`
+  query Me {
+    me {
+      login
+      grants { role domain }
+      professional {
+        id firstName lastName profession specialty
+        memberships(first: 50) { edges { node { id role structure { id name kind territory { id name } } } } }
+      }
+    }
+  }
+`);
+
+/** The caller, as the pages use it. */
+export type Me = MeQuery['me'];
+
+/** The caller's memberships in ESSs, by structure. */
+export function essMemberships(me: Me) {
+  return (me.professional?.memberships.edges ?? []).map((e) => e.node).filter((m) => m.structure.kind === 'ESS');
+}
+
+export function App({ onSignOut }: { onSignOut: () => void }) {
+  const [{ data, error }] = useQuery({ query: MeDoc });
+  const [location] = useLocation();
+  if (error) return <p role="alert" class="error">Impossible de lire votre compte : {error.message}</p>;
+  if (!data) return <p class="loading" role="status">Chargement…</p>;
+  const me = data.me;
+  const name = me.professional ? `${me.professional.firstName} ${me.professional.lastName}` : me.login;
+  const roles = (me.professional?.memberships.edges ?? []).map((e) => `${roleLabel[e.node.role] ?? e.node.role} — ${e.node.structure.name}`);
+  return (
+    <>
+      <header class="top">
+        <a class="brand" href="/portal/">Maillage</a>
+        <nav aria-label="Navigation principale">
+          <Link href="/portal/" class={location === '/portal/' ? 'active' : ''}>Accueil</Link>
+        </nav>
+        <div class="who">
+          <span title={roles.join('\n')}>{name}</span>
+          <button onClick={onSignOut}>Se déconnecter</button>
+        </div>
+      </header>
+      <main class="page">
+        <Switch>
+          <Route path="/portal/"><Home me={me} /></Route>
+          <Route path="/dashboard/*?"><p>Les tableaux de bord arrivent ici.</p></Route>
+          <Route><p>Page introuvable. <a href="/portal/">Retour à l’accueil</a></p></Route>
+        </Switch>
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+// French labels of the API's enum values.
+export const referralStateLabel: Record<string, string> = {
+  SUBMITTED: 'Envoyée', TRIAGED: 'Triée', ASSIGNED: 'Attribuée', SCHEDULED: 'Rendez-vous fixé',
+  ANSWERED: 'Répondue', CLOSED: 'Clôturée', REDIRECTED: 'Réorientée', DECLINED: 'Refusée', WITHDRAWN: 'Retirée',
+};
+export const referralActionLabel: Record<string, string> = {
+  SUBMIT: 'Envoi', TRIAGE: 'Tri', ASSIGN: 'Attribution', SCHEDULE: 'Rendez-vous', ANSWER: 'Réponse',
+  FOLLOW_UP: 'Suivi', CLOSE: 'Clôture', REDIRECT: 'Réorientation', DECLINE: 'Refus', WITHDRAW: 'Retrait',
+};
+export const urgencyLabel: Record<string, string> = { URGENT: 'Urgente', PRIORITY: 'Prioritaire', ROUTINE: 'Programmée' };
+export const modalityLabel: Record<string, string> = { IN_PERSON: 'En présentiel', TELECONSULTATION: 'Téléconsultation', TELEEXPERTISE: 'Téléexpertise' };
+export const requesterKindLabel: Record<string, string> = {
+  TREATING_GP: 'Médecin traitant', GP: 'Médecin généraliste', SPECIALIST: 'Spécialiste', GERIATRICIAN: 'Gériatre',
+  EHPAD_NURSE: 'IDE en EHPAD', CPTS_COORDINATOR: 'Coordination CPTS', DAC_COORDINATOR: 'Coordination DAC',
+};
+export const actorLabel: Record<string, string> = {
+  REQUESTER: 'Demandeur', SECRETARIAT: 'Secrétariat', CASE_MANAGER: 'Gestionnaire de cas', SPECIALIST: 'Spécialiste', ASSIGNED_SPECIALIST: 'Spécialiste attribué',
+};
+export const pathwayLabel: Record<string, string> = { CARE_PATHWAY: 'Parcours de soins', HEALTH_PATHWAY: 'Parcours de santé' };
+export const escapStatusLabel: Record<string, string> = { FORMING: 'En constitution', ACTIVE: 'Active', CLOSED: 'Clôturée' };
+export const consentMethodLabel: Record<string, string> = { ORAL: 'Oral', WRITTEN: 'Écrit', DIGITAL: 'Numérique' };
+export const exitReasonLabel: Record<string, string> = {
+  RECOVERY: 'Rétablissement', HOSPITALISATION: 'Hospitalisation', MOVED: 'Déménagement', DECEASED: 'Décès',
+  CONSENT_WITHDRAWN: 'Retrait du consentement', OTHER: 'Autre',
+};
+export const taskStatusLabel: Record<string, string> = { OPEN: 'À faire', DONE: 'Faite', CANCELLED: 'Annulée' };
+export const roleLabel: Record<string, string> = {
+  MEMBER: 'Membre', COORDINATOR: 'Coordination', SECRETARIAT: 'Secrétariat', CASE_MANAGER: 'Gestionnaire de cas',
+  SPECIALIST: 'Spécialiste', GP: 'Médecin généraliste', NURSE: 'Infirmier·e', MOBILE_TEAM: 'Équipe mobile', ADMINISTRATOR: 'Administration',
+};
+export const sexLabel: Record<string, string> = { F: 'Femme', M: 'Homme', U: 'Inconnu' };
