@@ -444,6 +444,7 @@ type ComplexityRoot struct {
 		History        func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Modality       func(childComplexity int) int
+		MyActions      func(childComplexity int) int
 		Pathway        func(childComplexity int) int
 		Patient        func(childComplexity int) int
 		Reason         func(childComplexity int) int
@@ -2527,6 +2528,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Referral.Modality(childComplexity), true
+	case "Referral.myActions":
+		if e.ComplexityRoot.Referral.MyActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.MyActions(childComplexity), true
 	case "Referral.pathway":
 		if e.ComplexityRoot.Referral.Pathway == nil {
 			break
@@ -4405,6 +4412,12 @@ type Referral implements Node {
   updatedAt: Time!
   "Every transition, oldest first."
   history: [ReferralHistoryEntry!]!
+  """
+  The transitions the caller may make now: those the transition table allows their roles
+  towards this request (requester, assigned specialist, ESS staff) from its state. What each
+  needs in its input is not checked. The web pages show only these actions.
+  """
+  myActions: [ReferralAction!]!
 }
 
 "One transition of a request: who, in which role, when, with what comment."
@@ -5383,6 +5396,8 @@ func (ec *executionContext) childFields_Referral(ctx context.Context, field grap
 		return ec.fieldContext_Referral_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_Referral_history(ctx, field)
+	case "myActions":
+		return ec.fieldContext_Referral_myActions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Referral", field.Name)
 }
