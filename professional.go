@@ -90,6 +90,21 @@ type Membership struct {
 	Role           MembershipRole `db:"role"`
 	StartedAt      time.Time      `db:"started_at"`
 	EndedAt        *time.Time     `db:"ended_at"`
+
+	professional *Professional // read with the membership, see SetProfessional
+}
+
+// SetProfessional keeps p, the member, with the membership: read in the same
+// batch as the membership, it is then served without a lookup of its own.
+func (m *Membership) SetProfessional(p *Professional) { m.professional = p }
+
+// Professional is the member set by SetProfessional, or NOT_FOUND when none
+// was (the professional is not visible, or was not read with the membership).
+func (m *Membership) Professional() (*Professional, error) {
+	if m.professional == nil {
+		return nil, NotFound("professional")
+	}
+	return m.professional, nil
 }
 
 // MembershipFilter selects among the current memberships of a structure or

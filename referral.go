@@ -333,6 +333,9 @@ type ReferralService interface {
 	// territory and below it; FORBIDDEN without the right to the
 	// territory's figures, NOT_FOUND for an unknown territory.
 	TerritoryReferralStats(ctx context.Context, territoryID string, from, to time.Time, period StatsPeriod) (*ReferralStats, error)
+	// ReferralActions returns the transitions the caller may make now on a
+	// request they can see (roles and state; requirements aside).
+	ReferralActions(ctx context.Context, r *Referral) ([]ReferralAction, error)
 }
 
 // RequesterFits reports whether a professional (profession and specialty as

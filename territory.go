@@ -42,11 +42,13 @@ type TerritoryEdge struct {
 	Node   *Territory
 }
 
-// TerritoryConnection is one page of territories.
+// TerritoryConnection is one page of territories. Total is the list's count
+// when it was read with the page, nil otherwise.
 type TerritoryConnection struct {
 	Edges    []TerritoryEdge
 	PageInfo PageInfo
 	Filter   TerritoryFilter
+	Total    *int
 }
 
 // TerritoryInput creates a territory under a parent.

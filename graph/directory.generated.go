@@ -17,7 +17,6 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type MembershipResolver interface {
-	Professional(ctx context.Context, obj *maillage.Membership) (*maillage.Professional, error)
 	Structure(ctx context.Context, obj *maillage.Membership) (*maillage.Structure, error)
 }
 type ProfessionalResolver interface {
@@ -223,7 +222,7 @@ func (ec *executionContext) _Membership_professional(ctx context.Context, field 
 			return ec.fieldContext_Membership_professional(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Membership().Professional(ctx, obj)
+			return obj.Professional()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *maillage.Professional) graphql.Marshaler {
@@ -238,7 +237,7 @@ func (ec *executionContext) fieldContext_Membership_professional(_ context.Conte
 		Object:     "Membership",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Professional(ctx, field)
 		},
@@ -2699,11 +2698,10 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "professional":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Membership_professional(ctx, field, obj)
-				})
+			out.Values[i] = ec._Membership_professional(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "structure":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -451,6 +451,7 @@ type ComplexityRoot struct {
 		History        func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Modality       func(childComplexity int) int
+		MyActions      func(childComplexity int) int
 		Pathway        func(childComplexity int) int
 		Patient        func(childComplexity int) int
 		Reason         func(childComplexity int) int
@@ -2568,6 +2569,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Referral.Modality(childComplexity), true
+	case "Referral.myActions":
+		if e.ComplexityRoot.Referral.MyActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Referral.MyActions(childComplexity), true
 	case "Referral.pathway":
 		if e.ComplexityRoot.Referral.Pathway == nil {
 			break
@@ -3646,6 +3653,16 @@ enum StructureKind {
   ITEP
   CPAM
   HOSPITAL
+  "Foyer d'accueil médicalisé (disabled adults)."
+  FAM
+  "Maison d'accueil spécialisée (disabled adults)."
+  MAS
+  "Pôle de compétences et de prestations externalisées."
+  PCPE
+  "Équipe spécialisée Alzheimer (care at home)."
+  ESA
+  "Mandataire judiciaire à la protection des majeurs (judicial mandatary)."
+  MJPM
   OTHER
 }
 
@@ -3656,7 +3673,11 @@ type Structure implements Node @key(fields: "id") @key(fields: "finess") {
   name: String!
   territory: Territory!
   finess: String
-  "Set when the FINESS key does not verify (Luhn): kept, but flagged."
+  """
+  In the answer of a write: set when the FINESS key does not verify (Luhn), or when its department
+  is not the one of the structure's territory (a structure may carry its legal entity's FINESS):
+  kept, but flagged.
+  """
   finessWarning: String
   siret: String
   "Organisational MSSanté address."
@@ -4456,6 +4477,12 @@ type Referral implements Node {
   updatedAt: Time!
   "Every transition, oldest first."
   history: [ReferralHistoryEntry!]!
+  """
+  The transitions the caller may make now: those the transition table allows their roles
+  towards this request (requester, assigned specialist, ESS staff) from its state. What each
+  needs in its input is not checked. The web pages show only these actions.
+  """
+  myActions: [ReferralAction!]!
 }
 
 "One transition of a request: who, in which role, when, with what comment."
@@ -5471,6 +5498,8 @@ func (ec *executionContext) childFields_Referral(ctx context.Context, field grap
 		return ec.fieldContext_Referral_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_Referral_history(ctx, field)
+	case "myActions":
+		return ec.fieldContext_Referral_myActions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Referral", field.Name)
 }

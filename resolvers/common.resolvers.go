@@ -22,7 +22,9 @@ func (r *queryResolver) Node(ctx context.Context, id string) (maillage.Node, err
 	case maillage.PrefixProfessional:
 		return nodeOrNull(r.loaders(ctx).Professional.Load(ctx, id))
 	case maillage.PrefixMembership:
-		return nodeOrNull(r.loaders(ctx).Membership.Load(ctx, id))
+		return nodeOrNull(r.membershipWithProfessional(ctx, func() (*maillage.Membership, error) {
+			return orNull(r.loaders(ctx).Membership.Load(ctx, id))
+		}))
 	case maillage.PrefixLink:
 		return nodeOrNull(r.loaders(ctx).Link.Load(ctx, id))
 	case maillage.PrefixPatient:

@@ -12,12 +12,6 @@ import (
 	"github.com/maillage/maillage/graph"
 )
 
-// Professional is the resolver for the professional field.
-func (r *membershipResolver) Professional(ctx context.Context, obj *maillage.Membership) (*maillage.Professional, error) {
-	return byID(ctx, obj, func(m *maillage.Membership) string { return m.ProfessionalID }, "professional",
-		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional)
-}
-
 // Structure is the resolver for the structure field.
 func (r *membershipResolver) Structure(ctx context.Context, obj *maillage.Membership) (*maillage.Structure, error) {
 	return byID(ctx, obj, func(m *maillage.Membership) string { return m.StructureID }, "structure",
@@ -85,14 +79,18 @@ func (r *mutationResolver) ArchiveProfessional(ctx context.Context, id string) (
 
 // AddMembership is the resolver for the addMembership field.
 func (r *mutationResolver) AddMembership(ctx context.Context, input graph.AddMembershipInput) (*maillage.Membership, error) {
-	return r.ProfessionalService.AddMembership(ctx, maillage.MembershipInput{
-		ProfessionalID: input.ProfessionalID, StructureID: input.StructureID, Role: input.Role,
+	return r.membershipWithProfessional(ctx, func() (*maillage.Membership, error) {
+		return r.ProfessionalService.AddMembership(ctx, maillage.MembershipInput{
+			ProfessionalID: input.ProfessionalID, StructureID: input.StructureID, Role: input.Role,
+		})
 	})
 }
 
 // EndMembership is the resolver for the endMembership field.
 func (r *mutationResolver) EndMembership(ctx context.Context, id string) (*maillage.Membership, error) {
-	return r.ProfessionalService.EndMembership(ctx, id)
+	return r.membershipWithProfessional(ctx, func() (*maillage.Membership, error) {
+		return r.ProfessionalService.EndMembership(ctx, id)
+	})
 }
 
 // Memberships is the resolver for the memberships field.
@@ -218,8 +216,11 @@ func (r *territoryResolver) Parent(ctx context.Context, obj *maillage.Territory)
 
 // Children is the resolver for the children field.
 func (r *territoryResolver) Children(ctx context.Context, obj *maillage.Territory, first *int, after *string) (*maillage.TerritoryConnection, error) {
-	// A LOCAL territory has no child level: level "" selects none, and its
-	// page and count stay in the batch of the other parents.
+	page := counted(ctx, "TerritoryConnection", pageArgs(first, after))
+	conn, ok, err := byLevel(ctx, obj, childKey, r.territoryChildren(page), territoryNodes)
+	if ok {
+		return conn, err
+	}
 	level := childLevel(obj.Level)
 	f := maillage.TerritoryFilter{Level: &level}
 	return r.loaders(ctx).TerritoryPages.Load(ctx, newListKey(obj.ID, f, clearTerritoryWithin, pageArgs(first, after)))
@@ -239,6 +240,9 @@ func (r *territoryResolver) Structures(ctx context.Context, obj *maillage.Territ
 
 // TotalCount is the resolver for the totalCount field.
 func (r *territoryConnectionResolver) TotalCount(ctx context.Context, obj *maillage.TerritoryConnection) (int, error) {
+	if obj.Total != nil { // read with the page
+		return *obj.Total, nil
+	}
 	if obj.Filter.Within != nil { // nested, or within one parent: counted with the other parents
 		return r.loaders(ctx).TerritoryCounts.Load(ctx, newListKey(*obj.Filter.Within, obj.Filter, clearTerritoryWithin, maillage.PageArgs{}))
 	}

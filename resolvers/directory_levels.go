@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -68,7 +69,56 @@ func asAny[T any](objs []*T) []any {
 }
 
 func structureNodes(c *maillage.StructureConnection) []any   { return asAny(structureNodesOf(c)) }
+func territoryNodes(c *maillage.TerritoryConnection) []any   { return asAny(territoryNodesOf(c)) }
 func membershipNodes(c *maillage.MembershipConnection) []any { return asAny(membershipNodesOf(c)) }
+
+// childKey is a territory's key in its level's children batch: the level of
+// its children, then its id. A LOCAL territory has no child level: level ""
+// selects none, and its page and count stay in the batch of the others.
+func childKey(t *maillage.Territory) string { return string(childLevel(t.Level)) + " " + t.ID }
+
+// territoryChildren loads the children pages of a level's territories (keys
+// of childKey): one statement per child level among them, and one more for
+// their counts when page.Count.
+func (r *Resolver) territoryChildren(page maillage.PageArgs) func(context.Context, []string) ([]*maillage.TerritoryConnection, error) {
+	return func(ctx context.Context, keys []string) ([]*maillage.TerritoryConnection, error) {
+		out := make([]*maillage.TerritoryConnection, len(keys))
+		at := map[maillage.TerritoryLevel][]int{}
+		var levels []maillage.TerritoryLevel
+		for i, k := range keys {
+			level, _, _ := strings.Cut(k, " ")
+			l := maillage.TerritoryLevel(level)
+			if _, ok := at[l]; !ok {
+				levels = append(levels, l)
+			}
+			at[l] = append(at[l], i)
+		}
+		for _, level := range levels {
+			ids := make([]string, len(at[level]))
+			for j, i := range at[level] {
+				_, ids[j], _ = strings.Cut(keys[i], " ")
+			}
+			f := maillage.TerritoryFilter{Level: &level}
+			conns, err := r.TerritoryService.FindTerritoriesWithin(ctx, ids, f, page)
+			if err != nil {
+				return nil, err
+			}
+			var counts []int
+			if page.Count {
+				if counts, err = r.TerritoryService.CountTerritoriesWithin(ctx, ids, f); err != nil {
+					return nil, err
+				}
+			}
+			for j, i := range at[level] {
+				out[i] = conns[j]
+				if counts != nil {
+					out[i].Total = &counts[j]
+				}
+			}
+		}
+		return out, nil
+	}
+}
 
 // membershipList is the filter of a membership page loader's key: whose
 // memberships, and which role.
@@ -78,13 +128,24 @@ type membershipList struct {
 }
 
 // memberships resolves Structure.members and Professional.memberships: one
-// statement for the parents of a level.
+// statement for the parents of a level, and one for the members'
+// professionals when the operation selects them (prefetch.go).
 func (r *Resolver) memberships(ctx context.Context, of maillage.MembershipsOf, parentID string, parent any,
 	role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error) {
 	page := counted(ctx, "MembershipConnection", pageArgs(first, after))
 	f := maillage.MembershipFilter{Role: role}
+	base, field := fieldSelections(ctx)
+	nodes := below(ctx, field[0].set, connectionNodes("MembershipConnection", "MembershipEdge")...)
 	load := func(ctx context.Context, ids []string) ([]*maillage.MembershipConnection, error) {
-		return r.ProfessionalService.MembershipPages(ctx, of, ids, f, page)
+		conns, err := r.ProfessionalService.MembershipPages(ctx, of, ids, f, page)
+		if err != nil {
+			return nil, err
+		}
+		var ms []*maillage.Membership
+		for _, c := range conns {
+			ms = append(ms, membershipNodesOf(c)...)
+		}
+		return conns, withProfessionals(ctx, base, nodes, ms, r.ProfessionalService.ProfessionalsByIDs)
 	}
 	var conn *maillage.MembershipConnection
 	var ok bool
@@ -100,7 +161,12 @@ func (r *Resolver) memberships(ctx context.Context, of maillage.MembershipsOf, p
 	}
 	key := listKey{Parent: parentID, Page: page}
 	key.Filter = newListKey("", membershipList{Of: of, Role: role}, func(*membershipList) {}, page).Filter
-	return r.loaders(ctx).MembershipPages.Load(ctx, key)
+	conn, err = r.loaders(ctx).MembershipPages.Load(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	conn = ownMemberships(conn)
+	return conn, withProfessionals(ctx, base, nodes, membershipNodesOf(conn), visible(r.loaders(ctx).Professional))
 }
 
 // membershipPages adapts MembershipPages to a loader.

@@ -53,3 +53,67 @@ func TestDashboardReadCostsTheSameStatementsWhateverThePageSize(t *testing.T) {
 	}
 	t.Logf("territory → 50 structures → %d members → professionals: %d SQL statements", m50, large)
 }
+
+// A membership's professional is read with the membership on every path
+// that yields memberships — a nested page under several aliases, a page
+// below an object whose level is not recorded (_entities), node(id), the
+// mutations — and is the membership's own professional on each.
+func TestMembershipProfessionalOnEveryPath(t *testing.T) {
+	h := seededHub(t)
+	var m struct {
+		ID           string `db:"id"`
+		Structure    string `db:"structure_id"`
+		Professional string `db:"professional_id"`
+		RPPS         string `db:"rpps"`
+	}
+	if err := h.db.Get(&m, `SELECT m.id, m.structure_id, m.professional_id, p.rpps FROM memberships m
+		JOIN professionals p ON p.id = m.professional_id WHERE m.ended_at IS NULL ORDER BY m.id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	rppsOf := func(id string) string {
+		return h.id(`SELECT p.rpps FROM memberships m JOIN professionals p ON p.id = m.professional_id WHERE m.id = $1`, id)
+	}
+	// Every edge's professional (under any alias) is the membership's own.
+	checkPage := func(page any, alias string) int {
+		edges, _ := jpath(page, "edges").([]any)
+		for _, e := range edges {
+			if got, want := jpath(e, "node."+alias+".rpps"), rppsOf(jpath(e, "node.id").(string)); got != want {
+				t.Fatalf("membership %v: professional %v, want %s", jpath(e, "node.id"), got, want)
+			}
+		}
+		return len(edges)
+	}
+	const nested = `query($s: ID!, $p: ID!) {
+		structure(id: $s) {
+			a: members { edges { node { id professional { rpps } } } }
+			b: members(first: 1) { edges { node { id who: professional { rpps } professional { lastName } } } } }
+		professional(id: $p) { memberships { edges { node { id professional { rpps } } } } } }`
+	d := h.ok("", nested, map[string]any{"s": m.Structure, "p": m.Professional})
+	if checkPage(jpath(d, "structure.a"), "professional") == 0 || checkPage(jpath(d, "structure.b"), "who") != 1 ||
+		checkPage(jpath(d, "professional.memberships"), "professional") == 0 {
+		t.Fatalf("empty pages: %v", d)
+	}
+	if jpath(d, "structure.b.edges.0.node.professional.lastName") == nil {
+		t.Fatalf("the second alias of the professional: %v", d)
+	}
+	const entities = `query($r: [_Any!]!) { _entities(representations: $r) {
+		... on Structure { members { edges { node { id professional { rpps } } } } } } }`
+	d = h.ok("admin", entities, map[string]any{"r": []any{map[string]any{"__typename": "Structure", "id": m.Structure}}})
+	if checkPage(jpath(d, "_entities.0.members"), "professional") == 0 {
+		t.Fatalf("_entities: no members: %v", d)
+	}
+	const node = `query($id: ID!) { node(id: $id) { ... on Membership { professional { rpps } } } }`
+	if got := jpath(h.ok("", node, map[string]any{"id": m.ID}), "node.professional.rpps"); got != m.RPPS {
+		t.Fatalf("node(id): professional %v, want %s", got, m.RPPS)
+	}
+	other := h.id(`SELECT id FROM structures WHERE id NOT IN (SELECT structure_id FROM memberships WHERE professional_id = $1) ORDER BY id LIMIT 1`, m.Professional)
+	const add = `mutation($p: ID!, $s: ID!) { addMembership(input: {professionalId: $p, structureId: $s, role: MEMBER}) { id professional { rpps } } }`
+	d = h.ok("admin", add, map[string]any{"p": m.Professional, "s": other})
+	if got := jpath(d, "addMembership.professional.rpps"); got != m.RPPS {
+		t.Fatalf("addMembership: professional %v, want %s", got, m.RPPS)
+	}
+	const end = `mutation($id: ID!) { endMembership(id: $id) { professional { rpps } } }`
+	if got := jpath(h.ok("admin", end, map[string]any{"id": jpath(d, "addMembership.id")}), "endMembership.professional.rpps"); got != m.RPPS {
+		t.Fatalf("endMembership: professional %v, want %s", got, m.RPPS)
+	}
+}

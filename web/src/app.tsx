@@ -7,6 +7,12 @@ import type { MeQuery } from './gql/graphql';
 import { roleLabel } from './labels';
 import { Home } from './portal/home';
 import { LazyDashboards } from './dashboard/lazy';
+import { MyReferrals } from './portal/referrals';
+import { NewReferral } from './portal/new-referral';
+import { ReferralPage } from './portal/referral';
+import { Queue } from './portal/queue';
+import { ESCAPList, NewESCAP } from './portal/escaps';
+import { ESCAPPage } from './portal/escap';
 
 export const MeDoc = graphql(`
   query Me {
@@ -43,6 +49,11 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
         <a class="brand" href="/portal/">Maillage</a>
         <nav aria-label="Navigation principale">
           <Link href="/portal/" class={location === '/portal/' ? 'active' : ''}>Accueil</Link>
+          {me.professional && <Link href="/portal/demandes" class={location.startsWith('/portal/demandes') ? 'active' : ''}>Mes demandes</Link>}
+          {essMemberships(me).map((m) => (
+            <Link key={m.id} href={`/portal/ess/${m.structure.id}`} class={location === `/portal/ess/${m.structure.id}` ? 'active' : ''}>File de l’ESS</Link>
+          ))}
+          {me.professional && <Link href="/portal/escap" class={location.startsWith('/portal/escap') ? 'active' : ''}>ESCAP</Link>}
           <Link href="/dashboard/" class={location.startsWith('/dashboard/') ? 'active' : ''}>Tableaux de bord</Link>
         </nav>
         <div class="who">
@@ -53,6 +64,13 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
       <main class="page">
         <Switch>
           <Route path="/portal/"><Home me={me} /></Route>
+          <Route path="/portal/demandes"><MyReferrals /></Route>
+          <Route path="/portal/demandes/nouvelle"><NewReferral /></Route>
+          <Route path="/portal/demandes/:id">{(p: { id: string }) => <ReferralPage id={p.id} />}</Route>
+          <Route path="/portal/ess/:id">{(p: { id: string }) => <Queue essId={p.id} />}</Route>
+          <Route path="/portal/escap"><ESCAPList /></Route>
+          <Route path="/portal/escap/nouvelle"><NewESCAP me={me} /></Route>
+          <Route path="/portal/escap/:id">{(p: { id: string }) => <ESCAPPage id={p.id} />}</Route>
           <Route path="/dashboard/*?"><LazyDashboards me={me} /></Route>
           <Route><p>Page introuvable. <a href="/portal/">Retour à l’accueil</a></p></Route>
         </Switch>
