@@ -27,7 +27,14 @@ const (
 	KindITEP    StructureKind = "ITEP"
 	KindCPAM    StructureKind = "CPAM"
 	KindHopital StructureKind = "HOSPITAL"
-	KindOther   StructureKind = "OTHER"
+	// Medico-social structures and actors named by source 004 among the
+	// DAC's partners.
+	KindFAM   StructureKind = "FAM"  // foyer d'accueil médicalisé (disabled adults)
+	KindMAS   StructureKind = "MAS"  // maison d'accueil spécialisée (disabled adults)
+	KindPCPE  StructureKind = "PCPE" // pôle de compétences et de prestations externalisées
+	KindESA   StructureKind = "ESA"  // équipe spécialisée Alzheimer (at home)
+	KindMJPM  StructureKind = "MJPM" // mandataire judiciaire à la protection des majeurs
+	KindOther StructureKind = "OTHER"
 )
 
 // Structure is an ESP, MSP, ESS, CPTS, DAC or partner, in one territory.

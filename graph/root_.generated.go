@@ -3588,6 +3588,16 @@ enum StructureKind {
   ITEP
   CPAM
   HOSPITAL
+  "Foyer d'accueil médicalisé (disabled adults)."
+  FAM
+  "Maison d'accueil spécialisée (disabled adults)."
+  MAS
+  "Pôle de compétences et de prestations externalisées."
+  PCPE
+  "Équipe spécialisée Alzheimer (care at home)."
+  ESA
+  "Mandataire judiciaire à la protection des majeurs (judicial mandatary)."
+  MJPM
   OTHER
 }
 
@@ -3598,7 +3608,11 @@ type Structure implements Node @key(fields: "id") @key(fields: "finess") {
   name: String!
   territory: Territory!
   finess: String
-  "Set when the FINESS key does not verify (Luhn): kept, but flagged."
+  """
+  In the answer of a write: set when the FINESS key does not verify (Luhn), or when its department
+  is not the one of the structure's territory (a structure may carry its legal entity's FINESS):
+  kept, but flagged.
+  """
   finessWarning: String
   siret: String
   "Organisational MSSanté address."
