@@ -89,6 +89,12 @@ type EventFilter struct {
 	// (ErrSlowConsumer, ErrShuttingDown, ErrEventsUnavailable) rather than
 	// because the subscriber left or lost access.
 	OnEnd func(error)
+	// Ready, if set, is called (without blocking, possibly under the
+	// service's locks) after each event put in the returned channel and
+	// after the channel is closed: a receive from the channel will not block.
+	// A transport uses it to read the channel only when it has something,
+	// with no goroutine waiting per subscription.
+	Ready func()
 	// EndWhenDenied completes the subscription at the first event its guard
 	// withholds: following one object (a team, a request), losing access
 	// to it ends the stream rather than leaving it silent.

@@ -311,6 +311,9 @@ type ReferralService interface {
 	// ReferralStats returns an ESS's dashboard; FORBIDDEN without the right
 	// to its figures, BAD_USER_INPUT for a bad range or period.
 	ReferralStats(ctx context.Context, essID string, from, to time.Time, period StatsPeriod) (*ReferralStats, error)
+	// ReferralActions returns the transitions the caller may make now on a
+	// request they can see (roles and state; requirements aside).
+	ReferralActions(ctx context.Context, r *Referral) ([]ReferralAction, error)
 }
 
 // RequesterFits reports whether a professional (profession and specialty as

@@ -114,6 +114,24 @@ var ReferralTransitions = []ReferralTransition{
 		[]ReferralActor{ActorRequester}, nil},
 }
 
+// AllowedReferralActions lists, in table order, the transitions that one of
+// actors may make from state (what each requires aside).
+func AllowedReferralActions(state ReferralState, actors []ReferralActor) []ReferralAction {
+	out := []ReferralAction{}
+	for _, t := range ReferralTransitions {
+		if !slices.Contains(t.From, state) {
+			continue
+		}
+		for _, a := range actors {
+			if slices.Contains(t.Actors, a) {
+				out = append(out, t.Action)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // FindReferralTransition returns the table row of an action.
 func FindReferralTransition(a ReferralAction) (ReferralTransition, bool) {
 	for _, t := range ReferralTransitions {

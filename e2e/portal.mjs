@@ -9,8 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Where tests save screenshots of the main pages (committed, shown in the docs). */
-export const screenshotDir = path.join(here, '..', 'docs', 'screenshots');
+/**
+ * Where tests save screenshots of the main pages: e2e/.screenshots (ignored
+ * by git), or MAILLAGE_SCREENSHOTS (e.g. ../docs/screenshots, committed, to
+ * refresh the documentation's pictures).
+ */
+export const screenshotDir = path.resolve(here, process.env.MAILLAGE_SCREENSHOTS ?? '.screenshots');
 
 /**
  * Opens a context for login and signs in: /portal/ → "Se connecter" → the
@@ -18,7 +22,8 @@ export const screenshotDir = path.join(here, '..', 'docs', 'screenshots');
  * Returns { context, page, requests, problems }.
  */
 export async function signedIn(browser, hub, login, startPath = '/portal/') {
-  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1280, height: 900 } });
+  // The browser's own zone is UTC: the pages must show Paris time anyway.
+  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const requests = [];
   const problems = [];
@@ -48,4 +53,14 @@ export function assertClean(hub, session) {
 export async function screenshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, name + '.png'), fullPage: true });
+}
+
+/**
+ * Selects, in a <select>, the option whose text matches re, once it is
+ * there (options often come from a query still on its way).
+ */
+export async function pick(select, re) {
+  const option = select.locator('option').filter({ hasText: re }).first();
+  await option.waitFor({ state: 'attached' });
+  await select.selectOption(await option.getAttribute('value'));
 }

@@ -29,6 +29,7 @@ type ReferralResolver interface {
 	RedirectedFrom(ctx context.Context, obj *maillage.Referral) (*maillage.Referral, error)
 
 	History(ctx context.Context, obj *maillage.Referral) ([]*maillage.ReferralHistoryEntry, error)
+	MyActions(ctx context.Context, obj *maillage.Referral) ([]maillage.ReferralAction, error)
 }
 type ReferralHistoryEntryResolver interface {
 	Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error)
@@ -848,6 +849,29 @@ func (ec *executionContext) fieldContext_Referral_history(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Referral_myActions(ctx context.Context, field graphql.CollectedField, obj *maillage.Referral) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Referral_myActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Referral().MyActions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []maillage.ReferralAction) graphql.Marshaler {
+			return ec.marshalNReferralAction2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐReferralActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Referral_myActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Referral", field, true, true, "ReferralAction")
 }
 
 func (ec *executionContext) _ReferralConnection_edges(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralConnection) (ret graphql.Marshaler) {
@@ -2175,6 +2199,12 @@ func (ec *executionContext) _Referral(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Referral_history(ctx, field, obj)
 				})
+		case "myActions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Referral_myActions(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2551,6 +2581,36 @@ func (ec *executionContext) marshalNReferralAction2githubᚗcomᚋmaillageᚋmai
 		graphql.AddInvalidNullFromMarshaler(ctx, "ReferralAction!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNReferralAction2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐReferralActionᚄ(ctx context.Context, v any) ([]maillage.ReferralAction, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]maillage.ReferralAction, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReferralAction2githubᚗcomᚋmaillageᚋmaillageᚐReferralAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNReferralAction2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐReferralActionᚄ(ctx context.Context, sel ast.SelectionSet, v []maillage.ReferralAction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReferralAction2githubᚗcomᚋmaillageᚋmaillageᚐReferralAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNReferralActor2githubᚗcomᚋmaillageᚋmaillageᚐReferralActor(ctx context.Context, v any) (maillage.ReferralActor, error) {

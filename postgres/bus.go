@@ -356,6 +356,7 @@ func (b *Bus) stop() {
 	b.mu.Unlock()
 	for _, s := range ended {
 		b.report(s, maillage.ErrShuttingDown)
+		s.ready() // after report: the transport hears why before the end
 	}
 }
 
@@ -487,12 +488,15 @@ func (b *Bus) deliver(ctx context.Context, ev *maillage.Event) {
 			case !ok[i]:
 				b.stats.decided.Add(1)
 				if s.filter.EndWhenDenied {
-					b.dropLocked(s, errDenied) // completes the stream
+					if b.dropLocked(s, errDenied) { // completes the stream
+						s.ready()
+					}
 				}
 			default:
 				b.stats.decided.Add(1)
 				select {
 				case s.out <- ev:
+					s.ready()
 					b.delivered(ev)
 				default:
 					b.lagLocked(s, ev.ID-1)
@@ -515,8 +519,8 @@ func (b *Bus) lagLocked(s *subscriber, resume int64) {
 }
 
 // dropLocked ends s with err and reports whether it closed s's channel
-// (s was live: its caller then reports err); otherwise s's catch-up
-// goroutine closes it.
+// (s was live: its caller then reports err, then calls s.ready); otherwise
+// s's catch-up goroutine closes it.
 func (b *Bus) dropLocked(s *subscriber, err error) bool {
 	if s.dropped {
 		return false
@@ -530,4 +534,11 @@ func (b *Bus) dropLocked(s *subscriber, err error) bool {
 	s.live = false
 	close(s.out)
 	return true
+}
+
+// ready tells s's transport that out has an event, or is closed.
+func (s *subscriber) ready() {
+	if s.filter.Ready != nil {
+		s.filter.Ready()
+	}
 }

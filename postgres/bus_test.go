@@ -481,3 +481,81 @@ func TestAppendedEventsFollowTheContract(t *testing.T) {
 		t.Fatal("the seed appended no event")
 	}
 }
+
+// TestReadySignalsEachEventAndTheEnd: a transport that reads a
+// subscription's channel only when Ready says so (the websocket transport
+// does) never blocks and misses nothing, live or catching up; a stream the
+// service ends says why (OnEnd) before its last Ready.
+func TestReadySignalsEachEventAndTheEnd(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{Buffer: 2, StallTimeout: 300 * time.Millisecond})
+	ready := make(chan struct{}, 100)
+	ctx, cancel := context.WithCancel(adminCtx(t, db))
+	defer cancel()
+	f := activity("test")
+	f.Ready = func() { ready <- struct{}{} }
+	ch, err := bus.SubscribeEvents(ctx, "", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := range 6 { // more than the buffer: the subscriber falls behind and catches up
+		ids = append(ids, publish(t, db, "test", fmt.Sprint("E", i)))
+	}
+	readOnSignal := func() (*maillage.Event, bool) {
+		t.Helper()
+		select {
+		case <-ready:
+		case <-time.After(15 * time.Second):
+			t.Fatal("no Ready")
+		}
+		select {
+		case ev, ok := <-ch:
+			return ev, ok
+		default:
+			t.Fatal("Ready, yet nothing to read")
+		}
+		return nil, false
+	}
+	for _, want := range ids {
+		if ev, ok := readOnSignal(); !ok || ev.ID != want {
+			t.Fatalf("got %v (open %v), want event %d", ev, ok, want)
+		}
+	}
+	cancel()
+	if _, ok := readOnSignal(); ok {
+		t.Fatal("the channel of a subscriber that left is still open")
+	}
+
+	// A consumer that stops reading is cut: OnEnd, then the last Ready.
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	f = activity("test")
+	f.Ready = func() { note("ready") }
+	f.OnEnd = func(error) { note("end") }
+	if _, err := bus.SubscribeEvents(adminCtx(t, db), "", f); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		publish(t, db, "test", "E")
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		got := slices.Clone(order)
+		mu.Unlock()
+		if slices.Contains(got, "end") {
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			got = slices.Clone(order)
+			mu.Unlock()
+			if n := len(got); n < 2 || got[n-2] != "end" || got[n-1] != "ready" {
+				t.Fatalf("signals of a cut stream: %v, want OnEnd then the last Ready", got)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled consumer was never cut: %v", got)
+		}
+	}
+}

@@ -218,3 +218,22 @@ func (db *ReferralService) redirectToESS(ctx context.Context, tx *sqlx.Tx, r *ma
 	}
 	return id, appendAudit(ctx, tx, Audit{ObjectKind: authz.KindReferral, ObjectID: id, Operation: "create", Role: auditRole(role, r.Domain), Domain: domain})
 }
+
+// ReferralActions returns the transitions the caller may make now on r (a
+// request already read under the caller's rights): the caller's relations
+// and ESS roles, matched against the table from r's state.
+func (db *ReferralService) ReferralActions(ctx context.Context, r *maillage.Referral) ([]maillage.ReferralAction, error) {
+	caller := maillage.IdentityFrom(ctx)
+	if caller.Anonymous() {
+		return []maillage.ReferralAction{}, nil
+	}
+	rels, err := callerRelations(ctx, db.DB, authz.KindReferral, r.ID)
+	if err != nil {
+		return nil, fmt.Errorf("referral actions: %w", err)
+	}
+	actors, err := db.referralActors(ctx, caller, r.Domain, rels)
+	if err != nil {
+		return nil, fmt.Errorf("referral actions: %w", err)
+	}
+	return maillage.AllowedReferralActions(r.State, actors), nil
+}

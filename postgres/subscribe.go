@@ -118,6 +118,7 @@ func (b *Bus) catchUp(s *subscriber, pos int64) {
 	b.mu.Unlock()
 	close(s.out)
 	b.report(s, err)
+	s.ready() // after report: the transport hears why before the end
 }
 
 // replayUntilLive is catchUp's loop; nil once s is live.
@@ -185,6 +186,7 @@ func (b *Bus) push(s *subscriber, ev *maillage.Event) error {
 			return errLeft
 		}
 	}
+	s.ready()
 	b.delivered(ev)
 	return nil
 }
@@ -215,7 +217,9 @@ func (b *Bus) report(s *subscriber, err error) {
 func (b *Bus) leave(s *subscriber) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.dropLocked(s, errLeft)
+	if b.dropLocked(s, errLeft) {
+		s.ready()
+	}
 }
 
 // catchUpPage is how many events a subscriber catching up reads at once

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/maillage/maillage"
 )
@@ -22,14 +23,51 @@ func endConnection(ctx context.Context) func(error) {
 	return end
 }
 
+type readyKey struct{}
+
+// EventReadiness lets a transport read a subscription's event channel only
+// when it holds something (see maillage.EventFilter.Ready), rather than with
+// a goroutine waiting on it.
+type EventReadiness struct {
+	// Ready is called after each event put in the channel and after it
+	// closes; it must not block.
+	Ready func()
+	// attached is set once the event service has accepted the subscription:
+	// from then on Ready tells when to read.
+	attached atomic.Bool
+}
+
+// Attached reports whether a subscription's channel signals its events
+// through Ready (otherwise the operation ended before: an error).
+func (e *EventReadiness) Attached() bool { return e.attached.Load() }
+
+// WithEventReadiness returns ctx carrying e for the subscription resolved in it.
+func WithEventReadiness(ctx context.Context, e *EventReadiness) context.Context {
+	return context.WithValue(ctx, readyKey{}, e)
+}
+
+// subscribe opens f's events for the caller in ctx: the stream's end and
+// readiness go to the transport of ctx, if it asks for them.
+func (r *Resolver) subscribe(ctx context.Context, after *string, f maillage.EventFilter) (<-chan *maillage.Event, error) {
+	f.OnEnd = endConnection(ctx)
+	ready, _ := ctx.Value(readyKey{}).(*EventReadiness)
+	if ready != nil {
+		f.Ready = ready.Ready
+	}
+	ch, err := r.Events.SubscribeEvents(ctx, deref(after), f)
+	if err == nil && ready != nil {
+		ready.attached.Store(true)
+	}
+	return ch, err
+}
+
 // careEvents opens a subscription to need-to-know events: the caller must
 // be signed in, and each event passes f's guard.
 func (r *Resolver) careEvents(ctx context.Context, after *string, f maillage.EventFilter) (<-chan *maillage.Event, error) {
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to follow these events")
 	}
-	f.OnEnd = endConnection(ctx)
-	return r.Events.SubscribeEvents(ctx, deref(after), f)
+	return r.subscribe(ctx, after, f)
 }
 
 // escapEvents follows one team the caller may read (NOT_FOUND otherwise).

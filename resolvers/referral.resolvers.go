@@ -112,6 +112,11 @@ func (r *referralResolver) History(ctx context.Context, obj *maillage.Referral) 
 	return r.loaders(ctx).ReferralHistory.Load(ctx, obj.ID)
 }
 
+// MyActions is the resolver for the myActions field.
+func (r *referralResolver) MyActions(ctx context.Context, obj *maillage.Referral) ([]maillage.ReferralAction, error) {
+	return r.ReferralService.ReferralActions(ctx, obj)
+}
+
 // Author is the resolver for the author field.
 func (r *referralHistoryEntryResolver) Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error) {
 	if obj.AuthorProfessionalID == nil {

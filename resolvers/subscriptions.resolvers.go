@@ -32,12 +32,11 @@ func (r *subscriptionResolver) TerritoryActivity(ctx context.Context, territoryI
 	if err != nil {
 		return nil, err
 	}
-	return r.Events.SubscribeEvents(ctx, deref(after), maillage.EventFilter{
+	return r.subscribe(ctx, after, maillage.EventFilter{
 		Guard:  maillage.GuardTerritoryActivity,
 		Topics: []string{maillage.TopicDirectory},
 		Match:  func(ev *maillage.Event) bool { return authz.Within(ev.Domain, t.Path) },
 		Probe:  &maillage.Event{Domain: t.Path, SubjectID: t.ID},
-		OnEnd:  endConnection(ctx),
 	})
 }
 

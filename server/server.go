@@ -43,6 +43,7 @@ type Server struct {
 	resolver *resolvers.Resolver
 	bus      *postgres.Bus
 	ws       WebsocketMetrics
+	wsrt     *wsRuntime
 	handler  http.Handler
 	http     *http.Server
 	log      *slog.Logger
@@ -82,6 +83,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		return nil, err
 	}
 	s.bus = bus
+	s.wsrt = newWSRuntime(ctx, s.cfg.WebsocketPingInterval)
 	postgres.StartESCAPExpiry(ctx, db.ESCAP, s.cfg.ESCAPExpiryEvery)
 	s.resolver = &resolvers.Resolver{
 		Events:              bus,
@@ -98,7 +100,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", crossOrigin(s.cfg, compressed(s.cfg.GzipMinBytes,
-		s.withDeadline(withConnSlot(s.authenticate(unauthorizedStatus(s.graphqlHandler())))))))
+		s.withDeadline(s.authenticate(unauthorizedStatus(s.graphqlHandler()))))))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())

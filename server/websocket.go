@@ -3,14 +3,11 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,30 +42,6 @@ type WebsocketMetrics struct {
 	TokenExpired      atomic.Int64 // connections closed at token expiry
 }
 
-// websocketTransport is gqlgen's websocket transport on gorilla/websocket:
-// both subprotocols, keep-alives, authentication from connection_init.
-func (s *Server) websocketTransport() transport.Websocket {
-	return transport.Websocket{
-		Implementation: gorillaWebsocket{
-			// No buffer sizes: gorilla reuses the 4 KiB read and write
-			// buffers of the hijacked HTTP connection, which net/http keeps
-			// for as long as the handler (the websocket) runs anyway.
-			upgrader:     websocket.Upgrader{CheckOrigin: s.checkOrigin},
-			writeTimeout: s.cfg.WebsocketWriteTimeout,
-			pingEvery:    s.cfg.WebsocketPingInterval,
-		},
-		InitFunc:              s.WebsocketInit,
-		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: s.cfg.WebsocketPingInterval, // legacy graphql-ws "ka"
-		// graphql-transport-ws pings come from a timer of the connection
-		// (wsConn.ping), not from a goroutine per connection as gqlgen's
-		// PingPongInterval would: a goroutine is 8 KiB of stack.
-		ErrorFunc: func(ctx context.Context, err error) {
-			slog.DebugContext(ctx, "websocket", "err", err)
-		},
-	}
-}
-
 // checkOrigin lets browsers from the hub's own origin and the allowed ones
 // open a websocket; clients that send no Origin (not browsers) may too.
 func (s *Server) checkOrigin(r *http.Request) bool {
@@ -96,22 +69,6 @@ func normalizeOrigin(u string) string {
 	return strings.ToLower(p.Scheme + "://" + p.Host)
 }
 
-// connKey carries, in an upgrade request's context, the slot where the
-// adapter puts the connection, so connection_init can act on it.
-type connKey struct{}
-
-type connSlot struct{ conn *wsConn }
-
-// withConnSlot gives websocket upgrade requests a connection slot.
-func withConnSlot(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if websocket.IsWebSocketUpgrade(r) {
-			r = r.WithContext(context.WithValue(r.Context(), connKey{}, &connSlot{}))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // WebsocketInit is the InitFunc of the hub's websocket transport. It
 // authenticates connection_init (identityFromInit: the token in
 // {"Authorization": "Bearer …"}, as the explorer sends its headers, or
@@ -125,11 +82,10 @@ func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayloa
 	if err != nil {
 		return s.initRefused(ctx, err)
 	}
-	slot, _ := ctx.Value(connKey{}).(*connSlot)
-	if slot == nil || slot.conn == nil {
+	c, _ := ctx.Value(connKey{}).(*wsConn)
+	if c == nil {
 		return ctx, nil, nil // not on this hub's transport (a direct call): authentication only
 	}
-	c := slot.conn
 	s.ws.Connections.Add(1)
 	c.onClose(func() { s.ws.Connections.Add(-1) })
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -180,8 +136,25 @@ func (s *Server) initRefused(ctx context.Context, err error) (context.Context, *
 		s.log.ErrorContext(ctx, "websocket token not checked: internal error", "err", err)
 		code, refusal = CloseInternal, maillage.Errorf(maillage.EINTERNAL, "internal error")
 	}
-	ctx = transport.AppendCloseReason(ctx, refusal.Code+": "+refusal.Message)
-	return transport.WithWebsocketCloseCode(ctx, code), nil, refusal
+	return context.WithValue(ctx, refusalKey{}, initClose{code, refusal.Code + ": " + refusal.Message}), nil, refusal
+}
+
+// refusalKey carries, in the context of a refused connection_init, the
+// close code and reason of the refusal.
+type refusalKey struct{}
+
+type initClose struct {
+	code   int
+	reason string
+}
+
+// initRefusal returns the close code and reason for a refused
+// connection_init: initRefused's, or 4403 Forbidden.
+func initRefusal(ctx context.Context) (int, string) {
+	if r, ok := ctx.Value(refusalKey{}).(initClose); ok {
+		return r.code, r.reason
+	}
+	return 4403, "Forbidden"
 }
 
 // subscriptionLimit bounds the subscriptions open on one connection.
@@ -225,192 +198,4 @@ func (l subscriptionLimit) InterceptOperation(ctx context.Context, next graphql.
 		closed()
 	})
 	return next(ctx)
-}
-
-// gorillaWebsocket implements gqlgen's WebsocketImplementation with
-// gorilla/websocket.
-type gorillaWebsocket struct {
-	upgrader     websocket.Upgrader
-	writeTimeout time.Duration
-	pingEvery    time.Duration
-}
-
-var _ transport.WebsocketImplementation = gorillaWebsocket{}
-
-// Accept upgrades the request, offering gqlgen's subprotocols.
-func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
-	up := g.upgrader
-	for _, p := range opts.Subprotocols {
-		if !slices.Contains(up.Subprotocols, p) {
-			up.Subprotocols = append(up.Subprotocols, p)
-		}
-	}
-	conn, err := up.Upgrade(w, r, opts.ResponseHeader)
-	if err != nil {
-		return nil, err
-	}
-	c := &wsConn{conn: conn, writeTimeout: g.writeTimeout}
-	if conn.Subprotocol() == "graphql-transport-ws" && g.pingEvery > 0 {
-		c.startPings(g.pingEvery)
-	}
-	if slot, _ := r.Context().Value(connKey{}).(*connSlot); slot != nil {
-		slot.conn = c
-	}
-	return c, nil
-}
-
-// wsConn is one gorilla connection as gqlgen's WebsocketConn, with a read
-// limit, read deadlines, write deadlines (a client that stops reading is cut
-// off), and a close that says why, once.
-type wsConn struct {
-	conn         *websocket.Conn
-	writeTimeout time.Duration
-	wmu          sync.Mutex // one writer at a time: gqlgen's and the pings
-
-	pingEvery    time.Duration
-	pinger       *time.Timer
-	awaitingPong atomic.Bool
-
-	mu       sync.Mutex
-	closing  bool     // a close frame was sent
-	closed   bool     // the connection is closed
-	onCloses []func() // run once, at close
-}
-
-var (
-	_ transport.WebsocketConn          = (*wsConn)(nil)
-	_ transport.WebsocketReadLimiter   = (*wsConn)(nil)
-	_ transport.WebsocketReadDeadliner = (*wsConn)(nil)
-)
-
-// NextReader returns the next message; a normal close by the peer is
-// transport.ErrWebsocketClosed. Any read error closes the connection.
-func (c *wsConn) NextReader() (int, io.Reader, error) {
-	t, r, err := c.conn.NextReader()
-	if err != nil {
-		c.Close()
-		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived, websocket.CloseGoingAway) {
-			return t, nil, transport.ErrWebsocketClosed
-		}
-		return t, nil, err
-	}
-	return t, r, nil
-}
-
-// WriteJSON writes one message within the write timeout (gqlgen serializes writes).
-func (c *wsConn) WriteJSON(v any) error {
-	c.wmu.Lock()
-	if c.writeTimeout > 0 {
-		c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	}
-	err := c.conn.WriteJSON(v)
-	c.wmu.Unlock()
-	if err != nil {
-		c.Close()
-	}
-	return err
-}
-
-// startPings sends a graphql-transport-ws ping every interval from a timer,
-// and expects a pong within two intervals, as gqlgen's PingPongInterval
-// does with a goroutine: a missing pong fails the transport's next read.
-func (c *wsConn) startPings(every time.Duration) {
-	c.pingEvery = every
-	c.awaitingPong.Store(true)
-	c.conn.SetReadDeadline(time.Now().Add(2 * every))
-	c.mu.Lock()
-	c.pinger = time.AfterFunc(every, c.ping)
-	c.mu.Unlock()
-	c.onClose(func() { c.mu.Lock(); c.pinger.Stop(); c.mu.Unlock() })
-}
-
-func (c *wsConn) ping() {
-	if !c.awaitingPong.Swap(true) {
-		c.conn.SetReadDeadline(time.Now().Add(2 * c.pingEvery))
-	}
-	if c.WriteJSON(struct {
-		Type string `json:"type"`
-	}{"ping"}) == nil {
-		c.mu.Lock()
-		if !c.closed {
-			c.pinger.Reset(c.pingEvery)
-		}
-		c.mu.Unlock()
-	}
-}
-
-// WriteClose sends a close frame, unless one was already sent.
-func (c *wsConn) WriteClose(code int, message string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.writeCloseLocked(code, message)
-}
-
-func (c *wsConn) writeCloseLocked(code int, message string) error {
-	if c.closing || c.closed {
-		return nil
-	}
-	c.closing = true
-	if len(message) > 123 {
-		message = message[:123]
-	}
-	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(time.Second))
-}
-
-// closeWith ends the connection from the hub's side with a code and reason:
-// the close frame first, then the connection once the peer answers or a
-// second has passed.
-func (c *wsConn) closeWith(code int, reason string) {
-	c.mu.Lock()
-	err := c.writeCloseLocked(code, reason)
-	c.mu.Unlock()
-	if err != nil {
-		c.Close()
-		return
-	}
-	time.AfterFunc(time.Second, func() { c.Close() })
-}
-
-// Close closes the connection and runs the close hooks, once.
-func (c *wsConn) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	hooks := c.onCloses
-	c.onCloses = nil
-	c.mu.Unlock()
-	for _, f := range hooks {
-		f()
-	}
-	return c.conn.Close()
-}
-
-// onClose registers f to run when the connection closes (at once if it is).
-func (c *wsConn) onClose(f func()) {
-	c.mu.Lock()
-	if !c.closed {
-		c.onCloses = append(c.onCloses, f)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	f()
-}
-
-// Subprotocol is the negotiated subprotocol.
-func (c *wsConn) Subprotocol() string { return c.conn.Subprotocol() }
-
-// SetReadLimit bounds a message's size.
-func (c *wsConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
-
-// SetReadDeadline sets when a read fails (a missing pong).
-// The transport clears it when a pong arrives.
-func (c *wsConn) SetReadDeadline(t time.Time) error {
-	if t.IsZero() {
-		c.awaitingPong.Store(false)
-	}
-	return c.conn.SetReadDeadline(t)
 }

@@ -6,8 +6,11 @@
 // max) and the hub's resident memory per subscriber (RSS delta / N).
 //
 //	go build -o /tmp/maillage ./cmd/maillage
-//	ulimit -n 20000
 //	go run ./bench/subscriptions -bin /tmp/maillage -n 1000 [-update]
+//
+// It raises its limit of open files to what its connections need (the hub
+// inherits it): beyond the hard limit only with CAP_SYS_RESOURCE. Without
+// it, -per-conn k opens n/k connections of k subscriptions each.
 //
 // The database server is MAILLAGE_TEST_DATABASE_URL (default postgres on
 // 127.0.0.1:5432); the fresh database is dropped at the end.
@@ -31,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,18 +49,25 @@ func main() {
 	interval := flag.Duration("interval", 100*time.Millisecond, "pause between published events")
 	parallel := flag.Int("dial-parallel", 50, "connections opened at once")
 	update := flag.Bool("update", false, "publish updates of one structure (one domain) instead of new structures")
+	perConn := flag.Int("per-conn", 1, "subscriptions per connection (n/per-conn connections)")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "usage: subscriptions -bin <maillage binary> [-n 1000] [-events 50]")
 		os.Exit(2)
 	}
-	if err := run(*bin, *n, *events, *interval, *parallel, *update); err != nil {
+	*perConn = max(1, *perConn)
+	conns := (*n + *perConn - 1) / *perConn
+	if err := raiseOpenFiles(uint64(conns) + 64); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if err := run(*bin, *n, *perConn, *events, *interval, *parallel, *update); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, events int, interval time.Duration, parallel int, update bool) error {
+func run(bin string, n, perConn, events int, interval time.Duration, parallel int, update bool) error {
 	ctx := context.Background()
 	dsn := freshDatabase()
 	defer postgres.DropDatabase(ctx, dsn)
@@ -104,18 +115,20 @@ func run(bin string, n, events int, interval time.Duration, parallel int, update
 
 	// Open the subscribers.
 	rec := &recorder{}
-	clients := make([]*client, n)
+	conns := (n + perConn - 1) / perConn
+	clients := make([]*client, conns)
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	var dialErr atomic.Value
 	start := time.Now()
-	for i := range n {
+	for i := range conns {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := dial("ws://"+addr+"/graphql", token, territory, cur.EventCursor, rec)
+			subs := min(perConn, n-i*perConn)
+			c, err := dial("ws://"+addr+"/graphql", token, territory, cur.EventCursor, subs, rec)
 			if err != nil {
 				dialErr.Store(err)
 				return
@@ -127,7 +140,7 @@ func run(bin string, n, events int, interval time.Duration, parallel int, update
 	if err, ok := dialErr.Load().(error); ok {
 		return fmt.Errorf("dial: %w", err)
 	}
-	fmt.Printf("subscribers: %d connected in %s\n", n, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("subscribers: %d on %d connections, connected in %s\n", n, conns, time.Since(start).Round(time.Millisecond))
 
 	// Warm-up event: every subscriber is live once all have it.
 	rec.expect(n)
@@ -182,6 +195,26 @@ func run(bin string, n, events int, interval time.Duration, parallel int, update
 	return nil
 }
 
+// raiseOpenFiles raises RLIMIT_NOFILE to at least need, soft and hard (the
+// hard limit only rises for root); the hub started after inherits it.
+func raiseOpenFiles(need uint64) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	if lim.Cur >= need {
+		return nil
+	}
+	want := syscall.Rlimit{Cur: need, Max: max(need, lim.Max)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+		if lim.Max < need {
+			return fmt.Errorf("open files: %d needed, hard limit %d (%v): raising it needs CAP_SYS_RESOURCE; or open fewer connections with -per-conn", need, lim.Max, err)
+		}
+		return err
+	}
+	return nil
+}
+
 // recorder collects the clients' latencies and counts deliveries.
 type recorder struct {
 	mu     sync.Mutex
@@ -232,7 +265,7 @@ func (r *recorder) latencies() []time.Duration {
 // client is one subscriber.
 type client struct{ conn *websocket.Conn }
 
-func dial(u, token, territory, after string, rec *recorder) (*client, error) {
+func dial(u, token, territory, after string, subs int, rec *recorder) (*client, error) {
 	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 30 * time.Second}
 	conn, _, err := d.Dial(u, nil)
 	if err != nil {
@@ -251,11 +284,13 @@ func dial(u, token, territory, after string, rec *recorder) (*client, error) {
 		return nil, fmt.Errorf("init: %s %v", m.Type, err)
 	}
 	conn.SetReadDeadline(time.Time{})
-	if err := send(map[string]any{"type": "subscribe", "id": "1", "payload": map[string]any{
-		"query":     `subscription($t: ID!, $a: String) { territoryActivity(territoryId: $t, after: $a) { cursor subjectId at } }`,
-		"variables": map[string]any{"t": territory, "a": after},
-	}}); err != nil {
-		return nil, err
+	for i := range subs {
+		if err := send(map[string]any{"type": "subscribe", "id": strconv.Itoa(i + 1), "payload": map[string]any{
+			"query":     `subscription($t: ID!, $a: String) { territoryActivity(territoryId: $t, after: $a) { cursor subjectId at } }`,
+			"variables": map[string]any{"t": territory, "a": after},
+		}}); err != nil {
+			return nil, err
+		}
 	}
 	go func() {
 		var wmu sync.Mutex

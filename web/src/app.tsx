@@ -6,6 +6,12 @@ import { graphql } from './gql';
 import type { MeQuery } from './gql/graphql';
 import { roleLabel } from './labels';
 import { Home } from './portal/home';
+import { MyReferrals } from './portal/referrals';
+import { NewReferral } from './portal/new-referral';
+import { ReferralPage } from './portal/referral';
+import { Queue } from './portal/queue';
+import { ESCAPList, NewESCAP } from './portal/escaps';
+import { ESCAPPage } from './portal/escap';
 
 export const MeDoc = graphql(`
   query Me {
@@ -42,6 +48,11 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
         <a class="brand" href="/portal/">Maillage</a>
         <nav aria-label="Navigation principale">
           <Link href="/portal/" class={location === '/portal/' ? 'active' : ''}>Accueil</Link>
+          {me.professional && <Link href="/portal/demandes" class={location.startsWith('/portal/demandes') ? 'active' : ''}>Mes demandes</Link>}
+          {essMemberships(me).map((m) => (
+            <Link key={m.id} href={`/portal/ess/${m.structure.id}`} class={location === `/portal/ess/${m.structure.id}` ? 'active' : ''}>File de l’ESS</Link>
+          ))}
+          {me.professional && <Link href="/portal/escap" class={location.startsWith('/portal/escap') ? 'active' : ''}>ESCAP</Link>}
         </nav>
         <div class="who">
           <span title={roles.join('\n')}>{name}</span>
@@ -51,6 +62,13 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
       <main class="page">
         <Switch>
           <Route path="/portal/"><Home me={me} /></Route>
+          <Route path="/portal/demandes"><MyReferrals /></Route>
+          <Route path="/portal/demandes/nouvelle"><NewReferral /></Route>
+          <Route path="/portal/demandes/:id">{(p: { id: string }) => <ReferralPage id={p.id} />}</Route>
+          <Route path="/portal/ess/:id">{(p: { id: string }) => <Queue essId={p.id} />}</Route>
+          <Route path="/portal/escap"><ESCAPList /></Route>
+          <Route path="/portal/escap/nouvelle"><NewESCAP me={me} /></Route>
+          <Route path="/portal/escap/:id">{(p: { id: string }) => <ESCAPPage id={p.id} />}</Route>
           <Route path="/dashboard/*?"><p>Les tableaux de bord arrivent ici.</p></Route>
           <Route><p>Page introuvable. <a href="/portal/">Retour à l’accueil</a></p></Route>
         </Switch>

@@ -29,3 +29,17 @@ export const roleLabel: Record<string, string> = {
   SPECIALIST: 'Spécialiste', GP: 'Médecin généraliste', NURSE: 'Infirmier·e', MOBILE_TEAM: 'Équipe mobile', ADMINISTRATOR: 'Administration',
 };
 export const sexLabel: Record<string, string> = { F: 'Femme', M: 'Homme', U: 'Inconnu' };
+/** French wording of the eligibility reasons (the API's message follows, for the details). */
+export const eligibilityReasonLabel: Record<string, string> = {
+  UNKNOWN_SITUATION: 'Situation non éligible',
+  AGE_BELOW_MINIMUM: 'Âge inférieur au minimum de la situation',
+  EVENT_DATE_MISSING: 'La date de l’événement est requise',
+  EVENT_IN_FUTURE: 'La date de l’événement est dans le futur',
+  EVENT_TOO_OLD: 'L’événement est trop ancien',
+  NOT_HOSPITALISED: 'Cette situation suppose une hospitalisation',
+  NOT_UNDER_INSULIN: 'Cette situation suppose un traitement par insuline',
+  PREGNANT_NOT_FEMALE: 'Le patient est enregistré comme homme',
+  GRID_INCOMPLETE: 'Chaque item de la grille doit être renseigné',
+  GRID_ITEM_INVALID: 'Item de grille invalide',
+  GRID_SCORE_TOO_LOW: 'Score de la grille inférieur au seuil',
+};
