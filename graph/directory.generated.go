@@ -533,7 +533,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 			return ec.fieldContext_MembershipEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -544,7 +544,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MembershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MembershipEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("MembershipEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _MembershipEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.MembershipEdge) (ret graphql.Marshaler) {
@@ -972,7 +972,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 			return ec.fieldContext_ProfessionalEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -983,7 +983,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ProfessionalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProfessionalEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ProfessionalEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ProfessionalEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalEdge) (ret graphql.Marshaler) {
@@ -1498,7 +1498,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_StructureEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1509,7 +1509,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_StructureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StructureEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("StructureEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _StructureEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.StructureEdge) (ret graphql.Marshaler) {
@@ -2100,7 +2100,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_TerritoryEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -2111,7 +2111,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_TerritoryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TerritoryEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TerritoryEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _TerritoryEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryEdge) (ret graphql.Marshaler) {
