@@ -406,6 +406,11 @@ func (db *DirectoryService) CreateStructure(ctx context.Context, in maillage.Str
 	if err := maillage.ValidateName("input.name", in.Name); err != nil {
 		return nil, err
 	}
+	if in.Kind == maillage.KindESS {
+		if err := maillage.ValidateESSSpecialties("input.specialties", in.Specialties); err != nil {
+			return nil, err
+		}
+	}
 	canonicalLocation(in.FINESS, in.Commune)
 	warning, err := checkStructureIdentifiers(in.FINESS, in.SIRET, in.MSSante)
 	if err != nil {
@@ -459,6 +464,11 @@ func (db *DirectoryService) UpdateStructure(ctx context.Context, id string, upd 
 		}
 		if err := db.canWriteDirectory(ctx, old.Domain); err != nil {
 			return err
+		}
+		if old.Kind == maillage.KindESS && upd.Specialties != nil {
+			if err := maillage.ValidateESSSpecialties("input.specialties", upd.Specialties); err != nil {
+				return err
+			}
 		}
 		if upd.TerritoryID != nil {
 			path, err := territoryPath(ctx, tx, "input.territoryId", *upd.TerritoryID)
@@ -554,10 +564,14 @@ func (db *DirectoryService) LinkStructures(ctx context.Context, in maillage.Stru
 		if err != nil {
 			return err
 		}
-		if _, err := db.activeStructure(ctx, tx, "input.toId", in.ToID); err != nil {
+		to, err := db.activeStructure(ctx, tx, "input.toId", in.ToID)
+		if err != nil {
 			return err
 		}
 		if err := db.canWriteDirectory(ctx, from.Domain); err != nil {
+			return err
+		}
+		if err := checkLinkRule(ctx, tx, in.Kind, from, to); err != nil {
 			return err
 		}
 		const q = `INSERT INTO structure_links (from_id, to_id, kind) VALUES ($1, $2, $3)

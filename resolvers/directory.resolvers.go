@@ -169,6 +169,19 @@ func (r *queryResolver) Professional(ctx context.Context, id *string, rpps *stri
 	return nil, maillage.InvalidField("id", "give exactly one of id and rpps")
 }
 
+// StructureLinkRules is the resolver for the structureLinkRules field.
+func (r *queryResolver) StructureLinkRules(ctx context.Context) ([]*maillage.LinkRule, error) {
+	rules, err := r.StructureService.LinkRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*maillage.LinkRule, len(rules))
+	for i := range rules {
+		out[i] = &rules[i]
+	}
+	return out, nil
+}
+
 // Territory is the resolver for the territory field.
 func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error) {
 	return byID(ctx, obj, func(s *maillage.Structure) string { return s.TerritoryID }, "territory",

@@ -93,3 +93,84 @@ func TestMedicoSocialKinds(t *testing.T) {
 		t.Errorf("filter by the new kinds: %d structures, want 2", n)
 	}
 }
+
+// Links join only the kinds the configured rules allow (item 7).
+func TestLinksFollowTheConfiguredPairs(t *testing.T) {
+	h := seededHub(t)
+	seine := h.id(`SELECT id FROM territories WHERE path = 'fr/28/76'`)
+	mk := func(kind string, specialties ...string) string {
+		in := map[string]any{"kind": kind, "name": kind + " " + fmt.Sprint(len(specialties)) + h.id(`SELECT md5(random()::text)`)[:6], "territoryId": seine}
+		if specialties != nil {
+			in["specialties"] = specialties
+		}
+		return jpath(h.ok("admin", createStructure, map[string]any{"in": in}), "createStructure.id").(string)
+	}
+	ids := map[string]string{"MSP": mk("MSP"), "ESP": mk("ESP"), "CPTS": mk("CPTS"), "DAC": mk("DAC"),
+		"ESS": mk("ESS", "cardiologie"), "EHPAD": mk("EHPAD"), "MJPM": mk("MJPM"), "PTA": mk("PTA")}
+	const link = `mutation($a: ID!, $b: ID!, $k: LinkKind!) { linkStructures(input: {fromId: $a, toId: $b, kind: $k}) { id } }`
+	for _, c := range []struct {
+		from, kind, to string
+		ok             bool
+	}{
+		{"ESS", "ADHERES_TO", "CPTS", false},
+		{"CPTS", "PART_OF", "MSP", false},
+		{"DAC", "ADHERES_TO", "ESS", false},
+		{"MSP", "PART_OF", "DAC", false},
+		{"EHPAD", "PART_OF", "CPTS", false},
+		{"MSP", "PART_OF", "CPTS", true},
+		{"ESP", "PART_OF", "CPTS", true},
+		{"PTA", "PART_OF", "DAC", true},
+		{"ESS", "ADHERES_TO", "DAC", true},
+		{"EHPAD", "WORKS_WITH", "DAC", true},
+		{"MJPM", "WORKS_WITH", "DAC", true},
+		{"DAC", "WORKS_WITH", "MJPM", false},
+	} {
+		r := h.as("admin", link, map[string]any{"a": ids[c.from], "b": ids[c.to], "k": c.kind})
+		if c.ok && len(r.Errors) > 0 || !c.ok && (r.code() != maillage.EINVALID || r.Errors[0].Extensions["field"] != "input.kind") {
+			t.Errorf("%s %s %s: %+v, want ok %v", c.from, c.kind, c.to, r.Errors, c.ok)
+		}
+	}
+	d := h.ok("", `{ structureLinkRules { kind fromKind toKind } }`, nil)
+	if rules := jpath(d, "structureLinkRules").([]any); len(rules) < 4 {
+		t.Errorf("rules: %v", rules)
+	}
+	// The rules are configuration: a new pair is accepted once configured.
+	h.exec(`INSERT INTO structure_link_rules VALUES ('ADHERES_TO', 'ESS', 'CPTS')`)
+	if r := h.as("admin", link, map[string]any{"a": ids["ESS"], "b": ids["CPTS"], "k": "ADHERES_TO"}); len(r.Errors) > 0 {
+		t.Errorf("configured pair refused: %+v", r.Errors)
+	}
+}
+
+// An ESS gathers specialists of specialties other than general medicine (item 8).
+func TestESSNeedsASpecialty(t *testing.T) {
+	h := seededHub(t)
+	seine := h.id(`SELECT id FROM territories WHERE path = 'fr/28/76'`)
+	for i, c := range []struct {
+		specialties []string
+		ok          bool
+	}{
+		{nil, false},
+		{[]string{}, false},
+		{[]string{"médecine générale"}, false},
+		{[]string{"Médecine Générale"}, false},
+		{[]string{"medecine generale", " "}, false},
+		{[]string{"médecine générale", "gériatrie"}, true},
+		{[]string{"dermatologie"}, true},
+	} {
+		in := map[string]any{"kind": "ESS", "name": fmt.Sprintf("ESS %d", i), "territoryId": seine}
+		if c.specialties != nil {
+			in["specialties"] = c.specialties
+		}
+		r := h.as("admin", createStructure, map[string]any{"in": in})
+		if c.ok && len(r.Errors) > 0 || !c.ok && (r.code() != maillage.EINVALID || r.Errors[0].Extensions["field"] != "input.specialties") {
+			t.Errorf("ESS %v: %+v, want ok %v", c.specialties, r.Errors, c.ok)
+		}
+	}
+	ess := h.id(`SELECT id FROM structures WHERE name = 'ESS 6'`)
+	const update = `mutation($s: ID!, $sp: [String!]) { updateStructure(id: $s, input: {specialties: $sp}) { id } }`
+	if code := h.as("admin", update, map[string]any{"s": ess, "sp": []string{"médecine générale"}}).code(); code != maillage.EINVALID {
+		t.Errorf("update to general medicine only: %q", code)
+	}
+	// Other kinds need no specialty.
+	h.ok("admin", createStructure, map[string]any{"in": map[string]any{"kind": "MSP", "name": "MSP sans spécialité", "territoryId": seine}})
+}
