@@ -108,8 +108,8 @@ type StructureFilter struct {
 
 // StructureEdge is a structure and its cursor.
 type StructureEdge struct {
-	Cursor string
-	Node   *Structure
+	EdgeCursor
+	Node *Structure
 }
 
 // StructureConnection is one page of structures. Total is the list's count

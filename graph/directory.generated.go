@@ -419,7 +419,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 			return ec.fieldContext_MembershipEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -430,7 +430,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MembershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MembershipEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("MembershipEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _MembershipEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.MembershipEdge) (ret graphql.Marshaler) {
@@ -858,7 +858,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 			return ec.fieldContext_ProfessionalEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -869,7 +869,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ProfessionalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProfessionalEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ProfessionalEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ProfessionalEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalEdge) (ret graphql.Marshaler) {
@@ -1384,7 +1384,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_StructureEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1395,7 +1395,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_StructureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StructureEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("StructureEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _StructureEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.StructureEdge) (ret graphql.Marshaler) {
@@ -1986,7 +1986,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_TerritoryEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1997,7 +1997,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_TerritoryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TerritoryEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TerritoryEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _TerritoryEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryEdge) (ret graphql.Marshaler) {
