@@ -64,6 +64,7 @@ type QueryResolver interface {
 	Professionals(ctx context.Context, filter *maillage.ProfessionalFilter, first *int, after *string) (*maillage.ProfessionalConnection, error)
 	Professional(ctx context.Context, id *string, rpps *string) (*maillage.Professional, error)
 	StructureLinkRules(ctx context.Context) ([]*maillage.LinkRule, error)
+	MssanteAddress(ctx context.Context, address string) (*maillage.MSSanteAddress, error)
 	CheckESCAPEligibility(ctx context.Context, input ESCAPAssessmentInput) (*maillage.ESCAPEligibility, error)
 	Escaps(ctx context.Context, filter *maillage.ESCAPFilter, first *int, after *string) (*maillage.ESCAPConnection, error)
 	Escap(ctx context.Context, id string) (*maillage.ESCAP, error)
@@ -694,6 +695,20 @@ func (ec *executionContext) field_Query_escaps_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_mssanteAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "address",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["address"] = arg0
 	return args, nil
 }
 
@@ -3107,6 +3122,50 @@ func (ec *executionContext) fieldContext_Query_structureLinkRules(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_mssanteAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mssanteAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MssanteAddress(ctx, fc.Args["address"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.MSSanteAddress) graphql.Marshaler {
+			return ec.marshalOMSSanteAddress2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐMSSanteAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mssanteAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MSSanteAddress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mssanteAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_checkESCAPEligibility(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4341,6 +4400,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_structureLinkRules(ctx, field)
+				})
+		case "mssanteAddress":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mssanteAddress(ctx, field)
 				})
 		case "checkESCAPEligibility":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	ESCAPIncentive() ESCAPIncentiveResolver
 	ESCAPMember() ESCAPMemberResolver
 	Entity() EntityResolver
+	MSSanteAddress() MSSanteAddressResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Patient() PatientResolver
@@ -266,6 +267,13 @@ type ComplexityRoot struct {
 		Role   func(childComplexity int) int
 	}
 
+	MSSanteAddress struct {
+		Address      func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Professional func(childComplexity int) int
+		Structure    func(childComplexity int) int
+	}
+
 	Me struct {
 		AccountID    func(childComplexity int) int
 		Grants       func(childComplexity int) int
@@ -414,6 +422,7 @@ type ComplexityRoot struct {
 		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
 		EventCursor           func(childComplexity int) int
 		Me                    func(childComplexity int) int
+		MssanteAddress        func(childComplexity int, address string) int
 		MyReferrals           func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
 		Node                  func(childComplexity int, id string) int
 		Patient               func(childComplexity int, id string) int
@@ -1501,6 +1510,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Grant.Role(childComplexity), true
 
+	case "MSSanteAddress.address":
+		if e.ComplexityRoot.MSSanteAddress.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Address(childComplexity), true
+	case "MSSanteAddress.kind":
+		if e.ComplexityRoot.MSSanteAddress.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Kind(childComplexity), true
+	case "MSSanteAddress.professional":
+		if e.ComplexityRoot.MSSanteAddress.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Professional(childComplexity), true
+	case "MSSanteAddress.structure":
+		if e.ComplexityRoot.MSSanteAddress.Structure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Structure(childComplexity), true
+
 	case "Me.accountId":
 		if e.ComplexityRoot.Me.AccountID == nil {
 			break
@@ -2292,6 +2326,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.mssanteAddress":
+		if e.ComplexityRoot.Query.MssanteAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mssanteAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MssanteAddress(childComplexity, args["address"].(string)), true
 	case "Query.myReferrals":
 		if e.ComplexityRoot.Query.MyReferrals == nil {
 			break
@@ -3870,6 +3915,27 @@ extend type Query {
   "The link rules linkStructures applies, by kind."
   structureLinkRules: [StructureLinkRule!]!
 }
+
+"The type of an MSSanté mailbox, as the national MSSanté directory lists it."
+enum MSSanteKind {
+  "One professional's mailbox (Professional.mssante)."
+  NOMINATIVE
+  "A structure's service mailbox (Structure.mssante)."
+  ORGANISATIONAL
+}
+
+"A registered MSSanté address and its one holder: a professional (nominative) or a structure (organisational)."
+type MSSanteAddress {
+  address: String!
+  kind: MSSanteKind!
+  professional: Professional
+  structure: Structure
+}
+
+extend type Query {
+  "Who holds an MSSanté address (compared without case); null if no one does."
+  mssanteAddress(address: String!): MSSanteAddress
+}
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
@@ -5180,6 +5246,20 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_domain(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_MSSanteAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "address":
+		return ec.fieldContext_MSSanteAddress_address(ctx, field)
+	case "kind":
+		return ec.fieldContext_MSSanteAddress_kind(ctx, field)
+	case "professional":
+		return ec.fieldContext_MSSanteAddress_professional(ctx, field)
+	case "structure":
+		return ec.fieldContext_MSSanteAddress_structure(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MSSanteAddress", field.Name)
 }
 
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
