@@ -413,34 +413,41 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog              func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
-		CheckESCAPEligibility func(childComplexity int, input ESCAPAssessmentInput) int
-		Escap                 func(childComplexity int, id string) int
-		EscapIncentives       func(childComplexity int, territoryID string, year int) int
-		EscapRules            func(childComplexity int) int
-		EscapStats            func(childComplexity int, territoryID string, from string, to string) int
-		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
-		EventCursor           func(childComplexity int) int
-		Me                    func(childComplexity int) int
-		MssanteAddress        func(childComplexity int, address string) int
-		MyReferrals           func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
-		Node                  func(childComplexity int, id string) int
-		Patient               func(childComplexity int, id string) int
-		Patients              func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
-		Policies              func(childComplexity int, first *int, after *string) int
-		Professional          func(childComplexity int, id *string, rpps *string) int
-		Professionals         func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
-		Referral              func(childComplexity int, id string) int
-		ReferralQueue         func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
-		ReferralStats         func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
-		RoleGrants            func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
-		Structure             func(childComplexity int, id *string, finess *string) int
-		StructureLinkRules    func(childComplexity int) int
-		Structures            func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
-		Territories           func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
-		Territory             func(childComplexity int, id string) int
-		__resolve__service    func(childComplexity int) int
-		__resolve_entities    func(childComplexity int, representations []map[string]any) int
+		AuditLog               func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
+		CheckESCAPEligibility  func(childComplexity int, input ESCAPAssessmentInput) int
+		Escap                  func(childComplexity int, id string) int
+		EscapIncentives        func(childComplexity int, territoryID string, year int) int
+		EscapRules             func(childComplexity int) int
+		EscapStats             func(childComplexity int, territoryID string, from string, to string) int
+		Escaps                 func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
+		EventCursor            func(childComplexity int) int
+		Me                     func(childComplexity int) int
+		MssanteAddress         func(childComplexity int, address string) int
+		MyReferrals            func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
+		Node                   func(childComplexity int, id string) int
+		Patient                func(childComplexity int, id string) int
+		Patients               func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
+		Policies               func(childComplexity int, first *int, after *string) int
+		Professional           func(childComplexity int, id *string, rpps *string) int
+		Professionals          func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
+		Referral               func(childComplexity int, id string) int
+		ReferralQueue          func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
+		ReferralStats          func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		RoleGrants             func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
+		Structure              func(childComplexity int, id *string, finess *string) int
+		StructureLinkRules     func(childComplexity int) int
+		Structures             func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+		Territories            func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
+		Territory              func(childComplexity int, id string) int
+		TerritoryReferralStats func(childComplexity int, territoryID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		__resolve__service     func(childComplexity int) int
+		__resolve_entities     func(childComplexity int, representations []map[string]any) int
+	}
+
+	QueueAge struct {
+		MedianSeconds func(childComplexity int) int
+		OldestSeconds func(childComplexity int) int
+		Open          func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -492,10 +499,13 @@ type ComplexityRoot struct {
 	}
 
 	ReferralPeriodStats struct {
+		AnsweredSameDay func(childComplexity int) int
 		ByModality      func(childComplexity int) int
 		ByRequesterKind func(childComplexity int) int
 		ByState         func(childComplexity int) int
 		Start           func(childComplexity int) int
+		ToAnswer        func(childComplexity int) int
+		ToTriage        func(childComplexity int) int
 		Total           func(childComplexity int) int
 	}
 
@@ -504,6 +514,7 @@ type ComplexityRoot struct {
 		From            func(childComplexity int) int
 		Period          func(childComplexity int) int
 		Periods         func(childComplexity int) int
+		Queue           func(childComplexity int) int
 		SameDayShare    func(childComplexity int) int
 		To              func(childComplexity int) int
 		ToAnswer        func(childComplexity int) int
@@ -2508,6 +2519,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Territory(childComplexity, args["id"].(string)), true
+	case "Query.territoryReferralStats":
+		if e.ComplexityRoot.Query.TerritoryReferralStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_territoryReferralStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TerritoryReferralStats(childComplexity, args["territoryId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["period"].(maillage.StatsPeriod)), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -2525,6 +2547,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "QueueAge.medianSeconds":
+		if e.ComplexityRoot.QueueAge.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.MedianSeconds(childComplexity), true
+	case "QueueAge.oldestSeconds":
+		if e.ComplexityRoot.QueueAge.OldestSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.OldestSeconds(childComplexity), true
+	case "QueueAge.open":
+		if e.ComplexityRoot.QueueAge.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.Open(childComplexity), true
 
 	case "Referral.answer":
 		if e.ComplexityRoot.Referral.Answer == nil {
@@ -2746,6 +2787,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralHistoryEntry.ToState(childComplexity), true
 
+	case "ReferralPeriodStats.answeredSameDay":
+		if e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDay(childComplexity), true
 	case "ReferralPeriodStats.byModality":
 		if e.ComplexityRoot.ReferralPeriodStats.ByModality == nil {
 			break
@@ -2770,6 +2817,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralPeriodStats.Start(childComplexity), true
+	case "ReferralPeriodStats.toAnswer":
+		if e.ComplexityRoot.ReferralPeriodStats.ToAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ToAnswer(childComplexity), true
+	case "ReferralPeriodStats.toTriage":
+		if e.ComplexityRoot.ReferralPeriodStats.ToTriage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ToTriage(childComplexity), true
 	case "ReferralPeriodStats.total":
 		if e.ComplexityRoot.ReferralPeriodStats.Total == nil {
 			break
@@ -2801,6 +2860,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStats.Periods(childComplexity), true
+	case "ReferralStats.queue":
+		if e.ComplexityRoot.ReferralStats.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Queue(childComplexity), true
 	case "ReferralStats.sameDayShare":
 		if e.ComplexityRoot.ReferralStats.SameDayShare == nil {
 			break
@@ -4633,6 +4698,24 @@ type ReferralPeriodStats {
   byState: [Count!]!
   byRequesterKind: [Count!]!
   byModality: [Count!]!
+  "Delays of this period's requests from submission to the first triage."
+  toTriage: Delay!
+  "Delays of this period's requests from submission to the first answer."
+  toAnswer: Delay!
+  "This period's requests answered on the Paris calendar day they were submitted."
+  answeredSameDay: Int!
+}
+
+"""
+The requests waiting now (submitted, triaged, assigned or scheduled: not yet
+answered nor ended), whenever submitted: how many and how old.
+"""
+type QueueAge {
+  open: Int!
+  "Median time since submission, in seconds; null when none waits."
+  medianSeconds: Float
+  "Time since the oldest was submitted, in seconds; null when none waits."
+  oldestSeconds: Float
 }
 
 "Median and 90th percentile of a delay, in seconds, over count requests."
@@ -4655,6 +4738,8 @@ type ReferralStats {
   answeredSameDay: Int!
   "answeredSameDay / total; null when total is 0."
   sameDayShare: Float
+  "The requests waiting now, whatever the range."
+  queue: QueueAge!
 }
 
 extend type Query {
@@ -4666,6 +4751,11 @@ extend type Query {
   myReferrals(states: [ReferralState!], first: Int = 20, after: String): ReferralConnection!
   "An ESS's figures: to its staff and to the coordinators and agents above it."
   referralStats(essId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
+  """
+  The same figures over every ESS of a territory and below it (a department, a
+  region): to the coordinators and agents who may read the territory's figures.
+  """
+  territoryReferralStats(territoryId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
 }
 
 extend type Mutation {
@@ -5474,6 +5564,18 @@ func (ec *executionContext) childFields_ProfessionalEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ProfessionalEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueAge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "open":
+		return ec.fieldContext_QueueAge_open(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_QueueAge_medianSeconds(ctx, field)
+	case "oldestSeconds":
+		return ec.fieldContext_QueueAge_oldestSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueAge", field.Name)
+}
+
 func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5582,6 +5684,12 @@ func (ec *executionContext) childFields_ReferralPeriodStats(ctx context.Context,
 		return ec.fieldContext_ReferralPeriodStats_byRequesterKind(ctx, field)
 	case "byModality":
 		return ec.fieldContext_ReferralPeriodStats_byModality(ctx, field)
+	case "toTriage":
+		return ec.fieldContext_ReferralPeriodStats_toTriage(ctx, field)
+	case "toAnswer":
+		return ec.fieldContext_ReferralPeriodStats_toAnswer(ctx, field)
+	case "answeredSameDay":
+		return ec.fieldContext_ReferralPeriodStats_answeredSameDay(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralPeriodStats", field.Name)
 }
@@ -5606,6 +5714,8 @@ func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field
 		return ec.fieldContext_ReferralStats_answeredSameDay(ctx, field)
 	case "sameDayShare":
 		return ec.fieldContext_ReferralStats_sameDayShare(ctx, field)
+	case "queue":
+		return ec.fieldContext_ReferralStats_queue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
 }
