@@ -167,6 +167,10 @@ type ProfessionalService interface {
 	// aligned with parents, with their total counts when page.Count;
 	// BAD_USER_INPUT (first, after, role).
 	MembershipPages(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
+	// MembershipPagesWithProfessionals is MembershipPages with each
+	// membership's professional read in the same statement
+	// (Membership.Professional).
+	MembershipPagesWithProfessionals(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
 	// CreateProfessional returns BAD_USER_INPUT naming the field, CONFLICT
 	// (RPPS taken) or FORBIDDEN.
 	CreateProfessional(ctx context.Context, in ProfessionalInput) (*Professional, error)
