@@ -123,6 +123,7 @@ type wsConn struct {
 	ctx    context.Context // the connection's: its identity once initialised
 
 	wmu        sync.Mutex   // one writer at a time
+	deadline   time.Time    // of writes, under wmu
 	unanswered atomic.Int32 // pings sent since the last pong
 
 	mu       sync.Mutex
@@ -325,11 +326,16 @@ func (c *wsConn) writeMessage(m wsMessage) {
 	c.write(b)
 }
 
-// write writes one text message within the write timeout.
+// write writes one text message within the write timeout (give or take a
+// half: the deadline moves only when half of it has passed, as moving it
+// costs as much as a small write).
 func (c *wsConn) write(b []byte) {
 	c.wmu.Lock()
 	if d := c.t.s.cfg.WebsocketWriteTimeout; d > 0 {
-		c.conn.SetWriteDeadline(time.Now().Add(d))
+		if now := time.Now(); c.deadline.Sub(now) < d/2 {
+			c.deadline = now.Add(d)
+			c.conn.SetWriteDeadline(c.deadline)
+		}
 	}
 	err := c.conn.WriteMessage(websocket.TextMessage, b)
 	c.wmu.Unlock()
