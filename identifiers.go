@@ -1,6 +1,9 @@
 package maillage
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // ValidateRPPS checks an RPPS number: exactly 11 digits. No Luhn key is
 // enforced: published example numbers fail it.
@@ -11,9 +14,11 @@ func ValidateRPPS(field, rpps string) error {
 	return nil
 }
 
-// ValidateFINESS checks a FINESS number: 9 characters, digits except the
-// Corsican departments 2A and 2B in first position. A failing Luhn key is not
-// a rejection: it comes back as a warning text (empty when the key holds).
+// ValidateFINESS checks a FINESS number: 9 characters, the first two the
+// department (01-19, 21-95, 2A and 2B for Corsica, 97 and 98 for overseas),
+// the rest digits. The number must be in canonical form (CanonicalFINESS).
+// A failing Luhn key is not a rejection: it comes back as a warning text
+// (empty when the key holds).
 func ValidateFINESS(field, finess string) (warning string, err error) {
 	if len(finess) != 9 {
 		return "", InvalidField(field, "FINESS must be 9 characters, got %q", finess)
@@ -23,10 +28,56 @@ func ValidateFINESS(field, finess string) (warning string, err error) {
 	if !allDigits(rest) || (!allDigits(dept) && !corsica) {
 		return "", InvalidField(field, "FINESS must be 9 digits (2A/2B allowed for Corsica), got %q", finess)
 	}
+	switch dept {
+	case "00", "96", "99":
+		return "", InvalidField(field, "FINESS must start with a department, got %q", dept)
+	case "20":
+		return "", InvalidField(field, "FINESS of Corsica starts with 2A or 2B, got %q", dept)
+	}
 	if !corsica && !luhnValid(finess) {
 		return field + ": FINESS key does not verify (Luhn); kept as given", nil
 	}
 	return "", nil
+}
+
+// CanonicalFINESS is the stored form of a FINESS: trimmed, Corsica's
+// department in capitals ("2a…" is "2A…").
+func CanonicalFINESS(finess string) string { return strings.ToUpper(strings.TrimSpace(finess)) }
+
+// CanonicalTerritoryCode is the stored form of a territory code: INSEE
+// department codes of Corsica in capitals, "2A" and "2B", as INSEE, FINESS
+// and the INS write them; any other code as given.
+func CanonicalTerritoryCode(code string) string {
+	if strings.EqualFold(code, "2a") || strings.EqualFold(code, "2b") {
+		return strings.ToUpper(code)
+	}
+	return code
+}
+
+// CanonicalCommune is the stored form of an INSEE commune code: Corsica's
+// "2a004" is "2A004".
+func CanonicalCommune(code string) string { return strings.ToUpper(strings.TrimSpace(code)) }
+
+// DepartmentOfPath returns the department code of a territory path
+// ("fr/28/76/cpts-rouen-nord" → "76"), "" above the departments.
+func DepartmentOfPath(path string) string {
+	parts := strings.Split(path, "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
+}
+
+// FINESSDepartmentWarning returns a warning when a FINESS's department is
+// not the department of the structure's territory (path), "" otherwise. A
+// warning, not a rejection: a structure may carry the FINESS of its legal
+// entity, registered in another department.
+func FINESSDepartmentWarning(field, finess, path string) string {
+	dept := DepartmentOfPath(path)
+	if dept == "" || len(finess) < len(dept) || strings.HasPrefix(finess, dept) {
+		return ""
+	}
+	return fmt.Sprintf("%s: FINESS department %s is not the structure's department %s; kept as given", field, finess[:2], dept)
 }
 
 // ValidateSIRET checks a SIRET number: 14 digits with a valid Luhn key.

@@ -152,6 +152,10 @@ var frenchAccents = strings.NewReplacer("É", "E", "È", "E", "Ê", "E", "Ë", "
 // FoldAccents replaces the accented letters of French names by plain ones.
 func FoldAccents(s string) string { return frenchAccents.Replace(s) }
 
+// CanonicalINS is the one form an INS is stored and compared in: without
+// surrounding spaces, upper-case (the Corsican departments 2A and 2B).
+func CanonicalINS(ins string) string { return strings.ToUpper(strings.TrimSpace(ins)) }
+
 // ValidateINS checks an INS (the NIR-based national health identifier): 13
 // characters (digits, or 2A/2B at the department position for Corsica) and
 // a 2-digit key equal to 97 minus the number modulo 97.

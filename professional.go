@@ -35,8 +35,8 @@ type ProfessionalFilter struct {
 
 // ProfessionalEdge is a professional and its cursor.
 type ProfessionalEdge struct {
-	Cursor string
-	Node   *Professional
+	EdgeCursor
+	Node *Professional
 }
 
 // ProfessionalConnection is one page of professionals.
@@ -115,8 +115,8 @@ type MembershipFilter struct {
 
 // MembershipEdge is a membership and its cursor.
 type MembershipEdge struct {
-	Cursor string
-	Node   *Membership
+	EdgeCursor
+	Node *Membership
 }
 
 // MembershipConnection is one page of the current memberships of a structure

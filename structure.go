@@ -27,7 +27,14 @@ const (
 	KindITEP    StructureKind = "ITEP"
 	KindCPAM    StructureKind = "CPAM"
 	KindHopital StructureKind = "HOSPITAL"
-	KindOther   StructureKind = "OTHER"
+	// Medico-social structures and actors named by source 004 among the
+	// DAC's partners.
+	KindFAM   StructureKind = "FAM"  // foyer d'accueil médicalisé (disabled adults)
+	KindMAS   StructureKind = "MAS"  // maison d'accueil spécialisée (disabled adults)
+	KindPCPE  StructureKind = "PCPE" // pôle de compétences et de prestations externalisées
+	KindESA   StructureKind = "ESA"  // équipe spécialisée Alzheimer (at home)
+	KindMJPM  StructureKind = "MJPM" // mandataire judiciaire à la protection des majeurs
+	KindOther StructureKind = "OTHER"
 )
 
 // Structure is an ESP, MSP, ESS, CPTS, DAC or partner, in one territory.
@@ -66,6 +73,20 @@ const (
 	LinkWorksWith LinkKind = "WORKS_WITH"
 )
 
+// LinkRule allows links of Kind from structures of FromKind to structures
+// of ToKind ("*": any kind): the configured rules (structure_link_rules)
+// are the only links linkStructures accepts.
+type LinkRule struct {
+	Kind     LinkKind `db:"kind"`
+	FromKind string   `db:"from_kind"`
+	ToKind   string   `db:"to_kind"`
+}
+
+// Allows reports whether the rule admits a link of kind from → to.
+func (r LinkRule) Allows(kind LinkKind, from, to StructureKind) bool {
+	return r.Kind == kind && (r.FromKind == "*" || r.FromKind == string(from)) && (r.ToKind == "*" || r.ToKind == string(to))
+}
+
 // StructureLink is a directed link between two structures.
 type StructureLink struct {
 	ID         string     `db:"id"`
@@ -87,8 +108,8 @@ type StructureFilter struct {
 
 // StructureEdge is a structure and its cursor.
 type StructureEdge struct {
-	Cursor string
-	Node   *Structure
+	EdgeCursor
+	Node *Structure
 }
 
 // StructureConnection is one page of structures. Total is the list's count
@@ -170,6 +191,8 @@ type StructureService interface {
 	ArchiveStructure(ctx context.Context, id string) (*Structure, error)
 	// LinkStructures returns BAD_USER_INPUT, NOT_FOUND, CONFLICT or FORBIDDEN.
 	LinkStructures(ctx context.Context, in StructureLinkInput) (*StructureLink, error)
+	// LinkRules returns the configured link rules, by kind.
+	LinkRules(ctx context.Context) ([]LinkRule, error)
 	// ArchiveStructureLink returns NOT_FOUND or FORBIDDEN.
 	ArchiveStructureLink(ctx context.Context, id string) (*StructureLink, error)
 }

@@ -63,6 +63,7 @@ type QueryResolver interface {
 	Structure(ctx context.Context, id *string, finess *string) (*maillage.Structure, error)
 	Professionals(ctx context.Context, filter *maillage.ProfessionalFilter, first *int, after *string) (*maillage.ProfessionalConnection, error)
 	Professional(ctx context.Context, id *string, rpps *string) (*maillage.Professional, error)
+	StructureLinkRules(ctx context.Context) ([]*maillage.LinkRule, error)
 	CheckESCAPEligibility(ctx context.Context, input ESCAPAssessmentInput) (*maillage.ESCAPEligibility, error)
 	Escaps(ctx context.Context, filter *maillage.ESCAPFilter, first *int, after *string) (*maillage.ESCAPConnection, error)
 	Escap(ctx context.Context, id string) (*maillage.ESCAP, error)
@@ -3074,6 +3075,38 @@ func (ec *executionContext) fieldContext_Query_professional(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_structureLinkRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_structureLinkRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().StructureLinkRules(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*maillage.LinkRule) graphql.Marshaler {
+			return ec.marshalNStructureLinkRule2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐLinkRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_structureLinkRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StructureLinkRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_checkESCAPEligibility(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4302,6 +4335,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_professional(ctx, field)
+				})
+		case "structureLinkRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_structureLinkRules(ctx, field)
 				})
 		case "checkESCAPEligibility":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -419,7 +419,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 			return ec.fieldContext_MembershipEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -430,7 +430,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MembershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MembershipEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("MembershipEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _MembershipEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.MembershipEdge) (ret graphql.Marshaler) {
@@ -858,7 +858,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 			return ec.fieldContext_ProfessionalEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -869,7 +869,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ProfessionalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProfessionalEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ProfessionalEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ProfessionalEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalEdge) (ret graphql.Marshaler) {
@@ -1384,7 +1384,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_StructureEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1395,7 +1395,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_StructureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StructureEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("StructureEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _StructureEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.StructureEdge) (ret graphql.Marshaler) {
@@ -1584,6 +1584,75 @@ func (ec *executionContext) _StructureLink_archivedAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_StructureLink_archivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StructureLink", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StructureLinkRule_kind(ctx context.Context, field graphql.CollectedField, obj *maillage.LinkRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StructureLinkRule_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.LinkKind) graphql.Marshaler {
+			return ec.marshalNLinkKind2githubᚗcomᚋmaillageᚋmaillageᚐLinkKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StructureLinkRule_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StructureLinkRule", field, false, false, "LinkKind")
+}
+
+func (ec *executionContext) _StructureLinkRule_fromKind(ctx context.Context, field graphql.CollectedField, obj *maillage.LinkRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StructureLinkRule_fromKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StructureLinkRule_fromKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StructureLinkRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _StructureLinkRule_toKind(ctx context.Context, field graphql.CollectedField, obj *maillage.LinkRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StructureLinkRule_toKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StructureLinkRule_toKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StructureLinkRule", field, false, false, "String")
 }
 
 func (ec *executionContext) _Territory_id(ctx context.Context, field graphql.CollectedField, obj *maillage.Territory) (ret graphql.Marshaler) {
@@ -1917,7 +1986,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_TerritoryEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1928,7 +1997,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_TerritoryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TerritoryEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TerritoryEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _TerritoryEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryEdge) (ret graphql.Marshaler) {
@@ -3235,6 +3304,49 @@ func (ec *executionContext) _StructureLink(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var structureLinkRuleImplementors = []string{"StructureLinkRule"}
+
+func (ec *executionContext) _StructureLinkRule(ctx context.Context, sel ast.SelectionSet, obj *maillage.LinkRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, structureLinkRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StructureLinkRule")
+		case "kind":
+			out.Values[i] = ec._StructureLinkRule_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromKind":
+			out.Values[i] = ec._StructureLinkRule_fromKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toKind":
+			out.Values[i] = ec._StructureLinkRule_toKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var territoryImplementors = []string{"Territory", "Node", "_Entity"}
 
 func (ec *executionContext) _Territory(ctx context.Context, sel ast.SelectionSet, obj *maillage.Territory) graphql.Marshaler {
@@ -3592,6 +3704,30 @@ func (ec *executionContext) marshalNStructureLink2ᚖgithubᚗcomᚋmaillageᚋm
 		return graphql.Null
 	}
 	return ec._StructureLink(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStructureLinkRule2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐLinkRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*maillage.LinkRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStructureLinkRule2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐLinkRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStructureLinkRule2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐLinkRule(ctx context.Context, sel ast.SelectionSet, v *maillage.LinkRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StructureLinkRule!")
+		return graphql.Null
+	}
+	return ec._StructureLinkRule(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTerritory2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐTerritoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*maillage.Territory) graphql.Marshaler {

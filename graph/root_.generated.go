@@ -426,6 +426,7 @@ type ComplexityRoot struct {
 		ReferralStats         func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
 		RoleGrants            func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
 		Structure             func(childComplexity int, id *string, finess *string) int
+		StructureLinkRules    func(childComplexity int) int
 		Structures            func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
 		Territories           func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
 		Territory             func(childComplexity int, id string) int
@@ -565,6 +566,12 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		To         func(childComplexity int) int
+	}
+
+	StructureLinkRule struct {
+		FromKind func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		ToKind   func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -2417,6 +2424,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Structure(childComplexity, args["id"].(*string), args["finess"].(*string)), true
+	case "Query.structureLinkRules":
+		if e.ComplexityRoot.Query.StructureLinkRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.StructureLinkRules(childComplexity), true
 	case "Query.structures":
 		if e.ComplexityRoot.Query.Structures == nil {
 			break
@@ -3039,6 +3052,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StructureLink.To(childComplexity), true
 
+	case "StructureLinkRule.fromKind":
+		if e.ComplexityRoot.StructureLinkRule.FromKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureLinkRule.FromKind(childComplexity), true
+	case "StructureLinkRule.kind":
+		if e.ComplexityRoot.StructureLinkRule.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureLinkRule.Kind(childComplexity), true
+	case "StructureLinkRule.toKind":
+		if e.ComplexityRoot.StructureLinkRule.ToKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureLinkRule.ToKind(childComplexity), true
+
 	case "Subscription.escapEvents":
 		if e.ComplexityRoot.Subscription.EscapEvents == nil {
 			break
@@ -3588,6 +3620,16 @@ enum StructureKind {
   ITEP
   CPAM
   HOSPITAL
+  "Foyer d'accueil médicalisé (disabled adults)."
+  FAM
+  "Maison d'accueil spécialisée (disabled adults)."
+  MAS
+  "Pôle de compétences et de prestations externalisées."
+  PCPE
+  "Équipe spécialisée Alzheimer (care at home)."
+  ESA
+  "Mandataire judiciaire à la protection des majeurs (judicial mandatary)."
+  MJPM
   OTHER
 }
 
@@ -3598,7 +3640,11 @@ type Structure implements Node @key(fields: "id") @key(fields: "finess") {
   name: String!
   territory: Territory!
   finess: String
-  "Set when the FINESS key does not verify (Luhn): kept, but flagged."
+  """
+  In the answer of a write: set when the FINESS key does not verify (Luhn), or when its department
+  is not the one of the structure's territory (a structure may carry its legal entity's FINESS):
+  kept, but flagged.
+  """
   finessWarning: String
   siret: String
   "Organisational MSSanté address."
@@ -3807,6 +3853,22 @@ extend type Mutation {
   archiveProfessional(id: ID!): Professional!
   addMembership(input: AddMembershipInput!): Membership!
   endMembership(id: ID!): Membership!
+}
+
+"""
+A pair of structure kinds a link kind may join (configuration, table structure_link_rules):
+linkStructures accepts only the links some rule allows. fromKind and toKind are StructureKind
+values, or "*" for any kind.
+"""
+type StructureLinkRule {
+  kind: LinkKind!
+  fromKind: String!
+  toKind: String!
+}
+
+extend type Query {
+  "The link rules linkStructures applies, by kind."
+  structureLinkRules: [StructureLinkRule!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
@@ -5598,6 +5660,18 @@ func (ec *executionContext) childFields_StructureLink(ctx context.Context, field
 		return ec.fieldContext_StructureLink_archivedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StructureLink", field.Name)
+}
+
+func (ec *executionContext) childFields_StructureLinkRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_StructureLinkRule_kind(ctx, field)
+	case "fromKind":
+		return ec.fieldContext_StructureLinkRule_fromKind(ctx, field)
+	case "toKind":
+		return ec.fieldContext_StructureLinkRule_toKind(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StructureLinkRule", field.Name)
 }
 
 func (ec *executionContext) childFields_Territory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -28,11 +28,17 @@ const patientSelect = `SELECT p.id, p.family_name, p.given_names, p.birth_date, 
 	p.created_by, p.created_at, p.updated_at, p.archived_at FROM patients p`
 
 // CreatePatient records a patient; the caller becomes its recorder. An INS
-// already recorded is never recorded twice (see recordKnownINS).
+// is stored in its canonical form (maillage.CanonicalINS), and one already
+// recorded, in whatever case it is typed, is never recorded twice (see
+// recordKnownINS).
 func (db *PatientService) CreatePatient(ctx context.Context, in maillage.PatientInput) (*maillage.Patient, error) {
 	caller := maillage.IdentityFrom(ctx)
 	if caller.Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to record a patient")
+	}
+	if in.INS != nil {
+		ins := maillage.CanonicalINS(*in.INS)
+		in.INS = &ins
 	}
 	if err := maillage.ValidatePatient(in, time.Now()); err != nil {
 		return nil, err
@@ -174,8 +180,8 @@ func (db *PatientService) FindPatients(ctx context.Context, f maillage.PatientFi
 		return nil, fmt.Errorf("find patients: %w", err)
 	}
 	edges, info := endPage(rows, page, func(p *maillage.Patient) []string { return []string{p.FamilyName, p.GivenNames, p.ID} },
-		func(c string, p *maillage.Patient) maillage.PatientEdge {
-			return maillage.PatientEdge{Cursor: c, Node: p}
+		func(c func() string, p *maillage.Patient) maillage.PatientEdge {
+			return maillage.PatientEdge{Cursor: c(), Node: p}
 		})
 	read := make([]*maillage.Patient, len(edges))
 	for i, e := range edges {

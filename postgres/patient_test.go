@@ -5,7 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/migrations"
+	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
 )
 
@@ -82,5 +86,76 @@ func TestTransitionAuditNamesTheESSRole(t *testing.T) {
 	db.Get(&role, `SELECT role FROM audit_log WHERE object_id = $1 AND operation = 'triage'`, ref)
 	if role != "ess_secretariat@"+essDomain {
 		t.Fatalf("triage audited as %q, want the secretariat's role on the ESS", role)
+	}
+}
+
+// The same Corsican INS typed in two cases is one INS: the second recording
+// is the known-INS case (refused to a stranger, the record back to its
+// recorder), it is stored upper-case, and the table refuses any other form.
+func TestCorsicanINSInTwoCasesIsOneINS(t *testing.T) {
+	db := pgtest.Seeded(t)
+	upper, lower := "185052A00412356", "185052a00412356"
+	gp := pgtest.As(t, db, "10003456782")
+	in := maillage.PatientInput{FamilyName: "Santoni", GivenNames: "Marie", BirthDate: time.Date(1985, 5, 1, 0, 0, 0, 0, time.UTC), Sex: maillage.SexFemale, INS: &lower}
+	p, err := db.Patients.CreatePatient(gp, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.INS == nil || *p.INS != upper {
+		t.Fatalf("stored INS %v, want the canonical %s", p.INS, upper)
+	}
+	in.INS = &upper
+	_, err = db.Patients.CreatePatient(pgtest.As(t, db, "10003456784"), in)
+	wantCode(t, err, maillage.EINVALID, "input.ins")
+	again, err := db.Patients.CreatePatient(gp, in)
+	if err != nil || again.ID != p.ID {
+		t.Fatalf("recording it again in the other case: %+v, %v; want the patient %s", again, err, p.ID)
+	}
+	if n := count(t, db, `SELECT count(*) FROM patients WHERE upper(ins) = $1`, upper); n != 1 {
+		t.Fatalf("%d patients with that INS, want 1", n)
+	}
+	if _, err := db.Exec(`INSERT INTO patients (family_name, given_names, birth_date, sex, ins, created_by)
+		SELECT 'Santoni', 'Marie', '1985-05-01', 'F', '185052b00412348', id FROM accounts WHERE login = 'admin'`); err == nil {
+		t.Fatal("the table took an INS in lower case")
+	}
+}
+
+// The migration to the canonical INS upper-cases what was typed in lower
+// case and, for an INS recorded twice in two cases, keeps it on the first
+// patient and lists the second for identity vigilance.
+func TestINSMigrationNormalisesExistingRows(t *testing.T) {
+	ctx := t.Context()
+	db, err := postgres.Connect(ctx, pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.DB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 62); err != nil {
+		t.Fatal(err)
+	}
+	db.MustExec(`INSERT INTO accounts (id, login, display_name) VALUES ('acc_t', 't', 'T')`)
+	db.MustExec(`INSERT INTO patients (id, family_name, given_names, birth_date, sex, ins, created_by, created_at) VALUES
+		('pat_1', 'Santoni', 'Marie', '1985-05-01', 'F', '185052A00412356', 'acc_t', now() - interval '2 days'),
+		('pat_2', 'Santoni', 'Marie', '1985-05-01', 'F', '185052a00412356', 'acc_t', now() - interval '1 day'),
+		('pat_3', 'Casta', 'Paul', '1985-05-01', 'M', '185052b00412348', 'acc_t', now())`)
+	if _, err := provider.UpTo(ctx, 63); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		ID  string  `db:"id"`
+		INS *string `db:"ins"`
+	}
+	db.Select(&rows, `SELECT id, ins FROM patients ORDER BY id`)
+	if len(rows) != 3 || *rows[0].INS != "185052A00412356" || rows[1].INS != nil || *rows[2].INS != "185052B00412348" {
+		t.Fatalf("after the migration: %+v", rows)
+	}
+	var n int
+	db.Get(&n, `SELECT count(*) FROM patients_ins_duplicates WHERE patient_id = 'pat_2' AND kept_patient_id = 'pat_1' AND ins = '185052a00412356'`)
+	if n != 1 {
+		t.Fatalf("the duplicate is not listed for identity vigilance")
 	}
 }

@@ -110,8 +110,8 @@ func (db *DirectoryService) FindProfessionals(ctx context.Context, f maillage.Pr
 		return nil, err
 	}
 	edges, info := endPage(rows, page, func(p *maillage.Professional) []string { return []string{p.LastName, p.FirstName, p.ID} },
-		func(c string, p *maillage.Professional) maillage.ProfessionalEdge {
-			return maillage.ProfessionalEdge{Cursor: c, Node: p}
+		func(c func() string, p *maillage.Professional) maillage.ProfessionalEdge {
+			return maillage.ProfessionalEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: p}
 		})
 	return &maillage.ProfessionalConnection{Edges: edges, PageInfo: info, Filter: f}, nil
 }
@@ -195,8 +195,8 @@ func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.Mem
 	for i, parent := range parents {
 		edges, info := endPage(byParent[parent], page,
 			func(m *maillage.Membership) []string { return []string{timeKey(m.StartedAt), m.ID} },
-			func(c string, m *maillage.Membership) maillage.MembershipEdge {
-				return maillage.MembershipEdge{Cursor: c, Node: m}
+			func(c func() string, m *maillage.Membership) maillage.MembershipEdge {
+				return maillage.MembershipEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: m}
 			})
 		out[i] = &maillage.MembershipConnection{Edges: edges, PageInfo: info, TotalCount: totals[parent]}
 		if page.Count && page.After != "" && len(edges) == 0 && !db.directoryScope(ctx).Empty() {

@@ -31,11 +31,22 @@ func init() {
 		`EXISTS (SELECT 1 FROM referrals rr WHERE rr.id = :id AND rr.specialist_id = :pro)`)
 	addRelation(authz.KindPatient, "referral_requester",
 		`EXISTS (SELECT 1 FROM referrals rr WHERE rr.patient_id = :id AND rr.requested_by = :acc)`)
+	// An ESS's access to a request's patient follows the request: while it
+	// is being handled, its secretariat and case managers and its assigned
+	// specialist; once answered or closed, only the staff who handled it
+	// (wrote in its history, or were assigned) and only for
+	// referral_settings.handled_access after the answer; declined,
+	// redirected or withdrawn, nobody of the ESS.
 	addRelation(authz.KindPatient, "referral_ess_staff",
 		`EXISTS (SELECT 1 FROM referrals rr
 			JOIN memberships rm ON rm.structure_id = rr.ess_id AND rm.ended_at IS NULL AND rm.professional_id = :pro
-			WHERE rr.patient_id = :id AND rr.state NOT IN ('WITHDRAWN', 'REDIRECTED')
-			  AND (rm.role IN ('SECRETARIAT', 'CASE_MANAGER') OR (rm.role = 'SPECIALIST' AND rr.specialist_id = :pro)))`)
+			WHERE rr.patient_id = :id AND (
+			  rr.state IN ('SUBMITTED', 'TRIAGED', 'ASSIGNED', 'SCHEDULED')
+			    AND (rm.role IN ('SECRETARIAT', 'CASE_MANAGER') OR (rm.role = 'SPECIALIST' AND rr.specialist_id = :pro))
+			  OR rr.state IN ('ANSWERED', 'CLOSED') AND rm.role IN ('SECRETARIAT', 'CASE_MANAGER', 'SPECIALIST')
+			    AND (rr.specialist_id = :pro OR EXISTS (SELECT 1 FROM referral_history rh WHERE rh.referral_id = rr.id AND rh.author_id = :acc))
+			    AND EXISTS (SELECT 1 FROM referral_history ra WHERE ra.referral_id = rr.id AND ra.action = 'ANSWER'
+			      AND ra.created_at > now() - (SELECT handled_access FROM referral_settings))))`)
 	conflictMessages["referrals_client_key"] = "clientKey: this client key was already used for another request"
 }
 

@@ -190,8 +190,8 @@ func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.Struc
 
 func structureConnection(rows []*maillage.Structure, f maillage.StructureFilter, page maillage.PageArgs) *maillage.StructureConnection {
 	edges, info := endPage(rows, page, func(s *maillage.Structure) []string { return []string{s.Name, s.ID} },
-		func(c string, s *maillage.Structure) maillage.StructureEdge {
-			return maillage.StructureEdge{Cursor: c, Node: s}
+		func(c func() string, s *maillage.Structure) maillage.StructureEdge {
+			return maillage.StructureEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: s}
 		})
 	return &maillage.StructureConnection{Edges: edges, PageInfo: info, Filter: f}
 }
@@ -338,6 +338,33 @@ type linkRow struct {
 	maillage.StructureLink
 }
 
+// canonicalLocation puts a FINESS and a commune code given in their
+// canonical form (Corsica's 2A/2B in capitals).
+func canonicalLocation(finess, commune *string) {
+	if finess != nil {
+		*finess = maillage.CanonicalFINESS(*finess)
+	}
+	if commune != nil {
+		*commune = maillage.CanonicalCommune(*commune)
+	}
+}
+
+// finessWarnings adds to the key's warning the department's: a FINESS
+// whose department is not the one of the structure's territory.
+func finessWarnings(keyWarning string, s *maillage.Structure) string {
+	if s.FINESS == nil {
+		return keyWarning
+	}
+	dept := maillage.FINESSDepartmentWarning("input.finess", *s.FINESS, s.Domain)
+	switch {
+	case keyWarning == "":
+		return dept
+	case dept == "":
+		return keyWarning
+	}
+	return keyWarning + "; " + dept
+}
+
 // checkStructureIdentifiers validates the identifiers of a structure, and
 // returns the FINESS key warning if any.
 func checkStructureIdentifiers(finess, siret, mssante *string) (string, error) {
@@ -367,6 +394,7 @@ var structureKinds = map[maillage.StructureKind]bool{
 	maillage.KindDAC: true, maillage.KindPTA: true, maillage.KindSSIAD: true, maillage.KindSAAD: true,
 	maillage.KindSPASAD: true, maillage.KindEHPAD: true, maillage.KindCLIC: true, maillage.KindCCAS: true,
 	maillage.KindCAMSP: true, maillage.KindITEP: true, maillage.KindCPAM: true, maillage.KindHopital: true,
+	maillage.KindFAM: true, maillage.KindMAS: true, maillage.KindPCPE: true, maillage.KindESA: true, maillage.KindMJPM: true,
 	maillage.KindOther: true,
 }
 
@@ -378,6 +406,12 @@ func (db *DirectoryService) CreateStructure(ctx context.Context, in maillage.Str
 	if err := maillage.ValidateName("input.name", in.Name); err != nil {
 		return nil, err
 	}
+	if in.Kind == maillage.KindESS {
+		if err := maillage.ValidateESSSpecialties("input.specialties", in.Specialties); err != nil {
+			return nil, err
+		}
+	}
+	canonicalLocation(in.FINESS, in.Commune)
 	warning, err := checkStructureIdentifiers(in.FINESS, in.SIRET, in.MSSante)
 	if err != nil {
 		return nil, err
@@ -406,7 +440,7 @@ func (db *DirectoryService) CreateStructure(ctx context.Context, in maillage.Str
 	if err != nil {
 		return nil, fmt.Errorf("create structure: %w", err)
 	}
-	s.FINESSWarning = warning
+	s.FINESSWarning = finessWarnings(warning, s)
 	return s, nil
 }
 
@@ -417,6 +451,7 @@ func (db *DirectoryService) UpdateStructure(ctx context.Context, id string, upd 
 			return nil, err
 		}
 	}
+	canonicalLocation(upd.FINESS, upd.Commune)
 	warning, err := checkStructureIdentifiers(upd.FINESS, upd.SIRET, upd.MSSante)
 	if err != nil {
 		return nil, err
@@ -429,6 +464,11 @@ func (db *DirectoryService) UpdateStructure(ctx context.Context, id string, upd 
 		}
 		if err := db.canWriteDirectory(ctx, old.Domain); err != nil {
 			return err
+		}
+		if old.Kind == maillage.KindESS && upd.Specialties != nil {
+			if err := maillage.ValidateESSSpecialties("input.specialties", upd.Specialties); err != nil {
+				return err
+			}
 		}
 		if upd.TerritoryID != nil {
 			path, err := territoryPath(ctx, tx, "input.territoryId", *upd.TerritoryID)
@@ -457,6 +497,9 @@ func (db *DirectoryService) UpdateStructure(ctx context.Context, id string, upd 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update structure: %w", err)
+	}
+	if upd.FINESS != nil || upd.TerritoryID != nil {
+		warning = finessWarnings(warning, s)
 	}
 	s.FINESSWarning = warning
 	return s, nil
@@ -521,10 +564,14 @@ func (db *DirectoryService) LinkStructures(ctx context.Context, in maillage.Stru
 		if err != nil {
 			return err
 		}
-		if _, err := db.activeStructure(ctx, tx, "input.toId", in.ToID); err != nil {
+		to, err := db.activeStructure(ctx, tx, "input.toId", in.ToID)
+		if err != nil {
 			return err
 		}
 		if err := db.canWriteDirectory(ctx, from.Domain); err != nil {
+			return err
+		}
+		if err := checkLinkRule(ctx, tx, in.Kind, from, to); err != nil {
 			return err
 		}
 		const q = `INSERT INTO structure_links (from_id, to_id, kind) VALUES ($1, $2, $3)

@@ -103,8 +103,8 @@ func (db *DirectoryService) FindTerritories(ctx context.Context, f maillage.Terr
 
 func territoryConnection(rows []*maillage.Territory, f maillage.TerritoryFilter, page maillage.PageArgs) *maillage.TerritoryConnection {
 	edges, info := endPage(rows, page, func(t *maillage.Territory) []string { return []string{t.Path} },
-		func(c string, t *maillage.Territory) maillage.TerritoryEdge {
-			return maillage.TerritoryEdge{Cursor: c, Node: t}
+		func(c func() string, t *maillage.Territory) maillage.TerritoryEdge {
+			return maillage.TerritoryEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: t}
 		})
 	return &maillage.TerritoryConnection{Edges: edges, PageInfo: info, Filter: f}
 }
@@ -183,12 +183,15 @@ func (db *DirectoryService) countWithin(ctx context.Context, what, q string, par
 	return out, nil
 }
 
-var territoryCode = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+// territoryCode: lowercase letters, digits and dashes, or Corsica's INSEE
+// department codes in their canonical capitals.
+var territoryCode = regexp.MustCompile(`^([a-z0-9][a-z0-9-]{0,62}|2A|2B)$`)
 
 // CreateTerritory creates a territory under its parent.
 func (db *DirectoryService) CreateTerritory(ctx context.Context, in maillage.TerritoryInput) (*maillage.Territory, error) {
+	in.Code = maillage.CanonicalTerritoryCode(in.Code)
 	if !territoryCode.MatchString(in.Code) {
-		return nil, maillage.InvalidField("input.code", "must be lowercase letters, digits and dashes, got %q", in.Code)
+		return nil, maillage.InvalidField("input.code", "must be lowercase letters, digits and dashes (2A/2B for Corsica), got %q", in.Code)
 	}
 	if err := maillage.ValidateName("input.name", in.Name); err != nil {
 		return nil, err

@@ -169,6 +169,19 @@ func (r *queryResolver) Professional(ctx context.Context, id *string, rpps *stri
 	return nil, maillage.InvalidField("id", "give exactly one of id and rpps")
 }
 
+// StructureLinkRules is the resolver for the structureLinkRules field.
+func (r *queryResolver) StructureLinkRules(ctx context.Context) ([]*maillage.LinkRule, error) {
+	rules, err := r.StructureService.LinkRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*maillage.LinkRule, len(rules))
+	for i := range rules {
+		out[i] = &rules[i]
+	}
+	return out, nil
+}
+
 // Territory is the resolver for the territory field.
 func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error) {
 	return byID(ctx, obj, func(s *maillage.Structure) string { return s.TerritoryID }, "territory",
@@ -182,6 +195,10 @@ func (r *structureResolver) Members(ctx context.Context, obj *maillage.Structure
 
 // Links is the resolver for the links field.
 func (r *structureResolver) Links(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureLink, error) {
+	links, ok, err := byLevel(ctx, obj, structureID, r.StructureService.LinksByStructureIDs, asAny[maillage.StructureLink])
+	if ok {
+		return links, err
+	}
 	return r.loaders(ctx).StructureLinks.Load(ctx, obj.ID)
 }
 
@@ -198,12 +215,14 @@ func (r *structureConnectionResolver) TotalCount(ctx context.Context, obj *maill
 
 // From is the resolver for the from field.
 func (r *structureLinkResolver) From(ctx context.Context, obj *maillage.StructureLink) (*maillage.Structure, error) {
-	return r.loaders(ctx).Structure.Load(ctx, obj.FromID)
+	return byID(ctx, obj, func(l *maillage.StructureLink) string { return l.FromID }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure)
 }
 
 // To is the resolver for the to field.
 func (r *structureLinkResolver) To(ctx context.Context, obj *maillage.StructureLink) (*maillage.Structure, error) {
-	return r.loaders(ctx).Structure.Load(ctx, obj.ToID)
+	return byID(ctx, obj, func(l *maillage.StructureLink) string { return l.ToID }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure)
 }
 
 // Parent is the resolver for the parent field.
@@ -211,7 +230,8 @@ func (r *territoryResolver) Parent(ctx context.Context, obj *maillage.Territory)
 	if obj.ParentID == nil {
 		return nil, nil
 	}
-	return r.loaders(ctx).Territory.Load(ctx, *obj.ParentID)
+	return byID(ctx, obj, func(t *maillage.Territory) string { return deref(t.ParentID) }, "territory",
+		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory)
 }
 
 // Children is the resolver for the children field.

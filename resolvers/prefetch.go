@@ -172,7 +172,7 @@ func ownMemberships(c *maillage.MembershipConnection) *maillage.MembershipConnec
 	own.Edges = make([]maillage.MembershipEdge, len(c.Edges))
 	for i, e := range c.Edges {
 		m := *e.Node
-		own.Edges[i] = maillage.MembershipEdge{Cursor: e.Cursor, Node: &m}
+		own.Edges[i] = maillage.MembershipEdge{EdgeCursor: e.EdgeCursor, Node: &m}
 	}
 	return &own
 }

@@ -27,7 +27,7 @@ import (
 // DefaultAnonymousFields are the Query fields open to anonymous callers.
 var DefaultAnonymousFields = []string{
 	"territories", "territory", "structures", "structure", "professionals", "professional",
-	"escapRules", "node", "me", "_service", "_entities", "__schema", "__type", "__typename",
+	"structureLinkRules", "escapRules", "node", "me", "_service", "_entities", "__schema", "__type", "__typename",
 }
 
 // anonymousGate refuses, before execution, an anonymous operation that asks
@@ -126,6 +126,15 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // subscription must end then (WebsocketInit, server/websocket.go).
 func (s *Server) identityFromInit(ctx context.Context, payload map[string]any) (context.Context, error) {
 	p := transport.InitPayload(payload)
+	// A credential of another type is a malformed payload, refused: read
+	// as absent, it would make the connection anonymous.
+	for _, key := range []string{"token", "authToken", "Authorization", "authorization"} {
+		if v, ok := payload[key]; ok {
+			if _, isString := v.(string); !isString {
+				return ctx, maillage.InvalidField(key, "connection_init: %s must be a string", key)
+			}
+		}
+	}
 	token := p.GetString("token")
 	if token == "" {
 		token = p.GetString("authToken")

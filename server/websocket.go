@@ -129,6 +129,9 @@ func (s *Server) initRefused(ctx context.Context, err error) (context.Context, *
 	switch {
 	case maillage.ErrorCode(err) == maillage.EUNAUTHENTICATED:
 		s.ws.Refused.Add(1)
+	case maillage.ErrorCode(err) == maillage.EINVALID: // a malformed payload: 4400, as the protocol's own
+		s.ws.Refused.Add(1)
+		code, refusal = closeBadRequest, maillage.Errorf(maillage.EINVALID, "%s", maillage.ErrorMessage(err))
 	case postgres.Unavailable(err):
 		s.log.WarnContext(ctx, "websocket token not checked: database unavailable", "err", err)
 		code, refusal = CloseTryAgainLater, maillage.Errorf(maillage.EUNAVAILABLE, "%s", unavailableMessage)

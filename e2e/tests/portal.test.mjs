@@ -29,6 +29,7 @@ after(async () => {
 
 async function as(login, start) {
   const s = await signedIn(browser, hub, login, start);
+  s.login = login;
   sessions.push(s);
   return s;
 }
@@ -111,6 +112,29 @@ test('a request goes from the GP to the answer, each step seen live by the other
   // Dates are shown in Paris time, French style, whatever the browser's zone (UTC here).
   const paris = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(mine[0].node.submittedAt));
   assert.equal(await p.locator('dt:text-is("Envoyée le") + dd').textContent(), paris);
+});
+
+test('the API\'s error shows next to its field, and a requester withdraws her request', async () => {
+  const gp = sessions.find((s) => s.login === GP) ?? await as(GP);
+  const p = gp.page;
+  await p.getByRole('navigation').getByRole('link', { name: 'Mes demandes' }).click();
+  await p.getByRole('link', { name: 'Nouvelle demande' }).click();
+  await pick(p.getByLabel('ESS', { exact: true }), /ESS Dermatologie Rouen Métropole/);
+  await pick(p.getByLabel('Patient', { exact: true }), /Dupont Jeanne/);
+  await p.getByRole('button', { name: 'Envoyer la demande' }).click();
+  const reason = p.getByLabel('Motif');
+  const error = p.locator('.field-error', { hasText: 'Ce champ est obligatoire.' });
+  await error.waitFor();
+  // The error is the Motif field's: announced with it, and only there.
+  assert.equal(await p.locator('.field-error').count(), 1);
+  assert.equal(await reason.getAttribute('aria-describedby'), await error.getAttribute('id'));
+  assert.equal(await reason.getAttribute('aria-invalid'), 'true');
+  await reason.fill('Prurit généralisé inexpliqué');
+  await p.getByRole('button', { name: 'Envoyer la demande' }).click();
+  await shows(p, 'strong.state', 'Envoyée');
+  await p.getByRole('form', { name: 'Retrait' }).getByRole('button', { name: 'Retirer ma demande' }).click();
+  await shows(p, 'strong.state', 'Retirée');
+  assert.equal(await p.getByRole('form').count(), 0, 'nothing left to do on a withdrawn request');
 });
 
 test('an ESCAP from eligibility to activation, and a note seen live by another member', async () => {

@@ -49,9 +49,25 @@ export function fieldErrors(error: CombinedError | undefined): Record<string, st
   const out: Record<string, string> = {};
   for (const e of error?.graphQLErrors ?? []) {
     const field = e.extensions?.field;
-    if (typeof field === 'string') out[field] = e.message;
+    if (typeof field === 'string') out[field] = inFrench(e.message, field);
   }
   return out;
+}
+
+/** The common input errors in French; others keep the API's words, without the field path. */
+function inFrench(message: string, field: string): string {
+  const text = message.startsWith(field + ': ') ? message.slice(field.length + 2) : message;
+  const known: [RegExp, (m: RegExpMatchArray) => string][] = [
+    [/^must not be empty$/, () => 'Ce champ est obligatoire.'],
+    [/^must be at most (\d+) characters$/, (m) => `Au plus ${m[1]} caractères.`],
+    [/^must be between (\d+) and (\d+) bytes$/, () => 'Taille invalide.'],
+    [/^(.*) not found$/, () => 'Introuvable.'],
+  ];
+  for (const [re, fr] of known) {
+    const m = text.match(re);
+    if (m) return fr(m);
+  }
+  return text;
 }
 
 /** The errors not tied to one field, in French where the code says enough. */
