@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -296,7 +297,8 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 			c.closeWith(closeDuplicateID, "Subscriber for "+id+" already exists")
 			return false
 		}
-		old.cancel() // legacy: a start with a running id replaces it
+		old.replaced.Store(true) // legacy: a start with a running id replaces it, silently
+		old.cancel()
 		old.signal()
 	}
 	c.ops[id] = op
@@ -378,8 +380,8 @@ func (c *wsConn) writeCloseLocked(code int, message string) error {
 		return nil
 	}
 	c.closing = true
-	if len(message) > 123 {
-		message = message[:123]
+	if len(message) > 123 { // a control frame's payload, less the code
+		message = strings.ToValidUTF8(message[:123], "")
 	}
 	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(time.Second))
 }
@@ -454,6 +456,7 @@ type wsOp struct {
 	signals   atomic.Int64 // results ready and not yet read
 	scheduled atomic.Bool  // a worker (or begin) runs it now, or it is queued
 	ended     bool         // touched only while scheduled
+	replaced  atomic.Bool  // by a start with the same id (legacy): no complete
 }
 
 // begin parses, validates and dispatches the operation (its resolver runs
@@ -553,7 +556,7 @@ func (op *wsOp) finish(complete bool) {
 		delete(c.ops, op.id)
 	}
 	c.mu.Unlock()
-	if complete && !c.closingNow() {
+	if complete && !op.replaced.Load() && !c.closingNow() {
 		c.writeMessage(wsMessage{Type: "complete", ID: op.id})
 	}
 }
