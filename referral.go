@@ -256,6 +256,20 @@ type ReferralPeriodStats struct {
 	ByState         []Count
 	ByRequesterKind []Count
 	ByModality      []Count
+	// Delays of the period's requests from submission to triage and to
+	// answer, and how many were answered on the Paris day they were submitted.
+	ToTriage        Delay
+	ToAnswer        Delay
+	AnsweredSameDay int
+}
+
+// QueueAge describes the requests waiting now (submitted, triaged, assigned
+// or scheduled, not yet answered nor ended), whenever they were submitted:
+// how many, and how long ago the median and the oldest were submitted.
+type QueueAge struct {
+	Open          int      `db:"open"`
+	MedianSeconds *float64 `db:"median"`
+	OldestSeconds *float64 `db:"oldest"`
 }
 
 // Delay is the median and 90th percentile of a delay, in seconds; nil when
@@ -269,12 +283,14 @@ type Delay struct {
 // ReferralStats is an ESS's dashboard over the requests submitted between
 // From (included) and To (excluded): aggregates only, no patient data.
 type ReferralStats struct {
-	ESSID   string
-	From    time.Time
-	To      time.Time
-	Period  StatsPeriod
-	Total   int
-	Periods []ReferralPeriodStats
+	// ESSID is the ESS, or empty for a territory's figures (TerritoryID).
+	ESSID       string
+	TerritoryID string
+	From        time.Time
+	To          time.Time
+	Period      StatsPeriod
+	Total       int
+	Periods     []ReferralPeriodStats
 	// Delays from submission to triage and to answer.
 	ToTriage Delay
 	ToAnswer Delay
@@ -282,6 +298,8 @@ type ReferralStats struct {
 	// they were submitted; SameDayShare is that over Total (nil if none).
 	AnsweredSameDay int
 	SameDayShare    *float64
+	// Queue is the age of the requests waiting now.
+	Queue QueueAge
 }
 
 // ReferralService submits referral requests, moves them through their life,
@@ -311,6 +329,10 @@ type ReferralService interface {
 	// ReferralStats returns an ESS's dashboard; FORBIDDEN without the right
 	// to its figures, BAD_USER_INPUT for a bad range or period.
 	ReferralStats(ctx context.Context, essID string, from, to time.Time, period StatsPeriod) (*ReferralStats, error)
+	// TerritoryReferralStats returns the same figures over every ESS of a
+	// territory and below it; FORBIDDEN without the right to the
+	// territory's figures, NOT_FOUND for an unknown territory.
+	TerritoryReferralStats(ctx context.Context, territoryID string, from, to time.Time, period StatsPeriod) (*ReferralStats, error)
 	// ReferralActions returns the transitions the caller may make now on a
 	// request they can see (roles and state; requirements aside).
 	ReferralActions(ctx context.Context, r *Referral) ([]ReferralAction, error)

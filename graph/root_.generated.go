@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	ESCAPIncentive() ESCAPIncentiveResolver
 	ESCAPMember() ESCAPMemberResolver
 	Entity() EntityResolver
+	MSSanteAddress() MSSanteAddressResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Patient() PatientResolver
@@ -104,25 +105,26 @@ type ComplexityRoot struct {
 	}
 
 	ESCAP struct {
-		ActivatedAt func(childComplexity int) int
-		Consent     func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		ExitNote    func(childComplexity int) int
-		ExitReason  func(childComplexity int) int
-		ExitedAt    func(childComplexity int) int
-		ExpiresAt   func(childComplexity int) int
-		GridSize    func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Initiator   func(childComplexity int) int
-		Members     func(childComplexity int) int
-		Patient     func(childComplexity int) int
-		Pregnant    func(childComplexity int) int
-		Renewals    func(childComplexity int) int
-		Score       func(childComplexity int) int
-		Situation   func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Territory   func(childComplexity int) int
-		Timeline    func(childComplexity int, first *int, after *string) int
+		ActivatedAt    func(childComplexity int) int
+		Consent        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ExitNote       func(childComplexity int) int
+		ExitReason     func(childComplexity int) int
+		ExitedAt       func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		GridSize       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Initiator      func(childComplexity int) int
+		Members        func(childComplexity int) int
+		Patient        func(childComplexity int) int
+		PatientCommune func(childComplexity int) int
+		Pregnant       func(childComplexity int) int
+		Renewals       func(childComplexity int) int
+		Score          func(childComplexity int) int
+		Situation      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Territory      func(childComplexity int) int
+		Timeline       func(childComplexity int, first *int, after *string) int
 	}
 
 	ESCAPConnection struct {
@@ -266,6 +268,13 @@ type ComplexityRoot struct {
 		Role   func(childComplexity int) int
 	}
 
+	MSSanteAddress struct {
+		Address      func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Professional func(childComplexity int) int
+		Structure    func(childComplexity int) int
+	}
+
 	Me struct {
 		AccountID    func(childComplexity int) int
 		Grants       func(childComplexity int) int
@@ -316,6 +325,7 @@ type ComplexityRoot struct {
 		RemovePolicy         func(childComplexity int, id string) int
 		RenewEscap           func(childComplexity int, id string) int
 		RevokeRole           func(childComplexity int, id string) int
+		SetPracticeCommunes  func(childComplexity int, professionalID string, communes []string) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
 		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
@@ -405,33 +415,41 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog              func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
-		CheckESCAPEligibility func(childComplexity int, input ESCAPAssessmentInput) int
-		Escap                 func(childComplexity int, id string) int
-		EscapIncentives       func(childComplexity int, territoryID string, year int) int
-		EscapRules            func(childComplexity int) int
-		EscapStats            func(childComplexity int, territoryID string, from string, to string) int
-		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
-		EventCursor           func(childComplexity int) int
-		Me                    func(childComplexity int) int
-		MyReferrals           func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
-		Node                  func(childComplexity int, id string) int
-		Patient               func(childComplexity int, id string) int
-		Patients              func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
-		Policies              func(childComplexity int, first *int, after *string) int
-		Professional          func(childComplexity int, id *string, rpps *string) int
-		Professionals         func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
-		Referral              func(childComplexity int, id string) int
-		ReferralQueue         func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
-		ReferralStats         func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
-		RoleGrants            func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
-		Structure             func(childComplexity int, id *string, finess *string) int
-		StructureLinkRules    func(childComplexity int) int
-		Structures            func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
-		Territories           func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
-		Territory             func(childComplexity int, id string) int
-		__resolve__service    func(childComplexity int) int
-		__resolve_entities    func(childComplexity int, representations []map[string]any) int
+		AuditLog               func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
+		CheckESCAPEligibility  func(childComplexity int, input ESCAPAssessmentInput) int
+		Escap                  func(childComplexity int, id string) int
+		EscapIncentives        func(childComplexity int, territoryID string, year int) int
+		EscapRules             func(childComplexity int) int
+		EscapStats             func(childComplexity int, territoryID string, from string, to string) int
+		Escaps                 func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
+		EventCursor            func(childComplexity int) int
+		Me                     func(childComplexity int) int
+		MssanteAddress         func(childComplexity int, address string) int
+		MyReferrals            func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
+		Node                   func(childComplexity int, id string) int
+		Patient                func(childComplexity int, id string) int
+		Patients               func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
+		Policies               func(childComplexity int, first *int, after *string) int
+		Professional           func(childComplexity int, id *string, rpps *string) int
+		Professionals          func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
+		Referral               func(childComplexity int, id string) int
+		ReferralQueue          func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
+		ReferralStats          func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		RoleGrants             func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
+		Structure              func(childComplexity int, id *string, finess *string) int
+		StructureLinkRules     func(childComplexity int) int
+		Structures             func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+		Territories            func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
+		Territory              func(childComplexity int, id string) int
+		TerritoryReferralStats func(childComplexity int, territoryID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		__resolve__service     func(childComplexity int) int
+		__resolve_entities     func(childComplexity int, representations []map[string]any) int
+	}
+
+	QueueAge struct {
+		MedianSeconds func(childComplexity int) int
+		OldestSeconds func(childComplexity int) int
+		Open          func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -483,10 +501,13 @@ type ComplexityRoot struct {
 	}
 
 	ReferralPeriodStats struct {
+		AnsweredSameDay func(childComplexity int) int
 		ByModality      func(childComplexity int) int
 		ByRequesterKind func(childComplexity int) int
 		ByState         func(childComplexity int) int
 		Start           func(childComplexity int) int
+		ToAnswer        func(childComplexity int) int
+		ToTriage        func(childComplexity int) int
 		Total           func(childComplexity int) int
 	}
 
@@ -495,6 +516,7 @@ type ComplexityRoot struct {
 		From            func(childComplexity int) int
 		Period          func(childComplexity int) int
 		Periods         func(childComplexity int) int
+		Queue           func(childComplexity int) int
 		SameDayShare    func(childComplexity int) int
 		To              func(childComplexity int) int
 		ToAnswer        func(childComplexity int) int
@@ -888,6 +910,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ESCAP.Patient(childComplexity), true
+	case "ESCAP.patientCommune":
+		if e.ComplexityRoot.ESCAP.PatientCommune == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.PatientCommune(childComplexity), true
 	case "ESCAP.pregnant":
 		if e.ComplexityRoot.ESCAP.Pregnant == nil {
 			break
@@ -1501,6 +1529,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Grant.Role(childComplexity), true
 
+	case "MSSanteAddress.address":
+		if e.ComplexityRoot.MSSanteAddress.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Address(childComplexity), true
+	case "MSSanteAddress.kind":
+		if e.ComplexityRoot.MSSanteAddress.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Kind(childComplexity), true
+	case "MSSanteAddress.professional":
+		if e.ComplexityRoot.MSSanteAddress.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Professional(childComplexity), true
+	case "MSSanteAddress.structure":
+		if e.ComplexityRoot.MSSanteAddress.Structure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Structure(childComplexity), true
+
 	case "Me.accountId":
 		if e.ComplexityRoot.Me.AccountID == nil {
 			break
@@ -1837,6 +1890,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["id"].(string)), true
+	case "Mutation.setPracticeCommunes":
+		if e.ComplexityRoot.Mutation.SetPracticeCommunes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPracticeCommunes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPracticeCommunes(childComplexity, args["professionalId"].(string), args["communes"].([]string)), true
 	case "Mutation.submitReferral":
 		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
 			break
@@ -2292,6 +2356,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.mssanteAddress":
+		if e.ComplexityRoot.Query.MssanteAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mssanteAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MssanteAddress(childComplexity, args["address"].(string)), true
 	case "Query.myReferrals":
 		if e.ComplexityRoot.Query.MyReferrals == nil {
 			break
@@ -2463,6 +2538,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Territory(childComplexity, args["id"].(string)), true
+	case "Query.territoryReferralStats":
+		if e.ComplexityRoot.Query.TerritoryReferralStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_territoryReferralStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TerritoryReferralStats(childComplexity, args["territoryId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["period"].(maillage.StatsPeriod)), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -2480,6 +2566,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "QueueAge.medianSeconds":
+		if e.ComplexityRoot.QueueAge.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.MedianSeconds(childComplexity), true
+	case "QueueAge.oldestSeconds":
+		if e.ComplexityRoot.QueueAge.OldestSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.OldestSeconds(childComplexity), true
+	case "QueueAge.open":
+		if e.ComplexityRoot.QueueAge.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.Open(childComplexity), true
 
 	case "Referral.answer":
 		if e.ComplexityRoot.Referral.Answer == nil {
@@ -2701,6 +2806,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralHistoryEntry.ToState(childComplexity), true
 
+	case "ReferralPeriodStats.answeredSameDay":
+		if e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDay(childComplexity), true
 	case "ReferralPeriodStats.byModality":
 		if e.ComplexityRoot.ReferralPeriodStats.ByModality == nil {
 			break
@@ -2725,6 +2836,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralPeriodStats.Start(childComplexity), true
+	case "ReferralPeriodStats.toAnswer":
+		if e.ComplexityRoot.ReferralPeriodStats.ToAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ToAnswer(childComplexity), true
+	case "ReferralPeriodStats.toTriage":
+		if e.ComplexityRoot.ReferralPeriodStats.ToTriage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ToTriage(childComplexity), true
 	case "ReferralPeriodStats.total":
 		if e.ComplexityRoot.ReferralPeriodStats.Total == nil {
 			break
@@ -2756,6 +2879,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStats.Periods(childComplexity), true
+	case "ReferralStats.queue":
+		if e.ComplexityRoot.ReferralStats.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Queue(childComplexity), true
 	case "ReferralStats.sameDayShare":
 		if e.ComplexityRoot.ReferralStats.SameDayShare == nil {
 			break
@@ -3870,6 +3999,36 @@ extend type Query {
   "The link rules linkStructures applies, by kind."
   structureLinkRules: [StructureLinkRule!]!
 }
+
+"The type of an MSSanté mailbox, as the national MSSanté directory lists it."
+enum MSSanteKind {
+  "One professional's mailbox (Professional.mssante)."
+  NOMINATIVE
+  "A structure's service mailbox (Structure.mssante)."
+  ORGANISATIONAL
+}
+
+"A registered MSSanté address and its one holder: a professional (nominative) or a structure (organisational)."
+type MSSanteAddress {
+  address: String!
+  kind: MSSanteKind!
+  professional: Professional
+  structure: Structure
+}
+
+extend type Query {
+  "Who holds an MSSanté address (compared without case); null if no one does."
+  mssanteAddress(address: String!): MSSanteAddress
+}
+
+extend type Mutation {
+  """
+  Replaces the communes (INSEE codes) of a professional's RPPS activity addresses: where a
+  community professional outside any structure practises, and may start an ESCAP. The
+  professional themself, or who may update them. Returns the stored communes, sorted.
+  """
+  setPracticeCommunes(professionalId: ID!, communes: [String!]!): [String!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
@@ -3973,6 +4132,8 @@ type ESCAP implements Node {
   score: Int!
   gridSize: Int!
   initiator: Professional
+  "INSEE code of the commune where the patient lives, when the team was placed by it."
+  patientCommune: String
   createdAt: Time!
   activatedAt: Time
   expiresAt: Time
@@ -4099,8 +4260,14 @@ input CreateESCAPInput {
   assessment: ESCAPAssessmentInput!
   "The recorded consent; without it the creation is refused (CONFLICT)."
   consentId: ID
-  "The territory the team belongs to (e.g. the local territory of the initiator's structure)."
+  """
+  The territory the team belongs to: one where the initiator practises (the territory of one of
+  their structures or below it, or in the department of one of their practice communes), or in the
+  department of patientCommune.
+  """
   territoryId: ID!
+  "INSEE code of the commune where the patient lives: places the team when the initiator practises elsewhere."
+  patientCommune: String
   "The initiator's role in the team (GP, NURSE, …)."
   initiatorRole: String!
 }
@@ -4567,6 +4734,24 @@ type ReferralPeriodStats {
   byState: [Count!]!
   byRequesterKind: [Count!]!
   byModality: [Count!]!
+  "Delays of this period's requests from submission to the first triage."
+  toTriage: Delay!
+  "Delays of this period's requests from submission to the first answer."
+  toAnswer: Delay!
+  "This period's requests answered on the Paris calendar day they were submitted."
+  answeredSameDay: Int!
+}
+
+"""
+The requests waiting now (submitted, triaged, assigned or scheduled: not yet
+answered nor ended), whenever submitted: how many and how old.
+"""
+type QueueAge {
+  open: Int!
+  "Median time since submission, in seconds; null when none waits."
+  medianSeconds: Float
+  "Time since the oldest was submitted, in seconds; null when none waits."
+  oldestSeconds: Float
 }
 
 "Median and 90th percentile of a delay, in seconds, over count requests."
@@ -4589,6 +4774,8 @@ type ReferralStats {
   answeredSameDay: Int!
   "answeredSameDay / total; null when total is 0."
   sameDayShare: Float
+  "The requests waiting now, whatever the range."
+  queue: QueueAge!
 }
 
 extend type Query {
@@ -4600,6 +4787,11 @@ extend type Query {
   myReferrals(states: [ReferralState!], first: Int = 20, after: String): ReferralConnection!
   "An ESS's figures: to its staff and to the coordinators and agents above it."
   referralStats(essId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
+  """
+  The same figures over every ESS of a territory and below it (a department, a
+  region): to the coordinators and agents who may read the territory's figures.
+  """
+  territoryReferralStats(territoryId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
 }
 
 extend type Mutation {
@@ -4894,6 +5086,8 @@ func (ec *executionContext) childFields_ESCAP(ctx context.Context, field graphql
 		return ec.fieldContext_ESCAP_gridSize(ctx, field)
 	case "initiator":
 		return ec.fieldContext_ESCAP_initiator(ctx, field)
+	case "patientCommune":
+		return ec.fieldContext_ESCAP_patientCommune(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_ESCAP_createdAt(ctx, field)
 	case "activatedAt":
@@ -5182,6 +5376,20 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
 }
 
+func (ec *executionContext) childFields_MSSanteAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "address":
+		return ec.fieldContext_MSSanteAddress_address(ctx, field)
+	case "kind":
+		return ec.fieldContext_MSSanteAddress_kind(ctx, field)
+	case "professional":
+		return ec.fieldContext_MSSanteAddress_professional(ctx, field)
+	case "structure":
+		return ec.fieldContext_MSSanteAddress_structure(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MSSanteAddress", field.Name)
+}
+
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accountId":
@@ -5394,6 +5602,18 @@ func (ec *executionContext) childFields_ProfessionalEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ProfessionalEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueAge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "open":
+		return ec.fieldContext_QueueAge_open(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_QueueAge_medianSeconds(ctx, field)
+	case "oldestSeconds":
+		return ec.fieldContext_QueueAge_oldestSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueAge", field.Name)
+}
+
 func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5502,6 +5722,12 @@ func (ec *executionContext) childFields_ReferralPeriodStats(ctx context.Context,
 		return ec.fieldContext_ReferralPeriodStats_byRequesterKind(ctx, field)
 	case "byModality":
 		return ec.fieldContext_ReferralPeriodStats_byModality(ctx, field)
+	case "toTriage":
+		return ec.fieldContext_ReferralPeriodStats_toTriage(ctx, field)
+	case "toAnswer":
+		return ec.fieldContext_ReferralPeriodStats_toAnswer(ctx, field)
+	case "answeredSameDay":
+		return ec.fieldContext_ReferralPeriodStats_answeredSameDay(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralPeriodStats", field.Name)
 }
@@ -5526,6 +5752,8 @@ func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field
 		return ec.fieldContext_ReferralStats_answeredSameDay(ctx, field)
 	case "sameDayShare":
 		return ec.fieldContext_ReferralStats_sameDayShare(ctx, field)
+	case "queue":
+		return ec.fieldContext_ReferralStats_queue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/authz"
 )
@@ -19,22 +21,8 @@ const maxStatsBuckets = 400
 // answered on the Paris day they were submitted. Aggregates only: visible to
 // the ESS's staff and to the coordinators and agents above it.
 func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
-	var step time.Duration
-	switch period {
-	case maillage.PeriodDay:
-		step = 24 * time.Hour
-	case maillage.PeriodWeek:
-		step = 7 * 24 * time.Hour
-	case maillage.PeriodMonth:
-		step = 28 * 24 * time.Hour
-	default:
-		return nil, maillage.InvalidField("period", "must be DAY, WEEK or MONTH, got %q", period)
-	}
-	if !to.After(from) {
-		return nil, maillage.InvalidField("to", "must be after from")
-	}
-	if to.Sub(from)/step > maxStatsBuckets {
-		return nil, maillage.InvalidField("from", "at most %d periods at once", maxStatsBuckets)
+	if err := checkStatsRange(from, to, period); err != nil {
+		return nil, err
 	}
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to see figures")
@@ -47,20 +35,77 @@ func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from
 		return nil, err
 	}
 	st := &maillage.ReferralStats{ESSID: essID, From: from.UTC(), To: to.UTC(), Period: period}
-	if err := db.statsCounts(ctx, st); err != nil {
+	return st, db.fillStats(ctx, st, pq.StringArray{essID})
+}
+
+// TerritoryReferralStats returns the figures of every ESS of a territory
+// and below it (archived ones included: their past requests count), to
+// whoever may read the territory's figures (coordinators, ARS agents).
+func (db *ReferralService) TerritoryReferralStats(ctx context.Context, territoryID string, from, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
+	if err := checkStatsRange(from, to, period); err != nil {
 		return nil, err
 	}
-	if err := db.statsDelays(ctx, st); err != nil {
+	if maillage.IdentityFrom(ctx).Anonymous() {
+		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to see figures")
+	}
+	var path string
+	if err := db.GetContext(ctx, &path, `SELECT path FROM territories WHERE id = $1`, territoryID); err != nil {
+		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+			return nil, maillage.NotFound("territory")
+		}
+		return nil, fmt.Errorf("territory stats: %w", err)
+	}
+	if err := db.Authz.Can(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: path}); err != nil {
 		return nil, err
 	}
-	return st, nil
+	var ess pq.StringArray
+	if err := db.SelectContext(ctx, &ess, `SELECT s.id FROM structures s JOIN territories t ON t.id = s.territory_id
+		WHERE s.kind = 'ESS' AND within(t.path, $1)`, path); err != nil {
+		return nil, fmt.Errorf("territory stats: %w", err)
+	}
+	st := &maillage.ReferralStats{TerritoryID: territoryID, From: from.UTC(), To: to.UTC(), Period: period}
+	return st, db.fillStats(ctx, st, ess)
+}
+
+// checkStatsRange refuses an empty range, an unknown period, or too many
+// periods at once.
+func checkStatsRange(from, to time.Time, period maillage.StatsPeriod) error {
+	var step time.Duration
+	switch period {
+	case maillage.PeriodDay:
+		step = 24 * time.Hour
+	case maillage.PeriodWeek:
+		step = 7 * 24 * time.Hour
+	case maillage.PeriodMonth:
+		step = 28 * 24 * time.Hour
+	default:
+		return maillage.InvalidField("period", "must be DAY, WEEK or MONTH, got %q", period)
+	}
+	if !to.After(from) {
+		return maillage.InvalidField("to", "must be after from")
+	}
+	if to.Sub(from)/step > maxStatsBuckets {
+		return maillage.InvalidField("from", "at most %d periods at once", maxStatsBuckets)
+	}
+	return nil
+}
+
+// fillStats computes the figures of the requests addressed to the ESSs ess.
+func (db *ReferralService) fillStats(ctx context.Context, st *maillage.ReferralStats, ess pq.StringArray) error {
+	if err := db.statsCounts(ctx, st, ess); err != nil {
+		return err
+	}
+	if err := db.statsDelays(ctx, st, ess); err != nil {
+		return err
+	}
+	return db.statsQueue(ctx, st, ess)
 }
 
 // statsCounts fills the per-period counts in one statement.
-func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.ReferralStats) error {
+func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.ReferralStats, ess pq.StringArray) error {
 	const q = `WITH r AS (
 			SELECT date_trunc($4, r.submitted_at AT TIME ZONE $5) AT TIME ZONE $5 AS bucket, r.state, r.requester_kind, r.modality
-			FROM referrals r WHERE r.ess_id = $1 AND r.submitted_at >= $2 AND r.submitted_at < $3)
+			FROM referrals r WHERE r.ess_id = ANY($1) AND r.submitted_at >= $2 AND r.submitted_at < $3)
 		SELECT bucket, 'state' AS dim, state AS key, count(*) AS count FROM r GROUP BY bucket, state
 		UNION ALL SELECT bucket, 'kind', requester_kind, count(*) FROM r GROUP BY bucket, requester_kind
 		UNION ALL SELECT bucket, 'modality', modality, count(*) FROM r GROUP BY bucket, modality
@@ -71,7 +116,7 @@ func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.Referra
 		Key    string    `db:"key"`
 		Count  int       `db:"count"`
 	}
-	if err := db.SelectContext(ctx, &rows, q, st.ESSID, st.From, st.To, periodUnit(st.Period), maillage.Paris.String()); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, ess, st.From, st.To, periodUnit(st.Period), maillage.Paris.String()); err != nil {
 		return fmt.Errorf("referral stats: %w", err)
 	}
 	for _, row := range rows {
@@ -96,39 +141,65 @@ func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.Referra
 	return nil
 }
 
-// statsDelays fills the delays and the same-day share in one statement.
-func (db *ReferralService) statsDelays(ctx context.Context, st *maillage.ReferralStats) error {
+// statsDelays fills the delays and the same-day counts, per period and over
+// the whole range (the grouping set ()), in one statement.
+func (db *ReferralService) statsDelays(ctx context.Context, st *maillage.ReferralStats, ess pq.StringArray) error {
 	const q = `WITH r AS (
-			SELECT r.submitted_at,
+			SELECT r.submitted_at, date_trunc($4, r.submitted_at AT TIME ZONE $5) AT TIME ZONE $5 AS bucket,
 				(SELECT min(h.created_at) FROM referral_history h WHERE h.referral_id = r.id AND h.action = 'TRIAGE') AS triaged_at,
 				(SELECT min(h.created_at) FROM referral_history h WHERE h.referral_id = r.id AND h.action = 'ANSWER') AS answered_at
-			FROM referrals r WHERE r.ess_id = $1 AND r.submitted_at >= $2 AND r.submitted_at < $3)
-		SELECT count(triaged_at) AS t_n,
+			FROM referrals r WHERE r.ess_id = ANY($1) AND r.submitted_at >= $2 AND r.submitted_at < $3)
+		SELECT bucket, count(triaged_at) AS t_n,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM triaged_at - submitted_at)) AS t_median,
 			percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM triaged_at - submitted_at)) AS t_p90,
 			count(answered_at) AS a_n,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - submitted_at)) AS a_median,
 			percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - submitted_at)) AS a_p90,
-			count(*) FILTER (WHERE (answered_at AT TIME ZONE $4)::date = (submitted_at AT TIME ZONE $4)::date) AS same_day
-		FROM r`
-	var row struct {
-		TN      int      `db:"t_n"`
-		TMedian *float64 `db:"t_median"`
-		TP90    *float64 `db:"t_p90"`
-		AN      int      `db:"a_n"`
-		AMedian *float64 `db:"a_median"`
-		AP90    *float64 `db:"a_p90"`
-		SameDay int      `db:"same_day"`
+			count(*) FILTER (WHERE (answered_at AT TIME ZONE $5)::date = (submitted_at AT TIME ZONE $5)::date) AS same_day
+		FROM r GROUP BY GROUPING SETS ((bucket), ()) ORDER BY bucket NULLS FIRST`
+	var rows []struct {
+		Bucket  *time.Time `db:"bucket"`
+		TN      int        `db:"t_n"`
+		TMedian *float64   `db:"t_median"`
+		TP90    *float64   `db:"t_p90"`
+		AN      int        `db:"a_n"`
+		AMedian *float64   `db:"a_median"`
+		AP90    *float64   `db:"a_p90"`
+		SameDay int        `db:"same_day"`
 	}
-	if err := db.GetContext(ctx, &row, q, st.ESSID, st.From, st.To, maillage.Paris.String()); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, ess, st.From, st.To, periodUnit(st.Period), maillage.Paris.String()); err != nil {
 		return fmt.Errorf("referral delays: %w", err)
 	}
-	st.ToTriage = maillage.Delay{Count: row.TN, MedianSeconds: row.TMedian, P90Seconds: row.TP90}
-	st.ToAnswer = maillage.Delay{Count: row.AN, MedianSeconds: row.AMedian, P90Seconds: row.AP90}
-	st.AnsweredSameDay = row.SameDay
+	periods := map[time.Time]*maillage.ReferralPeriodStats{}
+	for i := range st.Periods {
+		periods[st.Periods[i].Start] = &st.Periods[i]
+	}
+	for _, row := range rows {
+		triage := maillage.Delay{Count: row.TN, MedianSeconds: row.TMedian, P90Seconds: row.TP90}
+		answer := maillage.Delay{Count: row.AN, MedianSeconds: row.AMedian, P90Seconds: row.AP90}
+		if row.Bucket == nil {
+			st.ToTriage, st.ToAnswer, st.AnsweredSameDay = triage, answer, row.SameDay
+			continue
+		}
+		if p := periods[row.Bucket.UTC()]; p != nil {
+			p.ToTriage, p.ToAnswer, p.AnsweredSameDay = triage, answer, row.SameDay
+		}
+	}
 	if st.Total > 0 {
-		share := float64(row.SameDay) / float64(st.Total)
+		share := float64(st.AnsweredSameDay) / float64(st.Total)
 		st.SameDayShare = &share
+	}
+	return nil
+}
+
+// statsQueue fills the age of the requests waiting now, in one statement.
+func (db *ReferralService) statsQueue(ctx context.Context, st *maillage.ReferralStats, ess pq.StringArray) error {
+	const q = `SELECT count(*) AS open,
+			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM now() - submitted_at)) AS median,
+			extract(epoch FROM now() - min(submitted_at))::float8 AS oldest
+		FROM referrals WHERE ess_id = ANY($1) AND state IN ('SUBMITTED', 'TRIAGED', 'ASSIGNED', 'SCHEDULED')`
+	if err := db.GetContext(ctx, &st.Queue, q, ess); err != nil {
+		return fmt.Errorf("referral queue age: %w", err)
 	}
 	return nil
 }

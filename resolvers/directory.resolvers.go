@@ -12,6 +12,22 @@ import (
 	"github.com/maillage/maillage/graph"
 )
 
+// Professional is the resolver for the professional field.
+func (r *mSSanteAddressResolver) Professional(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Professional, error) {
+	if obj.ProfessionalID == nil {
+		return nil, nil
+	}
+	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.ProfessionalID))
+}
+
+// Structure is the resolver for the structure field.
+func (r *mSSanteAddressResolver) Structure(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Structure, error) {
+	if obj.StructureID == nil {
+		return nil, nil
+	}
+	return orNull(r.loaders(ctx).Structure.Load(ctx, *obj.StructureID))
+}
+
 // Structure is the resolver for the structure field.
 func (r *membershipResolver) Structure(ctx context.Context, obj *maillage.Membership) (*maillage.Structure, error) {
 	return byID(ctx, obj, func(m *maillage.Membership) string { return m.StructureID }, "structure",
@@ -91,6 +107,11 @@ func (r *mutationResolver) EndMembership(ctx context.Context, id string) (*maill
 	return r.membershipWithProfessional(ctx, func() (*maillage.Membership, error) {
 		return r.ProfessionalService.EndMembership(ctx, id)
 	})
+}
+
+// SetPracticeCommunes is the resolver for the setPracticeCommunes field.
+func (r *mutationResolver) SetPracticeCommunes(ctx context.Context, professionalID string, communes []string) ([]string, error) {
+	return r.ProfessionalService.SetPracticeCommunes(ctx, professionalID, communes)
 }
 
 // Memberships is the resolver for the memberships field.
@@ -182,6 +203,11 @@ func (r *queryResolver) StructureLinkRules(ctx context.Context) ([]*maillage.Lin
 	return out, nil
 }
 
+// MssanteAddress is the resolver for the mssanteAddress field.
+func (r *queryResolver) MssanteAddress(ctx context.Context, address string) (*maillage.MSSanteAddress, error) {
+	return orNull(r.StructureService.FindMSSanteAddress(ctx, address))
+}
+
 // Territory is the resolver for the territory field.
 func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error) {
 	return byID(ctx, obj, func(s *maillage.Structure) string { return s.TerritoryID }, "territory",
@@ -269,6 +295,9 @@ func (r *territoryConnectionResolver) TotalCount(ctx context.Context, obj *maill
 	return r.TerritoryService.CountTerritories(ctx, obj.Filter)
 }
 
+// MSSanteAddress returns graph.MSSanteAddressResolver implementation.
+func (r *Resolver) MSSanteAddress() graph.MSSanteAddressResolver { return &mSSanteAddressResolver{r} }
+
 // Membership returns graph.MembershipResolver implementation.
 func (r *Resolver) Membership() graph.MembershipResolver { return &membershipResolver{r} }
 
@@ -300,6 +329,7 @@ func (r *Resolver) TerritoryConnection() graph.TerritoryConnectionResolver {
 }
 
 type (
+	mSSanteAddressResolver         struct{ *Resolver }
 	membershipResolver             struct{ *Resolver }
 	professionalResolver           struct{ *Resolver }
 	professionalConnectionResolver struct{ *Resolver }

@@ -27,8 +27,8 @@ after(async () => {
   await hub?.stop();
 });
 
-async function as(login, start) {
-  const s = await signedIn(browser, hub, login, start);
+async function as(login, start, options) {
+  const s = await signedIn(browser, hub, login, start, options);
   s.login = login;
   sessions.push(s);
   return s;
@@ -40,13 +40,32 @@ function shows(page, selector, text) {
 }
 
 test('a GP signs in through the development issuer and sees what she can do', async () => {
-  const gp = await as(GP);
+  const gp = await as(GP, '/portal/', { shootSignIn: true });
   await gp.page.getByRole('heading', { name: 'Bonjour Claire Lefebvre' }).waitFor();
   await gp.page.getByRole('link', { name: /Mes demandes d’adressage/ }).waitFor();
   assert.equal(await gp.page.getByRole('link', { name: /File de/ }).count(), 0, 'a GP has no ESS queue');
   await screenshot(gp.page, 'portal-home');
   // The token lives in this tab's session only.
   assert.equal(await gp.page.evaluate(() => Object.keys(localStorage).length), 0);
+});
+
+test('an expired session brings back the sign-in, and signing out forgets the token', async () => {
+  const s = await as(TEAM_GP);
+  const p = s.page;
+  // The stored user's expiry is put in the past, as if the tab had stayed open.
+  await p.evaluate(() => {
+    for (const k of Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user:'))) {
+      const u = JSON.parse(sessionStorage.getItem(k));
+      u.expires_at = Math.floor(Date.now() / 1000) - 60;
+      sessionStorage.setItem(k, JSON.stringify(u));
+    }
+  });
+  await p.reload();
+  await p.getByRole('button', { name: 'Se connecter' }).click();
+  await p.locator('button[name="login"][value="' + TEAM_GP + '"]').click();
+  await p.getByRole('button', { name: 'Se déconnecter' }).click();
+  await p.getByRole('button', { name: 'Se connecter' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user:'))), []);
 });
 
 test('a request goes from the GP to the answer, each step seen live by the others', async () => {
@@ -79,6 +98,9 @@ test('a request goes from the GP to the answer, each step seen live by the other
   const row = s.getByRole('row', { name: new RegExp(reason.replace(/[()]/g, '.')) });
   await row.waitFor({ timeout: 10_000 });
   await screenshot(s, 'ess-queue');
+  await s.setViewportSize({ width: 768, height: 1024 }); // a tablet
+  await screenshot(s, 'ess-queue-tablet');
+  await s.setViewportSize({ width: 1280, height: 900 });
   await row.getByRole('link').click();
   await s.getByRole('form', { name: 'Tri' }).getByRole('button', { name: 'Trier la demande' }).click();
   await shows(s, 'strong.state', 'Triée');
