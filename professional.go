@@ -167,6 +167,10 @@ type ProfessionalService interface {
 	// aligned with parents, with their total counts when page.Count;
 	// BAD_USER_INPUT (first, after, role).
 	MembershipPages(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
+	// MembershipPagesWithProfessionals is MembershipPages with each
+	// membership's professional read in the same statement
+	// (Membership.Professional).
+	MembershipPagesWithProfessionals(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
 	// CreateProfessional returns BAD_USER_INPUT naming the field, CONFLICT
 	// (RPPS taken) or FORBIDDEN.
 	CreateProfessional(ctx context.Context, in ProfessionalInput) (*Professional, error)
@@ -181,6 +185,10 @@ type ProfessionalService interface {
 	// EndMembership ends (never deletes) a membership; NOT_FOUND, CONFLICT
 	// (already ended) or FORBIDDEN.
 	EndMembership(ctx context.Context, id string) (*Membership, error)
+	// SetPracticeCommunes replaces the communes where a professional
+	// practises (their RPPS activity addresses); BAD_USER_INPUT, NOT_FOUND,
+	// FORBIDDEN (but for the professional or who writes them).
+	SetPracticeCommunes(ctx context.Context, professionalID string, communes []string) ([]string, error)
 }
 
 // GrantDomain is the domain on which a membership's implied role holds (as

@@ -105,25 +105,26 @@ type ComplexityRoot struct {
 	}
 
 	ESCAP struct {
-		ActivatedAt func(childComplexity int) int
-		Consent     func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		ExitNote    func(childComplexity int) int
-		ExitReason  func(childComplexity int) int
-		ExitedAt    func(childComplexity int) int
-		ExpiresAt   func(childComplexity int) int
-		GridSize    func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Initiator   func(childComplexity int) int
-		Members     func(childComplexity int) int
-		Patient     func(childComplexity int) int
-		Pregnant    func(childComplexity int) int
-		Renewals    func(childComplexity int) int
-		Score       func(childComplexity int) int
-		Situation   func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Territory   func(childComplexity int) int
-		Timeline    func(childComplexity int, first *int, after *string) int
+		ActivatedAt    func(childComplexity int) int
+		Consent        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ExitNote       func(childComplexity int) int
+		ExitReason     func(childComplexity int) int
+		ExitedAt       func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		GridSize       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Initiator      func(childComplexity int) int
+		Members        func(childComplexity int) int
+		Patient        func(childComplexity int) int
+		PatientCommune func(childComplexity int) int
+		Pregnant       func(childComplexity int) int
+		Renewals       func(childComplexity int) int
+		Score          func(childComplexity int) int
+		Situation      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Territory      func(childComplexity int) int
+		Timeline       func(childComplexity int, first *int, after *string) int
 	}
 
 	ESCAPConnection struct {
@@ -324,6 +325,8 @@ type ComplexityRoot struct {
 		RemovePolicy         func(childComplexity int, id string) int
 		RenewEscap           func(childComplexity int, id string) int
 		RevokeRole           func(childComplexity int, id string) int
+		SetPracticeCommunes  func(childComplexity int, professionalID string, communes []string) int
+		SetStructureSites    func(childComplexity int, structureID string, sites []*maillage.StructureSiteInput) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
 		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
@@ -563,6 +566,7 @@ type ComplexityRoot struct {
 		Members       func(childComplexity int, role *maillage.MembershipRole, first *int, after *string) int
 		Name          func(childComplexity int) int
 		SIRET         func(childComplexity int) int
+		Sites         func(childComplexity int) int
 		Specialties   func(childComplexity int) int
 		Territory     func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
@@ -592,6 +596,12 @@ type ComplexityRoot struct {
 		FromKind func(childComplexity int) int
 		Kind     func(childComplexity int) int
 		ToKind   func(childComplexity int) int
+	}
+
+	StructureSite struct {
+		Commune func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Name    func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -908,6 +918,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ESCAP.Patient(childComplexity), true
+	case "ESCAP.patientCommune":
+		if e.ComplexityRoot.ESCAP.PatientCommune == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.PatientCommune(childComplexity), true
 	case "ESCAP.pregnant":
 		if e.ComplexityRoot.ESCAP.Pregnant == nil {
 			break
@@ -1882,6 +1898,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["id"].(string)), true
+	case "Mutation.setPracticeCommunes":
+		if e.ComplexityRoot.Mutation.SetPracticeCommunes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPracticeCommunes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPracticeCommunes(childComplexity, args["professionalId"].(string), args["communes"].([]string)), true
+	case "Mutation.setStructureSites":
+		if e.ComplexityRoot.Mutation.SetStructureSites == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setStructureSites_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetStructureSites(childComplexity, args["structureId"].(string), args["sites"].([]*maillage.StructureSiteInput)), true
 	case "Mutation.submitReferral":
 		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
 			break
@@ -3074,6 +3112,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Structure.SIRET(childComplexity), true
+	case "Structure.sites":
+		if e.ComplexityRoot.Structure.Sites == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Structure.Sites(childComplexity), true
 	case "Structure.specialties":
 		if e.ComplexityRoot.Structure.Specialties == nil {
 			break
@@ -3180,6 +3224,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StructureLinkRule.ToKind(childComplexity), true
+
+	case "StructureSite.commune":
+		if e.ComplexityRoot.StructureSite.Commune == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.Commune(childComplexity), true
+	case "StructureSite.id":
+		if e.ComplexityRoot.StructureSite.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.ID(childComplexity), true
+	case "StructureSite.name":
+		if e.ComplexityRoot.StructureSite.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.Name(childComplexity), true
 
 	case "Subscription.escapEvents":
 		if e.ComplexityRoot.Subscription.EscapEvents == nil {
@@ -3401,6 +3464,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
 			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
+			graphql.NewInputUnmarshaler("StructureSiteInput", ec.unmarshalInputStructureSiteInput),
 			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
 			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
@@ -3761,8 +3825,10 @@ type Structure implements Node @key(fields: "id") @key(fields: "finess") {
   mssante: String
   "For an ESS: its specialties."
   specialties: [String!]!
-  "INSEE commune code."
+  "INSEE commune code (of the main site)."
   commune: String
+  "The sites of a multi-site structure (an MSP or ESS on several sites), in order; empty for one site."
+  sites: [StructureSite!]!
   "Current members, in the order they joined; role keeps one role."
   members(role: MembershipRole, first: Int = 20, after: String): MembershipConnection!
   "Active links from or to this structure."
@@ -4001,6 +4067,34 @@ extend type Query {
   "Who holds an MSSanté address (compared without case); null if no one does."
   mssanteAddress(address: String!): MSSanteAddress
 }
+
+extend type Mutation {
+  """
+  Replaces the communes (INSEE codes) of a professional's RPPS activity addresses: where a
+  community professional outside any structure practises, and may start an ESCAP. The
+  professional themself, or who may update them. Returns the stored communes, sorted.
+  """
+  setPracticeCommunes(professionalId: ID!, communes: [String!]!): [String!]!
+}
+
+"One site of a multi-site structure, with its commune."
+type StructureSite {
+  id: ID!
+  name: String!
+  "INSEE commune code (2A/2B for Corsica)."
+  commune: String!
+}
+
+input StructureSiteInput {
+  name: String!
+  "INSEE commune code."
+  commune: String!
+}
+
+extend type Mutation {
+  "Replaces the sites of a structure, in order (an empty list: one site, the structure's commune)."
+  setStructureSites(structureId: ID!, sites: [StructureSiteInput!]!): [StructureSite!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
@@ -4104,6 +4198,8 @@ type ESCAP implements Node {
   score: Int!
   gridSize: Int!
   initiator: Professional
+  "INSEE code of the commune where the patient lives, when the team was placed by it."
+  patientCommune: String
   createdAt: Time!
   activatedAt: Time
   expiresAt: Time
@@ -4230,8 +4326,14 @@ input CreateESCAPInput {
   assessment: ESCAPAssessmentInput!
   "The recorded consent; without it the creation is refused (CONFLICT)."
   consentId: ID
-  "The territory the team belongs to (e.g. the local territory of the initiator's structure)."
+  """
+  The territory the team belongs to: one where the initiator practises (the territory of one of
+  their structures or below it, or in the department of one of their practice communes), or in the
+  department of patientCommune.
+  """
   territoryId: ID!
+  "INSEE code of the commune where the patient lives: places the team when the initiator practises elsewhere."
+  patientCommune: String
   "The initiator's role in the team (GP, NURSE, …)."
   initiatorRole: String!
 }
@@ -5050,6 +5152,8 @@ func (ec *executionContext) childFields_ESCAP(ctx context.Context, field graphql
 		return ec.fieldContext_ESCAP_gridSize(ctx, field)
 	case "initiator":
 		return ec.fieldContext_ESCAP_initiator(ctx, field)
+	case "patientCommune":
+		return ec.fieldContext_ESCAP_patientCommune(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_ESCAP_createdAt(ctx, field)
 	case "activatedAt":
@@ -5798,6 +5902,8 @@ func (ec *executionContext) childFields_Structure(ctx context.Context, field gra
 		return ec.fieldContext_Structure_specialties(ctx, field)
 	case "commune":
 		return ec.fieldContext_Structure_commune(ctx, field)
+	case "sites":
+		return ec.fieldContext_Structure_sites(ctx, field)
 	case "members":
 		return ec.fieldContext_Structure_members(ctx, field)
 	case "links":
@@ -5862,6 +5968,18 @@ func (ec *executionContext) childFields_StructureLinkRule(ctx context.Context, f
 		return ec.fieldContext_StructureLinkRule_toKind(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StructureLinkRule", field.Name)
+}
+
+func (ec *executionContext) childFields_StructureSite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StructureSite_id(ctx, field)
+	case "name":
+		return ec.fieldContext_StructureSite_name(ctx, field)
+	case "commune":
+		return ec.fieldContext_StructureSite_commune(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StructureSite", field.Name)
 }
 
 func (ec *executionContext) childFields_Territory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -109,6 +109,20 @@ func (r *mutationResolver) EndMembership(ctx context.Context, id string) (*maill
 	})
 }
 
+// SetPracticeCommunes is the resolver for the setPracticeCommunes field.
+func (r *mutationResolver) SetPracticeCommunes(ctx context.Context, professionalID string, communes []string) ([]string, error) {
+	return r.ProfessionalService.SetPracticeCommunes(ctx, professionalID, communes)
+}
+
+// SetStructureSites is the resolver for the setStructureSites field.
+func (r *mutationResolver) SetStructureSites(ctx context.Context, structureID string, sites []*maillage.StructureSiteInput) ([]*maillage.StructureSite, error) {
+	in := make([]maillage.StructureSiteInput, len(sites))
+	for i, site := range sites {
+		in[i] = *site
+	}
+	return r.StructureService.SetStructureSites(ctx, structureID, in)
+}
+
 // Memberships is the resolver for the memberships field.
 func (r *professionalResolver) Memberships(ctx context.Context, obj *maillage.Professional, role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error) {
 	return r.memberships(ctx, maillage.MembershipsOfProfessional, obj.ID, obj, role, first, after)
@@ -207,6 +221,11 @@ func (r *queryResolver) MssanteAddress(ctx context.Context, address string) (*ma
 func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error) {
 	return byID(ctx, obj, func(s *maillage.Structure) string { return s.TerritoryID }, "territory",
 		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory)
+}
+
+// Sites is the resolver for the sites field.
+func (r *structureResolver) Sites(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureSite, error) {
+	return r.loaders(ctx).StructureSites.Load(ctx, obj.ID)
 }
 
 // Members is the resolver for the members field.
