@@ -245,43 +245,59 @@ const (
 
 // Count is a number of requests with one key (a state, a kind, a modality).
 type Count struct {
-	Key   string `db:"key"`
-	Count int    `db:"count"`
+	Key        string `db:"key"`
+	N          int    `db:"count"` // as computed
+	Count      *int   `db:"-"`     // N, or nil when Suppressed
+	Suppressed bool   `db:"-"`
 }
 
 // ReferralPeriodStats are the counts of the requests submitted in one period.
 type ReferralPeriodStats struct {
 	Start           time.Time
-	Total           int
+	N               int  // the total as computed
+	Total           *int // N, or nil when TotalSuppressed
+	TotalSuppressed bool
 	ByState         []Count
 	ByRequesterKind []Count
 	ByModality      []Count
 }
 
 // Delay is the median and 90th percentile of a delay, in seconds; nil when
-// no request has got that far.
+// no request has got that far, or when Suppressed (too few requests).
 type Delay struct {
-	Count         int      `db:"n"`
+	N             int      `db:"n"`
+	Count         *int     `db:"-"`
 	MedianSeconds *float64 `db:"median"`
 	P90Seconds    *float64 `db:"p90"`
+	Suppressed    bool     `db:"-"`
 }
 
 // ReferralStats is an ESS's dashboard over the requests submitted between
 // From (included) and To (excluded): aggregates only, no patient data.
+// Exact is true for the ESS's own staff (the need-to-know set: they see the
+// requests themselves); anyone else gets whole calendar periods and counts
+// under SmallCount suppressed.
 type ReferralStats struct {
-	ESSID   string
-	From    time.Time
-	To      time.Time
-	Period  StatsPeriod
-	Total   int
-	Periods []ReferralPeriodStats
+	ESSID           string
+	From            time.Time
+	To              time.Time
+	Period          StatsPeriod
+	Exact           bool
+	SmallCount      int
+	N               int
+	Total           *int
+	TotalSuppressed bool
+	Periods         []ReferralPeriodStats
 	// Delays from submission to triage and to answer.
 	ToTriage Delay
 	ToAnswer Delay
 	// AnsweredSameDay counts the requests answered on the Paris calendar day
-	// they were submitted; SameDayShare is that over Total (nil if none).
-	AnsweredSameDay int
-	SameDayShare    *float64
+	// they were submitted; SameDayShare is that over the total (nil if none,
+	// or if either is suppressed).
+	SameDayN                  int
+	AnsweredSameDay           *int
+	AnsweredSameDaySuppressed bool
+	SameDayShare              *float64
 }
 
 // ReferralService submits referral requests, moves them through their life,

@@ -44,6 +44,9 @@ type ESCAPIncentiveResolver interface {
 type ESCAPMemberResolver interface {
 	Professional(ctx context.Context, obj *maillage.ESCAPMember) (*maillage.Professional, error)
 }
+type ESCAPStatsResolver interface {
+	SmallCountThreshold(ctx context.Context, obj *maillage.ESCAPStats) (int, error)
+}
 type ProfessionalCountResolver interface {
 	Professional(ctx context.Context, obj *maillage.ProfessionalCount) (*maillage.Professional, error)
 }
@@ -2425,6 +2428,29 @@ func (ec *executionContext) fieldContext_ESCAPSituation_requiresInsulin(_ contex
 	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ESCAPStats_smallCountThreshold(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPStats_smallCountThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ESCAPStats().SmallCountThreshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPStats_smallCountThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPStats", field, true, true, "Int")
+}
+
 func (ec *executionContext) _ESCAPStats_entries(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2654,6 +2680,29 @@ func (ec *executionContext) fieldContext_ProfessionalCount_professional(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ProfessionalCount_year(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProfessionalCount_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProfessionalCount_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProfessionalCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ProfessionalCount_count(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2758,15 +2807,38 @@ func (ec *executionContext) _SituationCount_count(ctx context.Context, field gra
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SituationCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SituationCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.SituationCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SituationCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_SituationCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Int")
+func (ec *executionContext) fieldContext_SituationCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _TerritoryCount_territory(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryCount) (ret graphql.Marshaler) {
@@ -2813,15 +2885,38 @@ func (ec *executionContext) _TerritoryCount_count(ctx context.Context, field gra
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TerritoryCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_TerritoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Int")
+func (ec *executionContext) fieldContext_TerritoryCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Boolean")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -4428,25 +4523,31 @@ func (ec *executionContext) _ESCAPStats(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ESCAPStats")
+		case "smallCountThreshold":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ESCAPStats_smallCountThreshold(ctx, field, obj)
+				})
 		case "entries":
 			out.Values[i] = ec._ESCAPStats_entries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "exits":
 			out.Values[i] = ec._ESCAPStats_exits(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "activeTeams":
 			out.Values[i] = ec._ESCAPStats_activeTeams(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "teamsPerProfessional":
 			out.Values[i] = ec._ESCAPStats_teamsPerProfessional(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -4525,6 +4626,11 @@ func (ec *executionContext) _ProfessionalCount(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProfessionalCount_professional(ctx, field, obj)
 				})
+		case "year":
+			out.Values[i] = ec._ProfessionalCount_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "count":
 			out.Values[i] = ec._ProfessionalCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4575,6 +4681,11 @@ func (ec *executionContext) _SituationCount(ctx context.Context, sel ast.Selecti
 			}
 		case "count":
 			out.Values[i] = ec._SituationCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._SituationCount_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4614,6 +4725,11 @@ func (ec *executionContext) _TerritoryCount(ctx context.Context, sel ast.Selecti
 				})
 		case "count":
 			out.Values[i] = ec._TerritoryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suppressed":
+			out.Values[i] = ec._TerritoryCount_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

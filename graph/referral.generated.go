@@ -34,6 +34,9 @@ type ReferralResolver interface {
 type ReferralHistoryEntryResolver interface {
 	Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error)
 }
+type ReferralStatsResolver interface {
+	SmallCountThreshold(ctx context.Context, obj *maillage.ReferralStats) (int, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -147,15 +150,38 @@ func (ec *executionContext) _Count_count(ctx context.Context, field graphql.Coll
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Count_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Count_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Count_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Count_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
+func (ec *executionContext) fieldContext_Count_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Count", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Delay_count(ctx context.Context, field graphql.CollectedField, obj *maillage.Delay) (ret graphql.Marshaler) {
@@ -170,11 +196,11 @@ func (ec *executionContext) _Delay_count(ctx context.Context, field graphql.Coll
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Delay_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -225,6 +251,29 @@ func (ec *executionContext) _Delay_p90Seconds(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Delay_p90Seconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Delay", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Delay_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.Delay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delay_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delay_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delay", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Referral_id(ctx context.Context, field graphql.CollectedField, obj *maillage.Referral) (ret graphql.Marshaler) {
@@ -1198,15 +1247,38 @@ func (ec *executionContext) _ReferralPeriodStats_total(ctx context.Context, fiel
 			return obj.Total, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPeriodStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralPeriodStats_totalSuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPeriodStats_totalSuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ReferralPeriodStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ReferralPeriodStats_totalSuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ReferralPeriodStats_byState(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
@@ -1374,6 +1446,52 @@ func (ec *executionContext) fieldContext_ReferralStats_period(_ context.Context,
 	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "StatsPeriod")
 }
 
+func (ec *executionContext) _ReferralStats_exact(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_exact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_exact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReferralStats_smallCountThreshold(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_smallCountThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReferralStats().SmallCountThreshold(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_smallCountThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, true, true, "Int")
+}
+
 func (ec *executionContext) _ReferralStats_total(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1386,15 +1504,38 @@ func (ec *executionContext) _ReferralStats_total(ctx context.Context, field grap
 			return obj.Total, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralStats_totalSuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_totalSuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ReferralStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ReferralStats_totalSuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ReferralStats_periods(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
@@ -1505,15 +1646,38 @@ func (ec *executionContext) _ReferralStats_answeredSameDay(ctx context.Context, 
 			return obj.AnsweredSameDay, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_answeredSameDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralStats_answeredSameDaySuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_answeredSameDaySuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredSameDaySuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ReferralStats_answeredSameDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ReferralStats_answeredSameDaySuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ReferralStats_sameDayShare(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
@@ -1997,6 +2161,11 @@ func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "count":
 			out.Values[i] = ec._Count_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._Count_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2030,7 +2199,7 @@ func (ec *executionContext) _Delay(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = graphql.MarshalString("Delay")
 		case "count":
 			out.Values[i] = ec._Delay_count(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "medianSeconds":
@@ -2041,6 +2210,11 @@ func (ec *executionContext) _Delay(ctx context.Context, sel ast.SelectionSet, ob
 		case "p90Seconds":
 			out.Values[i] = ec._Delay_p90Seconds(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._Delay_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -2380,6 +2554,11 @@ func (ec *executionContext) _ReferralPeriodStats(ctx context.Context, sel ast.Se
 			}
 		case "total":
 			out.Values[i] = ec._ReferralPeriodStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalSuppressed":
+			out.Values[i] = ec._ReferralPeriodStats_totalSuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2429,47 +2608,68 @@ func (ec *executionContext) _ReferralStats(ctx context.Context, sel ast.Selectio
 		case "from":
 			out.Values[i] = ec._ReferralStats_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "to":
 			out.Values[i] = ec._ReferralStats_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "period":
 			out.Values[i] = ec._ReferralStats_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "exact":
+			out.Values[i] = ec._ReferralStats_exact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "smallCountThreshold":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReferralStats_smallCountThreshold(ctx, field, obj)
+				})
 		case "total":
 			out.Values[i] = ec._ReferralStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalSuppressed":
+			out.Values[i] = ec._ReferralStats_totalSuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "periods":
 			out.Values[i] = ec._ReferralStats_periods(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "toTriage":
 			out.Values[i] = ec._ReferralStats_toTriage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "toAnswer":
 			out.Values[i] = ec._ReferralStats_toAnswer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "answeredSameDay":
 			out.Values[i] = ec._ReferralStats_answeredSameDay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredSameDaySuppressed":
+			out.Values[i] = ec._ReferralStats_answeredSameDaySuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sameDayShare":
 			out.Values[i] = ec._ReferralStats_sameDayShare(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

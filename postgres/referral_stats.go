@@ -17,7 +17,8 @@ const maxStatsBuckets = 400
 // modality; median and 90th-percentile delays from submission to the first
 // triage and to the first answer (from the history); and how many were
 // answered on the Paris day they were submitted. Aggregates only: visible to
-// the ESS's staff and to the coordinators and agents above it.
+// the ESS's staff, exactly, and to the coordinators and agents above it by
+// whole calendar periods with small counts suppressed (see disclose).
 func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
 	var step time.Duration
 	switch period {
@@ -27,8 +28,12 @@ func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from
 		step = 7 * 24 * time.Hour
 	case maillage.PeriodMonth:
 		step = 28 * 24 * time.Hour
+	case maillage.PeriodQuarter:
+		step = 90 * 24 * time.Hour
+	case maillage.PeriodYear:
+		step = 365 * 24 * time.Hour
 	default:
-		return nil, maillage.InvalidField("period", "must be DAY, WEEK or MONTH, got %q", period)
+		return nil, maillage.InvalidField("period", "must be DAY, WEEK, MONTH, QUARTER or YEAR, got %q", period)
 	}
 	if !to.After(from) {
 		return nil, maillage.InvalidField("to", "must be after from")
@@ -46,14 +51,72 @@ func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from
 	if err := db.Authz.Can(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: domain}); err != nil {
 		return nil, err
 	}
-	st := &maillage.ReferralStats{ESSID: essID, From: from.UTC(), To: to.UTC(), Period: period}
+	// The need-to-know set: who reads the ESS's requests themselves.
+	exact := db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindReferral, Domain: domain})
+	if !exact {
+		if err := maillage.WholePeriods(from, to, period); err != nil {
+			return nil, err
+		}
+	}
+	k, err := smallCount(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	st := &maillage.ReferralStats{ESSID: essID, From: from.UTC(), To: to.UTC(), Period: period, Exact: exact, SmallCount: k}
 	if err := db.statsCounts(ctx, st); err != nil {
 		return nil, err
 	}
 	if err := db.statsDelays(ctx, st); err != nil {
 		return nil, err
 	}
+	disclose(st)
 	return st, nil
+}
+
+// disclose fills the shown figures from the computed ones: all of them for
+// the need-to-know set; otherwise a count under the threshold is
+// suppressed with whatever would let it be recomputed — in each breakdown
+// of a period against the period's total (maillage.Suppress), the window's
+// total unless every period's total is shown (maillage.SumShown), the
+// delays and the same-day count under the threshold or when the window's
+// total is hidden, the share when either of its terms is.
+func disclose(st *maillage.ReferralStats) {
+	k := st.SmallCount
+	if st.Exact {
+		k = 0 // nothing is small
+	}
+	periodHidden := make([]bool, len(st.Periods))
+	for i := range st.Periods {
+		p := &st.Periods[i]
+		for _, b := range [][]maillage.Count{p.ByState, p.ByRequesterKind, p.ByModality} {
+			cells := make([]int, len(b))
+			for j, c := range b {
+				cells[j] = c.N
+			}
+			hidden, totalHidden := maillage.Suppress(cells, p.N, k)
+			for j := range b {
+				b[j].Suppressed, b[j].Count = hidden[j], maillage.Shown(b[j].N, hidden[j])
+			}
+			p.TotalSuppressed = p.TotalSuppressed || totalHidden
+		}
+		p.Total = maillage.Shown(p.N, p.TotalSuppressed)
+		periodHidden[i] = p.TotalSuppressed
+	}
+	st.TotalSuppressed = maillage.Small(st.N, k) || !maillage.SumShown(periodHidden)
+	st.Total = maillage.Shown(st.N, st.TotalSuppressed)
+	for _, d := range []*maillage.Delay{&st.ToTriage, &st.ToAnswer} {
+		d.Suppressed = maillage.Small(d.N, k) || st.TotalSuppressed && d.N > 0
+		d.Count = maillage.Shown(d.N, d.Suppressed)
+		if d.Suppressed {
+			d.MedianSeconds, d.P90Seconds = nil, nil
+		}
+	}
+	st.AnsweredSameDaySuppressed = maillage.Small(st.SameDayN, k) || st.TotalSuppressed && st.SameDayN > 0
+	st.AnsweredSameDay = maillage.Shown(st.SameDayN, st.AnsweredSameDaySuppressed)
+	if st.N > 0 && !st.TotalSuppressed && !st.AnsweredSameDaySuppressed {
+		share := float64(st.SameDayN) / float64(st.N)
+		st.SameDayShare = &share
+	}
 }
 
 // statsCounts fills the per-period counts in one statement.
@@ -81,12 +144,12 @@ func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.Referra
 			n++
 		}
 		p := &st.Periods[n-1]
-		c := maillage.Count{Key: row.Key, Count: row.Count}
+		c := maillage.Count{Key: row.Key, N: row.Count}
 		switch row.Dim {
 		case "state":
 			p.ByState = append(p.ByState, c)
-			p.Total += row.Count
-			st.Total += row.Count
+			p.N += row.Count
+			st.N += row.Count
 		case "kind":
 			p.ByRequesterKind = append(p.ByRequesterKind, c)
 		case "modality":
@@ -123,13 +186,9 @@ func (db *ReferralService) statsDelays(ctx context.Context, st *maillage.Referra
 	if err := db.GetContext(ctx, &row, q, st.ESSID, st.From, st.To, maillage.Paris.String()); err != nil {
 		return fmt.Errorf("referral delays: %w", err)
 	}
-	st.ToTriage = maillage.Delay{Count: row.TN, MedianSeconds: row.TMedian, P90Seconds: row.TP90}
-	st.ToAnswer = maillage.Delay{Count: row.AN, MedianSeconds: row.AMedian, P90Seconds: row.AP90}
-	st.AnsweredSameDay = row.SameDay
-	if st.Total > 0 {
-		share := float64(row.SameDay) / float64(st.Total)
-		st.SameDayShare = &share
-	}
+	st.ToTriage = maillage.Delay{N: row.TN, MedianSeconds: row.TMedian, P90Seconds: row.TP90}
+	st.ToAnswer = maillage.Delay{N: row.AN, MedianSeconds: row.AMedian, P90Seconds: row.AP90}
+	st.SameDayN = row.SameDay
 	return nil
 }
 
@@ -139,6 +198,10 @@ func periodUnit(p maillage.StatsPeriod) string {
 		return "day"
 	case maillage.PeriodWeek:
 		return "week"
+	case maillage.PeriodQuarter:
+		return "quarter"
+	case maillage.PeriodYear:
+		return "year"
 	}
 	return "month"
 }
