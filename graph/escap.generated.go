@@ -44,9 +44,6 @@ type ESCAPIncentiveResolver interface {
 type ESCAPMemberResolver interface {
 	Professional(ctx context.Context, obj *maillage.ESCAPMember) (*maillage.Professional, error)
 }
-type ESCAPStatsResolver interface {
-	SmallCountThreshold(ctx context.Context, obj *maillage.ESCAPStats) (int, error)
-}
 type ProfessionalCountResolver interface {
 	Professional(ctx context.Context, obj *maillage.ProfessionalCount) (*maillage.Professional, error)
 }
@@ -2437,7 +2434,7 @@ func (ec *executionContext) _ESCAPStats_smallCountThreshold(ctx context.Context,
 			return ec.fieldContext_ESCAPStats_smallCountThreshold(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ESCAPStats().SmallCountThreshold(ctx, obj)
+			return obj.SmallCount, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2448,7 +2445,7 @@ func (ec *executionContext) _ESCAPStats_smallCountThreshold(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ESCAPStats_smallCountThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ESCAPStats", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("ESCAPStats", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ESCAPStats_entries(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
@@ -4524,30 +4521,29 @@ func (ec *executionContext) _ESCAPStats(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ESCAPStats")
 		case "smallCountThreshold":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ESCAPStats_smallCountThreshold(ctx, field, obj)
-				})
+			out.Values[i] = ec._ESCAPStats_smallCountThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "entries":
 			out.Values[i] = ec._ESCAPStats_entries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "exits":
 			out.Values[i] = ec._ESCAPStats_exits(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "activeTeams":
 			out.Values[i] = ec._ESCAPStats_activeTeams(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "teamsPerProfessional":
 			out.Values[i] = ec._ESCAPStats_teamsPerProfessional(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

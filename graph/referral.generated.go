@@ -34,9 +34,6 @@ type ReferralResolver interface {
 type ReferralHistoryEntryResolver interface {
 	Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error)
 }
-type ReferralStatsResolver interface {
-	SmallCountThreshold(ctx context.Context, obj *maillage.ReferralStats) (int, error)
-}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -1478,7 +1475,7 @@ func (ec *executionContext) _ReferralStats_smallCountThreshold(ctx context.Conte
 			return ec.fieldContext_ReferralStats_smallCountThreshold(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ReferralStats().SmallCountThreshold(ctx, obj)
+			return obj.SmallCount, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -1489,7 +1486,7 @@ func (ec *executionContext) _ReferralStats_smallCountThreshold(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ReferralStats_smallCountThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralStats", field, true, true, "Int")
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ReferralStats_total(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
@@ -2608,68 +2605,67 @@ func (ec *executionContext) _ReferralStats(ctx context.Context, sel ast.Selectio
 		case "from":
 			out.Values[i] = ec._ReferralStats_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "to":
 			out.Values[i] = ec._ReferralStats_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "period":
 			out.Values[i] = ec._ReferralStats_period(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "exact":
 			out.Values[i] = ec._ReferralStats_exact(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "smallCountThreshold":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ReferralStats_smallCountThreshold(ctx, field, obj)
-				})
+			out.Values[i] = ec._ReferralStats_smallCountThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "total":
 			out.Values[i] = ec._ReferralStats_total(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "totalSuppressed":
 			out.Values[i] = ec._ReferralStats_totalSuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "periods":
 			out.Values[i] = ec._ReferralStats_periods(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "toTriage":
 			out.Values[i] = ec._ReferralStats_toTriage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "toAnswer":
 			out.Values[i] = ec._ReferralStats_toAnswer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "answeredSameDay":
 			out.Values[i] = ec._ReferralStats_answeredSameDay(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "answeredSameDaySuppressed":
 			out.Values[i] = ec._ReferralStats_answeredSameDaySuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sameDayShare":
 			out.Values[i] = ec._ReferralStats_sameDayShare(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

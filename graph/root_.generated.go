@@ -30,7 +30,6 @@ type ResolverRoot interface {
 	ESCAPExperiment() ESCAPExperimentResolver
 	ESCAPIncentive() ESCAPIncentiveResolver
 	ESCAPMember() ESCAPMemberResolver
-	ESCAPStats() ESCAPStatsResolver
 	Entity() EntityResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
@@ -41,7 +40,6 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Referral() ReferralResolver
 	ReferralHistoryEntry() ReferralHistoryEntryResolver
-	ReferralStats() ReferralStatsResolver
 	Structure() StructureResolver
 	StructureConnection() StructureConnectionResolver
 	StructureLink() StructureLinkResolver
@@ -248,7 +246,7 @@ type ComplexityRoot struct {
 		ActiveTeams          func(childComplexity int) int
 		Entries              func(childComplexity int) int
 		Exits                func(childComplexity int) int
-		SmallCountThreshold  func(childComplexity int) int
+		SmallCount           func(childComplexity int) int
 		TeamsPerProfessional func(childComplexity int) int
 	}
 
@@ -505,7 +503,7 @@ type ComplexityRoot struct {
 		Period                    func(childComplexity int) int
 		Periods                   func(childComplexity int) int
 		SameDayShare              func(childComplexity int) int
-		SmallCountThreshold       func(childComplexity int) int
+		SmallCount                func(childComplexity int) int
 		To                        func(childComplexity int) int
 		ToAnswer                  func(childComplexity int) int
 		ToTriage                  func(childComplexity int) int
@@ -1432,11 +1430,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ESCAPStats.Exits(childComplexity), true
 	case "ESCAPStats.smallCountThreshold":
-		if e.ComplexityRoot.ESCAPStats.SmallCountThreshold == nil {
+		if e.ComplexityRoot.ESCAPStats.SmallCount == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ESCAPStats.SmallCountThreshold(childComplexity), true
+		return e.ComplexityRoot.ESCAPStats.SmallCount(childComplexity), true
 	case "ESCAPStats.teamsPerProfessional":
 		if e.ComplexityRoot.ESCAPStats.TeamsPerProfessional == nil {
 			break
@@ -2818,11 +2816,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralStats.SameDayShare(childComplexity), true
 	case "ReferralStats.smallCountThreshold":
-		if e.ComplexityRoot.ReferralStats.SmallCountThreshold == nil {
+		if e.ComplexityRoot.ReferralStats.SmallCount == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ReferralStats.SmallCountThreshold(childComplexity), true
+		return e.ComplexityRoot.ReferralStats.SmallCount(childComplexity), true
 	case "ReferralStats.to":
 		if e.ComplexityRoot.ReferralStats.To == nil {
 			break

@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/maillage/maillage"
@@ -102,11 +101,6 @@ func (r *eSCAPIncentiveResolver) Professional(ctx context.Context, obj *maillage
 // Professional is the resolver for the professional field.
 func (r *eSCAPMemberResolver) Professional(ctx context.Context, obj *maillage.ESCAPMember) (*maillage.Professional, error) {
 	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))
-}
-
-// SmallCountThreshold is the resolver for the smallCountThreshold field.
-func (r *eSCAPStatsResolver) SmallCountThreshold(ctx context.Context, obj *maillage.ESCAPStats) (int, error) {
-	panic(fmt.Errorf("not implemented: SmallCountThreshold - smallCountThreshold"))
 }
 
 // RecordESCAPConsent is the resolver for the recordESCAPConsent field.
@@ -258,9 +252,6 @@ func (r *Resolver) ESCAPIncentive() graph.ESCAPIncentiveResolver { return &eSCAP
 // ESCAPMember returns graph.ESCAPMemberResolver implementation.
 func (r *Resolver) ESCAPMember() graph.ESCAPMemberResolver { return &eSCAPMemberResolver{r} }
 
-// ESCAPStats returns graph.ESCAPStatsResolver implementation.
-func (r *Resolver) ESCAPStats() graph.ESCAPStatsResolver { return &eSCAPStatsResolver{r} }
-
 // ProfessionalCount returns graph.ProfessionalCountResolver implementation.
 func (r *Resolver) ProfessionalCount() graph.ProfessionalCountResolver {
 	return &professionalCountResolver{r}
@@ -276,7 +267,6 @@ type (
 	eSCAPExperimentResolver   struct{ *Resolver }
 	eSCAPIncentiveResolver    struct{ *Resolver }
 	eSCAPMemberResolver       struct{ *Resolver }
-	eSCAPStatsResolver        struct{ *Resolver }
 	professionalCountResolver struct{ *Resolver }
 	territoryCountResolver    struct{ *Resolver }
 )

@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/maillage/maillage"
@@ -126,11 +125,6 @@ func (r *referralHistoryEntryResolver) Author(ctx context.Context, obj *maillage
 	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.AuthorProfessionalID))
 }
 
-// SmallCountThreshold is the resolver for the smallCountThreshold field.
-func (r *referralStatsResolver) SmallCountThreshold(ctx context.Context, obj *maillage.ReferralStats) (int, error) {
-	panic(fmt.Errorf("not implemented: SmallCountThreshold - smallCountThreshold"))
-}
-
 // Referral returns graph.ReferralResolver implementation.
 func (r *Resolver) Referral() graph.ReferralResolver { return &referralResolver{r} }
 
@@ -139,11 +133,7 @@ func (r *Resolver) ReferralHistoryEntry() graph.ReferralHistoryEntryResolver {
 	return &referralHistoryEntryResolver{r}
 }
 
-// ReferralStats returns graph.ReferralStatsResolver implementation.
-func (r *Resolver) ReferralStats() graph.ReferralStatsResolver { return &referralStatsResolver{r} }
-
 type (
 	referralResolver             struct{ *Resolver }
 	referralHistoryEntryResolver struct{ *Resolver }
-	referralStatsResolver        struct{ *Resolver }
 )
