@@ -36,3 +36,20 @@ type PageInfo struct {
 	StartCursor     *string
 	EndCursor       *string
 }
+
+// EdgeCursor is an edge's opaque cursor, encoded only when read: a page is
+// mostly read without its edges' cursors (a dashboard's page of 300 members
+// would otherwise encode 300 of them for nothing). Embedded in an edge, it
+// gives the edge its Cursor method.
+type EdgeCursor struct{ encode func() string }
+
+// NewEdgeCursor returns the cursor that encode computes when read.
+func NewEdgeCursor(encode func() string) EdgeCursor { return EdgeCursor{encode} }
+
+// Cursor returns the edge's cursor ("" for the zero EdgeCursor).
+func (c EdgeCursor) Cursor() string {
+	if c.encode == nil {
+		return ""
+	}
+	return c.encode()
+}

@@ -35,8 +35,8 @@ type ProfessionalFilter struct {
 
 // ProfessionalEdge is a professional and its cursor.
 type ProfessionalEdge struct {
-	Cursor string
-	Node   *Professional
+	EdgeCursor
+	Node *Professional
 }
 
 // ProfessionalConnection is one page of professionals.
@@ -115,8 +115,8 @@ type MembershipFilter struct {
 
 // MembershipEdge is a membership and its cursor.
 type MembershipEdge struct {
-	Cursor string
-	Node   *Membership
+	EdgeCursor
+	Node *Membership
 }
 
 // MembershipConnection is one page of the current memberships of a structure
@@ -167,6 +167,10 @@ type ProfessionalService interface {
 	// aligned with parents, with their total counts when page.Count;
 	// BAD_USER_INPUT (first, after, role).
 	MembershipPages(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
+	// MembershipPagesWithProfessionals is MembershipPages with each
+	// membership's professional read in the same statement
+	// (Membership.Professional).
+	MembershipPagesWithProfessionals(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
 	// CreateProfessional returns BAD_USER_INPUT naming the field, CONFLICT
 	// (RPPS taken) or FORBIDDEN.
 	CreateProfessional(ctx context.Context, in ProfessionalInput) (*Professional, error)

@@ -252,14 +252,34 @@ type Count struct {
 }
 
 // ReferralPeriodStats are the counts of the requests submitted in one period.
+// N fields are as computed; the pointer next to them is what is shown (nil
+// when suppressed, see ReferralStats).
 type ReferralPeriodStats struct {
 	Start           time.Time
-	N               int  // the total as computed
-	Total           *int // N, or nil when TotalSuppressed
+	N               int
+	Total           *int
 	TotalSuppressed bool
 	ByState         []Count
 	ByRequesterKind []Count
 	ByModality      []Count
+	// Delays of the period's requests from submission to triage and to
+	// answer, and how many were answered on the Paris day they were submitted.
+	ToTriage                  Delay
+	ToAnswer                  Delay
+	SameDayN                  int
+	AnsweredSameDay           *int
+	AnsweredSameDaySuppressed bool
+}
+
+// QueueAge describes the requests waiting now (submitted, triaged, assigned
+// or scheduled, not yet answered nor ended), whenever they were submitted:
+// how many, and how long ago the median and the oldest were submitted.
+type QueueAge struct {
+	N              int      `db:"open"`
+	Open           *int     `db:"-"`
+	OpenSuppressed bool     `db:"-"`
+	MedianSeconds  *float64 `db:"median"`
+	OldestSeconds  *float64 `db:"oldest"`
 }
 
 // Delay is the median and 90th percentile of a delay, in seconds; nil when
@@ -272,13 +292,15 @@ type Delay struct {
 	Suppressed    bool     `db:"-"`
 }
 
-// ReferralStats is an ESS's dashboard over the requests submitted between
-// From (included) and To (excluded): aggregates only, no patient data.
-// Exact is true for the ESS's own staff (the need-to-know set: they see the
-// requests themselves); anyone else gets whole calendar periods and counts
-// under SmallCount suppressed.
+// ReferralStats is an ESS's (or a territory's ESSs') dashboard over the
+// requests submitted between From (included) and To (excluded): aggregates
+// only, no patient data. Exact is true for the ESS's own staff (the
+// need-to-know set: they see the requests themselves); anyone else gets
+// whole calendar periods and counts under SmallCount suppressed.
 type ReferralStats struct {
+	// ESSID is the ESS, or empty for a territory's figures (TerritoryID).
 	ESSID           string
+	TerritoryID     string
 	From            time.Time
 	To              time.Time
 	Period          StatsPeriod
@@ -298,6 +320,8 @@ type ReferralStats struct {
 	AnsweredSameDay           *int
 	AnsweredSameDaySuppressed bool
 	SameDayShare              *float64
+	// Queue is the age of the requests waiting now.
+	Queue QueueAge
 }
 
 // ReferralService submits referral requests, moves them through their life,
@@ -327,6 +351,10 @@ type ReferralService interface {
 	// ReferralStats returns an ESS's dashboard; FORBIDDEN without the right
 	// to its figures, BAD_USER_INPUT for a bad range or period.
 	ReferralStats(ctx context.Context, essID string, from, to time.Time, period StatsPeriod) (*ReferralStats, error)
+	// TerritoryReferralStats returns the same figures over every ESS of a
+	// territory and below it; FORBIDDEN without the right to the
+	// territory's figures, NOT_FOUND for an unknown territory.
+	TerritoryReferralStats(ctx context.Context, territoryID string, from, to time.Time, period StatsPeriod) (*ReferralStats, error)
 	// ReferralActions returns the transitions the caller may make now on a
 	// request they can see (roles and state; requirements aside).
 	ReferralActions(ctx context.Context, r *Referral) ([]ReferralAction, error)

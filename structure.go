@@ -108,8 +108,8 @@ type StructureFilter struct {
 
 // StructureEdge is a structure and its cursor.
 type StructureEdge struct {
-	Cursor string
-	Node   *Structure
+	EdgeCursor
+	Node *Structure
 }
 
 // StructureConnection is one page of structures. Total is the list's count
@@ -193,6 +193,9 @@ type StructureService interface {
 	LinkStructures(ctx context.Context, in StructureLinkInput) (*StructureLink, error)
 	// LinkRules returns the configured link rules, by kind.
 	LinkRules(ctx context.Context) ([]LinkRule, error)
+	// FindMSSanteAddress returns the holder and kind of an MSSanté address
+	// (compared without case); NOT_FOUND if no one holds it.
+	FindMSSanteAddress(ctx context.Context, address string) (*MSSanteAddress, error)
 	// ArchiveStructureLink returns NOT_FOUND or FORBIDDEN.
 	ArchiveStructureLink(ctx context.Context, id string) (*StructureLink, error)
 }

@@ -38,8 +38,8 @@ type TerritoryFilter struct {
 
 // TerritoryEdge is a territory and its cursor.
 type TerritoryEdge struct {
-	Cursor string
-	Node   *Territory
+	EdgeCursor
+	Node *Territory
 }
 
 // TerritoryConnection is one page of territories. Total is the list's count

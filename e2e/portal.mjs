@@ -21,7 +21,7 @@ export const screenshotDir = path.resolve(here, process.env.MAILLAGE_SCREENSHOTS
  * issuer's page → the account's button → back on the page asked for.
  * Returns { context, page, requests, problems }.
  */
-export async function signedIn(browser, hub, login, startPath = '/portal/') {
+export async function signedIn(browser, hub, login, startPath = '/portal/', { shootSignIn = false } = {}) {
   // The browser's own zone is UTC: the pages must show Paris time anyway.
   const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -33,6 +33,7 @@ export async function signedIn(browser, hub, login, startPath = '/portal/') {
   await page.goto(hub.url + startPath);
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await page.waitForURL(/\/dev\/authorize/);
+  if (shootSignIn) await screenshot(page, 'dev-sign-in');
   await page.locator(`button[name="login"][value="${login}"]`).click();
   await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
   return { context, page, requests, problems };

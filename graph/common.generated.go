@@ -64,6 +64,7 @@ type QueryResolver interface {
 	Professionals(ctx context.Context, filter *maillage.ProfessionalFilter, first *int, after *string) (*maillage.ProfessionalConnection, error)
 	Professional(ctx context.Context, id *string, rpps *string) (*maillage.Professional, error)
 	StructureLinkRules(ctx context.Context) ([]*maillage.LinkRule, error)
+	MssanteAddress(ctx context.Context, address string) (*maillage.MSSanteAddress, error)
 	CheckESCAPEligibility(ctx context.Context, input ESCAPAssessmentInput) (*maillage.ESCAPEligibility, error)
 	Escaps(ctx context.Context, filter *maillage.ESCAPFilter, first *int, after *string) (*maillage.ESCAPConnection, error)
 	Escap(ctx context.Context, id string) (*maillage.ESCAP, error)
@@ -76,6 +77,7 @@ type QueryResolver interface {
 	ReferralQueue(ctx context.Context, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) (*maillage.ReferralConnection, error)
 	MyReferrals(ctx context.Context, states []maillage.ReferralState, first *int, after *string) (*maillage.ReferralConnection, error)
 	ReferralStats(ctx context.Context, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error)
+	TerritoryReferralStats(ctx context.Context, territoryID string, from time.Time, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error)
 	EventCursor(ctx context.Context) (string, error)
 }
 
@@ -697,6 +699,20 @@ func (ec *executionContext) field_Query_escaps_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_mssanteAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "address",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["address"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_myReferrals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1058,6 +1074,44 @@ func (ec *executionContext) field_Query_territories_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_territoryReferralStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territoryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territoryId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (maillage.StatsPeriod, error) {
+			return ec.unmarshalNStatsPeriod2githubᚗcomᚋmaillageᚋmaillageᚐStatsPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg3
 	return args, nil
 }
 
@@ -3107,6 +3161,50 @@ func (ec *executionContext) fieldContext_Query_structureLinkRules(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_mssanteAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mssanteAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MssanteAddress(ctx, fc.Args["address"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.MSSanteAddress) graphql.Marshaler {
+			return ec.marshalOMSSanteAddress2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐMSSanteAddress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mssanteAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MSSanteAddress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_mssanteAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_checkESCAPEligibility(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3617,6 +3715,50 @@ func (ec *executionContext) fieldContext_Query_referralStats(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_referralStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_territoryReferralStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_territoryReferralStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TerritoryReferralStats(ctx, fc.Args["territoryId"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["period"].(maillage.StatsPeriod))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.ReferralStats) graphql.Marshaler {
+			return ec.marshalNReferralStats2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐReferralStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_territoryReferralStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReferralStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_territoryReferralStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4342,6 +4484,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_structureLinkRules(ctx, field)
 				})
+		case "mssanteAddress":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mssanteAddress(ctx, field)
+				})
 		case "checkESCAPEligibility":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -4413,6 +4561,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_referralStats(ctx, field)
+				})
+		case "territoryReferralStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_territoryReferralStats(ctx, field)
 				})
 		case "eventCursor":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -16,6 +16,10 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type MSSanteAddressResolver interface {
+	Professional(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Professional, error)
+	Structure(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Structure, error)
+}
 type MembershipResolver interface {
 	Structure(ctx context.Context, obj *maillage.Membership) (*maillage.Structure, error)
 }
@@ -166,6 +170,116 @@ func (ec *executionContext) field_Territory_structures_args(ctx context.Context,
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _MSSanteAddress_address(ctx context.Context, field graphql.CollectedField, obj *maillage.MSSanteAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MSSanteAddress_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MSSanteAddress_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MSSanteAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _MSSanteAddress_kind(ctx context.Context, field graphql.CollectedField, obj *maillage.MSSanteAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MSSanteAddress_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.MSSanteKind) graphql.Marshaler {
+			return ec.marshalNMSSanteKind2githubᚗcomᚋmaillageᚋmaillageᚐMSSanteKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MSSanteAddress_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MSSanteAddress", field, false, false, "MSSanteKind")
+}
+
+func (ec *executionContext) _MSSanteAddress_professional(ctx context.Context, field graphql.CollectedField, obj *maillage.MSSanteAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MSSanteAddress_professional(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MSSanteAddress().Professional(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.Professional) graphql.Marshaler {
+			return ec.marshalOProfessional2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐProfessional(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MSSanteAddress_professional(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MSSanteAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Professional(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MSSanteAddress_structure(ctx context.Context, field graphql.CollectedField, obj *maillage.MSSanteAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MSSanteAddress_structure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MSSanteAddress().Structure(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.Structure) graphql.Marshaler {
+			return ec.marshalOStructure2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MSSanteAddress_structure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MSSanteAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Structure(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _Membership_id(ctx context.Context, field graphql.CollectedField, obj *maillage.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -419,7 +533,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 			return ec.fieldContext_MembershipEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -430,7 +544,7 @@ func (ec *executionContext) _MembershipEdge_cursor(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MembershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MembershipEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("MembershipEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _MembershipEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.MembershipEdge) (ret graphql.Marshaler) {
@@ -858,7 +972,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 			return ec.fieldContext_ProfessionalEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -869,7 +983,7 @@ func (ec *executionContext) _ProfessionalEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ProfessionalEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProfessionalEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ProfessionalEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ProfessionalEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalEdge) (ret graphql.Marshaler) {
@@ -1384,7 +1498,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_StructureEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1395,7 +1509,7 @@ func (ec *executionContext) _StructureEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_StructureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StructureEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("StructureEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _StructureEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.StructureEdge) (ret graphql.Marshaler) {
@@ -1986,7 +2100,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_TerritoryEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1997,7 +2111,7 @@ func (ec *executionContext) _TerritoryEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_TerritoryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TerritoryEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TerritoryEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _TerritoryEdge_node(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryEdge) (ret graphql.Marshaler) {
@@ -2744,6 +2858,56 @@ func UnmarshalUpdateStructureInput(ctx context.Context, raw any) (UpdateStructur
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var mSSanteAddressImplementors = []string{"MSSanteAddress"}
+
+func (ec *executionContext) _MSSanteAddress(ctx context.Context, sel ast.SelectionSet, obj *maillage.MSSanteAddress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mSSanteAddressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MSSanteAddress")
+		case "address":
+			out.Values[i] = ec._MSSanteAddress_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._MSSanteAddress_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "professional":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MSSanteAddress_professional(ctx, field, obj)
+				})
+		case "structure":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MSSanteAddress_structure(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var membershipImplementors = []string{"Membership", "Node"}
 
@@ -3544,6 +3708,21 @@ func (ec *executionContext) unmarshalNLinkStructuresInput2githubᚗcomᚋmaillag
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNMSSanteKind2githubᚗcomᚋmaillageᚋmaillageᚐMSSanteKind(ctx context.Context, v any) (maillage.MSSanteKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := maillage.MSSanteKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMSSanteKind2githubᚗcomᚋmaillageᚋmaillageᚐMSSanteKind(ctx context.Context, sel ast.SelectionSet, v maillage.MSSanteKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MSSanteKind!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNMembership2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐMembership(ctx context.Context, sel ast.SelectionSet, v *maillage.Membership) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Membership!")
@@ -3805,6 +3984,13 @@ func (ec *executionContext) unmarshalNUpdateProfessionalInput2githubᚗcomᚋmai
 func (ec *executionContext) unmarshalNUpdateStructureInput2githubᚗcomᚋmaillageᚋmaillageᚋgraphᚐUpdateStructureInput(ctx context.Context, v any) (UpdateStructureInput, error) {
 	res, err := ec.unmarshalInputUpdateStructureInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMSSanteAddress2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐMSSanteAddress(ctx context.Context, sel ast.SelectionSet, v *maillage.MSSanteAddress) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MSSanteAddress(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOMembershipRole2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐMembershipRole(ctx context.Context, v any) (*maillage.MembershipRole, error) {

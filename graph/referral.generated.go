@@ -273,6 +273,98 @@ func (ec *executionContext) fieldContext_Delay_suppressed(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Delay", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _QueueAge_open(ctx context.Context, field graphql.CollectedField, obj *maillage.QueueAge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueAge_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueueAge_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueAge", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueAge_openSuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.QueueAge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueAge_openSuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenSuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueAge_openSuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueAge", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _QueueAge_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *maillage.QueueAge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueAge_medianSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueueAge_medianSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueAge", field, false, false, "Float")
+}
+
+func (ec *executionContext) _QueueAge_oldestSeconds(ctx context.Context, field graphql.CollectedField, obj *maillage.QueueAge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueAge_oldestSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldestSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueueAge_oldestSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueAge", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Referral_id(ctx context.Context, field graphql.CollectedField, obj *maillage.Referral) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1374,6 +1466,116 @@ func (ec *executionContext) fieldContext_ReferralPeriodStats_byModality(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ReferralPeriodStats_toTriage(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPeriodStats_toTriage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToTriage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.Delay) graphql.Marshaler {
+			return ec.marshalNDelay2githubᚗcomᚋmaillageᚋmaillageᚐDelay(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPeriodStats_toTriage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralPeriodStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delay(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralPeriodStats_toAnswer(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPeriodStats_toAnswer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToAnswer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.Delay) graphql.Marshaler {
+			return ec.marshalNDelay2githubᚗcomᚋmaillageᚋmaillageᚐDelay(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPeriodStats_toAnswer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralPeriodStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delay(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReferralPeriodStats_answeredSameDay(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPeriodStats_answeredSameDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredSameDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPeriodStats_answeredSameDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralPeriodStats_answeredSameDaySuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPeriodStats_answeredSameDaySuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredSameDaySuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPeriodStats_answeredSameDaySuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _ReferralStats_from(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1698,6 +1900,38 @@ func (ec *executionContext) _ReferralStats_sameDayShare(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_ReferralStats_sameDayShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReferralStats_queue(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_queue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v maillage.QueueAge) graphql.Marshaler {
+			return ec.marshalNQueueAge2githubᚗcomᚋmaillageᚋmaillageᚐQueueAge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_queue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReferralStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueueAge(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -2231,6 +2465,54 @@ func (ec *executionContext) _Delay(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var queueAgeImplementors = []string{"QueueAge"}
+
+func (ec *executionContext) _QueueAge(ctx context.Context, sel ast.SelectionSet, obj *maillage.QueueAge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queueAgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueueAge")
+		case "open":
+			out.Values[i] = ec._QueueAge_open(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "openSuppressed":
+			out.Values[i] = ec._QueueAge_openSuppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianSeconds":
+			out.Values[i] = ec._QueueAge_medianSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "oldestSeconds":
+			out.Values[i] = ec._QueueAge_oldestSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var referralImplementors = []string{"Referral", "Node"}
 
 func (ec *executionContext) _Referral(ctx context.Context, sel ast.SelectionSet, obj *maillage.Referral) graphql.Marshaler {
@@ -2574,6 +2856,26 @@ func (ec *executionContext) _ReferralPeriodStats(ctx context.Context, sel ast.Se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "toTriage":
+			out.Values[i] = ec._ReferralPeriodStats_toTriage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toAnswer":
+			out.Values[i] = ec._ReferralPeriodStats_toAnswer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answeredSameDay":
+			out.Values[i] = ec._ReferralPeriodStats_answeredSameDay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "answeredSameDaySuppressed":
+			out.Values[i] = ec._ReferralPeriodStats_answeredSameDaySuppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2667,6 +2969,11 @@ func (ec *executionContext) _ReferralStats(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "queue":
+			out.Values[i] = ec._ReferralStats_queue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2754,6 +3061,10 @@ func (ec *executionContext) marshalNModality2githubᚗcomᚋmaillageᚋmaillage�
 		graphql.AddInvalidNullFromMarshaler(ctx, "Modality!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNQueueAge2githubᚗcomᚋmaillageᚋmaillageᚐQueueAge(ctx context.Context, sel ast.SelectionSet, v maillage.QueueAge) graphql.Marshaler {
+	return ec._QueueAge(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNReferral2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐReferral(ctx context.Context, sel ast.SelectionSet, v *maillage.Referral) graphql.Marshaler {

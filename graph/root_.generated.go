@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	ESCAPIncentive() ESCAPIncentiveResolver
 	ESCAPMember() ESCAPMemberResolver
 	Entity() EntityResolver
+	MSSanteAddress() MSSanteAddressResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Patient() PatientResolver
@@ -269,6 +270,13 @@ type ComplexityRoot struct {
 		Role   func(childComplexity int) int
 	}
 
+	MSSanteAddress struct {
+		Address      func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Professional func(childComplexity int) int
+		Structure    func(childComplexity int) int
+	}
+
 	Me struct {
 		AccountID    func(childComplexity int) int
 		Grants       func(childComplexity int) int
@@ -409,33 +417,42 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog              func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
-		CheckESCAPEligibility func(childComplexity int, input ESCAPAssessmentInput) int
-		Escap                 func(childComplexity int, id string) int
-		EscapIncentives       func(childComplexity int, territoryID string, year int) int
-		EscapRules            func(childComplexity int) int
-		EscapStats            func(childComplexity int, territoryID string, from string, to string) int
-		Escaps                func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
-		EventCursor           func(childComplexity int) int
-		Me                    func(childComplexity int) int
-		MyReferrals           func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
-		Node                  func(childComplexity int, id string) int
-		Patient               func(childComplexity int, id string) int
-		Patients              func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
-		Policies              func(childComplexity int, first *int, after *string) int
-		Professional          func(childComplexity int, id *string, rpps *string) int
-		Professionals         func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
-		Referral              func(childComplexity int, id string) int
-		ReferralQueue         func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
-		ReferralStats         func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
-		RoleGrants            func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
-		Structure             func(childComplexity int, id *string, finess *string) int
-		StructureLinkRules    func(childComplexity int) int
-		Structures            func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
-		Territories           func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
-		Territory             func(childComplexity int, id string) int
-		__resolve__service    func(childComplexity int) int
-		__resolve_entities    func(childComplexity int, representations []map[string]any) int
+		AuditLog               func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
+		CheckESCAPEligibility  func(childComplexity int, input ESCAPAssessmentInput) int
+		Escap                  func(childComplexity int, id string) int
+		EscapIncentives        func(childComplexity int, territoryID string, year int) int
+		EscapRules             func(childComplexity int) int
+		EscapStats             func(childComplexity int, territoryID string, from string, to string) int
+		Escaps                 func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
+		EventCursor            func(childComplexity int) int
+		Me                     func(childComplexity int) int
+		MssanteAddress         func(childComplexity int, address string) int
+		MyReferrals            func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
+		Node                   func(childComplexity int, id string) int
+		Patient                func(childComplexity int, id string) int
+		Patients               func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
+		Policies               func(childComplexity int, first *int, after *string) int
+		Professional           func(childComplexity int, id *string, rpps *string) int
+		Professionals          func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
+		Referral               func(childComplexity int, id string) int
+		ReferralQueue          func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
+		ReferralStats          func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		RoleGrants             func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
+		Structure              func(childComplexity int, id *string, finess *string) int
+		StructureLinkRules     func(childComplexity int) int
+		Structures             func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+		Territories            func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
+		Territory              func(childComplexity int, id string) int
+		TerritoryReferralStats func(childComplexity int, territoryID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		__resolve__service     func(childComplexity int) int
+		__resolve_entities     func(childComplexity int, representations []map[string]any) int
+	}
+
+	QueueAge struct {
+		MedianSeconds  func(childComplexity int) int
+		OldestSeconds  func(childComplexity int) int
+		Open           func(childComplexity int) int
+		OpenSuppressed func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -487,12 +504,16 @@ type ComplexityRoot struct {
 	}
 
 	ReferralPeriodStats struct {
-		ByModality      func(childComplexity int) int
-		ByRequesterKind func(childComplexity int) int
-		ByState         func(childComplexity int) int
-		Start           func(childComplexity int) int
-		Total           func(childComplexity int) int
-		TotalSuppressed func(childComplexity int) int
+		AnsweredSameDay           func(childComplexity int) int
+		AnsweredSameDaySuppressed func(childComplexity int) int
+		ByModality                func(childComplexity int) int
+		ByRequesterKind           func(childComplexity int) int
+		ByState                   func(childComplexity int) int
+		Start                     func(childComplexity int) int
+		ToAnswer                  func(childComplexity int) int
+		ToTriage                  func(childComplexity int) int
+		Total                     func(childComplexity int) int
+		TotalSuppressed           func(childComplexity int) int
 	}
 
 	ReferralStats struct {
@@ -502,6 +523,7 @@ type ComplexityRoot struct {
 		From                      func(childComplexity int) int
 		Period                    func(childComplexity int) int
 		Periods                   func(childComplexity int) int
+		Queue                     func(childComplexity int) int
 		SameDayShare              func(childComplexity int) int
 		SmallCount                func(childComplexity int) int
 		To                        func(childComplexity int) int
@@ -1530,6 +1552,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Grant.Role(childComplexity), true
 
+	case "MSSanteAddress.address":
+		if e.ComplexityRoot.MSSanteAddress.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Address(childComplexity), true
+	case "MSSanteAddress.kind":
+		if e.ComplexityRoot.MSSanteAddress.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Kind(childComplexity), true
+	case "MSSanteAddress.professional":
+		if e.ComplexityRoot.MSSanteAddress.Professional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Professional(childComplexity), true
+	case "MSSanteAddress.structure":
+		if e.ComplexityRoot.MSSanteAddress.Structure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MSSanteAddress.Structure(childComplexity), true
+
 	case "Me.accountId":
 		if e.ComplexityRoot.Me.AccountID == nil {
 			break
@@ -2327,6 +2374,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.mssanteAddress":
+		if e.ComplexityRoot.Query.MssanteAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mssanteAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MssanteAddress(childComplexity, args["address"].(string)), true
 	case "Query.myReferrals":
 		if e.ComplexityRoot.Query.MyReferrals == nil {
 			break
@@ -2498,6 +2556,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Territory(childComplexity, args["id"].(string)), true
+	case "Query.territoryReferralStats":
+		if e.ComplexityRoot.Query.TerritoryReferralStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_territoryReferralStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TerritoryReferralStats(childComplexity, args["territoryId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["period"].(maillage.StatsPeriod)), true
 	case "Query._service":
 		if e.ComplexityRoot.Query.__resolve__service == nil {
 			break
@@ -2515,6 +2584,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "QueueAge.medianSeconds":
+		if e.ComplexityRoot.QueueAge.MedianSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.MedianSeconds(childComplexity), true
+	case "QueueAge.oldestSeconds":
+		if e.ComplexityRoot.QueueAge.OldestSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.OldestSeconds(childComplexity), true
+	case "QueueAge.open":
+		if e.ComplexityRoot.QueueAge.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.Open(childComplexity), true
+	case "QueueAge.openSuppressed":
+		if e.ComplexityRoot.QueueAge.OpenSuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.OpenSuppressed(childComplexity), true
 
 	case "Referral.answer":
 		if e.ComplexityRoot.Referral.Answer == nil {
@@ -2736,6 +2830,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralHistoryEntry.ToState(childComplexity), true
 
+	case "ReferralPeriodStats.answeredSameDay":
+		if e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDay(childComplexity), true
+	case "ReferralPeriodStats.answeredSameDaySuppressed":
+		if e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDaySuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDaySuppressed(childComplexity), true
 	case "ReferralPeriodStats.byModality":
 		if e.ComplexityRoot.ReferralPeriodStats.ByModality == nil {
 			break
@@ -2760,6 +2866,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralPeriodStats.Start(childComplexity), true
+	case "ReferralPeriodStats.toAnswer":
+		if e.ComplexityRoot.ReferralPeriodStats.ToAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ToAnswer(childComplexity), true
+	case "ReferralPeriodStats.toTriage":
+		if e.ComplexityRoot.ReferralPeriodStats.ToTriage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.ToTriage(childComplexity), true
 	case "ReferralPeriodStats.total":
 		if e.ComplexityRoot.ReferralPeriodStats.Total == nil {
 			break
@@ -2809,6 +2927,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStats.Periods(childComplexity), true
+	case "ReferralStats.queue":
+		if e.ComplexityRoot.ReferralStats.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Queue(childComplexity), true
 	case "ReferralStats.sameDayShare":
 		if e.ComplexityRoot.ReferralStats.SameDayShare == nil {
 			break
@@ -3947,6 +4071,27 @@ extend type Query {
   "The link rules linkStructures applies, by kind."
   structureLinkRules: [StructureLinkRule!]!
 }
+
+"The type of an MSSanté mailbox, as the national MSSanté directory lists it."
+enum MSSanteKind {
+  "One professional's mailbox (Professional.mssante)."
+  NOMINATIVE
+  "A structure's service mailbox (Structure.mssante)."
+  ORGANISATIONAL
+}
+
+"A registered MSSanté address and its one holder: a professional (nominative) or a structure (organisational)."
+type MSSanteAddress {
+  address: String!
+  kind: MSSanteKind!
+  professional: Professional
+  structure: Structure
+}
+
+extend type Query {
+  "Who holds an MSSanté address (compared without case); null if no one does."
+  mssanteAddress(address: String!): MSSanteAddress
+}
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
@@ -4674,6 +4819,27 @@ type ReferralPeriodStats {
   byState: [Count!]!
   byRequesterKind: [Count!]!
   byModality: [Count!]!
+  "Delays of this period's requests from submission to the first triage."
+  toTriage: Delay!
+  "Delays of this period's requests from submission to the first answer."
+  toAnswer: Delay!
+  "This period's requests answered on the Paris calendar day they were submitted; null when suppressed."
+  answeredSameDay: Int
+  answeredSameDaySuppressed: Boolean!
+}
+
+"""
+The requests waiting now (submitted, triaged, assigned or scheduled: not yet
+answered nor ended), whenever submitted: how many and how old.
+"""
+type QueueAge {
+  "Null when suppressed (fewer than smallCountThreshold waiting, outside the ESS's staff)."
+  open: Int
+  openSuppressed: Boolean!
+  "Median time since submission, in seconds; null when none waits, or open is suppressed."
+  medianSeconds: Float
+  "Time since the oldest was submitted, in seconds; null when none waits, and outside the ESS's staff (it is one request's)."
+  oldestSeconds: Float
 }
 
 "Median and 90th percentile of a delay, in seconds, over count requests; all null when suppressed (too few requests)."
@@ -4709,6 +4875,8 @@ type ReferralStats {
   answeredSameDaySuppressed: Boolean!
   "answeredSameDay / total; null when total is 0 or either is suppressed."
   sameDayShare: Float
+  "The requests waiting now, whatever the range."
+  queue: QueueAge!
 }
 
 extend type Query {
@@ -4720,6 +4888,11 @@ extend type Query {
   myReferrals(states: [ReferralState!], first: Int = 20, after: String): ReferralConnection!
   "An ESS's figures: to its staff and to the coordinators and agents above it."
   referralStats(essId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
+  """
+  The same figures over every ESS of a territory and below it (a department, a
+  region): to the coordinators and agents who may read the territory's figures.
+  """
+  territoryReferralStats(territoryId: ID!, from: Time!, to: Time!, period: StatsPeriod! = MONTH): ReferralStats!
 }
 
 extend type Mutation {
@@ -5308,6 +5481,20 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
 }
 
+func (ec *executionContext) childFields_MSSanteAddress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "address":
+		return ec.fieldContext_MSSanteAddress_address(ctx, field)
+	case "kind":
+		return ec.fieldContext_MSSanteAddress_kind(ctx, field)
+	case "professional":
+		return ec.fieldContext_MSSanteAddress_professional(ctx, field)
+	case "structure":
+		return ec.fieldContext_MSSanteAddress_structure(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MSSanteAddress", field.Name)
+}
+
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accountId":
@@ -5522,6 +5709,20 @@ func (ec *executionContext) childFields_ProfessionalEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ProfessionalEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueAge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "open":
+		return ec.fieldContext_QueueAge_open(ctx, field)
+	case "openSuppressed":
+		return ec.fieldContext_QueueAge_openSuppressed(ctx, field)
+	case "medianSeconds":
+		return ec.fieldContext_QueueAge_medianSeconds(ctx, field)
+	case "oldestSeconds":
+		return ec.fieldContext_QueueAge_oldestSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueAge", field.Name)
+}
+
 func (ec *executionContext) childFields_Referral(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5632,6 +5833,14 @@ func (ec *executionContext) childFields_ReferralPeriodStats(ctx context.Context,
 		return ec.fieldContext_ReferralPeriodStats_byRequesterKind(ctx, field)
 	case "byModality":
 		return ec.fieldContext_ReferralPeriodStats_byModality(ctx, field)
+	case "toTriage":
+		return ec.fieldContext_ReferralPeriodStats_toTriage(ctx, field)
+	case "toAnswer":
+		return ec.fieldContext_ReferralPeriodStats_toAnswer(ctx, field)
+	case "answeredSameDay":
+		return ec.fieldContext_ReferralPeriodStats_answeredSameDay(ctx, field)
+	case "answeredSameDaySuppressed":
+		return ec.fieldContext_ReferralPeriodStats_answeredSameDaySuppressed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralPeriodStats", field.Name)
 }
@@ -5664,6 +5873,8 @@ func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field
 		return ec.fieldContext_ReferralStats_answeredSameDaySuppressed(ctx, field)
 	case "sameDayShare":
 		return ec.fieldContext_ReferralStats_sameDayShare(ctx, field)
+	case "queue":
+		return ec.fieldContext_ReferralStats_queue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
 }

@@ -52,8 +52,8 @@ func (db *AuditService) FindAuditRecords(ctx context.Context, f maillage.AuditFi
 		return nil, fmt.Errorf("find audit records: %w", err)
 	}
 	edges, info := endPage(rows, page, func(r *maillage.AuditRecord) []string { return []string{strings.TrimPrefix(r.ID, "aud_")} },
-		func(c string, r *maillage.AuditRecord) maillage.AuditEdge {
-			return maillage.AuditEdge{Cursor: c, Node: r}
+		func(c func() string, r *maillage.AuditRecord) maillage.AuditEdge {
+			return maillage.AuditEdge{Cursor: c(), Node: r}
 		})
 	conn := &maillage.AuditConnection{Edges: edges, PageInfo: info}
 	if err := db.GetContext(ctx, &conn.TotalCount, `SELECT count(*) FROM audit_log r`+auditWhere, args...); err != nil {

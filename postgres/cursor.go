@@ -89,8 +89,9 @@ func validKey(kind keyKind, key string) bool {
 
 // endPage turns the rows fetched for a page (one more than asked, to know
 // whether a next page exists) into its edges and PageInfo; keys gives a
-// row's sort keys, edge makes an edge of a cursor and a row.
-func endPage[T, E any](rows []*T, page maillage.PageArgs, keys func(*T) []string, edge func(string, *T) E) ([]E, maillage.PageInfo) {
+// row's sort keys, edge makes an edge of a cursor (encoded when called) and
+// a row.
+func endPage[T, E any](rows []*T, page maillage.PageArgs, keys func(*T) []string, edge func(func() string, *T) E) ([]E, maillage.PageInfo) {
 	info := maillage.PageInfo{HasPreviousPage: page.After != ""}
 	n := len(rows)
 	if n > page.First {
@@ -98,7 +99,7 @@ func endPage[T, E any](rows []*T, page maillage.PageArgs, keys func(*T) []string
 	}
 	edges := make([]E, n)
 	for i, row := range rows[:n] {
-		edges[i] = edge(encodeCursor(keys(row)...), row)
+		edges[i] = edge(func() string { return encodeCursor(keys(row)...) }, row)
 	}
 	if n > 0 {
 		start, end := encodeCursor(keys(rows[0])...), encodeCursor(keys(rows[n-1])...)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -377,5 +378,56 @@ func TestStaffRightsAreAppointedWhereTheyHold(t *testing.T) {
 	}
 	if _, err := db.Directory.EndMembership(pgtest.As(t, db, "10003456789"), secretariat); err != nil {
 		t.Fatalf("the secretariat leaves: %v", err)
+	}
+}
+
+// Membership pages read with their professionals are the same pages, each
+// membership carrying its own professional as ProfessionalsByIDs reads it;
+// read without, a membership has none.
+func TestMembershipPagesWithProfessionals(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := context.Background()
+	var structures []string
+	if err := db.Select(&structures, `SELECT DISTINCT structure_id FROM memberships WHERE ended_at IS NULL ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	page := maillage.PageArgs{First: 3, Count: true}
+	plain, err := db.Directory.MembershipPages(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined, err := db.Directory.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := 0
+	for i := range structures {
+		a, b := plain[i], joined[i]
+		if a.TotalCount != b.TotalCount || len(a.Edges) != len(b.Edges) || a.PageInfo.HasNextPage != b.PageInfo.HasNextPage {
+			t.Fatalf("%s: %d of %d members, joined %d of %d", structures[i], len(a.Edges), a.TotalCount, len(b.Edges), b.TotalCount)
+		}
+		for j, e := range b.Edges {
+			if e.Node.ID != a.Edges[j].Node.ID || e.Cursor() != a.Edges[j].Cursor() {
+				t.Fatalf("%s: edge %d is %s, joined %s", structures[i], j, a.Edges[j].Node.ID, e.Node.ID)
+			}
+			if _, err := a.Edges[j].Node.Professional(); maillage.ErrorCode(err) != maillage.ENOTFOUND {
+				t.Fatalf("%s: read without its professional, got %v", e.Node.ID, err)
+			}
+			p, err := e.Node.Professional()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := db.Directory.ProfessionalsByIDs(ctx, []string{e.Node.ProfessionalID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p, want[0]) {
+				t.Fatalf("%s: professional %+v, want %+v", e.Node.ID, p, want[0])
+			}
+			read++
+		}
+	}
+	if read < 5 {
+		t.Fatalf("%d memberships read: want a few", read)
 	}
 }

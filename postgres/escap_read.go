@@ -86,7 +86,9 @@ func (db *ESCAPService) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, 
 		return nil, fmt.Errorf("find escaps: %w", err)
 	}
 	edges, info := endPage(rows, page, func(e *maillage.ESCAP) []string { return []string{timeKey(e.CreatedAt), e.ID} },
-		func(c string, e *maillage.ESCAP) maillage.ESCAPEdge { return maillage.ESCAPEdge{Cursor: c, Node: e} })
+		func(c func() string, e *maillage.ESCAP) maillage.ESCAPEdge {
+			return maillage.ESCAPEdge{Cursor: c(), Node: e}
+		})
 	read := make([]string, len(edges))
 	for i, e := range edges {
 		read[i] = e.Node.ID
@@ -209,8 +211,8 @@ func (db *ESCAPService) Timelines(ctx context.Context, keys []maillage.TimelineK
 	var read []string
 	for i, entries := range grouped {
 		edges, info := endPage(entries, pages[i], func(x *maillage.ESCAPEntry) []string { return []string{timeKey(x.CreatedAt), x.ID} },
-			func(c string, x *maillage.ESCAPEntry) maillage.ESCAPEntryEdge {
-				return maillage.ESCAPEntryEdge{Cursor: c, Node: x}
+			func(c func() string, x *maillage.ESCAPEntry) maillage.ESCAPEntryEdge {
+				return maillage.ESCAPEntryEdge{Cursor: c(), Node: x}
 			})
 		if len(edges) > 0 && !slices.Contains(read, keys[i].ESCAPID) {
 			read = append(read, keys[i].ESCAPID)

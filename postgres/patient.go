@@ -180,8 +180,8 @@ func (db *PatientService) FindPatients(ctx context.Context, f maillage.PatientFi
 		return nil, fmt.Errorf("find patients: %w", err)
 	}
 	edges, info := endPage(rows, page, func(p *maillage.Patient) []string { return []string{p.FamilyName, p.GivenNames, p.ID} },
-		func(c string, p *maillage.Patient) maillage.PatientEdge {
-			return maillage.PatientEdge{Cursor: c, Node: p}
+		func(c func() string, p *maillage.Patient) maillage.PatientEdge {
+			return maillage.PatientEdge{Cursor: c(), Node: p}
 		})
 	read := make([]*maillage.Patient, len(edges))
 	for i, e := range edges {

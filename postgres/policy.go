@@ -56,7 +56,9 @@ func (db *PolicyService) FindPolicies(ctx context.Context, page maillage.PageArg
 		return nil, fmt.Errorf("find policies: %w", err)
 	}
 	edges, info := endPage(rows, page, func(p *maillage.Policy) []string { return []string{strings.TrimPrefix(p.ID, "pol_")} },
-		func(c string, p *maillage.Policy) maillage.PolicyEdge { return maillage.PolicyEdge{Cursor: c, Node: p} })
+		func(c func() string, p *maillage.Policy) maillage.PolicyEdge {
+			return maillage.PolicyEdge{Cursor: c(), Node: p}
+		})
 	conn := &maillage.PolicyConnection{Edges: edges, PageInfo: info}
 	if err := db.GetContext(ctx, &conn.TotalCount, `SELECT count(*) FROM authz_policies`); err != nil {
 		return nil, fmt.Errorf("count policies: %w", err)
@@ -283,8 +285,8 @@ func (db *PolicyService) FindRoleGrants(ctx context.Context, f maillage.RoleGran
 		return nil, fmt.Errorf("find role grants: %w", err)
 	}
 	edges, info := endPage(rows, page, func(g *maillage.RoleGrant) []string { return []string{g.ID} },
-		func(c string, g *maillage.RoleGrant) maillage.RoleGrantEdge {
-			return maillage.RoleGrantEdge{Cursor: c, Node: g}
+		func(c func() string, g *maillage.RoleGrant) maillage.RoleGrantEdge {
+			return maillage.RoleGrantEdge{Cursor: c(), Node: g}
 		})
 	conn := &maillage.RoleGrantConnection{Edges: edges, PageInfo: info}
 	count := `SELECT count(*) FROM role_grants g JOIN accounts a ON a.id = g.account_id WHERE ` + roleGrantFilter

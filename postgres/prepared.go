@@ -19,7 +19,7 @@ const maxPrepared = 500
 
 // preparedStatements caches the prepared statements of one pool by text.
 type preparedStatements struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	stmts map[string]*sqlx.Stmt
 }
 
@@ -27,6 +27,12 @@ type preparedStatements struct {
 // use; nil (run it unprepared) once the cache is full.
 func (db *store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	c := &db.stmts
+	c.mu.RLock()
+	st, ok := c.stmts[query]
+	c.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.stmts[query]; ok {

@@ -110,8 +110,8 @@ func (db *DirectoryService) FindProfessionals(ctx context.Context, f maillage.Pr
 		return nil, err
 	}
 	edges, info := endPage(rows, page, func(p *maillage.Professional) []string { return []string{p.LastName, p.FirstName, p.ID} },
-		func(c string, p *maillage.Professional) maillage.ProfessionalEdge {
-			return maillage.ProfessionalEdge{Cursor: c, Node: p}
+		func(c func() string, p *maillage.Professional) maillage.ProfessionalEdge {
+			return maillage.ProfessionalEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: p}
 		})
 	return &maillage.ProfessionalConnection{Edges: edges, PageInfo: info, Filter: f}, nil
 }
@@ -151,6 +151,32 @@ func (db *DirectoryService) MembershipsByIDs(ctx context.Context, ids []string) 
 // they started, with their counts when page.Count (read with the pages, so a
 // page and its count agree).
 func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs) ([]*maillage.MembershipConnection, error) {
+	return db.membershipPages(ctx, of, parents, f, page, false)
+}
+
+// MembershipPagesWithProfessionals is MembershipPages with each membership's
+// professional joined in the same statement: the professionals are as
+// visible as the memberships (the directory is).
+func (db *DirectoryService) MembershipPagesWithProfessionals(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs) ([]*maillage.MembershipConnection, error) {
+	return db.membershipPages(ctx, of, parents, f, page, true)
+}
+
+// professionalJoinColumns are a joined professional's columns, named for
+// membershipRow.P.
+const professionalJoinColumns = `p.id AS "p.id", p.rpps AS "p.rpps", p.first_name AS "p.first_name",
+	p.last_name AS "p.last_name", p.profession AS "p.profession", p.specialty AS "p.specialty", p.mssante AS "p.mssante",
+	p.created_at AS "p.created_at", p.updated_at AS "p.updated_at", p.archived_at AS "p.archived_at"`
+
+// membershipRow is a row of a page of memberships: its parent, the count of
+// the parent's list when asked, and the professional when joined.
+type membershipRow struct {
+	ListParent string `db:"list_parent"`
+	ListTotal  *int   `db:"list_total"`
+	maillage.Membership
+	P *maillage.Professional `db:"p"`
+}
+
+func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, withProfessionals bool) ([]*maillage.MembershipConnection, error) {
 	if of != maillage.MembershipsOfStructure && of != maillage.MembershipsOfProfessional {
 		return nil, fmt.Errorf("membership pages of %q", of)
 	}
@@ -158,11 +184,7 @@ func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.Mem
 	if err != nil {
 		return nil, err
 	}
-	var rows []*struct {
-		ListParent string `db:"list_parent"`
-		ListTotal  *int   `db:"list_total"`
-		maillage.Membership
-	}
+	var rows []*membershipRow
 	if !db.directoryScope(ctx).Empty() {
 		p := params{pq.StringArray(parents)}
 		where := membershipWhere(&p, of, f)
@@ -175,8 +197,13 @@ func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.Mem
 		if page.After != "" {
 			keyset = " AND (m.started_at, m.id) > (" + p.Add(after[0]) + "::timestamptz, " + p.Add(after[1]) + "::text)"
 		}
+		columns, from := membershipColumns, "memberships m"
+		if withProfessionals {
+			columns += ", " + professionalJoinColumns
+			from += " JOIN professionals p ON p.id = m.professional_id"
+		}
 		q := `SELECT k.id AS list_parent, ` + total + `x.* FROM unnest($1::text[]) WITH ORDINALITY k(id, n)` + count +
-			` CROSS JOIN LATERAL (SELECT ` + membershipColumns + ` FROM memberships m WHERE ` + where + keyset +
+			` CROSS JOIN LATERAL (SELECT ` + columns + ` FROM ` + from + ` WHERE ` + where + keyset +
 			` ORDER BY m.started_at, m.id LIMIT ` + p.Add(page.First+1) + `) x ORDER BY k.n, x.started_at, x.id`
 		if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
 			return nil, fmt.Errorf("membership pages: %w", err)
@@ -185,6 +212,9 @@ func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.Mem
 	byParent := make(map[string][]*maillage.Membership, len(parents))
 	totals := map[string]int{}
 	for _, r := range rows {
+		if r.P != nil {
+			r.Membership.SetProfessional(r.P)
+		}
 		byParent[r.ListParent] = append(byParent[r.ListParent], &r.Membership)
 		if r.ListTotal != nil {
 			totals[r.ListParent] = *r.ListTotal
@@ -195,8 +225,8 @@ func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.Mem
 	for i, parent := range parents {
 		edges, info := endPage(byParent[parent], page,
 			func(m *maillage.Membership) []string { return []string{timeKey(m.StartedAt), m.ID} },
-			func(c string, m *maillage.Membership) maillage.MembershipEdge {
-				return maillage.MembershipEdge{Cursor: c, Node: m}
+			func(c func() string, m *maillage.Membership) maillage.MembershipEdge {
+				return maillage.MembershipEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: m}
 			})
 		out[i] = &maillage.MembershipConnection{Edges: edges, PageInfo: info, TotalCount: totals[parent]}
 		if page.Count && page.After != "" && len(edges) == 0 && !db.directoryScope(ctx).Empty() {

@@ -84,8 +84,8 @@ func (db *ReferralService) MyReferrals(ctx context.Context, states []maillage.Re
 
 // referralPage cuts a page and audits the reads of the requests on it.
 func (db *ReferralService) referralPage(ctx context.Context, rows []*maillage.Referral, page maillage.PageArgs, keys func(*maillage.Referral) []string) (*maillage.ReferralConnection, error) {
-	edges, info := endPage(rows, page, keys, func(c string, r *maillage.Referral) maillage.ReferralEdge {
-		return maillage.ReferralEdge{Cursor: c, Node: r}
+	edges, info := endPage(rows, page, keys, func(c func() string, r *maillage.Referral) maillage.ReferralEdge {
+		return maillage.ReferralEdge{Cursor: c(), Node: r}
 	})
 	read := make([]*maillage.Referral, len(edges))
 	for i, e := range edges {

@@ -190,8 +190,8 @@ func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.Struc
 
 func structureConnection(rows []*maillage.Structure, f maillage.StructureFilter, page maillage.PageArgs) *maillage.StructureConnection {
 	edges, info := endPage(rows, page, func(s *maillage.Structure) []string { return []string{s.Name, s.ID} },
-		func(c string, s *maillage.Structure) maillage.StructureEdge {
-			return maillage.StructureEdge{Cursor: c, Node: s}
+		func(c func() string, s *maillage.Structure) maillage.StructureEdge {
+			return maillage.StructureEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: s}
 		})
 	return &maillage.StructureConnection{Edges: edges, PageInfo: info, Filter: f}
 }

@@ -10,6 +10,10 @@ import (
 	"github.com/maillage/maillage"
 )
 
+func init() {
+	conflictMessages["mssante_addresses_pkey"] = "mssante: this MSSanté address is another holder's (a nominative address is one professional's, an organisational one a structure's)"
+}
+
 // LinkRules returns the configured link rules, by kind, for whoever may
 // read the directory (none for the others).
 func (db *DirectoryService) LinkRules(ctx context.Context) ([]maillage.LinkRule, error) {
@@ -38,4 +42,21 @@ func checkLinkRule(ctx context.Context, tx *sqlx.Tx, kind maillage.LinkKind, fro
 		allowed[i] = r.FromKind + " → " + r.ToKind
 	}
 	return maillage.InvalidField("input.kind", "a %s cannot be %s a %s (allowed: %s)", from.Kind, kind, to.Kind, strings.Join(allowed, ", "))
+}
+
+// FindMSSanteAddress returns the holder of an address, for whoever may read
+// the directory.
+func (db *DirectoryService) FindMSSanteAddress(ctx context.Context, address string) (*maillage.MSSanteAddress, error) {
+	if db.directoryScope(ctx).Empty() {
+		return nil, maillage.NotFound("MSSanté address")
+	}
+	var a maillage.MSSanteAddress
+	const q = `SELECT address, kind, professional_id, structure_id FROM mssante_addresses WHERE address = lower($1)`
+	if err := db.GetContext(ctx, &a, q, strings.TrimSpace(address)); err != nil {
+		if maillage.ErrorCode(mapError(err)) == maillage.ENOTFOUND {
+			return nil, maillage.NotFound("MSSanté address")
+		}
+		return nil, fmt.Errorf("mssante address: %w", err)
+	}
+	return &a, nil
 }

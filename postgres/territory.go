@@ -103,8 +103,8 @@ func (db *DirectoryService) FindTerritories(ctx context.Context, f maillage.Terr
 
 func territoryConnection(rows []*maillage.Territory, f maillage.TerritoryFilter, page maillage.PageArgs) *maillage.TerritoryConnection {
 	edges, info := endPage(rows, page, func(t *maillage.Territory) []string { return []string{t.Path} },
-		func(c string, t *maillage.Territory) maillage.TerritoryEdge {
-			return maillage.TerritoryEdge{Cursor: c, Node: t}
+		func(c func() string, t *maillage.Territory) maillage.TerritoryEdge {
+			return maillage.TerritoryEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: t}
 		})
 	return &maillage.TerritoryConnection{Edges: edges, PageInfo: info, Filter: f}
 }

@@ -12,6 +12,22 @@ import (
 	"github.com/maillage/maillage/graph"
 )
 
+// Professional is the resolver for the professional field.
+func (r *mSSanteAddressResolver) Professional(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Professional, error) {
+	if obj.ProfessionalID == nil {
+		return nil, nil
+	}
+	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.ProfessionalID))
+}
+
+// Structure is the resolver for the structure field.
+func (r *mSSanteAddressResolver) Structure(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Structure, error) {
+	if obj.StructureID == nil {
+		return nil, nil
+	}
+	return orNull(r.loaders(ctx).Structure.Load(ctx, *obj.StructureID))
+}
+
 // Structure is the resolver for the structure field.
 func (r *membershipResolver) Structure(ctx context.Context, obj *maillage.Membership) (*maillage.Structure, error) {
 	return byID(ctx, obj, func(m *maillage.Membership) string { return m.StructureID }, "structure",
@@ -182,6 +198,11 @@ func (r *queryResolver) StructureLinkRules(ctx context.Context) ([]*maillage.Lin
 	return out, nil
 }
 
+// MssanteAddress is the resolver for the mssanteAddress field.
+func (r *queryResolver) MssanteAddress(ctx context.Context, address string) (*maillage.MSSanteAddress, error) {
+	return orNull(r.StructureService.FindMSSanteAddress(ctx, address))
+}
+
 // Territory is the resolver for the territory field.
 func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error) {
 	return byID(ctx, obj, func(s *maillage.Structure) string { return s.TerritoryID }, "territory",
@@ -195,6 +216,10 @@ func (r *structureResolver) Members(ctx context.Context, obj *maillage.Structure
 
 // Links is the resolver for the links field.
 func (r *structureResolver) Links(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureLink, error) {
+	links, ok, err := byLevel(ctx, obj, structureID, r.StructureService.LinksByStructureIDs, asAny[maillage.StructureLink])
+	if ok {
+		return links, err
+	}
 	return r.loaders(ctx).StructureLinks.Load(ctx, obj.ID)
 }
 
@@ -211,12 +236,14 @@ func (r *structureConnectionResolver) TotalCount(ctx context.Context, obj *maill
 
 // From is the resolver for the from field.
 func (r *structureLinkResolver) From(ctx context.Context, obj *maillage.StructureLink) (*maillage.Structure, error) {
-	return r.loaders(ctx).Structure.Load(ctx, obj.FromID)
+	return byID(ctx, obj, func(l *maillage.StructureLink) string { return l.FromID }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure)
 }
 
 // To is the resolver for the to field.
 func (r *structureLinkResolver) To(ctx context.Context, obj *maillage.StructureLink) (*maillage.Structure, error) {
-	return r.loaders(ctx).Structure.Load(ctx, obj.ToID)
+	return byID(ctx, obj, func(l *maillage.StructureLink) string { return l.ToID }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure)
 }
 
 // Parent is the resolver for the parent field.
@@ -224,7 +251,8 @@ func (r *territoryResolver) Parent(ctx context.Context, obj *maillage.Territory)
 	if obj.ParentID == nil {
 		return nil, nil
 	}
-	return r.loaders(ctx).Territory.Load(ctx, *obj.ParentID)
+	return byID(ctx, obj, func(t *maillage.Territory) string { return deref(t.ParentID) }, "territory",
+		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory)
 }
 
 // Children is the resolver for the children field.
@@ -262,6 +290,9 @@ func (r *territoryConnectionResolver) TotalCount(ctx context.Context, obj *maill
 	return r.TerritoryService.CountTerritories(ctx, obj.Filter)
 }
 
+// MSSanteAddress returns graph.MSSanteAddressResolver implementation.
+func (r *Resolver) MSSanteAddress() graph.MSSanteAddressResolver { return &mSSanteAddressResolver{r} }
+
 // Membership returns graph.MembershipResolver implementation.
 func (r *Resolver) Membership() graph.MembershipResolver { return &membershipResolver{r} }
 
@@ -293,6 +324,7 @@ func (r *Resolver) TerritoryConnection() graph.TerritoryConnectionResolver {
 }
 
 type (
+	mSSanteAddressResolver         struct{ *Resolver }
 	membershipResolver             struct{ *Resolver }
 	professionalResolver           struct{ *Resolver }
 	professionalConnectionResolver struct{ *Resolver }

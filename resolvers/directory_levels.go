@@ -128,8 +128,8 @@ type membershipList struct {
 }
 
 // memberships resolves Structure.members and Professional.memberships: one
-// statement for the parents of a level, and one for the members'
-// professionals when the operation selects them (prefetch.go).
+// statement for the parents of a level, the members' professionals joined
+// when the operation selects them (prefetch.go).
 func (r *Resolver) memberships(ctx context.Context, of maillage.MembershipsOf, parentID string, parent any,
 	role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error) {
 	page := counted(ctx, "MembershipConnection", pageArgs(first, after))
@@ -137,7 +137,11 @@ func (r *Resolver) memberships(ctx context.Context, of maillage.MembershipsOf, p
 	base, field := fieldSelections(ctx)
 	nodes := below(ctx, field[0].set, connectionNodes("MembershipConnection", "MembershipEdge")...)
 	load := func(ctx context.Context, ids []string) ([]*maillage.MembershipConnection, error) {
-		conns, err := r.ProfessionalService.MembershipPages(ctx, of, ids, f, page)
+		paths := professionalPaths(ctx, base, nodes)
+		if len(paths) == 0 {
+			return r.ProfessionalService.MembershipPages(ctx, of, ids, f, page)
+		}
+		conns, err := r.ProfessionalService.MembershipPagesWithProfessionals(ctx, of, ids, f, page)
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +149,8 @@ func (r *Resolver) memberships(ctx context.Context, of maillage.MembershipsOf, p
 		for _, c := range conns {
 			ms = append(ms, membershipNodesOf(c)...)
 		}
-		return conns, withProfessionals(ctx, base, nodes, ms, r.ProfessionalService.ProfessionalsByIDs)
+		recordProfessionals(ctx, paths, ms)
+		return conns, nil
 	}
 	var conn *maillage.MembershipConnection
 	var ok bool

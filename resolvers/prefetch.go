@@ -12,11 +12,11 @@ import (
 )
 
 // A membership's professional is read with the memberships, when the
-// operation's selection asks for it: one statement for all the memberships
-// of a level, sent as soon as they are read, and the field then served from
-// the membership (Membership.Professional) without a resolver of its own. A
-// page of 300 members thus costs no goroutine, no lookup and no wait per
-// member.
+// operation's selection asks for it: joined in the statement of a level's
+// pages (or, for memberships read one by one, one statement for them all),
+// and the field then served from the membership (Membership.Professional)
+// without a resolver of its own. A page of 300 members thus costs no
+// goroutine, no lookup, no statement and no wait per member.
 
 // membershipTypes are the types a Membership selection's fragments may name.
 var membershipTypes = []string{"Membership", "Node"}
@@ -75,14 +75,10 @@ func fieldSelections(ctx context.Context) (string, []selection) {
 	return pathKey(fc.Path()), []selection{{set: fc.Field.Selections}}
 }
 
-// withProfessionals reads the professional of each of ms, in one call of
-// load, when a selection of sels (Membership selections below the field at
-// base) asks for it, and records them as the level those fields produced.
-func withProfessionals(ctx context.Context, base string, sels []selection, ms []*maillage.Membership,
-	load func(context.Context, []string) ([]*maillage.Professional, error)) error {
-	if len(ms) == 0 {
-		return nil
-	}
+// professionalPaths returns the path keys of the professional fields that
+// sels (Membership selections below the field at base) ask for: none when
+// the operation does not read the memberships' professionals.
+func professionalPaths(ctx context.Context, base string, sels []selection) []string {
 	oc := graphql.GetOperationContext(ctx)
 	var paths []string
 	for _, sel := range sels {
@@ -92,7 +88,34 @@ func withProfessionals(ctx context.Context, base string, sels []selection, ms []
 			}
 		}
 	}
-	if len(paths) == 0 {
+	return paths
+}
+
+// recordProfessionals records the professionals of ms as the level that the
+// fields at paths produced.
+func recordProfessionals(ctx context.Context, paths []string, ms []*maillage.Membership) {
+	l, _ := ctx.Value(levelsKey{}).(*levels)
+	if l == nil || len(paths) == 0 {
+		return
+	}
+	level := make([]any, 0, len(ms))
+	for _, m := range ms {
+		if p, err := m.Professional(); err == nil {
+			level = append(level, p)
+		}
+	}
+	for _, p := range paths {
+		l.add(p, level)
+	}
+}
+
+// withProfessionals reads the professional of each of ms, in one call of
+// load, when a selection of sels (Membership selections below the field at
+// base) asks for it, and records them as the level those fields produced.
+func withProfessionals(ctx context.Context, base string, sels []selection, ms []*maillage.Membership,
+	load func(context.Context, []string) ([]*maillage.Professional, error)) error {
+	paths := professionalPaths(ctx, base, sels)
+	if len(ms) == 0 || len(paths) == 0 {
 		return nil
 	}
 	var ids []string
@@ -108,21 +131,13 @@ func withProfessionals(ctx context.Context, base string, sels []selection, ms []
 		return err
 	}
 	byID := make(map[string]*maillage.Professional, len(ids))
-	level := make([]any, 0, len(ids))
 	for i, id := range ids {
-		if pros[i] != nil {
-			byID[id] = pros[i]
-			level = append(level, pros[i])
-		}
+		byID[id] = pros[i]
 	}
 	for _, m := range ms {
 		m.SetProfessional(byID[m.ProfessionalID])
 	}
-	if l, _ := ctx.Value(levelsKey{}).(*levels); l != nil {
-		for _, p := range paths {
-			l.add(p, level)
-		}
-	}
+	recordProfessionals(ctx, paths, ms)
 	return nil
 }
 
@@ -172,7 +187,7 @@ func ownMemberships(c *maillage.MembershipConnection) *maillage.MembershipConnec
 	own.Edges = make([]maillage.MembershipEdge, len(c.Edges))
 	for i, e := range c.Edges {
 		m := *e.Node
-		own.Edges[i] = maillage.MembershipEdge{Cursor: e.Cursor, Node: &m}
+		own.Edges[i] = maillage.MembershipEdge{EdgeCursor: e.EdgeCursor, Node: &m}
 	}
 	return &own
 }

@@ -58,6 +58,11 @@ func (r *queryResolver) ReferralStats(ctx context.Context, essID string, from ti
 	return r.ReferralService.ReferralStats(ctx, essID, from, to, period)
 }
 
+// TerritoryReferralStats is the resolver for the territoryReferralStats field.
+func (r *queryResolver) TerritoryReferralStats(ctx context.Context, territoryID string, from time.Time, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
+	return r.ReferralService.TerritoryReferralStats(ctx, territoryID, from, to, period)
+}
+
 // Ess is the resolver for the ess field.
 func (r *referralResolver) Ess(ctx context.Context, obj *maillage.Referral) (*maillage.Structure, error) {
 	return orNull(r.loaders(ctx).Structure.Load(ctx, obj.ESSID))

@@ -27,7 +27,7 @@ import (
 // DefaultAnonymousFields are the Query fields open to anonymous callers.
 var DefaultAnonymousFields = []string{
 	"territories", "territory", "structures", "structure", "professionals", "professional",
-	"structureLinkRules", "escapRules", "node", "me", "_service", "_entities", "__schema", "__type", "__typename",
+	"structureLinkRules", "mssanteAddress", "escapRules", "node", "me", "_service", "_entities", "__schema", "__type", "__typename",
 }
 
 // anonymousGate refuses, before execution, an anonymous operation that asks

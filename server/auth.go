@@ -164,24 +164,31 @@ func (d *DevIssuer) Authenticator(accounts maillage.AccountService) *TokenAuthen
 	}
 }
 
-// Routes serves the discovery document, the JWKS, and the sign-in (an
-// authorization endpoint listing the accounts, and a token endpoint).
+// Routes serves the discovery document, the JWKS, and, unless accounts is
+// nil, the sign-in (an authorization endpoint listing the accounts, and a
+// token endpoint).
 func (d *DevIssuer) Routes(mux *http.ServeMux, accounts devAccountLister) {
-	d.signInRoutes(mux, accounts)
+	if accounts != nil {
+		d.signInRoutes(mux, accounts)
+	}
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{
+		doc := map[string]any{
 			"issuer":                                d.URL,
 			"jwks_uri":                              d.URL + "/.well-known/jwks.json",
 			"id_token_signing_alg_values_supported": []string{"ES256"},
 			"subject_types_supported":               []string{"public"},
-			"response_types_supported":              []string{"code", "id_token"},
-			"authorization_endpoint":                d.URL + "/dev/authorize",
-			"token_endpoint":                        d.URL + "/dev/token",
-			"grant_types_supported":                 []string{"authorization_code"},
-			"code_challenge_methods_supported":      []string{"S256"},
-			"token_endpoint_auth_methods_supported": []string{"none"},
-			"scopes_supported":                      []string{"openid"},
-		})
+			"response_types_supported":              []string{"id_token"},
+		}
+		if accounts != nil {
+			doc["response_types_supported"] = []string{"code", "id_token"}
+			doc["authorization_endpoint"] = d.URL + "/dev/authorize"
+			doc["token_endpoint"] = d.URL + "/dev/token"
+			doc["grant_types_supported"] = []string{"authorization_code"}
+			doc["code_challenge_methods_supported"] = []string{"S256"}
+			doc["token_endpoint_auth_methods_supported"] = []string{"none"}
+			doc["scopes_supported"] = []string{"openid"}
+		}
+		writeJSON(w, http.StatusOK, doc)
 	})
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{

@@ -2,6 +2,8 @@ package server
 
 import (
 	"log/slog"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -25,6 +27,11 @@ type Config struct {
 	// tokens are accepted (MAILLAGE_OIDC_ISSUER). Empty: the hub is its own
 	// development issuer at PublicURL, and "maillage token" signs tokens.
 	OIDCIssuer string
+	// DevSignIn serves the development issuer's sign-in page to the web
+	// pages (MAILLAGE_DEV_SIGN_IN): anyone reaching the hub may sign in as
+	// any account, without a password. Always on when PublicURL is a
+	// loopback address; never with an external issuer.
+	DevSignIn bool
 	// OIDCClientID is the audience tokens must carry (MAILLAGE_OIDC_CLIENT_ID).
 	OIDCClientID string
 	// OIDCLoginClaim is the claim holding the account login
@@ -116,4 +123,25 @@ func DefaultConfig() Config {
 // by c signs and accepts: PublicURL, or http://<Addr> when it is empty.
 func (c Config) DevIssuerURL() string {
 	return strings.TrimRight(withDefaults(c).PublicURL, "/")
+}
+
+// DevSignInOn reports whether the development sign-in page is served: with
+// the hub as its own issuer, when asked or when its public URL is loopback.
+func (c Config) DevSignInOn() bool {
+	if c.OIDCIssuer != "" {
+		return false
+	}
+	if c.DevSignIn {
+		return true
+	}
+	u, err := url.Parse(c.DevIssuerURL())
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"compress/gzip"
 	"net/http"
 	"time"
 
@@ -37,10 +38,13 @@ func crossOrigin(cfg Config, next http.Handler) http.Handler {
 
 // compressed gzips the handler's responses of at least minBytes for callers
 // that accept gzip (klauspost/compress/gzhttp); streams (server-sent events,
-// multipart) are sent as they are, part by part.
+// multipart) are sent as they are, part by part. The fastest level: JSON
+// compresses well at any level, and a dashboard's page of tens of kilobytes
+// would otherwise cost about as much CPU to compress as to build.
 func compressed(minBytes int, next http.Handler) http.Handler {
 	wrap, err := gzhttp.NewWrapper(
 		gzhttp.MinSize(minBytes),
+		gzhttp.CompressionLevel(gzip.BestSpeed),
 		gzhttp.EnableZstd(false),
 		gzhttp.ExceptContentTypes([]string{mediaEventStream, mediaMultipart}),
 	)

@@ -94,8 +94,11 @@ var devSignInPage = template.Must(template.New("signin").Parse(`<!doctype html>
 body{font-family:system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
 h1{font-size:1.5rem} .warn{background:#fff4e5;border-left:4px solid #b34000;padding:.5rem 1rem}
 ul{list-style:none;padding:0} li{margin:.5rem 0}
-button{width:100%;text-align:left;padding:.75rem 1rem;border:1px solid #666;border-radius:6px;background:#fff;font:inherit;cursor:pointer}
+button{padding:.5rem 1rem;border:1px solid #666;border-radius:6px;background:#fff;font:inherit;cursor:pointer}
+ul button{width:100%;text-align:left;padding:.75rem 1rem}
 button:hover,button:focus{background:#e8edff;outline:3px solid #000091}
+.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.search input{font:inherit;padding:.4rem;border:1px solid #666;border-radius:4px;min-width:16rem}
 .roles{display:block;color:#3a3a3a;font-size:.9rem}
 </style>
 </head>
@@ -103,7 +106,7 @@ button:hover,button:focus{background:#e8edff;outline:3px solid #000091}
 <main>
 <h1>Connexion de développement</h1>
 <p class="warn">Ce hub est son propre fournisseur d'identité de développement : choisissez un compte de démonstration, sans mot de passe. En production, la connexion passe par le fournisseur d'identité national (OpenID Connect).</p>
-<form method="get" action="/dev/authorize">
+<form method="get" action="/dev/authorize" class="search">
 {{- range $k, $v := .Query}}{{if ne $k "q"}}<input type="hidden" name="{{$k}}" value="{{index $v 0}}">{{end}}{{end}}
 <label for="q">Rechercher un compte</label>
 <input id="q" name="q" value="{{.Search}}" type="search">

@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/maillage/maillage/postgres/pgtest"
+	"github.com/maillage/maillage/server"
 )
 
 // The development issuer's sign-in, as the web pages run it: the
@@ -17,7 +20,7 @@ import (
 // the hub accepts; a wrong verifier, redirect URI or a request without PKCE
 // gets nothing.
 func TestDevSignInWithCodeAndPKCE(t *testing.T) {
-	h := seededHub(t)
+	h := newHub(t, pgtest.Seeded(t), server.Config{DevSignIn: true})
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	verifier := strings.Repeat("v3rifier-", 6)
 	sum := sha256.Sum256([]byte(verifier))
@@ -105,7 +108,61 @@ func TestDevSignInWithCodeAndPKCE(t *testing.T) {
 		t.Errorf("discovery: %s", disco)
 	}
 	status, portal, _ := get(h.url + "/portal/demandes/123")
-	if status != 200 || !strings.Contains(portal, `<meta name="maillage-oidc" content="`+testIssuer+`" data-client-id="maillage" data-dev="true">`) {
+	if status != 200 || !strings.Contains(portal, `<meta name="maillage-oidc" content="`+testIssuer+`" data-client-id="maillage" data-dev="true" data-dev-sign-in="true">`) {
 		t.Errorf("portal page: %d %s", status, portal)
+	}
+}
+
+// A hub reached at a public, non-loopback URL signs nobody in without a
+// password unless told to (-dev-sign-in): no sign-in endpoints, none in the
+// discovery document, and the pages know it.
+func TestDevSignInOffAwayFromLoopback(t *testing.T) {
+	h := newHub(t, pgtest.New(t), server.Config{})
+	for _, path := range []string{"/dev/authorize?response_type=code", "/dev/token"} {
+		res, err := http.Get(h.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s: %d, want none", path, res.StatusCode)
+		}
+	}
+	res, err := http.PostForm(h.url+"/dev/token", url.Values{"grant_type": {"authorization_code"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /dev/token: %d, want 404", res.StatusCode)
+	}
+	for path, want := range map[string]string{
+		"/.well-known/openid-configuration": `"issuer":"` + testIssuer + `"`,
+		"/portal/":                          `data-dev="true" data-dev-sign-in="false"`,
+	} {
+		res, err := http.Get(h.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(b), want) || strings.Contains(string(b), "authorization_endpoint") {
+			t.Errorf("%s: %s", path, b)
+		}
+	}
+	for _, tc := range []struct {
+		cfg  server.Config
+		want bool
+	}{
+		{server.Config{Addr: "127.0.0.1:8080"}, true},
+		{server.Config{PublicURL: "http://localhost:8080"}, true},
+		{server.Config{PublicURL: "http://[::1]:8080"}, true},
+		{server.Config{PublicURL: "https://hub.example.fr"}, false},
+		{server.Config{PublicURL: "https://hub.example.fr", DevSignIn: true}, true},
+		{server.Config{Addr: "127.0.0.1:8080", OIDCIssuer: "https://idp.example", DevSignIn: true}, false},
+	} {
+		if got := tc.cfg.DevSignInOn(); got != tc.want {
+			t.Errorf("%+v: DevSignInOn %v, want %v", tc.cfg, got, tc.want)
+		}
 	}
 }

@@ -117,3 +117,54 @@ func TestMembershipProfessionalOnEveryPath(t *testing.T) {
 		t.Fatalf("endMembership: professional %v, want %s", got, m.RPPS)
 	}
 }
+
+// An edge's cursor, encoded only when asked for, pages on from that edge:
+// walking a structure's members and a territory's structures two by two
+// with the last edge's cursor reads each once, in order.
+func TestEdgeCursorsPageOn(t *testing.T) {
+	h := seededHub(t)
+	h.addStructures(5)
+	local := h.id(`SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'`)
+	structure := h.id(`SELECT structure_id FROM memberships WHERE ended_at IS NULL GROUP BY structure_id ORDER BY count(*) DESC, structure_id LIMIT 1`)
+	walk := func(q, list string, vars map[string]any) (ids []string, total int) {
+		var after any
+		for range 50 {
+			vars["after"] = after
+			page := jpath(h.ok("", q, vars), list)
+			edges, _ := jpath(page, "edges").([]any)
+			for _, e := range edges {
+				ids = append(ids, jpath(e, "node.id").(string))
+				after = jpath(e, "cursor")
+			}
+			if len(edges) > 0 && after != jpath(page, "pageInfo.endCursor") {
+				t.Fatalf("%s: the last edge's cursor %v is not the page's end cursor %v", list, after, jpath(page, "pageInfo.endCursor"))
+			}
+			if jpath(page, "pageInfo.hasNextPage") != true {
+				return ids, int(jpath(page, "totalCount").(float64))
+			}
+		}
+		t.Fatalf("%s: more than 50 pages", list)
+		return nil, 0
+	}
+	for _, c := range []struct {
+		q, list string
+		vars    map[string]any
+	}{
+		{`query($s: ID!, $after: String) { structure(id: $s) { members(first: 2, after: $after) {
+			totalCount edges { cursor node { id } } pageInfo { endCursor hasNextPage } } } }`, "structure.members", map[string]any{"s": structure}},
+		{`query($t: ID!, $after: String) { territory(id: $t) { structures(first: 2, after: $after) {
+			totalCount edges { cursor node { id } } pageInfo { endCursor hasNextPage } } } }`, "territory.structures", map[string]any{"t": local}},
+	} {
+		ids, total := walk(c.q, c.list, c.vars)
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if seen[id] {
+				t.Fatalf("%s: %s read twice", c.list, id)
+			}
+			seen[id] = true
+		}
+		if len(ids) != total || total < 3 {
+			t.Fatalf("%s: %d read by pages of 2, totalCount %d", c.list, len(ids), total)
+		}
+	}
+}

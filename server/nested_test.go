@@ -148,3 +148,41 @@ func TestChildrenOfTerritoriesOfMixedLevels(t *testing.T) {
 		t.Fatalf("territories of levels %v: want a page of several levels", levels)
 	}
 }
+
+// Structures' links, the linked structures, their territories and those
+// territories' parents resolve level by level: a page of 5 structures costs
+// the same statements as a page of 40, measured once each.
+func TestLinksAndParentsCostTheSameStatementsWhateverThePageSize(t *testing.T) {
+	h := seededHub(t)
+	h.addStructures(40)
+	const link = `INSERT INTO structure_links (from_id, to_id, kind)
+		SELECT s.id, (SELECT id FROM structures WHERE kind = 'CPTS' ORDER BY id LIMIT 1), 'ADHERES_TO'
+		FROM structures s WHERE s.name LIKE 'MSP test %'`
+	h.exec(link)
+	const q = `query($first: Int) { structures(first: $first, filter: {search: "MSP test"}) { edges { node { name
+		links { kind from { name } to { name territory { name parent { name } } } } } } } }`
+	run := func(first int) int64 {
+		before := postgres.Statements()
+		r := h.post("", q, map[string]any{"first": first})
+		n := postgres.Statements() - before
+		if r.Errors != nil {
+			t.Fatalf("first %d: %v", first, r.Errors)
+		}
+		edges, _ := jpath(r.Data, "structures.edges").([]any)
+		if len(edges) != first {
+			t.Fatalf("first %d: %d structures", first, len(edges))
+		}
+		for _, e := range edges {
+			l := jpath(e, "node.links.0")
+			if jpath(l, "from.name") != jpath(e, "node.name") || jpath(l, "to.territory.parent.name") == nil {
+				t.Fatalf("%v: link %v", jpath(e, "node.name"), l)
+			}
+		}
+		return n
+	}
+	small, large := run(5), run(40)
+	if small != large {
+		t.Fatalf("5 structures cost %d statements, 40 cost %d: want the same", small, large)
+	}
+	t.Logf("structures → links → from, to → territory → parent: %d SQL statements", large)
+}

@@ -112,7 +112,11 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		mux.Handle(strings.TrimSuffix(prefix, "/"), pages)
 	}
 	if s.issuer != nil {
-		s.issuer.Routes(mux, db.Accounts)
+		var accounts devAccountLister
+		if s.cfg.DevSignInOn() {
+			accounts = db.Accounts
+		}
+		s.issuer.Routes(mux, accounts)
 	}
 	s.handler = requestID(s.observe(limitBody(s.cfg.MaxBodyBytes, mux)))
 	return s, nil
@@ -124,7 +128,7 @@ func (s *Server) webappConfig() webapp.Config {
 	if s.issuer == nil {
 		return webapp.Config{Issuer: s.cfg.OIDCIssuer, ClientID: s.cfg.OIDCClientID}
 	}
-	return webapp.Config{Issuer: s.issuer.URL, ClientID: DevAudience, Dev: true}
+	return webapp.Config{Issuer: s.issuer.URL, ClientID: DevAudience, Dev: true, DevSignIn: s.cfg.DevSignInOn()}
 }
 
 // devIssuer returns the development issuer of cfg, with the signing key

@@ -296,10 +296,48 @@ func errorsOnly(resp *graphql.Response) any {
 }
 
 func writeResponse(w http.ResponseWriter, status int, resp any) {
-	b, err := json.Marshal(resp)
+	var b []byte
+	var err error
+	if r, ok := resp.(*graphql.Response); ok {
+		b, err = marshalResponse(r)
+	} else {
+		b, err = json.Marshal(resp)
+	}
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
 	}
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// marshalResponse encodes resp as json.Marshal does, but copies its data as
+// it is: gqlgen wrote it as compact JSON already, and json.Marshal would read
+// all of it again to compact it (a dashboard's page is tens of kilobytes).
+func marshalResponse(resp *graphql.Response) ([]byte, error) {
+	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
+		return json.Marshal(resp)
+	}
+	b := make([]byte, 0, len(resp.Data)+64)
+	b = append(b, '{')
+	if len(resp.Errors) > 0 {
+		errs, err := json.Marshal(resp.Errors)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, `"errors":`...), errs...), ',')
+	}
+	b = append(b, `"data":`...)
+	if len(resp.Data) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, resp.Data...)
+	}
+	if len(resp.Extensions) > 0 {
+		ext, err := json.Marshal(resp.Extensions)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"extensions":`...), ext...)
+	}
+	return append(b, '}'), nil
 }

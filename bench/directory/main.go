@@ -28,8 +28,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +65,16 @@ func main() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// loadAverage is the machine's load average (Linux), for reading a figure
+// measured on a shared machine: "?" where it cannot be read.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 func envOr(k, def string) string {
@@ -100,6 +112,7 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int) error
 	if err := db.GetContext(ctx, &territory, pick); err != nil {
 		return fmt.Errorf("pick a local territory (is the national directory seeded?): %w", err)
 	}
+	server.TuneGC() // as "maillage serve" does
 	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db)
 	if err != nil {
 		return err
@@ -125,12 +138,13 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int) error
 	if hubRows != rawRows {
 		return fmt.Errorf("the hub read %d members, the raw SQL %d: not the same rows", hubRows, rawRows)
 	}
-	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s\n", territory, hubRows, c, d)
+	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s; load average %s, %d CPUs\n",
+		territory, hubRows, c, d, loadAverage(), runtime.NumCPU())
 	read := map[string]func(context.Context) error{
 		"hub (HTTP)": func(ctx context.Context) error { _, err := hub.read(ctx); return err },
 		"raw SQL":    func(ctx context.Context) error { _, err := raw.read(ctx, territory); return err },
 	}
-	fmt.Printf("%-11s %12s %10s %10s %10s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1")
+	fmt.Printf("%-11s %12s %10s %10s %10s   %s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1", "load average (1, 5, 15 min) after")
 	var p50 = map[string]time.Duration{}
 	for _, name := range []string{"hub (HTTP)", "raw SQL"} {
 		tput, _, err := measure(ctx, read[name], c, d)
@@ -142,7 +156,7 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int) error
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		p50[name] = pct(lat, 0.5)
-		fmt.Printf("%-11s %12.0f %10s %10s %10s\n", name, tput, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99))
+		fmt.Printf("%-11s %12.0f %10s %10s %10s   %s\n", name, tput, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), loadAverage())
 	}
 	fmt.Printf("hub p50 / raw SQL p50 at 1 connection: %.2f\n", float64(p50["hub (HTTP)"])/float64(p50["raw SQL"]))
 	return nil

@@ -47,6 +47,7 @@ func issuerFlags(fs *flag.FlagSet, o *options) {
 func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.Var((*commaList)(&o.AllowedOrigins), "allowed-origins", "comma-separated origins allowed for browsers and websockets besides the hub's own, e.g. the referral portal")
 	fs.BoolVar(&o.noSeed, "no-seed", o.noSeed, "do not load demo data into an empty database")
+	fs.BoolVar(&o.DevSignIn, "dev-sign-in", o.DevSignIn, "serve the development sign-in page of the web pages (any account, no password) though the public URL is not loopback")
 	fs.StringVar(&o.OIDCClientID, "oidc-client-id", o.OIDCClientID, "audience required in tokens of the external issuer")
 	fs.StringVar(&o.OIDCLoginClaim, "oidc-login-claim", "sub", "token claim holding the account login")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "longest a GraphQL request over HTTP may take before it is answered 503")

@@ -27,8 +27,8 @@ after(async () => {
   await hub?.stop();
 });
 
-async function as(login, start) {
-  const s = await signedIn(browser, hub, login, start);
+async function as(login, start, options) {
+  const s = await signedIn(browser, hub, login, start, options);
   s.login = login;
   sessions.push(s);
   return s;
@@ -40,7 +40,7 @@ function shows(page, selector, text) {
 }
 
 test('a GP signs in through the development issuer and sees what she can do', async () => {
-  const gp = await as(GP);
+  const gp = await as(GP, '/portal/', { shootSignIn: true });
   await gp.page.getByRole('heading', { name: 'Bonjour Claire Lefebvre' }).waitFor();
   await gp.page.getByRole('link', { name: /Mes demandes d’adressage/ }).waitFor();
   assert.equal(await gp.page.getByRole('link', { name: /File de/ }).count(), 0, 'a GP has no ESS queue');
@@ -79,6 +79,9 @@ test('a request goes from the GP to the answer, each step seen live by the other
   const row = s.getByRole('row', { name: new RegExp(reason.replace(/[()]/g, '.')) });
   await row.waitFor({ timeout: 10_000 });
   await screenshot(s, 'ess-queue');
+  await s.setViewportSize({ width: 768, height: 1024 }); // a tablet
+  await screenshot(s, 'ess-queue-tablet');
+  await s.setViewportSize({ width: 1280, height: 900 });
   await row.getByRole('link').click();
   await s.getByRole('form', { name: 'Tri' }).getByRole('button', { name: 'Trier la demande' }).click();
   await shows(s, 'strong.state', 'Triée');

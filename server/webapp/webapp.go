@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,8 @@ type Config struct {
 	ClientID string
 	// Dev says the issuer is the hub's development issuer.
 	Dev bool
+	// DevSignIn says the development issuer serves its sign-in page.
+	DevSignIn bool
 }
 
 // file is one embedded file with its lazily computed gzip encoding.
@@ -98,7 +101,7 @@ func Handler(cfg Config) http.Handler {
 		panic("webapp: dist/index.html is missing: run scripts/web-build")
 	}
 	meta := `<meta name="maillage-oidc" content="` + html.EscapeString(cfg.Issuer) +
-		`" data-client-id="` + html.EscapeString(cfg.ClientID) + `" data-dev="` + map[bool]string{true: "true", false: "false"}[cfg.Dev] + `">`
+		`" data-client-id="` + html.EscapeString(cfg.ClientID) + `" data-dev="` + strconv.FormatBool(cfg.Dev) + `" data-dev-sign-in="` + strconv.FormatBool(cfg.DevSignIn) + `">`
 	h.page = bytes.Replace(index.body, []byte("</head>"), []byte(meta+"\n</head>"), 1)
 	h.csp = contentSecurityPolicy(cfg.Issuer)
 	return h

@@ -48,7 +48,7 @@ func TestPagesAndTheirFiles(t *testing.T) {
 		if !strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "connect-src 'self' https://idp.example;") {
 			t.Errorf("%s: policy %q", p, csp)
 		}
-		if !strings.Contains(body, `<meta name="maillage-oidc" content="https://idp.example/realms/pro" data-client-id="portal" data-dev="false">`) {
+		if !strings.Contains(body, `<meta name="maillage-oidc" content="https://idp.example/realms/pro" data-client-id="portal" data-dev="false" data-dev-sign-in="false">`) {
 			t.Errorf("%s: no sign-in meta in %s", p, body)
 		}
 		page = body

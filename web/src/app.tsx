@@ -6,6 +6,7 @@ import { graphql } from './gql';
 import type { MeQuery } from './gql/graphql';
 import { roleLabel } from './labels';
 import { Home } from './portal/home';
+import { LazyDashboards } from './dashboard/lazy';
 import { MyReferrals } from './portal/referrals';
 import { NewReferral } from './portal/new-referral';
 import { ReferralPage } from './portal/referral';
@@ -53,6 +54,7 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
             <Link key={m.id} href={`/portal/ess/${m.structure.id}`} class={location === `/portal/ess/${m.structure.id}` ? 'active' : ''}>File de l’ESS</Link>
           ))}
           {me.professional && <Link href="/portal/escap" class={location.startsWith('/portal/escap') ? 'active' : ''}>ESCAP</Link>}
+          <Link href="/dashboard/" class={location.startsWith('/dashboard/') ? 'active' : ''}>Tableaux de bord</Link>
         </nav>
         <div class="who">
           <span title={roles.join('\n')}>{name}</span>
@@ -69,7 +71,7 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
           <Route path="/portal/escap"><ESCAPList /></Route>
           <Route path="/portal/escap/nouvelle"><NewESCAP me={me} /></Route>
           <Route path="/portal/escap/:id">{(p: { id: string }) => <ESCAPPage id={p.id} />}</Route>
-          <Route path="/dashboard/*?"><p>Les tableaux de bord arrivent ici.</p></Route>
+          <Route path="/dashboard/*?"><LazyDashboards me={me} /></Route>
           <Route><p>Page introuvable. <a href="/portal/">Retour à l’accueil</a></p></Route>
         </Switch>
       </main>

@@ -9,7 +9,10 @@ import { UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
 export interface AuthConfig {
   issuer: string;
   clientId: string;
+  /** The hub is its own (development) issuer. */
   dev: boolean;
+  /** It serves its sign-in page (false: the hub is not reached on loopback and -dev-sign-in is off). */
+  devSignIn: boolean;
 }
 
 /** Reads the meta element the hub adds to the page. */
@@ -19,6 +22,7 @@ export function authConfig(): AuthConfig {
     issuer: meta?.content || location.origin,
     clientId: meta?.dataset.clientId || 'maillage',
     dev: meta?.dataset.dev === 'true',
+    devSignIn: meta?.dataset.devSignIn === 'true',
   };
 }
 

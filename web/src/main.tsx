@@ -4,7 +4,7 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Provider } from '@urql/preact';
 import type { User } from 'oidc-client-ts';
-import { bearer, callbackPath, completeSignIn, currentUser, signIn, signOut, userManager } from './auth';
+import { authConfig, bearer, callbackPath, completeSignIn, currentUser, signIn, signOut, userManager } from './auth';
 import { makeClient } from './client';
 import { App } from './app';
 import './styles.css';
@@ -50,12 +50,25 @@ function Root() {
 }
 
 function SignIn({ notice }: { notice?: string }) {
+  const cfg = authConfig();
+  if (cfg.dev && !cfg.devSignIn) {
+    return (
+      <main class="signin">
+        <h1>Maillage</h1>
+        <p class="notice" role="alert">
+          Ce hub n’a pas de fournisseur d’identité configuré (MAILLAGE_OIDC_ISSUER) et, n’étant pas
+          joint en local, ne propose pas la connexion de développement (option -dev-sign-in).
+        </p>
+      </main>
+    );
+  }
   return (
     <main class="signin">
       <h1>Maillage</h1>
       <p>Portail d’adressage aux ESS, espace de travail des ESCAP et tableaux de bord.</p>
       {notice && <p class="notice" role="alert">{notice}</p>}
       <button class="primary" onClick={() => void signIn()}>Se connecter</button>
+      {cfg.dev && <p class="muted">Hub de développement : la connexion propose les comptes de démonstration.</p>}
     </main>
   );
 }

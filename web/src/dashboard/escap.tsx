@@ -1,0 +1,42 @@
+// The ESCAP figures of a territory: entries and exits per month by
+// situation, and the teams active now.
+import { graphql } from '../gql';
+import type { EscapFiguresFragment } from '../gql/graphql';
+import { Figure, DataTable, type Series } from './figure';
+import { cell, sum } from './suppress';
+import { monthLabel, type Month } from './months';
+
+export const ESCAPFigures = graphql(`
+  fragment ESCAPFigures on ESCAPStats {
+    entries { period situation count }
+    exits { period situation reason count }
+    activeTeams { territory { id name } count }
+  }
+`);
+
+export const SituationsDoc = graphql(`
+  query ESCAPSituations { escapRules { situations { code label } } }
+`);
+
+export type ESCAPStatsData = EscapFiguresFragment;
+
+/** Counts per month, one series per situation that occurs (exits: all reasons together). */
+export function bySituation(rows: { period: string; situation: string; count: number }[], months: Month[], labels: Record<string, string>): Series[] {
+  const situations = [...new Set(rows.map((r) => r.situation))].sort();
+  return situations.map((s) => ({
+    label: labels[s] ?? s,
+    cells: months.map((m) => sum([cell(0), ...rows.filter((r) => r.period === m && r.situation === s).map((r) => cell(r.count))])),
+  }));
+}
+
+export function ESCAPCharts({ stats, months, situations }: { stats: ESCAPStatsData; months: Month[]; situations: Record<string, string> }) {
+  const columns = months.map(monthLabel);
+  return (
+    <>
+      <Figure title="Entrées en ESCAP par mois et par situation" columns={columns} stacked series={bySituation(stats.entries, months, situations)} />
+      <Figure title="Sorties d’ESCAP par mois et par situation" columns={columns} stacked series={bySituation(stats.exits, months, situations)} />
+      <DataTable title="Équipes actives" header={['Territoire', 'Équipes actives']}
+        rows={stats.activeTeams.map((t) => ({ cells: [t.territory?.name ?? '—', cell(t.count).text] }))} />
+    </>
+  );
+}
