@@ -87,24 +87,26 @@ func (c *ESCAPConsent) NodeID() string { return c.ID }
 
 // ESCAP is a care team around one patient.
 type ESCAP struct {
-	ID          string      `db:"id"`
-	PatientID   string      `db:"patient_id"`
-	ConsentID   string      `db:"consent_id"`
-	TerritoryID string      `db:"territory_id"`
-	Domain      string      `db:"domain"` // the territory's path
-	Situation   string      `db:"situation"`
-	Pregnant    bool        `db:"pregnant"`
-	Score       int         `db:"score"`
-	GridSize    int         `db:"grid_size"`
-	Status      ESCAPStatus `db:"status"`
-	InitiatorID string      `db:"initiator_id"`
-	CreatedAt   time.Time   `db:"created_at"`
-	ActivatedAt *time.Time  `db:"activated_at"`
-	ExpiresAt   *time.Time  `db:"expires_at"`
-	Renewals    int         `db:"renewals"`
-	ExitedAt    *time.Time  `db:"exited_at"`
-	ExitReason  *ExitReason `db:"exit_reason"`
-	ExitNote    *string     `db:"exit_note"`
+	ID        string `db:"id"`
+	PatientID string `db:"patient_id"`
+	ConsentID string `db:"consent_id"`
+	// PatientCommune: where the patient lives, when the team was placed by it.
+	PatientCommune *string     `db:"patient_commune"`
+	TerritoryID    string      `db:"territory_id"`
+	Domain         string      `db:"domain"` // the territory's path
+	Situation      string      `db:"situation"`
+	Pregnant       bool        `db:"pregnant"`
+	Score          int         `db:"score"`
+	GridSize       int         `db:"grid_size"`
+	Status         ESCAPStatus `db:"status"`
+	InitiatorID    string      `db:"initiator_id"`
+	CreatedAt      time.Time   `db:"created_at"`
+	ActivatedAt    *time.Time  `db:"activated_at"`
+	ExpiresAt      *time.Time  `db:"expires_at"`
+	Renewals       int         `db:"renewals"`
+	ExitedAt       *time.Time  `db:"exited_at"`
+	ExitReason     *ExitReason `db:"exit_reason"`
+	ExitNote       *string     `db:"exit_note"`
 }
 
 // NodeID implements Node.
@@ -185,11 +187,15 @@ type ConsentInput struct {
 
 // ESCAPInput starts a team: the assessment that makes the patient eligible,
 // the recorded consent, the territory it belongs to, the initiator's role.
+// The territory must be one where the initiator practises (a structure of
+// theirs in or below it, or in its department a commune of their RPPS
+// activity), or the department where the patient lives (PatientCommune).
 type ESCAPInput struct {
-	Assessment    ESCAPAssessment
-	ConsentID     string
-	TerritoryID   string
-	InitiatorRole string
+	Assessment     ESCAPAssessment
+	ConsentID      string
+	TerritoryID    string
+	InitiatorRole  string
+	PatientCommune *string
 }
 
 // MemberInput adds a professional to a team.

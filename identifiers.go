@@ -196,3 +196,24 @@ func ValidateName(field, name string) error {
 	}
 	return nil
 }
+
+// ValidateCommune checks an INSEE commune code in canonical form: five
+// characters, the department (two digits, 2A or 2B, or 97x overseas) first.
+func ValidateCommune(field, code string) error {
+	if len(code) != 5 || !allDigits(code[2:]) || !(allDigits(code[:2]) || code[:2] == "2A" || code[:2] == "2B") {
+		return InvalidField(field, "must be an INSEE commune code (5 characters, 2A/2B for Corsica), got %q", code)
+	}
+	return nil
+}
+
+// DepartmentOfCommune returns the department of an INSEE commune code:
+// "76540" → "76", "2A004" → "2A", "97105" → "971".
+func DepartmentOfCommune(code string) string {
+	if len(code) < 3 {
+		return ""
+	}
+	if strings.HasPrefix(code, "97") || strings.HasPrefix(code, "98") {
+		return code[:3]
+	}
+	return code[:2]
+}

@@ -185,6 +185,10 @@ type ProfessionalService interface {
 	// EndMembership ends (never deletes) a membership; NOT_FOUND, CONFLICT
 	// (already ended) or FORBIDDEN.
 	EndMembership(ctx context.Context, id string) (*Membership, error)
+	// SetPracticeCommunes replaces the communes where a professional
+	// practises (their RPPS activity addresses); BAD_USER_INPUT, NOT_FOUND,
+	// FORBIDDEN (but for the professional or who writes them).
+	SetPracticeCommunes(ctx context.Context, professionalID string, communes []string) ([]string, error)
 }
 
 // GrantDomain is the domain on which a membership's implied role holds (as

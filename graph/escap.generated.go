@@ -347,6 +347,29 @@ func (ec *executionContext) fieldContext_ESCAP_initiator(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _ESCAP_patientCommune(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAP_patientCommune(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatientCommune, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAP_patientCommune(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAP", field, false, false, "String")
+}
+
 func (ec *executionContext) _ESCAP_createdAt(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAP) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3057,7 +3080,7 @@ func (ec *executionContext) unmarshalInputCreateESCAPInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"assessment", "consentId", "territoryId", "initiatorRole"}
+	fieldsInOrder := [...]string{"assessment", "consentId", "territoryId", "patientCommune", "initiatorRole"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -3085,6 +3108,13 @@ func (ec *executionContext) unmarshalInputCreateESCAPInput(ctx context.Context, 
 				return it, err
 			}
 			it.TerritoryID = data
+		case "patientCommune":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("patientCommune"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PatientCommune = data
 		case "initiatorRole":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initiatorRole"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -3681,6 +3711,11 @@ func (ec *executionContext) _ESCAP(ctx context.Context, sel ast.SelectionSet, ob
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ESCAP_initiator(ctx, field, obj)
 				})
+		case "patientCommune":
+			out.Values[i] = ec._ESCAP_patientCommune(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
 			out.Values[i] = ec._ESCAP_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -39,8 +39,12 @@ type CreateESCAPInput struct {
 	Assessment *ESCAPAssessmentInput `json:"assessment"`
 	// The recorded consent; without it the creation is refused (CONFLICT).
 	ConsentID *string `json:"consentId,omitempty"`
-	// The territory the team belongs to (e.g. the local territory of the initiator's structure).
+	// The territory the team belongs to: one where the initiator practises (the territory of one of
+	// their structures or below it, or in the department of one of their practice communes), or in the
+	// department of patientCommune.
 	TerritoryID string `json:"territoryId"`
+	// INSEE code of the commune where the patient lives: places the team when the initiator practises elsewhere.
+	PatientCommune *string `json:"patientCommune,omitempty"`
 	// The initiator's role in the team (GP, NURSE, …).
 	InitiatorRole string `json:"initiatorRole"`
 }

@@ -107,25 +107,26 @@ type ComplexityRoot struct {
 	}
 
 	ESCAP struct {
-		ActivatedAt func(childComplexity int) int
-		Consent     func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		ExitNote    func(childComplexity int) int
-		ExitReason  func(childComplexity int) int
-		ExitedAt    func(childComplexity int) int
-		ExpiresAt   func(childComplexity int) int
-		GridSize    func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Initiator   func(childComplexity int) int
-		Members     func(childComplexity int) int
-		Patient     func(childComplexity int) int
-		Pregnant    func(childComplexity int) int
-		Renewals    func(childComplexity int) int
-		Score       func(childComplexity int) int
-		Situation   func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Territory   func(childComplexity int) int
-		Timeline    func(childComplexity int, first *int, after *string) int
+		ActivatedAt    func(childComplexity int) int
+		Consent        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ExitNote       func(childComplexity int) int
+		ExitReason     func(childComplexity int) int
+		ExitedAt       func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		GridSize       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Initiator      func(childComplexity int) int
+		Members        func(childComplexity int) int
+		Patient        func(childComplexity int) int
+		PatientCommune func(childComplexity int) int
+		Pregnant       func(childComplexity int) int
+		Renewals       func(childComplexity int) int
+		Score          func(childComplexity int) int
+		Situation      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Territory      func(childComplexity int) int
+		Timeline       func(childComplexity int, first *int, after *string) int
 	}
 
 	ESCAPConnection struct {
@@ -327,6 +328,7 @@ type ComplexityRoot struct {
 		RemovePolicy         func(childComplexity int, id string) int
 		RenewEscap           func(childComplexity int, id string) int
 		RevokeRole           func(childComplexity int, id string) int
+		SetPracticeCommunes  func(childComplexity int, professionalID string, communes []string) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
 		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
@@ -933,6 +935,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ESCAP.Patient(childComplexity), true
+	case "ESCAP.patientCommune":
+		if e.ComplexityRoot.ESCAP.PatientCommune == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAP.PatientCommune(childComplexity), true
 	case "ESCAP.pregnant":
 		if e.ComplexityRoot.ESCAP.Pregnant == nil {
 			break
@@ -1913,6 +1921,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["id"].(string)), true
+	case "Mutation.setPracticeCommunes":
+		if e.ComplexityRoot.Mutation.SetPracticeCommunes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPracticeCommunes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPracticeCommunes(childComplexity, args["professionalId"].(string), args["communes"].([]string)), true
 	case "Mutation.submitReferral":
 		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
 			break
@@ -4092,6 +4111,15 @@ extend type Query {
   "Who holds an MSSanté address (compared without case); null if no one does."
   mssanteAddress(address: String!): MSSanteAddress
 }
+
+extend type Mutation {
+  """
+  Replaces the communes (INSEE codes) of a professional's RPPS activity addresses: where a
+  community professional outside any structure practises, and may start an ESCAP. The
+  professional themself, or who may update them. Returns the stored communes, sorted.
+  """
+  setPracticeCommunes(professionalId: ID!, communes: [String!]!): [String!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
@@ -4195,6 +4223,8 @@ type ESCAP implements Node {
   score: Int!
   gridSize: Int!
   initiator: Professional
+  "INSEE code of the commune where the patient lives, when the team was placed by it."
+  patientCommune: String
   createdAt: Time!
   activatedAt: Time
   expiresAt: Time
@@ -4336,8 +4366,14 @@ input CreateESCAPInput {
   assessment: ESCAPAssessmentInput!
   "The recorded consent; without it the creation is refused (CONFLICT)."
   consentId: ID
-  "The territory the team belongs to (e.g. the local territory of the initiator's structure)."
+  """
+  The territory the team belongs to: one where the initiator practises (the territory of one of
+  their structures or below it, or in the department of one of their practice communes), or in the
+  department of patientCommune.
+  """
   territoryId: ID!
+  "INSEE code of the commune where the patient lives: places the team when the initiator practises elsewhere."
+  patientCommune: String
   "The initiator's role in the team (GP, NURSE, …)."
   initiatorRole: String!
 }
@@ -5191,6 +5227,8 @@ func (ec *executionContext) childFields_ESCAP(ctx context.Context, field graphql
 		return ec.fieldContext_ESCAP_gridSize(ctx, field)
 	case "initiator":
 		return ec.fieldContext_ESCAP_initiator(ctx, field)
+	case "patientCommune":
+		return ec.fieldContext_ESCAP_patientCommune(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_ESCAP_createdAt(ctx, field)
 	case "activatedAt":

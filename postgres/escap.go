@@ -133,7 +133,7 @@ func (db *ESCAPService) RecordConsent(ctx context.Context, in maillage.ConsentIn
 }
 
 // escapColumns reads a team with its domain (its territory's path).
-const escapColumns = `e.id, e.patient_id, e.consent_id, e.territory_id, t.path AS domain, e.situation, e.pregnant,
+const escapColumns = `e.id, e.patient_id, e.consent_id, e.patient_commune, e.territory_id, t.path AS domain, e.situation, e.pregnant,
 	e.score, e.grid_size, e.status, e.initiator_id, e.created_at, e.activated_at, e.expires_at, e.renewals,
 	e.exited_at, e.exit_reason, e.exit_note`
 
@@ -214,17 +214,28 @@ func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput)
 		if err := db.Authz.Can(ctx, authz.ActCreate, authz.Object{Kind: authz.KindESCAP, Domain: territory.Path}); err != nil {
 			return err
 		}
-		// A team counts in the figures of its territory: it must be one
-		// where the initiator practises (a structure of theirs in or below it).
-		const practises = `SELECT EXISTS (SELECT 1 FROM memberships m JOIN structures s ON s.id = m.structure_id
-			JOIN territories st ON st.id = s.territory_id
-			WHERE m.professional_id = $1 AND m.ended_at IS NULL AND s.archived_at IS NULL AND within(st.path, $2))`
-		var ok bool
-		if err := tx.GetContext(ctx, &ok, practises, maillage.IdentityFrom(ctx).ProfessionalID, territory.Path); err != nil {
-			return fmt.Errorf("initiator's territory: %w", err)
+		// A team counts in the figures of its territory: one where the
+		// initiator practises (a structure of theirs in or below it, or a
+		// commune of their RPPS activity in its department), or the
+		// department where the patient lives.
+		ok, err := practisesIn(ctx, tx, pro, territory.Path)
+		if err != nil {
+			return err
+		}
+		if in.PatientCommune != nil {
+			c := maillage.CanonicalCommune(*in.PatientCommune)
+			if err := maillage.ValidateCommune("input.patientCommune", c); err != nil {
+				return err
+			}
+			in.PatientCommune = &c
+			dept := maillage.DepartmentOfPath(territory.Path)
+			if dept == "" || maillage.DepartmentOfCommune(c) != dept {
+				return maillage.InvalidField("input.territoryId", "territory %q is not in the department of the patient's commune %s", territory.Name, c)
+			}
+			ok = true
 		}
 		if !ok {
-			return maillage.InvalidField("input.territoryId", "the initiator has no structure in territory %q", territory.Name)
+			return maillage.InvalidField("input.territoryId", "the initiator neither practises in territory %q (a structure there, or an activity address in its department) nor gave the patient's commune there", territory.Name)
 		}
 		var profession string
 		if err := tx.GetContext(ctx, &profession, `SELECT profession FROM professionals WHERE id = $1`, pro); err != nil {
@@ -259,11 +270,11 @@ func (db *ESCAPService) CreateESCAP(ctx context.Context, in maillage.ESCAPInput)
 			return maillage.Errorf(maillage.ECONFLICT, "consentId: the patient withdrew this consent")
 		}
 		grid, _ := json.Marshal(in.Assessment.Grid)
-		const q = `WITH e AS (INSERT INTO escaps (patient_id, consent_id, territory_id, situation, pregnant, score, grid_size, grid, initiator_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *)
+		const q = `WITH e AS (INSERT INTO escaps (patient_id, consent_id, territory_id, situation, pregnant, score, grid_size, grid, initiator_id, patient_commune)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *)
 			SELECT ` + escapColumns + ` FROM e JOIN territories t ON t.id = e.territory_id`
 		if err := tx.GetContext(ctx, &e, q, p.ID, c.ID, territory.ID, elig.Situation, in.Assessment.Pregnant,
-			elig.Score, elig.GridSize, grid, pro); err != nil {
+			elig.Score, elig.GridSize, grid, pro, in.PatientCommune); err != nil {
 			return mapError(err)
 		}
 		var memberID string

@@ -109,6 +109,11 @@ func (r *mutationResolver) EndMembership(ctx context.Context, id string) (*maill
 	})
 }
 
+// SetPracticeCommunes is the resolver for the setPracticeCommunes field.
+func (r *mutationResolver) SetPracticeCommunes(ctx context.Context, professionalID string, communes []string) ([]string, error) {
+	return r.ProfessionalService.SetPracticeCommunes(ctx, professionalID, communes)
+}
+
 // Memberships is the resolver for the memberships field.
 func (r *professionalResolver) Memberships(ctx context.Context, obj *maillage.Professional, role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error) {
 	return r.memberships(ctx, maillage.MembershipsOfProfessional, obj.ID, obj, role, first, after)

@@ -121,6 +121,7 @@ func (r *mutationResolver) CreateEscap(ctx context.Context, input graph.CreateES
 	}
 	return r.ESCAPService.CreateESCAP(ctx, maillage.ESCAPInput{
 		Assessment: a, ConsentID: deref(input.ConsentID), TerritoryID: input.TerritoryID, InitiatorRole: input.InitiatorRole,
+		PatientCommune: input.PatientCommune,
 	})
 }
 

@@ -49,6 +49,25 @@ test('a GP signs in through the development issuer and sees what she can do', as
   assert.equal(await gp.page.evaluate(() => Object.keys(localStorage).length), 0);
 });
 
+test('an expired session brings back the sign-in, and signing out forgets the token', async () => {
+  const s = await as(TEAM_GP);
+  const p = s.page;
+  // The stored user's expiry is put in the past, as if the tab had stayed open.
+  await p.evaluate(() => {
+    for (const k of Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user:'))) {
+      const u = JSON.parse(sessionStorage.getItem(k));
+      u.expires_at = Math.floor(Date.now() / 1000) - 60;
+      sessionStorage.setItem(k, JSON.stringify(u));
+    }
+  });
+  await p.reload();
+  await p.getByRole('button', { name: 'Se connecter' }).click();
+  await p.locator('button[name="login"][value="' + TEAM_GP + '"]').click();
+  await p.getByRole('button', { name: 'Se déconnecter' }).click();
+  await p.getByRole('button', { name: 'Se connecter' }).waitFor();
+  assert.deepEqual(await p.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc.user:'))), []);
+});
+
 test('a request goes from the GP to the answer, each step seen live by the others', async () => {
   const reason = `Nævus atypique du dos, évolutif (${Date.now()})`;
   // The secretariat watches the ESS's queue before anything is sent.
