@@ -329,6 +329,7 @@ type ComplexityRoot struct {
 		RenewEscap           func(childComplexity int, id string) int
 		RevokeRole           func(childComplexity int, id string) int
 		SetPracticeCommunes  func(childComplexity int, professionalID string, communes []string) int
+		SetStructureSites    func(childComplexity int, structureID string, sites []*maillage.StructureSiteInput) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
 		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
@@ -577,6 +578,7 @@ type ComplexityRoot struct {
 		Members       func(childComplexity int, role *maillage.MembershipRole, first *int, after *string) int
 		Name          func(childComplexity int) int
 		SIRET         func(childComplexity int) int
+		Sites         func(childComplexity int) int
 		Specialties   func(childComplexity int) int
 		Territory     func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
@@ -606,6 +608,12 @@ type ComplexityRoot struct {
 		FromKind func(childComplexity int) int
 		Kind     func(childComplexity int) int
 		ToKind   func(childComplexity int) int
+	}
+
+	StructureSite struct {
+		Commune func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Name    func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -1932,6 +1940,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetPracticeCommunes(childComplexity, args["professionalId"].(string), args["communes"].([]string)), true
+	case "Mutation.setStructureSites":
+		if e.ComplexityRoot.Mutation.SetStructureSites == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setStructureSites_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetStructureSites(childComplexity, args["structureId"].(string), args["sites"].([]*maillage.StructureSiteInput)), true
 	case "Mutation.submitReferral":
 		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
 			break
@@ -3178,6 +3197,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Structure.SIRET(childComplexity), true
+	case "Structure.sites":
+		if e.ComplexityRoot.Structure.Sites == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Structure.Sites(childComplexity), true
 	case "Structure.specialties":
 		if e.ComplexityRoot.Structure.Specialties == nil {
 			break
@@ -3284,6 +3309,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StructureLinkRule.ToKind(childComplexity), true
+
+	case "StructureSite.commune":
+		if e.ComplexityRoot.StructureSite.Commune == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.Commune(childComplexity), true
+	case "StructureSite.id":
+		if e.ComplexityRoot.StructureSite.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.ID(childComplexity), true
+	case "StructureSite.name":
+		if e.ComplexityRoot.StructureSite.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.Name(childComplexity), true
 
 	case "Subscription.escapEvents":
 		if e.ComplexityRoot.Subscription.EscapEvents == nil {
@@ -3511,6 +3555,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
 			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
+			graphql.NewInputUnmarshaler("StructureSiteInput", ec.unmarshalInputStructureSiteInput),
 			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
 			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
@@ -3871,8 +3916,10 @@ type Structure implements Node @key(fields: "id") @key(fields: "finess") {
   mssante: String
   "For an ESS: its specialties."
   specialties: [String!]!
-  "INSEE commune code."
+  "INSEE commune code (of the main site)."
   commune: String
+  "The sites of a multi-site structure (an MSP or ESS on several sites), in order; empty for one site."
+  sites: [StructureSite!]!
   "Current members, in the order they joined; role keeps one role."
   members(role: MembershipRole, first: Int = 20, after: String): MembershipConnection!
   "Active links from or to this structure."
@@ -4119,6 +4166,25 @@ extend type Mutation {
   professional themself, or who may update them. Returns the stored communes, sorted.
   """
   setPracticeCommunes(professionalId: ID!, communes: [String!]!): [String!]!
+}
+
+"One site of a multi-site structure, with its commune."
+type StructureSite {
+  id: ID!
+  name: String!
+  "INSEE commune code (2A/2B for Corsica)."
+  commune: String!
+}
+
+input StructureSiteInput {
+  name: String!
+  "INSEE commune code."
+  commune: String!
+}
+
+extend type Mutation {
+  "Replaces the sites of a structure, in order (an empty list: one site, the structure's commune)."
+  setStructureSites(structureId: ID!, sites: [StructureSiteInput!]!): [StructureSite!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
@@ -5997,6 +6063,8 @@ func (ec *executionContext) childFields_Structure(ctx context.Context, field gra
 		return ec.fieldContext_Structure_specialties(ctx, field)
 	case "commune":
 		return ec.fieldContext_Structure_commune(ctx, field)
+	case "sites":
+		return ec.fieldContext_Structure_sites(ctx, field)
 	case "members":
 		return ec.fieldContext_Structure_members(ctx, field)
 	case "links":
@@ -6061,6 +6129,18 @@ func (ec *executionContext) childFields_StructureLinkRule(ctx context.Context, f
 		return ec.fieldContext_StructureLinkRule_toKind(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StructureLinkRule", field.Name)
+}
+
+func (ec *executionContext) childFields_StructureSite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StructureSite_id(ctx, field)
+	case "name":
+		return ec.fieldContext_StructureSite_name(ctx, field)
+	case "commune":
+		return ec.fieldContext_StructureSite_commune(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StructureSite", field.Name)
 }
 
 func (ec *executionContext) childFields_Territory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
