@@ -2448,6 +2448,29 @@ func (ec *executionContext) fieldContext_ESCAPSituation_requiresInsulin(_ contex
 	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ESCAPStats_smallCountThreshold(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPStats_smallCountThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmallCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPStats_smallCountThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPStats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ESCAPStats_entries(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2764,6 +2787,29 @@ func (ec *executionContext) fieldContext_ProfessionalCount_professional(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ProfessionalCount_year(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProfessionalCount_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProfessionalCount_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProfessionalCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ProfessionalCount_count(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2868,15 +2914,38 @@ func (ec *executionContext) _SituationCount_count(ctx context.Context, field gra
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SituationCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SituationCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.SituationCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SituationCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_SituationCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Int")
+func (ec *executionContext) fieldContext_SituationCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _TerritoryCount_territory(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryCount) (ret graphql.Marshaler) {
@@ -2923,15 +2992,38 @@ func (ec *executionContext) _TerritoryCount_count(ctx context.Context, field gra
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TerritoryCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_TerritoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Int")
+func (ec *executionContext) fieldContext_TerritoryCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _TypologyCount_period(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
@@ -4665,6 +4757,11 @@ func (ec *executionContext) _ESCAPStats(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ESCAPStats")
+		case "smallCountThreshold":
+			out.Values[i] = ec._ESCAPStats_smallCountThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "entries":
 			out.Values[i] = ec._ESCAPStats_entries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4805,6 +4902,11 @@ func (ec *executionContext) _ProfessionalCount(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProfessionalCount_professional(ctx, field, obj)
 				})
+		case "year":
+			out.Values[i] = ec._ProfessionalCount_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "count":
 			out.Values[i] = ec._ProfessionalCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4855,6 +4957,11 @@ func (ec *executionContext) _SituationCount(ctx context.Context, sel ast.Selecti
 			}
 		case "count":
 			out.Values[i] = ec._SituationCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._SituationCount_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4894,6 +5001,11 @@ func (ec *executionContext) _TerritoryCount(ctx context.Context, sel ast.Selecti
 				})
 		case "count":
 			out.Values[i] = ec._TerritoryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suppressed":
+			out.Values[i] = ec._TerritoryCount_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
