@@ -2599,6 +2599,93 @@ func (ec *executionContext) fieldContext_ESCAPStats_teamsPerProfessional(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ESCAPTypologyStats_entries(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPTypologyStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPTypologyStats_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []maillage.TypologyCount) graphql.Marshaler {
+			return ec.marshalNTypologyCount2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐTypologyCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPTypologyStats_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPTypologyStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TypologyCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPTypologyStats_exits(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPTypologyStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPTypologyStats_exits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []maillage.TypologyCount) graphql.Marshaler {
+			return ec.marshalNTypologyCount2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐTypologyCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPTypologyStats_exits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPTypologyStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TypologyCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPTypologyStats_smallCount(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPTypologyStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPTypologyStats_smallCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmallCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPTypologyStats_smallCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPTypologyStats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _EligibilityReason_code(ctx context.Context, field graphql.CollectedField, obj *maillage.EligibilityReason) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2937,6 +3024,121 @@ func (ec *executionContext) _TerritoryCount_suppressed(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_TerritoryCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TypologyCount_period(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _TypologyCount_professions(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_professions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Professions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_professions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _TypologyCount_reason(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.ExitReason) graphql.Marshaler {
+			return ec.marshalOExitReason2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐExitReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "ExitReason")
+}
+
+func (ec *executionContext) _TypologyCount_count(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TypologyCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "Boolean")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -4597,6 +4799,49 @@ func (ec *executionContext) _ESCAPStats(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var eSCAPTypologyStatsImplementors = []string{"ESCAPTypologyStats"}
+
+func (ec *executionContext) _ESCAPTypologyStats(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPTypologyStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eSCAPTypologyStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ESCAPTypologyStats")
+		case "entries":
+			out.Values[i] = ec._ESCAPTypologyStats_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exits":
+			out.Values[i] = ec._ESCAPTypologyStats_exits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "smallCount":
+			out.Values[i] = ec._ESCAPTypologyStats_smallCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eligibilityReasonImplementors = []string{"EligibilityReason"}
 
 func (ec *executionContext) _EligibilityReason(ctx context.Context, sel ast.SelectionSet, obj *maillage.EligibilityReason) graphql.Marshaler {
@@ -4763,6 +5008,59 @@ func (ec *executionContext) _TerritoryCount(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._TerritoryCount_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var typologyCountImplementors = []string{"TypologyCount"}
+
+func (ec *executionContext) _TypologyCount(ctx context.Context, sel ast.SelectionSet, obj *maillage.TypologyCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, typologyCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TypologyCount")
+		case "period":
+			out.Values[i] = ec._TypologyCount_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "professions":
+			out.Values[i] = ec._TypologyCount_professions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._TypologyCount_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._TypologyCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._TypologyCount_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5045,6 +5343,14 @@ func (ec *executionContext) marshalNESCAPStatus2githubᚗcomᚋmaillageᚋmailla
 	return res
 }
 
+func (ec *executionContext) marshalNESCAPTypologyStats2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPTypologyStats(ctx context.Context, sel ast.SelectionSet, v *maillage.ESCAPTypologyStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ESCAPTypologyStats!")
+		return graphql.Null
+	}
+	return ec._ESCAPTypologyStats(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEligibilityReason2githubᚗcomᚋmaillageᚋmaillageᚐEligibilityReason(ctx context.Context, sel ast.SelectionSet, v maillage.EligibilityReason) graphql.Marshaler {
 	return ec._EligibilityReason(ctx, sel, &v)
 }
@@ -5183,6 +5489,26 @@ func (ec *executionContext) marshalNTerritoryCount2ᚕgithubᚗcomᚋmaillageᚋ
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTerritoryCount2githubᚗcomᚋmaillageᚋmaillageᚐTerritoryCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTypologyCount2githubᚗcomᚋmaillageᚋmaillageᚐTypologyCount(ctx context.Context, sel ast.SelectionSet, v maillage.TypologyCount) graphql.Marshaler {
+	return ec._TypologyCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTypologyCount2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐTypologyCountᚄ(ctx context.Context, sel ast.SelectionSet, v []maillage.TypologyCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTypologyCount2githubᚗcomᚋmaillageᚋmaillageᚐTypologyCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -252,6 +252,12 @@ type ComplexityRoot struct {
 		TeamsPerProfessional func(childComplexity int) int
 	}
 
+	ESCAPTypologyStats struct {
+		Entries    func(childComplexity int) int
+		Exits      func(childComplexity int) int
+		SmallCount func(childComplexity int) int
+	}
+
 	EligibilityReason struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
@@ -426,6 +432,7 @@ type ComplexityRoot struct {
 		EscapIncentives        func(childComplexity int, territoryID string, year int) int
 		EscapRules             func(childComplexity int) int
 		EscapStats             func(childComplexity int, territoryID string, from string, to string) int
+		EscapTypologyStats     func(childComplexity int, territoryID string, from string, to string) int
 		Escaps                 func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
 		EventCursor            func(childComplexity int) int
 		Me                     func(childComplexity int) int
@@ -657,6 +664,14 @@ type ComplexityRoot struct {
 	TerritoryEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TypologyCount struct {
+		Count       func(childComplexity int) int
+		Period      func(childComplexity int) int
+		Professions func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Suppressed  func(childComplexity int) int
 	}
 
 	_Service struct {
@@ -1479,6 +1494,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ESCAPStats.TeamsPerProfessional(childComplexity), true
+
+	case "ESCAPTypologyStats.entries":
+		if e.ComplexityRoot.ESCAPTypologyStats.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPTypologyStats.Entries(childComplexity), true
+	case "ESCAPTypologyStats.exits":
+		if e.ComplexityRoot.ESCAPTypologyStats.Exits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPTypologyStats.Exits(childComplexity), true
+	case "ESCAPTypologyStats.smallCount":
+		if e.ComplexityRoot.ESCAPTypologyStats.SmallCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPTypologyStats.SmallCount(childComplexity), true
 
 	case "EligibilityReason.code":
 		if e.ComplexityRoot.EligibilityReason.Code == nil {
@@ -2388,6 +2422,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EscapStats(childComplexity, args["territoryId"].(string), args["from"].(string), args["to"].(string)), true
+	case "Query.escapTypologyStats":
+		if e.ComplexityRoot.Query.EscapTypologyStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escapTypologyStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EscapTypologyStats(childComplexity, args["territoryId"].(string), args["from"].(string), args["to"].(string)), true
 	case "Query.escaps":
 		if e.ComplexityRoot.Query.Escaps == nil {
 			break
@@ -3515,6 +3560,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TerritoryEdge.Node(childComplexity), true
 
+	case "TypologyCount.count":
+		if e.ComplexityRoot.TypologyCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Count(childComplexity), true
+	case "TypologyCount.period":
+		if e.ComplexityRoot.TypologyCount.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Period(childComplexity), true
+	case "TypologyCount.professions":
+		if e.ComplexityRoot.TypologyCount.Professions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Professions(childComplexity), true
+	case "TypologyCount.reason":
+		if e.ComplexityRoot.TypologyCount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Reason(childComplexity), true
+	case "TypologyCount.suppressed":
+		if e.ComplexityRoot.TypologyCount.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Suppressed(childComplexity), true
+
 	case "_Service.sdl":
 		if e.ComplexityRoot._Service.SDL == nil {
 			break
@@ -4613,6 +4689,36 @@ extend type Mutation {
   """
   updateESCAPRules(input: UpdateESCAPRulesInput!): ESCAPRules!
 }
+
+"""
+A number of teams of one care-circle typology — the professions of its health professionals —
+in a month (YYYY-MM, Europe/Paris). count is null when suppressed.
+"""
+type TypologyCount {
+  period: String!
+  "The distinct professions (RPPS labels) of the team's health professionals, sorted."
+  professions: [String!]!
+  "Exits only."
+  reason: ExitReason
+  count: Int
+  "Under the small-count threshold, or hidden beside the one small cell of its month."
+  suppressed: Boolean!
+}
+
+"Entries and exits by care-circle typology, what the national evaluations count: counts only."
+type ESCAPTypologyStats {
+  "Teams activated in each month, by the professions present at activation."
+  entries: [TypologyCount!]!
+  "Activated teams closed in each month (END_OF_TERM included), by the professions present at the exit and the reason."
+  exits: [TypologyCount!]!
+  "Counts under it are suppressed."
+  smallCount: Int!
+}
+
+extend type Query {
+  "Entries and exits of a territory by care-circle typology, over whole months (from and to the first day of a month, YYYY-MM-DD, Europe/Paris, to exclusive)."
+  escapTypologyStats(territoryId: ID!, from: String!, to: String!): ESCAPTypologyStats!
+}
 `, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."
 enum Sex {
@@ -5563,6 +5669,18 @@ func (ec *executionContext) childFields_ESCAPStats(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ESCAPStats", field.Name)
 }
 
+func (ec *executionContext) childFields_ESCAPTypologyStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entries":
+		return ec.fieldContext_ESCAPTypologyStats_entries(ctx, field)
+	case "exits":
+		return ec.fieldContext_ESCAPTypologyStats_exits(ctx, field)
+	case "smallCount":
+		return ec.fieldContext_ESCAPTypologyStats_smallCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPTypologyStats", field.Name)
+}
+
 func (ec *executionContext) childFields_EligibilityReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -6213,6 +6331,22 @@ func (ec *executionContext) childFields_TerritoryEdge(ctx context.Context, field
 		return ec.fieldContext_TerritoryEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TerritoryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TypologyCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_TypologyCount_period(ctx, field)
+	case "professions":
+		return ec.fieldContext_TypologyCount_professions(ctx, field)
+	case "reason":
+		return ec.fieldContext_TypologyCount_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_TypologyCount_count(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_TypologyCount_suppressed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TypologyCount", field.Name)
 }
 
 func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
