@@ -75,24 +75,26 @@ func TestTeamsPastTheirTermStopCounting(t *testing.T) {
 			t.Errorf("incentives %d: Petit counts %d teams, want %d", c.year, got, c.teams)
 		}
 	}
+	// Teams per professional are counts per calendar year (issue 14): the
+	// month of the end of the term gives the whole year's, the month after
+	// the year of the term none.
 	for _, c := range []struct {
-		name     string
-		from, to time.Time
-		teams    int
+		name  string
+		from  time.Time
+		teams int
 	}{
-		{"the last second of the term", expires.Add(-time.Second), expires.Add(time.Hour), 1},
-		{"from the end of the term", expires, expires.Add(time.Hour), 0},
-		{"a year later", expires.AddDate(1, 0, 0), expires.AddDate(2, 0, 0), 0},
-		{"before activation", activated.AddDate(0, -1, 0), activated, 0},
-		{"the first second", activated, activated.Add(time.Second), 1},
+		{"the month the term ends", parisDay("2028-06-01"), 1},
+		{"a year later", parisDay("2029-06-01"), 0},
+		{"the month before activation", parisDay("2027-05-01"), 1}, // the year of activation
+		{"the year before", parisDay("2026-06-01"), 0},
 	} {
-		st, err := db.ESCAP.ESCAPStats(ars, normandie, c.from, c.to)
+		st, err := db.ESCAP.ESCAPStats(ars, normandie, c.from, c.from.AddDate(0, 1, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := 0
 		for _, p := range st.TeamsPerProfessional {
-			if p.ProfessionalID == petit {
+			if p.ProfessionalID == petit && p.Year == c.from.Year() {
 				got = p.Count
 			}
 		}
