@@ -75,31 +75,25 @@ func TestTeamsPastTheirTermStopCounting(t *testing.T) {
 			t.Errorf("incentives %d: Petit counts %d teams, want %d", c.year, got, c.teams)
 		}
 	}
-	// Teams per professional are counts per calendar year (issue 14): the
-	// month of the end of the term gives the whole year's, the month after
-	// the year of the term none.
+	// Per-professional figures are per calendar year: the term ends in
+	// June 2028, so 2028 counts the team and 2029 no more.
 	for _, c := range []struct {
-		name  string
-		from  time.Time
+		month string
 		teams int
-	}{
-		{"the month the term ends", parisDay("2028-06-01"), 1},
-		{"a year later", parisDay("2029-06-01"), 0},
-		{"the month before activation", parisDay("2027-05-01"), 1}, // the year of activation
-		{"the year before", parisDay("2026-06-01"), 0},
-	} {
-		st, err := db.ESCAP.ESCAPStats(ars, normandie, c.from, c.from.AddDate(0, 1, 0))
+	}{{"2026-06-01", 0}, {"2027-01-01", 1}, {"2028-01-01", 1}, {"2028-12-01", 1}, {"2029-01-01", 0}, {"2030-06-01", 0}} {
+		from := parisDay(c.month)
+		st, err := db.ESCAP.ESCAPStats(ars, normandie, from, from.AddDate(0, 1, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := 0
 		for _, p := range st.TeamsPerProfessional {
-			if p.ProfessionalID == petit && p.Year == c.from.Year() {
+			if p.ProfessionalID == petit {
 				got = p.Count
 			}
 		}
 		if got != c.teams {
-			t.Errorf("%s: Petit counts %d teams, want %d", c.name, got, c.teams)
+			t.Errorf("teams per professional in the year of %s: Petit counts %d, want %d", c.month, got, c.teams)
 		}
 	}
 }

@@ -31,23 +31,6 @@ var (
 		", e.exit_reason AS reason", ", reason")
 )
 
-// typologySmallCount is the small-count threshold: the hub's disclosure
-// setting when there is one, else 11.
-func (db *ESCAPService) typologySmallCount(ctx context.Context) (int, error) {
-	var exists bool
-	if err := db.GetContext(ctx, &exists, `SELECT to_regclass('disclosure_settings') IS NOT NULL`); err != nil {
-		return 0, err
-	}
-	if !exists {
-		return 11, nil
-	}
-	var k int
-	if err := db.GetContext(ctx, &k, `SELECT small_count FROM disclosure_settings`); err != nil {
-		return 0, fmt.Errorf("small-count threshold: %w", err)
-	}
-	return k, nil
-}
-
 // ESCAPTypologyStats returns the entries and exits of a territory by
 // care-circle typology over whole months: two statements, whatever the size
 // of the territory; small counts suppressed.
@@ -67,7 +50,7 @@ func (db *ESCAPService) ESCAPTypologyStats(ctx context.Context, territoryID stri
 	if err != nil {
 		return nil, err
 	}
-	k, err := db.typologySmallCount(ctx)
+	k, err := smallCount(ctx, db)
 	if err != nil {
 		return nil, err
 	}
