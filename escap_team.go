@@ -320,6 +320,22 @@ type ESCAPStats struct {
 	TeamsPerProfessional []ProfessionalCount
 }
 
+type skipPerProfessionalKey struct{}
+
+// WithoutTeamsPerProfessional marks a context whose caller did not ask for
+// ESCAPStats.TeamsPerProfessional (the costliest figure over a region): the
+// service leaves it empty.
+func WithoutTeamsPerProfessional(ctx context.Context) context.Context {
+	return context.WithValue(ctx, skipPerProfessionalKey{}, true)
+}
+
+// TeamsPerProfessionalWanted reports whether ESCAPStats should compute
+// TeamsPerProfessional under ctx (yes unless WithoutTeamsPerProfessional).
+func TeamsPerProfessionalWanted(ctx context.Context) bool {
+	skip, _ := ctx.Value(skipPerProfessionalKey{}).(bool)
+	return !skip
+}
+
 // ESCAPStatsService computes the figures of the CPTS dashboard and the
 // national evaluation (kind "stats": coordinators, ARS, admins).
 type ESCAPStatsService interface {

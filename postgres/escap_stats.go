@@ -103,6 +103,9 @@ func (db *ESCAPService) ESCAPStats(ctx context.Context, territoryID string, from
 	if err := db.SelectContext(ctx, &s.ActiveTeams, statsActive, path); err != nil {
 		return nil, fmt.Errorf("escap active teams: %w", err)
 	}
+	if !maillage.TeamsPerProfessionalWanted(ctx) {
+		return s, nil
+	}
 	lastYear := to.Add(-time.Nanosecond).In(maillage.Paris).Year()
 	if err := db.SelectContext(ctx, &s.TeamsPerProfessional, statsPerProfessional, path, from.In(maillage.Paris).Year(), lastYear); err != nil {
 		return nil, fmt.Errorf("escap teams per professional: %w", err)

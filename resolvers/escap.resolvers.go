@@ -207,6 +207,9 @@ func (r *queryResolver) EscapStats(ctx context.Context, territoryID string, from
 	if err != nil {
 		return nil, err
 	}
+	if !selects(ctx, "ESCAPStats", "teamsPerProfessional") {
+		ctx = maillage.WithoutTeamsPerProfessional(ctx)
+	}
 	return r.ESCAPStatsService.ESCAPStats(ctx, territoryID, parisDay(f), parisDay(t))
 }
 
