@@ -282,31 +282,41 @@ type SituationCount struct {
 	Period    string      `db:"period"`
 	Situation string      `db:"situation"`
 	Reason    *ExitReason `db:"reason"` // exits only: the exit reason
-	Count     int         `db:"count"`
+	N         int         `db:"count"`  // the count as computed
+	// Count is N, or nil when Suppressed (N under the small-count threshold).
+	Count      *int `db:"-"`
+	Suppressed bool `db:"-"`
 }
 
 // TerritoryCount is a number of teams in a territory.
 type TerritoryCount struct {
 	TerritoryID string `db:"territory_id"`
-	Count       int    `db:"count"`
+	N           int    `db:"count"`
+	Count       *int   `db:"-"` // nil when Suppressed
+	Suppressed  bool   `db:"-"`
 }
 
-// ProfessionalCount is a number of teams of a professional.
+// ProfessionalCount is a number of teams of a professional in a calendar
+// year: per-professional figures are never broken down further.
 type ProfessionalCount struct {
 	ProfessionalID string `db:"professional_id"`
+	Year           int    `db:"year"`
 	Count          int    `db:"count"`
 }
 
 // ESCAPStats are the aggregate figures of a territory and everything below
-// it: counts only, never a patient.
+// it: counts only, never a patient. Counts under SmallCount are suppressed.
 type ESCAPStats struct {
 	TerritoryID string
 	From, To    time.Time
+	SmallCount  int
 	// Entries count teams activated in each month, by situation; Exits count
 	// activated teams closed in each month, by situation.
-	Entries              []SituationCount
-	Exits                []SituationCount
-	ActiveTeams          []TerritoryCount
+	Entries     []SituationCount
+	Exits       []SituationCount
+	ActiveTeams []TerritoryCount
+	// TeamsPerProfessional: for each calendar year the window touches, the
+	// whole year's teams of each professional.
 	TeamsPerProfessional []ProfessionalCount
 }
 

@@ -245,59 +245,81 @@ const (
 
 // Count is a number of requests with one key (a state, a kind, a modality).
 type Count struct {
-	Key   string `db:"key"`
-	Count int    `db:"count"`
+	Key        string `db:"key"`
+	N          int    `db:"count"` // as computed
+	Count      *int   `db:"-"`     // N, or nil when Suppressed
+	Suppressed bool   `db:"-"`
 }
 
 // ReferralPeriodStats are the counts of the requests submitted in one period.
+// N fields are as computed; the pointer next to them is what is shown (nil
+// when suppressed, see ReferralStats).
 type ReferralPeriodStats struct {
 	Start           time.Time
-	Total           int
+	N               int
+	Total           *int
+	TotalSuppressed bool
 	ByState         []Count
 	ByRequesterKind []Count
 	ByModality      []Count
 	// Delays of the period's requests from submission to triage and to
 	// answer, and how many were answered on the Paris day they were submitted.
-	ToTriage        Delay
-	ToAnswer        Delay
-	AnsweredSameDay int
+	ToTriage                  Delay
+	ToAnswer                  Delay
+	SameDayN                  int
+	AnsweredSameDay           *int
+	AnsweredSameDaySuppressed bool
 }
 
 // QueueAge describes the requests waiting now (submitted, triaged, assigned
 // or scheduled, not yet answered nor ended), whenever they were submitted:
 // how many, and how long ago the median and the oldest were submitted.
 type QueueAge struct {
-	Open          int      `db:"open"`
-	MedianSeconds *float64 `db:"median"`
-	OldestSeconds *float64 `db:"oldest"`
+	N              int      `db:"open"`
+	Open           *int     `db:"-"`
+	OpenSuppressed bool     `db:"-"`
+	MedianSeconds  *float64 `db:"median"`
+	OldestSeconds  *float64 `db:"oldest"`
 }
 
 // Delay is the median and 90th percentile of a delay, in seconds; nil when
-// no request has got that far.
+// no request has got that far, or when Suppressed (too few requests).
 type Delay struct {
-	Count         int      `db:"n"`
+	N             int      `db:"n"`
+	Count         *int     `db:"-"`
 	MedianSeconds *float64 `db:"median"`
 	P90Seconds    *float64 `db:"p90"`
+	Suppressed    bool     `db:"-"`
 }
 
-// ReferralStats is an ESS's dashboard over the requests submitted between
-// From (included) and To (excluded): aggregates only, no patient data.
+// ReferralStats is an ESS's (or a territory's ESSs') dashboard over the
+// requests submitted between From (included) and To (excluded): aggregates
+// only, no patient data. Exact is true for the ESS's own staff (the
+// need-to-know set: they see the requests themselves); anyone else gets
+// whole calendar periods and counts under SmallCount suppressed.
 type ReferralStats struct {
 	// ESSID is the ESS, or empty for a territory's figures (TerritoryID).
-	ESSID       string
-	TerritoryID string
-	From        time.Time
-	To          time.Time
-	Period      StatsPeriod
-	Total       int
-	Periods     []ReferralPeriodStats
+	ESSID           string
+	TerritoryID     string
+	From            time.Time
+	To              time.Time
+	Period          StatsPeriod
+	Exact           bool
+	SmallCount      int
+	N               int
+	Total           *int
+	TotalSuppressed bool
+	Periods         []ReferralPeriodStats
 	// Delays from submission to triage and to answer.
 	ToTriage Delay
 	ToAnswer Delay
 	// AnsweredSameDay counts the requests answered on the Paris calendar day
-	// they were submitted; SameDayShare is that over Total (nil if none).
-	AnsweredSameDay int
-	SameDayShare    *float64
+	// they were submitted; SameDayShare is that over the total (nil if none,
+	// or if either is suppressed).
+	SameDayN                  int
+	AnsweredSameDay           *int
+	AnsweredSameDaySuppressed bool
+	SameDayShare              *float64
 	// Queue is the age of the requests waiting now.
 	Queue QueueAge
 }

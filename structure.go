@@ -191,6 +191,12 @@ type StructureService interface {
 	ArchiveStructure(ctx context.Context, id string) (*Structure, error)
 	// LinkStructures returns BAD_USER_INPUT, NOT_FOUND, CONFLICT or FORBIDDEN.
 	LinkStructures(ctx context.Context, in StructureLinkInput) (*StructureLink, error)
+	// SetStructureSites replaces the sites of a structure, in order;
+	// BAD_USER_INPUT naming the site, NOT_FOUND, FORBIDDEN.
+	SetStructureSites(ctx context.Context, structureID string, sites []StructureSiteInput) ([]*StructureSite, error)
+	// SitesByStructureIDs loads the sites of many structures in one
+	// statement, aligned with ids.
+	SitesByStructureIDs(ctx context.Context, ids []string) ([][]*StructureSite, error)
 	// LinkRules returns the configured link rules, by kind.
 	LinkRules(ctx context.Context) ([]LinkRule, error)
 	// FindMSSanteAddress returns the holder and kind of an MSSanté address
@@ -198,4 +204,20 @@ type StructureService interface {
 	FindMSSanteAddress(ctx context.Context, address string) (*MSSanteAddress, error)
 	// ArchiveStructureLink returns NOT_FOUND or FORBIDDEN.
 	ArchiveStructureLink(ctx context.Context, id string) (*StructureLink, error)
+}
+
+// StructureSite is one site of a multi-site structure (an MSP or ESS on
+// several sites), with its INSEE commune.
+type StructureSite struct {
+	ID          string `db:"id"`
+	StructureID string `db:"structure_id"`
+	Name        string `db:"name"`
+	Commune     string `db:"commune"`
+	Position    int    `db:"position"`
+}
+
+// StructureSiteInput describes one site.
+type StructureSiteInput struct {
+	Name    string
+	Commune string
 }

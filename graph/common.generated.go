@@ -37,6 +37,7 @@ type MutationResolver interface {
 	AddMembership(ctx context.Context, input AddMembershipInput) (*maillage.Membership, error)
 	EndMembership(ctx context.Context, id string) (*maillage.Membership, error)
 	SetPracticeCommunes(ctx context.Context, professionalID string, communes []string) ([]string, error)
+	SetStructureSites(ctx context.Context, structureID string, sites []*maillage.StructureSiteInput) ([]*maillage.StructureSite, error)
 	RecordESCAPConsent(ctx context.Context, input RecordConsentInput) (*maillage.ESCAPConsent, error)
 	WithdrawESCAPConsent(ctx context.Context, escapID string) (*maillage.ESCAPConsent, error)
 	CreateEscap(ctx context.Context, input CreateESCAPInput) (*maillage.ESCAP, error)
@@ -72,6 +73,7 @@ type QueryResolver interface {
 	EscapStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPStats, error)
 	EscapIncentives(ctx context.Context, territoryID string, year int) ([]*maillage.ESCAPIncentive, error)
 	EscapRules(ctx context.Context) (*maillage.ESCAPRules, error)
+	EscapTypologyStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPTypologyStats, error)
 	Patients(ctx context.Context, filter *maillage.PatientFilter, first *int, after *string) (*maillage.PatientConnection, error)
 	Patient(ctx context.Context, id string) (*maillage.Patient, error)
 	Referral(ctx context.Context, id string) (*maillage.Referral, error)
@@ -432,6 +434,28 @@ func (ec *executionContext) field_Mutation_setPracticeCommunes_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setStructureSites_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "structureId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["structureId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sites",
+		func(ctx context.Context, v any) ([]*maillage.StructureSiteInput, error) {
+			return ec.unmarshalNStructureSiteInput2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSiteInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sites"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_submitReferral_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -649,6 +673,36 @@ func (ec *executionContext) field_Query_escapIncentives_args(ctx context.Context
 }
 
 func (ec *executionContext) field_Query_escapStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territoryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["territoryId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_escapTypologyStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "territoryId",
@@ -2010,6 +2064,50 @@ func (ec *executionContext) fieldContext_Mutation_setPracticeCommunes(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setPracticeCommunes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setStructureSites(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setStructureSites(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetStructureSites(ctx, fc.Args["structureId"].(string), fc.Args["sites"].([]*maillage.StructureSiteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*maillage.StructureSite) graphql.Marshaler {
+			return ec.marshalNStructureSite2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSiteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setStructureSites(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StructureSite(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setStructureSites_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3524,6 +3622,50 @@ func (ec *executionContext) fieldContext_Query_escapRules(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_escapTypologyStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_escapTypologyStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EscapTypologyStats(ctx, fc.Args["territoryId"].(string), fc.Args["from"].(string), fc.Args["to"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.ESCAPTypologyStats) graphql.Marshaler {
+			return ec.marshalNESCAPTypologyStats2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPTypologyStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_escapTypologyStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ESCAPTypologyStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_escapTypologyStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4304,6 +4446,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setStructureSites":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setStructureSites(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "recordESCAPConsent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordESCAPConsent(ctx, field)
@@ -4599,6 +4748,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_escapRules(ctx, field)
+				})
+		case "escapTypologyStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_escapTypologyStats(ctx, field)
 				})
 		case "patients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

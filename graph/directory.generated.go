@@ -32,6 +32,7 @@ type ProfessionalConnectionResolver interface {
 type StructureResolver interface {
 	Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error)
 
+	Sites(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureSite, error)
 	Members(ctx context.Context, obj *maillage.Structure, role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error)
 	Links(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureLink, error)
 }
@@ -1257,6 +1258,38 @@ func (ec *executionContext) fieldContext_Structure_commune(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Structure", field, false, false, "String")
 }
 
+func (ec *executionContext) _Structure_sites(ctx context.Context, field graphql.CollectedField, obj *maillage.Structure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Structure_sites(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Structure().Sites(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*maillage.StructureSite) graphql.Marshaler {
+			return ec.marshalNStructureSite2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSiteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Structure_sites(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Structure",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StructureSite(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Structure_members(ctx context.Context, field graphql.CollectedField, obj *maillage.Structure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1767,6 +1800,75 @@ func (ec *executionContext) _StructureLinkRule_toKind(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_StructureLinkRule_toKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StructureLinkRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _StructureSite_id(ctx context.Context, field graphql.CollectedField, obj *maillage.StructureSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StructureSite_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StructureSite_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StructureSite", field, false, false, "ID")
+}
+
+func (ec *executionContext) _StructureSite_name(ctx context.Context, field graphql.CollectedField, obj *maillage.StructureSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StructureSite_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StructureSite_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StructureSite", field, false, false, "String")
+}
+
+func (ec *executionContext) _StructureSite_commune(ctx context.Context, field graphql.CollectedField, obj *maillage.StructureSite) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StructureSite_commune(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Commune, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StructureSite_commune(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StructureSite", field, false, false, "String")
 }
 
 func (ec *executionContext) _Territory_id(ctx context.Context, field graphql.CollectedField, obj *maillage.Territory) (ret graphql.Marshaler) {
@@ -2641,6 +2743,55 @@ func UnmarshalStructureFilter(ctx context.Context, raw any) (maillage.StructureF
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStructureSiteInput(ctx context.Context, obj any) (maillage.StructureSiteInput, error) {
+	var it maillage.StructureSiteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "commune"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "commune":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commune"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Commune = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStructureSiteInput unmarshals raw into the StructureSiteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStructureSiteInput(ctx context.Context, raw any) (maillage.StructureSiteInput, error) {
+	var out maillage.StructureSiteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StructureSiteInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTerritoryFilter(ctx context.Context, obj any) (maillage.TerritoryFilter, error) {
 	var it maillage.TerritoryFilter
 	if obj == nil {
@@ -3282,6 +3433,12 @@ func (ec *executionContext) _Structure(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "sites":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Structure_sites(ctx, field, obj)
+				})
 		case "members":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -3491,6 +3648,49 @@ func (ec *executionContext) _StructureLinkRule(ctx context.Context, sel ast.Sele
 			}
 		case "toKind":
 			out.Values[i] = ec._StructureLinkRule_toKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var structureSiteImplementors = []string{"StructureSite"}
+
+func (ec *executionContext) _StructureSite(ctx context.Context, sel ast.SelectionSet, obj *maillage.StructureSite) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, structureSiteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StructureSite")
+		case "id":
+			out.Values[i] = ec._StructureSite_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._StructureSite_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commune":
+			out.Values[i] = ec._StructureSite_commune(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3907,6 +4107,49 @@ func (ec *executionContext) marshalNStructureLinkRule2ᚖgithubᚗcomᚋmaillage
 		return graphql.Null
 	}
 	return ec._StructureLinkRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStructureSite2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSiteᚄ(ctx context.Context, sel ast.SelectionSet, v []*maillage.StructureSite) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStructureSite2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSite(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStructureSite2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSite(ctx context.Context, sel ast.SelectionSet, v *maillage.StructureSite) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StructureSite!")
+		return graphql.Null
+	}
+	return ec._StructureSite(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStructureSiteInput2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSiteInputᚄ(ctx context.Context, v any) ([]*maillage.StructureSiteInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*maillage.StructureSiteInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNStructureSiteInput2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSiteInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNStructureSiteInput2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐStructureSiteInput(ctx context.Context, v any) (*maillage.StructureSiteInput, error) {
+	res, err := ec.unmarshalInputStructureSiteInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTerritory2ᚕᚖgithubᚗcomᚋmaillageᚋmaillageᚐTerritoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*maillage.Territory) graphql.Marshaler {

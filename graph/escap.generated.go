@@ -2448,6 +2448,29 @@ func (ec *executionContext) fieldContext_ESCAPSituation_requiresInsulin(_ contex
 	return graphql.NewScalarFieldContext("ESCAPSituation", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ESCAPStats_smallCountThreshold(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPStats_smallCountThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmallCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPStats_smallCountThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPStats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ESCAPStats_entries(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2576,6 +2599,93 @@ func (ec *executionContext) fieldContext_ESCAPStats_teamsPerProfessional(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ESCAPTypologyStats_entries(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPTypologyStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPTypologyStats_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []maillage.TypologyCount) graphql.Marshaler {
+			return ec.marshalNTypologyCount2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐTypologyCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPTypologyStats_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPTypologyStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TypologyCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPTypologyStats_exits(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPTypologyStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPTypologyStats_exits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []maillage.TypologyCount) graphql.Marshaler {
+			return ec.marshalNTypologyCount2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐTypologyCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPTypologyStats_exits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ESCAPTypologyStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TypologyCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ESCAPTypologyStats_smallCount(ctx context.Context, field graphql.CollectedField, obj *maillage.ESCAPTypologyStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ESCAPTypologyStats_smallCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmallCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ESCAPTypologyStats_smallCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ESCAPTypologyStats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _EligibilityReason_code(ctx context.Context, field graphql.CollectedField, obj *maillage.EligibilityReason) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2675,6 +2785,29 @@ func (ec *executionContext) fieldContext_ProfessionalCount_professional(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ProfessionalCount_year(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProfessionalCount_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProfessionalCount_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProfessionalCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ProfessionalCount_count(ctx context.Context, field graphql.CollectedField, obj *maillage.ProfessionalCount) (ret graphql.Marshaler) {
@@ -2781,15 +2914,38 @@ func (ec *executionContext) _SituationCount_count(ctx context.Context, field gra
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SituationCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SituationCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.SituationCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SituationCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_SituationCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Int")
+func (ec *executionContext) fieldContext_SituationCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SituationCount", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _TerritoryCount_territory(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryCount) (ret graphql.Marshaler) {
@@ -2836,15 +2992,153 @@ func (ec *executionContext) _TerritoryCount_count(ctx context.Context, field gra
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TerritoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TerritoryCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.TerritoryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TerritoryCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_TerritoryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Int")
+func (ec *executionContext) fieldContext_TerritoryCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TerritoryCount", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TypologyCount_period(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _TypologyCount_professions(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_professions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Professions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_professions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _TypologyCount_reason(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.ExitReason) graphql.Marshaler {
+			return ec.marshalOExitReason2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐExitReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "ExitReason")
+}
+
+func (ec *executionContext) _TypologyCount_count(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TypologyCount_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.TypologyCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TypologyCount_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TypologyCount_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TypologyCount", field, false, false, "Boolean")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -4463,6 +4757,11 @@ func (ec *executionContext) _ESCAPStats(ctx context.Context, sel ast.SelectionSe
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ESCAPStats")
+		case "smallCountThreshold":
+			out.Values[i] = ec._ESCAPStats_smallCountThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "entries":
 			out.Values[i] = ec._ESCAPStats_entries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4480,6 +4779,49 @@ func (ec *executionContext) _ESCAPStats(ctx context.Context, sel ast.SelectionSe
 			}
 		case "teamsPerProfessional":
 			out.Values[i] = ec._ESCAPStats_teamsPerProfessional(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eSCAPTypologyStatsImplementors = []string{"ESCAPTypologyStats"}
+
+func (ec *executionContext) _ESCAPTypologyStats(ctx context.Context, sel ast.SelectionSet, obj *maillage.ESCAPTypologyStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eSCAPTypologyStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ESCAPTypologyStats")
+		case "entries":
+			out.Values[i] = ec._ESCAPTypologyStats_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exits":
+			out.Values[i] = ec._ESCAPTypologyStats_exits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "smallCount":
+			out.Values[i] = ec._ESCAPTypologyStats_smallCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4560,6 +4902,11 @@ func (ec *executionContext) _ProfessionalCount(ctx context.Context, sel ast.Sele
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProfessionalCount_professional(ctx, field, obj)
 				})
+		case "year":
+			out.Values[i] = ec._ProfessionalCount_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "count":
 			out.Values[i] = ec._ProfessionalCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4610,6 +4957,11 @@ func (ec *executionContext) _SituationCount(ctx context.Context, sel ast.Selecti
 			}
 		case "count":
 			out.Values[i] = ec._SituationCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._SituationCount_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -4649,8 +5001,66 @@ func (ec *executionContext) _TerritoryCount(ctx context.Context, sel ast.Selecti
 				})
 		case "count":
 			out.Values[i] = ec._TerritoryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suppressed":
+			out.Values[i] = ec._TerritoryCount_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var typologyCountImplementors = []string{"TypologyCount"}
+
+func (ec *executionContext) _TypologyCount(ctx context.Context, sel ast.SelectionSet, obj *maillage.TypologyCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, typologyCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TypologyCount")
+		case "period":
+			out.Values[i] = ec._TypologyCount_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "professions":
+			out.Values[i] = ec._TypologyCount_professions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._TypologyCount_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._TypologyCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._TypologyCount_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -4933,6 +5343,14 @@ func (ec *executionContext) marshalNESCAPStatus2githubᚗcomᚋmaillageᚋmailla
 	return res
 }
 
+func (ec *executionContext) marshalNESCAPTypologyStats2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐESCAPTypologyStats(ctx context.Context, sel ast.SelectionSet, v *maillage.ESCAPTypologyStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ESCAPTypologyStats!")
+		return graphql.Null
+	}
+	return ec._ESCAPTypologyStats(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEligibilityReason2githubᚗcomᚋmaillageᚋmaillageᚐEligibilityReason(ctx context.Context, sel ast.SelectionSet, v maillage.EligibilityReason) graphql.Marshaler {
 	return ec._EligibilityReason(ctx, sel, &v)
 }
@@ -5071,6 +5489,26 @@ func (ec *executionContext) marshalNTerritoryCount2ᚕgithubᚗcomᚋmaillageᚋ
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTerritoryCount2githubᚗcomᚋmaillageᚋmaillageᚐTerritoryCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTypologyCount2githubᚗcomᚋmaillageᚋmaillageᚐTypologyCount(ctx context.Context, sel ast.SelectionSet, v maillage.TypologyCount) graphql.Marshaler {
+	return ec._TypologyCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTypologyCount2ᚕgithubᚗcomᚋmaillageᚋmaillageᚐTypologyCountᚄ(ctx context.Context, sel ast.SelectionSet, v []maillage.TypologyCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTypologyCount2githubᚗcomᚋmaillageᚋmaillageᚐTypologyCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

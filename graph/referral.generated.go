@@ -147,15 +147,38 @@ func (ec *executionContext) _Count_count(ctx context.Context, field graphql.Coll
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Count_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Count_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.Count) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Count_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Count_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Count", field, false, false, "Int")
+func (ec *executionContext) fieldContext_Count_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Count", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Delay_count(ctx context.Context, field graphql.CollectedField, obj *maillage.Delay) (ret graphql.Marshaler) {
@@ -170,11 +193,11 @@ func (ec *executionContext) _Delay_count(ctx context.Context, field graphql.Coll
 			return obj.Count, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Delay_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -227,6 +250,29 @@ func (ec *executionContext) fieldContext_Delay_p90Seconds(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Delay", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Delay_suppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.Delay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delay_suppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delay_suppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delay", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _QueueAge_open(ctx context.Context, field graphql.CollectedField, obj *maillage.QueueAge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -239,15 +285,38 @@ func (ec *executionContext) _QueueAge_open(ctx context.Context, field graphql.Co
 			return obj.Open, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QueueAge_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueAge", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QueueAge_openSuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.QueueAge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueAge_openSuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenSuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_QueueAge_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QueueAge", field, false, false, "Int")
+func (ec *executionContext) fieldContext_QueueAge_openSuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueAge", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _QueueAge_medianSeconds(ctx context.Context, field graphql.CollectedField, obj *maillage.QueueAge) (ret graphql.Marshaler) {
@@ -1267,15 +1336,38 @@ func (ec *executionContext) _ReferralPeriodStats_total(ctx context.Context, fiel
 			return obj.Total, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPeriodStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralPeriodStats_totalSuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPeriodStats_totalSuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ReferralPeriodStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ReferralPeriodStats_totalSuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ReferralPeriodStats_byState(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
@@ -1450,15 +1542,38 @@ func (ec *executionContext) _ReferralPeriodStats_answeredSameDay(ctx context.Con
 			return obj.AnsweredSameDay, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralPeriodStats_answeredSameDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralPeriodStats_answeredSameDaySuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralPeriodStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralPeriodStats_answeredSameDaySuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredSameDaySuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ReferralPeriodStats_answeredSameDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ReferralPeriodStats_answeredSameDaySuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralPeriodStats", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ReferralStats_from(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
@@ -1530,6 +1645,52 @@ func (ec *executionContext) fieldContext_ReferralStats_period(_ context.Context,
 	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "StatsPeriod")
 }
 
+func (ec *executionContext) _ReferralStats_exact(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_exact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_exact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReferralStats_smallCountThreshold(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_smallCountThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SmallCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_smallCountThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ReferralStats_total(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1542,15 +1703,38 @@ func (ec *executionContext) _ReferralStats_total(ctx context.Context, field grap
 			return obj.Total, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralStats_totalSuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_totalSuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ReferralStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ReferralStats_totalSuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ReferralStats_periods(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
@@ -1661,15 +1845,38 @@ func (ec *executionContext) _ReferralStats_answeredSameDay(ctx context.Context, 
 			return obj.AnsweredSameDay, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReferralStats_answeredSameDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReferralStats_answeredSameDaySuppressed(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReferralStats_answeredSameDaySuppressed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredSameDaySuppressed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ReferralStats_answeredSameDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Int")
+func (ec *executionContext) fieldContext_ReferralStats_answeredSameDaySuppressed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReferralStats", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ReferralStats_sameDayShare(ctx context.Context, field graphql.CollectedField, obj *maillage.ReferralStats) (ret graphql.Marshaler) {
@@ -2185,6 +2392,11 @@ func (ec *executionContext) _Count(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "count":
 			out.Values[i] = ec._Count_count(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._Count_suppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2218,7 +2430,7 @@ func (ec *executionContext) _Delay(ctx context.Context, sel ast.SelectionSet, ob
 			out.Values[i] = graphql.MarshalString("Delay")
 		case "count":
 			out.Values[i] = ec._Delay_count(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "medianSeconds":
@@ -2229,6 +2441,11 @@ func (ec *executionContext) _Delay(ctx context.Context, sel ast.SelectionSet, ob
 		case "p90Seconds":
 			out.Values[i] = ec._Delay_p90Seconds(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suppressed":
+			out.Values[i] = ec._Delay_suppressed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -2261,6 +2478,11 @@ func (ec *executionContext) _QueueAge(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = graphql.MarshalString("QueueAge")
 		case "open":
 			out.Values[i] = ec._QueueAge_open(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "openSuppressed":
+			out.Values[i] = ec._QueueAge_openSuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2611,6 +2833,11 @@ func (ec *executionContext) _ReferralPeriodStats(ctx context.Context, sel ast.Se
 			}
 		case "total":
 			out.Values[i] = ec._ReferralPeriodStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalSuppressed":
+			out.Values[i] = ec._ReferralPeriodStats_totalSuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2641,6 +2868,11 @@ func (ec *executionContext) _ReferralPeriodStats(ctx context.Context, sel ast.Se
 			}
 		case "answeredSameDay":
 			out.Values[i] = ec._ReferralPeriodStats_answeredSameDay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "answeredSameDaySuppressed":
+			out.Values[i] = ec._ReferralPeriodStats_answeredSameDaySuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2687,8 +2919,23 @@ func (ec *executionContext) _ReferralStats(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "exact":
+			out.Values[i] = ec._ReferralStats_exact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "smallCountThreshold":
+			out.Values[i] = ec._ReferralStats_smallCountThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "total":
 			out.Values[i] = ec._ReferralStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalSuppressed":
+			out.Values[i] = ec._ReferralStats_totalSuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2709,6 +2956,11 @@ func (ec *executionContext) _ReferralStats(ctx context.Context, sel ast.Selectio
 			}
 		case "answeredSameDay":
 			out.Values[i] = ec._ReferralStats_answeredSameDay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "answeredSameDaySuppressed":
+			out.Values[i] = ec._ReferralStats_answeredSameDaySuppressed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

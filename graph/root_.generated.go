@@ -94,14 +94,16 @@ type ComplexityRoot struct {
 	}
 
 	Count struct {
-		Count func(childComplexity int) int
-		Key   func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Key        func(childComplexity int) int
+		Suppressed func(childComplexity int) int
 	}
 
 	Delay struct {
 		Count         func(childComplexity int) int
 		MedianSeconds func(childComplexity int) int
 		P90Seconds    func(childComplexity int) int
+		Suppressed    func(childComplexity int) int
 	}
 
 	ESCAP struct {
@@ -246,7 +248,14 @@ type ComplexityRoot struct {
 		ActiveTeams          func(childComplexity int) int
 		Entries              func(childComplexity int) int
 		Exits                func(childComplexity int) int
+		SmallCount           func(childComplexity int) int
 		TeamsPerProfessional func(childComplexity int) int
+	}
+
+	ESCAPTypologyStats struct {
+		Entries    func(childComplexity int) int
+		Exits      func(childComplexity int) int
+		SmallCount func(childComplexity int) int
 	}
 
 	EligibilityReason struct {
@@ -326,6 +335,7 @@ type ComplexityRoot struct {
 		RenewEscap           func(childComplexity int, id string) int
 		RevokeRole           func(childComplexity int, id string) int
 		SetPracticeCommunes  func(childComplexity int, professionalID string, communes []string) int
+		SetStructureSites    func(childComplexity int, structureID string, sites []*maillage.StructureSiteInput) int
 		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
 		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
 		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
@@ -407,6 +417,7 @@ type ComplexityRoot struct {
 	ProfessionalCount struct {
 		Count        func(childComplexity int) int
 		Professional func(childComplexity int) int
+		Year         func(childComplexity int) int
 	}
 
 	ProfessionalEdge struct {
@@ -421,6 +432,7 @@ type ComplexityRoot struct {
 		EscapIncentives        func(childComplexity int, territoryID string, year int) int
 		EscapRules             func(childComplexity int) int
 		EscapStats             func(childComplexity int, territoryID string, from string, to string) int
+		EscapTypologyStats     func(childComplexity int, territoryID string, from string, to string) int
 		Escaps                 func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
 		EventCursor            func(childComplexity int) int
 		Me                     func(childComplexity int) int
@@ -447,9 +459,10 @@ type ComplexityRoot struct {
 	}
 
 	QueueAge struct {
-		MedianSeconds func(childComplexity int) int
-		OldestSeconds func(childComplexity int) int
-		Open          func(childComplexity int) int
+		MedianSeconds  func(childComplexity int) int
+		OldestSeconds  func(childComplexity int) int
+		Open           func(childComplexity int) int
+		OpenSuppressed func(childComplexity int) int
 	}
 
 	Referral struct {
@@ -501,27 +514,33 @@ type ComplexityRoot struct {
 	}
 
 	ReferralPeriodStats struct {
-		AnsweredSameDay func(childComplexity int) int
-		ByModality      func(childComplexity int) int
-		ByRequesterKind func(childComplexity int) int
-		ByState         func(childComplexity int) int
-		Start           func(childComplexity int) int
-		ToAnswer        func(childComplexity int) int
-		ToTriage        func(childComplexity int) int
-		Total           func(childComplexity int) int
+		AnsweredSameDay           func(childComplexity int) int
+		AnsweredSameDaySuppressed func(childComplexity int) int
+		ByModality                func(childComplexity int) int
+		ByRequesterKind           func(childComplexity int) int
+		ByState                   func(childComplexity int) int
+		Start                     func(childComplexity int) int
+		ToAnswer                  func(childComplexity int) int
+		ToTriage                  func(childComplexity int) int
+		Total                     func(childComplexity int) int
+		TotalSuppressed           func(childComplexity int) int
 	}
 
 	ReferralStats struct {
-		AnsweredSameDay func(childComplexity int) int
-		From            func(childComplexity int) int
-		Period          func(childComplexity int) int
-		Periods         func(childComplexity int) int
-		Queue           func(childComplexity int) int
-		SameDayShare    func(childComplexity int) int
-		To              func(childComplexity int) int
-		ToAnswer        func(childComplexity int) int
-		ToTriage        func(childComplexity int) int
-		Total           func(childComplexity int) int
+		AnsweredSameDay           func(childComplexity int) int
+		AnsweredSameDaySuppressed func(childComplexity int) int
+		Exact                     func(childComplexity int) int
+		From                      func(childComplexity int) int
+		Period                    func(childComplexity int) int
+		Periods                   func(childComplexity int) int
+		Queue                     func(childComplexity int) int
+		SameDayShare              func(childComplexity int) int
+		SmallCount                func(childComplexity int) int
+		To                        func(childComplexity int) int
+		ToAnswer                  func(childComplexity int) int
+		ToTriage                  func(childComplexity int) int
+		Total                     func(childComplexity int) int
+		TotalSuppressed           func(childComplexity int) int
 	}
 
 	RoleGrant struct {
@@ -546,10 +565,11 @@ type ComplexityRoot struct {
 	}
 
 	SituationCount struct {
-		Count     func(childComplexity int) int
-		Period    func(childComplexity int) int
-		Reason    func(childComplexity int) int
-		Situation func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Period     func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		Situation  func(childComplexity int) int
+		Suppressed func(childComplexity int) int
 	}
 
 	Structure struct {
@@ -565,6 +585,7 @@ type ComplexityRoot struct {
 		Members       func(childComplexity int, role *maillage.MembershipRole, first *int, after *string) int
 		Name          func(childComplexity int) int
 		SIRET         func(childComplexity int) int
+		Sites         func(childComplexity int) int
 		Specialties   func(childComplexity int) int
 		Territory     func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
@@ -594,6 +615,12 @@ type ComplexityRoot struct {
 		FromKind func(childComplexity int) int
 		Kind     func(childComplexity int) int
 		ToKind   func(childComplexity int) int
+	}
+
+	StructureSite struct {
+		Commune func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Name    func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -629,13 +656,22 @@ type ComplexityRoot struct {
 	}
 
 	TerritoryCount struct {
-		Count     func(childComplexity int) int
-		Territory func(childComplexity int) int
+		Count      func(childComplexity int) int
+		Suppressed func(childComplexity int) int
+		Territory  func(childComplexity int) int
 	}
 
 	TerritoryEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TypologyCount struct {
+		Count       func(childComplexity int) int
+		Period      func(childComplexity int) int
+		Professions func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Suppressed  func(childComplexity int) int
 	}
 
 	_Service struct {
@@ -818,6 +854,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Count.Key(childComplexity), true
+	case "Count.suppressed":
+		if e.ComplexityRoot.Count.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Count.Suppressed(childComplexity), true
 
 	case "Delay.count":
 		if e.ComplexityRoot.Delay.Count == nil {
@@ -837,6 +879,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delay.P90Seconds(childComplexity), true
+	case "Delay.suppressed":
+		if e.ComplexityRoot.Delay.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delay.Suppressed(childComplexity), true
 
 	case "ESCAP.activatedAt":
 		if e.ComplexityRoot.ESCAP.ActivatedAt == nil {
@@ -1434,12 +1482,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ESCAPStats.Exits(childComplexity), true
+	case "ESCAPStats.smallCountThreshold":
+		if e.ComplexityRoot.ESCAPStats.SmallCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPStats.SmallCount(childComplexity), true
 	case "ESCAPStats.teamsPerProfessional":
 		if e.ComplexityRoot.ESCAPStats.TeamsPerProfessional == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ESCAPStats.TeamsPerProfessional(childComplexity), true
+
+	case "ESCAPTypologyStats.entries":
+		if e.ComplexityRoot.ESCAPTypologyStats.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPTypologyStats.Entries(childComplexity), true
+	case "ESCAPTypologyStats.exits":
+		if e.ComplexityRoot.ESCAPTypologyStats.Exits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPTypologyStats.Exits(childComplexity), true
+	case "ESCAPTypologyStats.smallCount":
+		if e.ComplexityRoot.ESCAPTypologyStats.SmallCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ESCAPTypologyStats.SmallCount(childComplexity), true
 
 	case "EligibilityReason.code":
 		if e.ComplexityRoot.EligibilityReason.Code == nil {
@@ -1901,6 +1974,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetPracticeCommunes(childComplexity, args["professionalId"].(string), args["communes"].([]string)), true
+	case "Mutation.setStructureSites":
+		if e.ComplexityRoot.Mutation.SetStructureSites == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setStructureSites_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetStructureSites(childComplexity, args["structureId"].(string), args["sites"].([]*maillage.StructureSiteInput)), true
 	case "Mutation.submitReferral":
 		if e.ComplexityRoot.Mutation.SubmitReferral == nil {
 			break
@@ -2257,6 +2341,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProfessionalCount.Professional(childComplexity), true
+	case "ProfessionalCount.year":
+		if e.ComplexityRoot.ProfessionalCount.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfessionalCount.Year(childComplexity), true
 
 	case "ProfessionalEdge.cursor":
 		if e.ComplexityRoot.ProfessionalEdge.Cursor == nil {
@@ -2332,6 +2422,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EscapStats(childComplexity, args["territoryId"].(string), args["from"].(string), args["to"].(string)), true
+	case "Query.escapTypologyStats":
+		if e.ComplexityRoot.Query.EscapTypologyStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_escapTypologyStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EscapTypologyStats(childComplexity, args["territoryId"].(string), args["from"].(string), args["to"].(string)), true
 	case "Query.escaps":
 		if e.ComplexityRoot.Query.Escaps == nil {
 			break
@@ -2585,6 +2686,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QueueAge.Open(childComplexity), true
+	case "QueueAge.openSuppressed":
+		if e.ComplexityRoot.QueueAge.OpenSuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueAge.OpenSuppressed(childComplexity), true
 
 	case "Referral.answer":
 		if e.ComplexityRoot.Referral.Answer == nil {
@@ -2812,6 +2919,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDay(childComplexity), true
+	case "ReferralPeriodStats.answeredSameDaySuppressed":
+		if e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDaySuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.AnsweredSameDaySuppressed(childComplexity), true
 	case "ReferralPeriodStats.byModality":
 		if e.ComplexityRoot.ReferralPeriodStats.ByModality == nil {
 			break
@@ -2854,6 +2967,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralPeriodStats.Total(childComplexity), true
+	case "ReferralPeriodStats.totalSuppressed":
+		if e.ComplexityRoot.ReferralPeriodStats.TotalSuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralPeriodStats.TotalSuppressed(childComplexity), true
 
 	case "ReferralStats.answeredSameDay":
 		if e.ComplexityRoot.ReferralStats.AnsweredSameDay == nil {
@@ -2861,6 +2980,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStats.AnsweredSameDay(childComplexity), true
+	case "ReferralStats.answeredSameDaySuppressed":
+		if e.ComplexityRoot.ReferralStats.AnsweredSameDaySuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.AnsweredSameDaySuppressed(childComplexity), true
+	case "ReferralStats.exact":
+		if e.ComplexityRoot.ReferralStats.Exact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.Exact(childComplexity), true
 	case "ReferralStats.from":
 		if e.ComplexityRoot.ReferralStats.From == nil {
 			break
@@ -2891,6 +3022,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStats.SameDayShare(childComplexity), true
+	case "ReferralStats.smallCountThreshold":
+		if e.ComplexityRoot.ReferralStats.SmallCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.SmallCount(childComplexity), true
 	case "ReferralStats.to":
 		if e.ComplexityRoot.ReferralStats.To == nil {
 			break
@@ -2915,6 +3052,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReferralStats.Total(childComplexity), true
+	case "ReferralStats.totalSuppressed":
+		if e.ComplexityRoot.ReferralStats.TotalSuppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReferralStats.TotalSuppressed(childComplexity), true
 
 	case "RoleGrant.accountId":
 		if e.ComplexityRoot.RoleGrant.AccountID == nil {
@@ -3015,6 +3158,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SituationCount.Situation(childComplexity), true
+	case "SituationCount.suppressed":
+		if e.ComplexityRoot.SituationCount.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SituationCount.Suppressed(childComplexity), true
 
 	case "Structure.archivedAt":
 		if e.ComplexityRoot.Structure.ArchivedAt == nil {
@@ -3093,6 +3242,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Structure.SIRET(childComplexity), true
+	case "Structure.sites":
+		if e.ComplexityRoot.Structure.Sites == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Structure.Sites(childComplexity), true
 	case "Structure.specialties":
 		if e.ComplexityRoot.Structure.Specialties == nil {
 			break
@@ -3199,6 +3354,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StructureLinkRule.ToKind(childComplexity), true
+
+	case "StructureSite.commune":
+		if e.ComplexityRoot.StructureSite.Commune == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.Commune(childComplexity), true
+	case "StructureSite.id":
+		if e.ComplexityRoot.StructureSite.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.ID(childComplexity), true
+	case "StructureSite.name":
+		if e.ComplexityRoot.StructureSite.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StructureSite.Name(childComplexity), true
 
 	case "Subscription.escapEvents":
 		if e.ComplexityRoot.Subscription.EscapEvents == nil {
@@ -3360,6 +3534,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TerritoryCount.Count(childComplexity), true
+	case "TerritoryCount.suppressed":
+		if e.ComplexityRoot.TerritoryCount.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TerritoryCount.Suppressed(childComplexity), true
 	case "TerritoryCount.territory":
 		if e.ComplexityRoot.TerritoryCount.Territory == nil {
 			break
@@ -3379,6 +3559,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TerritoryEdge.Node(childComplexity), true
+
+	case "TypologyCount.count":
+		if e.ComplexityRoot.TypologyCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Count(childComplexity), true
+	case "TypologyCount.period":
+		if e.ComplexityRoot.TypologyCount.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Period(childComplexity), true
+	case "TypologyCount.professions":
+		if e.ComplexityRoot.TypologyCount.Professions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Professions(childComplexity), true
+	case "TypologyCount.reason":
+		if e.ComplexityRoot.TypologyCount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Reason(childComplexity), true
+	case "TypologyCount.suppressed":
+		if e.ComplexityRoot.TypologyCount.Suppressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TypologyCount.Suppressed(childComplexity), true
 
 	case "_Service.sdl":
 		if e.ComplexityRoot._Service.SDL == nil {
@@ -3420,6 +3631,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
 			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
+			graphql.NewInputUnmarshaler("StructureSiteInput", ec.unmarshalInputStructureSiteInput),
 			graphql.NewInputUnmarshaler("SubmitReferralInput", ec.unmarshalInputSubmitReferralInput),
 			graphql.NewInputUnmarshaler("TerritoryFilter", ec.unmarshalInputTerritoryFilter),
 			graphql.NewInputUnmarshaler("TransitionReferralInput", ec.unmarshalInputTransitionReferralInput),
@@ -3780,8 +3992,10 @@ type Structure implements Node @key(fields: "id") @key(fields: "finess") {
   mssante: String
   "For an ESS: its specialties."
   specialties: [String!]!
-  "INSEE commune code."
+  "INSEE commune code (of the main site)."
   commune: String
+  "The sites of a multi-site structure (an MSP or ESS on several sites), in order; empty for one site."
+  sites: [StructureSite!]!
   "Current members, in the order they joined; role keeps one role."
   members(role: MembershipRole, first: Int = 20, after: String): MembershipConnection!
   "Active links from or to this structure."
@@ -4029,6 +4243,25 @@ extend type Mutation {
   """
   setPracticeCommunes(professionalId: ID!, communes: [String!]!): [String!]!
 }
+
+"One site of a multi-site structure, with its commune."
+type StructureSite {
+  id: ID!
+  name: String!
+  "INSEE commune code (2A/2B for Corsica)."
+  commune: String!
+}
+
+input StructureSiteInput {
+  name: String!
+  "INSEE commune code."
+  commune: String!
+}
+
+extend type Mutation {
+  "Replaces the sites of a structure, in order (an empty list: one site, the structure's commune)."
+  setStructureSites(structureId: ID!, sites: [StructureSiteInput!]!): [StructureSite!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/escap.graphqls", Input: `"Where an ESCAP stands: FORMING until activated, ACTIVE for its term, CLOSED once the patient left or the term ended unrenewed."
 enum ESCAPStatus {
@@ -4203,35 +4436,50 @@ input ESCAPFilter {
   patientId: ID
 }
 
-"A number of patients of a situation in a month (YYYY-MM, Europe/Paris)."
+"""
+A number of patients of a situation in a month (YYYY-MM, Europe/Paris).
+A count from 1 to smallCountThreshold - 1 is suppressed: count is null and suppressed true
+(show it as "< smallCountThreshold"); 0 is never listed.
+"""
 type SituationCount {
   period: String!
   situation: String!
   "Exits only."
   reason: ExitReason
-  count: Int!
+  "Null when suppressed."
+  count: Int
+  suppressed: Boolean!
 }
 
+"Teams active now in a territory; suppressed like SituationCount."
 type TerritoryCount {
   territory: Territory
-  count: Int!
+  "Null when suppressed."
+  count: Int
+  suppressed: Boolean!
 }
 
+"The ESCAP teams a professional took part in during a calendar year (never by month, situation or team)."
 type ProfessionalCount {
   professional: Professional
+  year: Int!
   count: Int!
 }
 
 """
 The ESCAP figures of a territory and everything below it: counts only, never a patient.
-Entries are teams activated in the period, exits activated teams closed in it.
+Entries are teams activated in the period, exits activated teams closed in it, by whole
+calendar month. Counts under smallCountThreshold are suppressed (statistical secrecy: the
+small-cell rule of French health-data publications, 11 by default).
 """
 type ESCAPStats {
+  "Counts from 1 to this minus 1 are suppressed."
+  smallCountThreshold: Int!
   entries: [SituationCount!]!
   exits: [SituationCount!]!
   "Teams active now."
   activeTeams: [TerritoryCount!]!
-  "Teams active during the period, per member."
+  "Per calendar year the period touches (the whole year, whatever the period), teams per professional."
   teamsPerProfessional: [ProfessionalCount!]!
 }
 
@@ -4294,7 +4542,7 @@ extend type Query {
   escaps(filter: ESCAPFilter, first: Int = 20, after: String): ESCAPConnection!
   "Null if it does not exist or the caller is not in its care circle."
   escap(id: ID!): ESCAP
-  "Figures of a territory between two dates (YYYY-MM-DD, Europe/Paris, to exclusive)."
+  "Figures of a territory between two dates (YYYY-MM-DD, Europe/Paris, to exclusive), both the 1st of a month: whole calendar months."
   escapStats(territoryId: ID!, from: String!, to: String!): ESCAPStats!
   "Incentive status for a year of each professional in a team of the territory."
   escapIncentives(territoryId: ID!, year: Int!): [ESCAPIncentive!]!
@@ -4440,6 +4688,36 @@ extend type Mutation {
   its grid), and nothing changes.
   """
   updateESCAPRules(input: UpdateESCAPRulesInput!): ESCAPRules!
+}
+
+"""
+A number of teams of one care-circle typology — the professions of its health professionals —
+in a month (YYYY-MM, Europe/Paris). count is null when suppressed.
+"""
+type TypologyCount {
+  period: String!
+  "The distinct professions (RPPS labels) of the team's health professionals, sorted."
+  professions: [String!]!
+  "Exits only."
+  reason: ExitReason
+  count: Int
+  "Under the small-count threshold, or hidden beside the one small cell of its month."
+  suppressed: Boolean!
+}
+
+"Entries and exits by care-circle typology, what the national evaluations count: counts only."
+type ESCAPTypologyStats {
+  "Teams activated in each month, by the professions present at activation."
+  entries: [TypologyCount!]!
+  "Activated teams closed in each month (END_OF_TERM included), by the professions present at the exit and the reason."
+  exits: [TypologyCount!]!
+  "Counts under it are suppressed."
+  smallCount: Int!
+}
+
+extend type Query {
+  "Entries and exits of a territory by care-circle typology, over whole months (from and to the first day of a month, YYYY-MM-DD, Europe/Paris, to exclusive)."
+  escapTypologyStats(territoryId: ID!, from: String!, to: String!): ESCAPTypologyStats!
 }
 `, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."
@@ -4715,22 +4993,37 @@ input ReferralQueueFilter {
   assignedToMe: Boolean
 }
 
+"""
+The width of a dashboard bucket, in Europe/Paris. Outside the ESS's own staff only whole calendar
+periods are given: MONTH, QUARTER or YEAR, with from and to at the start of one.
+"""
 enum StatsPeriod {
   DAY
   WEEK
   MONTH
+  QUARTER
+  YEAR
 }
 
-"A number of requests with one key (a state, a requester kind, a modality)."
+"""
+A number of requests with one key (a state, a requester kind, a modality). Outside the ESS's
+staff, a count from 1 to smallCountThreshold - 1 is suppressed (count null, suppressed true: show
+"< smallCountThreshold"), and so is whatever would let it be recomputed from its breakdown's
+total (complementary suppression).
+"""
 type Count {
   key: String!
-  count: Int!
+  "Null when suppressed."
+  count: Int
+  suppressed: Boolean!
 }
 
 "The requests submitted in one period (starting at start, Europe/Paris)."
 type ReferralPeriodStats {
   start: Time!
-  total: Int!
+  "Null when suppressed."
+  total: Int
+  totalSuppressed: Boolean!
   byState: [Count!]!
   byRequesterKind: [Count!]!
   byModality: [Count!]!
@@ -4738,8 +5031,9 @@ type ReferralPeriodStats {
   toTriage: Delay!
   "Delays of this period's requests from submission to the first answer."
   toAnswer: Delay!
-  "This period's requests answered on the Paris calendar day they were submitted."
-  answeredSameDay: Int!
+  "This period's requests answered on the Paris calendar day they were submitted; null when suppressed."
+  answeredSameDay: Int
+  answeredSameDaySuppressed: Boolean!
 }
 
 """
@@ -4747,32 +5041,47 @@ The requests waiting now (submitted, triaged, assigned or scheduled: not yet
 answered nor ended), whenever submitted: how many and how old.
 """
 type QueueAge {
-  open: Int!
-  "Median time since submission, in seconds; null when none waits."
+  "Null when suppressed (fewer than smallCountThreshold waiting, outside the ESS's staff)."
+  open: Int
+  openSuppressed: Boolean!
+  "Median time since submission, in seconds; null when none waits, or open is suppressed."
   medianSeconds: Float
-  "Time since the oldest was submitted, in seconds; null when none waits."
+  "Time since the oldest was submitted, in seconds; null when none waits, and outside the ESS's staff (it is one request's)."
   oldestSeconds: Float
 }
 
-"Median and 90th percentile of a delay, in seconds, over count requests."
+"Median and 90th percentile of a delay, in seconds, over count requests; all null when suppressed (too few requests)."
 type Delay {
-  count: Int!
+  count: Int
   medianSeconds: Float
   p90Seconds: Float
+  suppressed: Boolean!
 }
 
-"An ESS's dashboard over the requests submitted in [from, to): aggregates only."
+"""
+An ESS's dashboard over the requests submitted in [from, to): aggregates only. Exact for the
+ESS's own staff (who see the requests themselves); for anyone else, whole calendar periods and
+counts under smallCountThreshold suppressed, with complementary suppression: a total is given
+only when every period's total is.
+"""
 type ReferralStats {
   from: Time!
   to: Time!
   period: StatsPeriod!
-  total: Int!
+  "True for the ESS's staff: nothing suppressed."
+  exact: Boolean!
+  "Counts from 1 to this minus 1 are suppressed (when not exact)."
+  smallCountThreshold: Int!
+  "Null when suppressed."
+  total: Int
+  totalSuppressed: Boolean!
   periods: [ReferralPeriodStats!]!
   toTriage: Delay!
   toAnswer: Delay!
-  "Requests answered on the Paris calendar day they were submitted."
-  answeredSameDay: Int!
-  "answeredSameDay / total; null when total is 0."
+  "Requests answered on the Paris calendar day they were submitted; null when suppressed."
+  answeredSameDay: Int
+  answeredSameDaySuppressed: Boolean!
+  "answeredSameDay / total; null when total is 0 or either is suppressed."
   sameDayShare: Float
   "The requests waiting now, whatever the range."
   queue: QueueAge!
@@ -5048,6 +5357,8 @@ func (ec *executionContext) childFields_Count(ctx context.Context, field graphql
 		return ec.fieldContext_Count_key(ctx, field)
 	case "count":
 		return ec.fieldContext_Count_count(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_Count_suppressed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Count", field.Name)
 }
@@ -5060,6 +5371,8 @@ func (ec *executionContext) childFields_Delay(ctx context.Context, field graphql
 		return ec.fieldContext_Delay_medianSeconds(ctx, field)
 	case "p90Seconds":
 		return ec.fieldContext_Delay_p90Seconds(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_Delay_suppressed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Delay", field.Name)
 }
@@ -5342,6 +5655,8 @@ func (ec *executionContext) childFields_ESCAPSituation(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_ESCAPStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "smallCountThreshold":
+		return ec.fieldContext_ESCAPStats_smallCountThreshold(ctx, field)
 	case "entries":
 		return ec.fieldContext_ESCAPStats_entries(ctx, field)
 	case "exits":
@@ -5352,6 +5667,18 @@ func (ec *executionContext) childFields_ESCAPStats(ctx context.Context, field gr
 		return ec.fieldContext_ESCAPStats_teamsPerProfessional(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ESCAPStats", field.Name)
+}
+
+func (ec *executionContext) childFields_ESCAPTypologyStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entries":
+		return ec.fieldContext_ESCAPTypologyStats_entries(ctx, field)
+	case "exits":
+		return ec.fieldContext_ESCAPTypologyStats_exits(ctx, field)
+	case "smallCount":
+		return ec.fieldContext_ESCAPTypologyStats_smallCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ESCAPTypologyStats", field.Name)
 }
 
 func (ec *executionContext) childFields_EligibilityReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5586,6 +5913,8 @@ func (ec *executionContext) childFields_ProfessionalCount(ctx context.Context, f
 	switch field.Name {
 	case "professional":
 		return ec.fieldContext_ProfessionalCount_professional(ctx, field)
+	case "year":
+		return ec.fieldContext_ProfessionalCount_year(ctx, field)
 	case "count":
 		return ec.fieldContext_ProfessionalCount_count(ctx, field)
 	}
@@ -5606,6 +5935,8 @@ func (ec *executionContext) childFields_QueueAge(ctx context.Context, field grap
 	switch field.Name {
 	case "open":
 		return ec.fieldContext_QueueAge_open(ctx, field)
+	case "openSuppressed":
+		return ec.fieldContext_QueueAge_openSuppressed(ctx, field)
 	case "medianSeconds":
 		return ec.fieldContext_QueueAge_medianSeconds(ctx, field)
 	case "oldestSeconds":
@@ -5716,6 +6047,8 @@ func (ec *executionContext) childFields_ReferralPeriodStats(ctx context.Context,
 		return ec.fieldContext_ReferralPeriodStats_start(ctx, field)
 	case "total":
 		return ec.fieldContext_ReferralPeriodStats_total(ctx, field)
+	case "totalSuppressed":
+		return ec.fieldContext_ReferralPeriodStats_totalSuppressed(ctx, field)
 	case "byState":
 		return ec.fieldContext_ReferralPeriodStats_byState(ctx, field)
 	case "byRequesterKind":
@@ -5728,6 +6061,8 @@ func (ec *executionContext) childFields_ReferralPeriodStats(ctx context.Context,
 		return ec.fieldContext_ReferralPeriodStats_toAnswer(ctx, field)
 	case "answeredSameDay":
 		return ec.fieldContext_ReferralPeriodStats_answeredSameDay(ctx, field)
+	case "answeredSameDaySuppressed":
+		return ec.fieldContext_ReferralPeriodStats_answeredSameDaySuppressed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReferralPeriodStats", field.Name)
 }
@@ -5740,8 +6075,14 @@ func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field
 		return ec.fieldContext_ReferralStats_to(ctx, field)
 	case "period":
 		return ec.fieldContext_ReferralStats_period(ctx, field)
+	case "exact":
+		return ec.fieldContext_ReferralStats_exact(ctx, field)
+	case "smallCountThreshold":
+		return ec.fieldContext_ReferralStats_smallCountThreshold(ctx, field)
 	case "total":
 		return ec.fieldContext_ReferralStats_total(ctx, field)
+	case "totalSuppressed":
+		return ec.fieldContext_ReferralStats_totalSuppressed(ctx, field)
 	case "periods":
 		return ec.fieldContext_ReferralStats_periods(ctx, field)
 	case "toTriage":
@@ -5750,6 +6091,8 @@ func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field
 		return ec.fieldContext_ReferralStats_toAnswer(ctx, field)
 	case "answeredSameDay":
 		return ec.fieldContext_ReferralStats_answeredSameDay(ctx, field)
+	case "answeredSameDaySuppressed":
+		return ec.fieldContext_ReferralStats_answeredSameDaySuppressed(ctx, field)
 	case "sameDayShare":
 		return ec.fieldContext_ReferralStats_sameDayShare(ctx, field)
 	case "queue":
@@ -5810,6 +6153,8 @@ func (ec *executionContext) childFields_SituationCount(ctx context.Context, fiel
 		return ec.fieldContext_SituationCount_reason(ctx, field)
 	case "count":
 		return ec.fieldContext_SituationCount_count(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_SituationCount_suppressed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SituationCount", field.Name)
 }
@@ -5836,6 +6181,8 @@ func (ec *executionContext) childFields_Structure(ctx context.Context, field gra
 		return ec.fieldContext_Structure_specialties(ctx, field)
 	case "commune":
 		return ec.fieldContext_Structure_commune(ctx, field)
+	case "sites":
+		return ec.fieldContext_Structure_sites(ctx, field)
 	case "members":
 		return ec.fieldContext_Structure_members(ctx, field)
 	case "links":
@@ -5902,6 +6249,18 @@ func (ec *executionContext) childFields_StructureLinkRule(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type StructureLinkRule", field.Name)
 }
 
+func (ec *executionContext) childFields_StructureSite(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StructureSite_id(ctx, field)
+	case "name":
+		return ec.fieldContext_StructureSite_name(ctx, field)
+	case "commune":
+		return ec.fieldContext_StructureSite_commune(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StructureSite", field.Name)
+}
+
 func (ec *executionContext) childFields_Territory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5958,6 +6317,8 @@ func (ec *executionContext) childFields_TerritoryCount(ctx context.Context, fiel
 		return ec.fieldContext_TerritoryCount_territory(ctx, field)
 	case "count":
 		return ec.fieldContext_TerritoryCount_count(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_TerritoryCount_suppressed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TerritoryCount", field.Name)
 }
@@ -5970,6 +6331,22 @@ func (ec *executionContext) childFields_TerritoryEdge(ctx context.Context, field
 		return ec.fieldContext_TerritoryEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TerritoryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TypologyCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_TypologyCount_period(ctx, field)
+	case "professions":
+		return ec.fieldContext_TypologyCount_professions(ctx, field)
+	case "reason":
+		return ec.fieldContext_TypologyCount_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_TypologyCount_count(ctx, field)
+	case "suppressed":
+		return ec.fieldContext_TypologyCount_suppressed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TypologyCount", field.Name)
 }
 
 func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

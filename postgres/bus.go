@@ -197,6 +197,7 @@ func (b *Bus) takeXid(ctx context.Context) (uint64, error) {
 // guarded by Bus.mu.
 type subscriber struct {
 	ctx    context.Context // the subscriber's: its identity, its end
+	who    context.Context // its identity and request id alone: what live guards read, in a short chain
 	filter *maillage.EventFilter
 	guard  eventGuard
 	out    chan *maillage.Event // to the subscriber, buffered
@@ -468,7 +469,7 @@ func (b *Bus) deliver(ctx context.Context, ev *maillage.Event) {
 	for name, subs := range groups {
 		checks := make([]guardCheck, len(subs))
 		for i, s := range subs {
-			checks[i] = guardCheck{sub: s.ctx, ev: ev}
+			checks[i] = guardCheck{sub: s.who, ev: ev}
 		}
 		ok, err := eventGuards[name](ctx, b.db, checks)
 		if err != nil {

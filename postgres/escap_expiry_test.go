@@ -75,18 +75,14 @@ func TestTeamsPastTheirTermStopCounting(t *testing.T) {
 			t.Errorf("incentives %d: Petit counts %d teams, want %d", c.year, got, c.teams)
 		}
 	}
+	// Per-professional figures are per calendar year: the term ends in
+	// June 2028, so 2028 counts the team and 2029 no more.
 	for _, c := range []struct {
-		name     string
-		from, to time.Time
-		teams    int
-	}{
-		{"the last second of the term", expires.Add(-time.Second), expires.Add(time.Hour), 1},
-		{"from the end of the term", expires, expires.Add(time.Hour), 0},
-		{"a year later", expires.AddDate(1, 0, 0), expires.AddDate(2, 0, 0), 0},
-		{"before activation", activated.AddDate(0, -1, 0), activated, 0},
-		{"the first second", activated, activated.Add(time.Second), 1},
-	} {
-		st, err := db.ESCAP.ESCAPStats(ars, normandie, c.from, c.to)
+		month string
+		teams int
+	}{{"2026-06-01", 0}, {"2027-01-01", 1}, {"2028-01-01", 1}, {"2028-12-01", 1}, {"2029-01-01", 0}, {"2030-06-01", 0}} {
+		from := parisDay(c.month)
+		st, err := db.ESCAP.ESCAPStats(ars, normandie, from, from.AddDate(0, 1, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +93,7 @@ func TestTeamsPastTheirTermStopCounting(t *testing.T) {
 			}
 		}
 		if got != c.teams {
-			t.Errorf("%s: Petit counts %d teams, want %d", c.name, got, c.teams)
+			t.Errorf("teams per professional in the year of %s: Petit counts %d, want %d", c.month, got, c.teams)
 		}
 	}
 }

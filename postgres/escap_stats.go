@@ -57,27 +57,43 @@ const (
 	// the expiry job has closed it.
 	escapEnd = `LEAST(COALESCE(e.exited_at, 'infinity'), COALESCE(e.expires_at, 'infinity'))`
 
-	// A professional counts a team active at some time in [from, to) while
-	// they were a member.
-	statsPerProfessional = `SELECT m.professional_id, count(DISTINCT e.id) AS count
-		FROM escaps e JOIN territories t ON t.id = e.territory_id JOIN escap_members m ON m.escap_id = e.id AND m.counted
-		WHERE ` + statsWithin + ` AND e.activated_at IS NOT NULL AND e.activated_at < $3
-			AND ` + escapEnd + ` > $2 AND m.joined_at < $3 AND COALESCE(m.left_at, 'infinity') >= $2
+	// A professional counts a team active at some time in a calendar year
+	// (Europe/Paris) while they were a member; $2 and $3 are the first and
+	// last years. Per year only: never by month, situation or team.
+	statsPerProfessional = `SELECT m.professional_id, y.year, count(DISTINCT e.id) AS count
+		FROM generate_series($2::int, $3::int) y(year)
+		CROSS JOIN LATERAL (SELECT make_timestamptz(y.year, 1, 1, 0, 0, 0, 'Europe/Paris') AS ys,
+			make_timestamptz(y.year + 1, 1, 1, 0, 0, 0, 'Europe/Paris') AS ye) b
+		JOIN escaps e ON e.activated_at IS NOT NULL AND e.activated_at < b.ye AND ` + escapEnd + ` > b.ys
+		JOIN territories t ON t.id = e.territory_id
+		JOIN escap_members m ON m.escap_id = e.id AND m.counted AND m.joined_at < b.ye AND COALESCE(m.left_at, 'infinity') >= b.ys
 			AND COALESCE(m.left_at, 'infinity') >= e.activated_at
-		GROUP BY 1 ORDER BY 1`
+		WHERE ` + statsWithin + `
+		GROUP BY 1, 2 ORDER BY 2, 1`
 )
 
-// ESCAPStats returns the counts of a territory between from and to: four
-// statements, whatever the size of the territory.
+// ESCAPStats returns the counts of a territory over whole calendar months
+// from from to to: five statements, whatever the size of the territory.
+// Nobody who reads them is in a care circle for them (coordinators, ARS,
+// admins), so counts under the small-count threshold are always
+// suppressed.
 func (db *ESCAPService) ESCAPStats(ctx context.Context, territoryID string, from, to time.Time) (*maillage.ESCAPStats, error) {
 	if !to.After(from) {
 		return nil, maillage.InvalidField("to", "must be after from")
+	}
+	if err := maillage.WholePeriods(from, to, maillage.PeriodMonth); err != nil {
+		return nil, err
 	}
 	path, err := db.statsTerritory(ctx, territoryID)
 	if err != nil {
 		return nil, err
 	}
-	s := &maillage.ESCAPStats{TerritoryID: territoryID, From: from, To: to}
+	k, err := smallCount(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	s := &maillage.ESCAPStats{TerritoryID: territoryID, From: from, To: to, SmallCount: k}
+	defer discloseESCAP(s)
 	if err := db.SelectContext(ctx, &s.Entries, statsEntries, path, from, to); err != nil {
 		return nil, fmt.Errorf("escap entries: %w", err)
 	}
@@ -87,10 +103,30 @@ func (db *ESCAPService) ESCAPStats(ctx context.Context, territoryID string, from
 	if err := db.SelectContext(ctx, &s.ActiveTeams, statsActive, path); err != nil {
 		return nil, fmt.Errorf("escap active teams: %w", err)
 	}
-	if err := db.SelectContext(ctx, &s.TeamsPerProfessional, statsPerProfessional, path, from, to); err != nil {
+	lastYear := to.Add(-time.Nanosecond).In(maillage.Paris).Year()
+	if err := db.SelectContext(ctx, &s.TeamsPerProfessional, statsPerProfessional, path, from.In(maillage.Paris).Year(), lastYear); err != nil {
 		return nil, fmt.Errorf("escap teams per professional: %w", err)
 	}
 	return s, nil
+}
+
+// discloseESCAP suppresses the counts under the threshold. No total is
+// shown beside them (a month's entries, a territory's teams), so no cell
+// can be recomputed from the others; the months are whole calendar months,
+// the same whatever window asks for them.
+func discloseESCAP(s *maillage.ESCAPStats) {
+	for _, cells := range [][]maillage.SituationCount{s.Entries, s.Exits} {
+		for i := range cells {
+			c := &cells[i]
+			c.Suppressed = maillage.Small(c.N, s.SmallCount)
+			c.Count = maillage.Shown(c.N, c.Suppressed)
+		}
+	}
+	for i := range s.ActiveTeams {
+		c := &s.ActiveTeams[i]
+		c.Suppressed = maillage.Small(c.N, s.SmallCount)
+		c.Count = maillage.Shown(c.N, c.Suppressed)
+	}
 }
 
 // statsIncentives counts, for each professional who took part in a team of

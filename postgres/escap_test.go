@@ -75,18 +75,25 @@ func TestSeededESCAPsAreNeedToKnow(t *testing.T) {
 	ars := pgtest.As(t, db, "ars-normandie")
 	normandie := seededID(t, db, `SELECT id FROM territories WHERE path = 'fr/28'`)
 	rhone := seededID(t, db, `SELECT id FROM territories WHERE path = 'fr/84'`)
-	from := time.Now().AddDate(-1, 0, 0)
-	st, err := db.ESCAP.ESCAPStats(ars, normandie, from, time.Now().Add(time.Hour))
+	now := time.Now().In(maillage.Paris)
+	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, maillage.Paris)
+	from, to := thisMonth.AddDate(-1, 0, 0), thisMonth.AddDate(0, 1, 0)
+	st, err := db.ESCAP.ESCAPStats(ars, normandie, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.ActiveTeams) != 1 || st.ActiveTeams[0].Count != 1 || len(st.Entries) != 1 || st.Entries[0].Situation != "CHRONIC_POLYPATHOLOGY" {
+	// One team: under the small-count threshold, so its count is suppressed.
+	if len(st.ActiveTeams) != 1 || st.ActiveTeams[0].Count != nil || !st.ActiveTeams[0].Suppressed ||
+		len(st.Entries) != 1 || st.Entries[0].Situation != "CHRONIC_POLYPATHOLOGY" || !st.Entries[0].Suppressed || st.SmallCount != 11 {
 		t.Errorf("Normandie figures: %+v", st)
 	}
-	if _, err := db.ESCAP.ESCAPStats(ars, rhone, from, time.Now()); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
+	if _, err := db.ESCAP.ESCAPStats(ars, normandie, from.AddDate(0, 0, 3), to); maillage.ErrorCode(err) != maillage.EINVALID {
+		t.Errorf("a window that is not whole months: %v", err)
+	}
+	if _, err := db.ESCAP.ESCAPStats(ars, rhone, from, to); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
 		t.Errorf("ARS Normandie reading Auvergne-Rhône-Alpes: %v", err)
 	}
-	if _, err := db.ESCAP.ESCAPStats(pgtest.As(t, db, "10003456783"), normandie, from, time.Now()); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
+	if _, err := db.ESCAP.ESCAPStats(pgtest.As(t, db, "10003456783"), normandie, from, to); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
 		t.Errorf("a nurse reading regional figures: %v", err)
 	}
 }

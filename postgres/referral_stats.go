@@ -19,7 +19,8 @@ const maxStatsBuckets = 400
 // modality; median and 90th-percentile delays from submission to the first
 // triage and to the first answer (from the history); and how many were
 // answered on the Paris day they were submitted. Aggregates only: visible to
-// the ESS's staff and to the coordinators and agents above it.
+// the ESS's staff, exactly, and to the coordinators and agents above it by
+// whole calendar periods with small counts suppressed (see disclose).
 func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
 	if err := checkStatsRange(from, to, period); err != nil {
 		return nil, err
@@ -34,13 +35,16 @@ func (db *ReferralService) ReferralStats(ctx context.Context, essID string, from
 	if err := db.Authz.Can(ctx, authz.ActRead, authz.Object{Kind: authz.KindStats, Domain: domain}); err != nil {
 		return nil, err
 	}
-	st := &maillage.ReferralStats{ESSID: essID, From: from.UTC(), To: to.UTC(), Period: period}
+	// The need-to-know set: who reads the ESS's requests themselves.
+	exact := db.Authz.Allowed(ctx, authz.ActRead, authz.Object{Kind: authz.KindReferral, Domain: domain})
+	st := &maillage.ReferralStats{ESSID: essID, From: from.UTC(), To: to.UTC(), Period: period, Exact: exact}
 	return st, db.fillStats(ctx, st, pq.StringArray{essID})
 }
 
 // TerritoryReferralStats returns the figures of every ESS of a territory
 // and below it (archived ones included: their past requests count), to
-// whoever may read the territory's figures (coordinators, ARS agents).
+// whoever may read the territory's figures (coordinators, ARS agents):
+// never exact (see disclose).
 func (db *ReferralService) TerritoryReferralStats(ctx context.Context, territoryID string, from, to time.Time, period maillage.StatsPeriod) (*maillage.ReferralStats, error) {
 	if err := checkStatsRange(from, to, period); err != nil {
 		return nil, err
@@ -78,8 +82,12 @@ func checkStatsRange(from, to time.Time, period maillage.StatsPeriod) error {
 		step = 7 * 24 * time.Hour
 	case maillage.PeriodMonth:
 		step = 28 * 24 * time.Hour
+	case maillage.PeriodQuarter:
+		step = 90 * 24 * time.Hour
+	case maillage.PeriodYear:
+		step = 365 * 24 * time.Hour
 	default:
-		return maillage.InvalidField("period", "must be DAY, WEEK or MONTH, got %q", period)
+		return maillage.InvalidField("period", "must be DAY, WEEK, MONTH, QUARTER or YEAR, got %q", period)
 	}
 	if !to.After(from) {
 		return maillage.InvalidField("to", "must be after from")
@@ -90,15 +98,96 @@ func checkStatsRange(from, to time.Time, period maillage.StatsPeriod) error {
 	return nil
 }
 
-// fillStats computes the figures of the requests addressed to the ESSs ess.
+// fillStats computes the figures of the requests addressed to the ESSs ess,
+// then what is shown of them (disclose). Outside the need-to-know set the
+// range must be whole calendar periods.
 func (db *ReferralService) fillStats(ctx context.Context, st *maillage.ReferralStats, ess pq.StringArray) error {
+	if !st.Exact {
+		if err := maillage.WholePeriods(st.From, st.To, st.Period); err != nil {
+			return err
+		}
+	}
+	k, err := smallCount(ctx, db)
+	if err != nil {
+		return err
+	}
+	st.SmallCount = k
 	if err := db.statsCounts(ctx, st, ess); err != nil {
 		return err
 	}
 	if err := db.statsDelays(ctx, st, ess); err != nil {
 		return err
 	}
-	return db.statsQueue(ctx, st, ess)
+	if err := db.statsQueue(ctx, st, ess); err != nil {
+		return err
+	}
+	disclose(st)
+	return nil
+}
+
+// disclose fills the shown figures from the computed ones: all of them for
+// the need-to-know set; otherwise a count under the threshold is
+// suppressed with whatever would let it be recomputed — in each breakdown
+// of a period against the period's total (maillage.Suppress); the window's
+// total unless every period's total is shown (maillage.SumShown), so two
+// windows never differ by a small count; delays and same-day counts under
+// the threshold or when their total is hidden; the share when either of
+// its terms is; the queue's size under the threshold, its median then, and
+// always its oldest (one request's age).
+func disclose(st *maillage.ReferralStats) {
+	k := st.SmallCount
+	if st.Exact {
+		k = 0 // nothing is small
+	}
+	periodHidden := make([]bool, len(st.Periods))
+	for i := range st.Periods {
+		p := &st.Periods[i]
+		for _, b := range [][]maillage.Count{p.ByState, p.ByRequesterKind, p.ByModality} {
+			cells := make([]int, len(b))
+			for j, c := range b {
+				cells[j] = c.N
+			}
+			hidden, totalHidden := maillage.Suppress(cells, p.N, k)
+			for j := range b {
+				b[j].Suppressed, b[j].Count = hidden[j], maillage.Shown(b[j].N, hidden[j])
+			}
+			p.TotalSuppressed = p.TotalSuppressed || totalHidden
+		}
+		p.Total = maillage.Shown(p.N, p.TotalSuppressed)
+		periodHidden[i] = p.TotalSuppressed
+		discloseDelays(&p.ToTriage, &p.ToAnswer, p.TotalSuppressed, k)
+		p.AnsweredSameDaySuppressed = maillage.Small(p.SameDayN, k) || p.TotalSuppressed && p.SameDayN > 0
+		p.AnsweredSameDay = maillage.Shown(p.SameDayN, p.AnsweredSameDaySuppressed)
+	}
+	st.TotalSuppressed = maillage.Small(st.N, k) || !maillage.SumShown(periodHidden)
+	st.Total = maillage.Shown(st.N, st.TotalSuppressed)
+	discloseDelays(&st.ToTriage, &st.ToAnswer, st.TotalSuppressed, k)
+	st.AnsweredSameDaySuppressed = maillage.Small(st.SameDayN, k) || st.TotalSuppressed && st.SameDayN > 0
+	st.AnsweredSameDay = maillage.Shown(st.SameDayN, st.AnsweredSameDaySuppressed)
+	if st.N > 0 && !st.TotalSuppressed && !st.AnsweredSameDaySuppressed {
+		share := float64(st.SameDayN) / float64(st.N)
+		st.SameDayShare = &share
+	}
+	q := &st.Queue
+	q.OpenSuppressed = maillage.Small(q.N, k)
+	q.Open = maillage.Shown(q.N, q.OpenSuppressed)
+	if q.OpenSuppressed {
+		q.MedianSeconds = nil
+	}
+	if !st.Exact {
+		q.OldestSeconds = nil
+	}
+}
+
+// discloseDelays hides a delay over too few requests, or whose total is.
+func discloseDelays(triage, answer *maillage.Delay, totalHidden bool, k int) {
+	for _, d := range []*maillage.Delay{triage, answer} {
+		d.Suppressed = maillage.Small(d.N, k) || totalHidden && d.N > 0
+		d.Count = maillage.Shown(d.N, d.Suppressed)
+		if d.Suppressed {
+			d.MedianSeconds, d.P90Seconds = nil, nil
+		}
+	}
 }
 
 // statsCounts fills the per-period counts in one statement.
@@ -126,12 +215,12 @@ func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.Referra
 			n++
 		}
 		p := &st.Periods[n-1]
-		c := maillage.Count{Key: row.Key, Count: row.Count}
+		c := maillage.Count{Key: row.Key, N: row.Count}
 		switch row.Dim {
 		case "state":
 			p.ByState = append(p.ByState, c)
-			p.Total += row.Count
-			st.Total += row.Count
+			p.N += row.Count
+			st.N += row.Count
 		case "kind":
 			p.ByRequesterKind = append(p.ByRequesterKind, c)
 		case "modality":
@@ -175,19 +264,15 @@ func (db *ReferralService) statsDelays(ctx context.Context, st *maillage.Referra
 		periods[st.Periods[i].Start] = &st.Periods[i]
 	}
 	for _, row := range rows {
-		triage := maillage.Delay{Count: row.TN, MedianSeconds: row.TMedian, P90Seconds: row.TP90}
-		answer := maillage.Delay{Count: row.AN, MedianSeconds: row.AMedian, P90Seconds: row.AP90}
+		triage := maillage.Delay{N: row.TN, MedianSeconds: row.TMedian, P90Seconds: row.TP90}
+		answer := maillage.Delay{N: row.AN, MedianSeconds: row.AMedian, P90Seconds: row.AP90}
 		if row.Bucket == nil {
-			st.ToTriage, st.ToAnswer, st.AnsweredSameDay = triage, answer, row.SameDay
+			st.ToTriage, st.ToAnswer, st.SameDayN = triage, answer, row.SameDay
 			continue
 		}
 		if p := periods[row.Bucket.UTC()]; p != nil {
-			p.ToTriage, p.ToAnswer, p.AnsweredSameDay = triage, answer, row.SameDay
+			p.ToTriage, p.ToAnswer, p.SameDayN = triage, answer, row.SameDay
 		}
-	}
-	if st.Total > 0 {
-		share := float64(st.AnsweredSameDay) / float64(st.Total)
-		st.SameDayShare = &share
 	}
 	return nil
 }
@@ -210,6 +295,10 @@ func periodUnit(p maillage.StatsPeriod) string {
 		return "day"
 	case maillage.PeriodWeek:
 		return "week"
+	case maillage.PeriodQuarter:
+		return "quarter"
+	case maillage.PeriodYear:
+		return "year"
 	}
 	return "month"
 }

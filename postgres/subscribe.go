@@ -41,7 +41,8 @@ func (b *Bus) SubscribeEvents(ctx context.Context, after string, f maillage.Even
 			return nil, err
 		}
 	}
-	s := &subscriber{ctx: ctx, filter: &f, guard: guard,
+	who := maillage.WithIdentity(maillage.WithRequestID(context.Background(), maillage.RequestID(ctx)), maillage.IdentityFrom(ctx))
+	s := &subscriber{ctx: ctx, who: who, filter: &f, guard: guard,
 		out: make(chan *maillage.Event, b.cfg.Buffer), gone: make(chan struct{})}
 	b.mu.Lock()
 	if b.stopped {

@@ -114,6 +114,15 @@ func (r *mutationResolver) SetPracticeCommunes(ctx context.Context, professional
 	return r.ProfessionalService.SetPracticeCommunes(ctx, professionalID, communes)
 }
 
+// SetStructureSites is the resolver for the setStructureSites field.
+func (r *mutationResolver) SetStructureSites(ctx context.Context, structureID string, sites []*maillage.StructureSiteInput) ([]*maillage.StructureSite, error) {
+	in := make([]maillage.StructureSiteInput, len(sites))
+	for i, site := range sites {
+		in[i] = *site
+	}
+	return r.StructureService.SetStructureSites(ctx, structureID, in)
+}
+
 // Memberships is the resolver for the memberships field.
 func (r *professionalResolver) Memberships(ctx context.Context, obj *maillage.Professional, role *maillage.MembershipRole, first *int, after *string) (*maillage.MembershipConnection, error) {
 	return r.memberships(ctx, maillage.MembershipsOfProfessional, obj.ID, obj, role, first, after)
@@ -212,6 +221,11 @@ func (r *queryResolver) MssanteAddress(ctx context.Context, address string) (*ma
 func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structure) (*maillage.Territory, error) {
 	return byID(ctx, obj, func(s *maillage.Structure) string { return s.TerritoryID }, "territory",
 		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory)
+}
+
+// Sites is the resolver for the sites field.
+func (r *structureResolver) Sites(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureSite, error) {
+	return r.loaders(ctx).StructureSites.Load(ctx, obj.ID)
 }
 
 // Members is the resolver for the members field.

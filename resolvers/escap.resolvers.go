@@ -228,6 +228,19 @@ func (r *queryResolver) EscapRules(ctx context.Context) (*maillage.ESCAPRules, e
 	return r.ESCAPService.ESCAPRules(ctx)
 }
 
+// EscapTypologyStats is the resolver for the escapTypologyStats field.
+func (r *queryResolver) EscapTypologyStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPTypologyStats, error) {
+	f, err := parseDate("from", from)
+	if err != nil {
+		return nil, err
+	}
+	t, err := parseDate("to", to)
+	if err != nil {
+		return nil, err
+	}
+	return r.ESCAPTypology.ESCAPTypologyStats(ctx, territoryID, parisDay(f), parisDay(t))
+}
+
 // Territory is the resolver for the territory field.
 func (r *territoryCountResolver) Territory(ctx context.Context, obj *maillage.TerritoryCount) (*maillage.Territory, error) {
 	return orNull(r.loaders(ctx).Territory.Load(ctx, obj.TerritoryID))

@@ -36,6 +36,7 @@ type Loaders struct {
 	Link               *dataloadgen.Loader[string, *maillage.StructureLink]
 	MembershipPages    *dataloadgen.Loader[listKey, *maillage.MembershipConnection]
 	StructureLinks     *dataloadgen.Loader[string, []*maillage.StructureLink]
+	StructureSites     *dataloadgen.Loader[string, []*maillage.StructureSite]
 	ESCAP              *dataloadgen.Loader[string, *maillage.ESCAP]
 	ESCAPConsent       *dataloadgen.Loader[string, *maillage.ESCAPConsent]
 	ESCAPMember        *dataloadgen.Loader[string, *maillage.ESCAPMember]
@@ -64,6 +65,7 @@ func (r *Resolver) NewLoaders() *Loaders {
 		Patient:            dataloadgen.NewLoader(found(r.PatientService.PatientsByIDs, "patient"), dataloadgen.WithWait(loaderWait)),
 		MembershipPages:    dataloadgen.NewLoader(membershipPages(r.ProfessionalService), dataloadgen.WithWait(loaderWait)),
 		StructureLinks:     dataloadgen.NewLoader(all(r.StructureService.LinksByStructureIDs), dataloadgen.WithWait(loaderWait)),
+		StructureSites:     dataloadgen.NewLoader(all(r.StructureService.SitesByStructureIDs), dataloadgen.WithWait(loaderWait)),
 		ESCAP:              dataloadgen.NewLoader(found(r.ESCAPService.ESCAPsByIDs, "escap"), dataloadgen.WithWait(loaderWait)),
 		ESCAPConsent:       dataloadgen.NewLoader(found(r.ESCAPService.ConsentsByIDs, "escap consent"), dataloadgen.WithWait(loaderWait)),
 		ESCAPMember:        dataloadgen.NewLoader(found(r.ESCAPService.MembersByIDs, "escap member"), dataloadgen.WithWait(loaderWait)),

@@ -20,6 +20,7 @@ type Resolver struct {
 	PatientService      maillage.PatientService
 	ESCAPService        maillage.ESCAPService
 	ESCAPStatsService   maillage.ESCAPStatsService
+	ESCAPTypology       maillage.ESCAPTypologyService
 	ReferralService     maillage.ReferralService
 	// Events streams the outbox to subscriptions.
 	Events maillage.EventService

@@ -174,3 +174,35 @@ func TestESSNeedsASpecialty(t *testing.T) {
 	// Other kinds need no specialty.
 	h.ok("admin", createStructure, map[string]any{"in": map[string]any{"kind": "MSP", "name": "MSP sans spécialité", "territoryId": seine}})
 }
+
+// A multi-site MSP or ESS describes its sites, each with its commune (item 9).
+func TestMultiSiteStructures(t *testing.T) {
+	h := seededHub(t)
+	msp := h.id(`SELECT id FROM structures WHERE name = 'MSP de Bois-Guillaume'`)
+	const set = `mutation($s: ID!, $sites: [StructureSiteInput!]!) { setStructureSites(structureId: $s, sites: $sites) { name commune } }`
+	site := func(name, commune string) map[string]any { return map[string]any{"name": name, "commune": commune} }
+	for _, c := range []struct {
+		name  string
+		sites []map[string]any
+		field string
+	}{
+		{"two sites", []map[string]any{site("Bois-Guillaume", "76108"), site("Isneauville", "76377")}, ""},
+		{"a Corsican site", []map[string]any{site("Ajaccio", "2a004")}, ""},
+		{"a commune not INSEE", []map[string]any{site("Rouen", "Rouen")}, "sites[0].commune"},
+		{"no name", []map[string]any{site("Bois-Guillaume", "76108"), site(" ", "76377")}, "sites[1].name"},
+		{"twice the same", []map[string]any{site("Isneauville", "76377"), site("isneauville", "76377")}, "sites[1].name"},
+		{"three sites", []map[string]any{site("Bois-Guillaume", "76108"), site("Isneauville", "76377"), site("Darnétal", "76212")}, ""},
+	} {
+		r := h.as("admin", set, map[string]any{"s": msp, "sites": c.sites})
+		if c.field == "" && len(r.Errors) > 0 || c.field != "" && (r.code() != maillage.EINVALID || r.Errors[0].Extensions["field"] != c.field) {
+			t.Errorf("%s: %+v, want %q", c.name, r.Errors, c.field)
+		}
+	}
+	d := h.ok("", `query($s: ID!) { node(id: $s) { ... on Structure { commune sites { name commune } } } }`, map[string]any{"s": msp})
+	if jpath(d, "node.sites.2.commune") != "76212" || jpath(d, "node.sites.0.name") != "Bois-Guillaume" || jpath(d, "node.sites.3") != nil {
+		t.Errorf("sites: %v", d)
+	}
+	if code := h.as(durand, set, map[string]any{"s": msp, "sites": []map[string]any{}}).code(); code != maillage.EFORBIDDEN {
+		t.Errorf("a member rewrites the sites: %q", code)
+	}
+}

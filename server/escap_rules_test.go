@@ -186,3 +186,17 @@ func TestESCAPRulesAreValidatedWhenWritten(t *testing.T) {
 		t.Errorf("anonymous updates the rules: %q", code)
 	}
 }
+
+// The typology figures answer over GraphQL, to coordinators and the ARS.
+func TestESCAPTypologyOverGraphQL(t *testing.T) {
+	h := seededHub(t)
+	normandie := h.id(`SELECT id FROM territories WHERE path = 'fr/28'`)
+	const q = `query($t: ID!, $f: String!, $to: String!) { escapTypologyStats(territoryId: $t, from: $f, to: $to) {
+		smallCount entries { period professions count suppressed } exits { period professions reason count suppressed } } }`
+	d := h.ok("ars-normandie", q, map[string]any{"t": normandie, "f": "2025-01-01", "to": "2030-01-01"})
+	if jpath(d, "escapTypologyStats.smallCount") == nil || jpath(d, "escapTypologyStats.entries") == nil {
+		t.Errorf("typology: %v", d)
+	}
+	h.fails("ars-normandie", q, map[string]any{"t": normandie, "f": "2025-01-02", "to": "2030-01-01"}, maillage.EINVALID, "from")
+	h.fails(durand, q, map[string]any{"t": normandie, "f": "2025-01-01", "to": "2030-01-01"}, maillage.EFORBIDDEN, "")
+}

@@ -65,7 +65,7 @@ func gridVars(met int) []map[string]any {
 
 const statsQuery = `query($t: ID!, $from: String!, $to: String!) { escapStats(territoryId: $t, from: $from, to: $to) {
 	entries { period situation count } exits { period situation reason count }
-	activeTeams { territory { path } count } teamsPerProfessional { professional { rpps } count } } }`
+	activeTeams { territory { path } count } teamsPerProfessional { professional { rpps } year count } } }`
 
 // figures sums the dashboard counts that the test moves.
 type figures struct{ entries, exits, active int }
@@ -111,6 +111,10 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 	territory := h.id(`SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'`)
 	normandie := h.id(`SELECT id FROM territories WHERE path = 'fr/28'`)
 	const situation = "CHRONIC_POLYPATHOLOGY"
+	// This story checks what the figures count, one team at a time: no
+	// count is small under a threshold of 1 (disclosure_test.go checks the
+	// suppression).
+	h.exec(`UPDATE disclosure_settings SET small_count = 1`)
 	base := h.figures(lefebvre, territory, situation)
 	baseARS := h.figures("ars-normandie", normandie, situation)
 
@@ -201,9 +205,13 @@ func TestESCAPLifeCycleOverGraphQL(t *testing.T) {
 
 	// Teams per professional (active teams only: Leroy's is still forming).
 	now := time.Now().In(maillage.Paris)
-	d = h.ok(lefebvre, statsQuery, map[string]any{"t": territory, "from": now.AddDate(0, 0, -1).Format(time.DateOnly), "to": now.AddDate(0, 0, 1).Format(time.DateOnly)})
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, maillage.Paris)
+	d = h.ok(lefebvre, statsQuery, map[string]any{"t": territory, "from": month.Format(time.DateOnly), "to": month.AddDate(0, 1, 0).Format(time.DateOnly)})
 	perPro := map[string]float64{}
 	for _, c := range jpath(d, "escapStats.teamsPerProfessional").([]any) {
+		if jpath(c, "year") != float64(now.Year()) {
+			t.Errorf("teams per professional for another year than the month's: %v", c)
+		}
 		perPro[jpath(c, "professional.rpps").(string)] = jpath(c, "count").(float64)
 	}
 	if perPro[roux] != 1 || perPro[petit] != 2 || perPro[martin] != 0 {

@@ -428,7 +428,7 @@ func referralCells(t *testing.T, h *hub, f *fixture, c caller) {
 	})
 	t.Run("referralStats", func(t *testing.T) {
 		expect(t, h, c, slices.Contains(essStatsReaders, c.login), "referralStats",
-			`query($e: ID!) { referralStats(essId: $e, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { __typename } }`, map[string]any{"e": ess})
+			`query($e: ID!) { referralStats(essId: $e, from: "2019-12-31T23:00:00Z", to: "2029-12-31T23:00:00Z") { __typename } }`, map[string]any{"e": ess})
 	})
 }
 

@@ -195,8 +195,10 @@ func TestReferralEndToEnd(t *testing.T) {
 		t.Fatalf("dashboard:\n%s", g)
 	}
 	// By Paris day: C falls on the 12th although it was the 11th in UTC.
+	// Days are for the ESS's staff only: outside it, whole calendar periods.
 	vars["period"] = "DAY"
-	days := h.ok(dacCoord, stats, vars)
+	h.fails(dacCoord, stats, vars, "BAD_USER_INPUT", "period")
+	days := h.ok(caseManager, stats, vars)
 	var starts []any
 	for _, p := range jpath(days, "referralStats.periods").([]any) {
 		starts = append(starts, jpath(p, "start"))

@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		PatientService:      db.Patients,
 		ESCAPService:        db.ESCAP,
 		ESCAPStatsService:   db.ESCAP,
+		ESCAPTypology:       db.ESCAP,
 		ReferralService:     db.Referrals,
 		Grants:              db.Authz.Grants,
 	}

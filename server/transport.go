@@ -45,7 +45,7 @@ const (
 // a subscription goes to an event stream and an operation with @defer to a
 // multipart or event stream when the caller accepts one (see deliveryFor).
 // A JSON array body is a batch (see batch.go). Websockets fall through to
-// gqlgen's websocket transport.
+// the hub's websocket transport (wsconn.go).
 type httpTransport struct {
 	// maxBatch bounds the operations of one batch.
 	maxBatch int

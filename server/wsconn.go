@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -123,6 +124,7 @@ type wsConn struct {
 	ctx    context.Context // the connection's: its identity once initialised
 
 	wmu        sync.Mutex   // one writer at a time
+	deadline   time.Time    // of writes, under wmu
 	unanswered atomic.Int32 // pings sent since the last pong
 
 	mu       sync.Mutex
@@ -295,7 +297,8 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 			c.closeWith(closeDuplicateID, "Subscriber for "+id+" already exists")
 			return false
 		}
-		old.cancel() // legacy: a start with a running id replaces it
+		old.replaced.Store(true) // legacy: a start with a running id replaces it, silently
+		old.cancel()
 		old.signal()
 	}
 	c.ops[id] = op
@@ -325,11 +328,16 @@ func (c *wsConn) writeMessage(m wsMessage) {
 	c.write(b)
 }
 
-// write writes one text message within the write timeout.
+// write writes one text message within the write timeout (give or take a
+// half: the deadline moves only when half of it has passed, as moving it
+// costs as much as a small write).
 func (c *wsConn) write(b []byte) {
 	c.wmu.Lock()
 	if d := c.t.s.cfg.WebsocketWriteTimeout; d > 0 {
-		c.conn.SetWriteDeadline(time.Now().Add(d))
+		if now := time.Now(); c.deadline.Sub(now) < d/2 {
+			c.deadline = now.Add(d)
+			c.conn.SetWriteDeadline(c.deadline)
+		}
 	}
 	err := c.conn.WriteMessage(websocket.TextMessage, b)
 	c.wmu.Unlock()
@@ -372,8 +380,8 @@ func (c *wsConn) writeCloseLocked(code int, message string) error {
 		return nil
 	}
 	c.closing = true
-	if len(message) > 123 {
-		message = message[:123]
+	if len(message) > 123 { // a control frame's payload, less the code
+		message = strings.ToValidUTF8(message[:123], "")
 	}
 	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message), time.Now().Add(time.Second))
 }
@@ -448,6 +456,7 @@ type wsOp struct {
 	signals   atomic.Int64 // results ready and not yet read
 	scheduled atomic.Bool  // a worker (or begin) runs it now, or it is queued
 	ended     bool         // touched only while scheduled
+	replaced  atomic.Bool  // by a start with the same id (legacy): no complete
 }
 
 // begin parses, validates and dispatches the operation (its resolver runs
@@ -547,7 +556,7 @@ func (op *wsOp) finish(complete bool) {
 		delete(c.ops, op.id)
 	}
 	c.mu.Unlock()
-	if complete && !c.closingNow() {
+	if complete && !op.replaced.Load() && !c.closingNow() {
 		c.writeMessage(wsMessage{Type: "complete", ID: op.id})
 	}
 }

@@ -157,6 +157,7 @@ func run(bin string, n, perConn, events int, interval time.Duration, parallel in
 	// Measure: each event a new structure (a new domain each time), or
 	// updates of one structure (the same domain).
 	rec.expect(events * n)
+	cpuBefore := cpuTime(hubCmd.Process.Pid)
 	pubStart := time.Now()
 	for i := range events {
 		name := fmt.Sprint("MSP bench ", i)
@@ -174,6 +175,7 @@ func run(bin string, n, perConn, events int, interval time.Duration, parallel in
 		return err
 	}
 	elapsed := time.Since(pubStart)
+	hubCPU := cpuTime(hubCmd.Process.Pid) - cpuBefore
 	lat := rec.latencies()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	var sum time.Duration
@@ -187,6 +189,8 @@ func run(bin string, n, perConn, events int, interval time.Duration, parallel in
 	fmt.Printf("latency event->client: mean %s  p50 %s  p99 %s  max %s\n",
 		(sum / time.Duration(len(lat))).Round(time.Microsecond), pct(0.50).Round(time.Microsecond),
 		pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	fmt.Printf("hub CPU: %s for %d deliveries: %.1f µs per delivery (load-independent, unlike the latency)\n",
+		hubCPU.Round(time.Millisecond), len(lat), float64(hubCPU.Microseconds())/float64(max(1, len(lat))))
 	fmt.Printf("hub RSS: %.1f MiB before, %.1f MiB with %d subscribers: %.1f KiB per subscriber\n",
 		float64(rssBefore)/(1<<20), float64(rssAfter)/(1<<20), n, float64(rssAfter-rssBefore)/1024/float64(n))
 	for _, c := range clients {
@@ -376,6 +380,22 @@ func rss(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// cpuTime returns the CPU time (user and system) a process has used.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (in parentheses, which may hold spaces).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // clock ticks (USER_HZ)
 }
 
 func waitReady(base string) error {

@@ -3,6 +3,7 @@
 // the team sees none of it.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { startHub, gql } from '../hub.mjs';
 
 const NURSE = '10003456783';    // Sophie Durand, MSP Bois-Guillaume
@@ -13,7 +14,12 @@ const OUTSIDER = '10003456782'; // Dr Thomas Martin, not in the team
 const COORDINATOR = '10003456781'; // CPTS Rouen Nord coordinator
 
 let hub;
-before(async () => { hub = await startHub(); });
+before(async () => {
+  hub = await startHub();
+  // The story counts one team at a time: with the small-count threshold at 1
+  // nothing is suppressed (the Go tests check the suppression).
+  execFileSync('psql', [hub.databaseURL, '-qc', 'UPDATE disclosure_settings SET small_count = 1']);
+});
 after(async () => { await hub?.stop(); });
 
 async function call(login, query, variables) {

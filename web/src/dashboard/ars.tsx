@@ -76,7 +76,7 @@ export function RegionDashboard({ territoryId }: { territoryId: string }) {
       <DataTable title="Comparaison des départements" header={['Indicateur', data.territory?.name ?? 'Région', ...loaded.map((c) => c.name)]}
         rows={regionRows.map(([label, v], i) => ({ cells: [label, v.text, ...loaded.map((c) => rows(depts[c.id] as Figures)[i][1].text)] }))} />
       <Figure title="Demandes aux ESS par mois et par département" columns={columns}
-        series={perDept((f, m) => cell(f.referrals.periods.find((p) => monthOf(p.start) === m)?.total ?? 0))} />
+        series={perDept((f, m) => { const p = f.referrals.periods.find((p) => monthOf(p.start) === m); return cell(p ? p.total : 0); })} />
       <Figure title="Délai de tri médian par mois et par département" columns={columns} kind="line" unit="heures"
         series={perDept((f, m) => {
           const v = f.referrals.periods.find((p) => monthOf(p.start) === m)?.toTriage.medianSeconds;

@@ -21,7 +21,7 @@ export const SituationsDoc = graphql(`
 export type ESCAPStatsData = EscapFiguresFragment;
 
 /** Counts per month, one series per situation that occurs (exits: all reasons together). */
-export function bySituation(rows: { period: string; situation: string; count: number }[], months: Month[], labels: Record<string, string>): Series[] {
+export function bySituation(rows: { period: string; situation: string; count?: number | null }[], months: Month[], labels: Record<string, string>): Series[] {
   const situations = [...new Set(rows.map((r) => r.situation))].sort();
   return situations.map((s) => ({
     label: labels[s] ?? s,

@@ -32,14 +32,14 @@ const kindOrder = Object.keys(requesterKindLabel);
 const modalityOrder = Object.keys(modalityLabel);
 
 /** Counts by key per month, one series per key that occurs, in the labels' order. */
-function byKey(stats: Stats, months: Month[], pick: (p: Stats['periods'][number]) => { key: string; count: number }[], labels: Record<string, string>, order: string[]): Series[] {
+function byKey(stats: Stats, months: Month[], pick: (p: Stats['periods'][number]) => { key: string; count?: number | null }[], labels: Record<string, string>, order: string[]): Series[] {
   const perMonth = new Map(stats.periods.map((p) => [monthOf(p.start), p]));
   const keys = new Set(stats.periods.flatMap((p) => pick(p).map((c) => c.key)));
   return [...keys].sort((a, b) => order.indexOf(a) - order.indexOf(b)).map((k) => ({
     label: labels[k] ?? k,
     cells: months.map((m) => {
-      const p = perMonth.get(m);
-      return cell(p ? pick(p).find((c) => c.key === k)?.count ?? 0 : 0);
+      const c = perMonth.has(m) ? pick(perMonth.get(m)!).find((c) => c.key === k) : undefined;
+      return cell(c ? c.count : 0); // null: suppressed; absent: 0
     }),
   }));
 }

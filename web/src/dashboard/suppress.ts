@@ -1,8 +1,8 @@
 // Small-count suppression, in one place: every count the dashboards show
 // goes through cell(), which turns what the API answers into a number or a
 // "< N" text. A suppressed count is never shown, charted or exported as a
-// number. The API (escapStats, referralStats) currently answers plain
-// numbers; when it marks suppressed cells, only this adapter changes.
+// number. The API (escapStats, referralStats) answers null for a suppressed
+// count (and says so in a suppressed field); a count absent from a list is 0.
 
 /** A count as the dashboards use it: value is null when suppressed. */
 export interface Cell {
@@ -22,6 +22,7 @@ export function cell(raw: RawCount, threshold = defaultThreshold): Cell {
   if (typeof raw === 'number') return { value: raw, text: String(raw) };
   if (raw && typeof raw === 'object' && !raw.suppressed && typeof raw.count === 'number') return { value: raw.count, text: String(raw.count) };
   if (raw && typeof raw === 'object' && raw.suppressed) return suppressed(raw.below ?? threshold);
+  if (raw === null) return suppressed(threshold); // the API's null count is a suppressed one
   return { value: 0, text: '0' };
 }
 
