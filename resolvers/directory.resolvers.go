@@ -225,6 +225,10 @@ func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structu
 
 // Sites is the resolver for the sites field.
 func (r *structureResolver) Sites(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureSite, error) {
+	sites, ok, err := byLevel(ctx, obj, structureID, r.StructureService.SitesByStructureIDs, asAny[maillage.StructureSite])
+	if ok {
+		return sites, err
+	}
 	return r.loaders(ctx).StructureSites.Load(ctx, obj.ID)
 }
 
