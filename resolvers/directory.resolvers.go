@@ -17,7 +17,8 @@ func (r *mSSanteAddressResolver) Professional(ctx context.Context, obj *maillage
 	if obj.ProfessionalID == nil {
 		return nil, nil
 	}
-	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.ProfessionalID))
+	return orNull(byID(ctx, obj, func(a *maillage.MSSanteAddress) string { return deref(a.ProfessionalID) }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Structure is the resolver for the structure field.
@@ -25,7 +26,8 @@ func (r *mSSanteAddressResolver) Structure(ctx context.Context, obj *maillage.MS
 	if obj.StructureID == nil {
 		return nil, nil
 	}
-	return orNull(r.loaders(ctx).Structure.Load(ctx, *obj.StructureID))
+	return orNull(byID(ctx, obj, func(a *maillage.MSSanteAddress) string { return deref(a.StructureID) }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure))
 }
 
 // Structure is the resolver for the structure field.

@@ -191,7 +191,8 @@ func (r *mutationResolver) UpdateESCAPRules(ctx context.Context, input maillage.
 
 // Professional is the resolver for the professional field.
 func (r *professionalCountResolver) Professional(ctx context.Context, obj *maillage.ProfessionalCount) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))
+	return orNull(byID(ctx, obj, func(c *maillage.ProfessionalCount) string { return c.ProfessionalID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // CheckESCAPEligibility is the resolver for the checkESCAPEligibility field.
@@ -227,7 +228,11 @@ func (r *queryResolver) EscapStats(ctx context.Context, territoryID string, from
 	if err != nil {
 		return nil, err
 	}
-	return r.ESCAPStatsService.ESCAPStats(ctx, territoryID, parisDay(f), parisDay(t))
+	stats, err := r.ESCAPStatsService.ESCAPStats(ctx, territoryID, parisDay(f), parisDay(t))
+	if err == nil {
+		recordStatsLevels(ctx, stats)
+	}
+	return stats, err
 }
 
 // EscapIncentives is the resolver for the escapIncentives field.
@@ -264,7 +269,8 @@ func (r *queryResolver) EscapTypologyStats(ctx context.Context, territoryID stri
 
 // Territory is the resolver for the territory field.
 func (r *territoryCountResolver) Territory(ctx context.Context, obj *maillage.TerritoryCount) (*maillage.Territory, error) {
-	return orNull(r.loaders(ctx).Territory.Load(ctx, obj.TerritoryID))
+	return orNull(byID(ctx, obj, func(c *maillage.TerritoryCount) string { return c.TerritoryID }, "territory",
+		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory))
 }
 
 // ESCAP returns graph.ESCAPResolver implementation.

@@ -51,3 +51,15 @@ func recordReferrals(ctx context.Context, c *maillage.ReferralConnection, err er
 	}
 	return c, err
 }
+
+// recordStatsLevels records the counts of s, which name a territory or a
+// professional, as levels of the field of ctx: the objects gqlgen resolves
+// are the slices' own elements.
+func recordStatsLevels(ctx context.Context, s *maillage.ESCAPStats) {
+	for i := range s.ActiveTeams {
+		recordLevel(ctx, &s.ActiveTeams[i])
+	}
+	for i := range s.TeamsPerProfessional {
+		recordLevel(ctx, &s.TeamsPerProfessional[i])
+	}
+}
