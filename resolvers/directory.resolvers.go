@@ -14,18 +14,12 @@ import (
 
 // Professional is the resolver for the professional field.
 func (r *mSSanteAddressResolver) Professional(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Professional, error) {
-	if obj.ProfessionalID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(a *maillage.MSSanteAddress) string { return deref(a.ProfessionalID) }, "professional",
 		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Structure is the resolver for the structure field.
 func (r *mSSanteAddressResolver) Structure(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Structure, error) {
-	if obj.StructureID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(a *maillage.MSSanteAddress) string { return deref(a.StructureID) }, "structure",
 		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure))
 }

@@ -73,9 +73,6 @@ func (r *eSCAPEntryResolver) Author(ctx context.Context, obj *maillage.ESCAPEntr
 
 // Assignee is the resolver for the assignee field.
 func (r *eSCAPEntryResolver) Assignee(ctx context.Context, obj *maillage.ESCAPEntry) (*maillage.Professional, error) {
-	if obj.AssigneeID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(e *maillage.ESCAPEntry) string { return deref(e.AssigneeID) }, "professional",
 		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }

@@ -124,7 +124,7 @@ func byLevel[P, R any](ctx context.Context, parent *P, key func(*P) string,
 		var keys []string
 		seen := map[string]bool{}
 		for o := range set {
-			if p, isP := o.(*P); isP && key(p) != "" && !seen[key(p)] { // "": the field is null, not loaded
+			if p, isP := o.(*P); isP && key(p) != "" && !seen[key(p)] { // "": a null field
 				seen[key(p)] = true
 				keys = append(keys, key(p))
 			}

@@ -32,9 +32,6 @@ func (r *patientResolver) BirthDate(ctx context.Context, obj *maillage.Patient) 
 
 // Gp is the resolver for the gp field.
 func (r *patientResolver) Gp(ctx context.Context, obj *maillage.Patient) (*maillage.Professional, error) {
-	if obj.GPID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(p *maillage.Patient) string { return deref(p.GPID) }, "professional",
 		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }

@@ -95,27 +95,18 @@ func (r *referralResolver) Attachments(ctx context.Context, obj *maillage.Referr
 
 // Specialist is the resolver for the specialist field.
 func (r *referralResolver) Specialist(ctx context.Context, obj *maillage.Referral) (*maillage.Professional, error) {
-	if obj.SpecialistID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return deref(q.SpecialistID) }, "professional",
 		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // RedirectedTo is the resolver for the redirectedTo field.
 func (r *referralResolver) RedirectedTo(ctx context.Context, obj *maillage.Referral) (*maillage.Referral, error) {
-	if obj.RedirectedToID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return deref(q.RedirectedToID) }, "referral",
 		r.ReferralService.ReferralsByIDs, r.loaders(ctx).Referral))
 }
 
 // RedirectedFrom is the resolver for the redirectedFrom field.
 func (r *referralResolver) RedirectedFrom(ctx context.Context, obj *maillage.Referral) (*maillage.Referral, error) {
-	if obj.RedirectedFromID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return deref(q.RedirectedFromID) }, "referral",
 		r.ReferralService.ReferralsByIDs, r.loaders(ctx).Referral))
 }
@@ -136,9 +127,6 @@ func (r *referralResolver) MyActions(ctx context.Context, obj *maillage.Referral
 
 // Author is the resolver for the author field.
 func (r *referralHistoryEntryResolver) Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error) {
-	if obj.AuthorProfessionalID == nil {
-		return nil, nil
-	}
 	return orNull(byID(ctx, obj, func(h *maillage.ReferralHistoryEntry) string { return deref(h.AuthorProfessionalID) }, "professional",
 		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
