@@ -233,10 +233,10 @@ func (db *ReferralService) statsCounts(ctx context.Context, st *maillage.Referra
 // statsDelays fills the delays and the same-day counts, per period and over
 // the whole range (the grouping set ()), in one statement.
 func (db *ReferralService) statsDelays(ctx context.Context, st *maillage.ReferralStats, ess pq.StringArray) error {
+	// triaged_at and answered_at are the first TRIAGE and ANSWER of the
+	// history (migration 00085 keeps them).
 	const q = `WITH r AS (
-			SELECT r.submitted_at, date_trunc($4, r.submitted_at AT TIME ZONE $5) AT TIME ZONE $5 AS bucket,
-				(SELECT min(h.created_at) FROM referral_history h WHERE h.referral_id = r.id AND h.action = 'TRIAGE') AS triaged_at,
-				(SELECT min(h.created_at) FROM referral_history h WHERE h.referral_id = r.id AND h.action = 'ANSWER') AS answered_at
+			SELECT r.submitted_at, date_trunc($4, r.submitted_at AT TIME ZONE $5) AT TIME ZONE $5 AS bucket, r.triaged_at, r.answered_at
 			FROM referrals r WHERE r.ess_id = ANY($1) AND r.submitted_at >= $2 AND r.submitted_at < $3)
 		SELECT bucket, count(triaged_at) AS t_n,
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM triaged_at - submitted_at)) AS t_median,

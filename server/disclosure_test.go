@@ -83,6 +83,14 @@ func TestAggregatesCannotBeNarrowedToFewerThanTheThreshold(t *testing.T) {
 						shown += checkCell(t, fmt.Sprintf("%s escapStats %s %v %s", r.login, ter, w, list), c)
 					}
 				}
+				ty := h.ok(r.login, `query($t: ID!, $f: String!, $to: String!) { escapTypologyStats(territoryId: $t, from: $f, to: $to) {
+					entries { count suppressed } exits { count suppressed } } }`, map[string]any{"t": ter, "f": w[0], "to": w[1]})
+				answers++
+				for _, list := range []string{"entries", "exits"} {
+					for _, c := range jpath(ty, "escapTypologyStats."+list).([]any) {
+						shown += checkCell(t, fmt.Sprintf("%s escapTypologyStats %s %v %s", r.login, ter, w, list), c)
+					}
+				}
 				for _, c := range jpath(d, "escapStats.teamsPerProfessional").([]any) {
 					if y := int(jpath(c, "year").(float64)); y < ms[0].Year() || y > ms[len(ms)-1].Year() {
 						t.Errorf("teams per professional of year %d for window %v", y, w)

@@ -182,6 +182,25 @@ test('the ARS agent compares the region and its departments', async () => {
   assert.equal(await page.getByRole('link', { name: /Auvergne/ }).count(), 0);
 });
 
+test('with the default small-count threshold the ARS agent sees "< 11", never the small numbers', async () => {
+  execFileSync('psql', [hub.databaseURL, '-qc', 'UPDATE disclosure_settings SET small_count = 11']);
+  const s = await as('ars-normandie');
+  const { page } = s;
+  await page.locator('[data-figure="comparaison-des-departements"] th', { hasText: 'Calvados' }).waitFor();
+  const cmp = await table(page, 'comparaison-des-departements');
+  const row = (label) => Object.fromEntries(cmp.header.map((h, i) => [h, cmp.rows.find((r) => r[0] === label)[i]]));
+  assert.deepEqual(row('Demandes reçues'), { Indicateur: 'Demandes reçues', Normandie: '< 11', 'Seine-Maritime': '< 11', Calvados: '0' });
+  assert.deepEqual(row('Équipes actives'), { Indicateur: 'Équipes actives', Normandie: '< 11', 'Seine-Maritime': '< 11', Calvados: '0' });
+  assert.equal(row('Délai de tri — médiane').Normandie, '< 11');
+  // No month of the region's requests shows a number but 0; the CSV says the same.
+  const perDept = await table(page, 'demandes-aux-ess-par-mois-et-par-departement');
+  const sm = perDept.header.indexOf('Seine-Maritime');
+  for (const r of perDept.rows) assert.ok(['0', '< 11'].includes(r[sm]), `Seine-Maritime ${r[0]}: ${r[sm]}`);
+  assert.ok(perDept.rows.some((r) => r[sm] === '< 11'));
+  assert.deepEqual(await csv(page, 'demandes-aux-ess-par-mois-et-par-departement'), [perDept.header, ...perDept.rows]);
+  execFileSync('psql', [hub.databaseURL, '-qc', 'UPDATE disclosure_settings SET small_count = 1']);
+});
+
 test('the dashboards left nothing to another origin and logged no error', () => {
   for (const s of sessions) assertClean(hub, s);
 });

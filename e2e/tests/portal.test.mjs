@@ -209,6 +209,12 @@ test('an ESCAP from eligibility to activation, and a note seen live by another m
   await p.getByRole('button', { name: 'Publier' }).click();
   await shows(gp.page, '.timeline .entry-body', 'Passage infirmier : tension stable');
   await screenshot(gp.page, 'escap-workspace');
+
+  // The patient withdraws consent: the team closes, and the other member's
+  // open page loses the team at once.
+  await p.getByRole('button', { name: 'Le patient retire son consentement…' }).click();
+  await p.getByRole('button', { name: 'Confirmer le retrait' }).click();
+  await shows(gp.page, 'p[role=alert]', 'Cette équipe n’existe pas ou vous n’en êtes pas membre.');
 });
 
 test('nothing left the hub origin and no console error', () => {

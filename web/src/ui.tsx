@@ -1,7 +1,7 @@
 // Small shared pieces of the pages: labelled fields with their error next to
 // them, the general error of an operation, and live refetching on events.
 import type { ComponentChildren } from 'preact';
-import { useId } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import { useSubscription, type AnyVariables, type TypedDocumentNode, type CombinedError } from '@urql/preact';
 import { generalError } from './client';
 
@@ -32,14 +32,27 @@ export function OperationError({ error }: { error?: CombinedError }) {
   return text ? <p class="error" role="alert">{text}</p> : null;
 }
 
-/** Calls onEvent for each event of a subscription (e.g. to refetch what is shown). */
+/**
+ * Calls onEvent for each event of a subscription (e.g. to refetch what is
+ * shown), and once more, without data, when the hub ends it (the caller lost
+ * access to the object, or the connection gave up): what is shown is then
+ * read again.
+ */
 export function useLive<Data, Vars extends AnyVariables>(
-  query: TypedDocumentNode<Data, Vars>, variables: Vars, onEvent: (data: Data) => void, pause = false,
+  query: TypedDocumentNode<Data, Vars>, variables: Vars, onEvent: (data?: Data) => void, pause = false,
 ) {
   const [state] = useSubscription<Data, Data, Vars>({ query, variables, pause }, (_prev, data) => {
     onEvent(data);
     return data;
   });
+  const wasLive = useRef(false);
+  useEffect(() => {
+    if (state.fetching) wasLive.current = true;
+    else if (wasLive.current && !pause) {
+      wasLive.current = false;
+      onEvent();
+    }
+  }, [state.fetching, pause]);
   return state;
 }
 

@@ -8,9 +8,9 @@ import { generalError } from '../client';
 import type { ReferralFiguresFragment, EscapFiguresFragment } from '../gql/graphql';
 import { DataTable, Figure } from './figure';
 import { cell, sum, type Cell } from './suppress';
-import { headline, ReferralCharts } from './referrals';
+import { delayCell, headline, ReferralCharts } from './referrals';
 import { ESCAPCharts, SituationsDoc } from './escap';
-import { lastMonths, monthLabel, monthOf, monthRange, toHours, hours, type Month } from './months';
+import { lastMonths, monthLabel, monthOf, monthRange, type Month } from './months';
 
 const RegionDoc = graphql(`
   query RegionDashboard($territoryId: ID!, $from: Time!, $to: Time!, $fromDay: String!, $toDay: String!) {
@@ -42,10 +42,11 @@ function Department({ id, range, onData }: { id: string; range: Range; onData: (
 
 /** The ESCAP figures as label → cell. */
 function escapHeadline(s: EscapFiguresFragment): [string, Cell][] {
+  const k = s.smallCountThreshold;
   return [
-    ['Entrées en ESCAP', sum([cell(0), ...s.entries.map((e) => cell(e.count))])],
-    ['Sorties d’ESCAP', sum([cell(0), ...s.exits.map((e) => cell(e.count))])],
-    ['Équipes actives', sum([cell(0), ...s.activeTeams.map((t) => cell(t.count))])],
+    ['Entrées en ESCAP', sum(s.entries.map((e) => cell(e.count, e.suppressed, k)), k)],
+    ['Sorties d’ESCAP', sum(s.exits.map((e) => cell(e.count, e.suppressed, k)), k)],
+    ['Équipes actives', sum(s.activeTeams.map((t) => cell(t.count, t.suppressed, k)), k)],
   ];
 }
 
@@ -76,14 +77,17 @@ export function RegionDashboard({ territoryId }: { territoryId: string }) {
       <DataTable title="Comparaison des départements" header={['Indicateur', data.territory?.name ?? 'Région', ...loaded.map((c) => c.name)]}
         rows={regionRows.map(([label, v], i) => ({ cells: [label, v.text, ...loaded.map((c) => rows(depts[c.id] as Figures)[i][1].text)] }))} />
       <Figure title="Demandes aux ESS par mois et par département" columns={columns}
-        series={perDept((f, m) => { const p = f.referrals.periods.find((p) => monthOf(p.start) === m); return cell(p ? p.total : 0); })} />
+        series={perDept((f, m) => {
+          const p = f.referrals.periods.find((p) => monthOf(p.start) === m);
+          return cell(p?.total, p?.totalSuppressed ?? false, f.referrals.smallCountThreshold);
+        })} />
       <Figure title="Délai de tri médian par mois et par département" columns={columns} kind="line" unit="heures"
         series={perDept((f, m) => {
-          const v = f.referrals.periods.find((p) => monthOf(p.start) === m)?.toTriage.medianSeconds;
-          return v == null ? { value: null, text: '—' } : { value: toHours(v), text: hours(v) };
+          const p = f.referrals.periods.find((p) => monthOf(p.start) === m);
+          return delayCell(p?.toTriage.medianSeconds, p?.toTriage.suppressed ?? false, f.referrals.smallCountThreshold);
         })} />
       <Figure title="Entrées en ESCAP par mois et par département" columns={columns}
-        series={perDept((f, m) => sum([cell(0), ...f.escap.entries.filter((e) => e.period === m).map((e) => cell(e.count))]))} />
+        series={perDept((f, m) => sum(f.escap.entries.filter((e) => e.period === m).map((e) => cell(e.count, e.suppressed, f.escap.smallCountThreshold)), f.escap.smallCountThreshold))} />
       <h2>Toute la région</h2>
       <ReferralCharts stats={region.referrals} months={months} />
       <ESCAPCharts stats={region.escap} months={months} situations={situations} />

@@ -8,9 +8,10 @@ import { monthLabel, type Month } from './months';
 
 export const ESCAPFigures = graphql(`
   fragment ESCAPFigures on ESCAPStats {
-    entries { period situation count }
-    exits { period situation reason count }
-    activeTeams { territory { id name } count }
+    smallCountThreshold
+    entries { period situation count suppressed }
+    exits { period situation reason count suppressed }
+    activeTeams { territory { id name } count suppressed }
   }
 `);
 
@@ -21,11 +22,11 @@ export const SituationsDoc = graphql(`
 export type ESCAPStatsData = EscapFiguresFragment;
 
 /** Counts per month, one series per situation that occurs (exits: all reasons together). */
-export function bySituation(rows: { period: string; situation: string; count?: number | null }[], months: Month[], labels: Record<string, string>): Series[] {
+export function bySituation(rows: { period: string; situation: string; count?: number | null; suppressed: boolean }[], months: Month[], labels: Record<string, string>, k: number): Series[] {
   const situations = [...new Set(rows.map((r) => r.situation))].sort();
   return situations.map((s) => ({
     label: labels[s] ?? s,
-    cells: months.map((m) => sum([cell(0), ...rows.filter((r) => r.period === m && r.situation === s).map((r) => cell(r.count))])),
+    cells: months.map((m) => sum(rows.filter((r) => r.period === m && r.situation === s).map((r) => cell(r.count, r.suppressed, k)), k)),
   }));
 }
 
@@ -33,10 +34,10 @@ export function ESCAPCharts({ stats, months, situations }: { stats: ESCAPStatsDa
   const columns = months.map(monthLabel);
   return (
     <>
-      <Figure title="Entrées en ESCAP par mois et par situation" columns={columns} stacked series={bySituation(stats.entries, months, situations)} />
-      <Figure title="Sorties d’ESCAP par mois et par situation" columns={columns} stacked series={bySituation(stats.exits, months, situations)} />
+      <Figure title="Entrées en ESCAP par mois et par situation" columns={columns} stacked series={bySituation(stats.entries, months, situations, stats.smallCountThreshold)} />
+      <Figure title="Sorties d’ESCAP par mois et par situation" columns={columns} stacked series={bySituation(stats.exits, months, situations, stats.smallCountThreshold)} />
       <DataTable title="Équipes actives" header={['Territoire', 'Équipes actives']}
-        rows={stats.activeTeams.map((t) => ({ cells: [t.territory?.name ?? '—', cell(t.count).text] }))} />
+        rows={stats.activeTeams.map((t) => ({ cells: [t.territory?.name ?? '—', cell(t.count, t.suppressed, stats.smallCountThreshold).text] }))} />
     </>
   );
 }

@@ -47,7 +47,7 @@ export function Queue({ essId }: { essId: string }) {
   const [cursor, setCursor] = useState<string>();
   useEffect(() => { if (data && !cursor) setCursor(data.eventCursor); }, [data, cursor]);
   const live = useLive(QueueEventsDoc, { essId, after: cursor ?? null }, (ev) => {
-    if (ev.essQueueEvents.type === 'REFERRAL_SUBMIT') setNotice('Nouvelle demande reçue.');
+    if (ev?.essQueueEvents.type === 'REFERRAL_SUBMIT') setNotice('Nouvelle demande reçue.');
     refetch({ requestPolicy: 'network-only' });
   }, !cursor);
   const rows = data?.referralQueue.edges.map((e) => e.node) ?? [];
