@@ -55,9 +55,10 @@ func (db *DirectoryService) FindStructureByID(ctx context.Context, id string) (*
 	return db.findStructure(ctx, db, `s.id = $3`, id)
 }
 
-// FindStructureByFINESS returns the structure with that FINESS.
+// FindStructureByFINESS returns the structure with that FINESS, in any
+// case ("2a…" finds the Corsican "2A…").
 func (db *DirectoryService) FindStructureByFINESS(ctx context.Context, finess string) (*maillage.Structure, error) {
-	return db.findStructure(ctx, db, `s.finess = $3`, finess)
+	return db.findStructure(ctx, db, `s.finess = $3`, maillage.CanonicalFINESS(finess))
 }
 
 func (db *DirectoryService) findStructure(ctx context.Context, q sqlx.QueryerContext, where string, arg string) (*maillage.Structure, error) {
@@ -81,13 +82,18 @@ func (db *DirectoryService) StructuresByIDs(ctx context.Context, ids []string) (
 }
 
 // StructuresByFINESS loads structures by FINESS in one statement, aligned
-// with finess, nil where none is visible.
+// with finess, nil where none is visible; each FINESS is matched in its
+// canonical form, as FindStructureByFINESS does.
 func (db *DirectoryService) StructuresByFINESS(ctx context.Context, finess []string) ([]*maillage.Structure, error) {
-	rows, err := db.selectStructures(ctx, db, `s.finess = ANY($3)`, pq.StringArray(finess))
+	canonical := make([]string, len(finess))
+	for i, f := range finess {
+		canonical[i] = maillage.CanonicalFINESS(f)
+	}
+	rows, err := db.selectStructures(ctx, db, `s.finess = ANY($3)`, pq.StringArray(canonical))
 	if err != nil {
 		return nil, err
 	}
-	return alignByID(finess, rows, func(s *maillage.Structure) string { return *s.FINESS }), nil
+	return alignByID(canonical, rows, func(s *maillage.Structure) string { return *s.FINESS }), nil
 }
 
 // structureConds composes the filter of structure lists for what f gives

@@ -14,18 +14,14 @@ import (
 
 // Professional is the resolver for the professional field.
 func (r *mSSanteAddressResolver) Professional(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Professional, error) {
-	if obj.ProfessionalID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.ProfessionalID))
+	return orNull(byID(ctx, obj, func(a *maillage.MSSanteAddress) string { return deref(a.ProfessionalID) }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Structure is the resolver for the structure field.
 func (r *mSSanteAddressResolver) Structure(ctx context.Context, obj *maillage.MSSanteAddress) (*maillage.Structure, error) {
-	if obj.StructureID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Structure.Load(ctx, *obj.StructureID))
+	return orNull(byID(ctx, obj, func(a *maillage.MSSanteAddress) string { return deref(a.StructureID) }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure))
 }
 
 // Structure is the resolver for the structure field.
@@ -225,6 +221,10 @@ func (r *structureResolver) Territory(ctx context.Context, obj *maillage.Structu
 
 // Sites is the resolver for the sites field.
 func (r *structureResolver) Sites(ctx context.Context, obj *maillage.Structure) ([]*maillage.StructureSite, error) {
+	sites, ok, err := byLevel(ctx, obj, structureID, r.StructureService.SitesByStructureIDs, asAny[maillage.StructureSite])
+	if ok {
+		return sites, err
+	}
 	return r.loaders(ctx).StructureSites.Load(ctx, obj.ID)
 }
 

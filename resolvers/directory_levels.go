@@ -44,13 +44,16 @@ func one[T any](v *T) []any {
 
 // byID resolves a single-object field (a membership's professional, a
 // structure's territory…) for the whole level of parent in one statement,
-// or through loader when the level is unknown.
+// or through loader when the level is unknown. An id "" is a null field: it
+// still takes part in the level's batch (sent even when every id of the
+// level is null), so that a field costs one statement per level whatever
+// the rows hold.
 func byID[P, T any](ctx context.Context, parent *P, id func(*P) string, kind string,
 	byIDs func(context.Context, []string) ([]*T, error), loader interface {
 		Load(context.Context, string) (*T, error)
 	}) (*T, error) {
 	v, ok, err := byLevel(ctx, parent, id, byIDs, one[T])
-	if !ok {
+	if !ok && id(parent) != "" {
 		return loader.Load(ctx, id(parent))
 	}
 	if err == nil && v == nil {

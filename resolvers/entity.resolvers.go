@@ -14,17 +14,17 @@ import (
 
 // FindProfessionalByID is the resolver for the findProfessionalByID field.
 func (r *entityResolver) FindProfessionalByID(ctx context.Context, id string) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, id))
+	return entity(ctx, "Professional", "id", id, r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional.Load)
 }
 
 // FindProfessionalByRpps is the resolver for the findProfessionalByRpps field.
 func (r *entityResolver) FindProfessionalByRpps(ctx context.Context, rpps string) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).ProfessionalByRPPS.Load(ctx, rpps))
+	return entity(ctx, "Professional", "rpps", rpps, r.ProfessionalService.ProfessionalsByRPPS, r.loaders(ctx).ProfessionalByRPPS.Load)
 }
 
 // FindStructureByID is the resolver for the findStructureByID field.
 func (r *entityResolver) FindStructureByID(ctx context.Context, id string) (*maillage.Structure, error) {
-	return orNull(r.loaders(ctx).Structure.Load(ctx, id))
+	return entity(ctx, "Structure", "id", id, r.StructureService.StructuresByIDs, r.loaders(ctx).Structure.Load)
 }
 
 // FindStructureByFiness is the resolver for the findStructureByFiness field.
@@ -32,12 +32,12 @@ func (r *entityResolver) FindStructureByFiness(ctx context.Context, finess *stri
 	if finess == nil {
 		return nil, nil
 	}
-	return orNull(r.loaders(ctx).StructureByFINESS.Load(ctx, *finess))
+	return entity(ctx, "Structure", "finess", *finess, r.StructureService.StructuresByFINESS, r.loaders(ctx).StructureByFINESS.Load)
 }
 
 // FindTerritoryByID is the resolver for the findTerritoryByID field.
 func (r *entityResolver) FindTerritoryByID(ctx context.Context, id string) (*maillage.Territory, error) {
-	return orNull(r.loaders(ctx).Territory.Load(ctx, id))
+	return entity(ctx, "Territory", "id", id, r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory.Load)
 }
 
 // Entity returns graph.EntityResolver implementation.

@@ -15,26 +15,34 @@ import (
 
 // Patient is the resolver for the patient field.
 func (r *eSCAPResolver) Patient(ctx context.Context, obj *maillage.ESCAP) (*maillage.Patient, error) {
-	return orNull(r.loaders(ctx).Patient.Load(ctx, obj.PatientID))
+	return orNull(byID(ctx, obj, func(e *maillage.ESCAP) string { return e.PatientID }, "patient",
+		r.PatientService.PatientsByIDs, r.loaders(ctx).Patient))
 }
 
 // Consent is the resolver for the consent field.
 func (r *eSCAPResolver) Consent(ctx context.Context, obj *maillage.ESCAP) (*maillage.ESCAPConsent, error) {
-	return orNull(r.loaders(ctx).ESCAPConsent.Load(ctx, obj.ConsentID))
+	return orNull(byID(ctx, obj, func(e *maillage.ESCAP) string { return e.ConsentID }, "escap consent",
+		r.ESCAPService.ConsentsByIDs, r.loaders(ctx).ESCAPConsent))
 }
 
 // Territory is the resolver for the territory field.
 func (r *eSCAPResolver) Territory(ctx context.Context, obj *maillage.ESCAP) (*maillage.Territory, error) {
-	return orNull(r.loaders(ctx).Territory.Load(ctx, obj.TerritoryID))
+	return orNull(byID(ctx, obj, func(e *maillage.ESCAP) string { return e.TerritoryID }, "territory",
+		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory))
 }
 
 // Initiator is the resolver for the initiator field.
 func (r *eSCAPResolver) Initiator(ctx context.Context, obj *maillage.ESCAP) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.InitiatorID))
+	return orNull(byID(ctx, obj, func(e *maillage.ESCAP) string { return e.InitiatorID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Members is the resolver for the members field.
 func (r *eSCAPResolver) Members(ctx context.Context, obj *maillage.ESCAP) ([]*maillage.ESCAPMember, error) {
+	ms, ok, err := byLevel(ctx, obj, escapID, r.ESCAPService.MembersByESCAPIDs, asAny[maillage.ESCAPMember])
+	if ok {
+		return ms, err
+	}
 	return r.loaders(ctx).ESCAPMembers.Load(ctx, obj.ID)
 }
 
@@ -44,25 +52,29 @@ func (r *eSCAPResolver) Timeline(ctx context.Context, obj *maillage.ESCAP, first
 	if err := page.Check(); err != nil {
 		return nil, err
 	}
+	conn, ok, err := byLevel(ctx, obj, escapID, r.timelines(page), entryNodes)
+	if ok {
+		return conn, err
+	}
 	return r.loaders(ctx).ESCAPTimeline.Load(ctx, maillage.TimelineKey{ESCAPID: obj.ID, Page: page})
 }
 
 // RecordedBy is the resolver for the recordedBy field.
 func (r *eSCAPConsentResolver) RecordedBy(ctx context.Context, obj *maillage.ESCAPConsent) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.RecordedBy))
+	return orNull(byID(ctx, obj, func(c *maillage.ESCAPConsent) string { return c.RecordedBy }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Author is the resolver for the author field.
 func (r *eSCAPEntryResolver) Author(ctx context.Context, obj *maillage.ESCAPEntry) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.AuthorID))
+	return orNull(byID(ctx, obj, func(e *maillage.ESCAPEntry) string { return e.AuthorID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Assignee is the resolver for the assignee field.
 func (r *eSCAPEntryResolver) Assignee(ctx context.Context, obj *maillage.ESCAPEntry) (*maillage.Professional, error) {
-	if obj.AssigneeID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.AssigneeID))
+	return orNull(byID(ctx, obj, func(e *maillage.ESCAPEntry) string { return deref(e.AssigneeID) }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // DueDate is the resolver for the dueDate field.
@@ -76,16 +88,15 @@ func (r *eSCAPEntryResolver) DueDate(ctx context.Context, obj *maillage.ESCAPEnt
 
 // LiveRegions is the resolver for the liveRegions field.
 func (r *eSCAPExperimentResolver) LiveRegions(ctx context.Context, obj *maillage.ESCAPExperiment) ([]*maillage.Territory, error) {
-	thunks := make([]func() (*maillage.Territory, error), len(obj.LiveRegionIDs))
-	for i, id := range obj.LiveRegionIDs {
-		thunks[i] = r.loaders(ctx).Territory.LoadThunk(ctx, id)
+	if len(obj.LiveRegionIDs) == 0 {
+		return []*maillage.Territory{}, nil
 	}
-	out := make([]*maillage.Territory, 0, len(thunks))
-	for _, thunk := range thunks {
-		t, err := orNull(thunk())
-		if err != nil {
-			return nil, err
-		}
+	rows, err := r.TerritoryService.TerritoriesByIDs(ctx, obj.LiveRegionIDs) // one statement, no wait
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*maillage.Territory, 0, len(rows))
+	for _, t := range rows {
 		if t != nil {
 			out = append(out, t)
 		}
@@ -95,12 +106,14 @@ func (r *eSCAPExperimentResolver) LiveRegions(ctx context.Context, obj *maillage
 
 // Professional is the resolver for the professional field.
 func (r *eSCAPIncentiveResolver) Professional(ctx context.Context, obj *maillage.ESCAPIncentive) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))
+	return orNull(byID(ctx, obj, func(i *maillage.ESCAPIncentive) string { return i.ProfessionalID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Professional is the resolver for the professional field.
 func (r *eSCAPMemberResolver) Professional(ctx context.Context, obj *maillage.ESCAPMember) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))
+	return orNull(byID(ctx, obj, func(m *maillage.ESCAPMember) string { return m.ProfessionalID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // RecordESCAPConsent is the resolver for the recordESCAPConsent field.
@@ -175,7 +188,8 @@ func (r *mutationResolver) UpdateESCAPRules(ctx context.Context, input maillage.
 
 // Professional is the resolver for the professional field.
 func (r *professionalCountResolver) Professional(ctx context.Context, obj *maillage.ProfessionalCount) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.ProfessionalID))
+	return orNull(byID(ctx, obj, func(c *maillage.ProfessionalCount) string { return c.ProfessionalID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // CheckESCAPEligibility is the resolver for the checkESCAPEligibility field.
@@ -189,12 +203,16 @@ func (r *queryResolver) CheckESCAPEligibility(ctx context.Context, input graph.E
 
 // Escaps is the resolver for the escaps field.
 func (r *queryResolver) Escaps(ctx context.Context, filter *maillage.ESCAPFilter, first *int, after *string) (*maillage.ESCAPConnection, error) {
-	return r.ESCAPService.FindESCAPs(ctx, deref(filter), pageArgs(first, after))
+	conn, err := r.ESCAPService.FindESCAPs(ctx, deref(filter), pageArgs(first, after))
+	if err == nil {
+		recordLevel(ctx, nodes(conn.Edges, func(e maillage.ESCAPEdge) *maillage.ESCAP { return e.Node })...)
+	}
+	return conn, err
 }
 
 // Escap is the resolver for the escap field.
 func (r *queryResolver) Escap(ctx context.Context, id string) (*maillage.ESCAP, error) {
-	return orNull(r.loaders(ctx).ESCAP.Load(ctx, id))
+	return single(ctx, id, r.ESCAPService.ESCAPsByIDs)
 }
 
 // EscapStats is the resolver for the escapStats field.
@@ -210,7 +228,11 @@ func (r *queryResolver) EscapStats(ctx context.Context, territoryID string, from
 	if !selects(ctx, "ESCAPStats", "teamsPerProfessional") {
 		ctx = maillage.WithoutTeamsPerProfessional(ctx)
 	}
-	return r.ESCAPStatsService.ESCAPStats(ctx, territoryID, parisDay(f), parisDay(t))
+	stats, err := r.ESCAPStatsService.ESCAPStats(ctx, territoryID, parisDay(f), parisDay(t))
+	if err == nil {
+		recordStatsLevels(ctx, stats)
+	}
+	return stats, err
 }
 
 // EscapIncentives is the resolver for the escapIncentives field.
@@ -223,6 +245,7 @@ func (r *queryResolver) EscapIncentives(ctx context.Context, territoryID string,
 	for i := range rows {
 		out[i] = &rows[i]
 	}
+	recordLevel(ctx, out...)
 	return out, nil
 }
 
@@ -246,7 +269,8 @@ func (r *queryResolver) EscapTypologyStats(ctx context.Context, territoryID stri
 
 // Territory is the resolver for the territory field.
 func (r *territoryCountResolver) Territory(ctx context.Context, obj *maillage.TerritoryCount) (*maillage.Territory, error) {
-	return orNull(r.loaders(ctx).Territory.Load(ctx, obj.TerritoryID))
+	return orNull(byID(ctx, obj, func(c *maillage.TerritoryCount) string { return c.TerritoryID }, "territory",
+		r.TerritoryService.TerritoriesByIDs, r.loaders(ctx).Territory))
 }
 
 // ESCAP returns graph.ESCAPResolver implementation.

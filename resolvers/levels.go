@@ -18,9 +18,11 @@ import (
 // sent as soon as the first object of the level asks, and it is never split,
 // because the level's objects were all known when their own level resolved.
 //
-// A field whose level is unknown (an object that came through a path that
-// does not record its level: a mutation's result, an ESCAP member's
-// professional…) falls back to the request's dataloaders.
+// An object on a path without list indices (a mutation's result, node(id)'s)
+// is alone at its path: it is its own level. A field whose level is still
+// unknown (an object inside a non-resolved list, a subscription's event,
+// whose operation resolves many events) falls back to the request's
+// dataloaders.
 
 // levels records the levels of one operation and their batches.
 type levels struct {
@@ -112,6 +114,9 @@ func byLevel[P, R any](ctx context.Context, parent *P, key func(*P) string,
 	b := l.batches[path]
 	if b == nil {
 		set := l.level(fc, parent)
+		if set == nil && alone(ctx, fc) {
+			set = map[any]bool{parent: true}
+		}
 		if set == nil {
 			l.mu.Unlock()
 			return r, false, nil
@@ -119,7 +124,7 @@ func byLevel[P, R any](ctx context.Context, parent *P, key func(*P) string,
 		var keys []string
 		seen := map[string]bool{}
 		for o := range set {
-			if p, isP := o.(*P); isP && !seen[key(p)] {
+			if p, isP := o.(*P); isP && key(p) != "" && !seen[key(p)] { // "": a null field
 				seen[key(p)] = true
 				keys = append(keys, key(p))
 			}
@@ -163,4 +168,21 @@ func runBatch[R any](ctx context.Context, l *levels, b *levelBatch, path string,
 		produced = append(produced, children(rs[i])...)
 	}
 	l.add(path, produced)
+}
+
+// alone reports whether the object of the field of fc is the only one at its
+// path: no list above it, and not a subscription's event.
+func alone(ctx context.Context, fc *graphql.FieldContext) bool {
+	if oc := graphql.GetOperationContext(ctx); oc == nil || oc.Operation == nil || oc.Operation.Operation == ast.Subscription {
+		return false
+	}
+	if fc.Parent == nil {
+		return false
+	}
+	for _, e := range fc.Parent.Path() {
+		if _, isIndex := e.(ast.PathIndex); isIndex {
+			return false
+		}
+	}
+	return true
 }

@@ -11,16 +11,17 @@ import (
 	"github.com/maillage/maillage"
 )
 
-// loaderWait is how long a loader waits to gather the keys of one level of
-// the query before it runs one batch: long enough that the goroutines
-// resolving a page of 100 on a loaded 2-core machine all get their key in,
-// short enough to add little to a request (one wait per nesting level).
-// The directory's nested fields resolve by level without this wait
-// (levels.go); the loaders serve the paths whose level is not recorded.
-const loaderWait = 5 * time.Millisecond
+// loaderWait is zero: no loader waits to gather keys. Every nested field
+// whose parents' level is known resolves for the whole level without a
+// loader (levels.go), _entities batches its representations itself
+// (entity_levels.go), and an object alone at its path is its own level. The
+// loaders serve what is asked once per operation (node(id), me) and parents
+// whose level is unknown (a subscription's event), where a wait would only
+// add latency.
+const loaderWait time.Duration = 0
 
-// Loaders batch the nested lookups of one request: every key asked for while
-// a level of the query resolves becomes one SQL statement.
+// Loaders cache the lookups of one request, and batch the keys asked
+// together (see loaderWait).
 type Loaders struct {
 	Territory          *dataloadgen.Loader[string, *maillage.Territory]
 	Structure          *dataloadgen.Loader[string, *maillage.Structure]

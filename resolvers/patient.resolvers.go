@@ -32,20 +32,22 @@ func (r *patientResolver) BirthDate(ctx context.Context, obj *maillage.Patient) 
 
 // Gp is the resolver for the gp field.
 func (r *patientResolver) Gp(ctx context.Context, obj *maillage.Patient) (*maillage.Professional, error) {
-	if obj.GPID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.GPID))
+	return orNull(byID(ctx, obj, func(p *maillage.Patient) string { return deref(p.GPID) }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Patients is the resolver for the patients field.
 func (r *queryResolver) Patients(ctx context.Context, filter *maillage.PatientFilter, first *int, after *string) (*maillage.PatientConnection, error) {
-	return r.PatientService.FindPatients(ctx, deref(filter), pageArgs(first, after))
+	conn, err := r.PatientService.FindPatients(ctx, deref(filter), pageArgs(first, after))
+	if err == nil {
+		recordLevel(ctx, nodes(conn.Edges, func(e maillage.PatientEdge) *maillage.Patient { return e.Node })...)
+	}
+	return conn, err
 }
 
 // Patient is the resolver for the patient field.
 func (r *queryResolver) Patient(ctx context.Context, id string) (*maillage.Patient, error) {
-	return orNull(r.loaders(ctx).Patient.Load(ctx, id))
+	return single(ctx, id, r.PatientService.PatientsByIDs)
 }
 
 // Patient returns graph.PatientResolver implementation.

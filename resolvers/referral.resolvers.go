@@ -40,17 +40,19 @@ func (r *mutationResolver) TransitionReferral(ctx context.Context, input graph.T
 
 // Referral is the resolver for the referral field.
 func (r *queryResolver) Referral(ctx context.Context, id string) (*maillage.Referral, error) {
-	return orNull(r.loaders(ctx).Referral.Load(ctx, id))
+	return single(ctx, id, r.ReferralService.ReferralsByIDs)
 }
 
 // ReferralQueue is the resolver for the referralQueue field.
 func (r *queryResolver) ReferralQueue(ctx context.Context, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) (*maillage.ReferralConnection, error) {
-	return r.ReferralService.ReferralQueue(ctx, essID, deref(filter), pageArgs(first, after))
+	conn, err := r.ReferralService.ReferralQueue(ctx, essID, deref(filter), pageArgs(first, after))
+	return recordReferrals(ctx, conn, err)
 }
 
 // MyReferrals is the resolver for the myReferrals field.
 func (r *queryResolver) MyReferrals(ctx context.Context, states []maillage.ReferralState, first *int, after *string) (*maillage.ReferralConnection, error) {
-	return r.ReferralService.MyReferrals(ctx, states, pageArgs(first, after))
+	conn, err := r.ReferralService.MyReferrals(ctx, states, pageArgs(first, after))
+	return recordReferrals(ctx, conn, err)
 }
 
 // ReferralStats is the resolver for the referralStats field.
@@ -65,17 +67,20 @@ func (r *queryResolver) TerritoryReferralStats(ctx context.Context, territoryID 
 
 // Ess is the resolver for the ess field.
 func (r *referralResolver) Ess(ctx context.Context, obj *maillage.Referral) (*maillage.Structure, error) {
-	return orNull(r.loaders(ctx).Structure.Load(ctx, obj.ESSID))
+	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return q.ESSID }, "structure",
+		r.StructureService.StructuresByIDs, r.loaders(ctx).Structure))
 }
 
 // Patient is the resolver for the patient field.
 func (r *referralResolver) Patient(ctx context.Context, obj *maillage.Referral) (*maillage.Patient, error) {
-	return orNull(r.loaders(ctx).Patient.Load(ctx, obj.PatientID))
+	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return q.PatientID }, "patient",
+		r.PatientService.PatientsByIDs, r.loaders(ctx).Patient))
 }
 
 // Requester is the resolver for the requester field.
 func (r *referralResolver) Requester(ctx context.Context, obj *maillage.Referral) (*maillage.Professional, error) {
-	return orNull(r.loaders(ctx).Professional.Load(ctx, obj.RequesterID))
+	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return q.RequesterID }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Attachments is the resolver for the attachments field.
@@ -90,30 +95,28 @@ func (r *referralResolver) Attachments(ctx context.Context, obj *maillage.Referr
 
 // Specialist is the resolver for the specialist field.
 func (r *referralResolver) Specialist(ctx context.Context, obj *maillage.Referral) (*maillage.Professional, error) {
-	if obj.SpecialistID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.SpecialistID))
+	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return deref(q.SpecialistID) }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // RedirectedTo is the resolver for the redirectedTo field.
 func (r *referralResolver) RedirectedTo(ctx context.Context, obj *maillage.Referral) (*maillage.Referral, error) {
-	if obj.RedirectedToID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Referral.Load(ctx, *obj.RedirectedToID))
+	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return deref(q.RedirectedToID) }, "referral",
+		r.ReferralService.ReferralsByIDs, r.loaders(ctx).Referral))
 }
 
 // RedirectedFrom is the resolver for the redirectedFrom field.
 func (r *referralResolver) RedirectedFrom(ctx context.Context, obj *maillage.Referral) (*maillage.Referral, error) {
-	if obj.RedirectedFromID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Referral.Load(ctx, *obj.RedirectedFromID))
+	return orNull(byID(ctx, obj, func(q *maillage.Referral) string { return deref(q.RedirectedFromID) }, "referral",
+		r.ReferralService.ReferralsByIDs, r.loaders(ctx).Referral))
 }
 
 // History is the resolver for the history field.
 func (r *referralResolver) History(ctx context.Context, obj *maillage.Referral) ([]*maillage.ReferralHistoryEntry, error) {
+	h, ok, err := byLevel(ctx, obj, referralID, r.ReferralService.HistoryByReferralIDs, asAny[maillage.ReferralHistoryEntry])
+	if ok {
+		return h, err
+	}
 	return r.loaders(ctx).ReferralHistory.Load(ctx, obj.ID)
 }
 
@@ -124,10 +127,8 @@ func (r *referralResolver) MyActions(ctx context.Context, obj *maillage.Referral
 
 // Author is the resolver for the author field.
 func (r *referralHistoryEntryResolver) Author(ctx context.Context, obj *maillage.ReferralHistoryEntry) (*maillage.Professional, error) {
-	if obj.AuthorProfessionalID == nil {
-		return nil, nil
-	}
-	return orNull(r.loaders(ctx).Professional.Load(ctx, *obj.AuthorProfessionalID))
+	return orNull(byID(ctx, obj, func(h *maillage.ReferralHistoryEntry) string { return deref(h.AuthorProfessionalID) }, "professional",
+		r.ProfessionalService.ProfessionalsByIDs, r.loaders(ctx).Professional))
 }
 
 // Referral returns graph.ReferralResolver implementation.

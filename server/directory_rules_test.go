@@ -37,6 +37,16 @@ func TestCorsicaHasOneCanonicalForm(t *testing.T) {
 	if jpath(d, "createStructure.finess") != "2A0000010" || jpath(d, "createStructure.commune") != "2A004" || jpath(d, "createStructure.finessWarning") != "" {
 		t.Errorf("Corsican structure: %v", d)
 	}
+	// Looked up as it was typed, by the root field and by a gateway's
+	// federation key alike.
+	d = h.ok("admin", `{ structure(finess: "2a0000010") { finess } }`, nil)
+	if jpath(d, "structure.finess") != "2A0000010" {
+		t.Errorf("structure(finess: 2a…): %v", d)
+	}
+	d = h.ok("admin", `{ _entities(representations: [{__typename: "Structure", finess: "2a0000010"}]) { ... on Structure { finess } } }`, nil)
+	if got := fmt.Sprint(d["_entities"]); !strings.Contains(got, "2A0000010") {
+		t.Errorf("_entities by finess 2a…: %v", d)
+	}
 }
 
 // A FINESS names a department: "00" is refused, a department other than

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres"
 )
 
 // state is what a refused operation must leave unchanged.
@@ -414,4 +415,57 @@ func TestESCAPListCostsConstantStatements(t *testing.T) {
 		t.Fatalf("2 teams cost %d statements, 40 cost %d: want at most %d whatever the page size", small, large, bound)
 	}
 	t.Logf("a page of 40 ESCAP with patient, consent, members and timelines: %d SQL statements (2 teams: %d)", large, small)
+}
+
+// Every nested field of a page of teams loads for the whole page in one
+// batch sent as soon as the page is known: one run of each size costs
+// exactly the same statements, with no wait that a loaded machine could
+// outrun into a split batch.
+func TestESCAPNestedFieldsCostTheSameStatementsWhateverThePageSize(t *testing.T) {
+	h := seededHub(t)
+	h.addTeams(40)
+	const q = `query($first: Int) { escaps(first: $first) { edges { node { id territory { name }
+		initiator { lastName } patient { familyName gp { lastName } } consent { method recordedBy { lastName } }
+		members { role professional { lastName } }
+		timeline(first: 5) { edges { node { body author { lastName } assignee { lastName } } } } } } } }`
+	run := func(first int) int64 {
+		before := postgres.Statements()
+		d := h.ok(petit, q, map[string]any{"first": first})
+		n := postgres.Statements() - before
+		edges, _ := jpath(d, "escaps.edges").([]any)
+		if len(edges) != first {
+			t.Fatalf("first %d: %d teams", first, len(edges))
+		}
+		for _, e := range edges {
+			node := jpath(e, "node")
+			if jpath(node, "territory.name") == nil || jpath(node, "initiator.lastName") == nil ||
+				jpath(node, "patient.gp.lastName") == nil || jpath(node, "consent.recordedBy.lastName") == nil {
+				t.Fatalf("team %v: %v", jpath(node, "id"), node)
+			}
+			members, _ := jpath(node, "members").([]any)
+			entries, _ := jpath(node, "timeline.edges").([]any)
+			if len(members) == 0 || len(entries) == 0 {
+				t.Fatalf("team %v: %d members, %d entries", jpath(node, "id"), len(members), len(entries))
+			}
+			for _, m := range members {
+				if jpath(m, "professional.lastName") == nil {
+					t.Fatalf("team %v: member %v", jpath(node, "id"), m)
+				}
+			}
+			for _, en := range entries {
+				if jpath(en, "node.author.lastName") == nil {
+					t.Fatalf("team %v: entry %v", jpath(node, "id"), en)
+				}
+			}
+		}
+		return n
+	}
+	// One unmeasured request first: a login's first request in a test also
+	// signs its token (3 statements); every later one costs the same.
+	run(1)
+	small, large := run(5), run(40)
+	if small != large {
+		t.Fatalf("5 teams cost %d statements, 40 cost %d: want the same", small, large)
+	}
+	t.Logf("teams → territory, initiator, patient → gp, consent → recordedBy, members → professional, timeline → author, assignee: %d SQL statements", large)
 }
