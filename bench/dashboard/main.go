@@ -181,7 +181,6 @@ func run(dsn string, n, patients, referrals, escaps int) error {
 	}
 
 	cfg := server.Config{Addr: "127.0.0.1:0", PublicURL: "http://127.0.0.1:8080", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	server.TuneGC()
 	srv, err := server.New(ctx, cfg, db)
 	if err != nil {
 		return err

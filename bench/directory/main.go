@@ -112,7 +112,6 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int) error
 	if err := db.GetContext(ctx, &territory, pick); err != nil {
 		return fmt.Errorf("pick a local territory (is the national directory seeded?): %w", err)
 	}
-	server.TuneGC() // as "maillage serve" does
 	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db)
 	if err != nil {
 		return err

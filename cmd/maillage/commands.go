@@ -55,7 +55,6 @@ func serve(ctx context.Context, o *options, args []string) error {
 	if err != nil {
 		return err
 	}
-	server.TuneGC()
 	return srv.ListenAndServe(ctx, func(addr string) {
 		fmt.Printf("Maillage is up. Explorer: http://%s/   GraphQL: http://%s/graphql\n", addr, addr)
 	})
