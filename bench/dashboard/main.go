@@ -16,10 +16,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -34,6 +32,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/maillage/maillage/bench/internal/gqlpost"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
@@ -237,7 +236,7 @@ func run(dsn string, n, patients, referrals, escaps int) error {
 	}
 	client := &http.Client{}
 	for _, p := range probes { // warm-up, and every query must answer
-		if err := post(ctx, client, endpoint, token, p); err != nil {
+		if err := gqlpost.Post(ctx, client, endpoint, token, p.query, p.vars, nil); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
@@ -249,7 +248,7 @@ func run(dsn string, n, patients, referrals, escaps int) error {
 				names = append(names, p.name)
 			}
 			t0 := time.Now()
-			if err := post(ctx, client, endpoint, token, p); err != nil {
+			if err := gqlpost.Post(ctx, client, endpoint, token, p.query, p.vars, nil); err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			hub[p.name] = append(hub[p.name], time.Since(t0))
@@ -284,30 +283,4 @@ func run(dsn string, n, patients, referrals, escaps int) error {
 
 func pct(ds []time.Duration, q float64) time.Duration {
 	return ds[int(q*float64(len(ds)-1))].Round(10 * time.Microsecond)
-}
-
-func post(ctx context.Context, client *http.Client, endpoint, token string, p probe) error {
-	body, _ := json.Marshal(map[string]any{"query": p.query, "variables": p.vars})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	var out struct {
-		Data   json.RawMessage  `json:"data"`
-		Errors []map[string]any `json:"errors"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		return fmt.Errorf("status %d: %w", res.StatusCode, err)
-	}
-	if len(out.Errors) > 0 {
-		return fmt.Errorf("%v", out.Errors)
-	}
-	return nil
 }

@@ -8,11 +8,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -24,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/maillage/maillage/bench/internal/gqlpost"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
@@ -145,7 +144,7 @@ func run(n, c int, hubURL, dsn, publicURL, pgServer string) error {
 				var sub struct {
 					SubmitReferral struct{ ID string } `json:"submitReferral"`
 				}
-				err := post(ctx, client, endpoint, tokens[g.login], `mutation($in: SubmitReferralInput!) { submitReferral(input: $in) { id } }`, map[string]any{"in": in}, &sub)
+				err := gqlpost.Post(ctx, client, endpoint, tokens[g.login], `mutation($in: SubmitReferralInput!) { submitReferral(input: $in) { id } }`, map[string]any{"in": in}, &sub)
 				d1 := time.Since(t0)
 				if err != nil {
 					failures.Add(1)
@@ -156,7 +155,7 @@ func run(n, c int, hubURL, dsn, publicURL, pgServer string) error {
 				var tr struct {
 					TransitionReferral struct{ State string } `json:"transitionReferral"`
 				}
-				err = post(ctx, client, endpoint, tokens[triagers[i%len(triagers)]], `mutation($in: TransitionReferralInput!) { transitionReferral(input: $in) { state } }`,
+				err = gqlpost.Post(ctx, client, endpoint, tokens[triagers[i%len(triagers)]], `mutation($in: TransitionReferralInput!) { transitionReferral(input: $in) { state } }`,
 					map[string]any{"in": map[string]any{"id": sub.SubmitReferral.ID, "action": "TRIAGE"}}, &tr)
 				d2 := time.Since(t1)
 				if err != nil || tr.TransitionReferral.State != "TRIAGED" {
@@ -198,31 +197,4 @@ func report(name string, ds []time.Duration) {
 	slices.Sort(ds)
 	p := func(q float64) time.Duration { return ds[int(q*float64(len(ds)-1))].Round(10 * time.Microsecond) }
 	fmt.Printf("%-7s latency: p50 %s  p90 %s  p99 %s  max %s\n", name, p(0.5), p(0.9), p(0.99), ds[len(ds)-1].Round(10*time.Microsecond))
-}
-
-// post runs one GraphQL operation; a GraphQL error is an error.
-func post(ctx context.Context, client *http.Client, endpoint, token, query string, vars map[string]any, data any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	var out struct {
-		Data   json.RawMessage  `json:"data"`
-		Errors []map[string]any `json:"errors"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		return fmt.Errorf("status %d: %w", res.StatusCode, err)
-	}
-	if len(out.Errors) > 0 {
-		return fmt.Errorf("%v", out.Errors)
-	}
-	return json.Unmarshal(out.Data, data)
 }

@@ -39,6 +39,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/maillage/maillage/bench/internal/gqlpost"
 	"github.com/maillage/maillage/postgres"
 )
 
@@ -101,12 +102,12 @@ func run(bin string, n, perConn, events int, interval time.Duration, parallel in
 			Edges []struct{ Node struct{ ID string } }
 		}
 	}
-	if err := post(base, token, `{ territories(filter: {level: LOCAL, search: "Rouen Nord"}, first: 1) { edges { node { id } } } }`, nil, &terr); err != nil {
+	if err := gqlpost.Post(context.Background(), http.DefaultClient, base+"/graphql", token, `{ territories(filter: {level: LOCAL, search: "Rouen Nord"}, first: 1) { edges { node { id } } } }`, nil, &terr); err != nil {
 		return err
 	}
 	territory := terr.Territories.Edges[0].Node.ID
 	var cur struct{ EventCursor string }
-	if err := post(base, token, `{ eventCursor }`, nil, &cur); err != nil {
+	if err := gqlpost.Post(context.Background(), http.DefaultClient, base+"/graphql", token, `{ eventCursor }`, nil, &cur); err != nil {
 		return err
 	}
 
@@ -332,7 +333,7 @@ func dial(u, token, territory, after string, subs int, rec *recorder) (*client, 
 // createStructure creates an MSP in the territory; returns its id.
 func createStructure(base, token, territory, name string) (string, error) {
 	var out struct{ CreateStructure struct{ ID string } }
-	err := post(base, token, `mutation($t: ID!, $n: String!) { createStructure(input: {kind: MSP, name: $n, territoryId: $t}) { id } }`,
+	err := gqlpost.Post(context.Background(), http.DefaultClient, base+"/graphql", token, `mutation($t: ID!, $n: String!) { createStructure(input: {kind: MSP, name: $n, territoryId: $t}) { id } }`,
 		map[string]any{"t": territory, "n": name}, &out)
 	return out.CreateStructure.ID, err
 }
@@ -340,31 +341,8 @@ func createStructure(base, token, territory, name string) (string, error) {
 // renameStructure updates a structure's name.
 func renameStructure(base, token, id, name string) error {
 	var out any
-	return post(base, token, `mutation($id: ID!, $n: String!) { updateStructure(id: $id, input: {name: $n}) { id } }`,
+	return gqlpost.Post(context.Background(), http.DefaultClient, base+"/graphql", token, `mutation($id: ID!, $n: String!) { updateStructure(id: $id, input: {name: $n}) { id } }`,
 		map[string]any{"id": id, "n": name}, &out)
-}
-
-func post(base, token, query string, vars map[string]any, out any) error {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	var r struct {
-		Data   json.RawMessage
-		Errors []any
-	}
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
-		return err
-	}
-	if len(r.Errors) > 0 {
-		return fmt.Errorf("%s: %v", query, r.Errors)
-	}
-	return json.Unmarshal(r.Data, out)
 }
 
 // rss returns the resident set size of a process, in bytes.
