@@ -1,0 +1,178 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/postgres/pgtest"
+)
+
+// importFile imports a fixture of testdata and returns its report and rejects.
+func importFile(t *testing.T, ctx context.Context, db *postgres.DB, name string) (*postgres.RPPSImport, string, error) {
+	t.Helper()
+	f, err := os.Open("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rejects bytes.Buffer
+	rep, err := postgres.ImportRPPS(ctx, db, f, &rejects, nil)
+	return rep, rejects.String(), err
+}
+
+// directoryRows is every professional and membership as text, to compare.
+func directoryRows(t *testing.T, db *postgres.DB) string {
+	t.Helper()
+	var rows []string
+	const q = `SELECT concat_ws('|', id, rpps, first_name, last_name, profession, specialty, updated_at, archived_at) FROM professionals
+		UNION ALL SELECT concat_ws('|', id, ended_at) FROM memberships ORDER BY 1`
+	if err := db.Select(&rows, q); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(rows, "\n")
+}
+
+func TestImportRPPS(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+
+	rep, rejects, err := importFile(t, ctx, db, "rpps_1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read != 7 || rep.Professionals != 4 || rep.Inserted != 4 || rep.Updated != 0 || rep.Archived != 0 || rep.Rejected != 2 {
+		t.Errorf("first import: %s", rep)
+	}
+	wantRejects := "line 6: Identifiant PP: RPPS must be exactly 11 digits, got \"1234\"\nline 7: Nom d'exercice: must not be empty\n"
+	if rejects != wantRejects {
+		t.Errorf("rejects:\n%s\nwant:\n%s", rejects, wantRejects)
+	}
+	var spec string
+	if err := db.Get(&spec, `SELECT concat_ws('/', first_name, last_name, profession, specialty) FROM professionals WHERE rpps = '10000000001'`); err != nil ||
+		spec != "Claire/MARTIN/Médecin/Médecine générale" {
+		t.Errorf("10000000001 is %q (%v)", spec, err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM events WHERE type = 'PROFESSIONAL_CREATED'`); n != 4 {
+		t.Errorf("%d creation events, want 4", n)
+	}
+
+	// The same file again changes nothing and announces nothing.
+	before, events := directoryRows(t, db), count(t, db, `SELECT count(*) FROM events`)
+	rep, _, err = importFile(t, ctx, db, "rpps_1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Inserted+rep.Updated+rep.Archived != 0 || rep.Professionals != 4 {
+		t.Errorf("re-import: %s", rep)
+	}
+	if after := directoryRows(t, db); after != before {
+		t.Errorf("re-import changed the directory:\n%s\nwas:\n%s", after, before)
+	}
+	if n := count(t, db, `SELECT count(*) FROM events`); n != events {
+		t.Errorf("re-import appended %d events", n-events)
+	}
+
+	// A membership of the professional about to disappear from the file.
+	var structure string
+	if err := db.Get(&structure, `INSERT INTO territories (code, name, level, path) VALUES ('fr', 'France', 'NATION', 'fr') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Get(&structure, `INSERT INTO structures (kind, name, territory_id) VALUES ('MSP', 'MSP test', $1) RETURNING id`, structure); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO memberships (professional_id, structure_id, role) SELECT id, $1, 'MEMBER' FROM professionals WHERE rpps = '10000000003'`, structure); err != nil {
+		t.Fatal(err)
+	}
+
+	// Interrupted: the context is cancelled once the file is read.
+	before, events = directoryRows(t, db), count(t, db, `SELECT count(*) FROM events`)
+	cctx, cancel := context.WithCancel(ctx)
+	f, err := os.Open("testdata/rpps_2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := postgres.ImportRPPS(cctx, db, &cancelAtEOF{r: f, cancel: cancel}, io.Discard, nil); err == nil {
+		t.Fatal("cancelled import: no error")
+	}
+	if after := directoryRows(t, db); after != before {
+		t.Errorf("cancelled import changed the directory:\n%s\nwas:\n%s", after, before)
+	}
+	if n := count(t, db, `SELECT count(*) FROM events`); n != events {
+		t.Errorf("cancelled import appended %d events", n-events)
+	}
+
+	// A new file: one renamed, one gone, one new.
+	rep, rejects, err = importFile(t, ctx, db, "rpps_2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read != 6 || rep.Professionals != 4 || rep.Inserted != 1 || rep.Updated != 1 || rep.Archived != 1 || rep.Rejected != 1 {
+		t.Errorf("second file: %s", rep)
+	}
+	if want := "line 4: Libellé profession: must not be empty\n"; rejects != want {
+		t.Errorf("rejects: %q", rejects)
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals WHERE rpps = '10000000002' AND last_name = 'DUBOIS-MOREL'`); n != 1 {
+		t.Error("10000000002 not renamed")
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals WHERE rpps = '10000000003' AND archived_at IS NOT NULL`); n != 1 {
+		t.Error("10000000003 not archived")
+	}
+	if n := count(t, db, `SELECT count(*) FROM memberships m JOIN professionals p ON p.id = m.professional_id
+		WHERE p.rpps = '10000000003' AND m.ended_at IS NULL`); n != 0 {
+		t.Error("the archived professional's membership did not end")
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals`); n != 5 {
+		t.Errorf("%d professionals, want 5 (archived, never deleted)", n)
+	}
+	for typ, want := range map[string]int{"PROFESSIONAL_CREATED": 5, "PROFESSIONAL_UPDATED": 1, "PROFESSIONAL_ARCHIVED": 1} {
+		if n := count(t, db, `SELECT count(*) FROM events WHERE type = $1`, typ); n != want {
+			t.Errorf("%d %s events, want %d", n, typ, want)
+		}
+	}
+
+	// The first file again: the archived professional comes back.
+	rep, _, err = importFile(t, ctx, db, "rpps_1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Inserted != 0 || rep.Updated != 2 || rep.Archived != 1 {
+		t.Errorf("first file again: %s", rep)
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals WHERE rpps = '10000000003' AND archived_at IS NULL`); n != 1 {
+		t.Error("10000000003 not restored")
+	}
+}
+
+func TestImportRPPSRefuses(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	for name, file := range map[string]string{
+		"no RPPS header": "Nom|Prénom|\nMARTIN|Claire|\n",
+		"no valid line":  "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|\n12|X|Y|Z||\n",
+	} {
+		if _, err := postgres.ImportRPPS(ctx, db, strings.NewReader(file), io.Discard, nil); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// cancelAtEOF reads r and cancels a context when r is exhausted.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
