@@ -23,6 +23,7 @@ type options struct {
 	databaseSet bool
 	noSeed      bool
 	national    bool
+	rejects     string
 	tokenTTL    time.Duration
 }
 
@@ -68,6 +69,11 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 // seedFlags are the seed command's own flags.
 func seedFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.national, "national", false, "load the deterministic national-scale directory instead of the demo data")
+}
+
+// importFlags are the import command's own flags.
+func importFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.rejects, "rejects", o.rejects, "file to write the rejected lines to (line number and reason); standard error if empty")
 }
 
 // tokenFlags are the token command's own flags.

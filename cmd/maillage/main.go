@@ -4,6 +4,8 @@
 //	maillage migrate up|down|status
 //	maillage seed [-national]     load the demo data (or the national-scale
 //	                              directory) into an empty database
+//	maillage import rpps FILE     load an RPPS activity extract (- for
+//	                              standard input, .zip as published)
 //	maillage token <login>        print a development token
 //	maillage schema               print the subgraph SDL
 //	maillage help [command]       how to use a command
@@ -82,6 +84,19 @@ that already has data is left alone. -national loads the national-scale
 directory instead of the demo data.`,
 		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); seedFlags(fs, o) },
 		run:   seed,
+	},
+	{
+		name: "import", args: "rpps FILE|-", summary: "load a national directory extract (RPPS) into the directory",
+		about: `Reads the RPPS extract PS_LibreAcces_Personne_activite_<date>.txt (UTF-8,
+'|'-separated, one line per activity) from FILE, from the .zip it is
+published in, or from standard input (-), and brings the professionals in
+line with it in one transaction: new RPPS created, changed ones updated,
+those absent from the file archived (never deleted), each change with its
+event. Importing the same file again changes nothing. Lines that cannot be
+imported are skipped and listed with their line number (-rejects). An
+interrupted import changes nothing. Prints one summary line.`,
+		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); importFlags(fs, o) },
+		run:   importExtract,
 	},
 	{
 		name: "token", args: "<login>", summary: "print a development token for a seeded account",

@@ -162,7 +162,7 @@ func TestHelp(t *testing.T) {
 			}
 			listed = append(listed, strings.Fields(line)[0])
 		}
-		if got := strings.Join(listed, " "); got != "serve migrate seed token schema help" {
+		if got := strings.Join(listed, " "); got != "serve migrate seed import token schema help" {
 			t.Fatalf("%v lists %q", args, got)
 		}
 	}
