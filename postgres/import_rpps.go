@@ -1,13 +1,15 @@
 package postgres
 
 import (
+	"bufio"
+	"cmp"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -38,6 +40,9 @@ func (r *RPPSImport) String() string {
 	return fmt.Sprintf("rpps: %d lines read, %d professionals, %d inserted, %d updated, %d archived, %d rejected in %s",
 		r.Read, r.Professionals, r.Inserted, r.Updated, r.Archived, r.Rejected, r.Took.Round(time.Millisecond))
 }
+
+// rppsMaxLine is the longest line accepted (a line is about 600 bytes).
+const rppsMaxLine = 1 << 20
 
 // rppsBatch is how many rows go to PostgreSQL in one COPY flush.
 const rppsBatch = 5000
@@ -90,14 +95,14 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, rejects io.Writer,
 	if _, err := tx.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("staging table: %w", err)
 	}
-	cr := csv.NewReader(r)
-	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord, cr.ReuseRecord = '|', true, -1, true
-	header, err := cr.Read()
-	if err != nil {
-		return fmt.Errorf("header: %w", err)
+	// The extract uses no quoting: a line is its fields between '|'.
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), rppsMaxLine)
+	if !sc.Scan() {
+		return fmt.Errorf("header: %w", cmp.Or(sc.Err(), io.ErrUnexpectedEOF))
 	}
 	col := map[string]int{}
-	for i, h := range header {
+	for i, h := range strings.Split(strings.TrimSuffix(sc.Text(), "\r"), "|") {
 		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
 	for _, name := range []string{rppsColID, rppsColLastName, rppsColFirstName, rppsColProfession, rppsColSpecialty} {
@@ -111,24 +116,20 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, rejects io.Writer,
 	}
 	defer stmt.Close()
 	line := 1
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for sc.Scan() {
 		line++
-		if err != nil {
-			var perr *csv.ParseError
-			if !errors.As(err, &perr) {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			rep.Read++
-			if err := reject(rejects, line, perr.Err.Error(), rep); err != nil {
+		text := strings.TrimSuffix(sc.Text(), "\r")
+		if text == "" {
+			continue
+		}
+		rep.Read++
+		if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
+			if err := reject(rejects, line, "not UTF-8 text", rep); err != nil {
 				return err
 			}
 			continue
 		}
-		rep.Read++
+		rec := strings.Split(text, "|")
 		get := func(name string) string {
 			if i := col[name]; i < len(rec) {
 				return strings.TrimSpace(rec[i])
@@ -153,6 +154,9 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, rejects io.Writer,
 				progress(rep.Read)
 			}
 		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("line %d: %w", line+1, err)
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // flush
 		return fmt.Errorf("copy staging: %w", err)

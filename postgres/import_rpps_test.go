@@ -116,10 +116,10 @@ func TestImportRPPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Read != 6 || rep.Professionals != 4 || rep.Inserted != 1 || rep.Updated != 1 || rep.Archived != 1 || rep.Rejected != 1 {
+	if rep.Read != 7 || rep.Professionals != 4 || rep.Inserted != 1 || rep.Updated != 1 || rep.Archived != 1 || rep.Rejected != 2 {
 		t.Errorf("second file: %s", rep)
 	}
-	if want := "line 4: Libellé profession: must not be empty\n"; rejects != want {
+	if want := "line 4: Libellé profession: must not be empty\nline 8: not UTF-8 text\n"; rejects != want {
 		t.Errorf("rejects: %q", rejects)
 	}
 	if n := count(t, db, `SELECT count(*) FROM professionals WHERE rpps = '10000000002' AND last_name = 'DUBOIS-MOREL'`); n != 1 {
