@@ -9,6 +9,10 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/maillage/maillage/postgres"
 )
@@ -18,7 +22,7 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 	if len(args) != 2 || args[0] != "rpps" {
 		return errors.New("usage: maillage import rpps FILE|- (maillage help import)")
 	}
-	in, err := openExtract(args[1])
+	in, size, err := openExtract(args[1])
 	if err != nil {
 		return err
 	}
@@ -37,7 +41,20 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 		return err
 	}
 	defer db.Close()
-	rep, err := postgres.ImportRPPS(ctx, db, in, rejects, nil)
+	var r io.Reader = in
+	var progress func(int)
+	done := func() {}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		// Bytes read, rate and time left, lines in the description.
+		bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription("rpps"), progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionSetWidth(10),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14), progressbar.OptionFullWidth())
+		done = func() { bar.Exit(); fmt.Fprintln(os.Stderr) }
+		r = io.TeeReader(in, bar)
+		progress = func(lines int) { bar.Describe(fmt.Sprintf("rpps: %d lines", lines)) }
+	}
+	rep, err := postgres.ImportRPPS(ctx, db, r, rejects, progress)
+	done()
 	if err != nil {
 		return err
 	}
@@ -46,30 +63,40 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 }
 
 // openExtract opens name: standard input for "-", the first .txt or .csv
-// file inside a .zip archive, the file itself otherwise.
-func openExtract(name string) (io.ReadCloser, error) {
+// file inside a .zip archive, the file itself otherwise. It returns its size
+// in bytes, -1 when unknown (standard input).
+func openExtract(name string) (io.ReadCloser, int64, error) {
 	if name == "-" {
-		return io.NopCloser(os.Stdin), nil
+		return io.NopCloser(os.Stdin), -1, nil
 	}
 	if !strings.EqualFold(path.Ext(name), ".zip") {
-		return os.Open(name)
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, 0, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, err
+		}
+		return f, st.Size(), nil
 	}
 	z, err := zip.OpenReader(name)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, f := range z.File {
 		if ext := strings.ToLower(path.Ext(f.Name)); ext == ".txt" || ext == ".csv" {
 			r, err := f.Open()
 			if err != nil {
 				z.Close()
-				return nil, fmt.Errorf("%s in %s: %w", f.Name, name, err)
+				return nil, 0, fmt.Errorf("%s in %s: %w", f.Name, name, err)
 			}
-			return zipEntry{r, z}, nil
+			return zipEntry{r, z}, int64(f.UncompressedSize64), nil
 		}
 	}
 	z.Close()
-	return nil, fmt.Errorf("%s holds no .txt or .csv file", name)
+	return nil, 0, fmt.Errorf("%s holds no .txt or .csv file", name)
 }
 
 // zipEntry closes the entry and its archive.
