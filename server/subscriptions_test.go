@@ -205,11 +205,17 @@ func TestCoordinatorWhoLosesAccessStopsReceiving(t *testing.T) {
 	if err := h.db.Authz.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	decided := h.srv.Bus().Stats().Decided
 	hidden := h.createStructure(admin, territory, "MSP pendant")
 	// Her subscription decides on that event before she gets access back:
-	// guards decide at delivery, with the rights of that moment.
-	for deadline := time.Now().Add(10 * time.Second); h.srv.Bus().Stats().Decided == decided; time.Sleep(5 * time.Millisecond) {
+	// guards decide at delivery, with the rights of that moment, and the bus
+	// settles an event only once every live subscriber's guard has decided on
+	// it. (Counting decisions would not do: the membership's own event may
+	// be decided after the count is read.)
+	var hiddenEvent int64
+	if err := h.db.Get(&hiddenEvent, `SELECT max(id) FROM events WHERE subject_id = $1`, hidden); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); h.srv.Bus().Stats().Settled < hiddenEvent; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the event created without access was never decided on")
 		}
