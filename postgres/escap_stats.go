@@ -11,6 +11,24 @@ import (
 
 var _ maillage.ESCAPStatsService = (*ESCAPService)(nil)
 
+// monthlyStats checks the window and the territory of a territory's ESCAP
+// figures — whole calendar months, from before to, a territory whose figures
+// the caller may read — and returns the territory's path and the small-count
+// threshold in force.
+func (db *ESCAPService) monthlyStats(ctx context.Context, territoryID string, from, to time.Time) (path string, smallCountThreshold int, err error) {
+	if !to.After(from) {
+		return "", 0, maillage.InvalidField("to", "must be after from")
+	}
+	if err := maillage.WholePeriods(from, to, maillage.PeriodMonth); err != nil {
+		return "", 0, err
+	}
+	if path, err = db.statsTerritory(ctx, territoryID); err != nil {
+		return "", 0, err
+	}
+	k, err := smallCount(ctx, db)
+	return path, k, err
+}
+
 // statsTerritory returns the path of a territory whose figures the caller
 // may read (kind "stats": coordinators, ARS agents, admins).
 func (db *ESCAPService) statsTerritory(ctx context.Context, territoryID string) (string, error) {
@@ -78,17 +96,7 @@ const (
 // admins), so counts under the small-count threshold are always
 // suppressed.
 func (db *ESCAPService) ESCAPStats(ctx context.Context, territoryID string, from, to time.Time) (*maillage.ESCAPStats, error) {
-	if !to.After(from) {
-		return nil, maillage.InvalidField("to", "must be after from")
-	}
-	if err := maillage.WholePeriods(from, to, maillage.PeriodMonth); err != nil {
-		return nil, err
-	}
-	path, err := db.statsTerritory(ctx, territoryID)
-	if err != nil {
-		return nil, err
-	}
-	k, err := smallCount(ctx, db)
+	path, k, err := db.monthlyStats(ctx, territoryID, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -35,22 +35,7 @@ var (
 // care-circle typology over whole months: two statements, whatever the size
 // of the territory; small counts suppressed.
 func (db *ESCAPService) ESCAPTypologyStats(ctx context.Context, territoryID string, from, to time.Time) (*maillage.ESCAPTypologyStats, error) {
-	for _, d := range []struct {
-		field string
-		t     time.Time
-	}{{"from", from}, {"to", to}} {
-		if p := d.t.In(maillage.Paris); p.Day() != 1 || p.Hour() != 0 || p.Minute() != 0 || p.Second() != 0 {
-			return nil, maillage.InvalidField(d.field, "must be the first day of a month")
-		}
-	}
-	if !to.After(from) {
-		return nil, maillage.InvalidField("to", "must be after from")
-	}
-	path, err := db.statsTerritory(ctx, territoryID)
-	if err != nil {
-		return nil, err
-	}
-	k, err := smallCount(ctx, db)
+	path, k, err := db.monthlyStats(ctx, territoryID, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -217,18 +217,14 @@ func (r *queryResolver) Escap(ctx context.Context, id string) (*maillage.ESCAP, 
 
 // EscapStats is the resolver for the escapStats field.
 func (r *queryResolver) EscapStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPStats, error) {
-	f, err := parseDate("from", from)
-	if err != nil {
-		return nil, err
-	}
-	t, err := parseDate("to", to)
+	f, t, err := parseWindow(from, to)
 	if err != nil {
 		return nil, err
 	}
 	if !selects(ctx, "ESCAPStats", "teamsPerProfessional") {
 		ctx = maillage.WithoutTeamsPerProfessional(ctx)
 	}
-	stats, err := r.ESCAPStatsService.ESCAPStats(ctx, territoryID, parisDay(f), parisDay(t))
+	stats, err := r.ESCAPStatsService.ESCAPStats(ctx, territoryID, f, t)
 	if err == nil {
 		recordStatsLevels(ctx, stats)
 	}
@@ -256,15 +252,11 @@ func (r *queryResolver) EscapRules(ctx context.Context) (*maillage.ESCAPRules, e
 
 // EscapTypologyStats is the resolver for the escapTypologyStats field.
 func (r *queryResolver) EscapTypologyStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPTypologyStats, error) {
-	f, err := parseDate("from", from)
+	f, t, err := parseWindow(from, to)
 	if err != nil {
 		return nil, err
 	}
-	t, err := parseDate("to", to)
-	if err != nil {
-		return nil, err
-	}
-	return r.ESCAPTypology.ESCAPTypologyStats(ctx, territoryID, parisDay(f), parisDay(t))
+	return r.ESCAPTypology.ESCAPTypologyStats(ctx, territoryID, f, t)
 }
 
 // Territory is the resolver for the territory field.

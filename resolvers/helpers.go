@@ -16,6 +16,20 @@ func parseDate(field, s string) (time.Time, error) {
 	return d, nil
 }
 
+// parseWindow parses the from and to date arguments of a statistics field
+// into the Paris midnights that start those days.
+func parseWindow(from, to string) (time.Time, time.Time, error) {
+	f, err := parseDate("from", from)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	t, err := parseDate("to", to)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return parisDay(f), parisDay(t), nil
+}
+
 // pageArgs converts the first/after arguments of a connection field.
 func pageArgs(first *int, after *string) maillage.PageArgs {
 	var p maillage.PageArgs
