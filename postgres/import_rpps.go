@@ -202,15 +202,23 @@ func reject(w io.Writer, line int, reason string, rep *RPPSImport) error {
 // upsertRPPS applies rpps_staging to professionals with set-based
 // statements, each appending its events.
 func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
+	const distinct = `CREATE TEMPORARY TABLE rpps_import ON COMMIT DROP AS
+		SELECT DISTINCT ON (rpps) rpps, first_name, last_name, profession, specialty FROM rpps_staging ORDER BY rpps, line`
+	if _, err := tx.ExecContext(ctx, distinct); err != nil {
+		return fmt.Errorf("distinct: %w", err)
+	}
+	if err := tx.GetContext(ctx, &rep.Professionals, `SELECT count(*) FROM rpps_import`); err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	if rep.Professionals == 0 {
+		return maillage.Errorf(maillage.EINVALID, "no valid line in the file: refusing to archive the whole directory")
+	}
 	steps := []struct {
 		name  string
 		sql   string
 		n     *int
 		event string // the type of the events the step appends
 	}{
-		{"distinct", `CREATE TEMPORARY TABLE rpps_import ON COMMIT DROP AS
-			SELECT DISTINCT ON (rpps) rpps, first_name, last_name, profession, specialty FROM rpps_staging ORDER BY rpps, line`, nil, ""},
-		{"count", `SELECT count(*) FROM rpps_import`, &rep.Professionals, ""},
 		{"insert", `WITH ins AS (INSERT INTO professionals (rpps, first_name, last_name, profession, specialty)
 				SELECT i.rpps, i.first_name, i.last_name, i.profession, i.specialty FROM rpps_import i
 				WHERE NOT EXISTS (SELECT 1 FROM professionals p WHERE p.rpps = i.rpps) RETURNING id),
@@ -230,19 +238,7 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 			SELECT count(*) FROM arc`, &rep.Archived, maillage.EventProfessionalArchived},
 	}
 	for _, s := range steps {
-		if s.name == "insert" && rep.Professionals == 0 {
-			return maillage.Errorf(maillage.EINVALID, "no valid line in the file: refusing to archive the whole directory")
-		}
-		var err error
-		switch {
-		case s.n == nil:
-			_, err = tx.ExecContext(ctx, s.sql)
-		case s.name == "count":
-			err = tx.GetContext(ctx, s.n, s.sql)
-		default:
-			err = tx.GetContext(ctx, s.n, s.sql, maillage.TopicDirectory, s.event)
-		}
-		if err != nil {
+		if err := tx.GetContext(ctx, s.n, s.sql, maillage.TopicDirectory, s.event); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
