@@ -254,8 +254,10 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	return nil
 }
 
-// leaveTeamsOfArchived ends the care-team places of the professionals this
-// import archived (a few at most: the loop runs only over those in a team).
+// leaveTeamsOfArchived ends the care-team places still held by archived
+// professionals — those this import archived, and any left over — one
+// professional at a time, as archiveProfessional does (a few at most: the
+// loop runs only over those still in a team).
 func leaveTeamsOfArchived(ctx context.Context, tx *sqlx.Tx) error {
 	var ids []string
 	const q = `SELECT DISTINCT m.professional_id FROM escap_members m JOIN professionals p ON p.id = m.professional_id
