@@ -25,6 +25,7 @@ type Metrics struct {
 	statementTime prometheus.Histogram
 	subscriptions prometheus.Gauge
 	events        *prometheus.CounterVec
+	webhooks      *prometheus.CounterVec
 }
 
 // DefaultMetrics are the metrics of this process.
@@ -63,9 +64,13 @@ func newMetrics() *Metrics {
 			Name: "maillage_events_delivered_total",
 			Help: "Events delivered to subscribers, by topic.",
 		}, []string{"topic"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "maillage_webhook_deliveries_total",
+			Help: "Webhook delivery outcomes on this instance: delivered, retrying (an attempt failed, another is due), failed (the last attempt failed), withheld (the account may no longer see the event).",
+		}, []string{"outcome"}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.errors, m.statements, m.statementTime,
-		m.subscriptions, m.events,
+		m.subscriptions, m.events, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -97,6 +102,10 @@ func (m *Metrics) SubscriptionOpened() (closed func()) {
 
 // EventDelivered counts one event of topic handed to one subscriber.
 func (m *Metrics) EventDelivered(topic string) { m.events.WithLabelValues(topic).Inc() }
+
+// WebhookOutcome counts one webhook delivery outcome ("delivered",
+// "retrying", "failed", "withheld").
+func (m *Metrics) WebhookOutcome(outcome string) { m.webhooks.WithLabelValues(outcome).Inc() }
 
 // GraphQLError counts one GraphQL error by its code ("" counts as INTERNAL).
 func (m *Metrics) GraphQLError(code string) {

@@ -399,13 +399,13 @@ func TestRegistrationRules(t *testing.T) {
 		in    maillage.WebhookInput
 		field string
 	}{
-		{maillage.WebhookInput{URL: "http://example.org/hook", Topics: []string{"escap:"}}, "url"},
-		{maillage.WebhookInput{URL: "http://127.0.0.1:9/hook", Topics: []string{"escap:"}}, "url"}, // no dev mode
-		{maillage.WebhookInput{URL: "https://user:pw@example.org/", Topics: []string{"escap:"}}, "url"},
-		{maillage.WebhookInput{URL: "example.org/hook", Topics: []string{"escap:"}}, "url"},
-		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"authz"}}, "topics"},
-		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"patient:"}}, "topics"},
-		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: nil}, "topics"},
+		{maillage.WebhookInput{URL: "http://example.org/hook", Topics: []string{"escap:"}}, "input.url"},
+		{maillage.WebhookInput{URL: "http://127.0.0.1:9/hook", Topics: []string{"escap:"}}, "input.url"}, // no dev mode
+		{maillage.WebhookInput{URL: "https://user:pw@example.org/", Topics: []string{"escap:"}}, "input.url"},
+		{maillage.WebhookInput{URL: "example.org/hook", Topics: []string{"escap:"}}, "input.url"},
+		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"authz"}}, "input.topics"},
+		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"patient:"}}, "input.topics"},
+		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: nil}, "input.topics"},
 	}
 	for _, c := range bad {
 		_, _, err := svc.RegisterWebhook(ctx, c.in)
