@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -43,9 +42,6 @@ func (r *RPPSImport) String() string {
 
 // rppsMaxLine is the longest line accepted (a line is about 600 bytes).
 const rppsMaxLine = 1 << 20
-
-// rppsBatch is how many rows go to PostgreSQL in one COPY flush.
-const rppsBatch = 5000
 
 // ImportRPPS loads an RPPS PS_LibreAcces_Personne_activite extract (UTF-8,
 // '|'-separated, one header line, one line per activity) into the
@@ -124,7 +120,7 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, rejects io.Writer,
 		}
 		rep.Read++
 		if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
-			if err := reject(rejects, line, "not UTF-8 text", rep); err != nil {
+			if err := reject(rejects, line, "not UTF-8 text", &rep.Rejected); err != nil {
 				return err
 			}
 			continue
@@ -138,7 +134,7 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, rejects io.Writer,
 		}
 		rpps, first, last, profession := get(rppsColID), get(rppsColFirstName), get(rppsColLastName), get(rppsColProfession)
 		if reason := checkRPPSLine(rpps, first, last, profession); reason != "" {
-			if err := reject(rejects, line, reason, rep); err != nil {
+			if err := reject(rejects, line, reason, &rep.Rejected); err != nil {
 				return err
 			}
 			continue
@@ -146,7 +142,7 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, rejects io.Writer,
 		if _, err := stmt.ExecContext(ctx, line, rpps, first, last, profession, nullable(get(rppsColSpecialty))); err != nil {
 			return fmt.Errorf("copy staging: %w", err)
 		}
-		if rep.Read%rppsBatch == 0 {
+		if rep.Read%importBatch == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -177,26 +173,10 @@ func checkRPPSLine(rpps, first, last, profession string) string {
 	}
 	for _, err := range checks {
 		if err != nil {
-			var e *maillage.Error
-			if errors.As(err, &e) {
-				return e.Message
-			}
-			return err.Error()
+			return reasonOf(err)
 		}
 	}
 	return ""
-}
-
-// reject writes one rejected line.
-func reject(w io.Writer, line int, reason string, rep *RPPSImport) error {
-	rep.Rejected++
-	if w == nil {
-		return nil
-	}
-	if _, err := fmt.Fprintf(w, "line %d: %s\n", line, reason); err != nil {
-		return fmt.Errorf("rejects file: %w", err)
-	}
-	return nil
 }
 
 // upsertRPPS applies rpps_staging to professionals with set-based
@@ -246,10 +226,7 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 		return err
 	}
 	if rep.Inserted+rep.Updated+rep.Archived > 0 {
-		// One notification: listeners read every event after the last they saw.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, (SELECT max(id) FROM events)::text)`, EventsChannel); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
+		return notifyEvents(ctx, tx)
 	}
 	return nil
 }

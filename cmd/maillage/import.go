@@ -17,11 +17,34 @@ import (
 	"github.com/maillage/maillage/postgres"
 )
 
-// importExtract runs "maillage import rpps FILE".
+// importer loads one kind of extract from r, writing the rejected lines to
+// rejects and reporting the lines read to progress; it returns its summary.
+type importer func(ctx context.Context, db *postgres.DB, o *options, r io.Reader, rejects io.Writer, progress func(int)) (fmt.Stringer, error)
+
+// importers are the extracts "maillage import KIND FILE" loads.
+var importers = map[string]importer{
+	"rpps": func(ctx context.Context, db *postgres.DB, _ *options, r io.Reader, rejects io.Writer, progress func(int)) (fmt.Stringer, error) {
+		return postgres.ImportRPPS(ctx, db, r, rejects, progress)
+	},
+	"finess": func(ctx context.Context, db *postgres.DB, o *options, r io.Reader, rejects io.Writer, progress func(int)) (fmt.Stringer, error) {
+		opt := postgres.FINESSOptions{Departments: o.departments}
+		if o.region != "" {
+			depts := postgres.RegionDepartments(o.region)
+			if depts == nil {
+				return nil, fmt.Errorf("-region: %q is not the INSEE code of a region", o.region)
+			}
+			opt.Departments = append(opt.Departments, depts...)
+		}
+		return postgres.ImportFINESS(ctx, db, r, rejects, progress, opt)
+	},
+}
+
+// importExtract runs "maillage import KIND FILE".
 func importExtract(ctx context.Context, o *options, args []string) error {
-	if len(args) != 2 || args[0] != "rpps" {
-		return errors.New("usage: maillage import rpps FILE|- (maillage help import)")
+	if len(args) != 2 || importers[args[0]] == nil {
+		return errors.New("usage: maillage import rpps|finess FILE|- (maillage help import)")
 	}
+	kind := args[0]
 	in, size, err := openExtract(args[1])
 	if err != nil {
 		return err
@@ -46,14 +69,14 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 	done := func() {}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		// Bytes read, rate and time left, lines in the description.
-		bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription("rpps"), progressbar.OptionSetWriter(os.Stderr),
+		bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription(kind), progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionSetWidth(10),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14), progressbar.OptionFullWidth())
 		done = func() { bar.Exit(); fmt.Fprintln(os.Stderr) }
 		r = io.TeeReader(in, bar)
-		progress = func(lines int) { bar.Describe(fmt.Sprintf("rpps: %d lines", lines)) }
+		progress = func(lines int) { bar.Describe(fmt.Sprintf("%s: %d lines", kind, lines)) }
 	}
-	rep, err := postgres.ImportRPPS(ctx, db, r, rejects, progress)
+	rep, err := importers[kind](ctx, db, o, r, rejects, progress)
 	done()
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@
 //	                              directory) into an empty database
 //	maillage import rpps FILE     load an RPPS activity extract (- for
 //	                              standard input, .zip as published)
+//	maillage import finess FILE   load a FINESS establishments extract
 //	maillage token <login>        print a development token
 //	maillage schema               print the subgraph SDL
 //	maillage help [command]       how to use a command
@@ -86,7 +87,7 @@ directory instead of the demo data.`,
 		run:   seed,
 	},
 	{
-		name: "import", args: "rpps FILE|-", summary: "load a national directory extract (RPPS) into the directory",
+		name: "import", args: "rpps|finess FILE|-", summary: "load a national directory extract (RPPS, FINESS) into the directory",
 		about: `Reads the RPPS extract PS_LibreAcces_Personne_activite_<date>.txt (UTF-8,
 '|'-separated, one line per activity) from FILE, from the .zip it is
 published in, or from standard input (-), and brings the professionals in
@@ -94,7 +95,15 @@ line with it in one transaction: new RPPS created, changed ones updated,
 those absent from the file archived (never deleted), each change with its
 event. Importing the same file again changes nothing. Lines that cannot be
 imported are skipped and listed with their line number (-rejects). An
-interrupted import changes nothing. Prints one summary line.`,
+interrupted import changes nothing. Prints one summary line.
+
+"import finess" reads the FINESS extract etalab-cs1100507-stock-<date>.csv
+(';'-separated, Windows-1252) the same ways and brings the structures in
+line with it: establishments of the categories listed in the table
+finess_categories become structures of the kind it gives, in the territory
+of their department (created with its region if missing); structures
+entered by hand are never changed. -region or -departments load a part of
+France only.`,
 		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); importFlags(fs, o) },
 		run:   importExtract,
 	},
