@@ -297,6 +297,14 @@ func (b *Bus) currentSnapshot(ctx context.Context) (pgSnapshot, error) {
 	return parseSnapshot(text)
 }
 
+// Settled returns the highest settled event id (nothing at or below it can
+// still appear) and a channel closed when it next moves.
+func (b *Bus) Settled() (int64, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.settled, b.settledNext
+}
+
 // Done is closed when the bus has stopped.
 func (b *Bus) Done() <-chan struct{} { return b.done }
 
