@@ -23,6 +23,9 @@ var importers = map[string]func(context.Context, *postgres.DB, io.Reader, postgr
 	"rpps": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
 		return postgres.ImportRPPS(ctx, db, r, opt)
 	},
+	"mssante": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportMSSante(ctx, db, r, opt)
+	},
 }
 
 // importExtract runs "maillage import KIND FILE".
