@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -42,36 +41,33 @@ const (
 // INSEE codes; an overseas commune's INSEE code is "97" and its three digits.
 var finessOverseas = map[string]string{"9A": "971", "9B": "972", "9C": "973", "9D": "974", "9F": "976"}
 
-// FINESSOptions narrows an import.
-type FINESSOptions struct {
-	// Departments, if not empty, are the INSEE codes of the departments to
-	// load: establishments elsewhere are skipped (counted in Outside), and
-	// only the imported structures of these departments can be archived.
-	Departments []string
-}
-
 // FINESSImport counts what ImportFINESS did. Read is the data lines read
 // (the first line excluded); Structures the distinct establishments loaded.
 type FINESSImport struct {
 	Read, Structures, Inserted, Updated, Archived, Rejected int
 	// Skipped: establishments of a category the hub does not model
 	// (finess_categories); Outside: establishments outside
-	// FINESSOptions.Departments; HandMade: establishments whose FINESS a
+	// ImportOptions.Departments; HandMade: establishments whose FINESS a
 	// structure entered by hand already carries, left as they are;
 	// Geolocations: geolocalisation lines, read and not stored (the hub keeps
 	// no coordinates); Territories: department and region territories created.
 	Skipped, Outside, HandMade, Geolocations, Territories int
-	Took                                                  time.Duration
+	// Left: the memberships of the archived structures, ended.
+	Left int
+	Took time.Duration
 }
 
 // String is the one-line summary.
 func (r *FINESSImport) String() string {
-	return fmt.Sprintf("finess: %d lines read, %d structures, %d inserted, %d updated, %d archived, %d rejected, "+
+	return fmt.Sprintf("finess: %d lines read, %d structures, %d inserted, %d updated, %d archived (%d memberships ended), %d rejected, "+
 		"%d skipped (category not modelled), %d outside the departments, %d left as entered by hand, "+
 		"%d territories created, %d geolocation lines ignored in %s",
-		r.Read, r.Structures, r.Inserted, r.Updated, r.Archived, r.Rejected, r.Skipped, r.Outside, r.HandMade,
+		r.Read, r.Structures, r.Inserted, r.Updated, r.Archived, r.Left, r.Rejected, r.Skipped, r.Outside, r.HandMade,
 		r.Territories, r.Geolocations, r.Took.Round(time.Millisecond))
 }
+
+// finessAuditRole is the role of the FINESS import's audit records.
+const finessAuditRole = "system:import_finess"
 
 // ImportFINESS loads a FINESS establishments extract
 // (etalab-cs1100507-stock-<date>.csv: ';'-separated, Windows-1252, a first
@@ -85,43 +81,39 @@ func (r *FINESSImport) String() string {
 // (the department and its region are created from the COG if the hub lacks
 // them); a changed name, kind, commune or SIRET is updated, and a structure
 // archived earlier that is back in the file is restored; an imported
-// structure absent from the file is archived (never deleted) with its links
-// and memberships. A structure moved by hand into a territory below its
-// department stays there. Structures entered by hand are never changed: if
-// one carries a FINESS of the file, that line is counted in HandMade. Each
-// change appends its directory event, as the mutations do; a second import
-// of the same file changes nothing.
+// structure absent from the file (or outside opt.Departments) is archived,
+// never deleted, its links archived and its memberships ended. A structure
+// moved by hand into a territory below its department stays there.
+// Structures entered by hand are never changed: if one carries a FINESS of
+// the file, that line is counted in HandMade. Each change appends its
+// directory event and its audit record (role system:import_finess), as the
+// mutations do; a second import of the same file changes nothing.
 //
 // A line that cannot be imported (bad FINESS or key, missing name, unknown
-// department…) is written to rejects as "line N: reason" and skipped. A file
-// with no establishment to load is refused: it would archive every imported
-// structure. If ctx is cancelled or anything fails the transaction is rolled
-// back and the directory is as it was. After the commit the authorizer is
-// reloaded once. progress, if not nil, is called with the lines read so far.
-func ImportFINESS(ctx context.Context, db *DB, r io.Reader, rejects io.Writer, progress func(lines int), opt FINESSOptions) (*FINESSImport, error) {
+// department…) is written to opt.Rejects as "line N: reason" and skipped. A
+// file with no establishment to load is refused: it would archive every
+// imported structure. If ctx is cancelled or anything fails the transaction
+// is rolled back and the directory is as it was. After the commit the
+// authorizer is reloaded once.
+func ImportFINESS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*FINESSImport, error) {
 	start := time.Now()
 	rep := &FINESSImport{}
-	var only map[string]bool
-	if len(opt.Departments) > 0 {
-		only = map[string]bool{}
-		for _, d := range opt.Departments {
-			d = maillage.CanonicalTerritoryCode(strings.TrimSpace(d))
-			if _, _, ok := regionOfDepartment(d); !ok {
-				return nil, maillage.Errorf(maillage.EINVALID, "import finess: %q is not a department code", d)
-			}
-			only[d] = true
+	for _, d := range opt.Departments {
+		if _, _, ok := regionOfDepartment(d); !ok {
+			return nil, maillage.Errorf(maillage.EINVALID, "import finess: %q is not a department code", d)
 		}
 	}
+	ctx = importContext(ctx, "finess")
 	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
 		kinds, err := finessCategories(ctx, tx)
 		if err != nil {
 			return err
 		}
-		st := &finessStager{rejects: rejects, progress: progress, rep: rep, kinds: kinds, only: only}
+		st := &finessStager{opt: opt, reject: rejectWriter(opt.Rejects, &rep.Rejected), rep: rep, kinds: kinds}
 		if err := st.stage(ctx, tx, r); err != nil {
 			return err
 		}
-		return upsertFINESS(ctx, tx, rep, only)
+		return upsertFINESS(ctx, tx, rep)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import finess: %w", err)
@@ -157,11 +149,10 @@ func finessCategories(ctx context.Context, tx *sqlx.Tx) (map[string]maillage.Str
 
 // finessStager reads an extract into the temporary table finess_staging.
 type finessStager struct {
-	rejects  io.Writer
-	progress func(int)
-	rep      *FINESSImport
-	kinds    map[string]maillage.StructureKind
-	only     map[string]bool
+	opt    ImportOptions
+	reject func(line int, reason string) error
+	rep    *FINESSImport
+	kinds  map[string]maillage.StructureKind
 }
 
 // finessRow is one establishment to load.
@@ -203,7 +194,7 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 				return fmt.Errorf("line %d: %w", line, err)
 			}
 			rep.Read++
-			if err := reject(st.rejects, perr.StartLine, perr.Err.Error(), &rep.Rejected); err != nil {
+			if err := st.reject(perr.StartLine, perr.Err.Error()); err != nil {
 				return err
 			}
 			continue
@@ -216,16 +207,16 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if st.progress != nil {
-				st.progress(rep.Read)
+			if st.opt.Progress != nil {
+				st.opt.Progress(rep.Read)
 			}
 		}
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // flush
 		return fmt.Errorf("copy staging: %w", err)
 	}
-	if st.progress != nil {
-		st.progress(rep.Read)
+	if st.opt.Progress != nil {
+		st.opt.Progress(rep.Read)
 	}
 	return ctx.Err()
 }
@@ -239,10 +230,10 @@ func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, rec 
 		rep.Geolocations++
 		return nil
 	default:
-		return reject(st.rejects, line, fmt.Sprintf("unknown line kind %q (want structureet or geolocalisation)", rec[0]), &rep.Rejected)
+		return st.reject(line, fmt.Sprintf("unknown line kind %q (want structureet or geolocalisation)", rec[0]))
 	}
 	if len(rec) <= finessColSIRET {
-		return reject(st.rejects, line, fmt.Sprintf("structureet line with %d fields, want %d", len(rec), finessFields), &rep.Rejected)
+		return st.reject(line, fmt.Sprintf("structureet line with %d fields, want %d", len(rec), finessFields))
 	}
 	get := func(i int) string { return strings.TrimSpace(rec[i]) }
 	kind, ok := st.kinds[get(finessColCategory)]
@@ -252,9 +243,9 @@ func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, rec 
 	}
 	row, reason := parseFINESSLine(get, kind)
 	if reason != "" {
-		return reject(st.rejects, line, reason, &rep.Rejected)
+		return st.reject(line, reason)
 	}
-	if st.only != nil && !st.only[row.department] {
+	if !st.opt.keeps(row.department) {
 		rep.Outside++
 		return nil
 	}
@@ -319,9 +310,8 @@ func allDigits(s string) bool {
 }
 
 // upsertFINESS applies finess_staging to structures with set-based
-// statements, each appending its events. only, if not nil, bounds the
-// departments whose imported structures may be archived.
-func upsertFINESS(ctx context.Context, tx *sqlx.Tx, rep *FINESSImport, only map[string]bool) error {
+// statements, each change with its event and audit record.
+func upsertFINESS(ctx context.Context, tx *sqlx.Tx, rep *FINESSImport) error {
 	for _, q := range []string{
 		`CREATE TEMPORARY TABLE finess_import ON COMMIT DROP AS
 			SELECT DISTINCT ON (finess) finess, kind, name, commune, department, siret,
@@ -341,40 +331,60 @@ func upsertFINESS(ctx context.Context, tx *sqlx.Tx, rep *FINESSImport, only map[
 	if rep.Structures == 0 {
 		return maillage.Errorf(maillage.EINVALID, "no establishment to load in the file: refusing to archive every imported structure")
 	}
+	if err := placeFINESS(ctx, tx, rep); err != nil {
+		return err
+	}
+	for _, q := range []string{finessDropSIRET, finessChanged, finessReleaseSIRET} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+	}
+	if err := tx.GetContext(ctx, &rep.HandMade, finessHandMade); err != nil {
+		return fmt.Errorf("hand-made: %w", err)
+	}
+	steps := []importStep{
+		{"update", finessUpdate, &rep.Updated, maillage.EventStructureUpdated, "import_update"},
+		{"insert", finessInsert, &rep.Inserted, maillage.EventStructureCreated, "import_create"},
+		{"archive", finessArchive, &rep.Archived, maillage.EventStructureArchived, "import_archive"},
+		{"end memberships of archived", finessEndMemberships, &rep.Left, maillage.EventMembershipEnded, "import_end_membership"},
+	}
+	if err := runImportSteps(ctx, tx, finessAuditRole, steps); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, finessArchiveLinks); err != nil {
+		return fmt.Errorf("archive links: %w", err)
+	}
+	if rep.Inserted+rep.Updated+rep.Archived+rep.Left+rep.Territories > 0 {
+		return notifyEvents(ctx, tx)
+	}
+	return nil
+}
 
-	// Each department's territory, created with its region if missing.
+// placeFINESS gives each establishment of finess_import its department's
+// territory, created with its region if the hub lacks it.
+func placeFINESS(ctx context.Context, tx *sqlx.Tx, rep *FINESSImport) error {
 	var depts []string
-	if err := tx.SelectContext(ctx, &depts, `SELECT DISTINCT department FROM finess_import`); err != nil {
+	if err := tx.SelectContext(ctx, &depts, `SELECT DISTINCT department FROM finess_import ORDER BY 1`); err != nil {
 		return fmt.Errorf("departments: %w", err)
 	}
-	for d := range only {
-		depts = append(depts, d)
-	}
-	slices.Sort(depts)
-	depts = slices.Compact(depts)
 	territories, err := ensureDepartments(ctx, tx, depts, &rep.Territories)
 	if err != nil {
 		return err
 	}
-	var codes, ids, paths []string
+	var ids, paths []string
 	for _, d := range depts {
-		codes, ids, paths = append(codes, d), append(ids, territories[d].ID), append(paths, territories[d].Path)
+		ids, paths = append(ids, territories[d].ID), append(paths, territories[d].Path)
 	}
-	const place = `UPDATE finess_import i SET territory_id = d.id, territory_path = d.path
+	const q = `UPDATE finess_import i SET territory_id = d.id, territory_path = d.path
 		FROM unnest($1::text[], $2::text[], $3::text[]) AS d (code, id, path) WHERE i.department = d.code`
-	if _, err := tx.ExecContext(ctx, place, pq.StringArray(codes), pq.StringArray(ids), pq.StringArray(paths)); err != nil {
+	if _, err := tx.ExecContext(ctx, q, pq.StringArray(depts), pq.StringArray(ids), pq.StringArray(paths)); err != nil {
 		return fmt.Errorf("territories: %w", err)
 	}
-	var scope []string // the territories whose imported structures may be archived
-	for d := range only {
-		scope = append(scope, territories[d].Path)
-	}
-
-	return mergeFINESS(ctx, tx, rep, only != nil, scope)
+	return nil
 }
 
-// The statements of mergeFINESS, in order. $1 and $2 are the events' topic
-// and type where a statement appends events.
+// The statements of upsertFINESS. The changes (finessUpdate…) return each
+// changed object's id, domain and event payload, for runImportSteps.
 const (
 	// A SIRET is kept only if one establishment of the file has it and no
 	// structure holds it but an imported one of the file, whose SIRET the
@@ -397,62 +407,27 @@ const (
 	// unique index is checked row by row.
 	finessReleaseSIRET = `UPDATE structures s SET siret = NULL FROM finess_changed c
 		WHERE s.id = c.id AND s.siret IS NOT NULL AND s.siret IS DISTINCT FROM c.siret`
-	finessUpdate = `WITH upd AS (UPDATE structures s SET kind = c.kind, name = c.name, commune = c.commune, siret = c.siret,
+	finessUpdate = `UPDATE structures s SET kind = c.kind, name = c.name, commune = c.commune, siret = c.siret,
 			territory_id = c.territory_id, archived_at = NULL, updated_at = now()
-			FROM finess_changed c WHERE s.id = c.id RETURNING s.id, s.territory_id),
-		ev AS (INSERT INTO events (topic, type, subject_id, domain)
-			SELECT $1, $2, u.id, t.path || '/@' || u.id FROM upd u JOIN territories t ON t.id = u.territory_id)
-		SELECT count(*) FROM upd`
-	finessInsert = `WITH ins AS (INSERT INTO structures (kind, name, territory_id, finess, siret, commune, source)
-			SELECT i.kind, i.name, i.territory_id, i.finess, i.siret, i.commune, 'FINESS' FROM finess_import i
-			WHERE NOT EXISTS (SELECT 1 FROM structures s WHERE s.finess = i.finess) ORDER BY i.finess
-			RETURNING id, territory_id),
-		ev AS (INSERT INTO events (topic, type, subject_id, domain)
-			SELECT $1, $2, n.id, t.path || '/@' || n.id FROM ins n JOIN territories t ON t.id = n.territory_id)
-		SELECT count(*) FROM ins`
-	// An imported structure absent from the file is archived with its links
-	// and memberships, as ArchiveStructure does; with departments selected
-	// ($3), only in their territories ($4).
-	finessArchive = `WITH arc AS (UPDATE structures s SET archived_at = now(), updated_at = now()
-			FROM territories t WHERE t.id = s.territory_id
-			AND s.source = 'FINESS' AND s.archived_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM finess_import i WHERE i.finess = s.finess)
-			AND (NOT $3 OR EXISTS (SELECT 1 FROM unnest($4::text[]) d WHERE within(t.path, d)))
-			RETURNING s.id, t.path),
-		lnk AS (UPDATE structure_links l SET archived_at = now() FROM arc
-			WHERE (l.from_id = arc.id OR l.to_id = arc.id) AND l.archived_at IS NULL),
-		mem AS (UPDATE memberships m SET ended_at = now() FROM arc WHERE m.structure_id = arc.id AND m.ended_at IS NULL),
-		ev AS (INSERT INTO events (topic, type, subject_id, domain) SELECT $1, $2, a.id, a.path || '/@' || a.id FROM arc a)
-		SELECT count(*) FROM arc`
+		FROM finess_changed c, territories t WHERE s.id = c.id AND t.id = c.territory_id
+		RETURNING s.id, ` + structureDomainSQL + ` AS domain, '{}'::jsonb AS payload`
+	finessInsert = `INSERT INTO structures AS s (kind, name, territory_id, finess, siret, commune, source)
+		SELECT i.kind, i.name, i.territory_id, i.finess, i.siret, i.commune, 'FINESS' FROM finess_import i
+		WHERE NOT EXISTS (SELECT 1 FROM structures o WHERE o.finess = i.finess) ORDER BY i.finess
+		RETURNING s.id, (SELECT t.path FROM territories t WHERE t.id = s.territory_id) || '/@' || s.id AS domain, '{}'::jsonb AS payload`
+	// An imported structure absent from the file is archived, as
+	// ArchiveStructure does: its memberships end, its links are archived.
+	finessArchive = `UPDATE structures s SET archived_at = now(), updated_at = now()
+		FROM territories t WHERE t.id = s.territory_id AND s.source = 'FINESS' AND s.archived_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM finess_import i WHERE i.finess = s.finess)
+		RETURNING s.id, ` + structureDomainSQL + ` AS domain, '{}'::jsonb AS payload`
+	finessEndMemberships = `UPDATE memberships m SET ended_at = now()
+		FROM structures s JOIN territories t ON t.id = s.territory_id
+		WHERE s.id = m.structure_id AND s.source = 'FINESS' AND s.archived_at IS NOT NULL AND m.ended_at IS NULL
+		RETURNING m.id, ` + structureDomainSQL + ` AS domain, ` + membershipPayloadSQL
+	finessArchiveLinks = `UPDATE structure_links l SET archived_at = now() WHERE l.archived_at IS NULL
+		AND EXISTS (SELECT 1 FROM structures s WHERE s.id IN (l.from_id, l.to_id) AND s.source = 'FINESS' AND s.archived_at IS NOT NULL)`
 )
-
-// mergeFINESS applies finess_import (placed in its territories) to the
-// structures. selected says whether departments were selected, scope the
-// paths of their territories.
-func mergeFINESS(ctx context.Context, tx *sqlx.Tx, rep *FINESSImport, selected bool, scope []string) error {
-	for _, q := range []string{finessDropSIRET, finessChanged, finessReleaseSIRET} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("merge: %w", err)
-		}
-	}
-	if err := tx.GetContext(ctx, &rep.HandMade, finessHandMade); err != nil {
-		return fmt.Errorf("hand-made: %w", err)
-	}
-	topic := maillage.TopicDirectory
-	if err := tx.GetContext(ctx, &rep.Updated, finessUpdate, topic, maillage.EventStructureUpdated); err != nil {
-		return fmt.Errorf("update: %w", err)
-	}
-	if err := tx.GetContext(ctx, &rep.Inserted, finessInsert, topic, maillage.EventStructureCreated); err != nil {
-		return fmt.Errorf("insert: %w", err)
-	}
-	if err := tx.GetContext(ctx, &rep.Archived, finessArchive, topic, maillage.EventStructureArchived, selected, pq.StringArray(scope)); err != nil {
-		return fmt.Errorf("archive: %w", err)
-	}
-	if rep.Inserted+rep.Updated+rep.Archived+rep.Territories > 0 {
-		return notifyEvents(ctx, tx)
-	}
-	return nil
-}
 
 // territoryRef is a territory's id and path.
 type territoryRef struct{ ID, Path string }

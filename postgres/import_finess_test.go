@@ -68,7 +68,7 @@ func withKey(digits string) string {
 
 // genFINESS makes n establishments, numbered from first: every kind of
 // department and category, accented and quoted names, a SIRET each.
-func genFINESS(first, n int) []finessET {
+func genEstablishments(first, n int) []finessET {
 	out := make([]finessET, n)
 	for j := range out {
 		i := first + j
@@ -142,10 +142,11 @@ func extract(t testing.TB, ets []finessET) []byte {
 	return b.Bytes()
 }
 
-func importFINESS(t *testing.T, ctx context.Context, db *postgres.DB, file []byte, opt postgres.FINESSOptions) (*postgres.FINESSImport, string) {
+func importFINESS(t *testing.T, ctx context.Context, db *postgres.DB, file []byte, opt postgres.ImportOptions) (*postgres.FINESSImport, string) {
 	t.Helper()
 	var rejects bytes.Buffer
-	rep, err := postgres.ImportFINESS(ctx, db, bytes.NewReader(file), &rejects, nil, opt)
+	opt.Rejects = &rejects
+	rep, err := postgres.ImportFINESS(ctx, db, bytes.NewReader(file), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestImportFINESS(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 
-	base := genFINESS(0, 1400) // 1,000 modelled
+	base := genEstablishments(0, 1400) // 1,000 modelled
 	bad := []finessET{
 		{finess: "760000010", rs: "CLÉ FAUSSE", commune: "540", dept: "76", category: "500"},
 		{finess: withKey("76100000"), rs: "", commune: "540", dept: "76", category: "500"},
@@ -201,7 +202,7 @@ func TestImportFINESS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rep, rejects := importFINESS(t, ctx, db, extract(t, file1), postgres.FINESSOptions{})
+	rep, rejects := importFINESS(t, ctx, db, extract(t, file1), postgres.ImportOptions{})
 	want := modelled(base) - 1 // the hand-made one
 	if rep.Read != 2*len(file1) || rep.Inserted != want || rep.Updated+rep.Archived != 0 || rep.HandMade != 1 ||
 		rep.Rejected != 4 || rep.Skipped != len(base)-modelled(base)+1 || rep.Geolocations != len(file1) || rep.Structures != want+1 {
@@ -241,7 +242,7 @@ func TestImportFINESS(t *testing.T) {
 
 	// The same file again changes nothing and announces nothing.
 	before, events := structureRows(t, db), count(t, db, `SELECT count(*) FROM events`)
-	rep, _ = importFINESS(t, ctx, db, extract(t, file1), postgres.FINESSOptions{})
+	rep, _ = importFINESS(t, ctx, db, extract(t, file1), postgres.ImportOptions{})
 	if rep.Inserted+rep.Updated+rep.Archived+rep.Territories != 0 {
 		t.Errorf("re-import: %s", rep)
 	}
@@ -285,7 +286,7 @@ func TestImportFINESS(t *testing.T) {
 		}
 		file3 = append(file3, e)
 	}
-	added := genFINESS(90000, 14) // 10 modelled
+	added := genEstablishments(90000, 14) // 10 modelled
 	file3 = append(file3, added...)
 	if changed != 10 || removed != 10 || modelled(added) != 10 {
 		t.Fatalf("generated %d changed, %d removed, %d new", changed, removed, modelled(added))
@@ -294,7 +295,7 @@ func TestImportFINESS(t *testing.T) {
 	// Interrupted: the context is cancelled once the file is read.
 	before, events = structureRows(t, db), count(t, db, `SELECT count(*) FROM events`)
 	cctx, cancel := context.WithCancel(ctx)
-	if _, err := postgres.ImportFINESS(cctx, db, &cancelAtEOF{r: bytes.NewReader(extract(t, file3)), cancel: cancel}, io.Discard, nil, postgres.FINESSOptions{}); err == nil {
+	if _, err := postgres.ImportFINESS(cctx, db, &cancelAtEOF{r: bytes.NewReader(extract(t, file3)), cancel: cancel}, postgres.ImportOptions{}); err == nil {
 		t.Fatal("cancelled import: no error")
 	}
 	if after := structureRows(t, db); after != before {
@@ -304,7 +305,7 @@ func TestImportFINESS(t *testing.T) {
 		t.Errorf("cancelled import appended %d events", n-events)
 	}
 
-	rep, rejects = importFINESS(t, ctx, db, extract(t, file3), postgres.FINESSOptions{})
+	rep, rejects = importFINESS(t, ctx, db, extract(t, file3), postgres.ImportOptions{})
 	if rep.Inserted != 10 || rep.Updated != 10 || rep.Archived != 10 || rep.Rejected != 0 || rejects != "" {
 		t.Errorf("third file: %s", rep)
 	}
@@ -319,27 +320,35 @@ func TestImportFINESS(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM structures WHERE finess = $1 AND archived_at IS NOT NULL`, leaving.finess); n != 1 {
 		t.Error("the establishment absent from the file is not archived")
 	}
-	if n := count(t, db, `SELECT count(*) FROM memberships WHERE ended_at IS NULL`); n != 0 {
-		t.Error("the archived structure's membership did not end")
+	if n := count(t, db, `SELECT count(*) FROM memberships WHERE ended_at IS NULL`); n != 0 || rep.Left != 1 {
+		t.Errorf("the archived structure's membership did not end (%d ended)", rep.Left)
+	}
+	if n := count(t, db, `SELECT count(*) FROM events WHERE type = 'MEMBERSHIP_ENDED'`); n != 1 {
+		t.Errorf("%d MEMBERSHIP_ENDED events, want 1", n)
+	}
+	for op, want := range map[string]int{"import_create": want + 10, "import_update": 10, "import_archive": 10, "import_end_membership": 1} {
+		if n := count(t, db, `SELECT count(*) FROM audit_log WHERE role = 'system:import_finess' AND operation = $1`, op); n != want {
+			t.Errorf("%d %s audit records, want %d", n, op, want)
+		}
 	}
 	if n := count(t, db, `SELECT count(*) FROM structures`); n != want+1+10 {
 		t.Errorf("%d structures, want %d (archived, never deleted)", n, want+11)
 	}
 
 	// The first file again: the archived come back, the new ones go.
-	rep, _ = importFINESS(t, ctx, db, extract(t, file1), postgres.FINESSOptions{})
+	rep, _ = importFINESS(t, ctx, db, extract(t, file1), postgres.ImportOptions{})
 	if rep.Inserted != 0 || rep.Updated != 20 || rep.Archived != 10 {
 		t.Errorf("first file again: %s", rep)
 	}
 }
 
-// Selected departments: only their establishments are loaded, and only
-// their imported structures can be archived.
+// Selected departments: only their establishments are loaded, and the
+// imported structures elsewhere are archived (the directory becomes theirs).
 func TestImportFINESSDepartments(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	all := genFINESS(0, 140)
-	importFINESS(t, ctx, db, extract(t, all), postgres.FINESSOptions{})
+	all := genEstablishments(0, 140)
+	importFINESS(t, ctx, db, extract(t, all), postgres.ImportOptions{})
 
 	var reunion []finessET
 	for _, e := range all {
@@ -347,26 +356,15 @@ func TestImportFINESSDepartments(t *testing.T) {
 			reunion = append(reunion, e)
 		}
 	}
-	// The whole file with La Réunion selected, less one of its establishments.
-	var file []finessET
-	for _, e := range all {
-		if e.finess != reunion[0].finess {
-			file = append(file, e)
-		}
-	}
-	rep, _ := importFINESS(t, ctx, db, extract(t, file), postgres.FINESSOptions{Departments: []string{"974"}})
-	if rep.Archived != 1 || rep.Inserted+rep.Updated != 0 || rep.Outside != modelled(file)-modelled(reunion)+1 {
+	rep, _ := importFINESS(t, ctx, db, extract(t, all), postgres.ImportOptions{Departments: []string{"974"}})
+	if rep.Structures != modelled(reunion) || rep.Outside != modelled(all)-modelled(reunion) ||
+		rep.Archived != modelled(all)-modelled(reunion) || rep.Inserted+rep.Updated != 0 {
 		t.Errorf("La Réunion: %s", rep)
 	}
-	// The rest of France alone: nothing else is archived.
-	rep, _ = importFINESS(t, ctx, db, extract(t, reunion[1:]), postgres.FINESSOptions{Departments: []string{"974"}})
-	if rep.Archived+rep.Inserted+rep.Updated != 0 {
-		t.Errorf("La Réunion again: %s", rep)
+	if n := count(t, db, `SELECT count(*) FROM structures WHERE archived_at IS NULL AND commune NOT LIKE '974%'`); n != 0 {
+		t.Errorf("%d structures outside La Réunion left active", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM structures WHERE archived_at IS NOT NULL`); n != 1 {
-		t.Errorf("%d archived structures, want 1", n)
-	}
-	if _, err := postgres.ImportFINESS(ctx, db, bytes.NewReader(extract(t, reunion)), io.Discard, nil, postgres.FINESSOptions{Departments: []string{"20"}}); err == nil {
+	if _, err := postgres.ImportFINESS(ctx, db, bytes.NewReader(extract(t, reunion)), postgres.ImportOptions{Departments: []string{"20"}}); err == nil {
 		t.Error("department 20: no error")
 	}
 }
@@ -379,14 +377,14 @@ func TestImportFINESSRefuses(t *testing.T) {
 		"empty":          "",
 		"nothing loaded": "finess;etalab;107;2026-11-27\nstructureet;" + withKey("76000001") + ";;PHARMACIE;;;;;;;;;540;76;SEINE MARITIME;;;;620;Pharmacie d'officine;;;;;;;;;;;;\n",
 	} {
-		if _, err := postgres.ImportFINESS(ctx, db, strings.NewReader(file), io.Discard, nil, postgres.FINESSOptions{}); err == nil {
+		if _, err := postgres.ImportFINESS(ctx, db, strings.NewReader(file), postgres.ImportOptions{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
 	if _, err := db.Exec(`UPDATE finess_categories SET kind = 'NURSINGHOME' WHERE code = '500'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := postgres.ImportFINESS(ctx, db, bytes.NewReader(extract(t, genFINESS(0, 10))), io.Discard, nil, postgres.FINESSOptions{}); err == nil ||
+	if _, err := postgres.ImportFINESS(ctx, db, bytes.NewReader(extract(t, genEstablishments(0, 10))), postgres.ImportOptions{}); err == nil ||
 		!strings.Contains(err.Error(), "NURSINGHOME") {
 		t.Errorf("unknown kind in finess_categories: %v", err)
 	}

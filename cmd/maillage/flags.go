@@ -24,8 +24,7 @@ type options struct {
 	noSeed      bool
 	national    bool
 	rejects     string
-	departments []string
-	region      string
+	department  string
 	tokenTTL    time.Duration
 }
 
@@ -76,8 +75,7 @@ func seedFlags(fs *flag.FlagSet, o *options) {
 // importFlags are the import command's own flags.
 func importFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.rejects, "rejects", o.rejects, "file to write the rejected lines to (line number and reason); standard error if empty")
-	fs.Var((*commaList)(&o.departments), "departments", "finess: comma-separated INSEE codes of the departments to load (others skipped, and only their structures archived); default all")
-	fs.StringVar(&o.region, "region", o.region, "finess: INSEE code of a region whose departments to load (28 for Normandie), with -departments")
+	fs.StringVar(&o.department, "department", o.department, "keep only the lines of these departments, comma-separated (76,27 or 2A,2B,971): the directory becomes that region's")
 }
 
 // tokenFlags are the token command's own flags.

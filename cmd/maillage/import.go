@@ -17,32 +17,24 @@ import (
 	"github.com/maillage/maillage/postgres"
 )
 
-// importer loads one kind of extract from r, writing the rejected lines to
-// rejects and reporting the lines read to progress; it returns its summary.
-type importer func(ctx context.Context, db *postgres.DB, o *options, r io.Reader, rejects io.Writer, progress func(int)) (fmt.Stringer, error)
-
-// importers are the extracts "maillage import KIND FILE" loads.
-var importers = map[string]importer{
-	"rpps": func(ctx context.Context, db *postgres.DB, _ *options, r io.Reader, rejects io.Writer, progress func(int)) (fmt.Stringer, error) {
-		return postgres.ImportRPPS(ctx, db, r, rejects, progress)
+// importers are the national extracts "maillage import KIND FILE" loads,
+// by kind: each reads its file with the options and returns its summary.
+var importers = map[string]func(context.Context, *postgres.DB, io.Reader, postgres.ImportOptions) (fmt.Stringer, error){
+	"rpps": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportRPPS(ctx, db, r, opt)
 	},
-	"finess": func(ctx context.Context, db *postgres.DB, o *options, r io.Reader, rejects io.Writer, progress func(int)) (fmt.Stringer, error) {
-		opt := postgres.FINESSOptions{Departments: o.departments}
-		if o.region != "" {
-			depts := postgres.RegionDepartments(o.region)
-			if depts == nil {
-				return nil, fmt.Errorf("-region: %q is not the INSEE code of a region", o.region)
-			}
-			opt.Departments = append(opt.Departments, depts...)
-		}
-		return postgres.ImportFINESS(ctx, db, r, rejects, progress, opt)
+	"mssante": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportMSSante(ctx, db, r, opt)
+	},
+	"finess": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportFINESS(ctx, db, r, opt)
 	},
 }
 
 // importExtract runs "maillage import KIND FILE".
 func importExtract(ctx context.Context, o *options, args []string) error {
 	if len(args) != 2 || importers[args[0]] == nil {
-		return errors.New("usage: maillage import rpps|finess FILE|- (maillage help import)")
+		return errors.New("usage: maillage import finess|rpps|mssante FILE|- (maillage help import)")
 	}
 	kind := args[0]
 	in, size, err := openExtract(args[1])
@@ -50,14 +42,14 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 		return err
 	}
 	defer in.Close()
-	var rejects io.Writer = os.Stderr
+	opt := postgres.ImportOptions{Rejects: os.Stderr, Departments: o.departments()}
 	if o.rejects != "" {
 		f, err := os.Create(o.rejects)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		rejects = f
+		opt.Rejects = f
 	}
 	db, err := prepare(ctx, o)
 	if err != nil {
@@ -65,7 +57,6 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 	}
 	defer db.Close()
 	var r io.Reader = in
-	var progress func(int)
 	done := func() {}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		// Bytes read, rate and time left, lines in the description.
@@ -74,9 +65,9 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14), progressbar.OptionFullWidth())
 		done = func() { bar.Exit(); fmt.Fprintln(os.Stderr) }
 		r = io.TeeReader(in, bar)
-		progress = func(lines int) { bar.Describe(fmt.Sprintf("%s: %d lines", kind, lines)) }
+		opt.Progress = func(lines int) { bar.Describe(fmt.Sprintf("%s: %d lines", kind, lines)) }
 	}
-	rep, err := importers[kind](ctx, db, o, r, rejects, progress)
+	rep, err := importers[kind](ctx, db, r, opt)
 	done()
 	if err != nil {
 		return err
@@ -131,4 +122,16 @@ type zipEntry struct {
 func (e zipEntry) Close() error {
 	e.ReadCloser.Close()
 	return e.archive.Close()
+}
+
+// departments is the -department list, upper-cased ("2a" is "2A"); nil
+// when the flag is not set.
+func (o *options) departments() []string {
+	var out []string
+	for _, d := range strings.Split(o.department, ",") {
+		if d = strings.ToUpper(strings.TrimSpace(d)); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -65,8 +65,8 @@ func TestImportRPPSFromZip(t *testing.T) {
 	}
 }
 
-// "maillage import finess -region 28" decodes the Windows-1252 extract and
-// loads the establishments of Normandie only.
+// "maillage import finess -department 76,14" decodes the Windows-1252
+// extract and loads the establishments of these departments only.
 func TestImportFINESSRegion(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewURL(t)
@@ -87,7 +87,7 @@ func TestImportFINESSRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	rejects := filepath.Join(dir, "rejects.txt")
-	if err := run(ctx, []string{"import", "finess", extract, "-region", "28", "-rejects", rejects, "-database-url", url}); err != nil {
+	if err := run(ctx, []string{"import", "finess", extract, "-department", "76,14", "-rejects", rejects, "-database-url", url}); err != nil {
 		t.Fatal(err)
 	}
 	db, err := postgres.Open(ctx, url)
@@ -103,7 +103,7 @@ func TestImportFINESSRegion(t *testing.T) {
 	if got, err := os.ReadFile(rejects); err != nil || len(got) != 0 {
 		t.Errorf("rejects file %q (%v), want empty", got, err)
 	}
-	if err := run(ctx, []string{"import", "finess", extract, "-region", "99", "-database-url", url}); err == nil {
-		t.Error("region 99: no error")
+	if err := run(ctx, []string{"import", "finess", extract, "-department", "99", "-database-url", url}); err == nil {
+		t.Error("department 99: no error")
 	}
 }
