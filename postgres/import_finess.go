@@ -293,6 +293,9 @@ func parseFINESSLine(get func(int) string, kind maillage.StructureKind) (finessR
 	if _, _, ok := regionOfDepartment(row.department); !ok || maillage.ValidateCommune("commune", row.commune) != nil {
 		return row, fmt.Sprintf("departement: unknown department %q", get(finessColDepartment))
 	}
+	if _, _, ok := CommuneOf(row.commune); !ok {
+		return row, fmt.Sprintf("commune: %s is not a commune code of the COG", row.commune)
+	}
 	if siret := get(finessColSIRET); maillage.ValidateSIRET("siret", siret) == nil {
 		row.siret = siret // a SIRET that does not verify is left out, not rejected
 	}

@@ -69,6 +69,7 @@ func TestImportFINESS(t *testing.T) {
 		{FINESS: pgtest.WithLuhnKey("97500001"), Name: "SAINT-PIERRE", Commune: "502", Dept: "9E", Category: "500"},
 		{Line: "equipmateriellourd", FINESS: pgtest.WithLuhnKey("76100001")},
 		{FINESS: pgtest.WithLuhnKey("76100002"), Name: "SKIPPED, NOT REJECTED", Commune: "540", Dept: "76", Category: "620"},
+		{FINESS: pgtest.WithLuhnKey("76100003"), Name: "COMMUNE INCONNUE", Commune: "999", Dept: "76", Category: "500"},
 	}
 	file1 := append(append([]pgtest.FINESSEstablishment{}, base[:700]...), append(bad, base[700:]...)...)
 
@@ -86,7 +87,7 @@ func TestImportFINESS(t *testing.T) {
 	rep, rejects := importFINESS(t, ctx, db, extract(t, file1), postgres.ImportOptions{})
 	want := modelled(base) - 1 // the hand-made one
 	if rep.Read != 2*len(file1) || rep.Inserted != want || rep.Updated+rep.Archived != 0 || rep.HandMade != 1 ||
-		rep.Rejected != 4 || rep.Skipped != len(base)-modelled(base)+1 || rep.Geolocations != len(file1) || rep.Structures != want+1 {
+		rep.Rejected != 5 || rep.Skipped != len(base)-modelled(base)+1 || rep.Geolocations != len(file1) || rep.Structures != want+1 {
 		t.Errorf("first import: %s", rep)
 	}
 	// Normandie, ARA, Corse, La Réunion and their six departments.
@@ -96,18 +97,19 @@ func TestImportFINESS(t *testing.T) {
 	wantRejects := "line 702: nofinesset: FINESS key does not verify (Luhn)\n" +
 		"line 703: rs: must not be empty\n" +
 		"line 704: departement: unknown department \"9E\"\n" +
-		"line 705: unknown line kind \"equipmateriellourd\" (want structureet or geolocalisation)\n"
+		"line 705: unknown line kind \"equipmateriellourd\" (want structureet or geolocalisation)\n" +
+		"line 707: commune: 76999 is not a commune code of the COG\n"
 	if rejects != wantRejects {
 		t.Errorf("rejects:\n%s\nwant:\n%s", rejects, wantRejects)
 	}
 	var got string
 	if err := db.Get(&got, `SELECT concat_ws('|', s.kind, s.name, s.commune, s.siret, t.path, s.source) FROM structures s
 		JOIN territories t ON t.id = s.territory_id WHERE s.finess = $1`, base[3].FINESS); err != nil ||
-		got != "CAMSP|RÉSIDENCE « LES CHÊNES » ŒUVRE N°3|97404|"+base[3].SIRET+"|fr/04/974|FINESS" {
+		got != "CAMSP|RÉSIDENCE « LES CHÊNES » ŒUVRE N°3|97"+base[3].Commune+"|"+base[3].SIRET+"|fr/04/974|FINESS" {
 		t.Errorf("establishment 3: %q (%v)", got, err)
 	}
 	if err := db.Get(&got, `SELECT concat_ws('|', kind, name, commune) FROM structures WHERE finess = $1`, base[110].FINESS); err != nil ||
-		got != `MSP|MAISON "LA ROSERAIE"; SITE 110|2A111` {
+		got != `MSP|MAISON "LA ROSERAIE"; SITE 110|2A`+base[110].Commune {
 		t.Errorf("establishment 110: %q (%v)", got, err)
 	}
 	if err := db.Get(&got, `SELECT concat_ws('|', name, source) FROM structures WHERE id = $1`, handMade); err != nil || got != "Les Tilleuls (saisie)" {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/maillage/maillage/postgres"
 )
 
 // FINESSEstablishment is one establishment of a generated FINESS extract
@@ -59,22 +61,31 @@ func WithLuhnKey(digits string) string {
 }
 
 // GenFINESS makes n establishments numbered from first (below 100,000): the
-// departments and categories in turn, valid FINESS numbers and SIRETs,
-// accented names, every eleventh with a name the file must quote.
+// departments and categories in turn, communes of the COG, valid FINESS
+// numbers and SIRETs, accented names, every eleventh with a name the file
+// must quote.
 func GenFINESS(first, n int) []FINESSEstablishment {
+	communes := map[string][]string{}
+	for _, d := range finessDepts {
+		insee := d.code
+		if d.code == "9D" {
+			insee = "974"
+		}
+		communes[d.code] = postgres.CommunesOf(insee)
+	}
 	out := make([]FINESSEstablishment, n)
 	for j := range out {
 		i := first + j
 		d := finessDepts[i%len(finessDepts)]
+		in := communes[d.code]
 		e := FINESSEstablishment{Dept: d.code, Category: finessCategories[i%len(finessCategories)].code,
-			Commune: fmt.Sprintf("%03d", 1+i%300), SIRET: WithLuhnKey(fmt.Sprintf("%013d", 3300000000000+int64(i)*10)),
+			Commune: in[i%len(in)][2:], SIRET: WithLuhnKey(fmt.Sprintf("%013d", 3300000000000+int64(i)*10)),
 			Name: fmt.Sprintf("ÉTABLISSEMENT N°%d", i)}
 		switch d.code {
 		case "2A": // Corsica's numbers carry no key
 			e.FINESS = fmt.Sprintf("2A%07d", i)
 		case "9D":
 			e.FINESS = WithLuhnKey(fmt.Sprintf("974%05d", i))
-			e.Commune = fmt.Sprintf("4%02d", 1+i%24)
 		default:
 			e.FINESS = WithLuhnKey(fmt.Sprintf("%s%06d", d.prefix, i))
 		}
