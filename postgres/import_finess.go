@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -167,14 +168,15 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 	if _, err := tx.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("staging table: %w", err)
 	}
-	cr := csv.NewReader(charmap.Windows1252.NewDecoder().Reader(r))
-	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = ';', -1, true, true
-	first, err := cr.Read()
-	if err != nil || len(first) < 2 || first[0] != "finess" {
-		if err == nil || errors.Is(err, io.EOF) {
-			return maillage.Errorf(maillage.EINVALID, "not a FINESS extract: the first line does not start with \"finess;\"")
+	// One record per line: the extract has no line breaks inside fields, so
+	// a stray quote cannot swallow the lines after it.
+	sc := bufio.NewScanner(charmap.Windows1252.NewDecoder().Reader(r))
+	sc.Buffer(make([]byte, 64<<10), importMaxLine)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "finess;") {
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("line 1: %w", err)
 		}
-		return fmt.Errorf("line 1: %w", err)
+		return maillage.Errorf(maillage.EINVALID, "not a FINESS extract: the first line does not start with \"finess;\"")
 	}
 	stmt, err := tx.PrepareContext(ctx, `COPY finess_staging (line, finess, kind, name, commune, department, siret) FROM STDIN`)
 	if err != nil {
@@ -182,25 +184,13 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 	}
 	defer stmt.Close()
 	rep := st.rep
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var perr *csv.ParseError
-			if !errors.As(err, &perr) {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			rep.Read++
-			if err := st.reject(perr.StartLine, perr.Err.Error()); err != nil {
-				return err
-			}
+	for line := 2; sc.Scan(); line++ {
+		text := strings.TrimSuffix(sc.Text(), "\r")
+		if text == "" {
 			continue
 		}
 		rep.Read++
-		if err := st.line(ctx, stmt, line, rec); err != nil {
+		if err := st.line(ctx, stmt, line, text); err != nil {
 			return err
 		}
 		if rep.Read%importBatch == 0 {
@@ -212,6 +202,9 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 			}
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("after %d lines: %w", rep.Read, err)
+	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // flush
 		return fmt.Errorf("copy staging: %w", err)
 	}
@@ -221,9 +214,28 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 	return ctx.Err()
 }
 
+// splitFINESS splits a line into its fields: between ';', a field that
+// holds ';' or '"' in quotes with its quotes doubled.
+func splitFINESS(text string) ([]string, error) {
+	if !strings.Contains(text, `"`) {
+		return strings.Split(text, ";"), nil
+	}
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes = ';', -1, true
+	return cr.Read()
+}
+
 // line stages, counts or rejects one line.
-func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, rec []string) error {
+func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, text string) error {
 	rep := st.rep
+	rec, err := splitFINESS(text)
+	if err != nil {
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			err = perr.Err
+		}
+		return st.reject(line, fmt.Sprintf("not a line of fields between ';': %v", err))
+	}
 	switch rec[0] {
 	case "structureet":
 	case "geolocalisation":

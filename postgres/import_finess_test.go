@@ -342,3 +342,20 @@ func BenchmarkImportFINESS(b *testing.B) {
 		}
 	})
 }
+
+// A stray quote spoils its own line only: the lines after it load.
+func TestImportFINESSStrayQuote(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	ets := pgtest.GenFINESS(0, 20)
+	lines := strings.SplitAfter(string(extract(t, ets)), "\r\n")
+	stray := "structureet;" + pgtest.WithLuhnKey("76200000") + `;;"EHPAD SANS FIN;;;;;;;;;540;76;SEINE MARITIME;;;;500;EHPAD;;;;;;;;;;;;` + "\r\n"
+	file := strings.Join(lines[:4], "") + stray + strings.Join(lines[4:], "")
+	rep, rejects := importFINESS(t, ctx, db, []byte(file), postgres.ImportOptions{})
+	if rep.Inserted != modelled(ets) || rep.Rejected != 1 {
+		t.Errorf("stray quote: %s", rep)
+	}
+	if want := "line 5: structureet line with 4 fields, want 32\n"; rejects != want {
+		t.Errorf("rejects %q, want %q", rejects, want)
+	}
+}
