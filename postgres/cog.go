@@ -1,13 +1,20 @@
 package postgres
 
-import "strings"
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"slices"
+	"strings"
+	"sync"
+)
 
 // The official geographic code (COG) of INSEE, as far as the hub needs it:
 // France's 18 regions (2016 boundaries) and their 101 departments, overseas
-// included. The national seed builds its territories from it, and the
-// FINESS import creates the department and region territories it is missing
-// from it. A commune's department is read from the commune code itself
-// (maillage.DepartmentOfCommune).
+// included, and the communes (COG 2026). The national seed builds its
+// territories from it, and the FINESS import creates the department and
+// region territories it is missing from it and checks commune codes.
 
 // A region and its departments (INSEE codes, 2016 regions).
 type nationalRegion struct {
@@ -74,4 +81,56 @@ func RegionDepartments(region string) []string {
 		}
 	}
 	return nil
+}
+
+// cogCommunes is the commune table: one "code<TAB>department<TAB>name" line
+// per commune code of the COG — current communes, municipal arrondissements,
+// delegated and associated communes, and former codes of current communes
+// (with the current commune's department and name). scripts/cog-communes
+// makes it from Etalab's package of the COG.
+//
+//go:embed cog_communes.tsv.gz
+var cogCommunes []byte
+
+// commune is one commune of the table.
+type commune struct{ department, name string }
+
+// communes reads the table once, when first needed (about 39,000 codes).
+var communes = sync.OnceValue(func() map[string]commune {
+	zr, err := gzip.NewReader(bytes.NewReader(cogCommunes))
+	if err != nil {
+		panic("cog_communes.tsv.gz: " + err.Error())
+	}
+	out := make(map[string]commune, 40000)
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		code, rest, _ := strings.Cut(sc.Text(), "\t")
+		dept, name, _ := strings.Cut(rest, "\t")
+		out[code] = commune{dept, name}
+	}
+	if err := sc.Err(); err != nil {
+		panic("cog_communes.tsv.gz: " + err.Error())
+	}
+	return out
+})
+
+// CommuneOf returns the department and name of an INSEE commune code in
+// canonical form ("76540": "76", "Rouen"); ok is false for a code the COG
+// does not know.
+func CommuneOf(code string) (department, name string, ok bool) {
+	c, ok := communes()[code]
+	return c.department, c.name, ok
+}
+
+// CommunesOf returns the commune codes of a department that start with
+// its code, in order.
+func CommunesOf(department string) []string {
+	var out []string
+	for code, c := range communes() {
+		if c.department == department && strings.HasPrefix(code, department) {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -47,8 +48,9 @@ type FINESSImport struct {
 	Read, Structures, Inserted, Updated, Archived, Rejected int
 	// Skipped: establishments of a category the hub does not model
 	// (finess_categories); Outside: establishments outside
-	// ImportOptions.Departments; HandMade: establishments whose FINESS a
-	// structure entered by hand already carries, left as they are;
+	// ImportOptions.Departments; HandMade: establishments whose structure
+	// was entered by hand (it carries their FINESS) or archived by hand,
+	// left as they are;
 	// Geolocations: geolocalisation lines, read and not stored (the hub keeps
 	// no coordinates); Territories: department and region territories created.
 	Skipped, Outside, HandMade, Geolocations, Territories int
@@ -60,7 +62,7 @@ type FINESSImport struct {
 // String is the one-line summary.
 func (r *FINESSImport) String() string {
 	return fmt.Sprintf("finess: %d lines read, %d structures, %d inserted, %d updated, %d archived (%d memberships ended), %d rejected, "+
-		"%d skipped (category not modelled), %d outside the departments, %d left as entered by hand, "+
+		"%d skipped (category not modelled), %d outside the departments, %d left as entered or archived by hand, "+
 		"%d territories created, %d geolocation lines ignored in %s",
 		r.Read, r.Structures, r.Inserted, r.Updated, r.Archived, r.Left, r.Rejected, r.Skipped, r.Outside, r.HandMade,
 		r.Territories, r.Geolocations, r.Took.Round(time.Millisecond))
@@ -79,13 +81,14 @@ const finessAuditRole = "system:import_finess"
 // lines are COPYed into a staging table, then structures are upserted by
 // FINESS établissement: a new one is created in its department's territory
 // (the department and its region are created from the COG if the hub lacks
-// them); a changed name, kind, commune or SIRET is updated, and a structure
-// archived earlier that is back in the file is restored; an imported
+// them); a changed name, kind, commune or SIRET is updated (a change made
+// by hand is undone), and a structure the import archived earlier that is
+// back in the file is restored; an imported
 // structure absent from the file (or outside opt.Departments) is archived,
 // never deleted, its links archived and its memberships ended. A structure
 // moved by hand into a territory below its department stays there.
-// Structures entered by hand are never changed: if one carries a FINESS of
-// the file, that line is counted in HandMade. Each change appends its
+// Structures entered by hand, and imported ones archived by hand, are never
+// changed: their lines are counted in HandMade. Each change appends its
 // directory event and its audit record (role system:import_finess), as the
 // mutations do; a second import of the same file changes nothing.
 //
@@ -167,14 +170,15 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 	if _, err := tx.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("staging table: %w", err)
 	}
-	cr := csv.NewReader(charmap.Windows1252.NewDecoder().Reader(r))
-	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = ';', -1, true, true
-	first, err := cr.Read()
-	if err != nil || len(first) < 2 || first[0] != "finess" {
-		if err == nil || errors.Is(err, io.EOF) {
-			return maillage.Errorf(maillage.EINVALID, "not a FINESS extract: the first line does not start with \"finess;\"")
+	// One record per line: the extract has no line breaks inside fields, so
+	// a stray quote cannot swallow the lines after it.
+	sc := bufio.NewScanner(charmap.Windows1252.NewDecoder().Reader(r))
+	sc.Buffer(make([]byte, 64<<10), importMaxLine)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "finess;") {
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("line 1: %w", err)
 		}
-		return fmt.Errorf("line 1: %w", err)
+		return maillage.Errorf(maillage.EINVALID, "not a FINESS extract: the first line does not start with \"finess;\"")
 	}
 	stmt, err := tx.PrepareContext(ctx, `COPY finess_staging (line, finess, kind, name, commune, department, siret) FROM STDIN`)
 	if err != nil {
@@ -182,25 +186,13 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 	}
 	defer stmt.Close()
 	rep := st.rep
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var perr *csv.ParseError
-			if !errors.As(err, &perr) {
-				return fmt.Errorf("line %d: %w", line, err)
-			}
-			rep.Read++
-			if err := st.reject(perr.StartLine, perr.Err.Error()); err != nil {
-				return err
-			}
+	for line := 2; sc.Scan(); line++ {
+		text := strings.TrimSuffix(sc.Text(), "\r")
+		if text == "" {
 			continue
 		}
 		rep.Read++
-		if err := st.line(ctx, stmt, line, rec); err != nil {
+		if err := st.line(ctx, stmt, line, text); err != nil {
 			return err
 		}
 		if rep.Read%importBatch == 0 {
@@ -212,6 +204,9 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 			}
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("after %d lines: %w", rep.Read, err)
+	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // flush
 		return fmt.Errorf("copy staging: %w", err)
 	}
@@ -221,9 +216,28 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 	return ctx.Err()
 }
 
+// splitFINESS splits a line into its fields: between ';', a field that
+// holds ';' or '"' in quotes with its quotes doubled.
+func splitFINESS(text string) ([]string, error) {
+	if !strings.Contains(text, `"`) {
+		return strings.Split(text, ";"), nil
+	}
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes = ';', -1, true
+	return cr.Read()
+}
+
 // line stages, counts or rejects one line.
-func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, rec []string) error {
+func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, text string) error {
 	rep := st.rep
+	rec, err := splitFINESS(text)
+	if err != nil {
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			err = perr.Err
+		}
+		return st.reject(line, fmt.Sprintf("not a line of fields between ';': %v", err))
+	}
 	switch rec[0] {
 	case "structureet":
 	case "geolocalisation":
@@ -292,6 +306,9 @@ func parseFINESSLine(get func(int) string, kind maillage.StructureKind) (finessR
 	row.department = maillage.DepartmentOfCommune(row.commune)
 	if _, _, ok := regionOfDepartment(row.department); !ok || maillage.ValidateCommune("commune", row.commune) != nil {
 		return row, fmt.Sprintf("departement: unknown department %q", get(finessColDepartment))
+	}
+	if _, _, ok := CommuneOf(row.commune); !ok {
+		return row, fmt.Sprintf("commune: %s is not a commune code of the COG", row.commune)
 	}
 	if siret := get(finessColSIRET); maillage.ValidateSIRET("siret", siret) == nil {
 		row.siret = siret // a SIRET that does not verify is left out, not rejected
@@ -392,14 +409,20 @@ const (
 	finessDropSIRET = `UPDATE finess_import i SET siret = NULL WHERE i.siret IS NOT NULL AND (
 		EXISTS (SELECT 1 FROM finess_import j WHERE j.siret = i.siret AND j.finess <> i.finess)
 		OR EXISTS (SELECT 1 FROM structures s WHERE s.siret = i.siret AND s.finess IS DISTINCT FROM i.finess
-			AND NOT (s.source = 'FINESS' AND EXISTS (SELECT 1 FROM finess_import k WHERE k.finess = s.finess))))`
-	finessHandMade = `SELECT count(*) FROM finess_import i JOIN structures s ON s.finess = i.finess WHERE s.source IS NULL`
+			AND NOT (` + finessOwned + ` AND EXISTS (SELECT 1 FROM finess_import k WHERE k.finess = s.finess))))`
+	// An imported structure is the import's to change unless someone
+	// archived it by hand: only an archive the import made (its audit record,
+	// written in the same transaction) is undone when it is back in the file.
+	finessOwned = `(s.source IS NOT DISTINCT FROM 'FINESS' AND (s.archived_at IS NULL OR EXISTS (SELECT 1 FROM audit_log a
+		WHERE a.object_kind = 'directory' AND a.object_id = s.id AND a.operation = 'import_archive'
+		AND a.role = '` + finessAuditRole + `' AND a.created_at >= s.archived_at)))`
+	finessHandMade = `SELECT count(*) FROM finess_import i JOIN structures s ON s.finess = i.finess WHERE NOT ` + finessOwned
 	// What changes, computed before any SIRET moves. A structure stays in the
 	// territory below its department where it was put.
 	finessChanged = `CREATE TEMPORARY TABLE finess_changed ON COMMIT DROP AS
 		SELECT s.id, i.kind, i.name, i.commune, i.siret,
 			CASE WHEN within(t.path, i.territory_path) THEN s.territory_id ELSE i.territory_id END AS territory_id
-		FROM finess_import i JOIN structures s ON s.finess = i.finess AND s.source = 'FINESS'
+		FROM finess_import i JOIN structures s ON s.finess = i.finess AND ` + finessOwned + `
 		JOIN territories t ON t.id = s.territory_id
 		WHERE (s.kind, s.name, s.commune, s.siret, s.archived_at IS NULL, within(t.path, i.territory_path))
 			IS DISTINCT FROM (i.kind, i.name, i.commune, i.siret, true, true)`
