@@ -96,6 +96,7 @@ type DB struct {
 	Patients  *PatientService
 	ESCAP     *ESCAPService
 	Referrals *ReferralService
+	Notify    *NotifyPreferences
 }
 
 // DirectoryService is the public directory: territories, structures and
@@ -182,6 +183,7 @@ func newDB(s *store) *DB {
 		Patients:  patients,
 		ESCAP:     &ESCAPService{store: s, patients: patients},
 		Referrals: &ReferralService{store: s, patients: patients},
+		Notify:    &NotifyPreferences{s},
 	}
 }
 
