@@ -97,6 +97,7 @@ type DB struct {
 	ESCAP     *ESCAPService
 	Referrals *ReferralService
 	Notify    *NotifyPreferences
+	Webhooks  *WebhookStore
 }
 
 // DirectoryService is the public directory: territories, structures and
@@ -184,6 +185,7 @@ func newDB(s *store) *DB {
 		ESCAP:     &ESCAPService{store: s, patients: patients},
 		Referrals: &ReferralService{store: s, patients: patients},
 		Notify:    &NotifyPreferences{s},
+		Webhooks:  &WebhookStore{s},
 	}
 }
 

@@ -26,6 +26,7 @@ type options struct {
 	noSeed      bool
 	national    bool
 	rejects     string
+	department  string
 	tokenTTL    time.Duration
 }
 
@@ -108,6 +109,7 @@ func seedFlags(fs *flag.FlagSet, o *options) {
 // importFlags are the import command's own flags.
 func importFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.rejects, "rejects", o.rejects, "file to write the rejected lines to (line number and reason); standard error if empty")
+	fs.StringVar(&o.department, "department", o.department, "keep only the lines of these departments, comma-separated (76,27 or 2A,2B,971): the directory becomes that region's")
 }
 
 // tokenFlags are the token command's own flags.
