@@ -269,3 +269,27 @@ func TestImportRPPSActivities(t *testing.T) {
 		t.Errorf("memberships of the restored professional (source/current): %s", got)
 	}
 }
+
+// -department keeps the lines of the departments asked: a professional
+// whose every activity is elsewhere is left out, one with an activity in
+// them comes with all of that line's data.
+func TestImportRPPSDepartments(t *testing.T) {
+	db := pgtest.New(t)
+	seedStructures(t, db)
+	pros := genActivityPros(30) // communes: 76540, 76351 (i%3 < 2), 27229 (i%3 == 2, but 76540 too when i%10 == 0)
+	var file bytes.Buffer
+	writeRPPSActivities(&file, pros)
+	rep, err := postgres.ImportRPPS(context.Background(), db, &file, postgres.ImportOptions{Departments: []string{"76"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 33 lines (30, and a second site for 0, 10, 20); outside: the 10 lines
+	// in 27229 (i%3 == 2). Of those 10 professionals 9 have no other line;
+	// 20 comes by its second site, in 76.
+	if rep.Read != 33 || rep.Outside != 10 || rep.Professionals != 21 {
+		t.Errorf("departments 76: %s", rep)
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals WHERE rpps IN ('20000000020', '20000000003') AND archived_at IS NULL`); n != 2 {
+		t.Errorf("%d of professionals 20 and 3 imported", n)
+	}
+}

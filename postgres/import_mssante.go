@@ -41,7 +41,7 @@ var mssanteKinds = map[string]maillage.MSSanteKind{
 // holds one address per holder).
 type MSSanteImport struct {
 	Read, Outside, Addresses, Assigned, Released, Unused, Rejected int
-	Took                                                          time.Duration
+	Took                                                           time.Duration
 }
 
 // String is the one-line summary.
