@@ -48,8 +48,9 @@ type FINESSImport struct {
 	Read, Structures, Inserted, Updated, Archived, Rejected int
 	// Skipped: establishments of a category the hub does not model
 	// (finess_categories); Outside: establishments outside
-	// ImportOptions.Departments; HandMade: establishments whose FINESS a
-	// structure entered by hand already carries, left as they are;
+	// ImportOptions.Departments; HandMade: establishments whose structure
+	// was entered by hand (it carries their FINESS) or archived by hand,
+	// left as they are;
 	// Geolocations: geolocalisation lines, read and not stored (the hub keeps
 	// no coordinates); Territories: department and region territories created.
 	Skipped, Outside, HandMade, Geolocations, Territories int
@@ -61,7 +62,7 @@ type FINESSImport struct {
 // String is the one-line summary.
 func (r *FINESSImport) String() string {
 	return fmt.Sprintf("finess: %d lines read, %d structures, %d inserted, %d updated, %d archived (%d memberships ended), %d rejected, "+
-		"%d skipped (category not modelled), %d outside the departments, %d left as entered by hand, "+
+		"%d skipped (category not modelled), %d outside the departments, %d left as entered or archived by hand, "+
 		"%d territories created, %d geolocation lines ignored in %s",
 		r.Read, r.Structures, r.Inserted, r.Updated, r.Archived, r.Left, r.Rejected, r.Skipped, r.Outside, r.HandMade,
 		r.Territories, r.Geolocations, r.Took.Round(time.Millisecond))
@@ -80,13 +81,14 @@ const finessAuditRole = "system:import_finess"
 // lines are COPYed into a staging table, then structures are upserted by
 // FINESS établissement: a new one is created in its department's territory
 // (the department and its region are created from the COG if the hub lacks
-// them); a changed name, kind, commune or SIRET is updated, and a structure
-// archived earlier that is back in the file is restored; an imported
+// them); a changed name, kind, commune or SIRET is updated (a change made
+// by hand is undone), and a structure the import archived earlier that is
+// back in the file is restored; an imported
 // structure absent from the file (or outside opt.Departments) is archived,
 // never deleted, its links archived and its memberships ended. A structure
 // moved by hand into a territory below its department stays there.
-// Structures entered by hand are never changed: if one carries a FINESS of
-// the file, that line is counted in HandMade. Each change appends its
+// Structures entered by hand, and imported ones archived by hand, are never
+// changed: their lines are counted in HandMade. Each change appends its
 // directory event and its audit record (role system:import_finess), as the
 // mutations do; a second import of the same file changes nothing.
 //
@@ -407,14 +409,20 @@ const (
 	finessDropSIRET = `UPDATE finess_import i SET siret = NULL WHERE i.siret IS NOT NULL AND (
 		EXISTS (SELECT 1 FROM finess_import j WHERE j.siret = i.siret AND j.finess <> i.finess)
 		OR EXISTS (SELECT 1 FROM structures s WHERE s.siret = i.siret AND s.finess IS DISTINCT FROM i.finess
-			AND NOT (s.source = 'FINESS' AND EXISTS (SELECT 1 FROM finess_import k WHERE k.finess = s.finess))))`
-	finessHandMade = `SELECT count(*) FROM finess_import i JOIN structures s ON s.finess = i.finess WHERE s.source IS NULL`
+			AND NOT (` + finessOwned + ` AND EXISTS (SELECT 1 FROM finess_import k WHERE k.finess = s.finess))))`
+	// An imported structure is the import's to change unless someone
+	// archived it by hand: only an archive the import made (its audit record,
+	// written in the same transaction) is undone when it is back in the file.
+	finessOwned = `(s.source IS NOT DISTINCT FROM 'FINESS' AND (s.archived_at IS NULL OR EXISTS (SELECT 1 FROM audit_log a
+		WHERE a.object_kind = 'directory' AND a.object_id = s.id AND a.operation = 'import_archive'
+		AND a.role = '` + finessAuditRole + `' AND a.created_at >= s.archived_at)))`
+	finessHandMade = `SELECT count(*) FROM finess_import i JOIN structures s ON s.finess = i.finess WHERE NOT ` + finessOwned
 	// What changes, computed before any SIRET moves. A structure stays in the
 	// territory below its department where it was put.
 	finessChanged = `CREATE TEMPORARY TABLE finess_changed ON COMMIT DROP AS
 		SELECT s.id, i.kind, i.name, i.commune, i.siret,
 			CASE WHEN within(t.path, i.territory_path) THEN s.territory_id ELSE i.territory_id END AS territory_id
-		FROM finess_import i JOIN structures s ON s.finess = i.finess AND s.source = 'FINESS'
+		FROM finess_import i JOIN structures s ON s.finess = i.finess AND ` + finessOwned + `
 		JOIN territories t ON t.id = s.territory_id
 		WHERE (s.kind, s.name, s.commune, s.siret, s.archived_at IS NULL, within(t.path, i.territory_path))
 			IS DISTINCT FROM (i.kind, i.name, i.commune, i.siret, true, true)`

@@ -218,10 +218,19 @@ func TestImportFINESS(t *testing.T) {
 		t.Errorf("%d structures, want %d (archived, never deleted)", n, want+11)
 	}
 
-	// The first file again: the archived come back, the new ones go.
+	// An imported structure archived by hand stays archived.
+	if _, err := db.Exec(`UPDATE structures SET archived_at = now() WHERE finess = $1`, base[3].FINESS); err != nil {
+		t.Fatal(err)
+	}
+
+	// The first file again: what the import archived comes back, the new
+	// ones go.
 	rep, _ = importFINESS(t, ctx, db, extract(t, file1), postgres.ImportOptions{})
-	if rep.Inserted != 0 || rep.Updated != 20 || rep.Archived != 10 {
+	if rep.Inserted != 0 || rep.Updated != 20 || rep.Archived != 10 || rep.HandMade != 2 {
 		t.Errorf("first file again: %s", rep)
+	}
+	if n := count(t, db, `SELECT count(*) FROM structures WHERE finess = $1 AND archived_at IS NOT NULL`, base[3].FINESS); n != 1 {
+		t.Error("the structure archived by hand was restored")
 	}
 }
 
@@ -357,5 +366,39 @@ func TestImportFINESSStrayQuote(t *testing.T) {
 	}
 	if want := "line 5: structureet line with 4 fields, want 32\n"; rejects != want {
 		t.Errorf("rejects %q, want %q", rejects, want)
+	}
+}
+
+// A SIRET is kept only where it is one establishment's and no other
+// structure's; two imported structures may swap theirs between two files.
+func TestImportFINESSSIRET(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	ets := pgtest.GenFINESS(0, 7) // 0, 1, 3, 4, 5 modelled
+	var nation string
+	if err := db.Get(&nation, `INSERT INTO territories (code, name, level, path) VALUES ('fr', 'France', 'NATION', 'fr') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	// Entered by hand with the SIRET of establishment 0; 3 and 4 share one.
+	if _, err := db.Exec(`INSERT INTO structures (kind, name, territory_id, siret) VALUES ('OTHER', 'Saisie', $1, $2)`, nation, ets[0].SIRET); err != nil {
+		t.Fatal(err)
+	}
+	ets[4].SIRET = ets[3].SIRET
+	siret := func(e pgtest.FINESSEstablishment) string {
+		var s string
+		if err := db.Get(&s, `SELECT coalesce(siret, '') FROM structures WHERE finess = $1`, e.FINESS); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	importFINESS(t, ctx, db, extract(t, ets), postgres.ImportOptions{})
+	if siret(ets[0]) != "" || siret(ets[3]) != "" || siret(ets[4]) != "" || siret(ets[1]) != ets[1].SIRET {
+		t.Errorf("SIRETs: %q %q %q %q", siret(ets[0]), siret(ets[1]), siret(ets[3]), siret(ets[4]))
+	}
+	// 1 and 5 swap their SIRETs.
+	ets[1].SIRET, ets[5].SIRET = ets[5].SIRET, ets[1].SIRET
+	rep, _ := importFINESS(t, ctx, db, extract(t, ets), postgres.ImportOptions{})
+	if rep.Updated != 2 || siret(ets[1]) != ets[1].SIRET || siret(ets[5]) != ets[5].SIRET {
+		t.Errorf("swap: %s; %q %q", rep, siret(ets[1]), siret(ets[5]))
 	}
 }
