@@ -2,6 +2,8 @@ package server
 
 import (
 	"log/slog"
+
+	"github.com/maillage/maillage/notify"
 	"net"
 	"net/url"
 	"strings"
@@ -100,6 +102,10 @@ type Config struct {
 	// endpoints on a loopback address, for development; it is always on
 	// when PublicURL is a loopback address.
 	Webhooks webhook.Config
+	// Notify is the SMTP relay and the mail notifications' settings
+	// (MAILLAGE_SMTP_…, MAILLAGE_NOTIFY_…); off while Notify.Host is empty.
+	// Its portal links use PublicURL.
+	Notify notify.Config
 	// Logger receives the access log and errors; nil is slog.Default().
 	Logger *slog.Logger
 }
