@@ -96,6 +96,8 @@ type DB struct {
 	Patients  *PatientService
 	ESCAP     *ESCAPService
 	Referrals *ReferralService
+	Notify    *NotifyPreferences
+	Webhooks  *WebhookStore
 }
 
 // DirectoryService is the public directory: territories, structures and
@@ -182,6 +184,8 @@ func newDB(s *store) *DB {
 		Patients:  patients,
 		ESCAP:     &ESCAPService{store: s, patients: patients},
 		Referrals: &ReferralService{store: s, patients: patients},
+		Notify:    &NotifyPreferences{s},
+		Webhooks:  &WebhookStore{s},
 	}
 }
 

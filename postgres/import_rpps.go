@@ -1,15 +1,10 @@
 package postgres
 
 import (
-	"bufio"
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -17,60 +12,78 @@ import (
 )
 
 // The columns of the RPPS extract PS_LibreAcces_Personne_activite_<date>.txt
-// the importer reads, by their header name (the file has some fifty; their
-// order is not relied upon).
+// the importer reads, by their header name (the file has 56; their order is
+// not relied upon). Checked against the header of the published file as
+// public parsers of it spell it (see the README, "Load a region").
 const (
 	rppsColID         = "Identifiant PP"
 	rppsColLastName   = "Nom d'exercice"
 	rppsColFirstName  = "Prénom d'exercice"
 	rppsColProfession = "Libellé profession"
 	rppsColSpecialty  = "Libellé savoir-faire"
+	rppsColSIRET      = "Numéro SIRET site"
+	rppsColFINESS     = "Numéro FINESS site"
+	rppsColCommune    = "Code commune (coord. structure)"
+	rppsColDepartment = "Code Département (structure)"
 )
 
 // RPPSImport counts what ImportRPPS did. Read is the data lines read (the
-// header excluded); Professionals the distinct valid RPPS among them (the
-// file has one line per activity).
+// header excluded); Outside those left out by ImportOptions.Departments;
+// Professionals the distinct valid RPPS among the rest (the file has one
+// line per activity); Joined and Left the memberships the activities
+// started and ended.
 type RPPSImport struct {
-	Read, Professionals, Inserted, Updated, Archived, Rejected int
-	Took                                                       time.Duration
+	Read, Outside, Professionals, Inserted, Updated, Archived, Rejected int
+	Joined, Left                                                        int
+	Took                                                                time.Duration
 }
 
 // String is the one-line summary.
 func (r *RPPSImport) String() string {
-	return fmt.Sprintf("rpps: %d lines read, %d professionals, %d inserted, %d updated, %d archived, %d rejected in %s",
-		r.Read, r.Professionals, r.Inserted, r.Updated, r.Archived, r.Rejected, r.Took.Round(time.Millisecond))
+	return fmt.Sprintf("rpps: %d lines read, %d outside the departments, %d professionals, %d inserted, %d updated, %d archived, "+
+		"%d memberships started, %d ended, %d rejected in %s",
+		r.Read, r.Outside, r.Professionals, r.Inserted, r.Updated, r.Archived, r.Joined, r.Left, r.Rejected, r.Took.Round(time.Millisecond))
 }
 
-// rppsMaxLine is the longest line accepted (a line is about 600 bytes).
-const rppsMaxLine = 1 << 20
-
-// rppsBatch is how many rows go to PostgreSQL in one COPY flush.
-const rppsBatch = 5000
+// rppsAuditRole is the role the RPPS import's audit records carry.
+const rppsAuditRole = "system:import_rpps"
 
 // ImportRPPS loads an RPPS PS_LibreAcces_Personne_activite extract (UTF-8,
 // '|'-separated, one header line, one line per activity) into the
-// directory of professionals, streaming it in bounded memory.
+// directory of professionals and their memberships, streaming it in
+// bounded memory.
 //
 // In one transaction it COPYs the valid lines into a staging table, then
 // upserts by RPPS: a new RPPS is created, a changed name, profession or
 // specialty is updated (a professional archived earlier who is back in the
 // file is restored), and a professional absent from the file is archived
 // (never deleted), their memberships ended and their care-team places left.
-// Each change appends its directory event, as the mutations do. A second
-// import of the same file changes nothing. The identity, profession and
-// specialty of a professional come from their first line in the file.
+// The identity, profession and specialty of a professional come from their
+// first line in the file.
+//
+// An activity whose structure is in the directory (by the site's FINESS or
+// SIRET) makes the professional a MEMBER of it, unless they already are;
+// such a membership is the import's, and ends when its activity leaves the
+// file. Memberships made by hand are never touched, except that archiving a
+// professional ends all of theirs. A restored professional gets the
+// memberships of their activities back (new ones: the ended ones stay as
+// history).
+//
+// Each change appends its directory event and its audit record (role
+// system:import_rpps), as the mutations do. A second import of the same
+// file changes nothing.
 //
 // A line that cannot be imported (bad RPPS, missing name or profession) is
-// written to rejects as "line N: reason" and skipped. An empty file (no
+// written to opt.Rejects as "line N: reason" and skipped. An empty file (no
 // valid line) is refused: it would archive the whole directory. If ctx is
 // cancelled or anything fails the transaction is rolled back and the
 // directory is as it was. After the commit the authorizer is reloaded once.
-// progress, if not nil, is called with the lines read so far every batch.
-func ImportRPPS(ctx context.Context, db *DB, r io.Reader, rejects io.Writer, progress func(lines int)) (*RPPSImport, error) {
+func ImportRPPS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*RPPSImport, error) {
 	start := time.Now()
 	rep := &RPPSImport{}
+	ctx = importContext(ctx, "rpps")
 	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
-		if err := stageRPPS(ctx, tx, r, rejects, progress, rep); err != nil {
+		if err := stageRPPS(ctx, tx, r, opt, rep); err != nil {
 			return err
 		}
 		return upsertRPPS(ctx, tx, rep)
@@ -79,7 +92,7 @@ func ImportRPPS(ctx context.Context, db *DB, r io.Reader, rejects io.Writer, pro
 		return nil, fmt.Errorf("import rpps: %w", err)
 	}
 	if db.Authz != nil {
-		// Archived professionals lost their memberships: one reload for all.
+		// Memberships imply roles: one reload for all.
 		if err := db.Authz.Reload(context.WithoutCancel(ctx)); err != nil {
 			return nil, fmt.Errorf("import rpps: %w", err)
 		}
@@ -89,82 +102,68 @@ func ImportRPPS(ctx context.Context, db *DB, r io.Reader, rejects io.Writer, pro
 }
 
 // stageRPPS reads the file into the temporary table rpps_staging.
-func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, rejects io.Writer, progress func(int), rep *RPPSImport) error {
+func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptions, rep *RPPSImport) error {
 	const create = `CREATE TEMPORARY TABLE rpps_staging (line int NOT NULL, rpps text NOT NULL, first_name text NOT NULL,
-		last_name text NOT NULL, profession text NOT NULL, specialty text) ON COMMIT DROP`
+		last_name text NOT NULL, profession text NOT NULL, specialty text, siret text, finess text) ON COMMIT DROP`
 	if _, err := tx.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("staging table: %w", err)
 	}
-	// The extract uses no quoting: a line is its fields between '|'.
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), rppsMaxLine)
-	if !sc.Scan() {
-		return fmt.Errorf("header: %w", cmp.Or(sc.Err(), io.ErrUnexpectedEOF))
+	x, err := newPipeExtract(r, "an RPPS activity extract", rejectWriter(opt.Rejects, &rep.Rejected),
+		rppsColID, rppsColLastName, rppsColFirstName, rppsColProfession, rppsColSpecialty, rppsColSIRET, rppsColFINESS, rppsColCommune)
+	if err != nil {
+		return err
 	}
-	col := map[string]int{}
-	for i, h := range strings.Split(strings.TrimSuffix(sc.Text(), "\r"), "|") {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
-	for _, name := range []string{rppsColID, rppsColLastName, rppsColFirstName, rppsColProfession, rppsColSpecialty} {
-		if _, ok := col[name]; !ok {
-			return maillage.Errorf(maillage.EINVALID, "not an RPPS activity extract: no column %q in the header", name)
-		}
-	}
-	stmt, err := tx.PrepareContext(ctx, `COPY rpps_staging (line, rpps, first_name, last_name, profession, specialty) FROM STDIN`)
+	stmt, err := tx.PrepareContext(ctx, `COPY rpps_staging (line, rpps, first_name, last_name, profession, specialty, siret, finess) FROM STDIN`)
 	if err != nil {
 		return fmt.Errorf("copy staging: %w", err)
 	}
 	defer stmt.Close()
-	line := 1
-	for sc.Scan() {
-		line++
-		text := strings.TrimSuffix(sc.Text(), "\r")
-		if text == "" {
-			continue
-		}
-		rep.Read++
-		if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
-			if err := reject(rejects, line, "not UTF-8 text", rep); err != nil {
-				return err
-			}
-			continue
-		}
-		rec := strings.Split(text, "|")
-		get := func(name string) string {
-			if i := col[name]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		rpps, first, last, profession := get(rppsColID), get(rppsColFirstName), get(rppsColLastName), get(rppsColProfession)
-		if reason := checkRPPSLine(rpps, first, last, profession); reason != "" {
-			if err := reject(rejects, line, reason, rep); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := stmt.ExecContext(ctx, line, rpps, first, last, profession, nullable(get(rppsColSpecialty))); err != nil {
-			return fmt.Errorf("copy staging: %w", err)
-		}
-		if rep.Read%rppsBatch == 0 {
+	for x.next() {
+		if x.read%importBatch == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if progress != nil {
-				progress(rep.Read)
+			if opt.Progress != nil {
+				opt.Progress(x.read)
 			}
 		}
+		if len(opt.Departments) > 0 && !opt.keeps(rppsDepartment(x)) {
+			rep.Outside++
+			continue
+		}
+		rpps, first, last, profession := x.get(rppsColID), x.get(rppsColFirstName), x.get(rppsColLastName), x.get(rppsColProfession)
+		if reason := checkRPPSLine(rpps, first, last, profession); reason != "" {
+			if err := x.reject(x.line, reason); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := stmt.ExecContext(ctx, x.line, rpps, first, last, profession, nullable(x.get(rppsColSpecialty)),
+			nullable(x.get(rppsColSIRET)), nullable(maillage.CanonicalFINESS(x.get(rppsColFINESS)))); err != nil {
+			return fmt.Errorf("copy staging: %w", err)
+		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("line %d: %w", line+1, err)
+	rep.Read = x.read
+	if err := x.err(); err != nil {
+		return err
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // flush
 		return fmt.Errorf("copy staging: %w", err)
 	}
-	if progress != nil {
-		progress(rep.Read)
+	if opt.Progress != nil {
+		opt.Progress(rep.Read)
 	}
 	return ctx.Err()
+}
+
+// rppsDepartment is the department of an activity line: its commune's (the
+// department column is often empty in the published file), else the
+// department column.
+func rppsDepartment(x *pipeExtract) string {
+	if d := maillage.DepartmentOfCommune(maillage.CanonicalCommune(x.get(rppsColCommune))); d != "" {
+		return d
+	}
+	return x.get(rppsColDepartment)
 }
 
 // checkRPPSLine says why a line cannot be imported, "" if it can.
@@ -177,30 +176,14 @@ func checkRPPSLine(rpps, first, last, profession string) string {
 	}
 	for _, err := range checks {
 		if err != nil {
-			var e *maillage.Error
-			if errors.As(err, &e) {
-				return e.Message
-			}
-			return err.Error()
+			return reasonOf(err)
 		}
 	}
 	return ""
 }
 
-// reject writes one rejected line.
-func reject(w io.Writer, line int, reason string, rep *RPPSImport) error {
-	rep.Rejected++
-	if w == nil {
-		return nil
-	}
-	if _, err := fmt.Fprintf(w, "line %d: %s\n", line, reason); err != nil {
-		return fmt.Errorf("rejects file: %w", err)
-	}
-	return nil
-}
-
-// upsertRPPS applies rpps_staging to professionals with set-based
-// statements, each appending its events.
+// upsertRPPS applies rpps_staging to professionals and memberships with
+// set-based statements, each change with its event and audit record.
 func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	const distinct = `CREATE TEMPORARY TABLE rpps_import ON COMMIT DROP AS
 		SELECT DISTINCT ON (rpps) rpps, first_name, last_name, profession, specialty FROM rpps_staging ORDER BY rpps, line`
@@ -213,45 +196,81 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	if rep.Professionals == 0 {
 		return maillage.Errorf(maillage.EINVALID, "no valid line in the file: refusing to archive the whole directory")
 	}
-	steps := []struct {
-		name  string
-		sql   string
-		n     *int
-		event string // the type of the events the step appends
-	}{
-		{"insert", `WITH ins AS (INSERT INTO professionals (rpps, first_name, last_name, profession, specialty)
+	var endedOfArchived int
+	professionals := []importStep{
+		{"insert", `INSERT INTO professionals (rpps, first_name, last_name, profession, specialty)
 				SELECT i.rpps, i.first_name, i.last_name, i.profession, i.specialty FROM rpps_import i
-				WHERE NOT EXISTS (SELECT 1 FROM professionals p WHERE p.rpps = i.rpps) RETURNING id),
-			ev AS (INSERT INTO events (topic, type, subject_id, domain) SELECT $1, $2, id, 'fr' FROM ins)
-			SELECT count(*) FROM ins`, &rep.Inserted, maillage.EventProfessionalCreated},
-		{"update", `WITH upd AS (UPDATE professionals p SET first_name = i.first_name, last_name = i.last_name,
+				WHERE NOT EXISTS (SELECT 1 FROM professionals p WHERE p.rpps = i.rpps)
+				RETURNING id, 'fr' AS domain, '{}'::jsonb AS payload`,
+			&rep.Inserted, maillage.EventProfessionalCreated, "import_create"},
+		{"update", `UPDATE professionals p SET first_name = i.first_name, last_name = i.last_name,
 				profession = i.profession, specialty = i.specialty, archived_at = NULL, updated_at = now()
 				FROM rpps_import i WHERE p.rpps = i.rpps
 				AND (p.first_name, p.last_name, p.profession, p.specialty, p.archived_at IS NULL)
-				IS DISTINCT FROM (i.first_name, i.last_name, i.profession, i.specialty, true) RETURNING p.id),
-			ev AS (INSERT INTO events (topic, type, subject_id, domain) SELECT $1, $2, id, 'fr' FROM upd)
-			SELECT count(*) FROM upd`, &rep.Updated, maillage.EventProfessionalUpdated},
-		{"archive", `WITH arc AS (UPDATE professionals p SET archived_at = now(), updated_at = now()
-				WHERE p.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM rpps_import i WHERE i.rpps = p.rpps) RETURNING p.id),
-			mem AS (UPDATE memberships m SET ended_at = now() FROM arc WHERE m.professional_id = arc.id AND m.ended_at IS NULL),
-			ev AS (INSERT INTO events (topic, type, subject_id, domain) SELECT $1, $2, id, 'fr' FROM arc)
-			SELECT count(*) FROM arc`, &rep.Archived, maillage.EventProfessionalArchived},
+				IS DISTINCT FROM (i.first_name, i.last_name, i.profession, i.specialty, true)
+				RETURNING p.id, 'fr' AS domain, '{}'::jsonb AS payload`,
+			&rep.Updated, maillage.EventProfessionalUpdated, "import_update"},
+		{"archive", `UPDATE professionals p SET archived_at = now(), updated_at = now()
+				WHERE p.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM rpps_import i WHERE i.rpps = p.rpps)
+				RETURNING p.id, 'fr' AS domain, '{}'::jsonb AS payload`,
+			&rep.Archived, maillage.EventProfessionalArchived, "import_archive"},
+		// Archived professionals hold no membership, hand-made ones included
+		// (as ArchiveProfessional): those this import archived, and any left over.
+		{"end memberships of archived", `UPDATE memberships m SET ended_at = now()
+				FROM professionals p, structures s JOIN territories t ON t.id = s.territory_id
+				WHERE p.id = m.professional_id AND p.archived_at IS NOT NULL AND m.ended_at IS NULL AND s.id = m.structure_id
+				RETURNING m.id, ` + structureDomainSQL + ` AS domain, ` + membershipPayloadSQL,
+			&endedOfArchived, maillage.EventMembershipEnded, "import_end_membership"},
 	}
-	for _, s := range steps {
-		if err := tx.GetContext(ctx, s.n, s.sql, maillage.TopicDirectory, s.event); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
+	if err := runImportSteps(ctx, tx, rppsAuditRole, professionals); err != nil {
+		return err
 	}
+	if err := importMemberships(ctx, tx, rep); err != nil {
+		return err
+	}
+	rep.Left += endedOfArchived
 	if err := leaveTeamsOfArchived(ctx, tx); err != nil {
 		return err
 	}
-	if rep.Inserted+rep.Updated+rep.Archived > 0 {
-		// One notification: listeners read every event after the last they saw.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, (SELECT max(id) FROM events)::text)`, EventsChannel); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
+	if rep.Inserted+rep.Updated+rep.Archived+rep.Joined+rep.Left > 0 {
+		return notifyEvents(ctx, tx)
 	}
 	return nil
+}
+
+// membershipPayloadSQL is the event payload of a membership m, as
+// appendMembershipEvent writes it.
+const membershipPayloadSQL = `jsonb_build_object('professionalId', m.professional_id, 'structureId', m.structure_id, 'role', m.role) AS payload`
+
+// importMemberships brings the import's memberships in line with the
+// activities of rpps_staging: one per (active professional, active
+// structure of the activity's FINESS or SIRET).
+func importMemberships(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
+	const activities = `CREATE TEMPORARY TABLE rpps_memberships ON COMMIT DROP AS
+		WITH a AS (SELECT DISTINCT rpps, finess, siret FROM rpps_staging WHERE finess IS NOT NULL OR siret IS NOT NULL),
+		sites AS (SELECT a.rpps, s.id FROM a JOIN structures s ON s.finess = a.finess AND s.archived_at IS NULL
+			UNION SELECT a.rpps, s.id FROM a JOIN structures s ON s.siret = a.siret AND s.archived_at IS NULL)
+		SELECT p.id AS professional_id, sites.id AS structure_id
+		FROM sites JOIN professionals p ON p.rpps = sites.rpps AND p.archived_at IS NULL`
+	if _, err := tx.ExecContext(ctx, activities); err != nil {
+		return fmt.Errorf("activities: %w", err)
+	}
+	steps := []importStep{
+		{"end memberships", `UPDATE memberships m SET ended_at = now()
+				FROM structures s JOIN territories t ON t.id = s.territory_id
+				WHERE m.source = 'rpps' AND m.ended_at IS NULL AND s.id = m.structure_id
+				AND NOT EXISTS (SELECT 1 FROM rpps_memberships w WHERE w.professional_id = m.professional_id AND w.structure_id = m.structure_id)
+				RETURNING m.id, ` + structureDomainSQL + ` AS domain, ` + membershipPayloadSQL,
+			&rep.Left, maillage.EventMembershipEnded, "import_end_membership"},
+		{"add memberships", `INSERT INTO memberships AS m (professional_id, structure_id, role, source)
+				SELECT w.professional_id, w.structure_id, 'MEMBER', 'rpps' FROM rpps_memberships w
+				WHERE NOT EXISTS (SELECT 1 FROM memberships o WHERE o.professional_id = w.professional_id
+					AND o.structure_id = w.structure_id AND o.ended_at IS NULL)
+				RETURNING m.id, (SELECT ` + structureDomainSQL + ` FROM structures s JOIN territories t ON t.id = s.territory_id
+					WHERE s.id = m.structure_id) AS domain, ` + membershipPayloadSQL,
+			&rep.Joined, maillage.EventMembershipAdded, "import_add_membership"},
+	}
+	return runImportSteps(ctx, tx, rppsAuditRole, steps)
 }
 
 // leaveTeamsOfArchived ends the care-team places still held by archived

@@ -25,7 +25,7 @@ func importFile(t *testing.T, ctx context.Context, db *postgres.DB, name string)
 	}
 	defer f.Close()
 	var rejects bytes.Buffer
-	rep, err := postgres.ImportRPPS(ctx, db, f, &rejects, nil)
+	rep, err := postgres.ImportRPPS(ctx, db, f, postgres.ImportOptions{Rejects: &rejects})
 	return rep, rejects.String(), err
 }
 
@@ -101,7 +101,7 @@ func TestImportRPPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := postgres.ImportRPPS(cctx, db, &cancelAtEOF{r: f, cancel: cancel}, io.Discard, nil); err == nil {
+	if _, err := postgres.ImportRPPS(cctx, db, &cancelAtEOF{r: f, cancel: cancel}, postgres.ImportOptions{}); err == nil {
 		t.Fatal("cancelled import: no error")
 	}
 	if after := directoryRows(t, db); after != before {
@@ -159,9 +159,9 @@ func TestImportRPPSRefuses(t *testing.T) {
 	db := pgtest.New(t)
 	for name, file := range map[string]string{
 		"no RPPS header": "Nom|Prénom|\nMARTIN|Claire|\n",
-		"no valid line":  "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|\n12|X|Y|Z||\n",
+		"no valid line":  "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|Numéro SIRET site|Numéro FINESS site|Code commune (coord. structure)|\n12|X|Y|Z||||76540|\n",
 	} {
-		if _, err := postgres.ImportRPPS(ctx, db, strings.NewReader(file), io.Discard, nil); err == nil {
+		if _, err := postgres.ImportRPPS(ctx, db, strings.NewReader(file), postgres.ImportOptions{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -210,18 +210,18 @@ func BenchmarkImportRPPS(b *testing.B) {
 			b.StopTimer()
 			db := pgtest.New(b)
 			b.StartTimer()
-			if rep, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), io.Discard, nil); err != nil || rep.Inserted != 100000 {
+			if rep, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), postgres.ImportOptions{}); err != nil || rep.Inserted != 100000 {
 				b.Fatal(rep, err)
 			}
 		}
 	})
 	b.Run("again", func(b *testing.B) {
 		db := pgtest.New(b)
-		if _, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), io.Discard, nil); err != nil {
+		if _, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), postgres.ImportOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if rep, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), io.Discard, nil); err != nil || rep.Inserted+rep.Updated+rep.Archived != 0 {
+			if rep, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), postgres.ImportOptions{}); err != nil || rep.Inserted+rep.Updated+rep.Archived != 0 {
 				b.Fatal(rep, err)
 			}
 		}

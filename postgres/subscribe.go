@@ -67,6 +67,10 @@ func (b *Bus) LatestCursor(ctx context.Context) string {
 	return strconv.FormatInt(b.settled, 10)
 }
 
+// CheckCursor refuses, as a subscription's after, a cursor older than the
+// retention (CURSOR_EXPIRED) or ahead of every event (BAD_USER_INPUT).
+func (b *Bus) CheckCursor(ctx context.Context, from int64) error { return b.checkCursor(ctx, from) }
+
 // checkCursor refuses a cursor older than the outbox's retention, or newer
 // than any event id ever given (another instance may be ahead of this one,
 // so the sequence, not this bus, is the bound).

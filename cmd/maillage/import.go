@@ -17,24 +17,39 @@ import (
 	"github.com/maillage/maillage/postgres"
 )
 
-// importExtract runs "maillage import rpps FILE".
+// importers are the national extracts "maillage import KIND FILE" loads,
+// by kind: each reads its file with the options and returns its summary.
+var importers = map[string]func(context.Context, *postgres.DB, io.Reader, postgres.ImportOptions) (fmt.Stringer, error){
+	"rpps": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportRPPS(ctx, db, r, opt)
+	},
+	"mssante": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportMSSante(ctx, db, r, opt)
+	},
+	"finess": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportFINESS(ctx, db, r, opt)
+	},
+}
+
+// importExtract runs "maillage import KIND FILE".
 func importExtract(ctx context.Context, o *options, args []string) error {
-	if len(args) != 2 || args[0] != "rpps" {
-		return errors.New("usage: maillage import rpps FILE|- (maillage help import)")
+	if len(args) != 2 || importers[args[0]] == nil {
+		return errors.New("usage: maillage import finess|rpps|mssante FILE|- (maillage help import)")
 	}
+	kind := args[0]
 	in, size, err := openExtract(args[1])
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	var rejects io.Writer = os.Stderr
+	opt := postgres.ImportOptions{Rejects: os.Stderr, Departments: o.departments()}
 	if o.rejects != "" {
 		f, err := os.Create(o.rejects)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		rejects = f
+		opt.Rejects = f
 	}
 	db, err := prepare(ctx, o)
 	if err != nil {
@@ -42,18 +57,17 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 	}
 	defer db.Close()
 	var r io.Reader = in
-	var progress func(int)
 	done := func() {}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		// Bytes read, rate and time left, lines in the description.
-		bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription("rpps"), progressbar.OptionSetWriter(os.Stderr),
+		bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription(kind), progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionSetWidth(10),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14), progressbar.OptionFullWidth())
 		done = func() { bar.Exit(); fmt.Fprintln(os.Stderr) }
 		r = io.TeeReader(in, bar)
-		progress = func(lines int) { bar.Describe(fmt.Sprintf("rpps: %d lines", lines)) }
+		opt.Progress = func(lines int) { bar.Describe(fmt.Sprintf("%s: %d lines", kind, lines)) }
 	}
-	rep, err := postgres.ImportRPPS(ctx, db, r, rejects, progress)
+	rep, err := importers[kind](ctx, db, r, opt)
 	done()
 	if err != nil {
 		return err
@@ -108,4 +122,16 @@ type zipEntry struct {
 func (e zipEntry) Close() error {
 	e.ReadCloser.Close()
 	return e.archive.Close()
+}
+
+// departments is the -department list, upper-cased ("2a" is "2A"); nil
+// when the flag is not set.
+func (o *options) departments() []string {
+	var out []string
+	for _, d := range strings.Split(o.department, ",") {
+		if d = strings.ToUpper(strings.TrimSpace(d)); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }

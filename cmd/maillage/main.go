@@ -4,8 +4,10 @@
 //	maillage migrate up|down|status
 //	maillage seed [-national]     load the demo data (or the national-scale
 //	                              directory) into an empty database
-//	maillage import rpps FILE     load an RPPS activity extract (- for
-//	                              standard input, .zip as published)
+//	maillage import finess|rpps|mssante FILE
+//	                              load a FINESS, RPPS activity or MSSanté
+//	                              extract (- for standard input, .zip as
+//	                              published)
 //	maillage token <login>        print a development token
 //	maillage schema               print the subgraph SDL
 //	maillage help [command]       how to use a command
@@ -86,15 +88,29 @@ directory instead of the demo data.`,
 		run:   seed,
 	},
 	{
-		name: "import", args: "rpps FILE|-", summary: "load a national directory extract (RPPS) into the directory",
-		about: `Reads the RPPS extract PS_LibreAcces_Personne_activite_<date>.txt (UTF-8,
-'|'-separated, one line per activity) from FILE, from the .zip it is
-published in, or from standard input (-), and brings the professionals in
-line with it in one transaction: new RPPS created, changed ones updated,
-those absent from the file archived (never deleted), each change with its
-event. Importing the same file again changes nothing. Lines that cannot be
-imported are skipped and listed with their line number (-rejects). An
-interrupted import changes nothing. Prints one summary line.`,
+		name: "import", args: "finess|rpps|mssante FILE|-", summary: "load a national directory extract (FINESS, RPPS, MSSanté) into the directory",
+		about: `Reads a national extract from FILE, from the .zip it is published in, or
+from standard input (-), and brings the directory in line with it in one
+transaction; importing the same file again changes nothing:
+
+  finess   etalab-cs1100507-stock-<date>.csv (';'-separated, Windows-1252):
+           establishments of the categories listed in the table
+           finess_categories become structures of the kind it gives, in
+           their department's territory (created with its region if
+           missing); an imported structure absent from the file is archived.
+           Structures entered by hand are never changed.
+  rpps     PS_LibreAcces_Personne_activite_<date>.txt (one line per
+           activity): professionals by RPPS, created, updated, or archived
+           (never deleted) when absent; an activity in a structure of the
+           directory (site FINESS or SIRET) makes its professional a member.
+  mssante  Extraction_Correspondance_MSSante_<date>.txt: MSSanté addresses
+           given to their holder (professional by RPPS, structure by FINESS
+           or SIRET); an imported address absent from the file is released.
+
+Load FINESS first, then RPPS, then MSSanté. Each change has its event and
+audit record. Lines that cannot be imported are skipped and listed with their
+line number (-rejects). -department keeps the lines of some departments only.
+An interrupted import changes nothing. Prints one summary line.`,
 		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); importFlags(fs, o) },
 		run:   importExtract,
 	},

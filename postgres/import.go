@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/authz"
+)
+
+// ImportOptions says what an import of a national extract does besides
+// reading it.
+type ImportOptions struct {
+	// Rejects receives the lines that cannot be imported, one
+	// "line N: reason" each; nil drops them (they are still counted).
+	Rejects io.Writer
+	// Progress, if not nil, is called with the lines read so far every batch.
+	Progress func(lines int)
+	// Departments, if not empty, keeps only the lines of these departments
+	// ("76", "2A", "971"): the directory becomes that region's, and what is
+	// outside them is treated as absent from the file.
+	Departments []string
+}
+
+// keeps reports whether a line of department dept passes the filter.
+func (o ImportOptions) keeps(dept string) bool {
+	return len(o.Departments) == 0 || slices.Contains(o.Departments, strings.ToUpper(strings.TrimSpace(dept)))
+}
+
+// importMaxLine is the longest line an extract may have (a line is about
+// 600 bytes).
+const importMaxLine = 1 << 20
+
+// importBatch is how many lines go by between progress calls and context
+// checks.
+const importBatch = 5000
+
+// pipeExtract reads a national extract of the Annuaire Santé: UTF-8, one
+// header line, fields between '|' without quoting (a line may end with a
+// trailing '|'). Columns are found by their header name, never by position.
+type pipeExtract struct {
+	sc      *bufio.Scanner
+	col     map[string]int
+	rec     []string
+	line    int // the number of the current line, the header being 1
+	read    int // data lines read, the empty ones excluded
+	reject  func(line int, reason string) error
+	failure error
+}
+
+// newPipeExtract reads the header of r and checks that it names every
+// column of required (what is refused names the extract, kind).
+func newPipeExtract(r io.Reader, kind string, reject func(int, string) error, required ...string) (*pipeExtract, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), importMaxLine)
+	if !sc.Scan() {
+		return nil, fmt.Errorf("header: %w", cmp.Or(sc.Err(), io.ErrUnexpectedEOF))
+	}
+	col := map[string]int{}
+	for i, h := range strings.Split(strings.TrimSuffix(sc.Text(), "\r"), "|") {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, name := range required {
+		if _, ok := col[name]; !ok {
+			return nil, maillage.Errorf(maillage.EINVALID, "not %s: no column %q in the header", kind, name)
+		}
+	}
+	return &pipeExtract{sc: sc, col: col, line: 1, reject: reject}, nil
+}
+
+// next moves to the next data line, skipping empty lines and rejecting
+// those that are not UTF-8 text. It returns false at the end of the file or
+// on a failure (see err).
+func (x *pipeExtract) next() bool {
+	for x.sc.Scan() {
+		x.line++
+		text := strings.TrimSuffix(x.sc.Text(), "\r")
+		if text == "" {
+			continue
+		}
+		x.read++
+		if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
+			if x.failure = x.reject(x.line, "not UTF-8 text"); x.failure != nil {
+				return false
+			}
+			continue
+		}
+		x.rec = strings.Split(text, "|")
+		return true
+	}
+	if err := x.sc.Err(); err != nil {
+		x.failure = fmt.Errorf("line %d: %w", x.line+1, err)
+	}
+	return false
+}
+
+// get returns the trimmed field of the current line under the header name.
+func (x *pipeExtract) get(name string) string {
+	if i, ok := x.col[name]; ok && i < len(x.rec) {
+		return strings.TrimSpace(x.rec[i])
+	}
+	return ""
+}
+
+// err is the failure that stopped next, nil at a plain end of file.
+func (x *pipeExtract) err() error { return x.failure }
+
+// rejectWriter returns the reject function of an import: it counts the
+// line into *n and writes "line N: reason" to w, if any.
+func rejectWriter(w io.Writer, n *int) func(int, string) error {
+	return func(line int, reason string) error {
+		*n++
+		if w == nil {
+			return nil
+		}
+		if _, err := fmt.Fprintf(w, "line %d: %s\n", line, reason); err != nil {
+			return fmt.Errorf("rejects file: %w", err)
+		}
+		return nil
+	}
+}
+
+// reasonOf is the message of a validation error, for a reject line.
+func reasonOf(err error) string {
+	var e *maillage.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// importStep is one set-based change of an import: change is a
+// data-modifying statement (INSERT or UPDATE … RETURNING) that returns, for
+// each object it changed, its id, its authorization domain and the payload
+// of its event. runImportSteps gives each changed object its event and its
+// audit record, as a mutation would.
+type importStep struct {
+	name      string
+	change    string
+	n         *int
+	event     string // the type of the events the step appends
+	operation string // the audit operation ("import_create", …)
+}
+
+// runImportSteps runs steps in order in tx. The audit records are written
+// under role (the import, such as "system:import_rpps"), for the caller in
+// ctx if any and the request id of ctx; the object kind is the directory's.
+func runImportSteps(ctx context.Context, tx *sqlx.Tx, role string, steps []importStep) error {
+	caller := maillage.IdentityFrom(ctx)
+	var account *string
+	if !caller.Anonymous() {
+		account = &caller.AccountID
+	}
+	for _, s := range steps {
+		q := `WITH chg AS (` + s.change + `),
+			ev AS (INSERT INTO events (topic, type, subject_id, domain, payload) SELECT $1, $2, id, domain, payload FROM chg),
+			au AS (INSERT INTO audit_log (account_id, role, domain, object_kind, object_id, operation, request_id)
+				SELECT $3, $4, domain, $5, id, $6, $7 FROM chg)
+			SELECT count(*) FROM chg`
+		if err := tx.GetContext(ctx, s.n, q, maillage.TopicDirectory, s.event, account, role,
+			authz.KindDirectory, s.operation, maillage.RequestID(ctx)); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+// importContext gives ctx a request id naming the import run, unless it has
+// one: the audit records of one import share it.
+func importContext(ctx context.Context, kind string) context.Context {
+	if maillage.RequestID(ctx) != "" {
+		return ctx
+	}
+	return maillage.WithRequestID(ctx, fmt.Sprintf("import-%s-%s", kind, time.Now().UTC().Format("20060102T150405.000Z")))
+}
+
+// notifyEvents wakes the listeners once for all the events of an import:
+// they read every event after the last they saw.
+func notifyEvents(ctx context.Context, tx *sqlx.Tx) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, (SELECT max(id) FROM events)::text)`, EventsChannel); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}
+
+// structureDomainSQL is the authorization domain of structure s (joined
+// with its territory t), as maillage.StructureDomain computes it.
+const structureDomainSQL = `t.path || '/@' || s.id`
