@@ -80,7 +80,7 @@ func ImportMSSante(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) 
 	start := time.Now()
 	rep := &MSSanteImport{}
 	ctx = importContext(ctx, "mssante")
-	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		if err := stageMSSante(ctx, tx, r, opt, rep); err != nil {
 			return err
 		}
@@ -205,7 +205,13 @@ func upsertMSSante(ctx context.Context, tx *sqlx.Tx, opt ImportOptions, rep *MSS
 		LEFT JOIN LATERAL (SELECT s.id FROM structures s WHERE st.kind = 'ORGANISATIONAL' AND s.archived_at IS NULL
 			AND (s.finess = st.finess OR s.siret = st.siret) ORDER BY s.finess = st.finess DESC, s.id LIMIT 1) s ON true
 		ORDER BY st.address, st.line`
+	if _, err := tx.ExecContext(ctx, `ANALYZE mssante_staging`); err != nil {
+		return fmt.Errorf("resolve holders: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, resolve); err != nil {
+		return fmt.Errorf("resolve holders: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX ON mssante_import (address); ANALYZE mssante_import`); err != nil {
 		return fmt.Errorf("resolve holders: %w", err)
 	}
 	if err := tx.GetContext(ctx, &rep.Addresses, `SELECT count(*) FROM mssante_import`); err != nil {
@@ -228,6 +234,13 @@ func upsertMSSante(ctx context.Context, tx *sqlx.Tx, opt ImportOptions, rep *MSS
 			AND (h.professional_id = i.professional_id OR h.structure_id = i.structure_id))
 		ORDER BY coalesce(i.professional_id, i.structure_id), a.address IS NOT NULL DESC, i.address`
 	if _, err := tx.ExecContext(ctx, want); err != nil {
+		return fmt.Errorf("addresses to hold: %w", err)
+	}
+	// Indexed: the register's statistics are stale in the middle of an
+	// import, and the planner may loop over this table where it should hash.
+	const index = `CREATE UNIQUE INDEX ON mssante_want (address); CREATE INDEX ON mssante_want (professional_id);
+		CREATE INDEX ON mssante_want (structure_id); ANALYZE mssante_want`
+	if _, err := tx.ExecContext(ctx, index); err != nil {
 		return fmt.Errorf("addresses to hold: %w", err)
 	}
 	var held int

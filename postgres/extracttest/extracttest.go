@@ -1,4 +1,8 @@
-package postgres_test
+// Package extracttest writes national directory extracts in their published
+// formats — the RPPS activity extract, the MSSanté directory extract — with
+// invented people and structures, for the importers' tests and benchmarks.
+// No real personal data is ever committed.
+package extracttest
 
 import (
 	"bufio"
@@ -12,7 +16,8 @@ import (
 // MSSanté directory extract Extraction_Correspondance_MSSante (31). Both
 // are UTF-8, '|'-separated, each line ending with a '|' for the RPPS one.
 var (
-	rppsHeader = strings.Split("Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité d'exercice|"+
+	// RPPSHeader is the header of PS_LibreAcces_Personne_activite.
+	RPPSHeader = strings.Split("Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité d'exercice|"+
 		"Libellé civilité d'exercice|Code civilité|Libellé civilité|Nom d'exercice|Prénom d'exercice|Code profession|"+
 		"Libellé profession|Code catégorie professionnelle|Libellé catégorie professionnelle|Code type savoir-faire|"+
 		"Libellé type savoir-faire|Code savoir-faire|Libellé savoir-faire|Code mode exercice|Libellé mode exercice|"+
@@ -28,7 +33,8 @@ var (
 		"Ancien identifiant de la structure|Autorité d'enregistrement|Code secteur d'activité|Libellé secteur d'activité|"+
 		"Code section tableau pharmaciens|Libellé section tableau pharmaciens|Code rôle|Libellé rôle|"+
 		"Code genre activité|Libellé genre activité", "|")
-	mssanteHeader = strings.Split("Type de BAL|Adresse BAL|Type Identifiant PP|Identifiant PP|Identification nationale PP|"+
+	// MSSanteHeader is the header of Extraction_Correspondance_MSSante.
+	MSSanteHeader = strings.Split("Type de BAL|Adresse BAL|Type Identifiant PP|Identifiant PP|Identification nationale PP|"+
 		"Type identifiant structure|Identification Structure|Service de rattachement|Civilité d'exercice|Nom d'exercice|"+
 		"Prénom d'exercice|Catégorie profession|Libellé de catégorie profession|Code Profession|Libellé Profession|"+
 		"Code savoir-faire|Libellé savoir-faire|Dématérialisation|Raison Sociale structure BAL|"+
@@ -38,9 +44,9 @@ var (
 		"Code postal structure BAL|Département structure BAL|Pays structure BAL", "|")
 )
 
-// extractLine is one line of an extract with header h: the fields of
+// Line is one line of an extract with header h: the fields of
 // values by header name, the others empty.
-func extractLine(h []string, values map[string]string, trailing bool) string {
+func Line(h []string, values map[string]string, trailing bool) string {
 	rec := make([]string, len(h))
 	for i, name := range h {
 		rec[i] = values[name]
@@ -52,32 +58,32 @@ func extractLine(h []string, values map[string]string, trailing bool) string {
 	return line + "\n"
 }
 
-// genSite is where a generated professional practises: a site by SIRET or
+// Site is where a generated professional practises: a site by SIRET or
 // FINESS (either may be empty: a practice outside any structure), and the
 // commune.
-type genSite struct{ siret, finess, commune string }
+type Site struct{ SIRET, FINESS, Commune string }
 
-// genPro is a generated professional: invented names, never a real person.
-type genPro struct {
-	rpps, last, first string
-	sites             []genSite
+// Pro is a generated professional: invented names, never a real person.
+type Pro struct {
+	RPPS, Last, First string
+	Sites             []Site
 }
 
-// writeRPPSActivities writes pros as an RPPS activity extract: the published
+// WriteRPPSActivities writes pros as an RPPS activity extract: the published
 // header, one line per activity (per site), a trailing '|'.
-func writeRPPSActivities(w io.Writer, pros []genPro) {
+func WriteRPPSActivities(w io.Writer, pros []Pro) {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(rppsHeader, "|") + "|\n")
+	bw.WriteString(strings.Join(RPPSHeader, "|") + "|\n")
 	for _, p := range pros {
-		for _, s := range p.sites {
-			bw.WriteString(extractLine(rppsHeader, map[string]string{
-				"Type d'identifiant PP": "8", "Identifiant PP": p.rpps, "Identification nationale PP": "8" + p.rpps,
-				"Nom d'exercice": p.last, "Prénom d'exercice": p.first, "Code profession": "10", "Libellé profession": "Médecin",
+		for _, s := range p.Sites {
+			bw.WriteString(Line(RPPSHeader, map[string]string{
+				"Type d'identifiant PP": "8", "Identifiant PP": p.RPPS, "Identification nationale PP": "8" + p.RPPS,
+				"Nom d'exercice": p.Last, "Prénom d'exercice": p.First, "Code profession": "10", "Libellé profession": "Médecin",
 				"Code catégorie professionnelle": "C", "Libellé catégorie professionnelle": "Civil",
 				"Code savoir-faire": "SM54", "Libellé savoir-faire": "Médecine générale",
 				"Code mode exercice": "L", "Libellé mode exercice": "Libéral, indépendant, artisan, commerçant",
-				"Numéro SIRET site": s.siret, "Numéro FINESS site": s.finess, "Raison sociale site": "CABINET " + p.last,
-				"Code commune (coord. structure)": s.commune, "Code pays (coord. structure)": "99000",
+				"Numéro SIRET site": s.SIRET, "Numéro FINESS site": s.FINESS, "Raison sociale site": "CABINET " + p.Last,
+				"Code commune (coord. structure)": s.Commune, "Code pays (coord. structure)": "99000",
 				"Libellé pays (coord. structure)": "France",
 			}, true))
 		}
@@ -85,30 +91,30 @@ func writeRPPSActivities(w io.Writer, pros []genPro) {
 	bw.Flush()
 }
 
-// genMailbox is a generated MSSanté mailbox: its type (PER, ORG…), its
+// Mailbox is a generated MSSanté mailbox: its type (PER, ORG…), its
 // address, and its holder (an RPPS for PER, a structure identification
 // otherwise).
-type genMailbox struct{ typ, address, rpps, structure, department string }
+type Mailbox struct{ Type, Address, RPPS, Structure, Department string }
 
-// writeMSSante writes boxes as an MSSanté directory extract: the published
+// WriteMSSante writes boxes as an MSSanté directory extract: the published
 // header, one line per mailbox.
-func writeMSSante(w io.Writer, boxes []genMailbox) {
+func WriteMSSante(w io.Writer, boxes []Mailbox) {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(mssanteHeader, "|") + "\n")
+	bw.WriteString(strings.Join(MSSanteHeader, "|") + "\n")
 	for _, b := range boxes {
-		v := map[string]string{"Type de BAL": b.typ, "Adresse BAL": b.address, "Identification Structure": b.structure,
-			"Département structure BAL": b.department, "Pays structure BAL": "99100", "Dématérialisation": "True"}
-		if b.rpps != "" {
-			v["Type Identifiant PP"], v["Identifiant PP"], v["Identification nationale PP"] = "8", b.rpps, "8"+b.rpps
-			v["Nom d'exercice"], v["Prénom d'exercice"], v["Libellé Profession"] = "NOM"+b.rpps[7:], "Prénom", "Médecin"
+		v := map[string]string{"Type de BAL": b.Type, "Adresse BAL": b.Address, "Identification Structure": b.Structure,
+			"Département structure BAL": b.Department, "Pays structure BAL": "99100", "Dématérialisation": "True"}
+		if b.RPPS != "" {
+			v["Type Identifiant PP"], v["Identifiant PP"], v["Identification nationale PP"] = "8", b.RPPS, "8"+b.RPPS
+			v["Nom d'exercice"], v["Prénom d'exercice"], v["Libellé Profession"] = "NOM"+b.RPPS[7:], "Prénom", "Médecin"
 		}
-		bw.WriteString(extractLine(mssanteHeader, v, false))
+		bw.WriteString(Line(MSSanteHeader, v, false))
 	}
 	bw.Flush()
 }
 
-// genSIRET is a valid SIRET (Luhn) made from n.
-func genSIRET(n int) string {
+// SIRET is a valid SIRET (Luhn) made from n.
+func SIRET(n int) string {
 	base := fmt.Sprintf("9%012d", n)
 	for d := 0; d <= 9; d++ {
 		s := base + string(rune('0'+d))
@@ -119,6 +125,7 @@ func genSIRET(n int) string {
 	panic("no Luhn key")
 }
 
+// luhn reports whether digits pass the Luhn check.
 func luhn(digits string) bool {
 	sum, double := 0, false
 	for i := len(digits) - 1; i >= 0; i-- {
