@@ -60,6 +60,9 @@ const (
 	EventTaskUpdated      = "TASK_UPDATED"
 	EventPatientExited    = "PATIENT_EXITED"
 	EventConsentWithdrawn = "CONSENT_WITHDRAWN"
+	// EventESCAPTermNear: an active team's term ends soon (its members are
+	// told, once per end of term; see notify).
+	EventESCAPTermNear = "ESCAP_TERM_NEAR"
 )
 
 // The event types of a patient's topic.
@@ -87,7 +90,7 @@ func EventTypes() map[string][]string {
 			EventProfessionalArchived, EventMembershipAdded, EventMembershipEnded},
 		TopicAuthz: {EventPolicyAdded, EventPolicyRemoved, EventRoleGranted, EventRoleRevoked},
 		"escap": {EventESCAPCreated, EventMemberJoined, EventMemberLeft, EventESCAPActivated, EventESCAPRenewed,
-			EventNoteAdded, EventTaskAdded, EventTaskUpdated, EventPatientExited, EventConsentWithdrawn},
+			EventNoteAdded, EventTaskAdded, EventTaskUpdated, EventPatientExited, EventConsentWithdrawn, EventESCAPTermNear},
 		"patient":  {EventPatientCreated, EventConsentRecorded},
 		"referral": referral,
 	}

@@ -96,6 +96,7 @@ type DB struct {
 	Patients  *PatientService
 	ESCAP     *ESCAPService
 	Referrals *ReferralService
+	Notify    *NotifyPreferences
 	Webhooks  *WebhookStore
 }
 
@@ -183,6 +184,7 @@ func newDB(s *store) *DB {
 		Patients:  patients,
 		ESCAP:     &ESCAPService{store: s, patients: patients},
 		Referrals: &ReferralService{store: s, patients: patients},
+		Notify:    &NotifyPreferences{s},
 		Webhooks:  &WebhookStore{s},
 	}
 }

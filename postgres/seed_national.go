@@ -149,45 +149,6 @@ func copyRows(ctx context.Context, tx *sqlx.Tx, t copyTable) error {
 	return nil
 }
 
-// A region and its departments (INSEE codes, 2016 regions).
-type nationalRegion struct {
-	code, name  string
-	departments []nationalDepartment
-}
-
-type nationalDepartment struct{ code, name string }
-
-// nationalRegions are France's 18 regions and 101 departments.
-var nationalRegions = []nationalRegion{
-	{"84", "Auvergne-Rhône-Alpes", depts("01 Ain", "03 Allier", "07 Ardèche", "15 Cantal", "26 Drôme", "38 Isère", "42 Loire", "43 Haute-Loire", "63 Puy-de-Dôme", "69 Rhône", "73 Savoie", "74 Haute-Savoie")},
-	{"27", "Bourgogne-Franche-Comté", depts("21 Côte-d'Or", "25 Doubs", "39 Jura", "58 Nièvre", "70 Haute-Saône", "71 Saône-et-Loire", "89 Yonne", "90 Territoire de Belfort")},
-	{"53", "Bretagne", depts("22 Côtes-d'Armor", "29 Finistère", "35 Ille-et-Vilaine", "56 Morbihan")},
-	{"24", "Centre-Val de Loire", depts("18 Cher", "28 Eure-et-Loir", "36 Indre", "37 Indre-et-Loire", "41 Loir-et-Cher", "45 Loiret")},
-	{"94", "Corse", depts("2A Corse-du-Sud", "2B Haute-Corse")},
-	{"44", "Grand Est", depts("08 Ardennes", "10 Aube", "51 Marne", "52 Haute-Marne", "54 Meurthe-et-Moselle", "55 Meuse", "57 Moselle", "67 Bas-Rhin", "68 Haut-Rhin", "88 Vosges")},
-	{"32", "Hauts-de-France", depts("02 Aisne", "59 Nord", "60 Oise", "62 Pas-de-Calais", "80 Somme")},
-	{"11", "Île-de-France", depts("75 Paris", "77 Seine-et-Marne", "78 Yvelines", "91 Essonne", "92 Hauts-de-Seine", "93 Seine-Saint-Denis", "94 Val-de-Marne", "95 Val-d'Oise")},
-	{"28", "Normandie", depts("14 Calvados", "27 Eure", "50 Manche", "61 Orne", "76 Seine-Maritime")},
-	{"75", "Nouvelle-Aquitaine", depts("16 Charente", "17 Charente-Maritime", "19 Corrèze", "23 Creuse", "24 Dordogne", "33 Gironde", "40 Landes", "47 Lot-et-Garonne", "64 Pyrénées-Atlantiques", "79 Deux-Sèvres", "86 Vienne", "87 Haute-Vienne")},
-	{"76", "Occitanie", depts("09 Ariège", "11 Aude", "12 Aveyron", "30 Gard", "31 Haute-Garonne", "32 Gers", "34 Hérault", "46 Lot", "48 Lozère", "65 Hautes-Pyrénées", "66 Pyrénées-Orientales", "81 Tarn", "82 Tarn-et-Garonne")},
-	{"52", "Pays de la Loire", depts("44 Loire-Atlantique", "49 Maine-et-Loire", "53 Mayenne", "72 Sarthe", "85 Vendée")},
-	{"93", "Provence-Alpes-Côte d'Azur", depts("04 Alpes-de-Haute-Provence", "05 Hautes-Alpes", "06 Alpes-Maritimes", "13 Bouches-du-Rhône", "83 Var", "84 Vaucluse")},
-	{"01", "Guadeloupe", depts("971 Guadeloupe")},
-	{"02", "Martinique", depts("972 Martinique")},
-	{"03", "Guyane", depts("973 Guyane")},
-	{"04", "La Réunion", depts("974 La Réunion")},
-	{"06", "Mayotte", depts("976 Mayotte")},
-}
-
-func depts(list ...string) []nationalDepartment {
-	out := make([]nationalDepartment, len(list))
-	for i, d := range list {
-		code, name, _ := strings.Cut(d, " ")
-		out[i] = nationalDepartment{code, name}
-	}
-	return out
-}
-
 // ESS specialties: each ESS of a department takes the next one.
 var essSpecialties = []string{"dermatologie", "cardiologie", "gériatrie", "psychiatrie", "pneumologie", "endocrinologie", "neurologie", "rhumatologie"}
 

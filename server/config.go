@@ -2,6 +2,8 @@ package server
 
 import (
 	"log/slog"
+
+	"github.com/maillage/maillage/notify"
 	"net"
 	"net/url"
 	"strings"
@@ -92,6 +94,10 @@ type Config struct {
 	// hundred bytes each). The least recently seen are read again when
 	// they come back.
 	AuthzCacheSize int
+	// Notify is the SMTP relay and the mail notifications' settings
+	// (MAILLAGE_SMTP_…, MAILLAGE_NOTIFY_…); off while Notify.Host is empty.
+	// Its portal links use PublicURL.
+	Notify notify.Config
 	// Logger receives the access log and errors; nil is slog.Default().
 	Logger *slog.Logger
 }

@@ -4,12 +4,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/maillage/maillage/notify"
 	"github.com/maillage/maillage/postgres"
 )
 
@@ -25,6 +27,9 @@ type Metrics struct {
 	statementTime prometheus.Histogram
 	subscriptions prometheus.Gauge
 	events        *prometheus.CounterVec
+	// notifier is the mail notifier of the latest Server of the process
+	// (nil: none), read by the maillage_notify_… metrics.
+	notifier atomic.Pointer[notify.Service]
 }
 
 // DefaultMetrics are the metrics of this process.
@@ -66,8 +71,37 @@ func newMetrics() *Metrics {
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.errors, m.statements, m.statementTime,
 		m.subscriptions, m.events,
+		m.notifyCounter("maillage_notify_deliveries_total", "Mail notifications decided (one per event and recipient) by this instance.",
+			func(s notify.Stats) float64 { return float64(s.Deliveries) }),
+		m.notifyCounter("maillage_notify_mails_sent_total", "Notification mails this instance handed to the SMTP relay.",
+			func(s notify.Stats) float64 { return float64(s.Sent) }),
+		m.notifyCounter("maillage_notify_mail_failures_total", "Attempts to send a notification mail that failed (each is retried with backoff).",
+			func(s notify.Stats) float64 { return float64(s.Failures) }),
+		m.notifyCounter("maillage_notify_digests_total", "Daily digest mails this instance made.",
+			func(s notify.Stats) float64 { return float64(s.Digests) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "maillage_notify_mails_pending",
+			Help: "Notification mails waiting to be sent, all instances (as this instance last read it)."},
+			func() float64 { return m.notifyStats(func(s notify.Stats) float64 { return float64(s.Pending) }) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "maillage_notify_oldest_pending_seconds",
+			Help: "Age of the oldest notification mail waiting to be sent (0: none)."},
+			func() float64 { return m.notifyStats(func(s notify.Stats) float64 { return s.Oldest.Seconds() }) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// notifyCounter is a counter read from the notifier's figures.
+func (m *Metrics) notifyCounter(name, help string, read func(notify.Stats) float64) prometheus.CounterFunc {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+		func() float64 { return m.notifyStats(read) })
+}
+
+// notifyStats reads one figure of the notifier (0 without one).
+func (m *Metrics) notifyStats(read func(notify.Stats) float64) float64 {
+	n := m.notifier.Load()
+	if n == nil {
+		return 0
+	}
+	return read(n.Stats())
 }
 
 func init() {

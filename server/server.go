@@ -22,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/notify"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/resolvers"
 	"github.com/maillage/maillage/server/explorer"
@@ -42,6 +43,7 @@ type Server struct {
 	issuer   *DevIssuer // nil with an external issuer
 	resolver *resolvers.Resolver
 	bus      *postgres.Bus
+	notifier *notify.Service
 	ws       WebsocketMetrics
 	wsrt     *wsRuntime
 	handler  http.Handler
@@ -85,6 +87,9 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	s.bus = bus
 	s.wsrt = newWSRuntime(ctx, s.cfg.WebsocketPingInterval)
 	postgres.StartESCAPExpiry(ctx, db.ESCAP, s.cfg.ESCAPExpiryEvery)
+	if err := s.startNotifier(ctx); err != nil {
+		return nil, err
+	}
 	s.resolver = &resolvers.Resolver{
 		Events:              bus,
 		TerritoryService:    db.Directory,
@@ -121,6 +126,24 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 	}
 	s.handler = requestID(s.observe(limitBody(s.cfg.MaxBodyBytes, mux)))
 	return s, nil
+}
+
+// startNotifier runs the mail notifications when a relay is configured
+// (every instance: they share the work through the database); without
+// one, the notifier only serves the callers' preferences.
+func (s *Server) startNotifier(ctx context.Context) error {
+	cfg := s.cfg.Notify
+	cfg.PublicURL = s.cfg.DevIssuerURL()
+	n, err := notify.New(s.db, cfg)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(ctx, s.bus, postgres.FollowConfig{}); err != nil {
+		return err
+	}
+	s.notifier = n
+	s.metrics.notifier.Store(n)
+	return nil
 }
 
 // webappConfig tells the web pages how to sign in: at the external issuer,

@@ -1,19 +1,30 @@
 // Command directory measures the dashboards' typical directory read — one
 // local territory, its structures (first 20, with totalCount), each
-// structure's members, each member's professional — through the hub over
-// HTTP, against PostgreSQL's own cost of the same rows in the same run: the
-// five prepared statements a dataloader would send, one per level.
+// structure's current members (first 50, with totalCount), each member's
+// professional — through the hub over HTTP, against PostgreSQL's own cost of
+// the same rows in the same run: the five prepared statements a dataloader
+// would send, one per level.
 //
 // It serves the hub in this process on a database of the national directory
 // (-dsn; default: a fresh database seeded with "maillage seed --national"'s
 // data and dropped at the end), and reports requests per second at -c
 // concurrent connections and latency percentiles at one connection.
 //
+// With -postgraphile it also measures PostGraphile v5 (amber preset,
+// production mode, read-only) serving the same tables, as a child process
+// started from bench/directory/postgraphile (npm ci there first if its
+// node_modules is missing; it brings its own Node 22), with the same read
+// through PostGraphile's foreign-key relations, and prints the hub's
+// throughput over PostGraphile's. Every contender must read the same number of
+// members or the benchmark fails.
+//
 //	go run ./bench/directory -d 10s
 //	go run ./bench/directory -dsn postgres://postgres@127.0.0.1:5432/national?sslmode=disable
+//	go run ./bench/directory -dsn postgres://postgres@127.0.0.1:5432/national?sslmode=disable -postgraphile
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -28,12 +39,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lib/pq"
@@ -51,6 +65,7 @@ func main() {
 	first := flag.Int("first", 20, "structures per page")
 	members := flag.Int("members", 50, "members per structure page (first:)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (hub, client and raw SQL) to this file")
+	pgl := flag.Bool("postgraphile", false, "also measure PostGraphile v5 on the same tables (needs npm; see bench/directory/postgraphile)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -60,7 +75,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dsn, *pgServer, *c, *d, *first, *members); err != nil {
+	if err := run(*dsn, *pgServer, *c, *d, *first, *members, *pgl); err != nil {
 		log.Print(err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -89,7 +104,16 @@ const query = `query($t: ID!, $first: Int!, $members: Int!) { territory(id: $t) 
 	structures(first: $first) { totalCount edges { node { id name
 		members(first: $members) { totalCount edges { node { role professional { rpps lastName profession } } } } } } } } }`
 
-func run(dsn, pgServer string, c int, d time.Duration, first, members int) error {
+// postgraphileQuery is the same read in the schema PostGraphile's amber preset
+// makes of the hub's tables, aliased to the hub's shape: the structures of a
+// local territory are those whose territory_id is it, not archived, by name;
+// a structure's members its memberships not ended, by start (the hub's order).
+const postgraphileQuery = `query($t: String!, $first: Int!, $members: Int!) { territory: territoryByRowId(rowId: $t) { name
+	structures: structuresByTerritoryId(first: $first, orderBy: [NAME_ASC], condition: {archivedAt: null}) { totalCount edges { node { id name
+		members: membershipsByStructureId(first: $members, orderBy: [STARTED_AT_ASC], condition: {endedAt: null}) { totalCount edges { node { role
+			professional: professionalByProfessionalId { rpps lastName profession } } } } } } } } }`
+
+func run(dsn, pgServer string, c int, d time.Duration, first, members int, withPostGraphile bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if dsn == "" {
@@ -118,47 +142,111 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int) error
 	}
 	addr := make(chan string, 1)
 	go srv.ListenAndServe(ctx, func(a string) { addr <- a })
-	hub := &hubClient{endpoint: "http://" + <-addr + "/graphql", client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c}},
-		vars: map[string]any{"t": territory, "first": first, "members": members}}
+	vars := map[string]any{"t": territory, "first": first, "members": members}
+	hub := newGraphQLClient("http://"+<-addr+"/graphql", query, vars, c)
 	raw, err := newRawSQL(ctx, dsn, c, first, members)
 	if err != nil {
 		return err
 	}
 	defer raw.Close()
 
-	hubRows, err := hub.read(ctx)
-	if err != nil {
-		return fmt.Errorf("hub: %w", err)
+	// The contenders, in the order they are measured; each reads the rows
+	// once first, and all must read as many members.
+	type contender struct {
+		name string
+		read func(context.Context) (int, error)
 	}
-	rawRows, err := raw.read(ctx, territory)
-	if err != nil {
-		return fmt.Errorf("raw SQL: %w", err)
+	contenders := []contender{{"hub (HTTP)", hub.read}}
+	if withPostGraphile {
+		endpoint, stop, err := startPostGraphile(ctx, dsn)
+		if err != nil {
+			return fmt.Errorf("PostGraphile: %w", err)
+		}
+		defer stop()
+		pgl := newGraphQLClient(endpoint, postgraphileQuery, vars, c)
+		contenders = append(contenders, contender{"PostGraphile", pgl.read})
 	}
-	if hubRows != rawRows {
-		return fmt.Errorf("the hub read %d members, the raw SQL %d: not the same rows", hubRows, rawRows)
+	contenders = append(contenders, contender{"raw SQL", func(ctx context.Context) (int, error) { return raw.read(ctx, territory) }})
+	rows := make([]int, len(contenders))
+	for i, k := range contenders {
+		if rows[i], err = k.read(ctx); err != nil {
+			return fmt.Errorf("%s: %w", k.name, err)
+		}
+		if rows[i] != rows[0] {
+			return fmt.Errorf("%s read %d members, %s %d: not the same rows", contenders[0].name, rows[0], k.name, rows[i])
+		}
 	}
 	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s; load average %s, %d CPUs\n",
-		territory, hubRows, c, d, loadAverage(), runtime.NumCPU())
-	read := map[string]func(context.Context) error{
-		"hub (HTTP)": func(ctx context.Context) error { _, err := hub.read(ctx); return err },
-		"raw SQL":    func(ctx context.Context) error { _, err := raw.read(ctx, territory); return err },
-	}
-	fmt.Printf("%-11s %12s %10s %10s %10s   %s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1", "load average (1, 5, 15 min) after")
-	var p50 = map[string]time.Duration{}
-	for _, name := range []string{"hub (HTTP)", "raw SQL"} {
-		tput, _, err := measure(ctx, read[name], c, d)
+		territory, rows[0], c, d, loadAverage(), runtime.NumCPU())
+	fmt.Printf("%-12s %12s %10s %10s %10s   %s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1", "load average (1, 5, 15 min) after")
+	tput, p50 := map[string]float64{}, map[string]time.Duration{}
+	for _, k := range contenders {
+		read := func(ctx context.Context) error { _, err := k.read(ctx); return err }
+		perSecond, _, err := measure(ctx, read, c, d)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", k.name, err)
 		}
-		_, lat, err := measure(ctx, read[name], 1, d)
+		_, lat, err := measure(ctx, read, 1, d)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", k.name, err)
 		}
-		p50[name] = pct(lat, 0.5)
-		fmt.Printf("%-11s %12.0f %10s %10s %10s   %s\n", name, tput, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), loadAverage())
+		tput[k.name], p50[k.name] = perSecond, pct(lat, 0.5)
+		fmt.Printf("%-12s %12.0f %10s %10s %10s   %s\n", k.name, perSecond, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), loadAverage())
 	}
 	fmt.Printf("hub p50 / raw SQL p50 at 1 connection: %.2f\n", float64(p50["hub (HTTP)"])/float64(p50["raw SQL"]))
+	if withPostGraphile {
+		fmt.Printf("hub req/s / PostGraphile req/s at %d connections: %.2f\n", c, tput["hub (HTTP)"]/tput["PostGraphile"])
+	}
 	return nil
+}
+
+// startPostGraphile runs bench/directory/postgraphile/server.mjs on dsn with
+// the Node it installs (npm ci first if its node_modules is missing), waits
+// until it has built its schema and returns its endpoint, and a stop that
+// ends it.
+func startPostGraphile(ctx context.Context, dsn string) (string, func(), error) {
+	_, self, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(self), "postgraphile")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); os.IsNotExist(err) {
+		fmt.Println("installing PostGraphile (npm ci in " + dir + ")…")
+		npm := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+		npm.Dir, npm.Stdout, npm.Stderr = dir, os.Stderr, os.Stderr
+		if err := npm.Run(); err != nil {
+			return "", nil, fmt.Errorf("npm ci in %s: %w", dir, err)
+		}
+	}
+	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "node"), "server.mjs")
+	cmd.Dir, cmd.Stderr = dir, os.Stderr
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+	// The server prints its endpoint once its schema is built.
+	endpoint := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		endpoint <- strings.TrimSpace(line)
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case e := <-endpoint:
+		if !strings.HasPrefix(e, "http://") {
+			stop()
+			return "", nil, fmt.Errorf("server.mjs ended without an endpoint (its errors are above)")
+		}
+		return e, stop, nil
+	case <-time.After(2 * time.Minute):
+		stop()
+		return "", nil, fmt.Errorf("server.mjs gave no endpoint within 2 minutes")
+	}
 }
 
 // freshNational creates a database on pgServer and seeds the national
@@ -239,22 +327,28 @@ func pct(ds []time.Duration, q float64) time.Duration {
 	return ds[int(q*float64(len(ds)-1))].Round(10 * time.Microsecond)
 }
 
-// hubClient posts the query to the hub, anonymously (the directory is public).
-type hubClient struct {
+// graphqlClient posts one query to a GraphQL endpoint, anonymously (the
+// directory is public), on up to c kept-alive connections.
+type graphqlClient struct {
 	endpoint string
 	client   *http.Client
-	vars     map[string]any
+	body     []byte
 }
 
-// read runs the query and returns how many members it read.
-func (h *hubClient) read(ctx context.Context) (int, error) {
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": h.vars})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.endpoint, bytes.NewReader(body))
+func newGraphQLClient(endpoint, query string, vars map[string]any, c int) *graphqlClient {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return &graphqlClient{endpoint: endpoint, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c}}, body: body}
+}
+
+// read runs the query and returns how many members it read: the answer has
+// the shape of the hub's query (territory.structures.edges.node.members.edges).
+func (g *graphqlClient) read(ctx context.Context) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.endpoint, bytes.NewReader(g.body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := h.client.Do(req)
+	res, err := g.client.Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	root "github.com/maillage/maillage"
+	"github.com/maillage/maillage/notify"
 	"github.com/maillage/maillage/server"
 )
 
@@ -65,6 +67,38 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.AuthzCacheSize, "authz-cache-size", o.AuthzCacheSize, "callers whose grants the authorizer keeps in memory; 0: 100,000")
 	fs.TextVar(logLevel, "log-level", logLevel, "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR")
 	fs.StringVar(&o.Tracing, "otel-exporter", o.Tracing, "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318)")
+	notifyFlags(fs, &o.Notify)
+}
+
+// notifyFlags are the SMTP relay's and the mail notifications' flags.
+func notifyFlags(fs *flag.FlagSet, n *notify.Config) {
+	fs.StringVar(&n.Host, "smtp-host", n.Host, "SMTP relay (MSSanté operator) host; empty: no mail notifications")
+	fs.IntVar(&n.Port, "smtp-port", n.Port, "SMTP relay port; 0: 587 with starttls, 465 with tls, 25 with none")
+	fs.StringVar(&n.TLS, "smtp-tls", "starttls", "SMTP relay connection: starttls (required), tls (implicit, port 465) or none (a relay on this host only)")
+	fs.StringVar(&n.ClientCert, "smtp-client-cert", n.ClientCert, "PEM file of the client certificate presented to the relay (MSSanté: the hub's applicative certificate)")
+	fs.StringVar(&n.ClientKey, "smtp-client-key", n.ClientKey, "PEM file of the client certificate's private key")
+	fs.StringVar(&n.CAFile, "smtp-ca-file", n.CAFile, "PEM bundle to verify the relay's certificate with; empty: the system's roots")
+	fs.StringVar(&n.Username, "smtp-username", n.Username, "SMTP AUTH PLAIN user, if the relay asks for one besides the certificate")
+	fs.StringVar(&n.Password, "smtp-password", n.Password, "SMTP AUTH PLAIN password (prefer MAILLAGE_SMTP_PASSWORD)")
+	fs.StringVar(&n.From, "smtp-from", n.From, "sender address of the notifications (the hub's MSSanté mailbox)")
+	fs.Var((*roleModes)(&n.Defaults), "notify-defaults", "default mode per recipient role for professionals who chose none, e.g. escap_member=DIGEST,requester=IMMEDIATE (roles: "+
+		strings.Join(notify.Roles, ", ")+"; defaults: "+notify.FormatRoleModes(notify.DefaultRoleModes())+")")
+	fs.StringVar(&n.DigestAt, "notify-digest-at", "07:30", "time of day (HH:MM, Europe/Paris) of the daily digest")
+	fs.DurationVar(&n.TermNotice, "notify-term-notice", 30*24*time.Hour, "how long before a care team's end of term its members are told")
+}
+
+// roleModes is the -notify-defaults value.
+type roleModes map[string]root.NotificationMode
+
+func (m *roleModes) String() string { return notify.FormatRoleModes(*m) }
+
+func (m *roleModes) Set(v string) error {
+	modes, err := notify.ParseRoleModes(v)
+	if err != nil {
+		return err
+	}
+	*m = modes
+	return nil
 }
 
 // seedFlags are the seed command's own flags.

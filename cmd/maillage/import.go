@@ -26,12 +26,15 @@ var importers = map[string]func(context.Context, *postgres.DB, io.Reader, postgr
 	"mssante": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
 		return postgres.ImportMSSante(ctx, db, r, opt)
 	},
+	"finess": func(ctx context.Context, db *postgres.DB, r io.Reader, opt postgres.ImportOptions) (fmt.Stringer, error) {
+		return postgres.ImportFINESS(ctx, db, r, opt)
+	},
 }
 
 // importExtract runs "maillage import KIND FILE".
 func importExtract(ctx context.Context, o *options, args []string) error {
 	if len(args) != 2 || importers[args[0]] == nil {
-		return errors.New("usage: maillage import rpps|mssante FILE|- (maillage help import)")
+		return errors.New("usage: maillage import finess|rpps|mssante FILE|- (maillage help import)")
 	}
 	kind := args[0]
 	in, size, err := openExtract(args[1])

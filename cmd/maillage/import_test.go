@@ -5,7 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -59,5 +62,48 @@ func TestImportRPPSFromZip(t *testing.T) {
 	}
 	if err := run(ctx, []string{"import", "finess", archive, "-database-url", url}); err == nil {
 		t.Error("import finess: no error")
+	}
+}
+
+// "maillage import finess -department 76,14" decodes the Windows-1252
+// extract and loads the establishments of these departments only.
+func TestImportFINESSRegion(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	dir := t.TempDir()
+	lines := []string{
+		"finess;etalab;107;2026-11-27",
+		"structureet;760000026;760000016;EHPAD LES CHÊNES;;;;3;R;DES ÉCOLES;;;540;76;SEINE MARITIME;76000 ROUEN;;;500;Etablissement d'hébergement pour personnes âgées dépendantes;4401;EHPA;;8710A;40;ARS;;;1990-01-01;1990-01-01;2026-10-02;",
+		"structureet;140000027;140000016;SSIAD DU BESSIN;;;;;;;;;047;14;CALVADOS;14400 BAYEUX;;;354;Service de soins infirmiers à domicile (SSIAD);4403;SSIAD;;;;;;;1990-01-01;1990-01-01;2026-10-02;",
+		"structureet;690000021;690000016;EHPAD DU RHÔNE;;;;;;;;;123;69;RHONE;69000 LYON;;;500;Etablissement d'hébergement pour personnes âgées dépendantes;4401;EHPA;;;;;;;1990-01-01;1990-01-01;2026-10-02;",
+		"geolocalisation;760000026;561234.5;6931234.5;1,ATLASANTE,100,IGN,BD_ADRESSE,V2.2,LAMBERT_93;2026-10-03",
+	}
+	text, err := charmap.Windows1252.NewEncoder().String(strings.Join(lines, "\r\n") + "\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extract := filepath.Join(dir, "etalab-cs1100507-stock-20261127-0341.csv")
+	if err := os.WriteFile(extract, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rejects := filepath.Join(dir, "rejects.txt")
+	if err := run(ctx, []string{"import", "finess", extract, "-department", "76,14", "-rejects", rejects, "-database-url", url}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var names []string
+	if err := db.Select(&names, `SELECT s.name || ' ' || t.path FROM structures s JOIN territories t ON t.id = s.territory_id ORDER BY 1`); err != nil ||
+		strings.Join(names, ", ") != "EHPAD LES CHÊNES fr/28/76, SSIAD DU BESSIN fr/28/14" {
+		t.Errorf("structures %q (%v)", names, err)
+	}
+	if got, err := os.ReadFile(rejects); err != nil || len(got) != 0 {
+		t.Errorf("rejects file %q (%v), want empty", got, err)
+	}
+	if err := run(ctx, []string{"import", "finess", extract, "-department", "99", "-database-url", url}); err == nil {
+		t.Error("department 99: no error")
 	}
 }

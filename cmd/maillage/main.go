@@ -4,9 +4,10 @@
 //	maillage migrate up|down|status
 //	maillage seed [-national]     load the demo data (or the national-scale
 //	                              directory) into an empty database
-//	maillage import rpps|mssante FILE
-//	                              load an RPPS activity or MSSanté extract
-//	                              (- for standard input, .zip as published)
+//	maillage import finess|rpps|mssante FILE
+//	                              load a FINESS, RPPS activity or MSSanté
+//	                              extract (- for standard input, .zip as
+//	                              published)
 //	maillage token <login>        print a development token
 //	maillage schema               print the subgraph SDL
 //	maillage help [command]       how to use a command
@@ -87,11 +88,17 @@ directory instead of the demo data.`,
 		run:   seed,
 	},
 	{
-		name: "import", args: "rpps|mssante FILE|-", summary: "load a national directory extract (RPPS, MSSanté) into the directory",
+		name: "import", args: "finess|rpps|mssante FILE|-", summary: "load a national directory extract (FINESS, RPPS, MSSanté) into the directory",
 		about: `Reads a national extract from FILE, from the .zip it is published in, or
 from standard input (-), and brings the directory in line with it in one
 transaction; importing the same file again changes nothing:
 
+  finess   etalab-cs1100507-stock-<date>.csv (';'-separated, Windows-1252):
+           establishments of the categories listed in the table
+           finess_categories become structures of the kind it gives, in
+           their department's territory (created with its region if
+           missing); an imported structure absent from the file is archived.
+           Structures entered by hand are never changed.
   rpps     PS_LibreAcces_Personne_activite_<date>.txt (one line per
            activity): professionals by RPPS, created, updated, or archived
            (never deleted) when absent; an activity in a structure of the

@@ -1,0 +1,378 @@
+package notify_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/notify"
+	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/postgres/pgtest"
+)
+
+// Seeded logins (postgres/seed.go).
+const (
+	gpLefebvre  = "10003456781" // GP, member of Jeanne Dupont's team
+	gpMartin    = "10003456782" // GP, not in Dupont's team
+	nurseDurand = "10003456783" // nurse, member of Dupont's team
+	pharmacist  = "10003456785" // member of Dupont's team
+	specialist  = "10003456787" // ESS Dermatologie Rouen
+	secretariat = "10003456789"
+	caseManager = "10003456790"
+	geriatric   = "10003456791" // member of Dupont's team
+)
+
+const publicURL = "https://maillage.example"
+
+// startNotifier runs a notifier on db (its own bus, as an instance has)
+// with the relay r, and quick retries.
+func startNotifier(t *testing.T, db *postgres.DB, r *relay, c certs, change func(*notify.Config)) *notify.Service {
+	t.Helper()
+	cfg := notify.Config{Host: "127.0.0.1", Port: r.Port(), TLS: "starttls", ClientCert: c.ClientCert, ClientKey: c.ClientKey,
+		CAFile: c.CA, From: "notifications@maillage.mssante.fr", PublicURL: publicURL, Timeout: 5 * time.Second,
+		RetryMin: 200 * time.Millisecond, RetryMax: time.Second, Poll: 100 * time.Millisecond, JobsEvery: time.Hour,
+		Defaults: map[string]maillage.NotificationMode{maillage.RecipientTeamMember: maillage.NotifyImmediate}}
+	if change != nil {
+		change(&cfg)
+	}
+	svc, err := notify.New(db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-bus.Done() })
+	if err := svc.Start(ctx, bus, postgres.FollowConfig{Tick: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// settle waits until the notifier has considered every event and sent
+// every mail, then returns what the relay received.
+func settle(t *testing.T, db *postgres.DB, r *relay) []received {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var last, unsent int64
+		if err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), (SELECT count(*) FROM notification_mails WHERE sent_at IS NULL) FROM events`).
+			Scan(&last, &unsent); err != nil {
+			t.Fatal(err)
+		}
+		pos, err := db.FollowerPosition(ctx, notify.FollowerName)
+		if err == nil && pos >= last && unsent == 0 {
+			return r.Received()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notifier not settled: position %d of %d, %d mails unsent (%v)", pos, last, unsent, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func address(t *testing.T, db *postgres.DB, rpps string) string {
+	t.Helper()
+	var a string
+	if err := db.Get(&a, `SELECT lower(mssante) FROM professionals WHERE rpps = $1`, rpps); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func idOf(t *testing.T, db *postgres.DB, q string, args ...any) string {
+	t.Helper()
+	var id string
+	if err := db.Get(&id, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return id
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// recipients lists the To of ms, sorted.
+func recipients(ms []received) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.To)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sorted returns s sorted.
+func sorted(s ...string) []string { slices.Sort(s); return s }
+
+// noPatientData fails if a mail carries what identifies the patient or
+// what the request or the note says.
+func noPatientData(t *testing.T, ms []received, secrets ...string) {
+	t.Helper()
+	for _, m := range ms {
+		for _, s := range secrets {
+			if strings.Contains(strings.ToLower(m.Subject+"\n"+m.Body), strings.ToLower(s)) {
+				t.Errorf("mail to %s (%q) carries %q:\n%s", m.To, m.Subject, s, m.Body)
+			}
+		}
+	}
+}
+
+// TestReferralLifeAndCareTeamMails follows a request through its life and
+// a care team's timeline with a real SMTP relay that requires the hub's
+// client certificate: each event reaches exactly the people it concerns
+// who may see it, in French, with the portal link, and no patient data.
+func TestReferralLifeAndCareTeamMails(t *testing.T) {
+	db := pgtest.Seeded(t)
+	c := newCerts(t)
+	r := startRelay(t, c)
+	startNotifier(t, db, r, c, nil)
+	ctx := context.Background()
+	ess := idOf(t, db, `SELECT id FROM structures WHERE name = 'ESS Dermatologie Rouen Métropole'`)
+	essMailbox := idOf(t, db, `SELECT lower(mssante) FROM structures WHERE id = $1`, ess)
+	martin, fournier := address(t, db, gpMartin), address(t, db, specialist)
+
+	gp := pgtest.As(t, db, gpMartin)
+	patient, err := db.Patients.CreatePatient(gp, maillage.PatientInput{FamilyName: "Renaud", GivenNames: "Simone",
+		BirthDate: time.Date(1955, 4, 3, 0, 0, 0, 0, time.UTC), Sex: maillage.SexFemale,
+		GPID: ptr(idOf(t, db, `SELECT id FROM professionals WHERE rpps = $1`, gpMartin))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := db.Referrals.SubmitReferral(gp, maillage.ReferralInput{ClientKey: "k1", ESSID: ess, PatientID: patient.ID,
+		RequesterKind: maillage.RequesterTreatingGP, Reason: "naevus atypique du dos", Urgency: maillage.UrgencyPriority,
+		Modality: maillage.ModalityTeleexpertise})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := publicURL + "/portal/demandes/" + ref.ID
+	step := func(login string, in maillage.ReferralTransitionInput) {
+		t.Helper()
+		if _, err := db.Referrals.TransitionReferral(pgtest.As(t, db, login), ref.ID, in); err != nil {
+			t.Fatalf("%s %s: %v", login, in.Action, err)
+		}
+	}
+	seen := 0
+	expect := func(what string, want []string, words ...string) []received {
+		t.Helper()
+		all := settle(t, db, r)
+		got := all[seen:]
+		seen = len(all)
+		if !slices.Equal(recipients(got), want) {
+			t.Fatalf("%s: mails to %v, want %v", what, recipients(got), want)
+		}
+		for _, m := range got {
+			for _, w := range words {
+				if !strings.Contains(m.Subject+"\n"+m.Body, w) {
+					t.Errorf("%s: mail to %s lacks %q:\n%s\n%s", what, m.To, w, m.Subject, m.Body)
+				}
+			}
+		}
+		return got
+	}
+
+	today := time.Now().In(maillage.Paris).Format("02/01/2006")
+	sub := expect("submitted", []string{essMailbox}, "Nouvelle demande d’avis", "Thomas Martin", link, "heure de Paris", today)
+	if sub[0].From != "notifications@maillage.mssante.fr" || !strings.Contains(sub[0].Raw, "Auto-Submitted: auto-generated") {
+		t.Errorf("sender %q, headers:\n%s", sub[0].From, sub[0].Raw)
+	}
+	step(secretariat, maillage.ReferralTransitionInput{Action: maillage.ActionTriage, Comment: ptr("dossier complet")})
+	expect("triaged", []string{martin}, "prise en charge", link)
+	step(caseManager, maillage.ReferralTransitionInput{Action: maillage.ActionAssign,
+		SpecialistID: ptr(idOf(t, db, `SELECT id FROM professionals WHERE rpps = $1`, specialist))})
+	assigned := expect("assigned", sorted(martin, fournier), link)
+	for _, m := range assigned {
+		if m.To == fournier && !strings.Contains(m.Subject, "vous est confiée") {
+			t.Errorf("the specialist's mail: %q", m.Subject)
+		}
+	}
+	step(specialist, maillage.ReferralTransitionInput{Action: maillage.ActionAnswer, Answer: ptr("exérèse conseillée sous 15 jours")})
+	expect("answered", []string{martin}, "a reçu une réponse", link)
+
+	// A note in Jeanne Dupont's team: every other current member, not the
+	// author, not a GP outside the team.
+	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
+	nurse := pgtest.As(t, db, nurseDurand)
+	if _, err := db.ESCAP.AddEntry(nurse, maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote,
+		Body: "tension 15/9 ce matin, Mme Dupont fatiguée"}); err != nil {
+		t.Fatal(err)
+	}
+	teamLink := publicURL + "/portal/escap/" + team
+	members := sorted(address(t, db, gpLefebvre), address(t, db, geriatric), address(t, db, pharmacist))
+	expect("note", members, "Sophie Durand a ajouté une note", teamLink)
+	// A task given to one member: that member only.
+	if _, err := db.ESCAP.AddEntry(nurse, maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryTask,
+		Body: "réévaluer le traitement de Mme Dupont", AssigneeID: ptr(idOf(t, db, `SELECT id FROM professionals WHERE rpps = $1`, geriatric))}); err != nil {
+		t.Fatal(err)
+	}
+	expect("task", []string{address(t, db, geriatric)}, "vous a confié une tâche", teamLink)
+
+	// The team nears its term: every member, told once.
+	end := time.Now().Add(10 * 24 * time.Hour)
+	if _, err := db.Exec(`UPDATE escaps SET expires_at = $2 WHERE id = $1`, team, end); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := db.ESCAP.AnnounceESCAPTerms(ctx, time.Now(), 30*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect("term near", sorted(append(members, address(t, db, nurseDurand))...), "arrive à son terme le "+end.In(maillage.Paris).Format("02/01/2006"), teamLink)
+
+	all := r.Received()
+	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "Dupont", "Jeanne", "tension", "réévaluer")
+	ids := map[string]bool{}
+	for _, m := range all {
+		ids[m.MessageID] = true
+	}
+	if len(ids) != len(all) {
+		t.Errorf("%d mails, %d distinct Message-IDs", len(all), len(ids))
+	}
+
+	// Whoever is outside the care circle is refused by the same guard as a
+	// subscription, whatever the recipients' query says.
+	evs, err := db.EventsAfter(ctx, 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var note *maillage.Event
+	for _, ev := range evs {
+		if ev.Type == maillage.EventNoteAdded && ev.Topic == maillage.ESCAPTopic(team) {
+			note = ev
+		}
+	}
+	who := func(rpps string) postgres.NotifyRecipient {
+		var acc, pro string
+		db.QueryRow(`SELECT a.id, p.id FROM accounts a JOIN professionals p ON p.id = a.professional_id WHERE p.rpps = $1`, rpps).Scan(&acc, &pro)
+		return postgres.NotifyRecipient{Key: "professional:" + pro, AccountID: acc, ProfessionalID: pro}
+	}
+	ok, err := db.NotifyAllowed(ctx, note, []postgres.NotifyRecipient{who(gpLefebvre), who(gpMartin), {Key: "structure:" + ess, StructureID: ess}})
+	if err != nil || !slices.Equal(ok, []bool{true, false, false}) {
+		t.Errorf("allowed for a member, a GP outside, an ESS mailbox: %v %v, want [true false false]", ok, err)
+	}
+}
+
+// TestRelayDownTwoInstances runs two notifiers on one database while the
+// relay is down for 30 s (3 s with -short): every mail arrives once it is
+// back, none twice, and the failed attempts were counted.
+func TestRelayDownTwoInstances(t *testing.T) {
+	db := pgtest.Seeded(t)
+	other := pgtest.Open(t, db.DSN)
+	c := newCerts(t)
+	r := startRelay(t, c)
+	a := startNotifier(t, db, r, c, nil)
+	b := startNotifier(t, other, r, c, nil)
+	settle(t, db, r)
+	r.Stop()
+
+	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
+	authors := []string{nurseDurand, gpLefebvre, pharmacist, geriatric}
+	want := map[string]int{}
+	for i := range 8 {
+		author := authors[i%len(authors)]
+		svc := []*postgres.DB{db, other}[i%2]
+		if _, err := svc.ESCAP.AddEntry(pgtest.As(t, db, author), maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote,
+			Body: fmt.Sprintf("note %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range authors {
+			if m != author {
+				want[address(t, db, m)]++
+			}
+		}
+	}
+	down := 30 * time.Second
+	if testing.Short() {
+		down = 3 * time.Second
+	}
+	time.Sleep(down)
+	if n := len(r.Received()); n != 0 {
+		t.Fatalf("%d mails received while the relay was down", n)
+	}
+	var attempts int
+	db.Get(&attempts, `SELECT COALESCE(max(attempts), 0) FROM notification_mails`)
+	if failures := a.Stats().Failures + b.Stats().Failures; failures == 0 || attempts < 2 {
+		t.Fatalf("while down: %d failed attempts counted, at most %d attempts of a mail", failures, attempts)
+	}
+	r.Restart()
+	got := settle(t, db, r)
+	counts := map[string]int{}
+	ids := map[string]bool{}
+	for _, m := range got {
+		counts[m.To]++
+		ids[m.MessageID] = true
+	}
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	if len(got) != total || len(ids) != total || fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Fatalf("after the outage: %d mails (%d distinct), per recipient %v; want %d once each, %v", len(got), len(ids), counts, total, want)
+	}
+	t.Logf("%d mails after a %s outage: instance a sent %d, b sent %d; %d failed attempts", total, down,
+		a.Stats().Sent, b.Stats().Sent, a.Stats().Failures+b.Stats().Failures)
+}
+
+// TestPreferencesAndDigest: a member who chose the digest gets one mail a
+// day gathering the events, one who chose OFF nothing, the others at once;
+// a bad mode is refused naming the field.
+func TestPreferencesAndDigest(t *testing.T) {
+	db := pgtest.Seeded(t)
+	c := newCerts(t)
+	r := startRelay(t, c)
+	svc := startNotifier(t, db, r, c, nil)
+	ctx := context.Background()
+
+	lefebvre := pgtest.As(t, db, gpLefebvre)
+	if _, err := svc.SetMyNotificationPreference(lefebvre, "WEEKLY"); maillage.ErrorCode(err) != maillage.EINVALID || !strings.Contains(err.Error(), "mode") {
+		t.Fatalf("mode WEEKLY: %v, want BAD_USER_INPUT naming mode", err)
+	}
+	p, err := svc.MyNotificationPreference(lefebvre)
+	if err != nil || p.Mode != nil || p.Address != address(t, db, gpLefebvre) || len(p.Defaults) != len(notify.Roles) {
+		t.Fatalf("before any choice: %+v %v", p, err)
+	}
+	if p, err = svc.SetMyNotificationPreference(lefebvre, maillage.NotifyDigest); err != nil || p.Mode == nil || *p.Mode != maillage.NotifyDigest {
+		t.Fatalf("set DIGEST: %+v %v", p, err)
+	}
+	if _, err := svc.SetMyNotificationPreference(pgtest.As(t, db, geriatric), maillage.NotifyOff); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.MyNotificationPreference(pgtest.As(t, db, "admin")); maillage.ErrorCode(err) != maillage.EFORBIDDEN {
+		t.Errorf("an account that is not a professional: %v, want FORBIDDEN", err)
+	}
+
+	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
+	for _, body := range []string{"première note", "deuxième note"} {
+		if _, err := db.ESCAP.AddEntry(pgtest.As(t, db, nurseDurand), maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := settle(t, db, r)
+	if want := []string{address(t, db, pharmacist), address(t, db, pharmacist)}; !slices.Equal(recipients(got), want) {
+		t.Fatalf("immediate mails to %v, want %v", recipients(got), want)
+	}
+	// Tomorrow's digest, at its time in Paris: one mail with both notes.
+	tomorrow := time.Now().In(maillage.Paris).AddDate(0, 0, 1)
+	at := time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), 7, 30, 0, 0, maillage.Paris)
+	if n, err := svc.Digest(ctx, at.Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("digest before its time: %d %v", n, err)
+	}
+	if n, err := svc.Digest(ctx, at); err != nil || n != 1 {
+		t.Fatalf("digest: %d mails, %v; want 1", n, err)
+	}
+	if n, err := svc.Digest(ctx, at.Add(time.Hour)); err != nil || n != 0 {
+		t.Fatalf("second digest of the day: %d %v", n, err)
+	}
+	got = settle(t, db, r)[2:]
+	if len(got) != 1 || got[0].To != address(t, db, gpLefebvre) || !strings.Contains(got[0].Subject, "2 notifications") ||
+		strings.Count(got[0].Body, publicURL+"/portal/escap/"+team) != 2 {
+		t.Fatalf("digest mails: %+v", got)
+	}
+	noPatientData(t, got, "Dupont", "Jeanne", "première", "deuxième")
+}
