@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/maillage/maillage/postgres"
-	"github.com/maillage/maillage/postgres/extracttest"
 	"github.com/maillage/maillage/postgres/pgtest"
 )
 
@@ -31,7 +30,7 @@ func seedStructures(t *testing.T, db *postgres.DB) []string {
 	ids := make([]string, genStructures)
 	for s := range ids {
 		const q = `INSERT INTO structures (kind, name, territory_id, finess, siret) VALUES ('MSP', $1, $2, $3, $4) RETURNING id`
-		if err := db.Get(&ids[s], q, fmt.Sprintf("MSP %d", s), ter, genFINESS(s), extracttest.SIRET(s)); err != nil {
+		if err := db.Get(&ids[s], q, fmt.Sprintf("MSP %d", s), ter, genFINESS(s), pgtest.GenSIRET(s)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,38 +41,38 @@ func seedStructures(t *testing.T, db *postgres.DB) []string {
 // (i%3 == 0) or SIRET (i%3 == 1) of structure i%10, or a SIRET outside the
 // directory (i%3 == 2) — and every tenth a second site, structure (i+1)%10
 // by FINESS.
-func genActivityPros(n int) []extracttest.Pro {
-	pros := make([]extracttest.Pro, n)
+func genActivityPros(n int) []pgtest.RPPSProfessional {
+	pros := make([]pgtest.RPPSProfessional, n)
 	for i := range pros {
 		pros[i] = genActivityPro(i, i%genStructures)
 	}
 	return pros
 }
 
-func genActivityPro(i, structure int) extracttest.Pro {
-	p := extracttest.Pro{RPPS: fmt.Sprintf("2%010d", i), Last: fmt.Sprintf("NOM%d", i), First: fmt.Sprintf("Prénom%d", i%50)}
+func genActivityPro(i, structure int) pgtest.RPPSProfessional {
+	p := pgtest.RPPSProfessional{RPPS: fmt.Sprintf("2%010d", i), Last: fmt.Sprintf("NOM%d", i), First: fmt.Sprintf("Prénom%d", i%50)}
 	switch i % 3 {
 	case 0:
-		p.Sites = append(p.Sites, extracttest.Site{FINESS: genFINESS(structure), Commune: "76540"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{FINESS: genFINESS(structure), Commune: "76540"})
 	case 1:
-		p.Sites = append(p.Sites, extracttest.Site{SIRET: extracttest.SIRET(structure), Commune: "76351"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{SIRET: pgtest.GenSIRET(structure), Commune: "76351"})
 	default:
-		p.Sites = append(p.Sites, extracttest.Site{SIRET: extracttest.SIRET(1000 + i), Commune: "27229"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{SIRET: pgtest.GenSIRET(1000 + i), Commune: "27229"})
 	}
 	if i%10 == 0 {
-		p.Sites = append(p.Sites, extracttest.Site{FINESS: genFINESS((i + 1) % genStructures), Commune: "76540"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{FINESS: genFINESS((i + 1) % genStructures), Commune: "76540"})
 	}
 	return p
 }
 
 // wantMemberships is the set "rpps/structure index" of the memberships
 // pros' activities make.
-func wantMemberships(pros []extracttest.Pro) map[string]bool {
+func wantMemberships(pros []pgtest.RPPSProfessional) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range pros {
 		for _, s := range p.Sites {
 			for k := range genStructures {
-				if s.FINESS == genFINESS(k) || s.SIRET == extracttest.SIRET(k) {
+				if s.FINESS == genFINESS(k) || s.SIRET == pgtest.GenSIRET(k) {
 					out[fmt.Sprintf("%s/%d", p.RPPS, k)] = true
 				}
 			}
@@ -117,10 +116,10 @@ func countDiff(a, b map[string]bool) int {
 }
 
 // importGen imports pros and returns the report.
-func importGen(t *testing.T, db *postgres.DB, pros []extracttest.Pro) *postgres.RPPSImport {
+func importGen(t *testing.T, db *postgres.DB, pros []pgtest.RPPSProfessional) *postgres.RPPSImport {
 	t.Helper()
 	var file bytes.Buffer
-	extracttest.WriteRPPSActivities(&file, pros)
+	pgtest.WriteRPPSActivities(&file, pros)
 	rep, err := postgres.ImportRPPS(context.Background(), db, &file, postgres.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +203,7 @@ func TestImportRPPSActivities(t *testing.T) {
 
 	// 1% changed (renamed, first site moved to structure i+5), 1% removed,
 	// 1% new.
-	third := append([]extracttest.Pro(nil), first...)
+	third := append([]pgtest.RPPSProfessional(nil), first...)
 	for _, i := range []int{10, 11, 12} {
 		third[i] = genActivityPro(i, (i+5)%genStructures)
 		third[i].Last += "-MARTIN"
@@ -279,7 +278,7 @@ func TestImportRPPSDepartments(t *testing.T) {
 	seedStructures(t, db)
 	pros := genActivityPros(30) // communes: 76540, 76351 (i%3 < 2), 27229 (i%3 == 2, but 76540 too when i%10 == 0)
 	var file bytes.Buffer
-	extracttest.WriteRPPSActivities(&file, pros)
+	pgtest.WriteRPPSActivities(&file, pros)
 	rep, err := postgres.ImportRPPS(context.Background(), db, &file, postgres.ImportOptions{Departments: []string{"76"}})
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,8 @@ var mssanteKinds = map[string]maillage.MSSanteKind{
 }
 
 // MSSanteImport counts what ImportMSSante did. Read is the data lines read;
-// Outside those left out by ImportOptions.Departments; Addresses the
+// Outside those left out by ImportOptions.Departments (by the department of
+// the mailbox's structure; a line without one is kept); Addresses the
 // distinct valid addresses among the rest; Assigned the holders given a new
 // address, Released those whose imported address left the file; Unused the
 // addresses not registered because their holder keeps another (the hub
@@ -119,7 +120,9 @@ func stageMSSante(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptio
 				opt.Progress(x.read)
 			}
 		}
-		if len(opt.Departments) > 0 && !opt.keeps(x.get(mssColDepartment)) {
+		// A mailbox without a department (its structure's) is kept: its
+		// holder, if the directory has it, says where it is.
+		if d := x.get(mssColDepartment); d != "" && !opt.keeps(d) {
 			rep.Outside++
 			continue
 		}

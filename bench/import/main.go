@@ -33,7 +33,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/maillage/maillage/postgres"
-	"github.com/maillage/maillage/postgres/extracttest"
+	"github.com/maillage/maillage/postgres/pgtest"
 )
 
 func main() {
@@ -85,16 +85,16 @@ func run(server, bin string, lines int) error {
 
 	// The MSSanté extract of the same professionals: one personal mailbox
 	// each (those the third file removed are unknown holders, rejected).
-	var boxes []extracttest.Mailbox
+	var boxes []pgtest.MSSanteMailbox
 	for _, p := range pros {
-		boxes = append(boxes, extracttest.Mailbox{Type: "PER", Address: "prenom.nom" + p.RPPS + "@medecin.mssante.fr", RPPS: p.RPPS})
+		boxes = append(boxes, pgtest.MSSanteMailbox{Type: "PER", Address: "prenom.nom" + p.RPPS + "@medecin.mssante.fr", RPPS: p.RPPS})
 	}
 	mss := filepath.Join(dir, "Extraction_Correspondance_MSSante_1.txt")
 	f, err := os.Create(mss)
 	if err != nil {
 		return err
 	}
-	extracttest.WriteMSSante(f, boxes)
+	pgtest.WriteMSSante(f, boxes)
 	if err := f.Close(); err != nil {
 		return err
 	}
@@ -124,8 +124,8 @@ func run(server, bin string, lines int) error {
 // one site each — by FINESS (i%3 == 0) or SIRET (i%3 == 1) of one of the
 // structures for one in ten, elsewhere otherwise — and every tenth a
 // second site.
-func professionals(lines, structures int) []extracttest.Pro {
-	var pros []extracttest.Pro
+func professionals(lines, structures int) []pgtest.RPPSProfessional {
+	var pros []pgtest.RPPSProfessional
 	for n := 0; n < lines; {
 		p := pro(len(pros), structures, 0)
 		if n+len(p.Sites) > lines {
@@ -137,18 +137,18 @@ func professionals(lines, structures int) []extracttest.Pro {
 	return pros
 }
 
-func pro(i, structures, shift int) extracttest.Pro {
-	p := extracttest.Pro{RPPS: fmt.Sprintf("1%010d", i), Last: fmt.Sprintf("NOM%d", i), First: fmt.Sprintf("Prénom%d", i%1000)}
+func pro(i, structures, shift int) pgtest.RPPSProfessional {
+	p := pgtest.RPPSProfessional{RPPS: fmt.Sprintf("1%010d", i), Last: fmt.Sprintf("NOM%d", i), First: fmt.Sprintf("Prénom%d", i%1000)}
 	commune := fmt.Sprintf("76%03d", i%700)
-	site := func(j int) extracttest.Site {
+	site := func(j int) pgtest.RPPSSite {
 		if j%10 != 0 {
-			return extracttest.Site{SIRET: extracttest.SIRET(1_000_000 + j), Commune: commune}
+			return pgtest.RPPSSite{SIRET: pgtest.GenSIRET(1_000_000 + j), Commune: commune}
 		}
 		k := (j/10 + shift) % structures
 		if j%3 == 0 {
-			return extracttest.Site{FINESS: finess(k), Commune: commune}
+			return pgtest.RPPSSite{FINESS: finess(k), Commune: commune}
 		}
-		return extracttest.Site{SIRET: extracttest.SIRET(k), Commune: commune}
+		return pgtest.RPPSSite{SIRET: pgtest.GenSIRET(k), Commune: commune}
 	}
 	p.Sites = append(p.Sites, site(i))
 	if i%10 == 1 {
@@ -160,8 +160,8 @@ func pro(i, structures, shift int) extracttest.Pro {
 func finess(k int) string { return fmt.Sprintf("76%07d", k) }
 
 // changed is pros with 1% of them renamed and moved, 1% removed, 1% new.
-func changed(pros []extracttest.Pro, structures int) []extracttest.Pro {
-	out := make([]extracttest.Pro, 0, len(pros))
+func changed(pros []pgtest.RPPSProfessional, structures int) []pgtest.RPPSProfessional {
+	out := make([]pgtest.RPPSProfessional, 0, len(pros))
 	for i, p := range pros {
 		switch i % 100 {
 		case 10: // removed
@@ -178,13 +178,13 @@ func changed(pros []extracttest.Pro, structures int) []extracttest.Pro {
 	return out
 }
 
-func write(dir, name string, pros []extracttest.Pro) (string, error) {
+func write(dir, name string, pros []pgtest.RPPSProfessional) (string, error) {
 	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
 	if err != nil {
 		return "", err
 	}
-	extracttest.WriteRPPSActivities(f, pros)
+	pgtest.WriteRPPSActivities(f, pros)
 	return path, f.Close()
 }
 
@@ -228,7 +228,7 @@ func seedStructures(ctx context.Context, dsn string, n int) error {
 	}
 	var finesses, sirets []string
 	for k := range n {
-		finesses, sirets = append(finesses, finess(k)), append(sirets, extracttest.SIRET(k))
+		finesses, sirets = append(finesses, finess(k)), append(sirets, pgtest.GenSIRET(k))
 	}
 	_, err = db.Exec(`INSERT INTO structures (kind, name, territory_id, finess, siret)
 		SELECT 'MSP', 'MSP ' || f, $1, f, s FROM unnest($2::text[], $3::text[]) AS x(f, s)`, ter, pq.StringArray(finesses), pq.StringArray(sirets))
@@ -266,7 +266,7 @@ func plainCopy(ctx context.Context, dsn, file string) (time.Duration, error) {
 		return 0, err
 	}
 	col := map[string]int{}
-	for i, h := range extracttest.RPPSHeader {
+	for i, h := range pgtest.RPPSHeader {
 		col[h] = i
 	}
 	start := time.Now()

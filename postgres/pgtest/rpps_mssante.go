@@ -1,8 +1,8 @@
-// Package extracttest writes national directory extracts in their published
-// formats — the RPPS activity extract, the MSSanté directory extract — with
-// invented people and structures, for the importers' tests and benchmarks.
-// No real personal data is ever committed.
-package extracttest
+package pgtest
+
+// Generated RPPS activity and MSSanté directory extracts, in their
+// published formats, with invented people and structures: for the
+// importers' tests and benchmarks. No real personal data is ever committed.
 
 import (
 	"bufio"
@@ -44,9 +44,9 @@ var (
 		"Code postal structure BAL|Département structure BAL|Pays structure BAL", "|")
 )
 
-// Line is one line of an extract with header h: the fields of
+// extractLine is one line of an extract with header h: the fields of
 // values by header name, the others empty.
-func Line(h []string, values map[string]string, trailing bool) string {
+func extractLine(h []string, values map[string]string, trailing bool) string {
 	rec := make([]string, len(h))
 	for i, name := range h {
 		rec[i] = values[name]
@@ -58,25 +58,25 @@ func Line(h []string, values map[string]string, trailing bool) string {
 	return line + "\n"
 }
 
-// Site is where a generated professional practises: a site by SIRET or
+// RPPSSite is where a generated professional practises: a site by SIRET or
 // FINESS (either may be empty: a practice outside any structure), and the
 // commune.
-type Site struct{ SIRET, FINESS, Commune string }
+type RPPSSite struct{ SIRET, FINESS, Commune string }
 
-// Pro is a generated professional: invented names, never a real person.
-type Pro struct {
+// RPPSProfessional is a generated professional: invented names, never a real person.
+type RPPSProfessional struct {
 	RPPS, Last, First string
-	Sites             []Site
+	Sites             []RPPSSite
 }
 
 // WriteRPPSActivities writes pros as an RPPS activity extract: the published
 // header, one line per activity (per site), a trailing '|'.
-func WriteRPPSActivities(w io.Writer, pros []Pro) {
+func WriteRPPSActivities(w io.Writer, pros []RPPSProfessional) {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(strings.Join(RPPSHeader, "|") + "|\n")
 	for _, p := range pros {
 		for _, s := range p.Sites {
-			bw.WriteString(Line(RPPSHeader, map[string]string{
+			bw.WriteString(extractLine(RPPSHeader, map[string]string{
 				"Type d'identifiant PP": "8", "Identifiant PP": p.RPPS, "Identification nationale PP": "8" + p.RPPS,
 				"Nom d'exercice": p.Last, "Prénom d'exercice": p.First, "Code profession": "10", "Libellé profession": "Médecin",
 				"Code catégorie professionnelle": "C", "Libellé catégorie professionnelle": "Civil",
@@ -91,14 +91,14 @@ func WriteRPPSActivities(w io.Writer, pros []Pro) {
 	bw.Flush()
 }
 
-// Mailbox is a generated MSSanté mailbox: its type (PER, ORG…), its
+// MSSanteMailbox is a generated MSSanté mailbox: its type (PER, ORG…), its
 // address, and its holder (an RPPS for PER, a structure identification
 // otherwise).
-type Mailbox struct{ Type, Address, RPPS, Structure, Department string }
+type MSSanteMailbox struct{ Type, Address, RPPS, Structure, Department string }
 
 // WriteMSSante writes boxes as an MSSanté directory extract: the published
 // header, one line per mailbox.
-func WriteMSSante(w io.Writer, boxes []Mailbox) {
+func WriteMSSante(w io.Writer, boxes []MSSanteMailbox) {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(strings.Join(MSSanteHeader, "|") + "\n")
 	for _, b := range boxes {
@@ -108,35 +108,11 @@ func WriteMSSante(w io.Writer, boxes []Mailbox) {
 			v["Type Identifiant PP"], v["Identifiant PP"], v["Identification nationale PP"] = "8", b.RPPS, "8"+b.RPPS
 			v["Nom d'exercice"], v["Prénom d'exercice"], v["Libellé Profession"] = "NOM"+b.RPPS[7:], "Prénom", "Médecin"
 		}
-		bw.WriteString(Line(MSSanteHeader, v, false))
+		bw.WriteString(extractLine(MSSanteHeader, v, false))
 	}
 	bw.Flush()
 }
 
-// SIRET is a valid SIRET (Luhn) made from n.
-func SIRET(n int) string {
-	base := fmt.Sprintf("9%012d", n)
-	for d := 0; d <= 9; d++ {
-		s := base + string(rune('0'+d))
-		if luhn(s) {
-			return s
-		}
-	}
-	panic("no Luhn key")
-}
-
-// luhn reports whether digits pass the Luhn check.
-func luhn(digits string) bool {
-	sum, double := 0, false
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if double {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
-}
+// GenSIRET is a valid SIRET (Luhn key) made from n, in a range FINESS
+// extracts do not use.
+func GenSIRET(n int) string { return WithLuhnKey(fmt.Sprintf("9%012d", n)) }
