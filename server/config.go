@@ -89,6 +89,10 @@ type Config struct {
 	// (MAILLAGE_OTEL_EXPORTER). cmd/maillage starts the exporter with
 	// SetupTracing; New adds a span per resolver field when it is set.
 	Tracing string
+	// ExecutorOnly answers every operation through gqlgen's executor, plain
+	// directory reads included (MAILLAGE_EXECUTOR_ONLY): the switch that
+	// turns direct reads (resolvers.DirectReads) off.
+	ExecutorOnly bool
 	// AuthzCacheSize bounds how many callers' grants the authorizer keeps
 	// (MAILLAGE_AUTHZ_CACHE_SIZE; 0: authz.DefaultCacheSize, 100,000, a few
 	// hundred bytes each). The least recently seen are read again when

@@ -66,6 +66,7 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.MaxComplexity, "max-complexity", o.MaxComplexity, "largest query complexity")
 	fs.IntVar(&o.AuthzCacheSize, "authz-cache-size", o.AuthzCacheSize, "callers whose grants the authorizer keeps in memory; 0: 100,000")
 	fs.TextVar(logLevel, "log-level", logLevel, "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR")
+	fs.BoolVar(&o.ExecutorOnly, "executor-only", o.ExecutorOnly, "answer plain directory reads through the GraphQL executor too, field by field (slower; direct reads are on by default)")
 	fs.StringVar(&o.Tracing, "otel-exporter", o.Tracing, "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318)")
 	notifyFlags(fs, &o.Notify)
 }
