@@ -22,6 +22,8 @@ type Resolver struct {
 	ESCAPStatsService   maillage.ESCAPStatsService
 	ESCAPTypology       maillage.ESCAPTypologyService
 	ReferralService     maillage.ReferralService
+	// WebhookService manages the caller's webhooks.
+	WebhookService maillage.WebhookService
 	// Events streams the outbox to subscriptions.
 	Events maillage.EventService
 	// Grants returns the roles an account holds, as the authorizer sees them.
