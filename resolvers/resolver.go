@@ -22,6 +22,8 @@ type Resolver struct {
 	ESCAPStatsService   maillage.ESCAPStatsService
 	ESCAPTypology       maillage.ESCAPTypologyService
 	ReferralService     maillage.ReferralService
+	// NotificationPreferences are the callers' own mail notification choices.
+	NotificationPreferences maillage.NotificationPreferenceService
 	// Events streams the outbox to subscriptions.
 	Events maillage.EventService
 	// Grants returns the roles an account holds, as the authorizer sees them.
