@@ -56,32 +56,35 @@ func WebhookSelects(topics []string, topic string) bool {
 	return false
 }
 
+// DeliveryStatus is the state of one event's delivery to one webhook.
+type DeliveryStatus string
+
 // Delivery states of a webhook's event.
 const (
 	// DeliveryPending: not delivered yet; attempted at NextAttemptAt.
-	DeliveryPending = "pending"
+	DeliveryPending DeliveryStatus = "PENDING"
 	// DeliveryDelivered: the endpoint answered 2xx.
-	DeliveryDelivered = "delivered"
+	DeliveryDelivered DeliveryStatus = "DELIVERED"
 	// DeliveryFailed: every attempt failed, or the event left the outbox first.
-	DeliveryFailed = "failed"
+	DeliveryFailed DeliveryStatus = "FAILED"
 	// DeliveryWithheld: the account could no longer see the event when it
 	// was due: never sent.
-	DeliveryWithheld = "withheld"
+	DeliveryWithheld DeliveryStatus = "WITHHELD"
 )
 
 // WebhookDelivery is one line of a webhook's delivery log.
 type WebhookDelivery struct {
-	WebhookID     string     `db:"webhook_id"`
-	EventID       int64      `db:"event_id"`
-	Topic         string     `db:"topic"`
-	Type          string     `db:"type"`
-	Status        string     `db:"status"`
-	Attempts      int        `db:"attempts"`
-	StatusCode    *int       `db:"status_code"`
-	Error         *string    `db:"error"`
-	NextAttemptAt *time.Time `db:"next_attempt_at"`
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
+	WebhookID     string         `db:"webhook_id"`
+	EventID       int64          `db:"event_id"`
+	Topic         string         `db:"topic"`
+	Type          string         `db:"type"`
+	Status        DeliveryStatus `db:"status"`
+	Attempts      int            `db:"attempts"`
+	StatusCode    *int           `db:"status_code"`
+	Error         *string        `db:"error"`
+	NextAttemptAt *time.Time     `db:"next_attempt_at"`
+	CreatedAt     time.Time      `db:"created_at"`
+	UpdatedAt     time.Time      `db:"updated_at"`
 }
 
 // Cursor is the event's cursor (as subscriptions give it): replaying from

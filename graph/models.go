@@ -141,6 +141,13 @@ type ReferralFollowUpInput struct {
 	EtpProgramme   *string               `json:"etpProgramme,omitempty"`
 }
 
+// A webhook just registered, with its signing secret: shown this once, keep it.
+type RegisteredWebhook struct {
+	Webhook *maillage.Webhook `json:"webhook"`
+	// The signing secret, whsec_<base64>.
+	Secret string `json:"secret"`
+}
+
 type SubmitReferralInput struct {
 	// Makes submission idempotent: the same key twice from the same requester is one request.
 	ClientKey     string                 `json:"clientKey"`

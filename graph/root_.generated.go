@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Territory() TerritoryResolver
 	TerritoryConnection() TerritoryConnectionResolver
 	TerritoryCount() TerritoryCountResolver
+	Webhook() WebhookResolver
 }
 
 type DirectiveRoot struct {
@@ -325,14 +326,17 @@ type ComplexityRoot struct {
 		CreateProfessional          func(childComplexity int, input CreateProfessionalInput) int
 		CreateStructure             func(childComplexity int, input CreateStructureInput) int
 		CreateTerritory             func(childComplexity int, input CreateTerritoryInput) int
+		DeleteWebhook               func(childComplexity int, id string) int
 		EndMembership               func(childComplexity int, id string) int
 		ExitESCAPPatient            func(childComplexity int, id string, reason maillage.ExitReason, note *string) int
 		GrantRole                   func(childComplexity int, input maillage.RoleGrantInput) int
 		LinkStructures              func(childComplexity int, input LinkStructuresInput) int
 		RecordESCAPConsent          func(childComplexity int, input RecordConsentInput) int
+		RegisterWebhook             func(childComplexity int, input maillage.WebhookInput) int
 		RemoveESCAPMember           func(childComplexity int, id string) int
 		RemovePolicy                func(childComplexity int, id string) int
 		RenewEscap                  func(childComplexity int, id string) int
+		ReplayWebhook               func(childComplexity int, id string, after string) int
 		RevokeRole                  func(childComplexity int, id string) int
 		SetMyNotificationPreference func(childComplexity int, mode maillage.NotificationMode) int
 		SetPracticeCommunes         func(childComplexity int, professionalID string, communes []string) int
@@ -343,6 +347,7 @@ type ComplexityRoot struct {
 		UpdateESCAPTask             func(childComplexity int, id string, status maillage.TaskStatus) int
 		UpdateProfessional          func(childComplexity int, id string, input UpdateProfessionalInput) int
 		UpdateStructure             func(childComplexity int, id string, input UpdateStructureInput) int
+		UpdateWebhook               func(childComplexity int, id string, input maillage.WebhookUpdate) int
 		WithdrawESCAPConsent        func(childComplexity int, escapID string) int
 	}
 
@@ -452,6 +457,7 @@ type ComplexityRoot struct {
 		MssanteAddress           func(childComplexity int, address string) int
 		MyNotificationPreference func(childComplexity int) int
 		MyReferrals              func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
+		MyWebhooks               func(childComplexity int) int
 		Node                     func(childComplexity int, id string) int
 		Patient                  func(childComplexity int, id string) int
 		Patients                 func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
@@ -555,6 +561,11 @@ type ComplexityRoot struct {
 		ToTriage                  func(childComplexity int) int
 		Total                     func(childComplexity int) int
 		TotalSuppressed           func(childComplexity int) int
+	}
+
+	RegisteredWebhook struct {
+		Secret  func(childComplexity int) int
+		Webhook func(childComplexity int) int
 	}
 
 	RoleGrant struct {
@@ -686,6 +697,35 @@ type ComplexityRoot struct {
 		Professions func(childComplexity int) int
 		Reason      func(childComplexity int) int
 		Suppressed  func(childComplexity int) int
+	}
+
+	Webhook struct {
+		CreatedAt   func(childComplexity int) int
+		Deliveries  func(childComplexity int, first int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Topics      func(childComplexity int) int
+		URL         func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	WebhookDelivery struct {
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Cursor        func(childComplexity int) int
+		Error         func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		Status        func(childComplexity int) int
+		StatusCode    func(childComplexity int) int
+		Topic         func(childComplexity int) int
+		Type          func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	WebhookReplay struct {
+		Cursor  func(childComplexity int) int
+		HasMore func(childComplexity int) int
+		Queued  func(childComplexity int) int
 	}
 
 	_Service struct {
@@ -1878,6 +1918,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTerritory(childComplexity, args["input"].(CreateTerritoryInput)), true
+	case "Mutation.deleteWebhook":
+		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["id"].(string)), true
 	case "Mutation.endMembership":
 		if e.ComplexityRoot.Mutation.EndMembership == nil {
 			break
@@ -1933,6 +1984,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordESCAPConsent(childComplexity, args["input"].(RecordConsentInput)), true
+	case "Mutation.registerWebhook":
+		if e.ComplexityRoot.Mutation.RegisterWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterWebhook(childComplexity, args["input"].(maillage.WebhookInput)), true
 	case "Mutation.removeESCAPMember":
 		if e.ComplexityRoot.Mutation.RemoveESCAPMember == nil {
 			break
@@ -1966,6 +2028,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenewEscap(childComplexity, args["id"].(string)), true
+	case "Mutation.replayWebhook":
+		if e.ComplexityRoot.Mutation.ReplayWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayWebhook(childComplexity, args["id"].(string), args["after"].(string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -2076,6 +2149,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStructure(childComplexity, args["id"].(string), args["input"].(UpdateStructureInput)), true
+	case "Mutation.updateWebhook":
+		if e.ComplexityRoot.Mutation.UpdateWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWebhook(childComplexity, args["id"].(string), args["input"].(maillage.WebhookUpdate)), true
 	case "Mutation.withdrawESCAPConsent":
 		if e.ComplexityRoot.Mutation.WithdrawESCAPConsent == nil {
 			break
@@ -2548,6 +2632,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyReferrals(childComplexity, args["states"].([]maillage.ReferralState), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myWebhooks":
+		if e.ComplexityRoot.Query.MyWebhooks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyWebhooks(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3128,6 +3218,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReferralStats.TotalSuppressed(childComplexity), true
 
+	case "RegisteredWebhook.secret":
+		if e.ComplexityRoot.RegisteredWebhook.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredWebhook.Secret(childComplexity), true
+	case "RegisteredWebhook.webhook":
+		if e.ComplexityRoot.RegisteredWebhook.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisteredWebhook.Webhook(childComplexity), true
+
 	case "RoleGrant.accountId":
 		if e.ComplexityRoot.RoleGrant.AccountID == nil {
 			break
@@ -3660,6 +3763,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TypologyCount.Suppressed(childComplexity), true
 
+	case "Webhook.createdAt":
+		if e.ComplexityRoot.Webhook.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.CreatedAt(childComplexity), true
+	case "Webhook.deliveries":
+		if e.ComplexityRoot.Webhook.Deliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Webhook_deliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Webhook.Deliveries(childComplexity, args["first"].(int)), true
+	case "Webhook.description":
+		if e.ComplexityRoot.Webhook.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Description(childComplexity), true
+	case "Webhook.id":
+		if e.ComplexityRoot.Webhook.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.ID(childComplexity), true
+	case "Webhook.topics":
+		if e.ComplexityRoot.Webhook.Topics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Topics(childComplexity), true
+	case "Webhook.url":
+		if e.ComplexityRoot.Webhook.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.URL(childComplexity), true
+	case "Webhook.updatedAt":
+		if e.ComplexityRoot.Webhook.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.UpdatedAt(childComplexity), true
+
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.cursor":
+		if e.ComplexityRoot.WebhookDelivery.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Cursor(childComplexity), true
+	case "WebhookDelivery.error":
+		if e.ComplexityRoot.WebhookDelivery.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Error(childComplexity), true
+	case "WebhookDelivery.nextAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.status":
+		if e.ComplexityRoot.WebhookDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
+	case "WebhookDelivery.statusCode":
+		if e.ComplexityRoot.WebhookDelivery.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.StatusCode(childComplexity), true
+	case "WebhookDelivery.topic":
+		if e.ComplexityRoot.WebhookDelivery.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Topic(childComplexity), true
+	case "WebhookDelivery.type":
+		if e.ComplexityRoot.WebhookDelivery.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Type(childComplexity), true
+	case "WebhookDelivery.updatedAt":
+		if e.ComplexityRoot.WebhookDelivery.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.UpdatedAt(childComplexity), true
+
+	case "WebhookReplay.cursor":
+		if e.ComplexityRoot.WebhookReplay.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookReplay.Cursor(childComplexity), true
+	case "WebhookReplay.hasMore":
+		if e.ComplexityRoot.WebhookReplay.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookReplay.HasMore(childComplexity), true
+	case "WebhookReplay.queued":
+		if e.ComplexityRoot.WebhookReplay.Queued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookReplay.Queued(childComplexity), true
+
 	case "_Service.sdl":
 		if e.ComplexityRoot._Service.SDL == nil {
 			break
@@ -3698,6 +3929,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RecordConsentInput", ec.unmarshalInputRecordConsentInput),
 			graphql.NewInputUnmarshaler("ReferralFollowUpInput", ec.unmarshalInputReferralFollowUpInput),
 			graphql.NewInputUnmarshaler("ReferralQueueFilter", ec.unmarshalInputReferralQueueFilter),
+			graphql.NewInputUnmarshaler("RegisterWebhookInput", ec.unmarshalInputRegisterWebhookInput),
 			graphql.NewInputUnmarshaler("RoleGrantFilter", ec.unmarshalInputRoleGrantFilter),
 			graphql.NewInputUnmarshaler("StructureFilter", ec.unmarshalInputStructureFilter),
 			graphql.NewInputUnmarshaler("StructureSiteInput", ec.unmarshalInputStructureSiteInput),
@@ -3707,6 +3939,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateESCAPRulesInput", ec.unmarshalInputUpdateESCAPRulesInput),
 			graphql.NewInputUnmarshaler("UpdateProfessionalInput", ec.unmarshalInputUpdateProfessionalInput),
 			graphql.NewInputUnmarshaler("UpdateStructureInput", ec.unmarshalInputUpdateStructureInput),
+			graphql.NewInputUnmarshaler("UpdateWebhookInput", ec.unmarshalInputUpdateWebhookInput),
 		)
 	}
 	first := true
@@ -5314,6 +5547,122 @@ extend type Subscription {
   essQueueEvents(essId: ID!, after: String): CareEvent!
 }
 `, BuiltIn: false},
+	{Name: "../schema/webhook.graphqls", Input: `"""
+An HTTPS endpoint of your software that the hub posts events to, signed as
+Standard Webhooks (https://www.standardwebhooks.com): headers webhook-id (the
+event's cursor), webhook-timestamp (Unix seconds) and webhook-signature
+("v1," + base64 of HMAC-SHA256 over id + "." + timestamp + "." + body, keyed by
+the base64-decoded part of the secret after "whsec_"). The body is JSON:
+{id, topic, type, subjectId, occurredAt, payload}, the event as a subscription
+shows it. Each event is checked against your account's rights when it is
+delivered, as a subscription's: the webhook never receives what you could not
+subscribe to, and stops receiving what you lose access to. A failed delivery
+(no 2xx within 10 s) is retried with exponential backoff, then marked FAILED.
+Deduplicate on webhook-id: an event may arrive more than once (a replay, an
+instance stopping mid-delivery).
+"""
+type Webhook {
+  id: ID!
+  "Where events are posted: https:// (http:// on a loopback address only on a development hub)."
+  url: String!
+  """
+  What the webhook follows: directory (the directory changes of the territories
+  whose statistics you may read), escap: (every ESCAP team you are a member of),
+  escap:<team id>, referral: (every request you may read: yours, your ESS's),
+  referral:<request id>.
+  """
+  topics: [String!]!
+  description: String!
+  createdAt: Time!
+  updatedAt: Time!
+  "The newest lines of the delivery log (most recently changed first), at most 50."
+  deliveries(first: Int! = 20): [WebhookDelivery!]!
+}
+
+"Where one event's delivery to one webhook stands."
+enum DeliveryStatus {
+  "Not delivered yet: the next attempt is at nextAttemptAt."
+  PENDING
+  "The endpoint answered 2xx."
+  DELIVERED
+  "Every attempt failed (see error), or the event left the outbox before it could be delivered."
+  FAILED
+  "Not sent: your account could no longer see the event, or the webhook was deleted."
+  WITHHELD
+}
+
+"One event's delivery to one webhook."
+type WebhookDelivery {
+  "The event's cursor (its webhook-id): replay from it to get what came after."
+  cursor: String!
+  topic: String!
+  type: String!
+  status: DeliveryStatus!
+  "Attempts made so far."
+  attempts: Int!
+  "The HTTP status of the last answer, if any."
+  statusCode: Int
+  "Why the last attempt failed, or why the delivery was withheld."
+  error: String
+  "When the next attempt is due (PENDING only)."
+  nextAttemptAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input RegisterWebhookInput {
+  "https:// URL of the endpoint."
+  url: String!
+  "What to follow (see Webhook.topics), 1 to 20."
+  topics: [String!]!
+  "A note for yourself, at most 200 characters."
+  description: String
+}
+
+"Changes to a webhook; what is not given stays."
+input UpdateWebhookInput {
+  url: String
+  topics: [String!]
+  description: String
+}
+
+"A webhook just registered, with its signing secret: shown this once, keep it."
+type RegisteredWebhook {
+  webhook: Webhook!
+  "The signing secret, whsec_<base64>."
+  secret: String!
+}
+
+"What a replay queued."
+type WebhookReplay {
+  "How many events were queued for delivery again."
+  queued: Int!
+  "The cursor the replay reached: replay again from it while hasMore."
+  cursor: String!
+  "The replay stopped at its bound (1000 events) before the newest event."
+  hasMore: Boolean!
+}
+
+extend type Query {
+  "Your webhooks, newest first, with their delivery logs (at most 10)."
+  myWebhooks: [Webhook!]!
+}
+
+extend type Mutation {
+  "Register a webhook for your account (at most 10). CONFLICT when you have 10 already."
+  registerWebhook(input: RegisterWebhookInput!): RegisteredWebhook!
+  "Change one of your webhooks."
+  updateWebhook(id: ID!, input: UpdateWebhookInput!): Webhook!
+  "Stop one of your webhooks for good: its pending deliveries are withheld. Returns its id."
+  deleteWebhook(id: ID!): ID!
+  """
+  Deliver again the events after the cursor after (a subscription's cursor, or
+  a delivery's) that the webhook follows and you may see now, at most 1000 per
+  call. CURSOR_EXPIRED when the cursor is older than the event retention.
+  """
+  replayWebhook(id: ID!, after: String!): WebhookReplay!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -6247,6 +6596,16 @@ func (ec *executionContext) childFields_ReferralStats(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ReferralStats", field.Name)
 }
 
+func (ec *executionContext) childFields_RegisteredWebhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "webhook":
+		return ec.fieldContext_RegisteredWebhook_webhook(ctx, field)
+	case "secret":
+		return ec.fieldContext_RegisteredWebhook_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisteredWebhook", field.Name)
+}
+
 func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6493,6 +6852,64 @@ func (ec *executionContext) childFields_TypologyCount(ctx context.Context, field
 		return ec.fieldContext_TypologyCount_suppressed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TypologyCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Webhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Webhook_id(ctx, field)
+	case "url":
+		return ec.fieldContext_Webhook_url(ctx, field)
+	case "topics":
+		return ec.fieldContext_Webhook_topics(ctx, field)
+	case "description":
+		return ec.fieldContext_Webhook_description(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Webhook_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Webhook_updatedAt(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_Webhook_deliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_WebhookDelivery_cursor(ctx, field)
+	case "topic":
+		return ec.fieldContext_WebhookDelivery_topic(ctx, field)
+	case "type":
+		return ec.fieldContext_WebhookDelivery_type(ctx, field)
+	case "status":
+		return ec.fieldContext_WebhookDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_WebhookDelivery_statusCode(ctx, field)
+	case "error":
+		return ec.fieldContext_WebhookDelivery_error(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WebhookDelivery_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookReplay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queued":
+		return ec.fieldContext_WebhookReplay_queued(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookReplay_cursor(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_WebhookReplay_hasMore(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookReplay", field.Name)
 }
 
 func (ec *executionContext) childFields__Service(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

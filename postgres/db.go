@@ -68,6 +68,10 @@ func background(ctx context.Context) context.Context {
 	return context.WithValue(ctx, backgroundKey{}, true)
 }
 
+// Background marks ctx as the hub's own background work, as background
+// does, for the jobs other packages run (webhook deliveries).
+func Background(ctx context.Context) context.Context { return background(ctx) }
+
 // Statements returns how many SQL statements this process has sent for
 // requests (background work excluded).
 func Statements() int64 { return statements.Load() }

@@ -23,7 +23,11 @@ func Migrate(ctx context.Context, db *sql.DB, command string) error {
 	if err != nil {
 		return fmt.Errorf("migrations lock: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker))
+	// Out of order: work lands in parallel, so a release may bring a
+	// migration numbered below one a database already has (applied by an
+	// earlier build); it is applied, not refused.
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithSessionLocker(locker),
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

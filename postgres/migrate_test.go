@@ -91,3 +91,36 @@ func TestConcurrentEnsureDatabase(t *testing.T) {
 		}
 	}
 }
+
+// A database that has a later migration but not an earlier one — a release
+// bringing a migration numbered below one an earlier build applied — is
+// migrated up, not refused.
+func TestMigrateAppliesAMigrationLandedOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Connect(ctx, pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := postgres.Migrate(ctx, db.DB, "up"); err != nil {
+		t.Fatal(err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db.DB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := provider.ListSources()
+	earlier := sources[len(sources)-2].Version
+	if _, err := provider.ApplyVersion(ctx, earlier, false); err != nil {
+		t.Fatalf("down %d alone: %v", earlier, err)
+	}
+	if pending, _ := postgres.Pending(ctx, db.DB); pending != 1 {
+		t.Fatalf("%d pending after taking %d down, want 1", pending, earlier)
+	}
+	if err := postgres.Migrate(ctx, db.DB, "up"); err != nil {
+		t.Fatalf("up with %d missing below the latest: %v", earlier, err)
+	}
+	if pending, err := postgres.Pending(ctx, db.DB); err != nil || pending != 0 {
+		t.Fatalf("pending after up: %d, %v", pending, err)
+	}
+}

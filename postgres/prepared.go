@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -62,6 +63,20 @@ func (db *store) selectPrepared(ctx context.Context, dest any, query string, arg
 		return db.SelectContext(ctx, dest, query, args...)
 	}
 	return st.SelectContext(ctx, dest, args...)
+}
+
+// queryPrepared is QueryContext through the prepared statement of query,
+// for the hot reads that scan their rows themselves (see
+// scanMembershipRows).
+func (db *store) queryPrepared(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return db.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // closePrepared closes the cached statements (on Close).

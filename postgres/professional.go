@@ -176,6 +176,42 @@ type membershipRow struct {
 	P *maillage.Professional `db:"p"`
 }
 
+// scanMembershipRows runs a membership page query and scans its rows in
+// the order of its columns: list_parent, list_total when counted,
+// membershipColumns, then professionalJoinColumns when joined. A
+// dashboard's page has hundreds of memberships; scanning them by hand
+// costs a fraction of sqlx's reflection, which walks the struct's fields
+// again for every row.
+func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, args params, counted, withProfessionals bool) ([]*membershipRow, error) {
+	rs, err := db.queryPrepared(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var rows []*membershipRow
+	for rs.Next() {
+		r := &membershipRow{}
+		dest := make([]any, 0, 18)
+		dest = append(dest, &r.ListParent)
+		if counted {
+			dest = append(dest, &r.ListTotal)
+		}
+		m := &r.Membership
+		dest = append(dest, &m.ID, &m.ProfessionalID, &m.StructureID, &m.Role, &m.StartedAt, &m.EndedAt)
+		if withProfessionals {
+			r.P = &maillage.Professional{}
+			p := r.P
+			dest = append(dest, &p.ID, &p.RPPS, &p.FirstName, &p.LastName, &p.Profession, &p.Specialty, &p.MSSante,
+				&p.CreatedAt, &p.UpdatedAt, &p.ArchivedAt)
+		}
+		if err := rs.Scan(dest...); err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, rs.Err()
+}
+
 func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, withProfessionals bool) ([]*maillage.MembershipConnection, error) {
 	if of != maillage.MembershipsOfStructure && of != maillage.MembershipsOfProfessional {
 		return nil, fmt.Errorf("membership pages of %q", of)
@@ -205,7 +241,7 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 		q := `SELECT k.id AS list_parent, ` + total + `x.* FROM unnest($1::text[]) WITH ORDINALITY k(id, n)` + count +
 			` CROSS JOIN LATERAL (SELECT ` + columns + ` FROM ` + from + ` WHERE ` + where + keyset +
 			` ORDER BY m.started_at, m.id LIMIT ` + p.Add(page.First+1) + `) x ORDER BY k.n, x.started_at, x.id`
-		if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
+		if rows, err = db.scanMembershipRows(ctx, q, p, page.Count, withProfessionals); err != nil {
 			return nil, fmt.Errorf("membership pages: %w", err)
 		}
 	}

@@ -81,8 +81,8 @@ func (db *WebhookStore) UpdateWebhook(ctx context.Context, account, id string, u
 func (db *WebhookStore) DeleteWebhook(ctx context.Context, account, id string) error {
 	const q = `WITH w AS (UPDATE webhooks SET deleted_at = now(), updated_at = now()
 			WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL RETURNING id),
-		d AS (UPDATE webhook_deliveries SET status = 'withheld', error = 'webhook deleted', updated_at = now()
-			WHERE webhook_id IN (SELECT id FROM w) AND status = 'pending')
+		d AS (UPDATE webhook_deliveries SET status = 'WITHHELD', error = 'webhook deleted', updated_at = now()
+			WHERE webhook_id IN (SELECT id FROM w) AND status = 'PENDING')
 		SELECT count(*) FROM w`
 	var n int
 	if err := db.GetContext(ctx, &n, q, id, account); err != nil {
@@ -126,7 +126,7 @@ func (db *WebhookStore) Webhook(ctx context.Context, account, id string) (*maill
 // webhooks ids, in one statement.
 func (db *WebhookStore) Deliveries(ctx context.Context, account string, ids []string, limit int) (map[string][]*maillage.WebhookDelivery, error) {
 	const q = `SELECT d.webhook_id, d.event_id, d.topic, d.type, d.status, d.attempts, d.status_code, d.error,
-			CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS next_attempt_at, d.created_at, d.updated_at
+			CASE WHEN d.status = 'PENDING' THEN d.next_attempt_at END AS next_attempt_at, d.created_at, d.updated_at
 		FROM webhooks w CROSS JOIN LATERAL (SELECT * FROM webhook_deliveries x WHERE x.webhook_id = w.id
 			ORDER BY x.updated_at DESC, x.event_id DESC LIMIT $3) d
 		WHERE w.id = ANY($1) AND w.account_id = $2
@@ -269,12 +269,12 @@ type Due struct {
 // again now: a delivery it may no longer see is withheld, never returned;
 // one whose event has left the outbox fails.
 // Ended counts, by status, the claimed deliveries ended without an attempt.
-func (db *WebhookStore) Claim(ctx context.Context, n int, lease time.Duration) (dues []*Due, ended map[string]int, err error) {
+func (db *WebhookStore) Claim(ctx context.Context, n int, lease time.Duration) (dues []*Due, ended map[maillage.DeliveryStatus]int, err error) {
 	const q = `WITH due AS (
 			SELECT DISTINCT ON (webhook_id) webhook_id, event_id FROM webhook_deliveries
-			WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY webhook_id, event_id),
+			WHERE status = 'PENDING' AND next_attempt_at <= now() ORDER BY webhook_id, event_id),
 		c AS (SELECT d.webhook_id, d.event_id FROM webhook_deliveries d JOIN due USING (webhook_id, event_id)
-			WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+			WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
 			LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
 		UPDATE webhook_deliveries d SET attempts = d.attempts + 1, updated_at = now(),
 			next_attempt_at = now() + make_interval(secs => $2)
@@ -312,12 +312,12 @@ func (db *WebhookStore) Claim(ctx context.Context, n int, lease time.Duration) (
 	}
 	var pairs []webhookPair
 	var claimed []*Due
-	ended = map[string]int{}
+	ended = map[maillage.DeliveryStatus]int{}
 	var endHooks, endStatus, endReason []string
 	var endEvents []int64
-	end := func(d *Due, status, reason string) {
+	end := func(d *Due, status maillage.DeliveryStatus, reason string) {
 		endHooks, endEvents = append(endHooks, d.WebhookID), append(endEvents, d.Event.ID)
-		endStatus, endReason = append(endStatus, status), append(endReason, reason)
+		endStatus, endReason = append(endStatus, string(status)), append(endReason, reason)
 		ended[status]++
 	}
 	for _, r := range rows {
@@ -361,7 +361,7 @@ func (db *WebhookStore) Claim(ctx context.Context, n int, lease time.Duration) (
 type Attempt struct {
 	// Status is DeliveryDelivered, DeliveryPending (to retry at Next) or
 	// DeliveryFailed (no more attempts).
-	Status     string
+	Status     maillage.DeliveryStatus
 	StatusCode int // 0: no HTTP answer
 	Error      string
 	Next       time.Time
@@ -376,7 +376,7 @@ func (db *WebhookStore) Record(ctx context.Context, d *Due, a Attempt) error {
 	}
 	const q = `UPDATE webhook_deliveries SET status = $4, status_code = NULLIF($5, 0), error = NULLIF($6, ''),
 			next_attempt_at = $7, updated_at = now()
-		WHERE webhook_id = $1 AND event_id = $2 AND attempts = $3 AND status = 'pending'`
+		WHERE webhook_id = $1 AND event_id = $2 AND attempts = $3 AND status = 'PENDING'`
 	if _, err := db.ExecContext(ctx, q, d.WebhookID, d.Event.ID, d.Attempt, a.Status, a.StatusCode, a.Error, next); err != nil {
 		return fmt.Errorf("record webhook delivery: %w", err)
 	}
@@ -423,7 +423,7 @@ func (db *WebhookStore) Replay(ctx context.Context, account, id string, after, t
 	}
 	const ins = `INSERT INTO webhook_deliveries (webhook_id, event_id, topic, type)
 		SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])
-		ON CONFLICT (webhook_id, event_id) DO UPDATE SET status = 'pending', attempts = 0, next_attempt_at = now(),
+		ON CONFLICT (webhook_id, event_id) DO UPDATE SET status = 'PENDING', attempts = 0, next_attempt_at = now(),
 			status_code = NULL, error = NULL, updated_at = now()`
 	if _, err := db.ExecContext(ctx, ins, id, pq.Int64Array(eventIDs), pq.StringArray(topics), pq.StringArray(types)); err != nil {
 		return 0, 0, fmt.Errorf("replay webhook: %w", err)

@@ -24,6 +24,8 @@ type Resolver struct {
 	ReferralService     maillage.ReferralService
 	// NotificationPreferences are the callers' own mail notification choices.
 	NotificationPreferences maillage.NotificationPreferenceService
+	// WebhookService manages the caller's webhooks.
+	WebhookService maillage.WebhookService
 	// Events streams the outbox to subscriptions.
 	Events maillage.EventService
 	// Grants returns the roles an account holds, as the authorizer sees them.

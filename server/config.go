@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/maillage/maillage/webhook"
 )
 
 // Config is everything the server can be told; cmd/maillage fills it from
@@ -89,11 +91,21 @@ type Config struct {
 	// (MAILLAGE_OTEL_EXPORTER). cmd/maillage starts the exporter with
 	// SetupTracing; New adds a span per resolver field when it is set.
 	Tracing string
+	// ExecutorOnly answers every operation through gqlgen's executor, plain
+	// directory reads included (MAILLAGE_EXECUTOR_ONLY): the switch that
+	// turns direct reads (resolvers.DirectReads) off.
+	ExecutorOnly bool
 	// AuthzCacheSize bounds how many callers' grants the authorizer keeps
 	// (MAILLAGE_AUTHZ_CACHE_SIZE; 0: authz.DefaultCacheSize, 100,000, a few
 	// hundred bytes each). The least recently seen are read again when
 	// they come back.
 	AuthzCacheSize int
+	// Webhooks tunes the webhooks' registration and delivery; its zero
+	// fields take the defaults of webhook.DefaultConfig. Its
+	// AllowLoopbackHTTP (MAILLAGE_WEBHOOK_LOOPBACK_HTTP) accepts http://
+	// endpoints on a loopback address, for development; it is always on
+	// when PublicURL is a loopback address.
+	Webhooks webhook.Config
 	// Notify is the SMTP relay and the mail notifications' settings
 	// (MAILLAGE_SMTP_…, MAILLAGE_NOTIFY_…); off while Notify.Host is empty.
 	// Its portal links use PublicURL.
@@ -150,4 +162,19 @@ func (c Config) DevSignInOn() bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// webhookConfig returns the webhooks' settings: loopback http:// endpoints
+// are accepted when asked, or on a hub whose public URL is loopback (a
+// developer's).
+func (c Config) webhookConfig(observe func(string)) webhook.Config {
+	w := c.Webhooks
+	if u, err := url.Parse(c.DevIssuerURL()); err == nil {
+		ip := net.ParseIP(u.Hostname())
+		w.AllowLoopbackHTTP = w.AllowLoopbackHTTP || u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	if w.Observe == nil {
+		w.Observe = observe
+	}
+	return w
 }

@@ -1,18 +1,30 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/maillage/maillage/postgres"
+	"github.com/maillage/maillage/postgres/pgtest"
+	"github.com/maillage/maillage/server"
 )
 
 // The dashboards' typical read — one local territory, its structures with
 // their count, each structure's members with theirs, each member's
 // professional — costs the same number of SQL statements for a page of 5
 // structures as for a page of 50, measured once each: every level is one
-// batch, sent when the level is known, never split by a timer.
+// batch, sent when the level is known, never split by a timer. So it is
+// as a direct read and through the executor.
 func TestDashboardReadCostsTheSameStatementsWhateverThePageSize(t *testing.T) {
-	h := seededHub(t)
+	for _, cfg := range []server.Config{{}, {ExecutorOnly: true}} {
+		t.Run(fmt.Sprintf("executor only %v", cfg.ExecutorOnly), func(t *testing.T) {
+			dashboardReadStatements(t, cfg)
+		})
+	}
+}
+
+func dashboardReadStatements(t *testing.T, cfg server.Config) {
+	h := newHub(t, pgtest.Seeded(t), cfg)
 	h.addStructures(60)
 	local := h.id(`SELECT id FROM territories WHERE path = 'fr/28/76/cpts-rouen-nord'`)
 	const q = `query($t: ID!, $first: Int) { territory(id: $t) { name

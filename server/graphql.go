@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/maillage/maillage/graph"
+	"github.com/maillage/maillage/resolvers"
 )
 
 // graphqlHandler builds the gqlgen handler: transports, caches, limits and
@@ -37,6 +38,9 @@ func (s *Server) graphqlHandler() *handler.Server {
 	h.Use(inputGuard{max: maxStringBytes})
 	h.Use(extension.FixedComplexityLimit(s.cfg.MaxComplexity))
 	h.Use(subscriptionLimit{max: s.cfg.MaxSubscriptionsPerConnection, metrics: &s.ws, prom: s.metrics})
+	if s.cfg.Tracing == "" && !s.cfg.ExecutorOnly { // traced operations show each field: they go through the executor
+		h.Use(resolvers.DirectReads{Resolver: s.resolver, Served: s.metrics.DirectRead}) // last: the innermost
+	}
 	h.SetErrorPresenter(s.presentError)
 	h.SetRecoverFunc(recoverPanic)
 	return h

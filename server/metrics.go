@@ -27,6 +27,8 @@ type Metrics struct {
 	statementTime prometheus.Histogram
 	subscriptions prometheus.Gauge
 	events        *prometheus.CounterVec
+	webhooks      *prometheus.CounterVec
+	directReads   prometheus.Counter
 	// notifier is the mail notifier of the latest Server of the process
 	// (nil: none), read by the maillage_notify_… metrics.
 	notifier atomic.Pointer[notify.Service]
@@ -68,9 +70,17 @@ func newMetrics() *Metrics {
 			Name: "maillage_events_delivered_total",
 			Help: "Events delivered to subscribers, by topic.",
 		}, []string{"topic"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "maillage_webhook_deliveries_total",
+			Help: "Webhook delivery outcomes on this instance: delivered, retrying (an attempt failed, another is due), failed (the last attempt failed), withheld (the account may no longer see the event).",
+		}, []string{"outcome"}),
+		directReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "maillage_graphql_direct_reads_total",
+			Help: "Queries answered as direct reads (plain directory reads written without the per-field executor).",
+		}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.errors, m.statements, m.statementTime,
-		m.subscriptions, m.events,
+		m.subscriptions, m.events, m.directReads, m.webhooks,
 		m.notifyCounter("maillage_notify_deliveries_total", "Mail notifications decided (one per event and recipient) by this instance.",
 			func(s notify.Stats) float64 { return float64(s.Deliveries) }),
 		m.notifyCounter("maillage_notify_mails_sent_total", "Notification mails this instance handed to the SMTP relay.",
@@ -131,6 +141,13 @@ func (m *Metrics) SubscriptionOpened() (closed func()) {
 
 // EventDelivered counts one event of topic handed to one subscriber.
 func (m *Metrics) EventDelivered(topic string) { m.events.WithLabelValues(topic).Inc() }
+
+// WebhookOutcome counts one webhook delivery outcome ("delivered",
+// "retrying", "failed", "withheld").
+func (m *Metrics) WebhookOutcome(outcome string) { m.webhooks.WithLabelValues(outcome).Inc() }
+
+// DirectRead counts one query answered as a direct read.
+func (m *Metrics) DirectRead() { m.directReads.Inc() }
 
 // GraphQLError counts one GraphQL error by its code ("" counts as INTERNAL).
 func (m *Metrics) GraphQLError(code string) {

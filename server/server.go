@@ -27,6 +27,7 @@ import (
 	"github.com/maillage/maillage/resolvers"
 	"github.com/maillage/maillage/server/explorer"
 	"github.com/maillage/maillage/server/webapp"
+	"github.com/maillage/maillage/webhook"
 )
 
 // Authenticator turns a bearer token into an identity. An empty token is
@@ -85,6 +86,10 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		return nil, err
 	}
 	s.bus = bus
+	webhooks := s.cfg.webhookConfig(s.metrics.WebhookOutcome)
+	if _, err := webhook.Start(ctx, db, bus, webhooks); err != nil {
+		return nil, err
+	}
 	s.wsrt = newWSRuntime(ctx, s.cfg.WebsocketPingInterval)
 	postgres.StartESCAPExpiry(ctx, db.ESCAP, s.cfg.ESCAPExpiryEvery)
 	if err := s.startNotifier(ctx); err != nil {
@@ -102,6 +107,7 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		ESCAPStatsService:       db.ESCAP,
 		ESCAPTypology:           db.ESCAP,
 		ReferralService:         db.Referrals,
+		WebhookService:          webhook.NewService(db, bus, webhooks),
 		NotificationPreferences: s.notifier,
 		Grants:                  db.Authz.Grants,
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,7 +101,7 @@ func Start(ctx context.Context, db *postgres.DB, bus *postgres.Bus, cfg Config) 
 		client: &http.Client{Transport: transport, Timeout: cfg.Timeout,
 			// A redirect is an answer that is not 2xx: the endpoint is the registered URL.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	go d.run(ctx)
+	go d.run(postgres.Background(ctx))
 	return d, nil
 }
 
@@ -146,7 +147,7 @@ func (d *Dispatcher) claim(ctx context.Context) bool {
 	if d.cfg.Observe != nil {
 		for status, n := range ended {
 			for range n {
-				d.cfg.Observe(status)
+				d.cfg.Observe(strings.ToLower(string(status)))
 			}
 		}
 	}

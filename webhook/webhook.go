@@ -121,10 +121,10 @@ func (s *Service) RegisterWebhook(ctx context.Context, in maillage.WebhookInput)
 	if err != nil {
 		return nil, "", err
 	}
-	if in.URL, err = CheckURL("url", in.URL, s.cfg.AllowLoopbackHTTP); err != nil {
+	if in.URL, err = CheckURL("input.url", in.URL, s.cfg.AllowLoopbackHTTP); err != nil {
 		return nil, "", err
 	}
-	if in.Topics, err = CheckTopics("topics", in.Topics); err != nil {
+	if in.Topics, err = CheckTopics("input.topics", in.Topics); err != nil {
 		return nil, "", err
 	}
 	if err := checkDescription(in.Description); err != nil {
@@ -148,14 +148,14 @@ func (s *Service) UpdateWebhook(ctx context.Context, id string, up maillage.Webh
 		return nil, err
 	}
 	if up.URL != nil {
-		u, err := CheckURL("url", *up.URL, s.cfg.AllowLoopbackHTTP)
+		u, err := CheckURL("input.url", *up.URL, s.cfg.AllowLoopbackHTTP)
 		if err != nil {
 			return nil, err
 		}
 		up.URL = &u
 	}
 	if up.Topics != nil {
-		if up.Topics, err = CheckTopics("topics", up.Topics); err != nil {
+		if up.Topics, err = CheckTopics("input.topics", up.Topics); err != nil {
 			return nil, err
 		}
 	}
@@ -295,7 +295,7 @@ const maxDescription = 200
 
 func checkDescription(d *string) error {
 	if d != nil && (len([]rune(*d)) > maxDescription || strings.ContainsRune(*d, 0)) {
-		return maillage.InvalidField("description", "at most %d characters", maxDescription)
+		return maillage.InvalidField("input.description", "at most %d characters", maxDescription)
 	}
 	return nil
 }

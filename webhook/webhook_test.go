@@ -399,13 +399,13 @@ func TestRegistrationRules(t *testing.T) {
 		in    maillage.WebhookInput
 		field string
 	}{
-		{maillage.WebhookInput{URL: "http://example.org/hook", Topics: []string{"escap:"}}, "url"},
-		{maillage.WebhookInput{URL: "http://127.0.0.1:9/hook", Topics: []string{"escap:"}}, "url"}, // no dev mode
-		{maillage.WebhookInput{URL: "https://user:pw@example.org/", Topics: []string{"escap:"}}, "url"},
-		{maillage.WebhookInput{URL: "example.org/hook", Topics: []string{"escap:"}}, "url"},
-		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"authz"}}, "topics"},
-		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"patient:"}}, "topics"},
-		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: nil}, "topics"},
+		{maillage.WebhookInput{URL: "http://example.org/hook", Topics: []string{"escap:"}}, "input.url"},
+		{maillage.WebhookInput{URL: "http://127.0.0.1:9/hook", Topics: []string{"escap:"}}, "input.url"}, // no dev mode
+		{maillage.WebhookInput{URL: "https://user:pw@example.org/", Topics: []string{"escap:"}}, "input.url"},
+		{maillage.WebhookInput{URL: "example.org/hook", Topics: []string{"escap:"}}, "input.url"},
+		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"authz"}}, "input.topics"},
+		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"patient:"}}, "input.topics"},
+		{maillage.WebhookInput{URL: "https://example.org/hook", Topics: nil}, "input.topics"},
 	}
 	for _, c := range bad {
 		_, _, err := svc.RegisterWebhook(ctx, c.in)
@@ -454,3 +454,39 @@ func TestRegistrationRules(t *testing.T) {
 }
 
 func asError(err error, target **maillage.Error) bool { return errors.As(err, target) }
+
+// A member who leaves the team gets nothing of it afterwards, though its
+// webhook still names the team; the event of the departure itself, decided
+// after it, is not shown either.
+func TestLeavingTheTeamStopsItsDeliveries(t *testing.T) {
+	db := pgtest.Seeded(t)
+	r := newReceiver(t)
+	svc, _ := instance(t, db, fast(r))
+	nurseCtx, gp := pgtest.As(t, db, nurse), pgtest.As(t, db, gpDupont)
+	dupont := teamID(t, db, "CHRONIC_POLYPATHOLOGY")
+	register(t, svc, nurseCtx, r, "escap:"+dupont)
+	before := note(t, db, gp, dupont)
+	eventually(t, "the note before leaving", func() bool { return len(r.accepted()) == 1 })
+	var member string
+	if err := db.Get(&member, `SELECT m.id FROM escap_members m JOIN professionals p ON p.id = m.professional_id
+		WHERE m.escap_id = $1 AND p.rpps = $2`, dupont, nurse); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ESCAP.RemoveMember(gp, member); err != nil {
+		t.Fatal(err)
+	}
+	after := note(t, db, gp, dupont)
+	eventually(t, "the follower past the later note", func() bool {
+		pos, err := db.FollowerPosition(context.Background(), webhook.FollowerName)
+		return err == nil && cursorAtLeast(pos, after)
+	})
+	time.Sleep(200 * time.Millisecond)
+	if got := r.accepted(); !slices.Equal(got, []string{before}) {
+		t.Fatalf("delivered %v: want only %s, from before the nurse left", got, before)
+	}
+}
+
+func cursorAtLeast(pos int64, cursor string) bool {
+	id, err := maillage.ParseEventCursor("after", cursor)
+	return err == nil && pos >= id
+}

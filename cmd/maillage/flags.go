@@ -64,8 +64,11 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.GzipMinBytes, "gzip-min-bytes", o.GzipMinBytes, "size from which a response is gzipped, when the caller accepts it")
 	fs.IntVar(&o.MaxDepth, "max-depth", o.MaxDepth, "deepest query nesting")
 	fs.IntVar(&o.MaxComplexity, "max-complexity", o.MaxComplexity, "largest query complexity")
+	fs.BoolVar(&o.Webhooks.AllowLoopbackHTTP, "webhook-loopback-http", o.Webhooks.AllowLoopbackHTTP, "accept webhooks on http:// loopback addresses (development; always on when the public URL is loopback)")
+	fs.IntVar(&o.Webhooks.MaxAttempts, "webhook-max-attempts", o.Webhooks.MaxAttempts, "attempts of a webhook delivery before it is marked failed; 0: 8")
 	fs.IntVar(&o.AuthzCacheSize, "authz-cache-size", o.AuthzCacheSize, "callers whose grants the authorizer keeps in memory; 0: 100,000")
 	fs.TextVar(logLevel, "log-level", logLevel, "lowest level logged: DEBUG (adds health probes and metric scrapes), INFO, WARN, ERROR")
+	fs.BoolVar(&o.ExecutorOnly, "executor-only", o.ExecutorOnly, "answer plain directory reads through the GraphQL executor too, field by field (slower; direct reads are on by default)")
 	fs.StringVar(&o.Tracing, "otel-exporter", o.Tracing, "OpenTelemetry tracing, off by default: stdout (spans as JSON on stdout) or otlp (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4318)")
 	notifyFlags(fs, &o.Notify)
 }

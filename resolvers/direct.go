@@ -1,0 +1,715 @@
+package resolvers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/maillage/maillage"
+)
+
+// DirectReads is the handler extension that answers a plain directory read
+// — territories, structures, their members and the members' professionals,
+// with their scalar fields and connections — without gqlgen's per-field
+// executor. A dashboard's directory page has a few thousand fields; the
+// executor spends some microseconds and a goroutine or more on each, several
+// times what PostgreSQL spends on the rows.
+//
+// A direct read makes the same service calls the resolvers make, one per
+// selected nested field, with the same arguments and the caller's identity
+// in ctx, so the same authorization applies; it writes every value with
+// gqlgen's own marshalers, in the order of the selection. Everything else —
+// another field, @defer, an error from a service, a null where the schema
+// says non-null — goes to the executor unchanged: a direct read either
+// answers exactly as the executor would, or does not answer at all. It must
+// be the innermost response interceptor, so that the limits, the anonymous
+// gate, the observer and the error presenter act as for any operation.
+type DirectReads struct {
+	Resolver *Resolver
+	// Served is called for each operation answered directly (may be nil).
+	Served func()
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+	graphql.ResponseInterceptor
+} = DirectReads{}
+
+// ExtensionName names the extension for gqlgen.
+func (DirectReads) ExtensionName() string { return "DirectReads" }
+
+// Validate accepts any schema.
+func (DirectReads) Validate(graphql.ExecutableSchema) error { return nil }
+
+// directOnce is a query's state across the calls of its response handler
+// (a transport calls it until it answers nil): the first call decides
+// whether the read is direct; a direct read answers once, then nil.
+type directOnce struct{ decided, direct bool }
+
+type directOnceKey struct{}
+
+// InterceptOperation gives each query its directOnce.
+func (DirectReads) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || oc.Operation.Operation != ast.Query {
+		return next(ctx)
+	}
+	return next(context.WithValue(ctx, directOnceKey{}, &directOnce{}))
+}
+
+// InterceptResponse answers a plain directory query directly, and passes
+// any other operation to next.
+func (d DirectReads) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	once, _ := ctx.Value(directOnceKey{}).(*directOnce)
+	switch {
+	case once == nil || (once.decided && !once.direct):
+		return next(ctx)
+	case once.decided: // answered
+		return nil
+	}
+	once.decided = true
+	data, ok := d.answer(ctx, graphql.GetOperationContext(ctx))
+	if !ok {
+		return next(ctx)
+	}
+	once.direct = true
+	if d.Served != nil {
+		d.Served()
+	}
+	return &graphql.Response{Data: data, Extensions: graphql.GetExtensions(ctx)}
+}
+
+// answer is the data of oc's operation as a direct read, or false when
+// the executor must answer.
+func (d DirectReads) answer(ctx context.Context, oc *graphql.OperationContext) (json.RawMessage, bool) {
+	rd := &directRead{r: d.Resolver, oc: oc}
+	root := rd.collect(oc.Operation.SelectionSet, "Query")
+	if !rd.plain(root, "Query") || !rd.loadRoot(ctx, root) {
+		return nil, false
+	}
+	var w directWriter
+	if !rd.writeQuery(&w, root) {
+		return nil, false
+	}
+	return json.RawMessage(w.Bytes()), true
+}
+
+// directFields are the fields a direct read serves, by type: a scalar
+// field read from the Go value, or (nil) a field with a selection of its
+// own, loaded by level (directNested).
+var directFields = map[string]map[string]bool{
+	"Query":                {"territory": true, "structures": true},
+	"Territory":            {"id": true, "code": true, "name": true, "level": true, "path": true, "structures": true},
+	"StructureConnection":  {"edges": true, "pageInfo": true, "totalCount": true},
+	"StructureEdge":        {"cursor": true, "node": true},
+	"Structure":            {"id": true, "kind": true, "name": true, "finess": true, "finessWarning": true, "siret": true, "mssante": true, "specialties": true, "commune": true, "createdAt": true, "updatedAt": true, "archivedAt": true, "members": true},
+	"MembershipConnection": {"edges": true, "pageInfo": true, "totalCount": true},
+	"MembershipEdge":       {"cursor": true, "node": true},
+	"Membership":           {"id": true, "role": true, "startedAt": true, "endedAt": true, "professional": true},
+	"Professional":         {"id": true, "rpps": true, "nationalId": true, "firstName": true, "lastName": true, "profession": true, "specialty": true, "mssante": true, "createdAt": true, "updatedAt": true, "archivedAt": true},
+	"PageInfo":             {"hasNextPage": true, "hasPreviousPage": true, "startCursor": true, "endCursor": true},
+}
+
+// directNested is the type of each field with a selection of its own.
+var directNested = map[string]map[string]string{
+	"Query":                {"territory": "Territory", "structures": "StructureConnection"},
+	"Territory":            {"structures": "StructureConnection"},
+	"StructureConnection":  {"edges": "StructureEdge", "pageInfo": "PageInfo"},
+	"StructureEdge":        {"node": "Structure"},
+	"Structure":            {"members": "MembershipConnection"},
+	"MembershipConnection": {"edges": "MembershipEdge", "pageInfo": "PageInfo"},
+	"MembershipEdge":       {"node": "Membership"},
+	"Membership":           {"professional": "Professional"},
+}
+
+// directImplementors are what a fragment on each type may name, as in the
+// generated executor.
+var directImplementors = map[string][]string{
+	"Territory":    {"Territory", "Node", "_Entity"},
+	"Structure":    {"Structure", "Node", "_Entity"},
+	"Membership":   {"Membership", "Node"},
+	"Professional": {"Professional", "Node", "_Entity"},
+}
+
+// directRead is one direct read: the operation, and the pages loaded for
+// each nested field (by the field, then by the parent's id).
+type directRead struct {
+	r         *Resolver
+	oc        *graphql.OperationContext
+	territory map[*ast.Field]*maillage.Territory
+	structs   map[*ast.Field]map[string]*maillage.StructureConnection
+	members   map[*ast.Field]map[string]*maillage.MembershipConnection
+}
+
+// collect is the fields of set on typeName, fragments, @skip and @include
+// applied, fields of one response key merged: as the executor sees them.
+func (rd *directRead) collect(set ast.SelectionSet, typeName string) []graphql.CollectedField {
+	satisfies, ok := directImplementors[typeName]
+	if !ok {
+		satisfies = []string{typeName}
+	}
+	return graphql.CollectFields(rd.oc, set, satisfies)
+}
+
+// plain reports whether every field below fields (on typeName) is one a
+// direct read serves.
+func (rd *directRead) plain(fields []graphql.CollectedField, typeName string) bool {
+	for _, f := range fields {
+		if f.Name == "__typename" {
+			continue
+		}
+		if !directFields[typeName][f.Name] || len(f.Deferrables) > 0 {
+			return false
+		}
+		if child, nested := directNested[typeName][f.Name]; nested && !rd.plain(rd.collect(f.Selections, child), child) {
+			return false
+		}
+	}
+	return true
+}
+
+// args is a field's arguments, variables and defaults applied.
+func (rd *directRead) args(f graphql.CollectedField) map[string]any {
+	return f.ArgumentMap(rd.oc.Variables)
+}
+
+// loadRoot runs the root fields' service calls, then their levels. False:
+// a call failed or an argument is unusable, and the executor answers.
+func (rd *directRead) loadRoot(ctx context.Context, root []graphql.CollectedField) bool {
+	rd.territory = map[*ast.Field]*maillage.Territory{}
+	rd.structs = map[*ast.Field]map[string]*maillage.StructureConnection{}
+	rd.members = map[*ast.Field]map[string]*maillage.MembershipConnection{}
+	for _, f := range root {
+		switch f.Name {
+		case "territory":
+			id, err := graphql.UnmarshalID(rd.args(f)["id"])
+			if err != nil {
+				return false
+			}
+			t, err := orNull(rd.r.TerritoryService.FindTerritoryByID(ctx, id))
+			if err != nil {
+				return false
+			}
+			rd.territory[f.Field] = t
+			if t != nil && !rd.loadTerritories(ctx, rd.collect(f.Selections, "Territory"), []*maillage.Territory{t}) {
+				return false
+			}
+		case "structures":
+			filter, page, ok := rd.structurePage(f)
+			if !ok {
+				return false
+			}
+			conn, err := rd.r.StructureService.FindStructures(ctx, filter, page)
+			if err != nil || (page.Count && conn.Total == nil) {
+				return false
+			}
+			rd.structs[f.Field] = map[string]*maillage.StructureConnection{"": conn}
+			if !rd.loadStructurePages(ctx, f, []*maillage.StructureConnection{conn}) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// loadTerritories loads, for each nested field of territories, the whole
+// level in one call.
+func (rd *directRead) loadTerritories(ctx context.Context, fields []graphql.CollectedField, ts []*maillage.Territory) bool {
+	for _, f := range fields {
+		if f.Name != "structures" {
+			continue
+		}
+		filter, page, ok := rd.structurePage(f)
+		if !ok {
+			return false
+		}
+		ids := uniqueIDs(ts, territoryID)
+		conns, err := rd.r.StructureService.FindStructuresWithin(ctx, ids, filter, page)
+		if err != nil {
+			return false
+		}
+		byParent := make(map[string]*maillage.StructureConnection, len(ids))
+		for i, id := range ids {
+			if page.Count && conns[i].Total == nil {
+				return false
+			}
+			byParent[id] = conns[i]
+		}
+		rd.structs[f.Field] = byParent
+		if !rd.loadStructurePages(ctx, f, conns) {
+			return false
+		}
+	}
+	return true
+}
+
+// loadStructurePages loads the level below the structure pages of field f.
+func (rd *directRead) loadStructurePages(ctx context.Context, f graphql.CollectedField, conns []*maillage.StructureConnection) bool {
+	var structures []*maillage.Structure
+	for _, c := range conns {
+		structures = append(structures, structureNodesOf(c)...)
+	}
+	for _, node := range rd.nodeFields(f, "StructureConnection", "StructureEdge", "Structure") {
+		if !rd.loadStructures(ctx, node, structures) {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeFields is the selections of a connection field's edges { node }, on
+// nodeType: one list per occurrence of node (merged by response key).
+func (rd *directRead) nodeFields(f graphql.CollectedField, connType, edgeType, nodeType string) [][]graphql.CollectedField {
+	var out [][]graphql.CollectedField
+	for _, edges := range rd.collect(f.Selections, connType) {
+		if edges.Name != "edges" {
+			continue
+		}
+		for _, node := range rd.collect(edges.Selections, edgeType) {
+			if node.Name == "node" {
+				out = append(out, rd.collect(node.Selections, nodeType))
+			}
+		}
+	}
+	return out
+}
+
+// loadStructures loads each members field of structures in one call, with
+// the members' professionals when a node selects them.
+func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.CollectedField, structures []*maillage.Structure) bool {
+	for _, f := range fields {
+		if f.Name != "members" {
+			continue
+		}
+		args := rd.args(f)
+		page, ok := directPage(args, f, "MembershipConnection", rd)
+		if !ok {
+			return false
+		}
+		var filter maillage.MembershipFilter
+		if v := args["role"]; v != nil {
+			role, err := graphql.UnmarshalString(v)
+			if err != nil {
+				return false
+			}
+			filter.Role = (*maillage.MembershipRole)(&role)
+		}
+		load := rd.r.ProfessionalService.MembershipPages
+		if rd.selectsProfessional(f) {
+			load = rd.r.ProfessionalService.MembershipPagesWithProfessionals
+		}
+		ids := uniqueIDs(structures, structureID)
+		conns, err := load(ctx, maillage.MembershipsOfStructure, ids, filter, page)
+		if err != nil {
+			return false
+		}
+		byParent := make(map[string]*maillage.MembershipConnection, len(ids))
+		for i, id := range ids {
+			byParent[id] = conns[i]
+		}
+		rd.members[f.Field] = byParent
+	}
+	return true
+}
+
+// selectsProfessional reports whether a members field's nodes select
+// their professional.
+func (rd *directRead) selectsProfessional(f graphql.CollectedField) bool {
+	for _, node := range rd.nodeFields(f, "MembershipConnection", "MembershipEdge", "Membership") {
+		if slices.ContainsFunc(node, func(c graphql.CollectedField) bool { return c.Name == "professional" }) {
+			return true
+		}
+	}
+	return false
+}
+
+// structurePage is a structures field's filter and page.
+func (rd *directRead) structurePage(f graphql.CollectedField) (maillage.StructureFilter, maillage.PageArgs, bool) {
+	args := rd.args(f)
+	page, ok := directPage(args, f, "StructureConnection", rd)
+	if !ok {
+		return maillage.StructureFilter{}, page, false
+	}
+	filter, ok := structureFilter(args["filter"])
+	return filter, page, ok
+}
+
+// directPage is a connection field's first and after, counted when it
+// selects totalCount.
+func directPage(args map[string]any, f graphql.CollectedField, connType string, rd *directRead) (maillage.PageArgs, bool) {
+	var first *int
+	if v := args["first"]; v != nil {
+		n, err := graphql.UnmarshalInt(v)
+		if err != nil {
+			return maillage.PageArgs{}, false
+		}
+		first = &n
+	}
+	var after *string
+	if v := args["after"]; v != nil {
+		s, err := graphql.UnmarshalString(v)
+		if err != nil {
+			return maillage.PageArgs{}, false
+		}
+		after = &s
+	}
+	page := pageArgs(first, after)
+	page.Count = slices.ContainsFunc(rd.collect(f.Selections, connType), func(c graphql.CollectedField) bool { return c.Name == "totalCount" })
+	return page, true
+}
+
+// structureFilter decodes a StructureFilter input (already validated
+// against the schema).
+func structureFilter(v any) (maillage.StructureFilter, bool) {
+	var f maillage.StructureFilter
+	if v == nil {
+		return f, true
+	}
+	in, ok := v.(map[string]any)
+	if !ok {
+		return f, false
+	}
+	for name, value := range in {
+		if value == nil {
+			continue
+		}
+		var err error
+		switch name {
+		case "kinds":
+			kinds, isList := value.([]any)
+			if !isList {
+				return f, false
+			}
+			for _, k := range kinds {
+				s, kerr := graphql.UnmarshalString(k)
+				if kerr != nil {
+					return f, false
+				}
+				f.Kinds = append(f.Kinds, maillage.StructureKind(s))
+			}
+		case "within":
+			var s string
+			s, err = graphql.UnmarshalID(value)
+			f.Within = &s
+		case "specialty":
+			var s string
+			s, err = graphql.UnmarshalString(value)
+			f.Specialty = &s
+		case "search":
+			var s string
+			s, err = graphql.UnmarshalString(value)
+			f.Search = &s
+		case "includeArchived":
+			f.IncludeArchived, err = graphql.UnmarshalBoolean(value)
+		default:
+			return f, false
+		}
+		if err != nil {
+			return f, false
+		}
+	}
+	return f, true
+}
+
+// uniqueIDs is the ids of objs, each once, in their first order.
+func uniqueIDs[T any](objs []*T, id func(*T) string) []string {
+	seen := make(map[string]bool, len(objs))
+	out := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if k := id(o); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// directWriter is the JSON of a direct read, written with gqlgen's
+// marshalers so that every value reads as the executor writes it.
+type directWriter struct{ bytes.Buffer }
+
+// object writes {"key":value,…} for fields, value writing each field and
+// reporting false for a value it cannot write (the read is then given up).
+func (w *directWriter) object(fields []graphql.CollectedField, typeName string, value func(graphql.CollectedField) bool) bool {
+	w.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.marshal(graphql.MarshalString(f.Alias))
+		w.WriteByte(':')
+		if f.Name == "__typename" {
+			w.marshal(graphql.MarshalString(typeName))
+			continue
+		}
+		if !value(f) {
+			return false
+		}
+	}
+	w.WriteByte('}')
+	return true
+}
+
+func (w *directWriter) marshal(m graphql.Marshaler) { m.MarshalGQL(w) }
+
+func (w *directWriter) null() { w.WriteString("null") }
+
+func (w *directWriter) str(s string) bool { w.marshal(graphql.MarshalString(s)); return true }
+
+func (w *directWriter) id(s string) bool { w.marshal(graphql.MarshalID(s)); return true }
+
+func (w *directWriter) optional(s *string) bool {
+	if s == nil {
+		w.null()
+		return true
+	}
+	return w.str(*s)
+}
+
+func (w *directWriter) time(t time.Time) bool { w.marshal(graphql.MarshalTime(t)); return true }
+
+func (w *directWriter) optionalTime(t *time.Time) bool {
+	if t == nil {
+		w.null()
+		return true
+	}
+	return w.time(*t)
+}
+
+func (w *directWriter) strings(list []string) bool {
+	w.WriteByte('[')
+	for i, s := range list {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.str(s)
+	}
+	w.WriteByte(']')
+	return true
+}
+
+// list writes [item(0),…,item(n-1)].
+func (w *directWriter) list(n int, item func(int) bool) bool {
+	w.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		if !item(i) {
+			return false
+		}
+	}
+	w.WriteByte(']')
+	return true
+}
+
+var _ io.Writer = (*directWriter)(nil)
+
+// writeQuery writes the data object of the operation.
+func (rd *directRead) writeQuery(w *directWriter, root []graphql.CollectedField) bool {
+	return w.object(root, "Query", func(f graphql.CollectedField) bool {
+		switch f.Name {
+		case "territory":
+			t := rd.territory[f.Field]
+			if t == nil {
+				w.null()
+				return true
+			}
+			return rd.writeTerritory(w, rd.collect(f.Selections, "Territory"), t)
+		case "structures":
+			return rd.writeStructurePage(w, f, rd.structs[f.Field][""])
+		}
+		return false
+	})
+}
+
+func (rd *directRead) writeTerritory(w *directWriter, fields []graphql.CollectedField, t *maillage.Territory) bool {
+	return w.object(fields, "Territory", func(f graphql.CollectedField) bool {
+		switch f.Name {
+		case "id":
+			return w.id(t.ID)
+		case "code":
+			return w.str(t.Code)
+		case "name":
+			return w.str(t.Name)
+		case "level":
+			return w.str(string(t.Level))
+		case "path":
+			return w.str(t.Path)
+		case "structures":
+			return rd.writeStructurePage(w, f, rd.structs[f.Field][t.ID])
+		}
+		return false
+	})
+}
+
+func (rd *directRead) writeStructurePage(w *directWriter, f graphql.CollectedField, c *maillage.StructureConnection) bool {
+	if c == nil {
+		return false
+	}
+	return w.object(rd.collect(f.Selections, "StructureConnection"), "StructureConnection", func(cf graphql.CollectedField) bool {
+		switch cf.Name {
+		case "totalCount":
+			w.marshal(graphql.MarshalInt(*c.Total))
+			return true
+		case "pageInfo":
+			return writePageInfo(w, rd.collect(cf.Selections, "PageInfo"), c.PageInfo)
+		case "edges":
+			edgeFields := rd.collect(cf.Selections, "StructureEdge")
+			return w.list(len(c.Edges), func(i int) bool {
+				e := c.Edges[i]
+				return w.object(edgeFields, "StructureEdge", func(ef graphql.CollectedField) bool {
+					switch ef.Name {
+					case "cursor":
+						return w.str(e.Cursor())
+					case "node":
+						return e.Node != nil && rd.writeStructure(w, rd.collect(ef.Selections, "Structure"), e.Node)
+					}
+					return false
+				})
+			})
+		}
+		return false
+	})
+}
+
+func (rd *directRead) writeStructure(w *directWriter, fields []graphql.CollectedField, s *maillage.Structure) bool {
+	return w.object(fields, "Structure", func(f graphql.CollectedField) bool {
+		switch f.Name {
+		case "id":
+			return w.id(s.ID)
+		case "kind":
+			return w.str(string(s.Kind))
+		case "name":
+			return w.str(s.Name)
+		case "finess":
+			return w.optional(s.FINESS)
+		case "finessWarning":
+			if s.FINESSWarning == "" {
+				w.null()
+				return true
+			}
+			return w.str(s.FINESSWarning)
+		case "siret":
+			return w.optional(s.SIRET)
+		case "mssante":
+			return w.optional(s.MSSante)
+		case "specialties":
+			return w.strings(s.Specialties)
+		case "commune":
+			return w.optional(s.Commune)
+		case "createdAt":
+			return w.time(s.CreatedAt)
+		case "updatedAt":
+			return w.time(s.UpdatedAt)
+		case "archivedAt":
+			return w.optionalTime(s.ArchivedAt)
+		case "members":
+			return rd.writeMemberPage(w, f, rd.members[f.Field][s.ID])
+		}
+		return false
+	})
+}
+
+func (rd *directRead) writeMemberPage(w *directWriter, f graphql.CollectedField, c *maillage.MembershipConnection) bool {
+	if c == nil {
+		return false
+	}
+	return w.object(rd.collect(f.Selections, "MembershipConnection"), "MembershipConnection", func(cf graphql.CollectedField) bool {
+		switch cf.Name {
+		case "totalCount":
+			w.marshal(graphql.MarshalInt(c.TotalCount))
+			return true
+		case "pageInfo":
+			return writePageInfo(w, rd.collect(cf.Selections, "PageInfo"), c.PageInfo)
+		case "edges":
+			edgeFields := rd.collect(cf.Selections, "MembershipEdge")
+			return w.list(len(c.Edges), func(i int) bool {
+				e := c.Edges[i]
+				return w.object(edgeFields, "MembershipEdge", func(ef graphql.CollectedField) bool {
+					switch ef.Name {
+					case "cursor":
+						return w.str(e.Cursor())
+					case "node":
+						return e.Node != nil && rd.writeMembership(w, rd.collect(ef.Selections, "Membership"), e.Node)
+					}
+					return false
+				})
+			})
+		}
+		return false
+	})
+}
+
+func (rd *directRead) writeMembership(w *directWriter, fields []graphql.CollectedField, m *maillage.Membership) bool {
+	return w.object(fields, "Membership", func(f graphql.CollectedField) bool {
+		switch f.Name {
+		case "id":
+			return w.id(m.ID)
+		case "role":
+			return w.str(string(m.Role))
+		case "startedAt":
+			return w.time(m.StartedAt)
+		case "endedAt":
+			return w.optionalTime(m.EndedAt)
+		case "professional":
+			p, err := m.Professional()
+			return err == nil && writeProfessional(w, rd.collect(f.Selections, "Professional"), p)
+		}
+		return false
+	})
+}
+
+func writeProfessional(w *directWriter, fields []graphql.CollectedField, p *maillage.Professional) bool {
+	return w.object(fields, "Professional", func(f graphql.CollectedField) bool {
+		switch f.Name {
+		case "id":
+			return w.id(p.ID)
+		case "rpps":
+			return w.str(p.RPPS)
+		case "nationalId":
+			return w.str(p.NationalID())
+		case "firstName":
+			return w.str(p.FirstName)
+		case "lastName":
+			return w.str(p.LastName)
+		case "profession":
+			return w.str(p.Profession)
+		case "specialty":
+			return w.optional(p.Specialty)
+		case "mssante":
+			return w.optional(p.MSSante)
+		case "createdAt":
+			return w.time(p.CreatedAt)
+		case "updatedAt":
+			return w.time(p.UpdatedAt)
+		case "archivedAt":
+			return w.optionalTime(p.ArchivedAt)
+		}
+		return false
+	})
+}
+
+func writePageInfo(w *directWriter, fields []graphql.CollectedField, p maillage.PageInfo) bool {
+	return w.object(fields, "PageInfo", func(f graphql.CollectedField) bool {
+		switch f.Name {
+		case "hasNextPage":
+			w.marshal(graphql.MarshalBoolean(p.HasNextPage))
+			return true
+		case "hasPreviousPage":
+			w.marshal(graphql.MarshalBoolean(p.HasPreviousPage))
+			return true
+		case "startCursor":
+			return w.optional(p.StartCursor)
+		case "endCursor":
+			return w.optional(p.EndCursor)
+		}
+		return false
+	})
+}

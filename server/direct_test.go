@@ -1,0 +1,113 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/maillage/maillage/postgres/pgtest"
+	"github.com/maillage/maillage/server"
+)
+
+// directReadQueries are directory reads that direct reads answer (true) or
+// leave to the executor (false), over the demo data: every field they
+// serve, aliases, fragments on the type and on Node, __typename, @skip and
+// @include from variables, filters, role filters, cursors, and the cases a
+// direct read must give up (an error, a field it does not serve).
+var directReadQueries = []struct {
+	name   string
+	direct bool
+	query  string
+	vars   map[string]any
+}{
+	{"the dashboard read", true, `query($t: ID!) { territory(id: $t) { name
+		structures(first: 20) { totalCount edges { node { id name
+			members(first: 50) { totalCount edges { node { role professional { rpps lastName profession } } } } } } } } }`, nil},
+	{"every field, aliases and fragments", true, `query($t: ID!, $skip: Boolean!) { t: territory(id: $t) { __typename id code name level path
+		...pages
+		other: structures(first: 2, filter: {kinds: [MSP, ESS], includeArchived: true}) {
+			pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id kind } } } } }
+		fragment pages on Territory { structures(first: 3) { totalCount edges { cursor node { ... on Node { id } name finess siret
+			mssante specialties commune createdAt updatedAt archivedAt finessWarning @skip(if: $skip)
+			members(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { __typename id role startedAt endedAt
+				who: professional { id rpps nationalId firstName lastName profession specialty mssante createdAt updatedAt archivedAt }
+				professional @include(if: $skip) { __typename } } } } } } } }`, map[string]any{"skip": true}},
+	{"root structures with a filter", true, `query($t: ID!) { structures(first: 5, filter: {within: $t, search: "é"}) {
+		totalCount edges { node { name members(role: MEMBER) { edges { node { role } } } } } } }`, nil},
+	{"members without their professional", true, `query($t: ID!) { territory(id: $t) {
+		structures { edges { node { members(first: 1) { pageInfo { hasNextPage } edges { cursor node { id role } } } } } } } }`, nil},
+	{"an unknown territory", true, `{ territory(id: "ter_0000") { name structures { totalCount } } }`, nil},
+	{"a page out of bounds", false, `query($t: ID!) { territory(id: $t) { structures(first: 500) { totalCount } } }`, nil},
+	{"a bad cursor", false, `query($t: ID!) { territory(id: $t) { structures(after: "nope") { totalCount } } }`, nil},
+	{"a field it does not serve", false, `query($t: ID!) { territory(id: $t) { name parent { name } } }`, nil},
+}
+
+// A direct read answers exactly what the executor answers, byte for byte,
+// to every caller: the same hub with ExecutorOnly is the reference.
+func TestDirectReadsAnswerAsTheExecutor(t *testing.T) {
+	db := pgtest.Seeded(t)
+	direct := newHub(t, db, server.Config{})
+	executor := newHub(t, db, server.Config{ExecutorOnly: true})
+	territory := jpath(direct.ok("admin", `{ territories(filter: {search: "Rouen"}, first: 1) { edges { node { id } } } }`, nil),
+		"territories.edges.0.node.id")
+	if territory == nil {
+		t.Fatal("no territory named Rouen in the demo data")
+	}
+	for _, login := range []string{"", "10003456804", "ars-ara", "admin"} {
+		for _, q := range directReadQueries {
+			vars := map[string]any{"t": territory}
+			for k, v := range q.vars {
+				vars[k] = v
+			}
+			before := directReads(t, direct)
+			want := executor.raw(login, q.query, vars)
+			got := direct.raw(login, q.query, vars)
+			served := directReads(t, direct) - before
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s as %q:\ndirect   %s\nexecutor %s", q.name, login, got, want)
+			}
+			if wantServed := map[bool]int{true: 1, false: 0}[q.direct]; served != wantServed {
+				t.Errorf("%s as %q: %d direct reads, want %d", q.name, login, served, wantServed)
+			}
+			if q.direct && !bytes.Contains(got, []byte(`"data":{`)) {
+				t.Errorf("%s as %q: no data: %s", q.name, login, got)
+			}
+		}
+	}
+}
+
+// raw posts an operation as login and returns the response body as sent.
+func (h *hub) raw(login, query string, vars map[string]any) []byte {
+	h.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if tok := h.token(login); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	_, b := h.roundTrip(req)
+	return b
+}
+
+var directReadsMetric = regexp.MustCompile(`(?m)^maillage_graphql_direct_reads_total (\d+)$`)
+
+// directReads is the hub's count of direct reads, from its /metrics.
+func directReads(t *testing.T, h *hub) int {
+	t.Helper()
+	res, err := http.Get(h.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	m := directReadsMetric.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no maillage_graphql_direct_reads_total in /metrics")
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
