@@ -82,7 +82,7 @@ func ImportRPPS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*R
 	start := time.Now()
 	rep := &RPPSImport{}
 	ctx = importContext(ctx, "rpps")
-	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		if err := stageRPPS(ctx, tx, r, opt, rep); err != nil {
 			return err
 		}
@@ -190,6 +190,9 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	if _, err := tx.ExecContext(ctx, distinct); err != nil {
 		return fmt.Errorf("distinct: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX ON rpps_import (rpps); ANALYZE rpps_staging, rpps_import`); err != nil {
+		return fmt.Errorf("distinct: %w", err)
+	}
 	if err := tx.GetContext(ctx, &rep.Professionals, `SELECT count(*) FROM rpps_import`); err != nil {
 		return fmt.Errorf("count: %w", err)
 	}
@@ -253,6 +256,11 @@ func importMemberships(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error 
 		SELECT p.id AS professional_id, sites.id AS structure_id
 		FROM sites JOIN professionals p ON p.rpps = sites.rpps AND p.archived_at IS NULL`
 	if _, err := tx.ExecContext(ctx, activities); err != nil {
+		return fmt.Errorf("activities: %w", err)
+	}
+	// Indexed: the statistics of memberships are stale in the middle of an
+	// import, and the planner may loop over this table where it should hash.
+	if _, err := tx.ExecContext(ctx, `CREATE INDEX ON rpps_memberships (professional_id, structure_id); ANALYZE rpps_memberships`); err != nil {
 		return fmt.Errorf("activities: %w", err)
 	}
 	steps := []importStep{

@@ -300,12 +300,14 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 			}
 			filter.Role = (*maillage.MembershipRole)(&role)
 		}
-		load := rd.r.ProfessionalService.MembershipPages
-		if rd.selectsProfessional(f) {
-			load = rd.r.ProfessionalService.MembershipPagesWithProfessionals
-		}
 		ids := uniqueIDs(structures, structureID)
-		conns, err := load(ctx, maillage.MembershipsOfStructure, ids, filter, page)
+		var conns []*maillage.MembershipConnection
+		var err error
+		if fields, ok := rd.professionalFields(f); ok {
+			conns, err = rd.r.ProfessionalService.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, ids, filter, page, fields...)
+		} else {
+			conns, err = rd.r.ProfessionalService.MembershipPages(ctx, maillage.MembershipsOfStructure, ids, filter, page)
+		}
 		if err != nil {
 			return false
 		}
@@ -318,15 +320,23 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 	return true
 }
 
-// selectsProfessional reports whether a members field's nodes select
-// their professional.
-func (rd *directRead) selectsProfessional(f graphql.CollectedField) bool {
+// professionalFields is the fields a members field's nodes select of
+// their professional, and whether they select it at all.
+func (rd *directRead) professionalFields(f graphql.CollectedField) ([]string, bool) {
+	var fields []string
+	selected := false
 	for _, node := range rd.nodeFields(f, "MembershipConnection", "MembershipEdge", "Membership") {
-		if slices.ContainsFunc(node, func(c graphql.CollectedField) bool { return c.Name == "professional" }) {
-			return true
+		for _, c := range node {
+			if c.Name != "professional" {
+				continue
+			}
+			selected = true
+			for _, pf := range rd.collect(c.Selections, "Professional") {
+				fields = append(fields, pf.Name)
+			}
 		}
 	}
-	return false
+	return fields, selected
 }
 
 // structurePage is a structures field's filter and page.

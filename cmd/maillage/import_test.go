@@ -14,8 +14,8 @@ import (
 	"github.com/maillage/maillage/postgres/pgtest"
 )
 
-// "maillage import rpps" reads the extract inside its published .zip and
-// writes the rejected lines to the -rejects file.
+// "maillage import rpps" reads the activity extract inside its published
+// .zip and writes the rejected lines to the -rejects file.
 func TestImportRPPSFromZip(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewURL(t)
@@ -30,7 +30,14 @@ func TestImportRPPSFromZip(t *testing.T) {
 		t.Fatal(err)
 	}
 	zw := zip.NewWriter(f)
-	w, err := zw.Create("PS_LibreAcces_Personne_activite_202611300000.txt")
+	// The published archive holds three extracts: the activities are read.
+	w, err := zw.Create("PS_LibreAcces_Dipl_AutExerc_202611300000.txt")
+	if err == nil {
+		_, err = w.Write([]byte("Type d'identifiant PP|Identifiant PP|Code type diplôme|\n"))
+	}
+	if err == nil {
+		w, err = zw.Create("PS_LibreAcces_Personne_activite_202611300000.txt")
+	}
 	if err == nil {
 		_, err = w.Write(extract)
 	}
