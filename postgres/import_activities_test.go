@@ -201,6 +201,22 @@ func TestImportRPPSActivities(t *testing.T) {
 		t.Errorf("re-import appended %d audit records", n-audits)
 	}
 
+	// Archived by hand, professional 41 (no membership) stays archived though the file
+	// lists them.
+	if _, err := db.Exec(`UPDATE professionals SET archived_at = now() WHERE rpps = '20000000041'`); err != nil {
+		t.Fatal(err)
+	}
+	before, events = directoryRows(t, db), lastEvent(t, db)
+	if rep = importGen(t, db, first); rep.Updated+rep.Archived != 0 {
+		t.Errorf("a professional archived by hand: %s", rep)
+	}
+	if after := directoryRows(t, db); after != before {
+		t.Error("the import restored a professional archived by hand")
+	}
+	if _, err := db.Exec(`UPDATE professionals SET archived_at = NULL WHERE rpps = '20000000041'`); err != nil {
+		t.Fatal(err)
+	}
+
 	// 1% changed (renamed, first site moved to structure i+5), 1% removed,
 	// 1% new.
 	third := append([]pgtest.RPPSProfessional(nil), first...)

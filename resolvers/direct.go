@@ -145,16 +145,38 @@ type directRead struct {
 	territory map[*ast.Field]*maillage.Territory
 	structs   map[*ast.Field]map[string]*maillage.StructureConnection
 	members   map[*ast.Field]map[string]*maillage.MembershipConnection
+	collected map[collectKey][]graphql.CollectedField
+}
+
+// collectKey names a selection set on a type: a set is known by its first
+// selection and its length (a merged set starts as the first occurrence's).
+type collectKey struct {
+	first    ast.Selection
+	n        int
+	typeName string
 }
 
 // collect is the fields of set on typeName, fragments, @skip and @include
 // applied, fields of one response key merged: as the executor sees them.
+// Each set is collected once per read, not once per object of a list.
 func (rd *directRead) collect(set ast.SelectionSet, typeName string) []graphql.CollectedField {
+	key := collectKey{n: len(set), typeName: typeName}
+	if len(set) > 0 {
+		key.first = set[0]
+	}
+	if fields, ok := rd.collected[key]; ok {
+		return fields
+	}
 	satisfies, ok := directImplementors[typeName]
 	if !ok {
 		satisfies = []string{typeName}
 	}
-	return graphql.CollectFields(rd.oc, set, satisfies)
+	fields := graphql.CollectFields(rd.oc, set, satisfies)
+	if rd.collected == nil {
+		rd.collected = map[collectKey][]graphql.CollectedField{}
+	}
+	rd.collected[key] = fields
+	return fields
 }
 
 // plain reports whether every field below fields (on typeName) is one a
