@@ -33,7 +33,7 @@ var _ maillage.NotificationPreferenceService = (*Service)(nil)
 
 type counters struct {
 	deliveries, sent, failures, digests atomic.Int64
-	pending, oldestSeconds               atomic.Int64
+	pending, oldestSeconds              atomic.Int64
 }
 
 // Stats are the notifier's figures, for metrics.

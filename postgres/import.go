@@ -139,10 +139,10 @@ func reasonOf(err error) string {
 	return err.Error()
 }
 
-// importStep is one set-based change of an import: change is a
-// data-modifying statement (INSERT or UPDATE … RETURNING) that returns, for
-// each object it changed, its id, its authorization domain and the payload
-// of its event. runImportSteps gives each changed object its event and its
+// importStep is one set-based change of an import: change is a statement
+// (an INSERT or UPDATE … RETURNING, or a SELECT of what earlier statements
+// changed) that returns, for each object changed, its id, its authorization
+// domain and the payload of its event. runImportSteps gives each changed object its event and its
 // audit record, as a mutation would.
 type importStep struct {
 	name      string

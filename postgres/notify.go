@@ -404,10 +404,10 @@ type NotifyPreferences struct{ *store }
 func (db *NotifyPreferences) NotifyPreferenceOf(ctx context.Context, professionalID string) (*maillage.NotificationPreference, error) {
 	var row struct {
 		Mode      *maillage.NotificationMode `db:"mode"`
-		Address   string                     `db:"address"`
+		Address   *string                    `db:"address"`
 		UpdatedAt *time.Time                 `db:"updated_at"`
 	}
-	const q = `SELECT np.mode, COALESCE(lower(p.mssante), '') AS address, np.updated_at
+	const q = `SELECT np.mode, lower(p.mssante) AS address, np.updated_at
 		FROM professionals p LEFT JOIN notification_preferences np ON np.professional_id = p.id WHERE p.id = $1`
 	if err := db.GetContext(ctx, &row, q, professionalID); err != nil {
 		return nil, fmt.Errorf("notification preference: %w", mapError(err))

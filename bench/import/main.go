@@ -1,7 +1,7 @@
 // Command import measures "maillage import rpps" on a generated RPPS
 // activity extract of -lines lines (default 100,000) in the published
 // format: the wall time and the peak resident memory of the command (its
-// getrusage, as the kernel counts it), for a first import into an empty
+// VmHWM, see peak.Run), for a first import into an empty
 // directory, the same file again, and a file with 1% of the lines changed,
 // 1% removed and 1% new; next to the time of a plain COPY of the same lines
 // into a table of the same columns, PostgreSQL's own floor for moving them.
@@ -24,14 +24,13 @@ import (
 	"log"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lib/pq"
 
+	"github.com/maillage/maillage/bench/internal/peak"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
 )
@@ -76,7 +75,7 @@ func run(server, bin string, lines int) error {
 		return err
 	}
 	for _, r := range []struct{ name, file string }{{"first import", first}, {"same file again", first}, {"1% changed, removed, new", third}} {
-		took, rss, out, err := timed(bin, "import", "rpps", r.file, "-database-url", dsn, "-rejects", os.DevNull)
+		took, rss, out, err := peak.Run(bin, "import", "rpps", r.file, "-database-url", dsn, "-rejects", os.DevNull)
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", r.name, err, out)
 		}
@@ -99,7 +98,7 @@ func run(server, bin string, lines int) error {
 		return err
 	}
 	for _, name := range []string{"mssante first import", "mssante same file again"} {
-		took, rss, out, err := timed(bin, "import", "mssante", mss, "-database-url", dsn, "-rejects", os.DevNull)
+		took, rss, out, err := peak.Run(bin, "import", "mssante", mss, "-database-url", dsn, "-rejects", os.DevNull)
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", name, err, out)
 		}
@@ -115,7 +114,11 @@ func run(server, bin string, lines int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%-26s %8s  (COPY of the same %d lines into a plain table, from Go)\n", "plain COPY", took.Round(time.Millisecond), lines)
+	fmt.Printf("%-26s %8s  (COPY of the same %d lines into a table of the staged columns, no index)\n", "plain COPY", took.Round(time.Millisecond), lines)
+	if took, err = copyProfessionals(ctx, copyDSN, pros); err != nil {
+		return err
+	}
+	fmt.Printf("%-26s %8s  (COPY of the %d professionals into professionals, its indexes and triggers)\n", "COPY into professionals", took.Round(time.Millisecond), len(pros))
 	fmt.Printf("load average at end: %s", loadavg())
 	return nil
 }
@@ -235,20 +238,6 @@ func seedStructures(ctx context.Context, dsn string, n int) error {
 	return err
 }
 
-// timed runs bin with args and returns its wall time, its peak RSS in MB and
-// its output.
-func timed(bin string, args ...string) (time.Duration, float64, string, error) {
-	cmd := exec.Command(bin, args...)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	took := time.Since(start)
-	var rss float64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = float64(ru.Maxrss) / 1024 // KiB on Linux
-	}
-	return took, rss, string(out), err
-}
-
 // plainCopy COPYs the lines of file, split on '|', into a table of the
 // columns the importer stages.
 func plainCopy(ctx context.Context, dsn, file string) (time.Duration, error) {
@@ -283,6 +272,39 @@ func plainCopy(ctx context.Context, dsn, file string) (time.Duration, error) {
 		f := strings.Split(line, "|")
 		if _, err := stmt.Exec(i+2, f[col["Identifiant PP"]], f[col["Prénom d'exercice"]], f[col["Nom d'exercice"]],
 			f[col["Libellé profession"]], f[col["Libellé savoir-faire"]], f[col["Numéro SIRET site"]], f[col["Numéro FINESS site"]]); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := stmt.Exec(); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// copyProfessionals COPYs pros into the professionals table in one
+// transaction: PostgreSQL's own cost of writing those rows with the
+// table's indexes (the trigram search index among them) and triggers.
+func copyProfessionals(ctx context.Context, dsn string, pros []pgtest.RPPSProfessional) (time.Duration, error) {
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	start := time.Now()
+	tx, err := db.Begin()
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.Prepare(pq.CopyIn("professionals", "rpps", "first_name", "last_name", "profession", "specialty"))
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range pros {
+		if _, err := stmt.Exec(p.RPPS, p.First, p.Last, "Médecin", "Médecine générale"); err != nil {
 			return 0, err
 		}
 	}

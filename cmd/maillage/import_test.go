@@ -114,3 +114,42 @@ func TestImportFINESSRegion(t *testing.T) {
 		t.Error("department 99: no error")
 	}
 }
+
+// "maillage import mssante" reads the extract inside its published .zip.
+func TestImportMSSanteFromZip(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	dir := t.TempDir()
+	if err := run(ctx, []string{"import", "rpps", "../../postgres/testdata/rpps_1.txt", "-rejects", filepath.Join(dir, "r"), "-database-url", url}); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "Extraction_Correspondance_MSSante_202611300000.zip")
+	f, err := os.Create(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("Extraction_Correspondance_MSSante_202611300000.txt")
+	if err == nil {
+		pgtest.WriteMSSante(w, []pgtest.MSSanteMailbox{{Type: "PER", Address: "claire.martin@medecin.mssante.fr", RPPS: "10000000001"}})
+		err = zw.Close()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"import", "mssante", archive, "-database-url", url}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var address string
+	if err := db.Get(&address, `SELECT mssante FROM professionals WHERE rpps = '10000000001'`); err != nil || address != "claire.martin@medecin.mssante.fr" {
+		t.Errorf("address %q (%v)", address, err)
+	}
+}
