@@ -164,7 +164,7 @@ func (s *Service) plan(ctx context.Context, tx *sqlx.Tx, ev *maillage.Event) ([]
 			continue
 		}
 		link := s.cfg.PublicURL + m.Path
-		ds = append(ds, postgres.NotifyDelivery{EventID: ev.ID, Recipient: r.Key, Mode: mode, Address: r.Address,
+		ds = append(ds, postgres.NotifyDelivery{Event: ev, Recipient: r.Key, Mode: mode, Address: r.Address,
 			Summary: m.Summary, Link: link, Subject: m.Subject, Body: immediateBody(m, link, ev.CreatedAt)})
 	}
 	return ds, nil

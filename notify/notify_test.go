@@ -329,7 +329,8 @@ func TestRelayDownTwoInstances(t *testing.T) {
 
 // TestPreferencesAndDigest: a member who chose the digest gets one mail a
 // day gathering the events, one who chose OFF nothing, the others at once;
-// a bad mode is refused naming the field.
+// a member who left the team before the digest gets nothing of it; a bad
+// mode is refused naming the field.
 func TestPreferencesAndDigest(t *testing.T) {
 	db := pgtest.Seeded(t)
 	c := newCerts(t)
@@ -356,14 +357,27 @@ func TestPreferencesAndDigest(t *testing.T) {
 	}
 
 	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
-	for _, body := range []string{"première note", "deuxième note"} {
+	note := func(body string) {
+		t.Helper()
 		if _, err := db.ESCAP.AddEntry(pgtest.As(t, db, nurseDurand), maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote, Body: body}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	note("première note") // Fontaine chose OFF: nothing for him
+	settle(t, db, r)      // (the preference is read when the event is handled)
+	if _, err := svc.SetMyNotificationPreference(pgtest.As(t, db, geriatric), maillage.NotifyDigest); err != nil {
+		t.Fatal(err)
+	}
+	note("deuxième note")
 	got := settle(t, db, r)
 	if want := []string{address(t, db, pharmacist), address(t, db, pharmacist)}; !slices.Equal(recipients(got), want) {
 		t.Fatalf("immediate mails to %v, want %v", recipients(got), want)
+	}
+	// Fontaine leaves the team before the digest: checked again then, he
+	// hears nothing of it.
+	fontaine := idOf(t, db, `SELECT id FROM professionals WHERE rpps = $1`, geriatric)
+	if _, err := db.Exec(`UPDATE escap_members SET left_at = now() WHERE escap_id = $1 AND professional_id = $2`, team, fontaine); err != nil {
+		t.Fatal(err)
 	}
 	// Tomorrow's digest, at its time in Paris: one mail with both notes.
 	tomorrow := time.Now().In(maillage.Paris).AddDate(0, 0, 1)
@@ -383,6 +397,12 @@ func TestPreferencesAndDigest(t *testing.T) {
 		t.Fatalf("digest mails: %+v", got)
 	}
 	noPatientData(t, got, "Dupont", "Jeanne", "première", "deuxième")
+	var withheld int
+	db.Get(&withheld, `SELECT count(*) FROM notification_deliveries WHERE recipient = $1 AND withheld_at IS NOT NULL AND mail_id IS NULL`,
+		"professional:"+fontaine)
+	if withheld != 1 {
+		t.Errorf("%d of Fontaine's digest items withheld, want 1", withheld)
+	}
 }
 
 // TestRelayRefusesWithoutClientCertificate: the relay takes no mail from a
