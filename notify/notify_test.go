@@ -30,7 +30,7 @@ const publicURL = "https://maillage.example"
 
 // startNotifier runs a notifier on db (its own bus, as an instance has)
 // with the relay r, and quick retries.
-func startNotifier(t *testing.T, db *postgres.DB, r *relay, c certs, change func(*notify.Config)) *notify.Service {
+func startNotifier(t testing.TB, db *postgres.DB, r *relay, c certs, change func(*notify.Config)) *notify.Service {
 	t.Helper()
 	cfg := notify.Config{Host: "127.0.0.1", Port: r.Port(), TLS: "starttls", ClientCert: c.ClientCert, ClientKey: c.ClientKey,
 		CAFile: c.CA, From: "notifications@maillage.mssante.fr", PublicURL: publicURL, Timeout: 5 * time.Second,
@@ -89,7 +89,7 @@ func address(t *testing.T, db *postgres.DB, rpps string) string {
 	return a
 }
 
-func idOf(t *testing.T, db *postgres.DB, q string, args ...any) string {
+func idOf(t testing.TB, db *postgres.DB, q string, args ...any) string {
 	t.Helper()
 	var id string
 	if err := db.Get(&id, q, args...); err != nil {
