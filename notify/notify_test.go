@@ -203,6 +203,21 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	step(specialist, maillage.ReferralTransitionInput{Action: maillage.ActionAnswer, Answer: ptr("exérèse conseillée sous 15 jours")})
 	expect("answered", []string{martin}, "a reçu une réponse", link)
 
+	// Another request, declined: the ESS's mailbox, then the requester; the
+	// reason stays on the portal.
+	declined, err := db.Referrals.SubmitReferral(gp, maillage.ReferralInput{ClientKey: "k2", ESSID: ess, PatientID: patient.ID,
+		RequesterKind: maillage.RequesterTreatingGP, Reason: "prurit chronique", Urgency: maillage.UrgencyRoutine,
+		Modality: maillage.ModalityInPerson})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("second submitted", []string{essMailbox}, publicURL+"/portal/demandes/"+declined.ID)
+	if _, err := db.Referrals.TransitionReferral(pgtest.As(t, db, caseManager), declined.ID, maillage.ReferralTransitionInput{
+		Action: maillage.ActionDecline, Reason: ptr("hors du champ de l’ESS")}); err != nil {
+		t.Fatal(err)
+	}
+	expect("declined", []string{martin}, "a été déclinée", publicURL+"/portal/demandes/"+declined.ID)
+
 	// A note in Jeanne Dupont's team: every other current member, not the
 	// author, not a GP outside the team.
 	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
@@ -234,7 +249,7 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	expect("term near", sorted(append(members, address(t, db, nurseDurand))...), "arrive à son terme le "+end.In(maillage.Paris).Format("02/01/2006"), teamLink)
 
 	all := r.Received()
-	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "Dupont", "Jeanne", "tension", "réévaluer")
+	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "prurit", "hors du champ", "Dupont", "Jeanne", "tension", "réévaluer")
 	ids := map[string]bool{}
 	for _, m := range all {
 		ids[m.MessageID] = true
