@@ -66,7 +66,7 @@ func settle(t *testing.T, db *postgres.DB, r *relay) []received {
 		var last, pos, unsent int64
 		err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0),
 			COALESCE((SELECT position FROM outbox_followers WHERE name = $1), 0),
-			(SELECT count(*) FROM notification_mails WHERE sent_at IS NULL) FROM events`, notify.FollowerName).Scan(&last, &pos, &unsent)
+			(SELECT count(*) FROM notification_mails WHERE sent_at IS NULL AND abandoned_at IS NULL) FROM events`, notify.FollowerName).Scan(&last, &pos, &unsent)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -458,5 +458,36 @@ func TestRelayRefusesWithoutClientCertificate(t *testing.T) {
 	}
 	if got := r.Received(); len(got) != 1 || got[0].To != address(t, db, pharmacist) {
 		t.Fatalf("received %+v", got)
+	}
+}
+
+// TestRecipientRefusedForGood: a mailbox the relay does not know (550 to
+// RCPT TO) is not tried again, counted, and does not hold up the other
+// mails of the same conversation.
+func TestRecipientRefusedForGood(t *testing.T) {
+	db := pgtest.Seeded(t)
+	c := newCerts(t)
+	r := startRelay(t, c)
+	svc := startNotifier(t, db, r, c, nil)
+	if _, err := db.Exec(`UPDATE professionals SET mssante = 'inconnu.petit@pharmacien.mssante.fr' WHERE rpps = $1`, pharmacist); err != nil {
+		t.Fatal(err)
+	}
+	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
+	if _, err := db.ESCAP.AddEntry(pgtest.As(t, db, nurseDurand), maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote, Body: "n"}); err != nil {
+		t.Fatal(err)
+	}
+	got := settle(t, db, r)
+	if want := sorted(address(t, db, gpLefebvre), address(t, db, geriatric)); !slices.Equal(recipients(got), want) {
+		t.Fatalf("mails to %v, want %v", recipients(got), want)
+	}
+	time.Sleep(time.Second) // several retry periods (RetryMin 200ms)
+	var attempts int
+	var lastError string
+	if err := db.QueryRow(`SELECT attempts, last_error FROM notification_mails WHERE address LIKE 'inconnu%' AND abandoned_at IS NOT NULL`).
+		Scan(&attempts, &lastError); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 1 || !strings.Contains(lastError, "550") || svc.Stats().Abandoned != 1 {
+		t.Errorf("abandoned mail: %d attempts, %q, %d counted", attempts, lastError, svc.Stats().Abandoned)
 	}
 }
