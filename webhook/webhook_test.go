@@ -525,3 +525,31 @@ func TestEndpointsOnPrivateAddressesAreRefused(t *testing.T) {
 		t.Fatalf("log line %+v, %d requests received: want refused before connecting", d, len(r.all()))
 	}
 }
+
+// The log keeps pending deliveries whatever their age, and finished ones
+// for the retention.
+func TestLogPruning(t *testing.T) {
+	db := pgtest.Seeded(t)
+	svc := webhook.NewService(db, nil, webhook.Config{})
+	ctx := pgtest.As(t, db, nurse)
+	w, _, err := svc.RegisterWebhook(ctx, maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"escap:"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO webhook_deliveries (webhook_id, event_id, topic, type, status, updated_at)
+		SELECT $1, e.id, e.topic, e.type, s.status, now() - s.age
+		FROM (SELECT * FROM events ORDER BY id LIMIT 4) e
+		JOIN (VALUES (1, 'DELIVERED', interval '40 days'), (2, 'FAILED', interval '40 days'),
+			(3, 'PENDING', interval '40 days'), (4, 'DELIVERED', interval '1 day')) s(n, status, age)
+			ON s.n = (SELECT count(*) FROM events x WHERE x.id <= e.id)`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.Webhooks.PruneLog(context.Background(), 30*24*time.Hour)
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d (%v), want the 2 finished lines older than 30 days", n, err)
+	}
+	var left []string
+	if err := db.Select(&left, `SELECT status FROM webhook_deliveries ORDER BY event_id`); err != nil || !slices.Equal(left, []string{"PENDING", "DELIVERED"}) {
+		t.Fatalf("left %v (%v)", left, err)
+	}
+}
