@@ -107,7 +107,7 @@ func ImportFINESS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (
 		}
 	}
 	ctx = importContext(ctx, "finess")
-	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		kinds, err := finessCategories(ctx, tx)
 		if err != nil {
 			return err

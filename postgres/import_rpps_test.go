@@ -3,10 +3,12 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -175,4 +177,46 @@ func (c *cancelAtEOF) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
+}
+
+// slowAtEOF waits before telling the end of its file, as a download that
+// stalls: the import's COPY is open meanwhile.
+type slowAtEOF struct {
+	r     io.Reader
+	pause time.Duration
+}
+
+func (s *slowAtEOF) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err == io.EOF {
+		time.Sleep(s.pause)
+	}
+	return n, err
+}
+
+// An import streams a file for as long as it takes: the connections'
+// statement timeout (a request's backstop) does not cut it, for any of
+// the three extracts.
+func TestImportSlowStream(t *testing.T) {
+	db := pgtest.Open(t, pgtest.NewURL(t)+"&statement_timeout=300ms")
+	ctx := context.Background()
+	var rpps, mssante bytes.Buffer
+	pgtest.WriteRPPSActivities(&rpps, genActivityPros(3))
+	pgtest.WriteMSSante(&mssante, []pgtest.MSSanteMailbox{{Type: "PER", Address: "nom0@medecin.mssante.fr", RPPS: "20000000000"}})
+	finess := extract(t, pgtest.GenFINESS(0, 5))
+	for _, imp := range []struct {
+		name string
+		run  func(io.Reader) (fmt.Stringer, error)
+		file io.Reader
+	}{
+		{"finess", func(r io.Reader) (fmt.Stringer, error) { return postgres.ImportFINESS(ctx, db, r, postgres.ImportOptions{}) }, bytes.NewReader(finess)},
+		{"rpps", func(r io.Reader) (fmt.Stringer, error) { return postgres.ImportRPPS(ctx, db, r, postgres.ImportOptions{}) }, &rpps},
+		{"mssante", func(r io.Reader) (fmt.Stringer, error) { return postgres.ImportMSSante(ctx, db, r, postgres.ImportOptions{}) }, &mssante},
+	} {
+		if rep, err := imp.run(&slowAtEOF{r: imp.file, pause: 700 * time.Millisecond}); err != nil {
+			t.Errorf("%s, a file read in more than the statement timeout: %v", imp.name, err)
+		} else if !strings.Contains(rep.String(), "1 assigned") && imp.name == "mssante" {
+			t.Errorf("mssante: %s", rep)
+		}
+	}
 }
