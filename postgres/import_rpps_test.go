@@ -209,9 +209,15 @@ func TestImportSlowStream(t *testing.T) {
 		run  func(io.Reader) (fmt.Stringer, error)
 		file io.Reader
 	}{
-		{"finess", func(r io.Reader) (fmt.Stringer, error) { return postgres.ImportFINESS(ctx, db, r, postgres.ImportOptions{}) }, bytes.NewReader(finess)},
-		{"rpps", func(r io.Reader) (fmt.Stringer, error) { return postgres.ImportRPPS(ctx, db, r, postgres.ImportOptions{}) }, &rpps},
-		{"mssante", func(r io.Reader) (fmt.Stringer, error) { return postgres.ImportMSSante(ctx, db, r, postgres.ImportOptions{}) }, &mssante},
+		{"finess", func(r io.Reader) (fmt.Stringer, error) {
+			return postgres.ImportFINESS(ctx, db, r, postgres.ImportOptions{})
+		}, bytes.NewReader(finess)},
+		{"rpps", func(r io.Reader) (fmt.Stringer, error) {
+			return postgres.ImportRPPS(ctx, db, r, postgres.ImportOptions{})
+		}, &rpps},
+		{"mssante", func(r io.Reader) (fmt.Stringer, error) {
+			return postgres.ImportMSSante(ctx, db, r, postgres.ImportOptions{})
+		}, &mssante},
 	} {
 		if rep, err := imp.run(&slowAtEOF{r: imp.file, pause: 700 * time.Millisecond}); err != nil {
 			t.Errorf("%s, a file read in more than the statement timeout: %v", imp.name, err)
