@@ -86,6 +86,9 @@ const rppsAuditRole = "system:import_rpps"
 func ImportRPPS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*RPPSImport, error) {
 	start := time.Now()
 	rep := &RPPSImport{}
+	if err := opt.check(); err != nil {
+		return nil, fmt.Errorf("import rpps: %w", err)
+	}
 	ctx = importContext(ctx, "rpps")
 	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		if err := stageRPPS(ctx, tx, r, opt, rep); err != nil {
@@ -213,7 +216,7 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 		return fmt.Errorf("count: %w", err)
 	}
 	if rep.Professionals == 0 {
-		return maillage.Errorf(maillage.EINVALID, "no valid line in the file: refusing to archive the whole directory")
+		return nothingToLoad(rep.Read, rep.Outside, rep.Rejected, "archive every imported professional")
 	}
 	var endedOfArchived int
 	professionals := []importStep{

@@ -155,13 +155,35 @@ func TestImportRPPS(t *testing.T) {
 func TestImportRPPSRefuses(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	for name, file := range map[string]string{
-		"no RPPS header": "Nom|Prénom|\nMARTIN|Claire|\n",
-		"no valid line":  "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|Numéro SIRET site|Numéro FINESS site|Code commune (coord. structure)|\n12|X|Y|Z||||76540|\n",
+	const header = "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|Numéro SIRET site|Numéro FINESS site|Code commune (coord. structure)|\n"
+	for _, c := range []struct{ name, file, departments, want string }{
+		{"no RPPS header", "Nom|Prénom|\nMARTIN|Claire|\n", "", `no column "Identifiant PP" in the header`},
+		{"no valid line", header + "12|X|Y|Z||||76540|\n", "",
+			"nothing to load (1 lines read, 0 outside the departments, 1 rejected): refusing to archive every imported professional"},
+		{"no line in the departments", header + "10000000001|X|Y|Z||||76540|\n", "27",
+			"nothing to load (1 lines read, 1 outside the departments, 0 rejected)"},
+		{"not a department", header + "10000000001|X|Y|Z||||76540|\n", "76,7", `department: "7" is not a department code`},
 	} {
-		if _, err := postgres.ImportRPPS(ctx, db, strings.NewReader(file), postgres.ImportOptions{}); err == nil {
-			t.Errorf("%s: no error", name)
+		var depts []string
+		if c.departments != "" {
+			depts = strings.Split(c.departments, ",")
 		}
+		_, err := postgres.ImportRPPS(ctx, db, strings.NewReader(c.file), postgres.ImportOptions{Departments: depts})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals`); n != 0 {
+		t.Errorf("refused imports left %d professionals", n)
+	}
+	// The other imports refuse an unknown department before reading.
+	if _, err := postgres.ImportFINESS(ctx, db, strings.NewReader(""), postgres.ImportOptions{Departments: []string{"2a"}}); err == nil ||
+		!strings.Contains(err.Error(), `department: "2a" is not a department code`) {
+		t.Errorf("finess, department 2a: %v", err)
+	}
+	if _, err := postgres.ImportMSSante(ctx, db, strings.NewReader(""), postgres.ImportOptions{Departments: []string{"99"}}); err == nil ||
+		!strings.Contains(err.Error(), `department: "99" is not a department code`) {
+		t.Errorf("mssante, department 99: %v", err)
 	}
 }
 
