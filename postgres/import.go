@@ -135,6 +135,51 @@ func (x *pipeExtract) get(name string) string {
 // err is the failure that stopped next, nil at a plain end of file.
 func (x *pipeExtract) err() error { return x.failure }
 
+// stage COPYs the data lines of x into a staging table (its
+// COPY … FROM STDIN statement q), calling opt.Progress and checking ctx every
+// importBatch lines. row reads the current line: its values, or a reason to
+// reject it, or neither to leave it out (row counts those).
+func (x *pipeExtract) stage(ctx context.Context, tx *sqlx.Tx, q string, opt ImportOptions, row func() (values []any, reason string)) error {
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("copy staging: %w", err)
+	}
+	defer stmt.Close()
+	for x.next() {
+		if x.read%importBatch == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if opt.Progress != nil {
+				opt.Progress(x.read)
+			}
+		}
+		values, reason := row()
+		if reason != "" {
+			if err := x.reject(x.line, reason); err != nil {
+				return err
+			}
+			continue
+		}
+		if values == nil {
+			continue
+		}
+		if _, err := stmt.ExecContext(ctx, values...); err != nil {
+			return fmt.Errorf("copy staging: %w", err)
+		}
+	}
+	if err := x.err(); err != nil {
+		return err
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil { // flush
+		return fmt.Errorf("copy staging: %w", err)
+	}
+	if opt.Progress != nil {
+		opt.Progress(x.read)
+	}
+	return ctx.Err()
+}
+
 // rejectWriter returns the reject function of an import: it counts the
 // line into *n and writes "line N: reason" to w, if any.
 func rejectWriter(w io.Writer, n *int) func(int, string) error {

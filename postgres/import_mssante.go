@@ -109,48 +109,22 @@ func stageMSSante(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptio
 	if err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY mssante_staging (line, address, kind, rpps, finess, siret) FROM STDIN`)
-	if err != nil {
-		return fmt.Errorf("copy staging: %w", err)
-	}
-	defer stmt.Close()
-	for x.next() {
-		if x.read%importBatch == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if opt.Progress != nil {
-				opt.Progress(x.read)
-			}
-		}
+	const q = `COPY mssante_staging (line, address, kind, rpps, finess, siret) FROM STDIN`
+	err = x.stage(ctx, tx, q, opt, func() ([]any, string) {
 		// A mailbox without a department (its structure's) is kept: its
 		// holder, if the directory has it, says where it is.
 		if d := x.get(mssColDepartment); d != "" && !opt.keeps(d) {
 			rep.Outside++
-			continue
+			return nil, ""
 		}
 		address, kind, rpps, finess, siret, reason := mssanteLine(x)
 		if reason != "" {
-			if err := x.reject(x.line, reason); err != nil {
-				return err
-			}
-			continue
+			return nil, reason
 		}
-		if _, err := stmt.ExecContext(ctx, x.line, address, kind, nullable(rpps), nullable(finess), nullable(siret)); err != nil {
-			return fmt.Errorf("copy staging: %w", err)
-		}
-	}
+		return []any{x.line, address, kind, nullable(rpps), nullable(finess), nullable(siret)}, ""
+	})
 	rep.Read = x.read
-	if err := x.err(); err != nil {
-		return err
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil { // flush
-		return fmt.Errorf("copy staging: %w", err)
-	}
-	if opt.Progress != nil {
-		opt.Progress(rep.Read)
-	}
-	return ctx.Err()
+	return err
 }
 
 // mssanteLine reads the address, kind and holder of the current line, or

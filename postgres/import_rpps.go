@@ -121,47 +121,21 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptions,
 	if err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY rpps_staging (line, rpps, first_name, last_name, profession, specialty, siret, finess, commune) FROM STDIN`)
-	if err != nil {
-		return fmt.Errorf("copy staging: %w", err)
-	}
-	defer stmt.Close()
-	for x.next() {
-		if x.read%importBatch == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if opt.Progress != nil {
-				opt.Progress(x.read)
-			}
-		}
+	const q = `COPY rpps_staging (line, rpps, first_name, last_name, profession, specialty, siret, finess, commune) FROM STDIN`
+	err = x.stage(ctx, tx, q, opt, func() ([]any, string) {
 		if len(opt.Departments) > 0 && !opt.keeps(rppsDepartment(x)) {
 			rep.Outside++
-			continue
+			return nil, ""
 		}
 		rpps, first, last, profession := x.get(rppsColID), x.get(rppsColFirstName), x.get(rppsColLastName), x.get(rppsColProfession)
 		if reason := checkRPPSLine(rpps, first, last, profession); reason != "" {
-			if err := x.reject(x.line, reason); err != nil {
-				return err
-			}
-			continue
+			return nil, reason
 		}
-		if _, err := stmt.ExecContext(ctx, x.line, rpps, first, last, profession, nullable(x.get(rppsColSpecialty)),
-			nullable(x.get(rppsColSIRET)), nullable(maillage.CanonicalFINESS(x.get(rppsColFINESS))), nullable(rppsCommune(x))); err != nil {
-			return fmt.Errorf("copy staging: %w", err)
-		}
-	}
+		return []any{x.line, rpps, first, last, profession, nullable(x.get(rppsColSpecialty)), nullable(x.get(rppsColSIRET)),
+			nullable(maillage.CanonicalFINESS(x.get(rppsColFINESS))), nullable(rppsCommune(x))}, ""
+	})
 	rep.Read = x.read
-	if err := x.err(); err != nil {
-		return err
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil { // flush
-		return fmt.Errorf("copy staging: %w", err)
-	}
-	if opt.Progress != nil {
-		opt.Progress(rep.Read)
-	}
-	return ctx.Err()
+	return err
 }
 
 // rppsCommune is the commune of an activity line if the official
