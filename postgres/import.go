@@ -247,11 +247,18 @@ func runImportSteps(ctx context.Context, tx *sqlx.Tx, role string, steps []impor
 //   - with plans made for each execution (plan_cache_mode): the per-row
 //     triggers (the MSSanté register's) otherwise keep the plan cached when
 //     their table was small, and scan it whole for each of the tens of
-//     thousands of rows an import writes into it.
+//     thousands of rows an import writes into it;
+//   - one import at a time (a transaction lock): a second one started
+//     meanwhile, a nightly run overlapping a manual one, waits and then
+//     applies its file to what the first left, where it would fail on the
+//     first one's new rows.
 func importTx(ctx context.Context, db *DB, fn func(tx *sqlx.Tx) error) error {
 	return db.InTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
 			return fmt.Errorf("bulk settings: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('maillage import'))`); err != nil {
+			return fmt.Errorf("wait for another import: %w", err)
 		}
 		return fn(tx)
 	})

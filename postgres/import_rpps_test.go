@@ -248,3 +248,66 @@ func TestImportSlowStream(t *testing.T) {
 		}
 	}
 }
+
+// gatedReader holds its first read until open is closed.
+type gatedReader struct {
+	r    io.Reader
+	open chan struct{}
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	<-g.open
+	return g.r.Read(p)
+}
+
+// Two imports at once (a nightly run overlapping a manual one): the second
+// waits for the first, then applies its file to what the first left, where
+// it would fail on the first one's new professionals or archive them.
+func TestImportOneAtATime(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	var first, second bytes.Buffer
+	pgtest.WriteRPPSActivities(&first, genActivityPros(20))
+	pgtest.WriteRPPSActivities(&second, genActivityPros(20))
+	gate := &gatedReader{r: &first, open: make(chan struct{})}
+	type result struct {
+		rep *postgres.RPPSImport
+		err error
+	}
+	a, b := make(chan result, 1), make(chan result, 1)
+	go func() {
+		rep, err := postgres.ImportRPPS(ctx, db, gate, postgres.ImportOptions{})
+		a <- result{rep, err}
+	}()
+	// The advisory locks of this test's database, granted or awaited.
+	locks := func(granted bool) int {
+		return count(t, db, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted = $1
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, granted)
+	}
+	for deadline := time.Now().Add(5 * time.Second); locks(true) == 0; {
+		if time.Now().After(deadline) {
+			close(gate.open)
+			t.Fatal("the first import took no import lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	go func() {
+		rep, err := postgres.ImportRPPS(ctx, db, &second, postgres.ImportOptions{})
+		b <- result{rep, err}
+	}()
+	for deadline := time.Now().Add(5 * time.Second); locks(false) == 0; {
+		if time.Now().After(deadline) {
+			close(gate.open)
+			t.Fatal("the second import did not wait for the first")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(gate.open)
+	ra, rb := <-a, <-b
+	if ra.err != nil || rb.err != nil {
+		t.Fatalf("first: %v; second: %v", ra.err, rb.err)
+	}
+	if ra.rep.Inserted != 20 || rb.rep.Inserted+rb.rep.Updated+rb.rep.Archived+rb.rep.Joined+rb.rep.Left != 0 {
+		t.Errorf("first: %s; second (the same file after it): %s", ra.rep, rb.rep)
+	}
+}
