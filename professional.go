@@ -169,8 +169,10 @@ type ProfessionalService interface {
 	MembershipPages(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
 	// MembershipPagesWithProfessionals is MembershipPages with each
 	// membership's professional read in the same statement
-	// (Membership.Professional).
-	MembershipPagesWithProfessionals(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
+	// (Membership.Professional). fields names, by their GraphQL names, the
+	// professional's fields the caller reads (none: all); the others are
+	// left zero.
+	MembershipPagesWithProfessionals(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs, fields ...string) ([]*MembershipConnection, error)
 	// CreateProfessional returns BAD_USER_INPUT naming the field, CONFLICT
 	// (RPPS taken) or FORBIDDEN.
 	CreateProfessional(ctx context.Context, in ProfessionalInput) (*Professional, error)

@@ -139,10 +139,10 @@ func reasonOf(err error) string {
 	return err.Error()
 }
 
-// importStep is one set-based change of an import: change is a
-// data-modifying statement (INSERT or UPDATE … RETURNING) that returns, for
-// each object it changed, its id, its authorization domain and the payload
-// of its event. runImportSteps gives each changed object its event and its
+// importStep is one set-based change of an import: change is a statement
+// (an INSERT or UPDATE … RETURNING, or a SELECT of what earlier statements
+// changed) that returns, for each object changed, its id, its authorization
+// domain and the payload of its event. runImportSteps gives each changed object its event and its
 // audit record, as a mutation would.
 type importStep struct {
 	name      string
@@ -173,6 +173,23 @@ func runImportSteps(ctx context.Context, tx *sqlx.Tx, role string, steps []impor
 		}
 	}
 	return nil
+}
+
+// importTx runs fn in one transaction set for bulk work:
+//   - without the connections' statement timeout: an import's set-based
+//     statements over a national file run longer than a request's backstop
+//     allows; ctx still cancels them;
+//   - with plans made for each execution (plan_cache_mode): the per-row
+//     triggers (the MSSanté register's) otherwise keep the plan cached when
+//     their table was small, and scan it whole for each of the tens of
+//     thousands of rows an import writes into it.
+func importTx(ctx context.Context, db *DB, fn func(tx *sqlx.Tx) error) error {
+	return db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			return fmt.Errorf("bulk settings: %w", err)
+		}
+		return fn(tx)
+	})
 }
 
 // importContext gives ctx a request id naming the import run, unless it has

@@ -30,7 +30,7 @@ func seedStructures(t *testing.T, db *postgres.DB) []string {
 	ids := make([]string, genStructures)
 	for s := range ids {
 		const q = `INSERT INTO structures (kind, name, territory_id, finess, siret) VALUES ('MSP', $1, $2, $3, $4) RETURNING id`
-		if err := db.Get(&ids[s], q, fmt.Sprintf("MSP %d", s), ter, genFINESS(s), genSIRET(s)); err != nil {
+		if err := db.Get(&ids[s], q, fmt.Sprintf("MSP %d", s), ter, genFINESS(s), pgtest.GenSIRET(s)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,39 +41,39 @@ func seedStructures(t *testing.T, db *postgres.DB) []string {
 // (i%3 == 0) or SIRET (i%3 == 1) of structure i%10, or a SIRET outside the
 // directory (i%3 == 2) — and every tenth a second site, structure (i+1)%10
 // by FINESS.
-func genActivityPros(n int) []genPro {
-	pros := make([]genPro, n)
+func genActivityPros(n int) []pgtest.RPPSProfessional {
+	pros := make([]pgtest.RPPSProfessional, n)
 	for i := range pros {
 		pros[i] = genActivityPro(i, i%genStructures)
 	}
 	return pros
 }
 
-func genActivityPro(i, structure int) genPro {
-	p := genPro{rpps: fmt.Sprintf("2%010d", i), last: fmt.Sprintf("NOM%d", i), first: fmt.Sprintf("Prénom%d", i%50)}
+func genActivityPro(i, structure int) pgtest.RPPSProfessional {
+	p := pgtest.RPPSProfessional{RPPS: fmt.Sprintf("2%010d", i), Last: fmt.Sprintf("NOM%d", i), First: fmt.Sprintf("Prénom%d", i%50)}
 	switch i % 3 {
 	case 0:
-		p.sites = append(p.sites, genSite{finess: genFINESS(structure), commune: "76540"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{FINESS: genFINESS(structure), Commune: "76540"})
 	case 1:
-		p.sites = append(p.sites, genSite{siret: genSIRET(structure), commune: "76351"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{SIRET: pgtest.GenSIRET(structure), Commune: "76351"})
 	default:
-		p.sites = append(p.sites, genSite{siret: genSIRET(1000 + i), commune: "27229"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{SIRET: pgtest.GenSIRET(1000 + i), Commune: "27229"})
 	}
 	if i%10 == 0 {
-		p.sites = append(p.sites, genSite{finess: genFINESS((i + 1) % genStructures), commune: "76540"})
+		p.Sites = append(p.Sites, pgtest.RPPSSite{FINESS: genFINESS((i + 1) % genStructures), Commune: "76540"})
 	}
 	return p
 }
 
 // wantMemberships is the set "rpps/structure index" of the memberships
 // pros' activities make.
-func wantMemberships(pros []genPro) map[string]bool {
+func wantMemberships(pros []pgtest.RPPSProfessional) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range pros {
-		for _, s := range p.sites {
+		for _, s := range p.Sites {
 			for k := range genStructures {
-				if s.finess == genFINESS(k) || s.siret == genSIRET(k) {
-					out[fmt.Sprintf("%s/%d", p.rpps, k)] = true
+				if s.FINESS == genFINESS(k) || s.SIRET == pgtest.GenSIRET(k) {
+					out[fmt.Sprintf("%s/%d", p.RPPS, k)] = true
 				}
 			}
 		}
@@ -93,7 +93,7 @@ func importedMemberships(t *testing.T, db *postgres.DB, structures []string) map
 		RPPS        string `db:"rpps"`
 		StructureID string `db:"structure_id"`
 	}
-	const q = `SELECT p.rpps, m.structure_id FROM memberships m JOIN professionals p ON p.id = m.professional_id
+	const q = `SELECT p.RPPS, m.structure_id FROM memberships m JOIN professionals p ON p.id = m.professional_id
 		WHERE m.ended_at IS NULL AND m.source = 'rpps'`
 	if err := db.Select(&rows, q); err != nil {
 		t.Fatal(err)
@@ -116,10 +116,10 @@ func countDiff(a, b map[string]bool) int {
 }
 
 // importGen imports pros and returns the report.
-func importGen(t *testing.T, db *postgres.DB, pros []genPro) *postgres.RPPSImport {
+func importGen(t *testing.T, db *postgres.DB, pros []pgtest.RPPSProfessional) *postgres.RPPSImport {
 	t.Helper()
 	var file bytes.Buffer
-	writeRPPSActivities(&file, pros)
+	pgtest.WriteRPPSActivities(&file, pros)
 	rep, err := postgres.ImportRPPS(context.Background(), db, &file, postgres.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -201,12 +201,28 @@ func TestImportRPPSActivities(t *testing.T) {
 		t.Errorf("re-import appended %d audit records", n-audits)
 	}
 
+	// Archived by hand, professional 41 (no membership) stays archived though the file
+	// lists them.
+	if _, err := db.Exec(`UPDATE professionals SET archived_at = now() WHERE rpps = '20000000041'`); err != nil {
+		t.Fatal(err)
+	}
+	before, events = directoryRows(t, db), lastEvent(t, db)
+	if rep = importGen(t, db, first); rep.Updated+rep.Archived != 0 {
+		t.Errorf("a professional archived by hand: %s", rep)
+	}
+	if after := directoryRows(t, db); after != before {
+		t.Error("the import restored a professional archived by hand")
+	}
+	if _, err := db.Exec(`UPDATE professionals SET archived_at = NULL WHERE rpps = '20000000041'`); err != nil {
+		t.Fatal(err)
+	}
+
 	// 1% changed (renamed, first site moved to structure i+5), 1% removed,
 	// 1% new.
-	third := append([]genPro(nil), first...)
+	third := append([]pgtest.RPPSProfessional(nil), first...)
 	for _, i := range []int{10, 11, 12} {
 		third[i] = genActivityPro(i, (i+5)%genStructures)
-		third[i].last += "-MARTIN"
+		third[i].Last += "-MARTIN"
 	}
 	third = append(third[:20], third[23:]...)
 	third = append(third, genActivityPros(n + 3)[n:]...)
@@ -246,7 +262,7 @@ func TestImportRPPSActivities(t *testing.T) {
 		t.Errorf("%d import request ids, want 2 (one per import that changed something)", n)
 	}
 	if n := count(t, db, `SELECT count(*) FROM memberships m JOIN professionals p ON p.id = m.professional_id
-		WHERE p.rpps = '20000000005' AND m.role = 'COORDINATOR' AND m.ended_at IS NULL AND m.source IS NULL`); n != 1 {
+		WHERE p.RPPS = '20000000005' AND m.role = 'COORDINATOR' AND m.ended_at IS NULL AND m.source IS NULL`); n != 1 {
 		t.Error("the hand-made membership was touched")
 	}
 
@@ -261,7 +277,7 @@ func TestImportRPPSActivities(t *testing.T) {
 	}
 	var rows []string
 	const history = `SELECT concat_ws('/', m.source, m.ended_at IS NULL) FROM memberships m JOIN professionals p ON p.id = m.professional_id
-		WHERE p.rpps = '20000000020' ORDER BY m.started_at, m.ended_at IS NULL`
+		WHERE p.RPPS = '20000000020' ORDER BY m.started_at, m.ended_at IS NULL`
 	if err := db.Select(&rows, history); err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +294,7 @@ func TestImportRPPSDepartments(t *testing.T) {
 	seedStructures(t, db)
 	pros := genActivityPros(30) // communes: 76540, 76351 (i%3 < 2), 27229 (i%3 == 2, but 76540 too when i%10 == 0)
 	var file bytes.Buffer
-	writeRPPSActivities(&file, pros)
+	pgtest.WriteRPPSActivities(&file, pros)
 	rep, err := postgres.ImportRPPS(context.Background(), db, &file, postgres.ImportOptions{Departments: []string{"76"}})
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,8 @@ var mssanteKinds = map[string]maillage.MSSanteKind{
 }
 
 // MSSanteImport counts what ImportMSSante did. Read is the data lines read;
-// Outside those left out by ImportOptions.Departments; Addresses the
+// Outside those left out by ImportOptions.Departments (by the department of
+// the mailbox's structure; a line without one is kept); Addresses the
 // distinct valid addresses among the rest; Assigned the holders given a new
 // address, Released those whose imported address left the file; Unused the
 // addresses not registered because their holder keeps another (the hub
@@ -80,7 +81,7 @@ func ImportMSSante(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) 
 	start := time.Now()
 	rep := &MSSanteImport{}
 	ctx = importContext(ctx, "mssante")
-	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		if err := stageMSSante(ctx, tx, r, opt, rep); err != nil {
 			return err
 		}
@@ -119,7 +120,9 @@ func stageMSSante(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptio
 				opt.Progress(x.read)
 			}
 		}
-		if len(opt.Departments) > 0 && !opt.keeps(x.get(mssColDepartment)) {
+		// A mailbox without a department (its structure's) is kept: its
+		// holder, if the directory has it, says where it is.
+		if d := x.get(mssColDepartment); d != "" && !opt.keeps(d) {
 			rep.Outside++
 			continue
 		}
@@ -205,7 +208,13 @@ func upsertMSSante(ctx context.Context, tx *sqlx.Tx, opt ImportOptions, rep *MSS
 		LEFT JOIN LATERAL (SELECT s.id FROM structures s WHERE st.kind = 'ORGANISATIONAL' AND s.archived_at IS NULL
 			AND (s.finess = st.finess OR s.siret = st.siret) ORDER BY s.finess = st.finess DESC, s.id LIMIT 1) s ON true
 		ORDER BY st.address, st.line`
+	if _, err := tx.ExecContext(ctx, `ANALYZE mssante_staging`); err != nil {
+		return fmt.Errorf("resolve holders: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, resolve); err != nil {
+		return fmt.Errorf("resolve holders: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX ON mssante_import (address); ANALYZE mssante_import`); err != nil {
 		return fmt.Errorf("resolve holders: %w", err)
 	}
 	if err := tx.GetContext(ctx, &rep.Addresses, `SELECT count(*) FROM mssante_import`); err != nil {
@@ -228,6 +237,13 @@ func upsertMSSante(ctx context.Context, tx *sqlx.Tx, opt ImportOptions, rep *MSS
 			AND (h.professional_id = i.professional_id OR h.structure_id = i.structure_id))
 		ORDER BY coalesce(i.professional_id, i.structure_id), a.address IS NOT NULL DESC, i.address`
 	if _, err := tx.ExecContext(ctx, want); err != nil {
+		return fmt.Errorf("addresses to hold: %w", err)
+	}
+	// Indexed: the register's statistics are stale in the middle of an
+	// import, and the planner may loop over this table where it should hash.
+	const index = `CREATE UNIQUE INDEX ON mssante_want (address); CREATE INDEX ON mssante_want (professional_id);
+		CREATE INDEX ON mssante_want (structure_id); ANALYZE mssante_want`
+	if _, err := tx.ExecContext(ctx, index); err != nil {
 		return fmt.Errorf("addresses to hold: %w", err)
 	}
 	var held int

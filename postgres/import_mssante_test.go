@@ -13,10 +13,10 @@ import (
 )
 
 // importMailboxes imports boxes and returns the report and the rejects.
-func importMailboxes(t *testing.T, db *postgres.DB, boxes []genMailbox) (*postgres.MSSanteImport, string) {
+func importMailboxes(t *testing.T, db *postgres.DB, boxes []pgtest.MSSanteMailbox) (*postgres.MSSanteImport, string) {
 	t.Helper()
 	var file, rejects bytes.Buffer
-	writeMSSante(&file, boxes)
+	pgtest.WriteMSSante(&file, boxes)
 	rep, err := postgres.ImportMSSante(context.Background(), db, &file, postgres.ImportOptions{Rejects: &rejects})
 	if err != nil {
 		t.Fatal(err)
@@ -24,8 +24,8 @@ func importMailboxes(t *testing.T, db *postgres.DB, boxes []genMailbox) (*postgr
 	return rep, rejects.String()
 }
 
-func personalBox(i int) genMailbox {
-	return genMailbox{typ: "PER", address: fmt.Sprintf("Prenom.Nom%d@medecin.mssante.fr", i), rpps: fmt.Sprintf("2%010d", i), department: "76"}
+func personalBox(i int) pgtest.MSSanteMailbox {
+	return pgtest.MSSanteMailbox{Type: "PER", Address: fmt.Sprintf("Prenom.Nom%d@medecin.mssante.fr", i), RPPS: fmt.Sprintf("2%010d", i), Department: "76"}
 }
 
 // registerRows is the register and the holders' columns as text, to compare.
@@ -60,26 +60,26 @@ func TestImportMSSante(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var first []genMailbox
+	var first []pgtest.MSSanteMailbox
 	for i := range 200 {
 		first = append(first, personalBox(i))
 	}
-	first = append(first, genMailbox{typ: "PER", address: "cabinet7@medecin.mssante.fr", rpps: "20000000007"})
+	first = append(first, pgtest.MSSanteMailbox{Type: "PER", Address: "cabinet7@medecin.mssante.fr", RPPS: "20000000007"})
 	for k := range genStructures {
 		// The structure as a bare FINESS, or as a national structure
 		// identifier (3 + SIRET).
 		id := genFINESS(k)
 		if k%2 == 1 {
-			id = "3" + genSIRET(k)
+			id = "3" + pgtest.GenSIRET(k)
 		}
-		first = append(first, genMailbox{typ: "ORG", address: fmt.Sprintf("secretariat.msp%d@msp.mssante.fr", k), structure: id})
+		first = append(first, pgtest.MSSanteMailbox{Type: "ORG", Address: fmt.Sprintf("secretariat.msp%d@msp.mssante.fr", k), Structure: id})
 	}
 	first = append(first,
-		genMailbox{typ: "PER", address: "someone@gmail.com", rpps: "20000000009"},           // line 213
-		genMailbox{typ: "PER", address: "inconnu@medecin.mssante.fr", rpps: "29999999999"},  // line 214
-		genMailbox{typ: "XYZ", address: "bizarre@medecin.mssante.fr", rpps: "20000000010"},  // line 215
-		genMailbox{typ: "ORG", address: "ailleurs@ch.mssante.fr", structure: genFINESS(99)}, // line 216
-		genMailbox{typ: "ORG", address: "sans-structure@ch.mssante.fr", structure: "12345"}, // line 217
+		pgtest.MSSanteMailbox{Type: "PER", Address: "someone@gmail.com", RPPS: "20000000009"},           // line 213
+		pgtest.MSSanteMailbox{Type: "PER", Address: "inconnu@medecin.mssante.fr", RPPS: "29999999999"},  // line 214
+		pgtest.MSSanteMailbox{Type: "XYZ", Address: "bizarre@medecin.mssante.fr", RPPS: "20000000010"},  // line 215
+		pgtest.MSSanteMailbox{Type: "ORG", Address: "ailleurs@ch.mssante.fr", Structure: genFINESS(99)}, // line 216
+		pgtest.MSSanteMailbox{Type: "ORG", Address: "sans-structure@ch.mssante.fr", Structure: "12345"}, // line 217
 	)
 	events := lastEvent(t, db)
 	rep, rejects := importMailboxes(t, db, first)
@@ -127,9 +127,9 @@ func TestImportMSSante(t *testing.T) {
 	}
 
 	// 1% changed (20, 21), removed (30, 31), new (200, 201).
-	third := append([]genMailbox(nil), first[:30]...)
+	third := append([]pgtest.MSSanteMailbox(nil), first[:30]...)
 	third = append(third, first[32:]...)
-	third[20].address, third[21].address = "nouvelle.adresse20@medecin.mssante.fr", "nouvelle.adresse21@medecin.mssante.fr"
+	third[20].Address, third[21].Address = "nouvelle.adresse20@medecin.mssante.fr", "nouvelle.adresse21@medecin.mssante.fr"
 	third = append(third, personalBox(200), personalBox(201))
 	rep, _ = importMailboxes(t, db, third)
 	if rep.Assigned != 4 || rep.Released != 2 {
@@ -140,7 +140,7 @@ func TestImportMSSante(t *testing.T) {
 	}
 	var payload string
 	const released = `SELECT e.payload::text FROM events e JOIN professionals p ON p.id = e.subject_id
-		WHERE p.rpps = '20000000030' AND e.id > $1`
+		WHERE p.RPPS = '20000000030' AND e.id > $1`
 	if err := db.Get(&payload, released, events); err != nil || payload != `{"mssante": null, "previous": "prenom.nom30@medecin.mssante.fr"}` {
 		t.Errorf("release event payload %s (%v)", payload, err)
 	}
@@ -154,5 +154,27 @@ func TestImportMSSante(t *testing.T) {
 		if n := count(t, db, q); n != want {
 			t.Errorf("%s: %d, want %d", q, n, want)
 		}
+	}
+}
+
+// -department keeps the mailboxes whose structure is in the departments,
+// and those without a department (their holder decides).
+func TestImportMSSanteDepartments(t *testing.T) {
+	db := pgtest.New(t)
+	seedStructures(t, db)
+	importGen(t, db, genActivityPros(3))
+	boxes := []pgtest.MSSanteMailbox{personalBox(0), personalBox(1), personalBox(2)}
+	boxes[1].Department, boxes[2].Department = "27", ""
+	var file bytes.Buffer
+	pgtest.WriteMSSante(&file, boxes)
+	rep, err := postgres.ImportMSSante(context.Background(), db, &file, postgres.ImportOptions{Departments: []string{"76"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read != 3 || rep.Outside != 1 || rep.Assigned != 2 {
+		t.Errorf("departments 76: %s", rep)
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals WHERE mssante IS NOT NULL AND rpps IN ('20000000000', '20000000002')`); n != 2 {
+		t.Errorf("%d of professionals 0 and 2 have their address", n)
 	}
 }

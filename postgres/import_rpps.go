@@ -13,8 +13,7 @@ import (
 
 // The columns of the RPPS extract PS_LibreAcces_Personne_activite_<date>.txt
 // the importer reads, by their header name (the file has 56; their order is
-// not relied upon). Checked against the header of the published file as
-// public parsers of it spell it (see the README, "Load a region").
+// not relied upon), spelt as in the header of the file published in 2026.
 const (
 	rppsColID         = "Identifiant PP"
 	rppsColLastName   = "Nom d'exercice"
@@ -55,9 +54,10 @@ const rppsAuditRole = "system:import_rpps"
 //
 // In one transaction it COPYs the valid lines into a staging table, then
 // upserts by RPPS: a new RPPS is created, a changed name, profession or
-// specialty is updated (a professional archived earlier who is back in the
-// file is restored), and a professional absent from the file is archived
-// (never deleted), their memberships ended and their care-team places left.
+// specialty is updated (a professional the import archived earlier who is
+// back in the file is restored; one archived by hand stays archived), and a
+// professional absent from the file is archived (never deleted), their
+// memberships ended and their care-team places left.
 // The identity, profession and specialty of a professional come from their
 // first line in the file.
 //
@@ -82,7 +82,7 @@ func ImportRPPS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*R
 	start := time.Now()
 	rep := &RPPSImport{}
 	ctx = importContext(ctx, "rpps")
-	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		if err := stageRPPS(ctx, tx, r, opt, rep); err != nil {
 			return err
 		}
@@ -190,6 +190,9 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	if _, err := tx.ExecContext(ctx, distinct); err != nil {
 		return fmt.Errorf("distinct: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX ON rpps_import (rpps); ANALYZE rpps_staging, rpps_import`); err != nil {
+		return fmt.Errorf("distinct: %w", err)
+	}
 	if err := tx.GetContext(ctx, &rep.Professionals, `SELECT count(*) FROM rpps_import`); err != nil {
 		return fmt.Errorf("count: %w", err)
 	}
@@ -204,10 +207,11 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 				RETURNING id, 'fr' AS domain, '{}'::jsonb AS payload`,
 			&rep.Inserted, maillage.EventProfessionalCreated, "import_create"},
 		{"update", `UPDATE professionals p SET first_name = i.first_name, last_name = i.last_name,
-				profession = i.profession, specialty = i.specialty, archived_at = NULL, updated_at = now()
+				profession = i.profession, specialty = i.specialty,
+				archived_at = CASE WHEN ` + rppsArchivedByHand + ` THEN p.archived_at END, updated_at = now()
 				FROM rpps_import i WHERE p.rpps = i.rpps
 				AND (p.first_name, p.last_name, p.profession, p.specialty, p.archived_at IS NULL)
-				IS DISTINCT FROM (i.first_name, i.last_name, i.profession, i.specialty, true)
+				IS DISTINCT FROM (i.first_name, i.last_name, i.profession, i.specialty, NOT ` + rppsArchivedByHand + `)
 				RETURNING p.id, 'fr' AS domain, '{}'::jsonb AS payload`,
 			&rep.Updated, maillage.EventProfessionalUpdated, "import_update"},
 		{"archive", `UPDATE professionals p SET archived_at = now(), updated_at = now()
@@ -238,6 +242,13 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	return nil
 }
 
+// rppsArchivedByHand says whether professional p was archived by someone
+// rather than by an import: the import's archives are known by their audit
+// record, written in the same transaction (so at the same now()). A
+// professional archived by hand stays archived though the file lists them.
+const rppsArchivedByHand = `(p.archived_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM audit_log a
+	WHERE a.object_kind = 'directory' AND a.object_id = p.id AND a.operation = 'import_archive' AND a.created_at = p.archived_at))`
+
 // membershipPayloadSQL is the event payload of a membership m, as
 // appendMembershipEvent writes it.
 const membershipPayloadSQL = `jsonb_build_object('professionalId', m.professional_id, 'structureId', m.structure_id, 'role', m.role) AS payload`
@@ -253,6 +264,11 @@ func importMemberships(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error 
 		SELECT p.id AS professional_id, sites.id AS structure_id
 		FROM sites JOIN professionals p ON p.rpps = sites.rpps AND p.archived_at IS NULL`
 	if _, err := tx.ExecContext(ctx, activities); err != nil {
+		return fmt.Errorf("activities: %w", err)
+	}
+	// Indexed: the statistics of memberships are stale in the middle of an
+	// import, and the planner may loop over this table where it should hash.
+	if _, err := tx.ExecContext(ctx, `CREATE INDEX ON rpps_memberships (professional_id, structure_id); ANALYZE rpps_memberships`); err != nil {
 		return fmt.Errorf("activities: %w", err)
 	}
 	steps := []importStep{

@@ -1,16 +1,12 @@
 package postgres_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/lib/pq"
 
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -179,77 +175,4 @@ func (c *cancelAtEOF) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
-}
-
-// writeRPPSExtract writes n professionals in the extract's format (the
-// columns the importer reads among others, a trailing '|'), each with
-// one activity line, every seventh with a second; no real person.
-func writeRPPSExtract(w io.Writer, n int) {
-	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "Type d'identifiant PP|Identifiant PP|Identification nationale PP|Nom d'exercice|Prénom d'exercice|Code profession|Libellé profession|Libellé savoir-faire|Numéro SIRET site|Code commune (coord. structure)|")
-	for i := 0; i < n; i++ {
-		rpps := fmt.Sprintf("1%010d", i)
-		line := fmt.Sprintf("8|%s|8%s|NOM%d|Prénom%d|10|Médecin|Médecine générale|%014d|76%03d|\n", rpps, rpps, i, i%1000, i, i%900)
-		bw.WriteString(line)
-		if i%7 == 0 {
-			bw.WriteString(line)
-		}
-	}
-	bw.Flush()
-}
-
-// BenchmarkImportRPPS imports 100,000 professionals (about 114,000 lines)
-// into an empty directory, then the same file again, against PostgreSQL's
-// own cost of COPYing the same 100,000 rows straight into the table.
-func BenchmarkImportRPPS(b *testing.B) {
-	ctx := context.Background()
-	var file bytes.Buffer
-	writeRPPSExtract(&file, 100000)
-	b.Run("first", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			db := pgtest.New(b)
-			b.StartTimer()
-			if rep, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), postgres.ImportOptions{}); err != nil || rep.Inserted != 100000 {
-				b.Fatal(rep, err)
-			}
-		}
-	})
-	b.Run("again", func(b *testing.B) {
-		db := pgtest.New(b)
-		if _, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), postgres.ImportOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		for b.Loop() {
-			if rep, err := postgres.ImportRPPS(ctx, db, bytes.NewReader(file.Bytes()), postgres.ImportOptions{}); err != nil || rep.Inserted+rep.Updated+rep.Archived != 0 {
-				b.Fatal(rep, err)
-			}
-		}
-	})
-	b.Run("postgres-copy", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			db := pgtest.New(b)
-			b.StartTimer()
-			tx, err := db.Begin()
-			if err != nil {
-				b.Fatal(err)
-			}
-			stmt, err := tx.Prepare(pq.CopyIn("professionals", "rpps", "first_name", "last_name", "profession", "specialty"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for i := 0; i < 100000; i++ {
-				if _, err := stmt.Exec(fmt.Sprintf("1%010d", i), fmt.Sprintf("Prénom%d", i%1000), fmt.Sprintf("NOM%d", i), "Médecin", "Médecine générale"); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, err := stmt.Exec(); err != nil {
-				b.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }

@@ -159,38 +159,71 @@ func (db *DirectoryService) MembershipsByIDs(ctx context.Context, ids []string) 
 // they started, with their counts when page.Count (read with the pages, so a
 // page and its count agree).
 func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs) ([]*maillage.MembershipConnection, error) {
-	return db.membershipPages(ctx, of, parents, f, page, false)
+	return db.membershipPages(ctx, of, parents, f, page, nil)
 }
 
 // MembershipPagesWithProfessionals is MembershipPages with each membership's
 // professional joined in the same statement: the professionals are as
-// visible as the memberships (the directory is).
-func (db *DirectoryService) MembershipPagesWithProfessionals(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs) ([]*maillage.MembershipConnection, error) {
-	return db.membershipPages(ctx, of, parents, f, page, true)
+// visible as the memberships (the directory is). Only the columns of fields
+// are read (all when none): a dashboard's page has hundreds of members, and
+// each column costs its decoding on every row.
+func (db *DirectoryService) MembershipPagesWithProfessionals(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, fields ...string) ([]*maillage.MembershipConnection, error) {
+	return db.membershipPages(ctx, of, parents, f, page, professionalJoin(fields))
 }
 
-// professionalJoinColumns are a joined professional's columns, named for
-// membershipRow.P.
-const professionalJoinColumns = `p.id AS "p.id", p.rpps AS "p.rpps", p.first_name AS "p.first_name",
-	p.last_name AS "p.last_name", p.profession AS "p.profession", p.specialty AS "p.specialty", p.mssante AS "p.mssante",
-	p.created_at AS "p.created_at", p.updated_at AS "p.updated_at", p.archived_at AS "p.archived_at"`
+// joinedColumn is a column of a joined professional: its SQL, the GraphQL
+// fields that need it (none: always read) and where it scans to.
+type joinedColumn struct {
+	sql    string
+	fields []string
+	dest   func(*maillage.Professional) any
+}
+
+// joinedColumns are a joined professional's columns, each named "p.…" so
+// that they do not collide with the membership's.
+var joinedColumns = []joinedColumn{
+	{`p.id AS "p.id"`, nil, func(p *maillage.Professional) any { return &p.ID }},
+	{`p.rpps AS "p.rpps"`, []string{"rpps", "nationalId"}, func(p *maillage.Professional) any { return &p.RPPS }},
+	{`p.first_name AS "p.first_name"`, []string{"firstName"}, func(p *maillage.Professional) any { return &p.FirstName }},
+	{`p.last_name AS "p.last_name"`, []string{"lastName"}, func(p *maillage.Professional) any { return &p.LastName }},
+	{`p.profession AS "p.profession"`, []string{"profession"}, func(p *maillage.Professional) any { return &p.Profession }},
+	{`p.specialty AS "p.specialty"`, []string{"specialty"}, func(p *maillage.Professional) any { return &p.Specialty }},
+	{`p.mssante AS "p.mssante"`, []string{"mssante"}, func(p *maillage.Professional) any { return &p.MSSante }},
+	{`p.created_at AS "p.created_at"`, []string{"createdAt"}, func(p *maillage.Professional) any { return &p.CreatedAt }},
+	{`p.updated_at AS "p.updated_at"`, []string{"updatedAt"}, func(p *maillage.Professional) any { return &p.UpdatedAt }},
+	{`p.archived_at AS "p.archived_at"`, []string{"archivedAt"}, func(p *maillage.Professional) any { return &p.ArchivedAt }},
+}
+
+// professionalJoin is the joined columns fields need: all of them when
+// fields is empty, never none (the id is always read).
+func professionalJoin(fields []string) []joinedColumn {
+	if len(fields) == 0 {
+		return joinedColumns
+	}
+	var out []joinedColumn
+	for _, c := range joinedColumns {
+		if c.fields == nil || slices.ContainsFunc(c.fields, func(f string) bool { return slices.Contains(fields, f) }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 // membershipRow is a row of a page of memberships: its parent, the count of
 // the parent's list when asked, and the professional when joined.
 type membershipRow struct {
-	ListParent string `db:"list_parent"`
-	ListTotal  *int   `db:"list_total"`
+	ListParent string
+	ListTotal  *int
 	maillage.Membership
-	P *maillage.Professional `db:"p"`
+	P *maillage.Professional
 }
 
 // scanMembershipRows runs a membership page query and scans its rows in
 // the order of its columns: list_parent, list_total when counted,
-// membershipColumns, then professionalJoinColumns when joined. A
-// dashboard's page has hundreds of memberships; scanning them by hand
-// costs a fraction of sqlx's reflection, which walks the struct's fields
-// again for every row.
-func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, args params, counted, withProfessionals bool) ([]*membershipRow, error) {
+// membershipColumns, then the joined professional's. A dashboard's page has
+// hundreds of memberships; scanning them by hand costs a fraction of sqlx's
+// reflection, which walks the struct's fields again for every row.
+func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, args params, counted bool, joined []joinedColumn) ([]*membershipRow, error) {
 	rs, err := db.queryPrepared(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -199,18 +232,18 @@ func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, ar
 	var rows []*membershipRow
 	for rs.Next() {
 		r := &membershipRow{}
-		dest := make([]any, 0, 18)
+		dest := make([]any, 0, 8+len(joined))
 		dest = append(dest, &r.ListParent)
 		if counted {
 			dest = append(dest, &r.ListTotal)
 		}
 		m := &r.Membership
 		dest = append(dest, &m.ID, &m.ProfessionalID, &m.StructureID, &m.Role, &m.StartedAt, &m.EndedAt)
-		if withProfessionals {
+		if joined != nil {
 			r.P = &maillage.Professional{}
-			p := r.P
-			dest = append(dest, &p.ID, &p.RPPS, &p.FirstName, &p.LastName, &p.Profession, &p.Specialty, &p.MSSante,
-				&p.CreatedAt, &p.UpdatedAt, &p.ArchivedAt)
+			for _, c := range joined {
+				dest = append(dest, c.dest(r.P))
+			}
 		}
 		if err := rs.Scan(dest...); err != nil {
 			return nil, err
@@ -220,7 +253,9 @@ func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, ar
 	return rows, rs.Err()
 }
 
-func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, withProfessionals bool) ([]*maillage.MembershipConnection, error) {
+// membershipPages is MembershipPages, with the professional's joined
+// columns when joined is not nil.
+func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, joined []joinedColumn) ([]*maillage.MembershipConnection, error) {
 	if of != maillage.MembershipsOfStructure && of != maillage.MembershipsOfProfessional {
 		return nil, fmt.Errorf("membership pages of %q", of)
 	}
@@ -246,14 +281,16 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 			keyset = " AND (m.started_at, m.id) > (" + p.Add(after[0]) + "::timestamptz, " + p.Add(after[1]) + "::text)"
 		}
 		columns, from := membershipColumns, "memberships m"
-		if withProfessionals {
-			columns += ", " + professionalJoinColumns
+		if joined != nil {
+			for _, c := range joined {
+				columns += ", " + c.sql
+			}
 			from += " JOIN professionals p ON p.id = m.professional_id"
 		}
 		q := `SELECT k.id AS list_parent, ` + total + `x.* FROM unnest($1::text[]) WITH ORDINALITY k(id, n)` + count +
 			` CROSS JOIN LATERAL (SELECT ` + columns + ` FROM ` + from + ` WHERE ` + where + keyset +
 			` ORDER BY m.started_at, m.id LIMIT ` + p.Add(page.First+1) + `) x ORDER BY k.n, x.started_at, x.id`
-		if rows, err = db.scanMembershipRows(ctx, q, p, page.Count, withProfessionals); err != nil {
+		if rows, err = db.scanMembershipRows(ctx, q, p, page.Count, joined); err != nil {
 			return nil, fmt.Errorf("membership pages: %w", err)
 		}
 	}

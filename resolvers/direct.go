@@ -145,16 +145,38 @@ type directRead struct {
 	territory map[*ast.Field]*maillage.Territory
 	structs   map[*ast.Field]map[string]*maillage.StructureConnection
 	members   map[*ast.Field]map[string]*maillage.MembershipConnection
+	collected map[collectKey][]graphql.CollectedField
+}
+
+// collectKey names a selection set on a type: a set is known by its first
+// selection and its length (a merged set starts as the first occurrence's).
+type collectKey struct {
+	first    ast.Selection
+	n        int
+	typeName string
 }
 
 // collect is the fields of set on typeName, fragments, @skip and @include
 // applied, fields of one response key merged: as the executor sees them.
+// Each set is collected once per read, not once per object of a list.
 func (rd *directRead) collect(set ast.SelectionSet, typeName string) []graphql.CollectedField {
+	key := collectKey{n: len(set), typeName: typeName}
+	if len(set) > 0 {
+		key.first = set[0]
+	}
+	if fields, ok := rd.collected[key]; ok {
+		return fields
+	}
 	satisfies, ok := directImplementors[typeName]
 	if !ok {
 		satisfies = []string{typeName}
 	}
-	return graphql.CollectFields(rd.oc, set, satisfies)
+	fields := graphql.CollectFields(rd.oc, set, satisfies)
+	if rd.collected == nil {
+		rd.collected = map[collectKey][]graphql.CollectedField{}
+	}
+	rd.collected[key] = fields
+	return fields
 }
 
 // plain reports whether every field below fields (on typeName) is one a
@@ -300,12 +322,14 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 			}
 			filter.Role = (*maillage.MembershipRole)(&role)
 		}
-		load := rd.r.ProfessionalService.MembershipPages
-		if rd.selectsProfessional(f) {
-			load = rd.r.ProfessionalService.MembershipPagesWithProfessionals
-		}
 		ids := uniqueIDs(structures, structureID)
-		conns, err := load(ctx, maillage.MembershipsOfStructure, ids, filter, page)
+		var conns []*maillage.MembershipConnection
+		var err error
+		if fields, ok := rd.professionalFields(f); ok {
+			conns, err = rd.r.ProfessionalService.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, ids, filter, page, fields...)
+		} else {
+			conns, err = rd.r.ProfessionalService.MembershipPages(ctx, maillage.MembershipsOfStructure, ids, filter, page)
+		}
 		if err != nil {
 			return false
 		}
@@ -318,15 +342,23 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 	return true
 }
 
-// selectsProfessional reports whether a members field's nodes select
-// their professional.
-func (rd *directRead) selectsProfessional(f graphql.CollectedField) bool {
+// professionalFields is the fields a members field's nodes select of
+// their professional, and whether they select it at all.
+func (rd *directRead) professionalFields(f graphql.CollectedField) ([]string, bool) {
+	var fields []string
+	selected := false
 	for _, node := range rd.nodeFields(f, "MembershipConnection", "MembershipEdge", "Membership") {
-		if slices.ContainsFunc(node, func(c graphql.CollectedField) bool { return c.Name == "professional" }) {
-			return true
+		for _, c := range node {
+			if c.Name != "professional" {
+				continue
+			}
+			selected = true
+			for _, pf := range rd.collect(c.Selections, "Professional") {
+				fields = append(fields, pf.Name)
+			}
 		}
 	}
-	return false
+	return fields, selected
 }
 
 // structurePage is a structures field's filter and page.

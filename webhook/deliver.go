@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -72,6 +74,30 @@ func Sign(secret, id string, at time.Time, body []byte) (http.Header, error) {
 	return h, nil
 }
 
+// publicTransport is the HTTP transport of deliveries: outside development
+// it dials public addresses only, so a webhook cannot reach the hub's
+// network (a name that resolves to a private address included).
+func publicTransport(dev bool) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	if dev {
+		return t
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second,
+		Control: func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !public(ip) {
+				return fmt.Errorf("%s is not a public address", host)
+			}
+			return nil
+		}}
+	t.DialContext = dialer.DialContext
+	return t
+}
+
 // Dispatcher delivers the due deliveries of every webhook from one
 // instance; run one per instance: they share the work through the
 // database.
@@ -95,7 +121,7 @@ func Start(ctx context.Context, db *postgres.DB, bus *postgres.Bus, cfg Config) 
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		transport = http.DefaultTransport
+		transport = publicTransport(cfg.AllowLoopbackHTTP)
 	}
 	d := &Dispatcher{db: db, cfg: cfg, follower: f, slots: make(chan struct{}, cfg.Workers), done: make(chan struct{}),
 		client: &http.Client{Transport: transport, Timeout: cfg.Timeout,

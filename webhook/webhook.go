@@ -27,8 +27,11 @@ import (
 // Config tunes registration and delivery; zero fields take the defaults of
 // DefaultConfig.
 type Config struct {
-	// AllowLoopbackHTTP accepts http:// URLs on 127.0.0.1, ::1 and
-	// localhost (development and tests); otherwise only https:// is.
+	// AllowLoopbackHTTP is the development mode: it accepts http:// URLs on
+	// 127.0.0.1, ::1 and localhost, and endpoints on loopback or private
+	// addresses. Otherwise only https:// is accepted, and only to public
+	// addresses (checked at registration for an IP literal, and when each
+	// connection is dialled, whatever the name resolved to).
 	AllowLoopbackHTTP bool
 	// MaxPerAccount bounds an account's webhooks.
 	MaxPerAccount int
@@ -56,7 +59,8 @@ type Config struct {
 	Observe func(outcome string)
 }
 
-// DefaultConfig returns the defaults: 8 attempts over about 4 hours.
+// DefaultConfig returns the defaults: 8 attempts, over about an hour
+// (waits of 30 s, 1, 2, 4, 8, 16 and 32 min, with jitter).
 func DefaultConfig() Config {
 	return Config{
 		MaxPerAccount:  10,
@@ -249,12 +253,22 @@ func CheckURL(field, raw string, allowLoopbackHTTP bool) (string, error) {
 		return "", maillage.InvalidField(field, "must not carry a user or password")
 	case u.Fragment != "":
 		return "", maillage.InvalidField(field, "must not carry a fragment (#…)")
+	case u.Scheme == "https" && !allowLoopbackHTTP && (u.Hostname() == "localhost" || !public(net.ParseIP(u.Hostname()))):
+		return "", maillage.InvalidField(field, "must be a public address: %s is loopback or private", u.Hostname())
 	case u.Scheme == "https":
 		return u.String(), nil
 	case u.Scheme == "http" && allowLoopbackHTTP && loopback(u.Hostname()):
 		return u.String(), nil
 	}
 	return "", maillage.InvalidField(field, "must be an https:// URL")
+}
+
+// public reports whether ip (nil: a name, checked when dialled) may be an
+// endpoint's address outside development: not loopback, private,
+// link-local, multicast or unspecified.
+func public(ip net.IP) bool {
+	return ip == nil || !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
 }
 
 func loopback(host string) bool {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,9 +105,10 @@ func (r *receiver) all() []received {
 	return slices.Clone(r.got)
 }
 
-// fast are delivery settings for tests: quick polls and retries.
+// fast are delivery settings for tests: quick polls and retries, the
+// receiver's certificate trusted, endpoints on loopback accepted.
 func fast(r *receiver) webhook.Config {
-	return webhook.Config{Poll: 20 * time.Millisecond, InitialBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+	return webhook.Config{AllowLoopbackHTTP: true, Poll: 20 * time.Millisecond, InitialBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		MaxAttempts: 4, Timeout: 5 * time.Second, Transport: r.Client().Transport}
 }
 
@@ -489,4 +491,37 @@ func TestLeavingTheTeamStopsItsDeliveries(t *testing.T) {
 func cursorAtLeast(pos int64, cursor string) bool {
 	id, err := maillage.ParseEventCursor("after", cursor)
 	return err == nil && pos >= id
+}
+
+// Outside development a webhook reaches public addresses only: an IP
+// literal of the hub's network is refused at registration, and a
+// connection to one (a name resolving there, or a URL written before) is
+// refused when dialled.
+func TestEndpointsOnPrivateAddressesAreRefused(t *testing.T) {
+	db := pgtest.Seeded(t)
+	r := newReceiver(t) // on 127.0.0.1
+	cfg := fast(r)
+	cfg.Transport, cfg.AllowLoopbackHTTP = nil, false // the hub's own transport, production mode
+	cfg.MaxAttempts = 1
+	svc, _ := instance(t, db, cfg)
+	nurseCtx := pgtest.As(t, db, nurse)
+	for _, url := range []string{"https://10.1.2.3/hook", "https://127.0.0.1:8443/hook", "https://localhost/hook", "https://[::1]/hook", "https://169.254.169.254/latest"} {
+		_, _, err := svc.RegisterWebhook(nurseCtx, maillage.WebhookInput{URL: url, Topics: []string{"escap:"}})
+		var e *maillage.Error
+		if !asError(err, &e) || e.Code != maillage.EINVALID || e.Field != "input.url" {
+			t.Fatalf("register %s: %v, want BAD_USER_INPUT on input.url", url, err)
+		}
+	}
+	w := register(t, svc, nurseCtx, &receiver{t: t, Server: &httptest.Server{URL: "https://hook.example"}}, "escap:")
+	if _, err := db.Exec(`UPDATE webhooks SET url = $1 WHERE id = $2`, r.URL+"/hook", w.ID); err != nil {
+		t.Fatal(err)
+	}
+	cursor := note(t, db, pgtest.As(t, db, gpDupont), teamID(t, db, "CHRONIC_POLYPATHOLOGY"))
+	eventually(t, "the delivery failed", func() bool {
+		d := log(t, svc, nurseCtx, w)[cursor]
+		return d != nil && d.Status == maillage.DeliveryFailed
+	})
+	if d := log(t, svc, nurseCtx, w)[cursor]; d.Error == nil || !strings.Contains(*d.Error, "not a public address") || len(r.all()) != 0 {
+		t.Fatalf("log line %+v, %d requests received: want refused before connecting", d, len(r.all()))
+	}
 }

@@ -21,13 +21,12 @@ import (
 	"log"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
 
+	"github.com/maillage/maillage/bench/internal/peak"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
 )
@@ -114,46 +113,13 @@ func fresh(ctx context.Context, server string) string {
 }
 
 // command runs the binary and returns its wall time, its peak resident
-// memory in MB and what it printed. The peak is the process's own VmHWM,
-// read from /proc while it runs (its rusage would count the pages of this
-// process, which it shares when forked).
+// memory in MB and what it printed (see peak.Run).
 func command(bin string, args ...string) (time.Duration, float64, string) {
-	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
-	}
-	done, peak := make(chan struct{}), make(chan float64)
-	go func() {
-		hwm := 0.0
-		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
-		for {
-			if b, err := os.ReadFile(status); err == nil {
-				for _, line := range strings.Split(string(b), "\n") {
-					var kb float64
-					if _, err := fmt.Sscanf(line, "VmHWM: %f kB", &kb); err == nil {
-						hwm = max(hwm, kb/1024)
-					}
-				}
-			}
-			select {
-			case <-done:
-				peak <- hwm
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}()
-	err := cmd.Wait()
-	took := time.Since(start)
-	close(done)
-	hwm := <-peak
+	took, hwm, out, err := peak.Run(bin, args...)
 	if err != nil {
-		log.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out.String())
+		log.Fatalf("%v\n%s", err, out)
 	}
-	return took, hwm, out.String()
+	return took, hwm, out
 }
 
 // plainCopy COPYs the establishments' rows into structures in one

@@ -31,13 +31,18 @@ var importers = map[string]func(context.Context, *postgres.DB, io.Reader, postgr
 	},
 }
 
+// zipEntries names, by kind, the file to read inside a published .zip that
+// holds several: the RPPS archive PS_LibreAcces_<date>.zip also has the
+// SavoirFaire and Dipl_AutExerc extracts.
+var zipEntries = map[string]string{"rpps": "Personne_activite", "mssante": "MSSante"}
+
 // importExtract runs "maillage import KIND FILE".
 func importExtract(ctx context.Context, o *options, args []string) error {
 	if len(args) != 2 || importers[args[0]] == nil {
 		return errors.New("usage: maillage import finess|rpps|mssante FILE|- (maillage help import)")
 	}
 	kind := args[0]
-	in, size, err := openExtract(args[1])
+	in, size, err := openExtract(args[1], zipEntries[kind])
 	if err != nil {
 		return err
 	}
@@ -77,9 +82,10 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 }
 
 // openExtract opens name: standard input for "-", the first .txt or .csv
-// file inside a .zip archive, the file itself otherwise. It returns its size
-// in bytes, -1 when unknown (standard input).
-func openExtract(name string) (io.ReadCloser, int64, error) {
+// file whose name contains entry (any case) inside a .zip archive, the file
+// itself otherwise. It returns its size in bytes, -1 when unknown (standard
+// input).
+func openExtract(name, entry string) (io.ReadCloser, int64, error) {
 	if name == "-" {
 		return io.NopCloser(os.Stdin), -1, nil
 	}
@@ -100,7 +106,8 @@ func openExtract(name string) (io.ReadCloser, int64, error) {
 		return nil, 0, err
 	}
 	for _, f := range z.File {
-		if ext := strings.ToLower(path.Ext(f.Name)); ext == ".txt" || ext == ".csv" {
+		ext := strings.ToLower(path.Ext(f.Name))
+		if (ext == ".txt" || ext == ".csv") && strings.Contains(strings.ToLower(f.Name), strings.ToLower(entry)) {
 			r, err := f.Open()
 			if err != nil {
 				z.Close()
@@ -110,6 +117,9 @@ func openExtract(name string) (io.ReadCloser, int64, error) {
 		}
 	}
 	z.Close()
+	if entry != "" {
+		return nil, 0, fmt.Errorf("%s holds no .txt or .csv file named *%s*", name, entry)
+	}
 	return nil, 0, fmt.Errorf("%s holds no .txt or .csv file", name)
 }
 

@@ -14,8 +14,8 @@ import (
 	"github.com/maillage/maillage/postgres/pgtest"
 )
 
-// "maillage import rpps" reads the extract inside its published .zip and
-// writes the rejected lines to the -rejects file.
+// "maillage import rpps" reads the activity extract inside its published
+// .zip and writes the rejected lines to the -rejects file.
 func TestImportRPPSFromZip(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewURL(t)
@@ -30,7 +30,14 @@ func TestImportRPPSFromZip(t *testing.T) {
 		t.Fatal(err)
 	}
 	zw := zip.NewWriter(f)
-	w, err := zw.Create("PS_LibreAcces_Personne_activite_202611300000.txt")
+	// The published archive holds three extracts: the activities are read.
+	w, err := zw.Create("PS_LibreAcces_Dipl_AutExerc_202611300000.txt")
+	if err == nil {
+		_, err = w.Write([]byte("Type d'identifiant PP|Identifiant PP|Code type diplôme|\n"))
+	}
+	if err == nil {
+		w, err = zw.Create("PS_LibreAcces_Personne_activite_202611300000.txt")
+	}
 	if err == nil {
 		_, err = w.Write(extract)
 	}
@@ -105,5 +112,44 @@ func TestImportFINESSRegion(t *testing.T) {
 	}
 	if err := run(ctx, []string{"import", "finess", extract, "-department", "99", "-database-url", url}); err == nil {
 		t.Error("department 99: no error")
+	}
+}
+
+// "maillage import mssante" reads the extract inside its published .zip.
+func TestImportMSSanteFromZip(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	dir := t.TempDir()
+	if err := run(ctx, []string{"import", "rpps", "../../postgres/testdata/rpps_1.txt", "-rejects", filepath.Join(dir, "r"), "-database-url", url}); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "Extraction_Correspondance_MSSante_202611300000.zip")
+	f, err := os.Create(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("Extraction_Correspondance_MSSante_202611300000.txt")
+	if err == nil {
+		pgtest.WriteMSSante(w, []pgtest.MSSanteMailbox{{Type: "PER", Address: "claire.martin@medecin.mssante.fr", RPPS: "10000000001"}})
+		err = zw.Close()
+	}
+	if err == nil {
+		err = f.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"import", "mssante", archive, "-database-url", url}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var address string
+	if err := db.Get(&address, `SELECT mssante FROM professionals WHERE rpps = '10000000001'`); err != nil || address != "claire.martin@medecin.mssante.fr" {
+		t.Errorf("address %q (%v)", address, err)
 	}
 }

@@ -1,4 +1,8 @@
-package postgres_test
+package pgtest
+
+// Generated RPPS activity and MSSanté directory extracts, in their
+// published formats, with invented people and structures: for the
+// importers' tests and benchmarks. No real personal data is ever committed.
 
 import (
 	"bufio"
@@ -12,7 +16,8 @@ import (
 // MSSanté directory extract Extraction_Correspondance_MSSante (31). Both
 // are UTF-8, '|'-separated, each line ending with a '|' for the RPPS one.
 var (
-	rppsHeader = strings.Split("Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité d'exercice|"+
+	// RPPSHeader is the header of PS_LibreAcces_Personne_activite.
+	RPPSHeader = strings.Split("Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité d'exercice|"+
 		"Libellé civilité d'exercice|Code civilité|Libellé civilité|Nom d'exercice|Prénom d'exercice|Code profession|"+
 		"Libellé profession|Code catégorie professionnelle|Libellé catégorie professionnelle|Code type savoir-faire|"+
 		"Libellé type savoir-faire|Code savoir-faire|Libellé savoir-faire|Code mode exercice|Libellé mode exercice|"+
@@ -28,7 +33,8 @@ var (
 		"Ancien identifiant de la structure|Autorité d'enregistrement|Code secteur d'activité|Libellé secteur d'activité|"+
 		"Code section tableau pharmaciens|Libellé section tableau pharmaciens|Code rôle|Libellé rôle|"+
 		"Code genre activité|Libellé genre activité", "|")
-	mssanteHeader = strings.Split("Type de BAL|Adresse BAL|Type Identifiant PP|Identifiant PP|Identification nationale PP|"+
+	// MSSanteHeader is the header of Extraction_Correspondance_MSSante.
+	MSSanteHeader = strings.Split("Type de BAL|Adresse BAL|Type Identifiant PP|Identifiant PP|Identification nationale PP|"+
 		"Type identifiant structure|Identification Structure|Service de rattachement|Civilité d'exercice|Nom d'exercice|"+
 		"Prénom d'exercice|Catégorie profession|Libellé de catégorie profession|Code Profession|Libellé Profession|"+
 		"Code savoir-faire|Libellé savoir-faire|Dématérialisation|Raison Sociale structure BAL|"+
@@ -52,32 +58,32 @@ func extractLine(h []string, values map[string]string, trailing bool) string {
 	return line + "\n"
 }
 
-// genSite is where a generated professional practises: a site by SIRET or
+// RPPSSite is where a generated professional practises: a site by SIRET or
 // FINESS (either may be empty: a practice outside any structure), and the
 // commune.
-type genSite struct{ siret, finess, commune string }
+type RPPSSite struct{ SIRET, FINESS, Commune string }
 
-// genPro is a generated professional: invented names, never a real person.
-type genPro struct {
-	rpps, last, first string
-	sites             []genSite
+// RPPSProfessional is a generated professional: invented names, never a real person.
+type RPPSProfessional struct {
+	RPPS, Last, First string
+	Sites             []RPPSSite
 }
 
-// writeRPPSActivities writes pros as an RPPS activity extract: the published
+// WriteRPPSActivities writes pros as an RPPS activity extract: the published
 // header, one line per activity (per site), a trailing '|'.
-func writeRPPSActivities(w io.Writer, pros []genPro) {
+func WriteRPPSActivities(w io.Writer, pros []RPPSProfessional) {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(rppsHeader, "|") + "|\n")
+	bw.WriteString(strings.Join(RPPSHeader, "|") + "|\n")
 	for _, p := range pros {
-		for _, s := range p.sites {
-			bw.WriteString(extractLine(rppsHeader, map[string]string{
-				"Type d'identifiant PP": "8", "Identifiant PP": p.rpps, "Identification nationale PP": "8" + p.rpps,
-				"Nom d'exercice": p.last, "Prénom d'exercice": p.first, "Code profession": "10", "Libellé profession": "Médecin",
+		for _, s := range p.Sites {
+			bw.WriteString(extractLine(RPPSHeader, map[string]string{
+				"Type d'identifiant PP": "8", "Identifiant PP": p.RPPS, "Identification nationale PP": "8" + p.RPPS,
+				"Nom d'exercice": p.Last, "Prénom d'exercice": p.First, "Code profession": "10", "Libellé profession": "Médecin",
 				"Code catégorie professionnelle": "C", "Libellé catégorie professionnelle": "Civil",
 				"Code savoir-faire": "SM54", "Libellé savoir-faire": "Médecine générale",
 				"Code mode exercice": "L", "Libellé mode exercice": "Libéral, indépendant, artisan, commerçant",
-				"Numéro SIRET site": s.siret, "Numéro FINESS site": s.finess, "Raison sociale site": "CABINET " + p.last,
-				"Code commune (coord. structure)": s.commune, "Code pays (coord. structure)": "99000",
+				"Numéro SIRET site": s.SIRET, "Numéro FINESS site": s.FINESS, "Raison sociale site": "CABINET " + p.Last,
+				"Code commune (coord. structure)": s.Commune, "Code pays (coord. structure)": "99000",
 				"Libellé pays (coord. structure)": "France",
 			}, true))
 		}
@@ -85,51 +91,28 @@ func writeRPPSActivities(w io.Writer, pros []genPro) {
 	bw.Flush()
 }
 
-// genMailbox is a generated MSSanté mailbox: its type (PER, ORG…), its
+// MSSanteMailbox is a generated MSSanté mailbox: its type (PER, ORG…), its
 // address, and its holder (an RPPS for PER, a structure identification
 // otherwise).
-type genMailbox struct{ typ, address, rpps, structure, department string }
+type MSSanteMailbox struct{ Type, Address, RPPS, Structure, Department string }
 
-// writeMSSante writes boxes as an MSSanté directory extract: the published
+// WriteMSSante writes boxes as an MSSanté directory extract: the published
 // header, one line per mailbox.
-func writeMSSante(w io.Writer, boxes []genMailbox) {
+func WriteMSSante(w io.Writer, boxes []MSSanteMailbox) {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(mssanteHeader, "|") + "\n")
+	bw.WriteString(strings.Join(MSSanteHeader, "|") + "\n")
 	for _, b := range boxes {
-		v := map[string]string{"Type de BAL": b.typ, "Adresse BAL": b.address, "Identification Structure": b.structure,
-			"Département structure BAL": b.department, "Pays structure BAL": "99100", "Dématérialisation": "True"}
-		if b.rpps != "" {
-			v["Type Identifiant PP"], v["Identifiant PP"], v["Identification nationale PP"] = "8", b.rpps, "8"+b.rpps
-			v["Nom d'exercice"], v["Prénom d'exercice"], v["Libellé Profession"] = "NOM"+b.rpps[7:], "Prénom", "Médecin"
+		v := map[string]string{"Type de BAL": b.Type, "Adresse BAL": b.Address, "Identification Structure": b.Structure,
+			"Département structure BAL": b.Department, "Pays structure BAL": "99100", "Dématérialisation": "True"}
+		if b.RPPS != "" {
+			v["Type Identifiant PP"], v["Identifiant PP"], v["Identification nationale PP"] = "8", b.RPPS, "8"+b.RPPS
+			v["Nom d'exercice"], v["Prénom d'exercice"], v["Libellé Profession"] = "NOM"+b.RPPS[7:], "Prénom", "Médecin"
 		}
-		bw.WriteString(extractLine(mssanteHeader, v, false))
+		bw.WriteString(extractLine(MSSanteHeader, v, false))
 	}
 	bw.Flush()
 }
 
-// genSIRET is a valid SIRET (Luhn) made from n.
-func genSIRET(n int) string {
-	base := fmt.Sprintf("9%012d", n)
-	for d := 0; d <= 9; d++ {
-		s := base + string(rune('0'+d))
-		if luhn(s) {
-			return s
-		}
-	}
-	panic("no Luhn key")
-}
-
-func luhn(digits string) bool {
-	sum, double := 0, false
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if double {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
-}
+// GenSIRET is a valid SIRET (Luhn key) made from n, in a range FINESS
+// extracts do not use.
+func GenSIRET(n int) string { return WithLuhnKey(fmt.Sprintf("9%012d", n)) }
