@@ -51,9 +51,9 @@ type NotificationPreference struct {
 	// Mode is the chosen mode; nil: each event follows the default of the
 	// caller's role in it (Defaults).
 	Mode *NotificationMode
-	// Address is the nominative MSSanté address the mails go to ("" when
+	// Address is the nominative MSSanté address the mails go to (nil when
 	// the professional has none: no mail can be sent).
-	Address   string
+	Address   *string
 	UpdatedAt *time.Time
 	// Defaults are the hub's defaults per recipient role.
 	Defaults []NotificationRoleDefault

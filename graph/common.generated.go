@@ -49,6 +49,7 @@ type MutationResolver interface {
 	AddESCAPEntry(ctx context.Context, input AddESCAPEntryInput) (*maillage.ESCAPEntry, error)
 	UpdateESCAPTask(ctx context.Context, id string, status maillage.TaskStatus) (*maillage.ESCAPEntry, error)
 	UpdateESCAPRules(ctx context.Context, input maillage.ESCAPConfigPatch) (*maillage.ESCAPRules, error)
+	SetMyNotificationPreference(ctx context.Context, mode maillage.NotificationMode) (*maillage.NotificationPreference, error)
 	CreatePatient(ctx context.Context, input CreatePatientInput) (*maillage.Patient, error)
 	SubmitReferral(ctx context.Context, input SubmitReferralInput) (*maillage.Referral, error)
 	TransitionReferral(ctx context.Context, input TransitionReferralInput) (*maillage.Referral, error)
@@ -78,6 +79,7 @@ type QueryResolver interface {
 	EscapIncentives(ctx context.Context, territoryID string, year int) ([]*maillage.ESCAPIncentive, error)
 	EscapRules(ctx context.Context) (*maillage.ESCAPRules, error)
 	EscapTypologyStats(ctx context.Context, territoryID string, from string, to string) (*maillage.ESCAPTypologyStats, error)
+	MyNotificationPreference(ctx context.Context) (*maillage.NotificationPreference, error)
 	Patients(ctx context.Context, filter *maillage.PatientFilter, first *int, after *string) (*maillage.PatientConnection, error)
 	Patient(ctx context.Context, id string) (*maillage.Patient, error)
 	Referral(ctx context.Context, id string) (*maillage.Referral, error)
@@ -464,6 +466,20 @@ func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMyNotificationPreference_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "mode",
+		func(ctx context.Context, v any) (maillage.NotificationMode, error) {
+			return ec.unmarshalNNotificationMode2githubᚗcomᚋmaillageᚋmaillageᚐNotificationMode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mode"] = arg0
 	return args, nil
 }
 
@@ -2675,6 +2691,50 @@ func (ec *executionContext) fieldContext_Mutation_updateESCAPRules(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setMyNotificationPreference(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMyNotificationPreference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMyNotificationPreference(ctx, fc.Args["mode"].(maillage.NotificationMode))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.NotificationPreference) graphql.Marshaler {
+			return ec.marshalNNotificationPreference2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐNotificationPreference(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMyNotificationPreference(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreference(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMyNotificationPreference_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createPatient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3919,6 +3979,38 @@ func (ec *executionContext) fieldContext_Query_escapTypologyStats(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myNotificationPreference(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myNotificationPreference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyNotificationPreference(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *maillage.NotificationPreference) graphql.Marshaler {
+			return ec.marshalNNotificationPreference2ᚖgithubᚗcomᚋmaillageᚋmaillageᚐNotificationPreference(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myNotificationPreference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreference(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_patients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4815,6 +4907,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setMyNotificationPreference":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMyNotificationPreference(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createPatient":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPatient(ctx, field)
@@ -5067,6 +5166,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_escapTypologyStats(ctx, field)
+				})
+		case "myNotificationPreference":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myNotificationPreference(ctx, field)
 				})
 		case "patients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

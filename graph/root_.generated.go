@@ -313,41 +313,54 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ActivateEscap        func(childComplexity int, id string) int
-		AddESCAPEntry        func(childComplexity int, input AddESCAPEntryInput) int
-		AddESCAPMember       func(childComplexity int, input AddESCAPMemberInput) int
-		AddMembership        func(childComplexity int, input AddMembershipInput) int
-		AddPolicy            func(childComplexity int, input maillage.PolicyInput) int
-		ArchiveProfessional  func(childComplexity int, id string) int
-		ArchiveStructure     func(childComplexity int, id string) int
-		ArchiveStructureLink func(childComplexity int, id string) int
-		CreateEscap          func(childComplexity int, input CreateESCAPInput) int
-		CreatePatient        func(childComplexity int, input CreatePatientInput) int
-		CreateProfessional   func(childComplexity int, input CreateProfessionalInput) int
-		CreateStructure      func(childComplexity int, input CreateStructureInput) int
-		CreateTerritory      func(childComplexity int, input CreateTerritoryInput) int
-		DeleteWebhook        func(childComplexity int, id string) int
-		EndMembership        func(childComplexity int, id string) int
-		ExitESCAPPatient     func(childComplexity int, id string, reason maillage.ExitReason, note *string) int
-		GrantRole            func(childComplexity int, input maillage.RoleGrantInput) int
-		LinkStructures       func(childComplexity int, input LinkStructuresInput) int
-		RecordESCAPConsent   func(childComplexity int, input RecordConsentInput) int
-		RegisterWebhook      func(childComplexity int, input maillage.WebhookInput) int
-		RemoveESCAPMember    func(childComplexity int, id string) int
-		RemovePolicy         func(childComplexity int, id string) int
-		RenewEscap           func(childComplexity int, id string) int
-		ReplayWebhook        func(childComplexity int, id string, after string) int
-		RevokeRole           func(childComplexity int, id string) int
-		SetPracticeCommunes  func(childComplexity int, professionalID string, communes []string) int
-		SetStructureSites    func(childComplexity int, structureID string, sites []*maillage.StructureSiteInput) int
-		SubmitReferral       func(childComplexity int, input SubmitReferralInput) int
-		TransitionReferral   func(childComplexity int, input TransitionReferralInput) int
-		UpdateESCAPRules     func(childComplexity int, input maillage.ESCAPConfigPatch) int
-		UpdateESCAPTask      func(childComplexity int, id string, status maillage.TaskStatus) int
-		UpdateProfessional   func(childComplexity int, id string, input UpdateProfessionalInput) int
-		UpdateStructure      func(childComplexity int, id string, input UpdateStructureInput) int
-		UpdateWebhook        func(childComplexity int, id string, input maillage.WebhookUpdate) int
-		WithdrawESCAPConsent func(childComplexity int, escapID string) int
+		ActivateEscap               func(childComplexity int, id string) int
+		AddESCAPEntry               func(childComplexity int, input AddESCAPEntryInput) int
+		AddESCAPMember              func(childComplexity int, input AddESCAPMemberInput) int
+		AddMembership               func(childComplexity int, input AddMembershipInput) int
+		AddPolicy                   func(childComplexity int, input maillage.PolicyInput) int
+		ArchiveProfessional         func(childComplexity int, id string) int
+		ArchiveStructure            func(childComplexity int, id string) int
+		ArchiveStructureLink        func(childComplexity int, id string) int
+		CreateEscap                 func(childComplexity int, input CreateESCAPInput) int
+		CreatePatient               func(childComplexity int, input CreatePatientInput) int
+		CreateProfessional          func(childComplexity int, input CreateProfessionalInput) int
+		CreateStructure             func(childComplexity int, input CreateStructureInput) int
+		CreateTerritory             func(childComplexity int, input CreateTerritoryInput) int
+		DeleteWebhook               func(childComplexity int, id string) int
+		EndMembership               func(childComplexity int, id string) int
+		ExitESCAPPatient            func(childComplexity int, id string, reason maillage.ExitReason, note *string) int
+		GrantRole                   func(childComplexity int, input maillage.RoleGrantInput) int
+		LinkStructures              func(childComplexity int, input LinkStructuresInput) int
+		RecordESCAPConsent          func(childComplexity int, input RecordConsentInput) int
+		RegisterWebhook             func(childComplexity int, input maillage.WebhookInput) int
+		RemoveESCAPMember           func(childComplexity int, id string) int
+		RemovePolicy                func(childComplexity int, id string) int
+		RenewEscap                  func(childComplexity int, id string) int
+		ReplayWebhook               func(childComplexity int, id string, after string) int
+		RevokeRole                  func(childComplexity int, id string) int
+		SetMyNotificationPreference func(childComplexity int, mode maillage.NotificationMode) int
+		SetPracticeCommunes         func(childComplexity int, professionalID string, communes []string) int
+		SetStructureSites           func(childComplexity int, structureID string, sites []*maillage.StructureSiteInput) int
+		SubmitReferral              func(childComplexity int, input SubmitReferralInput) int
+		TransitionReferral          func(childComplexity int, input TransitionReferralInput) int
+		UpdateESCAPRules            func(childComplexity int, input maillage.ESCAPConfigPatch) int
+		UpdateESCAPTask             func(childComplexity int, id string, status maillage.TaskStatus) int
+		UpdateProfessional          func(childComplexity int, id string, input UpdateProfessionalInput) int
+		UpdateStructure             func(childComplexity int, id string, input UpdateStructureInput) int
+		UpdateWebhook               func(childComplexity int, id string, input maillage.WebhookUpdate) int
+		WithdrawESCAPConsent        func(childComplexity int, escapID string) int
+	}
+
+	NotificationPreference struct {
+		Address   func(childComplexity int) int
+		Defaults  func(childComplexity int) int
+		Mode      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	NotificationRoleDefault struct {
+		Mode func(childComplexity int) int
+		Role func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -431,37 +444,38 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog               func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
-		CheckESCAPEligibility  func(childComplexity int, input ESCAPAssessmentInput) int
-		Escap                  func(childComplexity int, id string) int
-		EscapIncentives        func(childComplexity int, territoryID string, year int) int
-		EscapRules             func(childComplexity int) int
-		EscapStats             func(childComplexity int, territoryID string, from string, to string) int
-		EscapTypologyStats     func(childComplexity int, territoryID string, from string, to string) int
-		Escaps                 func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
-		EventCursor            func(childComplexity int) int
-		Me                     func(childComplexity int) int
-		MssanteAddress         func(childComplexity int, address string) int
-		MyReferrals            func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
-		MyWebhooks             func(childComplexity int) int
-		Node                   func(childComplexity int, id string) int
-		Patient                func(childComplexity int, id string) int
-		Patients               func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
-		Policies               func(childComplexity int, first *int, after *string) int
-		Professional           func(childComplexity int, id *string, rpps *string) int
-		Professionals          func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
-		Referral               func(childComplexity int, id string) int
-		ReferralQueue          func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
-		ReferralStats          func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
-		RoleGrants             func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
-		Structure              func(childComplexity int, id *string, finess *string) int
-		StructureLinkRules     func(childComplexity int) int
-		Structures             func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
-		Territories            func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
-		Territory              func(childComplexity int, id string) int
-		TerritoryReferralStats func(childComplexity int, territoryID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
-		__resolve__service     func(childComplexity int) int
-		__resolve_entities     func(childComplexity int, representations []map[string]any) int
+		AuditLog                 func(childComplexity int, filter *maillage.AuditFilter, first *int, after *string) int
+		CheckESCAPEligibility    func(childComplexity int, input ESCAPAssessmentInput) int
+		Escap                    func(childComplexity int, id string) int
+		EscapIncentives          func(childComplexity int, territoryID string, year int) int
+		EscapRules               func(childComplexity int) int
+		EscapStats               func(childComplexity int, territoryID string, from string, to string) int
+		EscapTypologyStats       func(childComplexity int, territoryID string, from string, to string) int
+		Escaps                   func(childComplexity int, filter *maillage.ESCAPFilter, first *int, after *string) int
+		EventCursor              func(childComplexity int) int
+		Me                       func(childComplexity int) int
+		MssanteAddress           func(childComplexity int, address string) int
+		MyNotificationPreference func(childComplexity int) int
+		MyReferrals              func(childComplexity int, states []maillage.ReferralState, first *int, after *string) int
+		MyWebhooks               func(childComplexity int) int
+		Node                     func(childComplexity int, id string) int
+		Patient                  func(childComplexity int, id string) int
+		Patients                 func(childComplexity int, filter *maillage.PatientFilter, first *int, after *string) int
+		Policies                 func(childComplexity int, first *int, after *string) int
+		Professional             func(childComplexity int, id *string, rpps *string) int
+		Professionals            func(childComplexity int, filter *maillage.ProfessionalFilter, first *int, after *string) int
+		Referral                 func(childComplexity int, id string) int
+		ReferralQueue            func(childComplexity int, essID string, filter *maillage.ReferralQueueFilter, first *int, after *string) int
+		ReferralStats            func(childComplexity int, essID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		RoleGrants               func(childComplexity int, filter *maillage.RoleGrantFilter, first *int, after *string) int
+		Structure                func(childComplexity int, id *string, finess *string) int
+		StructureLinkRules       func(childComplexity int) int
+		Structures               func(childComplexity int, filter *maillage.StructureFilter, first *int, after *string) int
+		Territories              func(childComplexity int, filter *maillage.TerritoryFilter, first *int, after *string) int
+		Territory                func(childComplexity int, id string) int
+		TerritoryReferralStats   func(childComplexity int, territoryID string, from time.Time, to time.Time, period maillage.StatsPeriod) int
+		__resolve__service       func(childComplexity int) int
+		__resolve_entities       func(childComplexity int, representations []map[string]any) int
 	}
 
 	QueueAge struct {
@@ -2036,6 +2050,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["id"].(string)), true
+	case "Mutation.setMyNotificationPreference":
+		if e.ComplexityRoot.Mutation.SetMyNotificationPreference == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMyNotificationPreference_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMyNotificationPreference(childComplexity, args["mode"].(maillage.NotificationMode)), true
 	case "Mutation.setPracticeCommunes":
 		if e.ComplexityRoot.Mutation.SetPracticeCommunes == nil {
 			break
@@ -2146,6 +2171,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawESCAPConsent(childComplexity, args["escapId"].(string)), true
+
+	case "NotificationPreference.address":
+		if e.ComplexityRoot.NotificationPreference.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Address(childComplexity), true
+	case "NotificationPreference.defaults":
+		if e.ComplexityRoot.NotificationPreference.Defaults == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Defaults(childComplexity), true
+	case "NotificationPreference.mode":
+		if e.ComplexityRoot.NotificationPreference.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.Mode(childComplexity), true
+	case "NotificationPreference.updatedAt":
+		if e.ComplexityRoot.NotificationPreference.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationPreference.UpdatedAt(childComplexity), true
+
+	case "NotificationRoleDefault.mode":
+		if e.ComplexityRoot.NotificationRoleDefault.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationRoleDefault.Mode(childComplexity), true
+	case "NotificationRoleDefault.role":
+		if e.ComplexityRoot.NotificationRoleDefault.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationRoleDefault.Role(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2552,6 +2615,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MssanteAddress(childComplexity, args["address"].(string)), true
+	case "Query.myNotificationPreference":
+		if e.ComplexityRoot.Query.MyNotificationPreference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyNotificationPreference(childComplexity), true
 	case "Query.myReferrals":
 		if e.ComplexityRoot.Query.MyReferrals == nil {
 			break
@@ -4953,6 +5022,58 @@ extend type Query {
   escapTypologyStats(territoryId: ID!, from: String!, to: String!): ESCAPTypologyStats!
 }
 `, BuiltIn: false},
+	{Name: "../schema/notifications.graphqls", Input: `"""
+How a professional hears, by MSSanté secure mail, of the events that concern
+them: IMMEDIATE (one mail per event), DIGEST (one mail a day, at the hub's
+digest time, Europe/Paris, gathering the day's events), or OFF (none).
+"""
+enum NotificationMode {
+  IMMEDIATE
+  DIGEST
+  OFF
+}
+
+"The mode a recipient role gets when the professional chose none."
+type NotificationRoleDefault {
+  """
+  What the recipient is to the event: ess_mailbox (the organisational mailbox
+  of the ESS a request is submitted to), requester (who submitted a request:
+  triaged, assigned, scheduled, answered, declined, redirected),
+  assigned_specialist (the ESS specialist a request is given to),
+  escap_member (a member of a care team: notes, tasks, end of term near),
+  task_assignee (the member a task is given to).
+  """
+  role: String!
+  mode: NotificationMode!
+}
+
+"""
+The caller's choice. The mails go to their nominative MSSanté address, carry
+no patient data (names of professionals and structures, dates, and a link to
+the portal page, where access is checked again), and reach them only for
+events they may see (the same check as subscriptions).
+"""
+type NotificationPreference {
+  "The mode chosen; null: each event follows the default of the caller's role in it (defaults)."
+  mode: NotificationMode
+  "The nominative MSSanté address the mails go to; null: none is known, no mail can be sent."
+  address: String
+  "When the mode was chosen."
+  updatedAt: Time
+  "The hub's defaults per recipient role."
+  defaults: [NotificationRoleDefault!]!
+}
+
+extend type Query {
+  "The caller's notification preference (a professional's own)."
+  myNotificationPreference: NotificationPreference!
+}
+
+extend type Mutation {
+  "Sets how the caller hears of the events that concern them."
+  setMyNotificationPreference(mode: NotificationMode!): NotificationPreference!
+}
+`, BuiltIn: false},
 	{Name: "../schema/patient.graphqls", Input: `"Sex as care software records it (INS referential)."
 enum Sex {
   F
@@ -6119,6 +6240,30 @@ func (ec *executionContext) childFields_MembershipEdge(ctx context.Context, fiel
 		return ec.fieldContext_MembershipEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MembershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationPreference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mode":
+		return ec.fieldContext_NotificationPreference_mode(ctx, field)
+	case "address":
+		return ec.fieldContext_NotificationPreference_address(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_NotificationPreference_updatedAt(ctx, field)
+	case "defaults":
+		return ec.fieldContext_NotificationPreference_defaults(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationPreference", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationRoleDefault(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_NotificationRoleDefault_role(ctx, field)
+	case "mode":
+		return ec.fieldContext_NotificationRoleDefault_mode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationRoleDefault", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

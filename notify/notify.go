@@ -33,7 +33,7 @@ var _ maillage.NotificationPreferenceService = (*Service)(nil)
 
 type counters struct {
 	deliveries, sent, failures, digests atomic.Int64
-	pending, oldestSeconds               atomic.Int64
+	pending, oldestSeconds              atomic.Int64
 }
 
 // Stats are the notifier's figures, for metrics.
@@ -164,7 +164,7 @@ func (s *Service) plan(ctx context.Context, tx *sqlx.Tx, ev *maillage.Event) ([]
 			continue
 		}
 		link := s.cfg.PublicURL + m.Path
-		ds = append(ds, postgres.NotifyDelivery{EventID: ev.ID, Recipient: r.Key, Mode: mode, Address: r.Address,
+		ds = append(ds, postgres.NotifyDelivery{Event: ev, Recipient: r.Key, Mode: mode, Address: r.Address,
 			Summary: m.Summary, Link: link, Subject: m.Subject, Body: immediateBody(m, link, ev.CreatedAt)})
 	}
 	return ds, nil

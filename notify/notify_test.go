@@ -62,17 +62,19 @@ func settle(t *testing.T, db *postgres.DB, r *relay) []received {
 	ctx := context.Background()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var last, unsent int64
-		if err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), (SELECT count(*) FROM notification_mails WHERE sent_at IS NULL) FROM events`).
-			Scan(&last, &unsent); err != nil {
+		// One snapshot: the position and the mails its step queued.
+		var last, pos, unsent int64
+		err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0),
+			COALESCE((SELECT position FROM outbox_followers WHERE name = $1), 0),
+			(SELECT count(*) FROM notification_mails WHERE sent_at IS NULL) FROM events`, notify.FollowerName).Scan(&last, &pos, &unsent)
+		if err != nil {
 			t.Fatal(err)
 		}
-		pos, err := db.FollowerPosition(ctx, notify.FollowerName)
-		if err == nil && pos >= last && unsent == 0 {
+		if pos >= last && unsent == 0 {
 			return r.Received()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("notifier not settled: position %d of %d, %d mails unsent (%v)", pos, last, unsent, err)
+			t.Fatalf("notifier not settled: position %d of %d, %d mails unsent", pos, last, unsent)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -165,7 +167,13 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 		got := all[seen:]
 		seen = len(all)
 		if !slices.Equal(recipients(got), want) {
-			t.Fatalf("%s: mails to %v, want %v", what, recipients(got), want)
+			var dump []string
+			db.Select(&dump, `SELECT d.event_id || ' ' || e.type || ' ' || d.recipient || ' ' || COALESCE(m.sent_at::text, 'unsent') FROM notification_deliveries d
+				LEFT JOIN events e ON e.id = d.event_id LEFT JOIN notification_mails m ON m.id = d.mail_id ORDER BY d.event_id`)
+			var evs []string
+			db.Select(&evs, `SELECT id || ' ' || type FROM events WHERE id > (SELECT max(id) - 5 FROM events) ORDER BY id`)
+			pos, _ := db.FollowerPosition(ctx, notify.FollowerName)
+			t.Fatalf("%s: mails to %v, want %v\ndeliveries %v\nlast events %v\nposition %d", what, recipients(got), want, dump, evs, pos)
 		}
 		for _, m := range got {
 			for _, w := range words {
@@ -321,7 +329,8 @@ func TestRelayDownTwoInstances(t *testing.T) {
 
 // TestPreferencesAndDigest: a member who chose the digest gets one mail a
 // day gathering the events, one who chose OFF nothing, the others at once;
-// a bad mode is refused naming the field.
+// a member who left the team before the digest gets nothing of it; a bad
+// mode is refused naming the field.
 func TestPreferencesAndDigest(t *testing.T) {
 	db := pgtest.Seeded(t)
 	c := newCerts(t)
@@ -334,7 +343,7 @@ func TestPreferencesAndDigest(t *testing.T) {
 		t.Fatalf("mode WEEKLY: %v, want BAD_USER_INPUT naming mode", err)
 	}
 	p, err := svc.MyNotificationPreference(lefebvre)
-	if err != nil || p.Mode != nil || p.Address != address(t, db, gpLefebvre) || len(p.Defaults) != len(notify.Roles) {
+	if err != nil || p.Mode != nil || p.Address == nil || *p.Address != address(t, db, gpLefebvre) || len(p.Defaults) != len(notify.Roles) {
 		t.Fatalf("before any choice: %+v %v", p, err)
 	}
 	if p, err = svc.SetMyNotificationPreference(lefebvre, maillage.NotifyDigest); err != nil || p.Mode == nil || *p.Mode != maillage.NotifyDigest {
@@ -348,14 +357,27 @@ func TestPreferencesAndDigest(t *testing.T) {
 	}
 
 	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
-	for _, body := range []string{"première note", "deuxième note"} {
+	note := func(body string) {
+		t.Helper()
 		if _, err := db.ESCAP.AddEntry(pgtest.As(t, db, nurseDurand), maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote, Body: body}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	note("première note") // Fontaine chose OFF: nothing for him
+	settle(t, db, r)      // (the preference is read when the event is handled)
+	if _, err := svc.SetMyNotificationPreference(pgtest.As(t, db, geriatric), maillage.NotifyDigest); err != nil {
+		t.Fatal(err)
+	}
+	note("deuxième note")
 	got := settle(t, db, r)
 	if want := []string{address(t, db, pharmacist), address(t, db, pharmacist)}; !slices.Equal(recipients(got), want) {
 		t.Fatalf("immediate mails to %v, want %v", recipients(got), want)
+	}
+	// Fontaine leaves the team before the digest: checked again then, he
+	// hears nothing of it.
+	fontaine := idOf(t, db, `SELECT id FROM professionals WHERE rpps = $1`, geriatric)
+	if _, err := db.Exec(`UPDATE escap_members SET left_at = now() WHERE escap_id = $1 AND professional_id = $2`, team, fontaine); err != nil {
+		t.Fatal(err)
 	}
 	// Tomorrow's digest, at its time in Paris: one mail with both notes.
 	tomorrow := time.Now().In(maillage.Paris).AddDate(0, 0, 1)
@@ -375,4 +397,51 @@ func TestPreferencesAndDigest(t *testing.T) {
 		t.Fatalf("digest mails: %+v", got)
 	}
 	noPatientData(t, got, "Dupont", "Jeanne", "première", "deuxième")
+	var withheld int
+	db.Get(&withheld, `SELECT count(*) FROM notification_deliveries WHERE recipient = $1 AND withheld_at IS NOT NULL AND mail_id IS NULL`,
+		"professional:"+fontaine)
+	if withheld != 1 {
+		t.Errorf("%d of Fontaine's digest items withheld, want 1", withheld)
+	}
+}
+
+// TestRelayRefusesWithoutClientCertificate: the relay takes no mail from a
+// hub that presents no client certificate; the mail stays queued, counted
+// as a failure, and goes once the certificate is configured.
+func TestRelayRefusesWithoutClientCertificate(t *testing.T) {
+	db := pgtest.Seeded(t)
+	c := newCerts(t)
+	r := startRelay(t, c)
+	bare := startNotifier(t, db, r, c, func(cfg *notify.Config) { cfg.ClientCert, cfg.ClientKey = "", "" })
+	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
+	if _, err := db.ESCAP.AddEntry(pgtest.As(t, db, nurseDurand), maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryTask,
+		Body: "pansement", AssigneeID: ptr(idOf(t, db, `SELECT id FROM professionals WHERE rpps = $1`, pharmacist))}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for bare.Stats().Failures == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no failed attempt without a client certificate")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.mu.Lock()
+	refused := r.refused
+	r.mu.Unlock()
+	if refused == 0 || len(r.Received()) != 0 {
+		t.Fatalf("relay refused %d, received %d", refused, len(r.Received()))
+	}
+	// Another instance with the certificate sends it (the first keeps failing
+	// on what it takes, so stop it by giving it nothing more to take).
+	startNotifier(t, pgtest.Open(t, db.DSN), r, c, nil)
+	deadline = time.Now().Add(20 * time.Second)
+	for len(r.Received()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the mail never went")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := r.Received(); len(got) != 1 || got[0].To != address(t, db, pharmacist) {
+		t.Fatalf("received %+v", got)
+	}
 }

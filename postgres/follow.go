@@ -27,6 +27,9 @@ type FollowConfig struct {
 	// Tick is how often a follower looks for work without a new event: the
 	// instance holding the position may have stopped (default 2s).
 	Tick time.Duration
+	// Committed, if set, is called after each step that handled events has
+	// committed (e.g. to send at once what the handler queued).
+	Committed func()
 }
 
 // Follower hands the outbox's events to one handler, under a name whose
@@ -106,6 +109,7 @@ func (f *Follower) run(ctx context.Context) {
 // the follower now, and reports whether more may wait.
 func (f *Follower) Step(ctx context.Context) (more bool, err error) {
 	settled, _ := f.bus.Settled()
+	handled := false
 	err = f.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		var pos int64
 		err := tx.GetContext(ctx, &pos, `SELECT position FROM outbox_followers WHERE name = $1 FOR UPDATE SKIP LOCKED`, f.name)
@@ -131,12 +135,16 @@ func (f *Follower) Step(ctx context.Context) (more bool, err error) {
 			if err := f.handle(ctx, tx, evs); err != nil {
 				return err
 			}
+			handled = true
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE outbox_followers SET position = $2, updated_at = now() WHERE name = $1`, f.name, next)
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("follower %s: %w", f.name, err)
+	}
+	if handled && f.cfg.Committed != nil {
+		f.cfg.Committed()
 	}
 	return more, nil
 }

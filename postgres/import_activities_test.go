@@ -171,6 +171,17 @@ func TestImportRPPSActivities(t *testing.T) {
 	if got := importedMemberships(t, db, structures); !maps.Equal(got, want1) {
 		t.Fatalf("memberships after the first import: %d, want %d", len(got), len(want1))
 	}
+	communes := 0
+	for _, p := range first {
+		seen := map[string]bool{}
+		for _, s := range p.Sites {
+			seen[s.Commune] = true
+		}
+		communes += len(seen)
+	}
+	if n := count(t, db, `SELECT count(*) FROM professional_practice_communes WHERE imported`); n != communes {
+		t.Errorf("%d practice communes, want %d", n, communes)
+	}
 	// Hand-made: pro 5 coordinates structure 3 (no activity there); pro 21,
 	// about to leave the file, is a member of structure 9.
 	for _, m := range []struct {
@@ -237,7 +248,9 @@ func TestImportRPPSActivities(t *testing.T) {
 	if rep.Inserted != 3 || rep.Updated != 3 || rep.Archived != 3 || rep.Joined != added || rep.Left != ended+1 {
 		t.Errorf("third file: %s; want 3/3/3, %d memberships started, %d ended (one hand-made)", rep, added, ended+1)
 	}
-	wantEvents := map[string]int{"PROFESSIONAL_CREATED": 3, "PROFESSIONAL_UPDATED": 3, "PROFESSIONAL_ARCHIVED": 3,
+	// Updated: the 3 renamed, and 41, whose practice commune (dropped while
+	// archived) comes back.
+	wantEvents := map[string]int{"PROFESSIONAL_CREATED": 3, "PROFESSIONAL_UPDATED": 3 + 1, "PROFESSIONAL_ARCHIVED": 3,
 		"MEMBERSHIP_ADDED": added, "MEMBERSHIP_ENDED": ended + 1}
 	got := eventsSince(t, db, events)
 	if !maps.Equal(got, wantEvents) {
@@ -307,5 +320,44 @@ func TestImportRPPSDepartments(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM professionals WHERE rpps IN ('20000000020', '20000000003') AND archived_at IS NULL`); n != 2 {
 		t.Errorf("%d of professionals 20 and 3 imported", n)
+	}
+}
+
+// The activity communes the COG knows become the professionals' practice
+// communes; those set by hand stay; a change is announced.
+func TestImportRPPSPracticeCommunes(t *testing.T) {
+	db := pgtest.New(t)
+	seedStructures(t, db)
+	pros := genActivityPros(6)
+	importGen(t, db, pros)
+	if _, err := db.Exec(`INSERT INTO professional_practice_communes (professional_id, commune)
+		SELECT id, '14118' FROM professionals WHERE rpps = '20000000001'`); err != nil {
+		t.Fatal(err)
+	}
+	events := lastEvent(t, db)
+	pros[0].Sites[0].Commune, pros[0].Sites[1].Commune = "14118", "76999" // 76999: no such commune
+	rep := importGen(t, db, pros)
+	if rep.Relocated != 1 || rep.Updated != 0 {
+		t.Errorf("moved: %s", rep)
+	}
+	communes := func(rpps string) string {
+		var rows []string
+		const q = `SELECT c.commune || ':' || c.imported FROM professional_practice_communes c JOIN professionals p ON p.id = c.professional_id
+			WHERE p.rpps = $1 ORDER BY 1`
+		if err := db.Select(&rows, q, rpps); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(rows, " ")
+	}
+	if got := communes("20000000000"); got != "14118:true" {
+		t.Errorf("professional 0: %s", got)
+	}
+	if got := communes("20000000001"); got != "14118:false 76351:true" {
+		t.Errorf("professional 1: %s", got)
+	}
+	var payload string
+	if err := db.Get(&payload, `SELECT payload::text FROM events WHERE id > $1 AND type = 'PROFESSIONAL_UPDATED'`, events); err != nil ||
+		payload != `{"practiceCommunes": ["14118"]}` {
+		t.Errorf("event payload %s (%v)", payload, err)
 	}
 }

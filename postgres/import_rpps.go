@@ -30,18 +30,20 @@ const (
 // header excluded); Outside those left out by ImportOptions.Departments;
 // Professionals the distinct valid RPPS among the rest (the file has one
 // line per activity); Joined and Left the memberships the activities
-// started and ended.
+// started and ended; Relocated the professionals already in the directory
+// whose practice communes changed.
 type RPPSImport struct {
 	Read, Outside, Professionals, Inserted, Updated, Archived, Rejected int
-	Joined, Left                                                        int
+	Joined, Left, Relocated                                             int
 	Took                                                                time.Duration
 }
 
 // String is the one-line summary.
 func (r *RPPSImport) String() string {
 	return fmt.Sprintf("rpps: %d lines read, %d outside the departments, %d professionals, %d inserted, %d updated, %d archived, "+
-		"%d memberships started, %d ended, %d rejected in %s",
-		r.Read, r.Outside, r.Professionals, r.Inserted, r.Updated, r.Archived, r.Joined, r.Left, r.Rejected, r.Took.Round(time.Millisecond))
+		"%d memberships started, %d ended, %d with new practice communes, %d rejected in %s",
+		r.Read, r.Outside, r.Professionals, r.Inserted, r.Updated, r.Archived, r.Joined, r.Left, r.Relocated, r.Rejected,
+		r.Took.Round(time.Millisecond))
 }
 
 // rppsAuditRole is the role the RPPS import's audit records carry.
@@ -104,7 +106,7 @@ func ImportRPPS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*R
 // stageRPPS reads the file into the temporary table rpps_staging.
 func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptions, rep *RPPSImport) error {
 	const create = `CREATE TEMPORARY TABLE rpps_staging (line int NOT NULL, rpps text NOT NULL, first_name text NOT NULL,
-		last_name text NOT NULL, profession text NOT NULL, specialty text, siret text, finess text) ON COMMIT DROP`
+		last_name text NOT NULL, profession text NOT NULL, specialty text, siret text, finess text, commune text) ON COMMIT DROP`
 	if _, err := tx.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("staging table: %w", err)
 	}
@@ -113,7 +115,7 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptions,
 	if err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY rpps_staging (line, rpps, first_name, last_name, profession, specialty, siret, finess) FROM STDIN`)
+	stmt, err := tx.PrepareContext(ctx, `COPY rpps_staging (line, rpps, first_name, last_name, profession, specialty, siret, finess, commune) FROM STDIN`)
 	if err != nil {
 		return fmt.Errorf("copy staging: %w", err)
 	}
@@ -139,7 +141,7 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptions,
 			continue
 		}
 		if _, err := stmt.ExecContext(ctx, x.line, rpps, first, last, profession, nullable(x.get(rppsColSpecialty)),
-			nullable(x.get(rppsColSIRET)), nullable(maillage.CanonicalFINESS(x.get(rppsColFINESS)))); err != nil {
+			nullable(x.get(rppsColSIRET)), nullable(maillage.CanonicalFINESS(x.get(rppsColFINESS))), nullable(rppsCommune(x))); err != nil {
 			return fmt.Errorf("copy staging: %w", err)
 		}
 	}
@@ -154,6 +156,17 @@ func stageRPPS(ctx context.Context, tx *sqlx.Tx, r io.Reader, opt ImportOptions,
 		opt.Progress(rep.Read)
 	}
 	return ctx.Err()
+}
+
+// rppsCommune is the commune of an activity line if the official
+// geographic code knows it, "" otherwise (none, or a code the COG does not
+// have: the line is kept, without a practice commune).
+func rppsCommune(x *pipeExtract) string {
+	c := maillage.CanonicalCommune(x.get(rppsColCommune))
+	if _, _, ok := CommuneOf(c); !ok {
+		return ""
+	}
+	return c
 }
 
 // rppsDepartment is the department of an activity line: its commune's (the
@@ -232,11 +245,14 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	if err := importMemberships(ctx, tx, rep); err != nil {
 		return err
 	}
+	if err := importPracticeCommunes(ctx, tx, rep); err != nil {
+		return err
+	}
 	rep.Left += endedOfArchived
 	if err := leaveTeamsOfArchived(ctx, tx); err != nil {
 		return err
 	}
-	if rep.Inserted+rep.Updated+rep.Archived+rep.Joined+rep.Left > 0 {
+	if rep.Inserted+rep.Updated+rep.Archived+rep.Joined+rep.Left+rep.Relocated > 0 {
 		return notifyEvents(ctx, tx)
 	}
 	return nil
@@ -287,6 +303,37 @@ func importMemberships(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error 
 			&rep.Joined, maillage.EventMembershipAdded, "import_add_membership"},
 	}
 	return runImportSteps(ctx, tx, rppsAuditRole, steps)
+}
+
+// importPracticeCommunes brings the import's practice communes in line
+// with the activity communes of rpps_staging, for the professionals not
+// archived; the communes set by hand stay. A professional who was already
+// in the directory and is not archived gets a PROFESSIONAL_UPDATED event
+// when theirs change (one created or archived by this import has its own).
+func importPracticeCommunes(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
+	const q = `CREATE TEMPORARY TABLE rpps_communes ON COMMIT DROP AS
+			SELECT DISTINCT p.id AS professional_id, st.commune FROM rpps_staging st
+			JOIN professionals p ON p.rpps = st.rpps AND p.archived_at IS NULL WHERE st.commune IS NOT NULL;
+		CREATE INDEX ON rpps_communes (professional_id, commune); ANALYZE rpps_communes;
+		CREATE TEMPORARY TABLE rpps_relocated (professional_id text PRIMARY KEY) ON COMMIT DROP;
+		WITH gone AS (DELETE FROM professional_practice_communes c WHERE c.imported
+				AND NOT EXISTS (SELECT 1 FROM rpps_communes w WHERE w.professional_id = c.professional_id AND w.commune = c.commune)
+				RETURNING c.professional_id),
+			came AS (INSERT INTO professional_practice_communes (professional_id, commune, imported)
+				SELECT w.professional_id, w.commune, true FROM rpps_communes w
+				ON CONFLICT (professional_id, commune) DO NOTHING RETURNING professional_id)
+		INSERT INTO rpps_relocated SELECT professional_id FROM gone UNION SELECT professional_id FROM came`
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("practice communes: %w", err)
+	}
+	return runImportSteps(ctx, tx, rppsAuditRole, []importStep{
+		{"practice communes", `SELECT p.id, 'fr' AS domain, jsonb_build_object('practiceCommunes',
+				(SELECT coalesce(jsonb_agg(c.commune ORDER BY c.commune), '[]') FROM professional_practice_communes c
+				WHERE c.professional_id = p.id)) AS payload
+			FROM rpps_relocated r JOIN professionals p ON p.id = r.professional_id
+			WHERE p.archived_at IS NULL AND p.created_at <> now()`,
+			&rep.Relocated, maillage.EventProfessionalUpdated, "import_practice_communes"},
+	})
 }
 
 // leaveTeamsOfArchived ends the care-team places still held by archived

@@ -146,37 +146,48 @@ func dedupe(rs []NotifyRecipient) []NotifyRecipient {
 // for a structure's mailbox, only a referral event of a request addressed to
 // that structure (what the ESS's queue shows its staff).
 func (db *DB) NotifyAllowed(ctx context.Context, ev *maillage.Event, rs []NotifyRecipient) ([]bool, error) {
-	ok := make([]bool, len(rs))
-	var guard eventGuard
-	switch {
-	case strings.HasPrefix(ev.Topic, maillage.TopicPrefixReferral):
-		guard = eventGuards[maillage.GuardReferral]
-	case strings.HasPrefix(ev.Topic, maillage.TopicPrefixESCAP):
-		guard = eventGuards[maillage.GuardESCAP]
-	default:
-		return ok, nil // no guard known: nobody
+	evs := make([]*maillage.Event, len(rs))
+	for i := range evs {
+		evs[i] = ev
 	}
-	var checks []guardCheck
-	var at []int
+	return db.notifyAllowedPairs(ctx, evs, rs)
+}
+
+// notifyAllowedPairs is NotifyAllowed for recipient rs[i] and event evs[i],
+// one guard call per guard whatever the pairs.
+func (db *DB) notifyAllowedPairs(ctx context.Context, evs []*maillage.Event, rs []NotifyRecipient) ([]bool, error) {
+	ok := make([]bool, len(rs))
+	byGuard := map[string][]int{}
 	for i, r := range rs {
+		ev := evs[i]
+		guard := ""
 		switch {
+		case strings.HasPrefix(ev.Topic, maillage.TopicPrefixReferral):
+			guard = maillage.GuardReferral
+		case strings.HasPrefix(ev.Topic, maillage.TopicPrefixESCAP):
+			guard = maillage.GuardESCAP
+		}
+		switch {
+		case guard == "": // no guard known: nobody
 		case r.StructureID != "":
-			ok[i] = ev.ESSID != "" && ev.ESSID == r.StructureID
+			ok[i] = guard == maillage.GuardReferral && ev.ESSID != "" && ev.ESSID == r.StructureID
 		case r.AccountID != "":
-			who := maillage.WithIdentity(ctx, maillage.Identity{AccountID: r.AccountID, ProfessionalID: r.ProfessionalID})
-			checks = append(checks, guardCheck{sub: who, ev: ev})
-			at = append(at, i)
+			byGuard[guard] = append(byGuard[guard], i)
 		}
 	}
-	if len(checks) == 0 {
-		return ok, nil
-	}
-	allowed, err := guard(ctx, db, checks)
-	if err != nil {
-		return nil, fmt.Errorf("notify allowed: %w", err)
-	}
-	for j, i := range at {
-		ok[i] = allowed[j]
+	for name, at := range byGuard {
+		checks := make([]guardCheck, len(at))
+		for j, i := range at {
+			who := maillage.WithIdentity(ctx, maillage.Identity{AccountID: rs[i].AccountID, ProfessionalID: rs[i].ProfessionalID})
+			checks[j] = guardCheck{sub: who, ev: evs[i]}
+		}
+		allowed, err := eventGuards[name](ctx, db, checks)
+		if err != nil {
+			return nil, fmt.Errorf("notify allowed: %w", err)
+		}
+		for j, i := range at {
+			ok[i] = allowed[j]
+		}
 	}
 	return ok, nil
 }
@@ -185,7 +196,9 @@ func (db *DB) NotifyAllowed(ctx context.Context, ev *maillage.Event, rs []Notify
 // at once (Mode IMMEDIATE: its mail, Subject and Body, is queued with it)
 // or kept for the daily digest (Summary and Link are its line).
 type NotifyDelivery struct {
-	EventID   int64
+	// Event is the event delivered (its id, topic, domain and ESS are kept
+	// to check the recipient again at the digest).
+	Event     *maillage.Event
 	Recipient string
 	Mode      maillage.NotificationMode
 	Address   string
@@ -205,16 +218,19 @@ func InsertNotifyDeliveries(ctx context.Context, tx *sqlx.Tx, ds []NotifyDeliver
 	n := len(ds)
 	ids, recipients, modes, addresses := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 	summaries, links, subjects, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	topics, domains, esses := make([]string, n), make([]string, n), make([]string, n)
 	for i, d := range ds {
-		ids[i], recipients[i], modes[i], addresses[i] = d.EventID, d.Recipient, string(d.Mode), d.Address
+		ids[i], recipients[i], modes[i], addresses[i] = d.Event.ID, d.Recipient, string(d.Mode), d.Address
+		topics[i], domains[i], esses[i] = d.Event.Topic, d.Event.Domain, d.Event.ESSID
 		summaries[i], links[i], subjects[i], bodies[i] = d.Summary, d.Link, d.Subject, d.Body
 	}
 	// The mail's id is drawn with the delivery, so both rows are written by
 	// one statement and only for a delivery that is new.
-	const q = `WITH i AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-			AS i(event_id, recipient, mode, address, summary, link, subject, body)),
-		d AS (INSERT INTO notification_deliveries (event_id, recipient, channel, mode, address, summary, link, mail_id)
-			SELECT event_id, recipient, 'MAIL', mode, address, summary, link,
+	const q = `WITH i AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+				$9::text[], $10::text[], $11::text[])
+			AS i(event_id, recipient, mode, address, summary, link, subject, body, topic, domain, ess_id)),
+		d AS (INSERT INTO notification_deliveries (event_id, recipient, channel, mode, address, summary, link, topic, domain, ess_id, mail_id)
+			SELECT event_id, recipient, 'MAIL', mode, address, summary, link, topic, domain, ess_id,
 				CASE WHEN mode = 'IMMEDIATE' THEN nextval('notification_mails_id_seq') END FROM i
 			ON CONFLICT (event_id, recipient, channel) DO NOTHING
 			RETURNING event_id, recipient, mail_id),
@@ -224,7 +240,8 @@ func InsertNotifyDeliveries(ctx context.Context, tx *sqlx.Tx, ds []NotifyDeliver
 		SELECT (SELECT count(*) FROM d) + 0 * (SELECT count(*) FROM m)`
 	var made int
 	if err := tx.GetContext(ctx, &made, q, pq.Array(ids), pq.StringArray(recipients), pq.StringArray(modes), pq.StringArray(addresses),
-		pq.StringArray(summaries), pq.StringArray(links), pq.StringArray(subjects), pq.StringArray(bodies)); err != nil {
+		pq.StringArray(summaries), pq.StringArray(links), pq.StringArray(subjects), pq.StringArray(bodies),
+		pq.StringArray(topics), pq.StringArray(domains), pq.StringArray(esses)); err != nil {
 		return 0, fmt.Errorf("insert deliveries: %w", err)
 	}
 	return made, nil
@@ -294,6 +311,9 @@ type DigestItem struct {
 	Summary   string    `db:"summary"`
 	Link      string    `db:"link"`
 	CreatedAt time.Time `db:"created_at"`
+
+	topic, domain, essID                 string
+	accountID, professionalID, structure string
 }
 
 // DigestRender makes the mail of one recipient's digest.
@@ -303,8 +323,10 @@ type DigestRender func(items []DigestItem) (subject, body string)
 const notifyDigestLock = `hashtext('maillage_notify_digest')`
 
 // MakeNotifyDigests makes the digest of day (a date, Europe/Paris): one mail
-// per recipient gathering every delivery waiting for a digest, once per day
-// across instances (an advisory lock and notification_digest_days). made
+// per recipient gathering every delivery waiting for a digest that the
+// recipient may still see (checked again now with the same guard; the
+// others are withheld), once per day across instances (an advisory lock
+// and notification_digest_days). made
 // is how many mails it queued; ran is false when another instance holds
 // the lock or the day's digest is already made.
 func (db *DB) MakeNotifyDigests(ctx context.Context, day time.Time, render DigestRender) (made int, ran bool, err error) {
@@ -322,34 +344,63 @@ func (db *DB) MakeNotifyDigests(ctx context.Context, day time.Time, render Diges
 			ran = false
 			return nil
 		}
-		var items []DigestItem
-		const q = `SELECT event_id, recipient, address, summary, link, created_at FROM notification_deliveries
-			WHERE mode = 'DIGEST' AND mail_id IS NULL ORDER BY recipient, created_at, event_id`
-		if err := tx.SelectContext(ctx, &items, q); err != nil {
-			return fmt.Errorf("digest items: %w", err)
+		items, err := digestItems(ctx, tx)
+		if err != nil {
+			return err
+		}
+		// Checked again now: whoever lost access since hears nothing of it.
+		evs := make([]*maillage.Event, len(items))
+		rs := make([]NotifyRecipient, len(items))
+		for i, it := range items {
+			evs[i] = &maillage.Event{ID: it.EventID, Topic: it.topic, Domain: it.domain, ESSID: it.essID}
+			rs[i] = NotifyRecipient{Key: it.Recipient, AccountID: it.accountID, ProfessionalID: it.professionalID, StructureID: it.structure}
+		}
+		allowed, err := db.notifyAllowedPairs(ctx, evs, rs)
+		if err != nil {
+			return err
+		}
+		var kept []DigestItem
+		var withheldEvents []int64
+		var withheldRecipients []string
+		for i, it := range items {
+			if allowed[i] {
+				kept = append(kept, it)
+			} else {
+				withheldEvents, withheldRecipients = append(withheldEvents, it.EventID), append(withheldRecipients, it.Recipient)
+			}
+		}
+		const qw = `UPDATE notification_deliveries d SET withheld_at = now() FROM unnest($1::bigint[], $2::text[]) AS w(event_id, recipient)
+			WHERE d.event_id = w.event_id AND d.recipient = w.recipient AND d.channel = 'MAIL'`
+		if _, err := tx.ExecContext(ctx, qw, pq.Array(withheldEvents), pq.StringArray(withheldRecipients)); err != nil {
+			return fmt.Errorf("withhold digest items: %w", err)
 		}
 		var recipients, addresses, subjects, bodies []string
-		for start := 0; start < len(items); {
+		var itemEvents []int64
+		var itemRecipients []string
+		for start := 0; start < len(kept); {
 			end := start
-			for end < len(items) && items[end].Recipient == items[start].Recipient {
+			for end < len(kept) && kept[end].Recipient == kept[start].Recipient {
+				itemEvents, itemRecipients = append(itemEvents, kept[end].EventID), append(itemRecipients, kept[end].Recipient)
 				end++
 			}
-			subject, body := render(items[start:end])
-			recipients = append(recipients, items[start].Recipient)
-			addresses = append(addresses, items[end-1].Address)
+			subject, body := render(kept[start:end])
+			recipients = append(recipients, kept[start].Recipient)
+			addresses = append(addresses, kept[end-1].Address)
 			subjects, bodies = append(subjects, subject), append(bodies, body)
 			start = end
 		}
 		if len(recipients) == 0 {
 			return nil
 		}
+		// Only the items read above join the mail: one recorded meanwhile
+		// waits for the next digest.
 		const qm = `WITH m AS (INSERT INTO notification_mails (recipient, address, subject, body, digest_day)
 				SELECT r, a, s, b, $5::date FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS i(r, a, s, b)
 				RETURNING id, recipient)
-			UPDATE notification_deliveries d SET mail_id = m.id FROM m
-			WHERE d.recipient = m.recipient AND d.mode = 'DIGEST' AND d.mail_id IS NULL`
+			UPDATE notification_deliveries d SET mail_id = m.id FROM m, unnest($6::bigint[], $7::text[]) AS k(event_id, recipient)
+			WHERE d.recipient = m.recipient AND d.event_id = k.event_id AND d.recipient = k.recipient AND d.channel = 'MAIL'`
 		if _, err := tx.ExecContext(ctx, qm, pq.StringArray(recipients), pq.StringArray(addresses), pq.StringArray(subjects),
-			pq.StringArray(bodies), day.Format(time.DateOnly)); err != nil {
+			pq.StringArray(bodies), day.Format(time.DateOnly), pq.Array(itemEvents), pq.StringArray(itemRecipients)); err != nil {
 			return fmt.Errorf("digest mails: %w", err)
 		}
 		made = len(recipients)
@@ -359,6 +410,38 @@ func (db *DB) MakeNotifyDigests(ctx context.Context, day time.Time, render Diges
 		return 0, false, fmt.Errorf("notify digest: %w", err)
 	}
 	return made, ran, nil
+}
+
+// digestItems reads the deliveries waiting for a digest, by recipient, with
+// what checking them again needs: the recipient's active account (none: an
+// archived professional or a disabled account, who may see nothing).
+func digestItems(ctx context.Context, tx *sqlx.Tx) ([]DigestItem, error) {
+	const q = `SELECT d.event_id, d.recipient, d.address, d.summary, d.link, d.created_at, d.topic, d.domain, d.ess_id,
+			COALESCE(a.id, '') AS account_id, COALESCE(p.id, '') AS professional_id,
+			CASE WHEN starts_with(d.recipient, 'structure:') THEN substr(d.recipient, 11) ELSE '' END AS structure_id
+		FROM notification_deliveries d
+		LEFT JOIN professionals p ON starts_with(d.recipient, 'professional:') AND p.id = substr(d.recipient, 14) AND p.archived_at IS NULL
+		LEFT JOIN accounts a ON a.professional_id = p.id AND a.disabled_at IS NULL
+		WHERE d.mode = 'DIGEST' AND d.mail_id IS NULL AND d.withheld_at IS NULL
+		ORDER BY d.recipient, d.created_at, d.event_id`
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("digest items: %w", err)
+	}
+	defer rows.Close()
+	var items []DigestItem
+	for rows.Next() {
+		var it DigestItem
+		if err := rows.Scan(&it.EventID, &it.Recipient, &it.Address, &it.Summary, &it.Link, &it.CreatedAt, &it.topic, &it.domain,
+			&it.essID, &it.accountID, &it.professionalID, &it.structure); err != nil {
+			return nil, fmt.Errorf("digest items: %w", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("digest items: %w", err)
+	}
+	return items, nil
 }
 
 // escapTermLock names the advisory lock of the term notices.
@@ -404,10 +487,10 @@ type NotifyPreferences struct{ *store }
 func (db *NotifyPreferences) NotifyPreferenceOf(ctx context.Context, professionalID string) (*maillage.NotificationPreference, error) {
 	var row struct {
 		Mode      *maillage.NotificationMode `db:"mode"`
-		Address   string                     `db:"address"`
+		Address   *string                    `db:"address"`
 		UpdatedAt *time.Time                 `db:"updated_at"`
 	}
-	const q = `SELECT np.mode, COALESCE(lower(p.mssante), '') AS address, np.updated_at
+	const q = `SELECT np.mode, lower(p.mssante) AS address, np.updated_at
 		FROM professionals p LEFT JOIN notification_preferences np ON np.professional_id = p.id WHERE p.id = $1`
 	if err := db.GetContext(ctx, &row, q, professionalID); err != nil {
 		return nil, fmt.Errorf("notification preference: %w", mapError(err))

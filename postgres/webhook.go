@@ -269,10 +269,13 @@ type Due struct {
 // again now: a delivery it may no longer see is withheld, never returned;
 // one whose event has left the outbox fails.
 // Ended counts, by status, the claimed deliveries ended without an attempt.
-func (db *WebhookStore) Claim(ctx context.Context, n int, lease time.Duration) (dues []*Due, ended map[maillage.DeliveryStatus]int, err error) {
+// Webhooks in busy are skipped (those this instance already posts to as
+// much as it allows).
+func (db *WebhookStore) Claim(ctx context.Context, n int, busy []string, lease time.Duration) (dues []*Due, ended map[maillage.DeliveryStatus]int, err error) {
 	const q = `WITH due AS (
 			SELECT DISTINCT ON (webhook_id) webhook_id, event_id FROM webhook_deliveries
-			WHERE status = 'PENDING' AND next_attempt_at <= now() ORDER BY webhook_id, event_id),
+			WHERE status = 'PENDING' AND next_attempt_at <= now() AND webhook_id <> ALL(COALESCE($3, ARRAY[]::text[]))
+			ORDER BY webhook_id, event_id),
 		c AS (SELECT d.webhook_id, d.event_id FROM webhook_deliveries d JOIN due USING (webhook_id, event_id)
 			WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
 			LIMIT $1 FOR UPDATE OF d SKIP LOCKED)
@@ -307,7 +310,7 @@ func (db *WebhookStore) Claim(ctx context.Context, n int, lease time.Duration) (
 		Payload        json.RawMessage `db:"payload"`
 		CreatedAt      time.Time       `db:"created_at"`
 	}
-	if err := db.SelectContext(ctx, &rows, q, n, lease.Seconds()); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, n, lease.Seconds(), pq.StringArray(busy)); err != nil {
 		return nil, nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
 	var pairs []webhookPair

@@ -22,6 +22,8 @@ type Resolver struct {
 	ESCAPStatsService   maillage.ESCAPStatsService
 	ESCAPTypology       maillage.ESCAPTypologyService
 	ReferralService     maillage.ReferralService
+	// NotificationPreferences are the callers' own mail notification choices.
+	NotificationPreferences maillage.NotificationPreferenceService
 	// WebhookService manages the caller's webhooks.
 	WebhookService maillage.WebhookService
 	// Events streams the outbox to subscriptions.

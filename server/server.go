@@ -96,19 +96,20 @@ func New(ctx context.Context, cfg Config, db *postgres.DB) (*Server, error) {
 		return nil, err
 	}
 	s.resolver = &resolvers.Resolver{
-		Events:              bus,
-		TerritoryService:    db.Directory,
-		StructureService:    db.Directory,
-		ProfessionalService: db.Directory,
-		PolicyService:       db.Policies,
-		AuditService:        db.Audit,
-		PatientService:      db.Patients,
-		ESCAPService:        db.ESCAP,
-		ESCAPStatsService:   db.ESCAP,
-		ESCAPTypology:       db.ESCAP,
-		ReferralService:     db.Referrals,
-		WebhookService:      webhook.NewService(db, bus, webhooks),
-		Grants:              db.Authz.Grants,
+		Events:                  bus,
+		TerritoryService:        db.Directory,
+		StructureService:        db.Directory,
+		ProfessionalService:     db.Directory,
+		PolicyService:           db.Policies,
+		AuditService:            db.Audit,
+		PatientService:          db.Patients,
+		ESCAPService:            db.ESCAP,
+		ESCAPStatsService:       db.ESCAP,
+		ESCAPTypology:           db.ESCAP,
+		ReferralService:         db.Referrals,
+		WebhookService:          webhook.NewService(db, bus, webhooks),
+		NotificationPreferences: s.notifier,
+		Grants:                  db.Authz.Grants,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", crossOrigin(s.cfg, compressed(s.cfg.GzipMinBytes,

@@ -100,33 +100,41 @@ func publicTransport(dev bool) http.RoundTripper {
 
 // Dispatcher delivers the due deliveries of every webhook from one
 // instance; run one per instance: they share the work through the
-// database.
+// database. It claims when its poll ticks, when the follower has queued
+// deliveries on this instance, and when an attempt ends; at most Workers
+// attempts at once, at most PerWebhook to one webhook, so an endpoint that
+// hangs holds a few workers, never all of them.
 type Dispatcher struct {
 	db       *postgres.DB
 	cfg      Config
 	client   *http.Client
 	follower *postgres.Follower
-	slots    chan struct{}
+	wake     chan struct{} // a claim may find something now
 	inFlight sync.WaitGroup
 	done     chan struct{}
+
+	mu      sync.Mutex
+	running int            // attempts in flight
+	perHook map[string]int // attempts in flight by webhook
 }
 
 // Start starts the outbox follower that queues deliveries and the
 // dispatcher that sends them, until ctx ends.
 func Start(ctx context.Context, db *postgres.DB, bus *postgres.Bus, cfg Config) (*Dispatcher, error) {
 	cfg = cfg.withDefaults()
-	f, err := postgres.StartFollower(ctx, db, bus, FollowerName, db.Webhooks.FanOut, postgres.FollowConfig{})
-	if err != nil {
-		return nil, err
-	}
 	transport := cfg.Transport
 	if transport == nil {
 		transport = publicTransport(cfg.AllowLoopbackHTTP)
 	}
-	d := &Dispatcher{db: db, cfg: cfg, follower: f, slots: make(chan struct{}, cfg.Workers), done: make(chan struct{}),
+	d := &Dispatcher{db: db, cfg: cfg, wake: make(chan struct{}, 1), done: make(chan struct{}), perHook: map[string]int{},
 		client: &http.Client{Transport: transport, Timeout: cfg.Timeout,
 			// A redirect is an answer that is not 2xx: the endpoint is the registered URL.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	f, err := postgres.StartFollower(ctx, db, bus, FollowerName, db.Webhooks.FanOut, postgres.FollowConfig{Committed: d.nudge})
+	if err != nil {
+		return nil, err
+	}
+	d.follower = f
 	go d.run(postgres.Background(ctx))
 	return d, nil
 }
@@ -134,6 +142,14 @@ func Start(ctx context.Context, db *postgres.DB, bus *postgres.Bus, cfg Config) 
 // Done is closed when the dispatcher and its follower have stopped and no
 // attempt is in flight.
 func (d *Dispatcher) Done() <-chan struct{} { return d.done }
+
+// nudge makes the dispatcher claim soon, without blocking.
+func (d *Dispatcher) nudge() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
 
 // lease is how long a claimed delivery is this instance's: its attempt
 // must be over by then, or another instance tries again.
@@ -150,20 +166,30 @@ func (d *Dispatcher) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-d.wake:
 		}
 		for d.claim(ctx) {
 		}
 	}
 }
 
-// claim claims as many deliveries as there are free workers and starts
-// their attempts; it reports whether it filled every worker (more may be due).
+// claim claims up to as many deliveries as there are free workers, of the
+// webhooks below their share, and starts their attempts; it reports
+// whether it found any (more may be due).
 func (d *Dispatcher) claim(ctx context.Context) bool {
-	free := cap(d.slots) - len(d.slots)
-	if free == 0 {
+	d.mu.Lock()
+	free := d.cfg.Workers - d.running
+	var busy []string
+	for hook, n := range d.perHook {
+		if n >= d.cfg.PerWebhook {
+			busy = append(busy, hook)
+		}
+	}
+	d.mu.Unlock()
+	if free <= 0 {
 		return false
 	}
-	dues, ended, err := d.db.Webhooks.Claim(ctx, free, d.lease())
+	dues, ended, err := d.db.Webhooks.Claim(ctx, free, busy, d.lease())
 	if err != nil {
 		if ctx.Err() == nil {
 			slog.Error("webhook claim", "err", err)
@@ -177,15 +203,27 @@ func (d *Dispatcher) claim(ctx context.Context) bool {
 			}
 		}
 	}
+	d.mu.Lock()
+	d.running += len(dues)
 	for _, due := range dues {
-		d.slots <- struct{}{}
+		d.perHook[due.WebhookID]++
+	}
+	d.mu.Unlock()
+	for _, due := range dues {
 		d.inFlight.Add(1)
 		go func() {
-			defer func() { <-d.slots; d.inFlight.Done() }()
+			defer d.inFlight.Done()
 			d.attempt(context.WithoutCancel(ctx), due)
+			d.mu.Lock()
+			d.running--
+			if d.perHook[due.WebhookID]--; d.perHook[due.WebhookID] == 0 {
+				delete(d.perHook, due.WebhookID)
+			}
+			d.mu.Unlock()
+			d.nudge()
 		}()
 	}
-	return len(dues) == free || len(ended) > 0
+	return len(dues) > 0 || len(ended) > 0
 }
 
 // attempt posts one delivery and records its outcome.

@@ -45,6 +45,8 @@ type Config struct {
 	Timeout time.Duration
 	// Workers is how many attempts one instance makes at once.
 	Workers int
+	// PerWebhook is how many of them may go to one webhook.
+	PerWebhook int
 	// Poll is how often an instance looks for due deliveries.
 	Poll time.Duration
 	// ReplayLimit bounds the events one replay looks at.
@@ -68,7 +70,8 @@ func DefaultConfig() Config {
 		InitialBackoff: 30 * time.Second,
 		MaxBackoff:     2 * time.Hour,
 		Timeout:        10 * time.Second,
-		Workers:        8,
+		Workers:        16,
+		PerWebhook:     4,
 		Poll:           time.Second,
 		ReplayLimit:    1000,
 		LogLimit:       50,
@@ -83,6 +86,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxBackoff, d.MaxBackoff)
 	setDefault(&c.Timeout, d.Timeout)
 	setDefault(&c.Workers, d.Workers)
+	setDefault(&c.PerWebhook, d.PerWebhook)
 	setDefault(&c.Poll, d.Poll)
 	setDefault(&c.ReplayLimit, d.ReplayLimit)
 	setDefault(&c.LogLimit, d.LogLimit)

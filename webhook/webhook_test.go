@@ -34,7 +34,7 @@ const (
 // and answers what answer says (200 by default).
 type receiver struct {
 	*httptest.Server
-	t      *testing.T
+	t      testing.TB
 	mu     sync.Mutex
 	secret string
 	got    []received
@@ -47,7 +47,7 @@ type received struct {
 	code int
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{t: t}
 	r.Server = httptest.NewTLSServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
@@ -113,7 +113,7 @@ func fast(r *receiver) webhook.Config {
 }
 
 // instance runs a hub instance's event bus and webhook dispatcher on db.
-func instance(t *testing.T, db *postgres.DB, cfg webhook.Config) (*webhook.Service, *postgres.Bus) {
+func instance(t testing.TB, db *postgres.DB, cfg webhook.Config) (*webhook.Service, *postgres.Bus) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	bus, err := postgres.StartBus(ctx, db, postgres.BusConfig{})
@@ -129,7 +129,7 @@ func instance(t *testing.T, db *postgres.DB, cfg webhook.Config) (*webhook.Servi
 }
 
 // register registers a webhook to r for the account of ctx and gives r its secret.
-func register(t *testing.T, svc *webhook.Service, ctx context.Context, r *receiver, topics ...string) *maillage.Webhook {
+func register(t testing.TB, svc *webhook.Service, ctx context.Context, r *receiver, topics ...string) *maillage.Webhook {
 	t.Helper()
 	w, secret, err := svc.RegisterWebhook(ctx, maillage.WebhookInput{URL: r.URL + "/hook", Topics: topics})
 	if err != nil {
@@ -142,7 +142,7 @@ func register(t *testing.T, svc *webhook.Service, ctx context.Context, r *receiv
 }
 
 // teamID returns the id of the seeded team of situation.
-func teamID(t *testing.T, db *postgres.DB, situation string) string {
+func teamID(t testing.TB, db *postgres.DB, situation string) string {
 	t.Helper()
 	var id string
 	if err := db.Get(&id, `SELECT id FROM escaps WHERE situation = $1`, situation); err != nil {
@@ -153,7 +153,7 @@ func teamID(t *testing.T, db *postgres.DB, situation string) string {
 
 // note writes a note to team as the professional of ctx and returns its
 // event's cursor.
-func note(t *testing.T, db *postgres.DB, ctx context.Context, team string) string {
+func note(t testing.TB, db *postgres.DB, ctx context.Context, team string) string {
 	t.Helper()
 	x, err := db.ESCAP.AddEntry(ctx, maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote, Body: "Passage infirmier"})
 	if err != nil {
