@@ -407,9 +407,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // writeUncheckedToken answers a request whose token could not be checked:
-// 503 SERVICE_UNAVAILABLE with Retry-After when the database is away, else
-// 500 INTERNAL; never 401, which would make clients drop a good token.
+// 503 SERVICE_UNAVAILABLE with Retry-After when the token issuer's keys could
+// not be fetched or the database is away, else 500 INTERNAL; never 401,
+// which would make clients drop a good token.
 func (s *Server) writeUncheckedToken(w http.ResponseWriter, r *http.Request, err error) {
+	var issuer issuerUnavailable
+	if errors.As(err, &issuer) {
+		s.log.WarnContext(r.Context(), "token not checked: issuer keys unavailable", "err", err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeGraphQLError(w, http.StatusServiceUnavailable, maillage.EUNAVAILABLE, issuerUnavailableMessage)
+		return
+	}
 	if postgres.Unavailable(err) {
 		s.log.WarnContext(r.Context(), "token not checked: database unavailable", "err", err)
 		w.Header().Set("Retry-After", retryAfterSeconds)
@@ -419,6 +427,10 @@ func (s *Server) writeUncheckedToken(w http.ResponseWriter, r *http.Request, err
 	s.log.ErrorContext(r.Context(), "token not checked: internal error", "err", err)
 	writeGraphQLError(w, http.StatusInternalServerError, maillage.EINTERNAL, "internal error")
 }
+
+// issuerUnavailableMessage is what a caller reads when their token could not
+// be checked because its issuer's keys could not be fetched.
+const issuerUnavailableMessage = "service unavailable: the token issuer cannot be reached, retry"
 
 // withDeadline bounds a GraphQL request over HTTP, authentication included,
 // by the request timeout: past it the caller gets 503 SERVICE_UNAVAILABLE,
