@@ -437,10 +437,11 @@ const issuerUnavailableMessage = "service unavailable: the token issuer cannot b
 // whatever the request still waits for (a database behind a black-holed
 // network), and the request's context is done, which cancels its
 // statements. A websocket or a stream (server-sent events, multipart)
-// outlives it: its connection is not bounded.
+// outlives it: its connection is not bounded, but each query or mutation a
+// websocket carries is (wsOp.answerWithin).
 func (s *Server) withDeadline(next http.Handler) http.Handler {
 	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{
-		"message":    fmt.Sprintf("service unavailable: no answer within %s, retry", s.cfg.RequestTimeout),
+		"message":    timeoutMessage(s.cfg.RequestTimeout),
 		"extensions": map[string]string{"code": maillage.EUNAVAILABLE},
 	}}})
 	bounded := http.TimeoutHandler(next, s.cfg.RequestTimeout, string(body))
@@ -453,6 +454,12 @@ func (s *Server) withDeadline(next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		bounded.ServeHTTP(w, r)
 	})
+}
+
+// timeoutMessage is what a caller reads when their operation had no answer
+// within the request timeout d.
+func timeoutMessage(d time.Duration) string {
+	return fmt.Sprintf("service unavailable: no answer within %s, retry", d)
 }
 
 // bearerToken reads "Authorization: Bearer <token>" ("" when absent).
