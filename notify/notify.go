@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/wneessen/go-mail"
 
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/postgres"
@@ -32,7 +34,7 @@ type Service struct {
 var _ maillage.NotificationPreferenceService = (*Service)(nil)
 
 type counters struct {
-	deliveries, sent, failures, digests atomic.Int64
+	deliveries, sent, failures, digests, abandoned atomic.Int64
 	pending, oldestSeconds              atomic.Int64
 }
 
@@ -41,6 +43,7 @@ type Stats struct {
 	Deliveries int64         // deliveries this instance made
 	Sent       int64         // mails this instance handed to the relay
 	Failures   int64         // attempts that failed (each retried later)
+	Abandoned  int64         // mails whose recipient the relay refused for good
 	Digests    int64         // digest mails this instance queued
 	Pending    int64         // mails waiting to be sent (all instances), as last seen
 	Oldest     time.Duration // age of the oldest of them
@@ -67,7 +70,7 @@ func New(db *postgres.DB, cfg Config) (*Service, error) {
 // Stats returns the notifier's figures.
 func (s *Service) Stats() Stats {
 	return Stats{Deliveries: s.stats.deliveries.Load(), Sent: s.stats.sent.Load(), Failures: s.stats.failures.Load(),
-		Digests: s.stats.digests.Load(), Pending: s.stats.pending.Load(), Oldest: time.Duration(s.stats.oldestSeconds.Load()) * time.Second}
+		Digests: s.stats.digests.Load(), Abandoned: s.stats.abandoned.Load(), Pending: s.stats.pending.Load(), Oldest: time.Duration(s.stats.oldestSeconds.Load()) * time.Second}
 }
 
 // Start runs the notifier until ctx ends, when a relay is configured: the
@@ -247,6 +250,15 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 			continue
 		}
 		s.stats.failures.Add(1)
+		if refusedForGood(results[i]) {
+			s.stats.abandoned.Add(1)
+			slog.Error("mail notifications: the relay refuses the recipient, mail abandoned", "mail", m.ID,
+				"recipient", m.Recipient, "address", m.Address, "err", results[i])
+			if err := s.db.MailAbandoned(ctx, m.ID, results[i].Error()); err != nil {
+				return len(ms), err
+			}
+			continue
+		}
 		retry := s.backoff(m.Attempts)
 		slog.Warn("mail notifications: not sent, will retry", "mail", m.ID, "attempt", m.Attempts,
 			"retry_in", retry.String(), "err", results[i])
@@ -255,6 +267,15 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 		}
 	}
 	return len(ms), nil
+}
+
+// refusedForGood reports whether the relay refused the recipient with a
+// permanent error (5xx to RCPT TO: no such mailbox). Anything else — the
+// relay away, a temporary refusal, a refusal of the sender (the hub's
+// certificate or address, which its operator can fix) — is tried again.
+func refusedForGood(err error) bool {
+	var se *mail.SendError
+	return errors.As(err, &se) && se.Reason == mail.ErrSMTPRcptTo && !se.IsTemp() && se.ErrorCode() >= 500
 }
 
 // backoff is the wait after the attempt-th failed attempt.

@@ -30,7 +30,7 @@ const publicURL = "https://maillage.example"
 
 // startNotifier runs a notifier on db (its own bus, as an instance has)
 // with the relay r, and quick retries.
-func startNotifier(t *testing.T, db *postgres.DB, r *relay, c certs, change func(*notify.Config)) *notify.Service {
+func startNotifier(t testing.TB, db *postgres.DB, r *relay, c certs, change func(*notify.Config)) *notify.Service {
 	t.Helper()
 	cfg := notify.Config{Host: "127.0.0.1", Port: r.Port(), TLS: "starttls", ClientCert: c.ClientCert, ClientKey: c.ClientKey,
 		CAFile: c.CA, From: "notifications@maillage.mssante.fr", PublicURL: publicURL, Timeout: 5 * time.Second,
@@ -66,7 +66,7 @@ func settle(t *testing.T, db *postgres.DB, r *relay) []received {
 		var last, pos, unsent int64
 		err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0),
 			COALESCE((SELECT position FROM outbox_followers WHERE name = $1), 0),
-			(SELECT count(*) FROM notification_mails WHERE sent_at IS NULL) FROM events`, notify.FollowerName).Scan(&last, &pos, &unsent)
+			(SELECT count(*) FROM notification_mails WHERE sent_at IS NULL AND abandoned_at IS NULL) FROM events`, notify.FollowerName).Scan(&last, &pos, &unsent)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func address(t *testing.T, db *postgres.DB, rpps string) string {
 	return a
 }
 
-func idOf(t *testing.T, db *postgres.DB, q string, args ...any) string {
+func idOf(t testing.TB, db *postgres.DB, q string, args ...any) string {
 	t.Helper()
 	var id string
 	if err := db.Get(&id, q, args...); err != nil {
@@ -203,6 +203,21 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	step(specialist, maillage.ReferralTransitionInput{Action: maillage.ActionAnswer, Answer: ptr("exérèse conseillée sous 15 jours")})
 	expect("answered", []string{martin}, "a reçu une réponse", link)
 
+	// Another request, declined: the ESS's mailbox, then the requester; the
+	// reason stays on the portal.
+	declined, err := db.Referrals.SubmitReferral(gp, maillage.ReferralInput{ClientKey: "k2", ESSID: ess, PatientID: patient.ID,
+		RequesterKind: maillage.RequesterTreatingGP, Reason: "prurit chronique", Urgency: maillage.UrgencyRoutine,
+		Modality: maillage.ModalityInPerson})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("second submitted", []string{essMailbox}, publicURL+"/portal/demandes/"+declined.ID)
+	if _, err := db.Referrals.TransitionReferral(pgtest.As(t, db, caseManager), declined.ID, maillage.ReferralTransitionInput{
+		Action: maillage.ActionDecline, Reason: ptr("hors du champ de l’ESS")}); err != nil {
+		t.Fatal(err)
+	}
+	expect("declined", []string{martin}, "a été déclinée", publicURL+"/portal/demandes/"+declined.ID)
+
 	// A note in Jeanne Dupont's team: every other current member, not the
 	// author, not a GP outside the team.
 	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
@@ -234,7 +249,7 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	expect("term near", sorted(append(members, address(t, db, nurseDurand))...), "arrive à son terme le "+end.In(maillage.Paris).Format("02/01/2006"), teamLink)
 
 	all := r.Received()
-	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "Dupont", "Jeanne", "tension", "réévaluer")
+	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "prurit", "hors du champ", "Dupont", "Jeanne", "tension", "réévaluer")
 	ids := map[string]bool{}
 	for _, m := range all {
 		ids[m.MessageID] = true
@@ -443,5 +458,36 @@ func TestRelayRefusesWithoutClientCertificate(t *testing.T) {
 	}
 	if got := r.Received(); len(got) != 1 || got[0].To != address(t, db, pharmacist) {
 		t.Fatalf("received %+v", got)
+	}
+}
+
+// TestRecipientRefusedForGood: a mailbox the relay does not know (550 to
+// RCPT TO) is not tried again, counted, and does not hold up the other
+// mails of the same conversation.
+func TestRecipientRefusedForGood(t *testing.T) {
+	db := pgtest.Seeded(t)
+	c := newCerts(t)
+	r := startRelay(t, c)
+	svc := startNotifier(t, db, r, c, nil)
+	if _, err := db.Exec(`UPDATE professionals SET mssante = 'inconnu.petit@pharmacien.mssante.fr' WHERE rpps = $1`, pharmacist); err != nil {
+		t.Fatal(err)
+	}
+	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
+	if _, err := db.ESCAP.AddEntry(pgtest.As(t, db, nurseDurand), maillage.EntryInput{ESCAPID: team, Kind: maillage.EntryNote, Body: "n"}); err != nil {
+		t.Fatal(err)
+	}
+	got := settle(t, db, r)
+	if want := sorted(address(t, db, gpLefebvre), address(t, db, geriatric)); !slices.Equal(recipients(got), want) {
+		t.Fatalf("mails to %v, want %v", recipients(got), want)
+	}
+	time.Sleep(time.Second) // several retry periods (RetryMin 200ms)
+	var attempts int
+	var lastError string
+	if err := db.QueryRow(`SELECT attempts, last_error FROM notification_mails WHERE address LIKE 'inconnu%' AND abandoned_at IS NOT NULL`).
+		Scan(&attempts, &lastError); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 1 || !strings.Contains(lastError, "550") || svc.Stats().Abandoned != 1 {
+		t.Errorf("abandoned mail: %d attempts, %q, %d counted", attempts, lastError, svc.Stats().Abandoned)
 	}
 }

@@ -31,7 +31,7 @@ import (
 // every message it accepts; it can be stopped and started again on the
 // same port.
 type relay struct {
-	t    *testing.T
+	t    testing.TB
 	addr string
 	tls  *tls.Config
 
@@ -60,7 +60,7 @@ type certs struct {
 
 // newCerts writes a CA, a server certificate for 127.0.0.1 and a client
 // certificate into t's temporary directory.
-func newCerts(t *testing.T) certs {
+func newCerts(t testing.TB) certs {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -101,7 +101,7 @@ func newCerts(t *testing.T) certs {
 }
 
 // startRelay starts the relay on a free port of 127.0.0.1.
-func startRelay(t *testing.T, c certs) *relay {
+func startRelay(t testing.TB, c certs) *relay {
 	t.Helper()
 	cert, err := tls.LoadX509KeyPair(c.ServerCert, c.ServerKey)
 	if err != nil {
@@ -191,7 +191,12 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
+// Rcpt refuses for good the addresses starting with "inconnu" (no such
+// mailbox).
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if strings.HasPrefix(to, "inconnu") {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+	}
 	s.to = append(s.to, to)
 	return nil
 }

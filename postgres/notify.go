@@ -264,7 +264,7 @@ type OutgoingMail struct {
 func (db *DB) ClaimMails(ctx context.Context, n int, lease time.Duration) ([]OutgoingMail, error) {
 	const q = `UPDATE notification_mails m SET lease_until = now() + make_interval(secs => $2), attempts = m.attempts + 1
 		WHERE m.id IN (SELECT id FROM notification_mails
-			WHERE sent_at IS NULL AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+			WHERE sent_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
 			ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
 		RETURNING m.id, m.recipient, m.address, m.subject, m.body, m.attempts, m.created_at`
 	var ms []OutgoingMail
@@ -293,9 +293,19 @@ func (db *DB) MailFailed(ctx context.Context, id int64, retryIn time.Duration, c
 	return nil
 }
 
+// MailAbandoned records that the relay refused mail id's recipient for
+// good: it is not tried again.
+func (db *DB) MailAbandoned(ctx context.Context, id int64, cause string) error {
+	const q = `UPDATE notification_mails SET lease_until = NULL, last_error = $2, abandoned_at = now() WHERE id = $1 AND sent_at IS NULL`
+	if _, err := db.ExecContext(background(ctx), q, id, cause); err != nil {
+		return fmt.Errorf("mail %d abandoned: %w", id, err)
+	}
+	return nil
+}
+
 // MailQueue tells how many mails wait to be sent and the age of the oldest.
 func (db *DB) MailQueue(ctx context.Context) (pending int64, oldest time.Duration, err error) {
-	const q = `SELECT count(*), COALESCE(EXTRACT(epoch FROM now() - min(created_at)), 0) FROM notification_mails WHERE sent_at IS NULL`
+	const q = `SELECT count(*), COALESCE(EXTRACT(epoch FROM now() - min(created_at)), 0) FROM notification_mails WHERE sent_at IS NULL AND abandoned_at IS NULL`
 	var secs float64
 	if err := db.QueryRowContext(background(ctx), q).Scan(&pending, &secs); err != nil {
 		return 0, 0, fmt.Errorf("mail queue: %w", err)

@@ -441,3 +441,24 @@ func description(s *string) string {
 	}
 	return *s
 }
+
+// PruneLog deletes the finished log lines (delivered, failed, withheld)
+// last changed longer than keep ago, on one instance at a time, and returns
+// how many it deleted (0 when another instance holds the lock).
+func (db *WebhookStore) PruneLog(ctx context.Context, keep time.Duration) (int64, error) {
+	var deleted int64
+	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+		var locked bool
+		if err := tx.GetContext(ctx, &locked, `SELECT pg_try_advisory_xact_lock(hashtext('maillage_webhook_log_prune'))`); err != nil || !locked {
+			return err
+		}
+		const q = `WITH d AS (DELETE FROM webhook_deliveries WHERE status <> 'PENDING'
+				AND updated_at < now() - make_interval(secs => $1) RETURNING 1)
+			SELECT count(*) FROM d`
+		return tx.GetContext(ctx, &deleted, q, keep.Seconds())
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune webhook log: %w", err)
+	}
+	return deleted, nil
+}

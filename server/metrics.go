@@ -87,6 +87,8 @@ func newMetrics() *Metrics {
 			func(s notify.Stats) float64 { return float64(s.Sent) }),
 		m.notifyCounter("maillage_notify_mail_failures_total", "Attempts to send a notification mail that failed (each is retried with backoff).",
 			func(s notify.Stats) float64 { return float64(s.Failures) }),
+		m.notifyCounter("maillage_notify_mails_abandoned_total", "Notification mails given up because the relay refused the recipient for good (5xx to RCPT TO).",
+			func(s notify.Stats) float64 { return float64(s.Abandoned) }),
 		m.notifyCounter("maillage_notify_digests_total", "Daily digest mails this instance made.",
 			func(s notify.Stats) float64 { return float64(s.Digests) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "maillage_notify_mails_pending",

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +85,9 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	if jpath(line, "type") != "NOTE_ADDED" || jpath(line, "attempts") != 1.0 || jpath(line, "statusCode") != 200.0 {
 		t.Fatalf("log line %v", line)
 	}
+	if n := webhookOutcomes(t, h, "delivered"); n < 1 {
+		t.Fatalf("maillage_webhook_deliveries_total{outcome=\"delivered\"} = %d after a delivery", n)
+	}
 	mu.Lock()
 	if len(bodies) != 1 || !strings.Contains(bodies[0], x.ID) || !strings.Contains(bodies[0], `"type":"NOTE_ADDED"`) {
 		t.Fatalf("received %v: want the note's event", bodies)
@@ -128,6 +133,24 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	if got := jpath(h.ok(nurse, myWebhooks, map[string]any{"first": 5}), "myWebhooks").([]any); len(got) != 0 {
 		t.Fatalf("after delete: %v", got)
 	}
+}
+
+// webhookOutcomes is the process's count of webhook deliveries with that
+// outcome, from the hub's /metrics.
+func webhookOutcomes(t *testing.T, h *hub, outcome string) int {
+	t.Helper()
+	res, err := http.Get(h.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	m := regexp.MustCompile(`(?m)^maillage_webhook_deliveries_total\{outcome="` + outcome + `"\} (\d+)$`).FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
 }
 
 // previous returns the cursor of the event just before cursor's.

@@ -161,12 +161,21 @@ func (d *Dispatcher) run(ctx context.Context) {
 	defer d.inFlight.Wait()
 	tick := time.NewTicker(d.cfg.Poll)
 	defer tick.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-d.wake:
+		case <-prune.C:
+			if n, err := d.db.Webhooks.PruneLog(ctx, d.cfg.LogRetention); err != nil && ctx.Err() == nil {
+				slog.Error("prune webhook log", "err", err)
+			} else if n > 0 {
+				slog.Info("pruned webhook log", "deleted", n)
+			}
+			continue
 		}
 		for d.claim(ctx) {
 		}

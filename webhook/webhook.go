@@ -53,6 +53,9 @@ type Config struct {
 	ReplayLimit int
 	// LogLimit bounds the delivery log lines shown per webhook.
 	LogLimit int
+	// LogRetention is how long a finished delivery's log line is kept
+	// (pruned hourly, by one instance at a time).
+	LogRetention time.Duration
 	// Transport, if set, makes the HTTP requests (tests trust their
 	// server's certificate with it).
 	Transport http.RoundTripper
@@ -75,6 +78,7 @@ func DefaultConfig() Config {
 		Poll:           time.Second,
 		ReplayLimit:    1000,
 		LogLimit:       50,
+		LogRetention:   30 * 24 * time.Hour,
 	}
 }
 
@@ -90,6 +94,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Poll, d.Poll)
 	setDefault(&c.ReplayLimit, d.ReplayLimit)
 	setDefault(&c.LogLimit, d.LogLimit)
+	setDefault(&c.LogRetention, d.LogRetention)
 	return c
 }
 

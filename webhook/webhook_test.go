@@ -39,6 +39,7 @@ type receiver struct {
 	secret string
 	got    []received
 	answer func(n int, b webhook.Body) int // n: deliveries of this event so far, this one included
+	hold   func()                          // if set, called first (outside the lock): an endpoint that hangs
 }
 
 type received struct {
@@ -55,6 +56,9 @@ func newReceiver(t testing.TB) *receiver {
 }
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	if r.hold != nil {
+		r.hold()
+	}
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -523,5 +527,74 @@ func TestEndpointsOnPrivateAddressesAreRefused(t *testing.T) {
 	})
 	if d := log(t, svc, nurseCtx, w)[cursor]; d.Error == nil || !strings.Contains(*d.Error, "not a public address") || len(r.all()) != 0 {
 		t.Fatalf("log line %+v, %d requests received: want refused before connecting", d, len(r.all()))
+	}
+}
+
+// The log keeps pending deliveries whatever their age, and finished ones
+// for the retention.
+func TestLogPruning(t *testing.T) {
+	db := pgtest.Seeded(t)
+	svc := webhook.NewService(db, nil, webhook.Config{})
+	ctx := pgtest.As(t, db, nurse)
+	w, _, err := svc.RegisterWebhook(ctx, maillage.WebhookInput{URL: "https://example.org/hook", Topics: []string{"escap:"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO webhook_deliveries (webhook_id, event_id, topic, type, status, updated_at)
+		SELECT $1, e.id, e.topic, e.type, s.status, now() - s.age
+		FROM (SELECT * FROM events ORDER BY id LIMIT 4) e
+		JOIN (VALUES (1, 'DELIVERED', interval '40 days'), (2, 'FAILED', interval '40 days'),
+			(3, 'PENDING', interval '40 days'), (4, 'DELIVERED', interval '1 day')) s(n, status, age)
+			ON s.n = (SELECT count(*) FROM events x WHERE x.id <= e.id)`, w.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.Webhooks.PruneLog(context.Background(), 30*24*time.Hour)
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d (%v), want the 2 finished lines older than 30 days", n, err)
+	}
+	var left []string
+	if err := db.Select(&left, `SELECT status FROM webhook_deliveries ORDER BY event_id`); err != nil || !slices.Equal(left, []string{"PENDING", "DELIVERED"}) {
+		t.Fatalf("left %v (%v)", left, err)
+	}
+}
+
+// An endpoint that hangs holds its own share of the workers, never the
+// others' deliveries: a second webhook receives every event meanwhile.
+func TestHangingEndpointDoesNotHoldOtherWebhooks(t *testing.T) {
+	db := pgtest.Seeded(t)
+	stuck, fine := newReceiver(t), newReceiver(t)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	hanging, most := 0, 0
+	stuck.hold = func() {
+		mu.Lock()
+		hanging++
+		most = max(most, hanging)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		hanging--
+		mu.Unlock()
+	}
+	cfg := fast(fine)
+	cfg.Timeout, cfg.Workers, cfg.PerWebhook = time.Minute, 6, 2
+	svc, _ := instance(t, db, cfg)
+	t.Cleanup(func() { close(release) }) // before the instance stops: it waits for its attempts
+	nurseCtx, gp := pgtest.As(t, db, nurse), pgtest.As(t, db, gpDupont)
+	dupont := teamID(t, db, "CHRONIC_POLYPATHOLOGY")
+	register(t, svc, nurseCtx, stuck, "escap:")
+	register(t, svc, nurseCtx, fine, "escap:")
+	var want []string
+	for range 10 {
+		want = append(want, note(t, db, gp, dupont))
+	}
+	eventually(t, "the other webhook's deliveries", func() bool { return len(fine.accepted()) == 10 })
+	if got := fine.accepted(); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != 2 {
+		t.Fatalf("%d requests at once to the hanging endpoint, want its share: 2", most)
 	}
 }
