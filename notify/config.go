@@ -141,35 +141,39 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate checks the settings a running notifier needs.
+// Validate checks the settings a running notifier needs: one error naming
+// every setting at fault, on one line.
 func (c Config) Validate() error {
 	c = c.withDefaults()
-	var errs []error
+	var errs []string
 	if c.TLS != "starttls" && c.TLS != "tls" && c.TLS != "none" {
-		errs = append(errs, fmt.Errorf("smtp-tls: %q is not starttls, tls or none", c.TLS))
+		errs = append(errs, fmt.Sprintf("smtp-tls: %q is not starttls, tls or none", c.TLS))
 	}
 	if c.Port < 1 || c.Port > 65535 {
-		errs = append(errs, fmt.Errorf("smtp-port: %d is not a port", c.Port))
+		errs = append(errs, fmt.Sprintf("smtp-port: %d is not a port", c.Port))
 	}
 	if (c.ClientCert == "") != (c.ClientKey == "") {
-		errs = append(errs, errors.New("smtp-client-cert and smtp-client-key: give both or neither"))
+		errs = append(errs, "smtp-client-cert and smtp-client-key: give both or neither")
 	}
 	if _, err := mail.ParseAddress(c.From); err != nil {
-		errs = append(errs, fmt.Errorf("smtp-from: %q is not a mail address", c.From))
+		errs = append(errs, fmt.Sprintf("smtp-from: %q is not a mail address", c.From))
 	}
 	if _, err := time.Parse("15:04", c.DigestAt); err != nil {
-		errs = append(errs, fmt.Errorf("notify-digest-at: %q is not HH:MM", c.DigestAt))
+		errs = append(errs, fmt.Sprintf("notify-digest-at: %q is not HH:MM", c.DigestAt))
 	}
 	for role, m := range c.Defaults {
 		if !m.Valid() || !knownRole(role) {
-			errs = append(errs, fmt.Errorf("notify-defaults: %s=%s is not a recipient role (%s) and a mode (IMMEDIATE, DIGEST, OFF)",
+			errs = append(errs, fmt.Sprintf("notify-defaults: %s=%s is not a recipient role (%s) and a mode (IMMEDIATE, DIGEST, OFF)",
 				role, m, strings.Join(Roles, ", ")))
 		}
 	}
 	if c.PublicURL == "" {
-		errs = append(errs, errors.New("public-url: needed for the portal links of the mails"))
+		errs = append(errs, "public-url: needed for the portal links of the mails")
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 func knownRole(role string) bool {

@@ -37,6 +37,26 @@ func (o ImportOptions) keeps(dept string) bool {
 	return len(o.Departments) == 0 || slices.Contains(o.Departments, strings.ToUpper(strings.TrimSpace(dept)))
 }
 
+// check refuses a department that is not one of the official geographic
+// code's 101 (a typo would otherwise leave its lines out, and the import
+// archive what it had loaded from them).
+func (o ImportOptions) check() error {
+	for _, d := range o.Departments {
+		if _, _, ok := regionOfDepartment(d); !ok {
+			return maillage.Errorf(maillage.EINVALID, "department: %q is not a department code (such as 76, 2A or 971)", d)
+		}
+	}
+	return nil
+}
+
+// nothingToLoad is the refusal of an import whose file has no line to
+// load, which would otherwise undo what earlier imports loaded (undo says
+// how); it says where the lines went.
+func nothingToLoad(read, outside, rejected int, undo string) error {
+	return maillage.Errorf(maillage.EINVALID, "nothing to load (%d lines read, %d outside the departments, %d rejected): refusing to %s",
+		read, outside, rejected, undo)
+}
+
 // importMaxLine is the longest line an extract may have (a line is about
 // 600 bytes).
 const importMaxLine = 1 << 20

@@ -361,3 +361,62 @@ func TestImportRPPSPracticeCommunes(t *testing.T) {
 		t.Errorf("event payload %s (%v)", payload, err)
 	}
 }
+
+// The import archives only its own professionals: one entered by hand that
+// no file has listed (a neighbour across the region's border, a demo
+// professional) keeps their place and memberships through a regional
+// import; one the file listed is the import's, and archived when it leaves.
+func TestImportRPPSHandMadeProfessionals(t *testing.T) {
+	db := pgtest.New(t)
+	structures := seedStructures(t, db)
+	pros := genActivityPros(30) // i%3 == 2: an activity in 27229 only (but 20)
+	handMade := func(rpps string) {
+		t.Helper()
+		var id string
+		const q = `INSERT INTO professionals (rpps, first_name, last_name, profession) VALUES ($1, 'Main', 'SAISIE', 'Infirmier') RETURNING id`
+		if err := db.Get(&id, q, rpps); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO memberships (professional_id, structure_id, role) VALUES ($1, $2, 'MEMBER')`, id, structures[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handMade("29999999999") // in no file
+	handMade(pros[2].RPPS)  // in the file, outside department 76
+	handMade(pros[4].RPPS)  // in the file, in 76
+	var file bytes.Buffer
+	pgtest.WriteRPPSActivities(&file, pros)
+	rep, err := postgres.ImportRPPS(context.Background(), db, &file, postgres.ImportOptions{Departments: []string{"76"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Archived != 0 {
+		t.Errorf("a regional import over hand-made professionals: %s", rep)
+	}
+	const active = `SELECT count(*) FROM professionals p JOIN memberships m ON m.professional_id = p.id AND m.source IS NULL
+		WHERE p.rpps = $1 AND p.archived_at IS NULL AND m.ended_at IS NULL`
+	for _, rpps := range []string{"29999999999", pros[2].RPPS, pros[4].RPPS} {
+		if count(t, db, active, rpps) != 1 {
+			t.Errorf("hand-made professional %s archived or their membership ended", rpps)
+		}
+	}
+
+	// Professional 4, listed by the file, is the import's: a file without
+	// them archives them; the two others stay.
+	file.Reset()
+	pgtest.WriteRPPSActivities(&file, append(pros[:4:4], pros[5:]...))
+	if rep, err = postgres.ImportRPPS(context.Background(), db, &file, postgres.ImportOptions{Departments: []string{"76"}}); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Archived != 1 {
+		t.Errorf("professional 4 left the file: %s", rep)
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals WHERE rpps = $1 AND archived_at IS NOT NULL`, pros[4].RPPS); n != 1 {
+		t.Error("professional 4, claimed by the first import, not archived when gone from the file")
+	}
+	for _, rpps := range []string{"29999999999", pros[2].RPPS} {
+		if count(t, db, active, rpps) != 1 {
+			t.Errorf("hand-made professional %s archived or their membership ended", rpps)
+		}
+	}
+}

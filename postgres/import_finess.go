@@ -101,13 +101,11 @@ const finessAuditRole = "system:import_finess"
 func ImportFINESS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*FINESSImport, error) {
 	start := time.Now()
 	rep := &FINESSImport{}
-	for _, d := range opt.Departments {
-		if _, _, ok := regionOfDepartment(d); !ok {
-			return nil, maillage.Errorf(maillage.EINVALID, "import finess: %q is not a department code", d)
-		}
+	if err := opt.check(); err != nil {
+		return nil, fmt.Errorf("import finess: %w", err)
 	}
 	ctx = importContext(ctx, "finess")
-	err := db.InTx(ctx, func(tx *sqlx.Tx) error {
+	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		kinds, err := finessCategories(ctx, tx)
 		if err != nil {
 			return err
@@ -346,7 +344,7 @@ func upsertFINESS(ctx context.Context, tx *sqlx.Tx, rep *FINESSImport) error {
 		return fmt.Errorf("count: %w", err)
 	}
 	if rep.Structures == 0 {
-		return maillage.Errorf(maillage.EINVALID, "no establishment to load in the file: refusing to archive every imported structure")
+		return nothingToLoad(rep.Read, rep.Outside, rep.Rejected, "archive every imported structure")
 	}
 	if err := placeFINESS(ctx, tx, rep); err != nil {
 		return err

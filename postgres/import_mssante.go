@@ -80,6 +80,9 @@ const mssanteAuditRole = "system:import_mssante"
 func ImportMSSante(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*MSSanteImport, error) {
 	start := time.Now()
 	rep := &MSSanteImport{}
+	if err := opt.check(); err != nil {
+		return nil, fmt.Errorf("import mssante: %w", err)
+	}
 	ctx = importContext(ctx, "mssante")
 	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		if err := stageMSSante(ctx, tx, r, opt, rep); err != nil {
@@ -221,7 +224,7 @@ func upsertMSSante(ctx context.Context, tx *sqlx.Tx, opt ImportOptions, rep *MSS
 		return fmt.Errorf("count: %w", err)
 	}
 	if rep.Addresses == 0 {
-		return maillage.Errorf(maillage.EINVALID, "no valid line in the file: refusing to release every imported address")
+		return nothingToLoad(rep.Read, rep.Outside, rep.Rejected, "release every imported address")
 	}
 	if err := rejectMSSanteHolders(ctx, tx, opt, rep); err != nil {
 		return err

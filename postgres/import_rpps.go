@@ -58,8 +58,11 @@ const rppsAuditRole = "system:import_rpps"
 // upserts by RPPS: a new RPPS is created, a changed name, profession or
 // specialty is updated (a professional the import archived earlier who is
 // back in the file is restored; one archived by hand stays archived), and a
-// professional absent from the file is archived (never deleted), their
-// memberships ended and their care-team places left.
+// professional of the import's absent from the file (or outside
+// opt.Departments) is archived (never deleted), their memberships ended and
+// their care-team places left. The import's professionals are those it
+// created or found in a file (professionals.source): one entered by hand
+// that no file has listed is never archived by it.
 // The identity, profession and specialty of a professional come from their
 // first line in the file.
 //
@@ -83,6 +86,9 @@ const rppsAuditRole = "system:import_rpps"
 func ImportRPPS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (*RPPSImport, error) {
 	start := time.Now()
 	rep := &RPPSImport{}
+	if err := opt.check(); err != nil {
+		return nil, fmt.Errorf("import rpps: %w", err)
+	}
 	ctx = importContext(ctx, "rpps")
 	err := importTx(ctx, db, func(tx *sqlx.Tx) error {
 		if err := stageRPPS(ctx, tx, r, opt, rep); err != nil {
@@ -210,12 +216,12 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 		return fmt.Errorf("count: %w", err)
 	}
 	if rep.Professionals == 0 {
-		return maillage.Errorf(maillage.EINVALID, "no valid line in the file: refusing to archive the whole directory")
+		return nothingToLoad(rep.Read, rep.Outside, rep.Rejected, "archive every imported professional")
 	}
 	var endedOfArchived int
 	professionals := []importStep{
-		{"insert", `INSERT INTO professionals (rpps, first_name, last_name, profession, specialty)
-				SELECT i.rpps, i.first_name, i.last_name, i.profession, i.specialty FROM rpps_import i
+		{"insert", `INSERT INTO professionals (rpps, first_name, last_name, profession, specialty, source)
+				SELECT i.rpps, i.first_name, i.last_name, i.profession, i.specialty, 'rpps' FROM rpps_import i
 				WHERE NOT EXISTS (SELECT 1 FROM professionals p WHERE p.rpps = i.rpps)
 				RETURNING id, 'fr' AS domain, '{}'::jsonb AS payload`,
 			&rep.Inserted, maillage.EventProfessionalCreated, "import_create"},
@@ -228,7 +234,7 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 				RETURNING p.id, 'fr' AS domain, '{}'::jsonb AS payload`,
 			&rep.Updated, maillage.EventProfessionalUpdated, "import_update"},
 		{"archive", `UPDATE professionals p SET archived_at = now(), updated_at = now()
-				WHERE p.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM rpps_import i WHERE i.rpps = p.rpps)
+				WHERE p.source = 'rpps' AND p.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM rpps_import i WHERE i.rpps = p.rpps)
 				RETURNING p.id, 'fr' AS domain, '{}'::jsonb AS payload`,
 			&rep.Archived, maillage.EventProfessionalArchived, "import_archive"},
 		// Archived professionals hold no membership, hand-made ones included
@@ -241,6 +247,12 @@ func upsertRPPS(ctx context.Context, tx *sqlx.Tx, rep *RPPSImport) error {
 	}
 	if err := runImportSteps(ctx, tx, rppsAuditRole, professionals); err != nil {
 		return err
+	}
+	// The professionals entered by hand that the file lists are the
+	// import's from now on (nothing visible changes: no event).
+	const claim = `UPDATE professionals p SET source = 'rpps' FROM rpps_import i WHERE p.rpps = i.rpps AND p.source IS NULL`
+	if _, err := tx.ExecContext(ctx, claim); err != nil {
+		return fmt.Errorf("claim: %w", err)
 	}
 	if err := importMemberships(ctx, tx, rep); err != nil {
 		return err

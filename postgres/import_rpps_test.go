@@ -3,10 +3,12 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -153,13 +155,35 @@ func TestImportRPPS(t *testing.T) {
 func TestImportRPPSRefuses(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
-	for name, file := range map[string]string{
-		"no RPPS header": "Nom|Prénom|\nMARTIN|Claire|\n",
-		"no valid line":  "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|Numéro SIRET site|Numéro FINESS site|Code commune (coord. structure)|\n12|X|Y|Z||||76540|\n",
+	const header = "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|Numéro SIRET site|Numéro FINESS site|Code commune (coord. structure)|\n"
+	for _, c := range []struct{ name, file, departments, want string }{
+		{"no RPPS header", "Nom|Prénom|\nMARTIN|Claire|\n", "", `no column "Identifiant PP" in the header`},
+		{"no valid line", header + "12|X|Y|Z||||76540|\n", "",
+			"nothing to load (1 lines read, 0 outside the departments, 1 rejected): refusing to archive every imported professional"},
+		{"no line in the departments", header + "10000000001|X|Y|Z||||76540|\n", "27",
+			"nothing to load (1 lines read, 1 outside the departments, 0 rejected)"},
+		{"not a department", header + "10000000001|X|Y|Z||||76540|\n", "76,7", `department: "7" is not a department code`},
 	} {
-		if _, err := postgres.ImportRPPS(ctx, db, strings.NewReader(file), postgres.ImportOptions{}); err == nil {
-			t.Errorf("%s: no error", name)
+		var depts []string
+		if c.departments != "" {
+			depts = strings.Split(c.departments, ",")
 		}
+		_, err := postgres.ImportRPPS(ctx, db, strings.NewReader(c.file), postgres.ImportOptions{Departments: depts})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM professionals`); n != 0 {
+		t.Errorf("refused imports left %d professionals", n)
+	}
+	// The other imports refuse an unknown department before reading.
+	if _, err := postgres.ImportFINESS(ctx, db, strings.NewReader(""), postgres.ImportOptions{Departments: []string{"2a"}}); err == nil ||
+		!strings.Contains(err.Error(), `department: "2a" is not a department code`) {
+		t.Errorf("finess, department 2a: %v", err)
+	}
+	if _, err := postgres.ImportMSSante(ctx, db, strings.NewReader(""), postgres.ImportOptions{Departments: []string{"99"}}); err == nil ||
+		!strings.Contains(err.Error(), `department: "99" is not a department code`) {
+		t.Errorf("mssante, department 99: %v", err)
 	}
 }
 
@@ -175,4 +199,52 @@ func (c *cancelAtEOF) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
+}
+
+// slowAtEOF waits before telling the end of its file, as a download that
+// stalls: the import's COPY is open meanwhile.
+type slowAtEOF struct {
+	r     io.Reader
+	pause time.Duration
+}
+
+func (s *slowAtEOF) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err == io.EOF {
+		time.Sleep(s.pause)
+	}
+	return n, err
+}
+
+// An import streams a file for as long as it takes: the connections'
+// statement timeout (a request's backstop) does not cut it, for any of
+// the three extracts.
+func TestImportSlowStream(t *testing.T) {
+	db := pgtest.Open(t, pgtest.NewURL(t)+"&statement_timeout=300ms")
+	ctx := context.Background()
+	var rpps, mssante bytes.Buffer
+	pgtest.WriteRPPSActivities(&rpps, genActivityPros(3))
+	pgtest.WriteMSSante(&mssante, []pgtest.MSSanteMailbox{{Type: "PER", Address: "nom0@medecin.mssante.fr", RPPS: "20000000000"}})
+	finess := extract(t, pgtest.GenFINESS(0, 5))
+	for _, imp := range []struct {
+		name string
+		run  func(io.Reader) (fmt.Stringer, error)
+		file io.Reader
+	}{
+		{"finess", func(r io.Reader) (fmt.Stringer, error) {
+			return postgres.ImportFINESS(ctx, db, r, postgres.ImportOptions{})
+		}, bytes.NewReader(finess)},
+		{"rpps", func(r io.Reader) (fmt.Stringer, error) {
+			return postgres.ImportRPPS(ctx, db, r, postgres.ImportOptions{})
+		}, &rpps},
+		{"mssante", func(r io.Reader) (fmt.Stringer, error) {
+			return postgres.ImportMSSante(ctx, db, r, postgres.ImportOptions{})
+		}, &mssante},
+	} {
+		if rep, err := imp.run(&slowAtEOF{r: imp.file, pause: 700 * time.Millisecond}); err != nil {
+			t.Errorf("%s, a file read in more than the statement timeout: %v", imp.name, err)
+		} else if !strings.Contains(rep.String(), "1 assigned") && imp.name == "mssante" {
+			t.Errorf("mssante: %s", rep)
+		}
+	}
 }

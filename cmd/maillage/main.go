@@ -100,9 +100,11 @@ transaction; importing the same file again changes nothing:
            missing); an imported structure absent from the file is archived.
            Structures entered by hand are never changed.
   rpps     PS_LibreAcces_Personne_activite_<date>.txt (one line per
-           activity): professionals by RPPS, created, updated, or archived
-           (never deleted) when absent; an activity in a structure of the
-           directory (site FINESS or SIRET) makes its professional a member.
+           activity): professionals by RPPS, created or updated; one an
+           import created or listed is archived (never deleted) when absent.
+           Professionals entered by hand and never listed are not touched.
+           An activity in a structure of the directory (site FINESS or
+           SIRET) makes its professional a member.
   mssante  Extraction_Correspondance_MSSante_<date>.txt: MSSanté addresses
            given to their holder (professional by RPPS, structure by FINESS
            or SIRET); an imported address absent from the file is released.
