@@ -391,37 +391,39 @@ func (a *Authorizer) decide(ctx context.Context, action Action, obj Object) (boo
 // Scope returns where the caller in ctx may do action on objects of kind,
 // for a list's SQL filter: the outermost domains where one of their roles
 // allows it. knownRelations are the relations the kind's service can test
-// in SQL; Scope keeps those a policy allows. A failure to read the caller's
-// grants is logged and gives the scope of the public and the relations.
-func (a *Authorizer) Scope(ctx context.Context, action Action, kind string, knownRelations ...string) Scope {
+// in SQL; Scope keeps those a policy allows. When the public may do action
+// on kind, no grant is read. A failure to read the caller's grants is an
+// error, never a narrower scope: a database away must not show a caller an
+// empty or partial list as if it were theirs.
+func (a *Authorizer) Scope(ctx context.Context, action Action, kind string, knownRelations ...string) (Scope, error) {
 	decisions.Add(1)
 	ps := a.policies.Load()
 	if ps.allows(subjectPublic, kind, action) {
-		return Scope{All: true}
+		return Scope{All: true}, nil
 	}
-	var s Scope
 	grants, err := a.callerGrants(ctx)
 	if err != nil {
-		slog.ErrorContext(ctx, "authorization scope narrowed: grants unavailable", "err", err)
+		return Scope{}, fmt.Errorf("scope of %s %s: %w", action, kind, err)
 	}
+	var s Scope
 	for _, g := range grants {
 		if roleMayReach(g.Role, kind, action) && ps.allows(g.Role, kind, action) {
 			if g.Domain == NationalDomain {
-				return Scope{All: true}
+				return Scope{All: true}, nil
 			}
 			s.Domains = append(s.Domains, g.Domain)
 		}
 	}
 	s.Domains = outermost(s.Domains)
 	if len(grants) == 0 {
-		return s // an inactive caller has no relations (see decide)
+		return s, nil // an inactive caller has no relations (see decide)
 	}
 	for _, r := range knownRelations {
 		if ps.allows(relationPrefix+r, kind, action) {
 			s.Relations = append(s.Relations, r)
 		}
 	}
-	return s
+	return s, nil
 }
 
 // outermost sorts the domains and drops those within another of the list

@@ -57,15 +57,15 @@ func TestDecisions(t *testing.T) {
 			t.Errorf("%s: Allowed = %v, want %v", c.name, got, c.want)
 		}
 	}
-	s := a.Scope(claire, authz.ActWrite, authz.KindDirectory)
+	s := scope(t, a, claire, authz.ActWrite, authz.KindDirectory)
 	if s.All || len(s.Domains) != 1 || s.Domains[0] != "fr/28/76/cpts-rouen-nord" {
 		t.Errorf("Claire's directory write scope = %+v", s)
 	}
-	s = a.Scope(claire, authz.ActRead, authz.KindPatient, "treating_gp", "recorder", "neighbour")
+	s = scope(t, a, claire, authz.ActRead, authz.KindPatient, "treating_gp", "recorder", "neighbour")
 	if s.All || len(s.Domains) != 0 || len(s.Relations) != 2 {
 		t.Errorf("Claire's patient read scope = %+v: relations only", s)
 	}
-	if s := a.Scope(pgtest.As(t, db, "admin"), authz.ActRead, authz.KindPatient); !s.Empty() {
+	if s := scope(t, a, pgtest.As(t, db, "admin"), authz.ActRead, authz.KindPatient); !s.Empty() {
 		t.Errorf("the national admin reads no patient by role, got %+v", s)
 	}
 }
@@ -90,7 +90,10 @@ func TestDecisionsDuringReload(t *testing.T) {
 					t.Error("a decision during a reload lost a grant")
 					return
 				}
-				db.Authz.Scope(claire, authz.ActRead, authz.KindPatient, "treating_gp")
+				if _, err := db.Authz.Scope(claire, authz.ActRead, authz.KindPatient, "treating_gp"); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		})
 	}
@@ -216,7 +219,7 @@ func TestScopeOfFiftyTerritories(t *testing.T) {
 		}
 	}
 	caller := maillage.WithIdentity(ctx, maillage.Identity{AccountID: account, Login: "ars-50"})
-	s := db.Authz.Scope(caller, authz.ActWrite, authz.KindDirectory)
+	s := scope(t, db.Authz, caller, authz.ActWrite, authz.KindDirectory)
 	if s.All || len(s.Domains) != len(want) {
 		t.Fatalf("scope of %d domains, want the %d outermost: %v", len(s.Domains), len(want), s.Domains)
 	}
@@ -227,5 +230,42 @@ func TestScopeOfFiftyTerritories(t *testing.T) {
 	}
 	if !db.Authz.Allowed(caller, authz.ActWrite, authz.Object{Kind: authz.KindDirectory, Domain: locals[49] + "/@str_1"}) {
 		t.Error("a grant on a local territory does not hold on its structures")
+	}
+}
+
+// scope is Scope for a test: it fails the test on an error.
+func scope(t *testing.T, a *authz.Authorizer, ctx context.Context, action authz.Action, kind string, relations ...string) authz.Scope {
+	t.Helper()
+	s, err := a.Scope(ctx, action, kind, relations...)
+	if err != nil {
+		t.Fatalf("scope of %s %s: %v", action, kind, err)
+	}
+	return s
+}
+
+// TestScopeOfUnreadableGrantsIsAnError: when a caller's grants cannot be
+// read (here the function that computes them is gone), Scope is an error,
+// never the narrower scope of someone with no grant; a kind the public may
+// read needs no grant and still gets its scope.
+func TestScopeOfUnreadableGrantsIsAnError(t *testing.T) {
+	db := pgtest.Seeded(t)
+	claire := pgtest.As(t, db, "10003456781")
+	if s := scope(t, db.Authz, claire, authz.ActRead, authz.KindPatient, "treating_gp"); len(s.Relations) != 1 {
+		t.Fatalf("before: Claire's patient read scope = %+v", s)
+	}
+	if _, err := db.ExecContext(context.Background(), `DROP FUNCTION authz_account_grants(text)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Authz.ForgetAll()
+	for _, kind := range []string{authz.KindPatient, authz.KindReferral, authz.KindESCAP, authz.KindAudit} {
+		if s, err := db.Authz.Scope(claire, authz.ActRead, kind, "treating_gp"); err == nil {
+			t.Errorf("%s: grants unreadable, want an error, got the scope %+v", kind, s)
+		}
+	}
+	if _, err := db.Authz.Scope(claire, authz.ActWrite, authz.KindDirectory); err == nil {
+		t.Error("directory write: grants unreadable, want an error")
+	}
+	if s := scope(t, db.Authz, claire, authz.ActRead, authz.KindDirectory); !s.All {
+		t.Errorf("the public reads the directory: want all of it without grants, got %+v", s)
 	}
 }

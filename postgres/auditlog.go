@@ -28,7 +28,10 @@ func (db *AuditService) FindAuditRecords(ctx context.Context, f maillage.AuditFi
 	if maillage.IdentityFrom(ctx).Anonymous() {
 		return nil, maillage.Errorf(maillage.EUNAUTHENTICATED, "sign in to read the audit trail")
 	}
-	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindAudit)
+	scope, err := db.Authz.Scope(ctx, authz.ActRead, authz.KindAudit)
+	if err != nil {
+		return nil, fmt.Errorf("audit read scope: %w", err)
+	}
 	if scope.Empty() {
 		return nil, maillage.Errorf(maillage.EFORBIDDEN, "not allowed to read the audit trail")
 	}

@@ -15,16 +15,20 @@ import (
 
 // escapVisible returns a SQL condition true when the caller may read the
 // team at idExpr (whose territory path is pathExpr), its parameters added to
-// p. Every read door (root field, nested list, node) filters with it.
-func (db *ESCAPService) escapVisible(ctx context.Context, p *params, idExpr, pathExpr string) string {
-	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindESCAP, relationNames(authz.KindESCAP)...)
+// p. Every read door (root field, nested list, node) filters with it. A
+// failure to read the caller's grants is an error, never a narrower filter.
+func (db *ESCAPService) escapVisible(ctx context.Context, p *params, idExpr, pathExpr string) (string, error) {
+	scope, err := db.Authz.Scope(ctx, authz.ActRead, authz.KindESCAP, relationNames(authz.KindESCAP)...)
+	if err != nil {
+		return "", fmt.Errorf("escap read scope: %w", err)
+	}
 	caller := callerOf(ctx, p)
 	all, domains := scopeArgs(scope)
 	if caller.id.Anonymous() {
 		all, domains, scope.Relations = false, nil, nil
 	}
 	return "(" + p.Add(all) + "::bool OR " + domainCondition(p, pathExpr, domains) + " OR " +
-		relationFilter(authz.KindESCAP, idExpr, scope.Relations, caller) + ")"
+		relationFilter(authz.KindESCAP, idExpr, scope.Relations, caller) + ")", nil
 }
 
 // auditESCAPReads appends one audit record per team read, in one statement,
@@ -51,7 +55,10 @@ func distinctIDs[T any](rows []*T, key func(*T) string) []string {
 // the reads in one more.
 func (db *ESCAPService) ESCAPsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAP, error) {
 	p := params{pq.StringArray(ids)}
-	visible := db.escapVisible(ctx, &p, "e.id", "t.path")
+	visible, err := db.escapVisible(ctx, &p, "e.id", "t.path")
+	if err != nil {
+		return nil, err
+	}
 	var rows []*maillage.ESCAP
 	q := `SELECT ` + escapColumns + escapFrom + ` WHERE e.id = ANY($1) AND ` + visible
 	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
@@ -77,7 +84,10 @@ func (db *ESCAPService) FindESCAPs(ctx context.Context, f maillage.ESCAPFilter, 
 		}
 	}
 	p := params{f.Status, f.PatientID, after[0], after[1], page.First + 1}
-	visible := db.escapVisible(ctx, &p, "e.id", "t.path")
+	visible, err := db.escapVisible(ctx, &p, "e.id", "t.path")
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + escapColumns + escapFrom + ` WHERE ($1::text IS NULL OR e.status = $1) AND ($2::text IS NULL OR e.patient_id = $2)
 		AND (e.created_at, e.id) < (COALESCE(NULLIF($3, '')::timestamptz, 'infinity'), $4) AND ` + visible + `
 		ORDER BY e.created_at DESC, e.id DESC LIMIT $5`
@@ -111,7 +121,10 @@ func escapPathOf(idExpr string) string {
 // teams in one statement, and audits the reads in one more.
 func (db *ESCAPService) MembersByESCAPIDs(ctx context.Context, ids []string) ([][]*maillage.ESCAPMember, error) {
 	p := params{pq.StringArray(ids)}
-	visible := db.escapVisible(ctx, &p, "m.escap_id", escapPathOf("m.escap_id"))
+	visible, err := db.escapVisible(ctx, &p, "m.escap_id", escapPathOf("m.escap_id"))
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + memberColumns + ` FROM escap_members m JOIN professionals p ON p.id = m.professional_id
 		WHERE m.escap_id = ANY($1) AND ` + visible + ` ORDER BY m.joined_at, m.id`
 	var rows []*maillage.ESCAPMember
@@ -127,7 +140,10 @@ func (db *ESCAPService) MembersByESCAPIDs(ctx context.Context, ids []string) ([]
 // MembersByIDs loads visible memberships by id (for node).
 func (db *ESCAPService) MembersByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPMember, error) {
 	p := params{pq.StringArray(ids)}
-	visible := db.escapVisible(ctx, &p, "m.escap_id", escapPathOf("m.escap_id"))
+	visible, err := db.escapVisible(ctx, &p, "m.escap_id", escapPathOf("m.escap_id"))
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + memberColumns + ` FROM escap_members m JOIN professionals p ON p.id = m.professional_id
 		WHERE m.id = ANY($1) AND ` + visible
 	var rows []*maillage.ESCAPMember
@@ -143,7 +159,10 @@ func (db *ESCAPService) MembersByIDs(ctx context.Context, ids []string) ([]*mail
 // EntriesByIDs loads visible timeline entries by id (for node).
 func (db *ESCAPService) EntriesByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPEntry, error) {
 	p := params{pq.StringArray(ids)}
-	visible := db.escapVisible(ctx, &p, "x.escap_id", escapPathOf("x.escap_id"))
+	visible, err := db.escapVisible(ctx, &p, "x.escap_id", escapPathOf("x.escap_id"))
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + entryColumns + ` FROM escap_entries x WHERE x.id = ANY($1) AND ` + visible
 	var rows []*maillage.ESCAPEntry
 	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
@@ -158,7 +177,10 @@ func (db *ESCAPService) EntriesByIDs(ctx context.Context, ids []string) ([]*mail
 // ConsentsByIDs loads consents visible through a team of the caller's.
 func (db *ESCAPService) ConsentsByIDs(ctx context.Context, ids []string) ([]*maillage.ESCAPConsent, error) {
 	p := params{pq.StringArray(ids)}
-	visible := db.escapVisible(ctx, &p, "ce.id", escapPathOf("ce.id"))
+	visible, err := db.escapVisible(ctx, &p, "ce.id", escapPathOf("ce.id"))
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + consentColumns + ` FROM escap_consents c WHERE c.id = ANY($1)
 		AND EXISTS (SELECT 1 FROM escaps ce WHERE ce.consent_id = c.id AND ` + visible + `)`
 	var rows []*maillage.ESCAPConsent
@@ -189,7 +211,10 @@ func (db *ESCAPService) Timelines(ctx context.Context, keys []maillage.TimelineK
 		escapIDs[i], afterAt[i], afterID[i], limits[i] = k.ESCAPID, after[0], after[1], int64(pages[i].First+1)
 	}
 	p := params{escapIDs, afterAt, afterID, limits}
-	visible := db.escapVisible(ctx, &p, "k.escap_id", escapPathOf("k.escap_id"))
+	visible, err := db.escapVisible(ctx, &p, "k.escap_id", escapPathOf("k.escap_id"))
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT k.n, ` + entryColumns + `
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS k(escap_id, after_at, after_id, lim, n)
 		CROSS JOIN LATERAL (SELECT * FROM escap_entries y WHERE y.escap_id = k.escap_id

@@ -143,10 +143,14 @@ func (db *PatientService) patientFor(ctx context.Context, q sqlx.QueryerContext,
 }
 
 // patientsVisible returns the scope filter of patient reads: the relations
-// the policies allow, as SQL over p.id, its parameters added to p.
-func (db *PatientService) patientsVisible(ctx context.Context, p *params) string {
-	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindPatient, relationNames(authz.KindPatient)...)
-	return relationFilter(authz.KindPatient, "p.id", scope.Relations, callerOf(ctx, p))
+// the policies allow, as SQL over p.id, its parameters added to p. A failure
+// to read the caller's grants is an error, never a narrower filter.
+func (db *PatientService) patientsVisible(ctx context.Context, p *params) (string, error) {
+	scope, err := db.Authz.Scope(ctx, authz.ActRead, authz.KindPatient, relationNames(authz.KindPatient)...)
+	if err != nil {
+		return "", fmt.Errorf("patient read scope: %w", err)
+	}
+	return relationFilter(authz.KindPatient, "p.id", scope.Relations, callerOf(ctx, p)), nil
 }
 
 // PatientsByIDs loads the visible patients among ids in one statement, and
@@ -154,7 +158,11 @@ func (db *PatientService) patientsVisible(ctx context.Context, p *params) string
 func (db *PatientService) PatientsByIDs(ctx context.Context, ids []string) ([]*maillage.Patient, error) {
 	p := params{pq.StringArray(ids)}
 	var rows []*maillage.Patient
-	q := patientSelect + ` WHERE p.id = ANY($1) AND ` + db.patientsVisible(ctx, &p)
+	visible, err := db.patientsVisible(ctx, &p)
+	if err != nil {
+		return nil, err
+	}
+	q := patientSelect + ` WHERE p.id = ANY($1) AND ` + visible
 	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("patients by ids: %w", err)
 	}
@@ -171,7 +179,11 @@ func (db *PatientService) FindPatients(ctx context.Context, f maillage.PatientFi
 		return nil, err
 	}
 	p := params{searchPattern(f.Search), after[0], after[1], after[2], page.First + 1}
-	q := patientSelect + ` WHERE ` + db.patientsVisible(ctx, &p) + ` AND p.archived_at IS NULL
+	visible, err := db.patientsVisible(ctx, &p)
+	if err != nil {
+		return nil, err
+	}
+	q := patientSelect + ` WHERE ` + visible + ` AND p.archived_at IS NULL
 		AND ($1::text IS NULL OR search_key(p.family_name || ' ' || p.given_names) LIKE search_key($1))
 		AND (p.family_name, p.given_names, p.id) > ($2, $3, $4)
 		ORDER BY p.family_name, p.given_names, p.id LIMIT $5`

@@ -22,8 +22,8 @@ const professionalSelect = `SELECT p.id, p.rpps, p.first_name, p.last_name, p.pr
 // visible to whoever may read the directory anywhere.
 
 func (db *DirectoryService) selectProfessionals(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Professional, error) {
-	if db.directoryScope(ctx).Empty() {
-		return nil, nil
+	if ok, err := db.readsDirectory(ctx); !ok {
+		return nil, err
 	}
 	var rows []*maillage.Professional
 	if err := sqlx.SelectContext(ctx, q, &rows, professionalSelect+` WHERE `+where, args...); err != nil {
@@ -57,7 +57,11 @@ func (db *DirectoryService) FindProfessionalByRPPS(ctx context.Context, rpps str
 // with ids.
 func (db *DirectoryService) ProfessionalsByIDs(ctx context.Context, ids []string) ([]*maillage.Professional, error) {
 	var rows []*maillage.Professional
-	if !db.directoryScope(ctx).Empty() {
+	ok, err := db.readsDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		if err := db.selectPrepared(ctx, &rows, professionalSelect+` WHERE p.id = ANY($1::text[])`, pq.StringArray(ids)); err != nil {
 			return nil, fmt.Errorf("professionals by ids: %w", err)
 		}
@@ -118,8 +122,8 @@ func (db *DirectoryService) FindProfessionals(ctx context.Context, f maillage.Pr
 
 // CountProfessionals counts the professionals f selects.
 func (db *DirectoryService) CountProfessionals(ctx context.Context, f maillage.ProfessionalFilter) (int, error) {
-	if db.directoryScope(ctx).Empty() {
-		return 0, nil
+	if ok, err := db.readsDirectory(ctx); !ok {
+		return 0, err
 	}
 	args, err := db.professionalArgs(ctx, f)
 	if err != nil {
@@ -138,7 +142,11 @@ const membershipColumns = `m.id, m.professional_id, m.structure_id, m.role, m.st
 // memberships of a structure are.
 func (db *DirectoryService) MembershipsByIDs(ctx context.Context, ids []string) ([]*maillage.Membership, error) {
 	var rows []*maillage.Membership
-	if !db.directoryScope(ctx).Empty() {
+	ok, err := db.readsDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		if err := db.SelectContext(ctx, &rows, `SELECT `+membershipColumns+` FROM memberships m WHERE m.id = ANY($1)`, pq.StringArray(ids)); err != nil {
 			return nil, fmt.Errorf("memberships by ids: %w", err)
 		}
@@ -256,7 +264,11 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 		return nil, err
 	}
 	var rows []*membershipRow
-	if !db.directoryScope(ctx).Empty() {
+	reads, err := db.readsDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if reads {
 		p := params{pq.StringArray(parents)}
 		where := membershipWhere(&p, of, f)
 		total, count := "", ""
@@ -302,7 +314,7 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 				return maillage.MembershipEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: m}
 			})
 		out[i] = &maillage.MembershipConnection{Edges: edges, PageInfo: info, TotalCount: totals[parent]}
-		if page.Count && page.After != "" && len(edges) == 0 && !db.directoryScope(ctx).Empty() {
+		if page.Count && page.After != "" && len(edges) == 0 && reads {
 			uncounted = append(uncounted, parent)
 		}
 	}

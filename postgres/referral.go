@@ -64,12 +64,16 @@ const referralSelect = `SELECT ` + referralColumns + referralFrom
 
 // referralsVisible is the read filter on referrals: everything, or the
 // domains where the caller's roles allow, or the allowed relations with the
-// caller; its parameters added to p.
-func (db *ReferralService) referralsVisible(ctx context.Context, p *params) string {
-	scope := db.Authz.Scope(ctx, authz.ActRead, authz.KindReferral, relationNames(authz.KindReferral)...)
+// caller; its parameters added to p. A failure to read the caller's grants
+// is an error, never a narrower filter.
+func (db *ReferralService) referralsVisible(ctx context.Context, p *params) (string, error) {
+	scope, err := db.Authz.Scope(ctx, authz.ActRead, authz.KindReferral, relationNames(authz.KindReferral)...)
+	if err != nil {
+		return "", fmt.Errorf("referral read scope: %w", err)
+	}
 	all, domains := scopeArgs(scope)
 	return "(" + p.Add(all) + "::bool OR " + domainCondition(p, "(et.path || '/@' || es.id)", domains) + " OR " +
-		relationFilter(authz.KindReferral, "r.id", scope.Relations, callerOf(ctx, p)) + ")"
+		relationFilter(authz.KindReferral, "r.id", scope.Relations, callerOf(ctx, p)) + ")", nil
 }
 
 // ReferralsByIDs loads the visible requests among ids in one statement, and
@@ -77,7 +81,11 @@ func (db *ReferralService) referralsVisible(ctx context.Context, p *params) stri
 func (db *ReferralService) ReferralsByIDs(ctx context.Context, ids []string) ([]*maillage.Referral, error) {
 	p := params{pq.StringArray(ids)}
 	var rows []*maillage.Referral
-	q := referralSelect + ` WHERE r.id = ANY($1) AND ` + db.referralsVisible(ctx, &p)
+	visible, err := db.referralsVisible(ctx, &p)
+	if err != nil {
+		return nil, err
+	}
+	q := referralSelect + ` WHERE r.id = ANY($1) AND ` + visible
 	if err := db.SelectContext(ctx, &rows, q, p...); err != nil {
 		return nil, fmt.Errorf("referrals by ids: %w", err)
 	}
@@ -117,7 +125,10 @@ func auditReferralReads(ctx context.Context, q sqlx.ExecerContext, rs []*maillag
 // The caller must already have loaded the requests (which checks access).
 func (db *ReferralService) HistoryByReferralIDs(ctx context.Context, ids []string) ([][]*maillage.ReferralHistoryEntry, error) {
 	p := params{pq.StringArray(ids)}
-	visible := db.referralsVisible(ctx, &p)
+	visible, err := db.referralsVisible(ctx, &p)
+	if err != nil {
+		return nil, err
+	}
 	const cols = `SELECT h.id, h.referral_id, h.action, h.from_state, h.to_state, h.author_id,
 		ha.professional_id AS author_professional_id, h.author_role, h.comment, h.created_at`
 	q := cols + ` FROM referral_history h JOIN accounts ha ON ha.id = h.author_id JOIN referrals r ON r.id = h.referral_id
@@ -248,7 +259,11 @@ func (db *ReferralService) checkRequester(ctx context.Context, tx *sqlx.Tx, in m
 	caller := maillage.IdentityFrom(ctx)
 	p := params{in.PatientID}
 	var gp *string
-	q := `SELECT p.gp_id FROM patients p WHERE p.id = $1 AND p.archived_at IS NULL AND ` + db.patients.patientsVisible(ctx, &p)
+	visible, err := db.patients.patientsVisible(ctx, &p)
+	if err != nil {
+		return err
+	}
+	q := `SELECT p.gp_id FROM patients p WHERE p.id = $1 AND p.archived_at IS NULL AND ` + visible
 	if err := tx.GetContext(ctx, &gp, q, p...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return maillage.NotFound("patient")

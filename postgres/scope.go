@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/lib/pq"
@@ -24,9 +25,20 @@ func likePattern(search string) string {
 
 // directoryScope is where the caller may read the directory (what each
 // directory list then shows of it is the table authz.Lists); an empty scope
-// is an empty list, not an error.
-func (db *DirectoryService) directoryScope(ctx context.Context) authz.Scope {
-	return db.Authz.Scope(ctx, authz.ActRead, authz.KindDirectory)
+// is an empty list, not an error. A failure to read the caller's grants is
+// an error: never a narrower directory.
+func (db *DirectoryService) directoryScope(ctx context.Context) (authz.Scope, error) {
+	s, err := db.Authz.Scope(ctx, authz.ActRead, authz.KindDirectory)
+	if err != nil {
+		return s, fmt.Errorf("directory scope: %w", err)
+	}
+	return s, nil
+}
+
+// readsDirectory reports whether the caller may read the directory anywhere.
+func (db *DirectoryService) readsDirectory(ctx context.Context) (bool, error) {
+	s, err := db.directoryScope(ctx)
+	return !s.Empty(), err
 }
 
 // canWriteDirectory checks the write permission on a directory object in

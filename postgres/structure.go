@@ -37,7 +37,11 @@ const structureSelect = `SELECT s.id, s.kind, s.name, s.territory_id, t.path || 
 const structureVisible = `($1 OR EXISTS (SELECT 1 FROM unnest($2::text[]) d WHERE within(t.path || '/@' || s.id, d)))`
 
 func (db *DirectoryService) selectStructures(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) ([]*maillage.Structure, error) {
-	all, domains := scopeArgs(db.directoryScope(ctx))
+	scope, err := db.directoryScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, domains := scopeArgs(scope)
 	var rows []*structureRow
 	query := structureSelect + ` WHERE ` + structureVisible + ` AND ` + where
 	if err := sqlx.SelectContext(ctx, q, &rows, query, append([]any{all, domains}, args...)...); err != nil {
@@ -99,9 +103,13 @@ func (db *DirectoryService) StructuresByFINESS(ctx context.Context, finess []str
 // structureConds composes the filter of structure lists for what f gives
 // and the caller's scope, its parameters added to p. pathExpr is the SQL path
 // of the territory the list is within, "" for anywhere.
-func (db *DirectoryService) structureConds(ctx context.Context, p *params, f maillage.StructureFilter, pathExpr string) string {
+func (db *DirectoryService) structureConds(ctx context.Context, p *params, f maillage.StructureFilter, pathExpr string) (string, error) {
+	scope, err := db.directoryScope(ctx)
+	if err != nil {
+		return "", err
+	}
 	conds := []string{}
-	if scope := db.directoryScope(ctx); !scope.All {
+	if !scope.All {
 		conds = append(conds, domainCondition(p, "t.path || '/@' || s.id", pq.StringArray(scope.Domains)))
 	}
 	if pathExpr != "" {
@@ -124,9 +132,9 @@ func (db *DirectoryService) structureConds(ctx context.Context, p *params, f mai
 		conds = append(conds, "s.archived_at IS NULL")
 	}
 	if len(conds) == 0 {
-		return "TRUE"
+		return "TRUE", nil
 	}
-	return strings.Join(conds, " AND ")
+	return strings.Join(conds, " AND "), nil
 }
 
 // pathWithin is true when the territory path at pathExpr is the one at
@@ -161,7 +169,10 @@ func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.Struc
 	if path != "" {
 		within = p.Add(path) + "::text"
 	}
-	where := db.structureConds(ctx, &p, f, within)
+	where, err := db.structureConds(ctx, &p, f, within)
+	if err != nil {
+		return nil, err
+	}
 	q := structureSelect + ` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1)
 	if page.Count { // the count in the same statement, so that it agrees with the page
 		q = `SELECT c.n AS list_total, x.* FROM (SELECT count(*) AS n FROM ` + structureCount + ` WHERE ` + where + `) c
@@ -212,7 +223,10 @@ func (db *DirectoryService) FindStructuresWithin(ctx context.Context, parents []
 		return nil, err
 	}
 	p := params{pq.StringArray(parents)}
-	where := db.structureConds(ctx, &p, f, "k.path")
+	where, err := db.structureConds(ctx, &p, f, "k.path")
+	if err != nil {
+		return nil, err
+	}
 	total, count := "", ""
 	if page.Count {
 		total = "c.n AS list_total, "
@@ -288,7 +302,11 @@ func (db *DirectoryService) CountStructures(ctx context.Context, f maillage.Stru
 	if path != "" {
 		within = p.Add(path) + "::text"
 	}
-	q := `SELECT count(*) FROM ` + structureCount + ` WHERE ` + db.structureConds(ctx, &p, f, within)
+	where, err := db.structureConds(ctx, &p, f, within)
+	if err != nil {
+		return 0, err
+	}
+	q := `SELECT count(*) FROM ` + structureCount + ` WHERE ` + where
 	var n []int
 	if err := db.selectPrepared(ctx, &n, q, p...); err != nil {
 		return 0, fmt.Errorf("count structures: %w", err)
@@ -300,15 +318,23 @@ func (db *DirectoryService) CountStructures(ctx context.Context, f maillage.Stru
 // within each parent territory (f.Within is ignored), aligned with parents.
 func (db *DirectoryService) CountStructuresWithin(ctx context.Context, parents []string, f maillage.StructureFilter) ([]int, error) {
 	p := params{pq.StringArray(parents)}
+	where, err := db.structureConds(ctx, &p, f, "k.path")
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT k.id, c.n AS count FROM territories k CROSS JOIN LATERAL (SELECT count(*) AS n FROM ` + structureCount +
-		` WHERE ` + db.structureConds(ctx, &p, f, "k.path") + `) c WHERE k.id = ANY($1::text[])`
+		` WHERE ` + where + `) c WHERE k.id = ANY($1::text[])`
 	return db.countWithin(ctx, "count structures within", q, parents, p...)
 }
 
 // LinksByIDs loads links by id, for whoever may read the directory.
 func (db *DirectoryService) LinksByIDs(ctx context.Context, ids []string) ([]*maillage.StructureLink, error) {
 	var rows []*maillage.StructureLink
-	if !db.directoryScope(ctx).Empty() {
+	ok, err := db.readsDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		const q = `SELECT id, from_id, to_id, kind, created_at, archived_at FROM structure_links WHERE id = ANY($1)`
 		if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
 			return nil, fmt.Errorf("links by ids: %w", err)

@@ -18,8 +18,8 @@ func init() {
 // read the directory (none for the others).
 func (db *DirectoryService) LinkRules(ctx context.Context) ([]maillage.LinkRule, error) {
 	var rules []maillage.LinkRule
-	if db.directoryScope(ctx).Empty() {
-		return rules, nil
+	if ok, err := db.readsDirectory(ctx); !ok {
+		return rules, err
 	}
 	if err := db.SelectContext(ctx, &rules, `SELECT kind, from_kind, to_kind FROM structure_link_rules ORDER BY kind, from_kind, to_kind`); err != nil {
 		return nil, fmt.Errorf("link rules: %w", err)
@@ -47,7 +47,9 @@ func checkLinkRule(ctx context.Context, tx *sqlx.Tx, kind maillage.LinkKind, fro
 // FindMSSanteAddress returns the holder of an address, for whoever may read
 // the directory.
 func (db *DirectoryService) FindMSSanteAddress(ctx context.Context, address string) (*maillage.MSSanteAddress, error) {
-	if db.directoryScope(ctx).Empty() {
+	if ok, err := db.readsDirectory(ctx); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, maillage.NotFound("MSSanté address")
 	}
 	var a maillage.MSSanteAddress

@@ -64,7 +64,11 @@ func (db *DirectoryService) SetStructureSites(ctx context.Context, structureID s
 // for whoever may read the directory.
 func (db *DirectoryService) SitesByStructureIDs(ctx context.Context, ids []string) ([][]*maillage.StructureSite, error) {
 	var rows []*maillage.StructureSite
-	if !db.directoryScope(ctx).Empty() {
+	ok, err := db.readsDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		const q = `SELECT id, structure_id, name, commune, position FROM structure_sites WHERE structure_id = ANY($1) ORDER BY structure_id, position`
 		if err := db.SelectContext(ctx, &rows, q, pq.StringArray(ids)); err != nil {
 			return nil, fmt.Errorf("structure sites: %w", err)

@@ -32,7 +32,11 @@ func (db *DirectoryService) FindTerritoryByID(ctx context.Context, id string) (*
 func (db *DirectoryService) TerritoriesByIDs(ctx context.Context, ids []string) ([]*maillage.Territory, error) {
 	p := params{pq.StringArray(ids)}
 	q := `SELECT ` + territoryColumns + ` FROM territories t WHERE t.id = ANY($1::text[])`
-	if scope := db.directoryScope(ctx); !scope.All {
+	scope, err := db.directoryScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !scope.All {
 		q += ` AND EXISTS (SELECT 1 FROM unnest(` + p.Add(pq.StringArray(scope.Domains)) + `::text[]) d WHERE within(t.path, d) OR within(d, t.path))`
 	}
 	var rows []*maillage.Territory
@@ -74,9 +78,13 @@ func territoryWhere(pathExpr string) string {
 }
 
 // territoryArgs are the parameters $1-$4 of territoryWhere.
-func (db *DirectoryService) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) []any {
-	all, domains := scopeArgs(db.directoryScope(ctx))
-	return []any{f.Level, searchPattern(f.Search), all, domains}
+func (db *DirectoryService) territoryArgs(ctx context.Context, f maillage.TerritoryFilter) ([]any, error) {
+	scope, err := db.directoryScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, domains := scopeArgs(scope)
+	return []any{f.Level, searchPattern(f.Search), all, domains}, nil
 }
 
 // territoryPage is the keyset order and page of territory lists, after the
@@ -93,9 +101,13 @@ func (db *DirectoryService) FindTerritories(ctx context.Context, f maillage.Terr
 	if err != nil {
 		return nil, err
 	}
+	args, err := db.territoryArgs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + territoryColumns + ` FROM territories t WHERE ` + territoryWhere("$5") + territoryPage
 	var rows []*maillage.Territory
-	if err := db.SelectContext(ctx, &rows, q, append(db.territoryArgs(ctx, f), path, after[0], page.First+1)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, append(args, path, after[0], page.First+1)...); err != nil {
 		return nil, fmt.Errorf("find territories: %w", mapError(err))
 	}
 	return territoryConnection(rows, f, page), nil
@@ -117,6 +129,10 @@ func (db *DirectoryService) FindTerritoriesWithin(ctx context.Context, parents [
 	if err != nil {
 		return nil, err
 	}
+	args, err := db.territoryArgs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT p.id AS list_parent, x.* FROM territories p CROSS JOIN LATERAL (
 		SELECT ` + territoryColumns + ` FROM territories t WHERE ` + territoryWhere("p.path") + territoryPage + `) x
 		WHERE p.id = ANY($5) ORDER BY p.id, x.path`
@@ -124,7 +140,7 @@ func (db *DirectoryService) FindTerritoriesWithin(ctx context.Context, parents [
 		ListParent string `db:"list_parent"`
 		maillage.Territory
 	}
-	if err := db.SelectContext(ctx, &rows, q, append(db.territoryArgs(ctx, f), pq.StringArray(parents), after[0], page.First+1)...); err != nil {
+	if err := db.SelectContext(ctx, &rows, q, append(args, pq.StringArray(parents), after[0], page.First+1)...); err != nil {
 		return nil, fmt.Errorf("find territories within: %w", mapError(err))
 	}
 	byParent := make(map[string][]*maillage.Territory, len(parents))
@@ -146,9 +162,13 @@ func (db *DirectoryService) CountTerritories(ctx context.Context, f maillage.Ter
 	if err != nil {
 		return 0, err
 	}
+	args, err := db.territoryArgs(ctx, f)
+	if err != nil {
+		return 0, err
+	}
 	var n int
 	q := `SELECT count(*) FROM territories t WHERE ` + territoryWhere("$5")
-	if err := db.GetContext(ctx, &n, q, append(db.territoryArgs(ctx, f), path)...); err != nil {
+	if err := db.GetContext(ctx, &n, q, append(args, path)...); err != nil {
 		return 0, fmt.Errorf("count territories: %w", err)
 	}
 	return n, nil
@@ -157,9 +177,13 @@ func (db *DirectoryService) CountTerritories(ctx context.Context, f maillage.Ter
 // CountTerritoriesWithin counts, in one statement, the territories f selects
 // within each parent (f.Within is ignored), aligned with parents.
 func (db *DirectoryService) CountTerritoriesWithin(ctx context.Context, parents []string, f maillage.TerritoryFilter) ([]int, error) {
+	args, err := db.territoryArgs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
 	q := `SELECT p.id, count(t.id) FROM territories p LEFT JOIN territories t ON ` + territoryWhere("p.path") + `
 		WHERE p.id = ANY($5) GROUP BY p.id`
-	return db.countWithin(ctx, "count territories within", q, parents, append(db.territoryArgs(ctx, f), pq.StringArray(parents))...)
+	return db.countWithin(ctx, "count territories within", q, parents, append(args, pq.StringArray(parents))...)
 }
 
 // parentCount is a count of rows within one parent.

@@ -29,7 +29,10 @@ func TestListsFollowTheVisibilityTable(t *testing.T) {
 
 	for _, login := range []string{"ars-normandie", "10003456782"} {
 		caller := pgtest.As(t, db, login)
-		scope := db.Authz.Scope(caller, authz.ActRead, authz.KindDirectory)
+		scope, err := db.Authz.Scope(caller, authz.ActRead, authz.KindDirectory)
+		if err != nil {
+			t.Fatal(err)
+		}
 		territories, err := db.Directory.FindTerritories(caller, maillage.TerritoryFilter{}, page)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,30 +37,103 @@ type TokenAuthenticator struct {
 }
 
 // NewOIDCAuthenticator verifies tokens of an external issuer, discovered at
-// issuerURL (its JWKS is fetched and refreshed by go-oidc).
+// issuerURL (its JWKS is fetched and refreshed by go-oidc). A token whose
+// keys could not be fetched (the issuer unreachable, or answering an error)
+// is not refused: Authenticate returns an issuerUnavailable error, which the
+// caller sees as SERVICE_UNAVAILABLE, retryable with the same token.
 func NewOIDCAuthenticator(ctx context.Context, issuerURL, clientID, loginClaim string, accounts maillage.AccountService) (*TokenAuthenticator, error) {
+	ctx = oidc.ClientContext(ctx, &http.Client{Transport: statusErrors{http.DefaultTransport}, Timeout: issuerTimeout})
 	provider, err := oidc.NewProvider(ctx, issuerURL)
 	if err != nil {
 		return nil, fmt.Errorf("oidc discovery at %s: %w", issuerURL, err)
 	}
+	var meta struct {
+		JWKSURL string   `json:"jwks_uri"`
+		Algs    []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := provider.Claims(&meta); err != nil {
+		return nil, fmt.Errorf("oidc discovery at %s: %w", issuerURL, err)
+	}
+	keys := fetchedKeys{oidc.NewRemoteKeySet(ctx, meta.JWKSURL)}
+	algs := slices.DeleteFunc(meta.Algs, func(a string) bool { return !slices.Contains(signingAlgs, a) })
 	return &TokenAuthenticator{
-		verifier:   provider.Verifier(&oidc.Config{ClientID: clientID}),
+		verifier:   oidc.NewVerifier(issuerURL, keys, &oidc.Config{ClientID: clientID, SupportedSigningAlgs: algs}),
 		issuer:     issuerURL,
 		accounts:   accounts,
 		loginClaim: loginClaim,
 	}, nil
 }
 
-// Authenticate returns the identity a token proves. Any failure, whether of
-// the token or of its account, is UNAUTHENTICATED.
+// signingAlgs are the algorithms of the issuer's discovery document that
+// tokens may be signed with: go-oidc's (asymmetric ones), as its
+// Provider.Verifier keeps.
+var signingAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA}
+
+// issuerTimeout bounds one request to the external issuer (a fetch of its
+// keys): a request waiting for keys is bounded by its own deadline too.
+const issuerTimeout = 10 * time.Second
+
+// statusErrors is the transport of requests to the external issuer: an
+// answer of 5xx or another non-2xx status is an error of the request, like
+// a refused connection, so that a failed fetch of keys is one kind of error
+// (a *url.Error) whatever went wrong.
+type statusErrors struct{ next http.RoundTripper }
+
+func (t statusErrors) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.next.RoundTrip(r)
+	if err != nil || res.StatusCode/100 == 2 {
+		return res, err
+	}
+	res.Body.Close()
+	return nil, fmt.Errorf("issuer answered %s", res.Status)
+}
+
+// fetchedKeys is the issuer's remote key set, noting in the verification's
+// context (keysErrKey) why the keys could not be fetched: go-oidc turns
+// every signature failure into text, and a token is not bad because its
+// issuer is away.
+type fetchedKeys struct{ remote *oidc.RemoteKeySet }
+
+// keysErrKey carries, in a verification's context, where fetchedKeys notes
+// a failed fetch.
+type keysErrKey struct{}
+
+func (k fetchedKeys) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	payload, err := k.remote.VerifySignature(ctx, jwt)
+	var fetch *url.Error
+	if err != nil && (errors.As(err, &fetch) || ctx.Err() != nil) {
+		if dst, ok := ctx.Value(keysErrKey{}).(*error); ok {
+			*dst = err
+		}
+	}
+	return payload, err
+}
+
+// issuerUnavailable is a token that could not be checked because the
+// issuer's keys could not be fetched: not the caller's fault, and the token
+// may well be good.
+type issuerUnavailable struct{ err error }
+
+func (e issuerUnavailable) Error() string { return "token issuer keys unavailable: " + e.err.Error() }
+func (e issuerUnavailable) Unwrap() error { return e.err }
+
+// Authenticate returns the identity a token proves. A failure of the token
+// or of its account is UNAUTHENTICATED; a token whose issuer's keys could not
+// be fetched is issuerUnavailable, and one whose account could not be read,
+// that error.
 func (a *TokenAuthenticator) Authenticate(ctx context.Context, raw string) (maillage.Identity, error) {
 	unauthenticated := func(format string, args ...any) (maillage.Identity, error) {
 		return maillage.Identity{}, maillage.Errorf(maillage.EUNAUTHENTICATED, format, args...)
 	}
-	tok, err := a.verifier.Verify(ctx, raw)
+	var keysErr error
+	tok, err := a.verifier.Verify(context.WithValue(ctx, keysErrKey{}, &keysErr), raw)
 	if iss := unverifiedIssuer(raw); err != nil && iss != "" && iss != a.issuer {
 		return maillage.Identity{}, issuerMismatch{maillage.Errorf(maillage.EUNAUTHENTICATED,
 			"issuer mismatch: the token was issued by %s, this hub expects %s (its MAILLAGE_PUBLIC_URL, or MAILLAGE_OIDC_ISSUER)", iss, a.issuer)}
+	}
+	if err != nil && keysErr != nil {
+		return maillage.Identity{}, issuerUnavailable{keysErr}
 	}
 	if err != nil {
 		return unauthenticated("invalid token: %v", err)

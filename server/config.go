@@ -79,9 +79,10 @@ type Config struct {
 	WebsocketWriteTimeout time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
-	// RequestTimeout bounds a GraphQL request over HTTP (MAILLAGE_REQUEST_TIMEOUT,
-	// default 15 s): past it, 503 SERVICE_UNAVAILABLE and its statements are
-	// cancelled.
+	// RequestTimeout bounds a GraphQL request over HTTP, and each query or
+	// mutation over a websocket (MAILLAGE_REQUEST_TIMEOUT, default 15 s): past
+	// it, SERVICE_UNAVAILABLE (503 over HTTP; for the operation's id over a
+	// websocket, which stays open) and its statements are cancelled.
 	RequestTimeout time.Duration
 	// DatabaseWait is how long "maillage serve" waits, with backoff, for a
 	// PostgreSQL that does not answer at start (MAILLAGE_DATABASE_WAIT,

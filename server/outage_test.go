@@ -133,3 +133,35 @@ func TestUnreadableGrantsAreNotAbsence(t *testing.T) {
 		t.Fatalf("grants unreadable: want INTERNAL, got %d %+v", r.Status, r.Errors)
 	}
 }
+
+// TestUnreadableGrantsAreNoEmptyList: when a signed-in caller's grants
+// cannot be read (here the function that computes them is gone), their lists
+// of patients and teams and the audit trail are INTERNAL without data, never
+// an empty page or a refusal as if they had no rights; the directory, which
+// the public reads, needs no grant and still answers.
+func TestUnreadableGrantsAreNoEmptyList(t *testing.T) {
+	h := seededHub(t)
+	const patients = `{ patients(first: 5) { edges { node { id } } } }`
+	if r := h.ok(gpMartin, patients, nil); len(jpath(r, "patients.edges").([]any)) == 0 {
+		t.Fatalf("before: want the GP's patients, got %v", r)
+	}
+	tokens := map[string]string{gpMartin: h.token(gpMartin), "auditor": h.token("auditor")}
+
+	if _, err := h.db.ExecContext(context.Background(), `DROP FUNCTION authz_account_grants(text)`); err != nil {
+		t.Fatal(err)
+	}
+	h.db.Authz.ForgetAll()
+	for _, tc := range []struct{ name, login, query string }{
+		{"patients", gpMartin, patients},
+		{"teams", gpMartin, `{ escaps(first: 5) { edges { node { id } } } }`},
+		{"audit trail", "auditor", `{ auditLog(first: 5) { edges { node { id } } } }`},
+	} {
+		r := h.post(tokens[tc.login], tc.query, nil)
+		if r.code() != maillage.EINTERNAL || r.Errors[0].Message != "internal error" || r.Data != nil {
+			t.Errorf("%s: grants unreadable, want INTERNAL without data, got %d %+v", tc.name, r.Status, r)
+		}
+	}
+	if r := h.post(tokens[gpMartin], `{ territories(first: 1) { totalCount } }`, nil); r.Errors != nil || jpath(r.Data, "territories.totalCount") == 0.0 {
+		t.Errorf("the public directory needs no grant: got %+v", r)
+	}
+}

@@ -407,9 +407,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // writeUncheckedToken answers a request whose token could not be checked:
-// 503 SERVICE_UNAVAILABLE with Retry-After when the database is away, else
-// 500 INTERNAL; never 401, which would make clients drop a good token.
+// 503 SERVICE_UNAVAILABLE with Retry-After when the token issuer's keys could
+// not be fetched or the database is away, else 500 INTERNAL; never 401,
+// which would make clients drop a good token.
 func (s *Server) writeUncheckedToken(w http.ResponseWriter, r *http.Request, err error) {
+	var issuer issuerUnavailable
+	if errors.As(err, &issuer) {
+		s.log.WarnContext(r.Context(), "token not checked: issuer keys unavailable", "err", err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeGraphQLError(w, http.StatusServiceUnavailable, maillage.EUNAVAILABLE, issuerUnavailableMessage)
+		return
+	}
 	if postgres.Unavailable(err) {
 		s.log.WarnContext(r.Context(), "token not checked: database unavailable", "err", err)
 		w.Header().Set("Retry-After", retryAfterSeconds)
@@ -420,15 +428,20 @@ func (s *Server) writeUncheckedToken(w http.ResponseWriter, r *http.Request, err
 	writeGraphQLError(w, http.StatusInternalServerError, maillage.EINTERNAL, "internal error")
 }
 
+// issuerUnavailableMessage is what a caller reads when their token could not
+// be checked because its issuer's keys could not be fetched.
+const issuerUnavailableMessage = "service unavailable: the token issuer cannot be reached, retry"
+
 // withDeadline bounds a GraphQL request over HTTP, authentication included,
 // by the request timeout: past it the caller gets 503 SERVICE_UNAVAILABLE,
 // whatever the request still waits for (a database behind a black-holed
 // network), and the request's context is done, which cancels its
 // statements. A websocket or a stream (server-sent events, multipart)
-// outlives it: its connection is not bounded.
+// outlives it: its connection is not bounded, but each query or mutation a
+// websocket carries is (wsOp.answerWithin).
 func (s *Server) withDeadline(next http.Handler) http.Handler {
 	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{
-		"message":    fmt.Sprintf("service unavailable: no answer within %s, retry", s.cfg.RequestTimeout),
+		"message":    timeoutMessage(s.cfg.RequestTimeout),
 		"extensions": map[string]string{"code": maillage.EUNAVAILABLE},
 	}}})
 	bounded := http.TimeoutHandler(next, s.cfg.RequestTimeout, string(body))
@@ -441,6 +454,12 @@ func (s *Server) withDeadline(next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		bounded.ServeHTTP(w, r)
 	})
+}
+
+// timeoutMessage is what a caller reads when their operation had no answer
+// within the request timeout d.
+func timeoutMessage(d time.Duration) string {
+	return fmt.Sprintf("service unavailable: no answer within %s, retry", d)
 }
 
 // bearerToken reads "Authorization: Bearer <token>" ("" when absent).

@@ -120,10 +120,10 @@ func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayloa
 
 // initRefused closes a websocket whose connection_init failed: 4401 for a
 // token that does not verify (graphql-ws clients then stop retrying); when
-// the token could not be checked, 1013 "try again later" if the database is
-// away and 1011 otherwise, both codes that clients retry with the same
-// token. The error returned (sent to legacy graphql-ws clients) carries no
-// driver text.
+// the token could not be checked, 1013 "try again later" if the issuer's keys
+// or the database are away and 1011 otherwise, both codes that clients retry
+// with the same token. The error returned (sent to legacy graphql-ws
+// clients) carries no driver text.
 func (s *Server) initRefused(ctx context.Context, err error) (context.Context, *transport.InitPayload, error) {
 	code, refusal := CloseUnauthenticated, maillage.Errorf(maillage.EUNAUTHENTICATED, "%s", maillage.ErrorMessage(err))
 	switch {
@@ -132,6 +132,9 @@ func (s *Server) initRefused(ctx context.Context, err error) (context.Context, *
 	case maillage.ErrorCode(err) == maillage.EINVALID: // a malformed payload: 4400, as the protocol's own
 		s.ws.Refused.Add(1)
 		code, refusal = closeBadRequest, maillage.Errorf(maillage.EINVALID, "%s", maillage.ErrorMessage(err))
+	case errors.As(err, new(issuerUnavailable)):
+		s.log.WarnContext(ctx, "websocket token not checked: issuer keys unavailable", "err", err)
+		code, refusal = CloseTryAgainLater, maillage.Errorf(maillage.EUNAVAILABLE, "%s", issuerUnavailableMessage)
 	case postgres.Unavailable(err):
 		s.log.WarnContext(ctx, "websocket token not checked: database unavailable", "err", err)
 		code, refusal = CloseTryAgainLater, maillage.Errorf(maillage.EUNAVAILABLE, "%s", unavailableMessage)

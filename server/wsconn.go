@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/maillage/maillage"
@@ -461,8 +462,8 @@ type wsOp struct {
 
 // begin parses, validates and dispatches the operation (its resolver runs
 // here, its checks against the database with it). A subscription the event
-// service accepted then waits for signals; anything else (a query, a
-// mutation, a refusal) has its results written at once.
+// service accepted then waits for signals; a query or a mutation is answered
+// within the request timeout (answerWithin); a refusal is written at once.
 func (op *wsOp) begin(payload json.RawMessage) {
 	c, exec := op.c, op.c.exec
 	defer func() {
@@ -493,12 +494,52 @@ func (op *wsOp) begin(payload json.RawMessage) {
 		return
 	}
 	ctx = resolvers.WithEventReadiness(graphql.WithOperationContext(ctx, rc), &op.readiness)
+	if rc.Operation.Operation != ast.Subscription {
+		op.answerWithin(ctx, rc)
+		return
+	}
 	op.next, op.nextCtx = exec.DispatchOperation(ctx, rc)
 	if op.readiness.Attached() {
 		op.run()
 		return
 	}
 	for resp := op.next(op.nextCtx); resp != nil; resp = op.next(op.nextCtx) {
+		c.writeResult(op.id, resp)
+	}
+	op.finish(true)
+}
+
+// answerWithin runs a query or a mutation bounded by the request timeout,
+// as over HTTP (withDeadline): past it, its context is done, which cancels
+// its statements, and the client gets, for this operation id, a result with
+// a SERVICE_UNAVAILABLE error then "complete", whatever the operation still
+// waits for; its late results are dropped. The connection stays open.
+func (op *wsOp) answerWithin(ctx context.Context, rc *graphql.OperationContext) {
+	c := op.c
+	timeout := c.t.s.cfg.RequestTimeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var answered atomic.Bool // by the results or by the deadline, once
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) || !answered.CompareAndSwap(false, true) {
+			return // ended otherwise (stopped by the client, the connection closed), or answered
+		}
+		c.t.s.log.WarnContext(ctx, "websocket operation timed out", "operation", rc.OperationName, "id", op.id, "timeout", timeout)
+		DefaultMetrics.GraphQLError(maillage.EUNAVAILABLE)
+		c.writeResult(op.id, &graphql.Response{Errors: gqlerror.List{{Message: timeoutMessage(timeout),
+			Extensions: map[string]any{"code": maillage.EUNAVAILABLE}}}})
+		op.finish(true)
+	})
+	defer stop()
+	next, nextCtx := c.exec.DispatchOperation(ctx, rc)
+	var results []*graphql.Response // one, or more with @defer: written together
+	for resp := next(nextCtx); resp != nil; resp = next(nextCtx) {
+		results = append(results, resp)
+	}
+	if !answered.CompareAndSwap(false, true) {
+		return // the deadline answered
+	}
+	for _, resp := range results {
 		c.writeResult(op.id, resp)
 	}
 	op.finish(true)
