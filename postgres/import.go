@@ -257,7 +257,7 @@ func importTx(ctx context.Context, db *DB, fn func(tx *sqlx.Tx) error) error {
 		if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
 			return fmt.Errorf("bulk settings: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('maillage import'))`); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('maillage_import'))`); err != nil {
 			return fmt.Errorf("wait for another import: %w", err)
 		}
 		return fn(tx)
