@@ -68,21 +68,6 @@ func regionOfDepartment(code string) (region nationalRegion, name string, ok boo
 	return nationalRegion{}, "", false
 }
 
-// RegionDepartments returns the INSEE codes of the departments of a region
-// (its INSEE code: "28" for Normandie), nil for an unknown region.
-func RegionDepartments(region string) []string {
-	for _, r := range nationalRegions {
-		if r.code == region {
-			out := make([]string, len(r.departments))
-			for i, d := range r.departments {
-				out[i] = d.code
-			}
-			return out
-		}
-	}
-	return nil
-}
-
 // cogCommunes is the commune table: one "code<TAB>department<TAB>name" line
 // per commune code of the COG — current communes, municipal arrondissements,
 // delegated and associated communes, and former codes of current communes
