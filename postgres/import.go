@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +83,10 @@ func newPipeExtract(r io.Reader, kind string, reject func(int, string) error, re
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), importMaxLine)
 	if !sc.Scan() {
-		return nil, fmt.Errorf("header: %w", cmp.Or(sc.Err(), io.ErrUnexpectedEOF))
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("header: %w", err)
+		}
+		return nil, maillage.Errorf(maillage.EINVALID, "not %s: the file is empty", kind)
 	}
 	col := map[string]int{}
 	for i, h := range strings.Split(strings.TrimSuffix(sc.Text(), "\r"), "|") {

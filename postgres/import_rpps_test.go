@@ -158,6 +158,7 @@ func TestImportRPPSRefuses(t *testing.T) {
 	const header = "Identifiant PP|Nom d'exercice|Prénom d'exercice|Libellé profession|Libellé savoir-faire|Numéro SIRET site|Numéro FINESS site|Code commune (coord. structure)|\n"
 	for _, c := range []struct{ name, file, departments, want string }{
 		{"no RPPS header", "Nom|Prénom|\nMARTIN|Claire|\n", "", `no column "Identifiant PP" in the header`},
+		{"empty", "", "", "not an RPPS activity extract: the file is empty"},
 		{"no valid line", header + "12|X|Y|Z||||76540|\n", "",
 			"nothing to load (1 lines read, 0 outside the departments, 1 rejected): refusing to archive every imported professional"},
 		{"no line in the departments", header + "10000000001|X|Y|Z||||76540|\n", "27",
