@@ -35,7 +35,7 @@ var _ maillage.NotificationPreferenceService = (*Service)(nil)
 
 type counters struct {
 	deliveries, sent, failures, digests, abandoned atomic.Int64
-	pending, oldestSeconds              atomic.Int64
+	pending, oldestSeconds                         atomic.Int64
 }
 
 // Stats are the notifier's figures, for metrics.
