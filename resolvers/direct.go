@@ -100,9 +100,9 @@ func (d DirectReads) answer(ctx context.Context, oc *graphql.OperationContext) (
 	return json.RawMessage(w.Bytes()), true
 }
 
-// directFields are the fields a direct read serves, by type: a scalar
-// field read from the Go value, or (nil) a field with a selection of its
-// own, loaded by level (directNested).
+// directFields are the fields a direct read serves, by type: scalars read
+// from the Go value, and the fields with a selection of their own
+// (directNested), loaded by level.
 var directFields = map[string]map[string]bool{
 	"Query":                {"territory": true, "structures": true},
 	"Territory":            {"id": true, "code": true, "name": true, "level": true, "path": true, "structures": true},
