@@ -3,10 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"regexp"
-	"strconv"
 	"testing"
 
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -63,10 +60,10 @@ func TestDirectReadsAnswerAsTheExecutor(t *testing.T) {
 			for k, v := range q.vars {
 				vars[k] = v
 			}
-			before := directReads(t, direct)
+			before := scrape(t, direct)[directReadsMetric]
 			want := executor.raw(login, q.query, vars)
 			got := direct.raw(login, q.query, vars)
-			served := directReads(t, direct) - before
+			served := int(scrape(t, direct)[directReadsMetric] - before)
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s as %q:\ndirect   %s\nexecutor %s", q.name, login, got, want)
 			}
@@ -93,21 +90,5 @@ func (h *hub) raw(login, query string, vars map[string]any) []byte {
 	return b
 }
 
-var directReadsMetric = regexp.MustCompile(`(?m)^maillage_graphql_direct_reads_total (\d+)$`)
-
-// directReads is the hub's count of direct reads, from its /metrics.
-func directReads(t *testing.T, h *hub) int {
-	t.Helper()
-	res, err := http.Get(h.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	m := directReadsMetric.FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("no maillage_graphql_direct_reads_total in /metrics")
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
-}
+// directReadsMetric counts the queries answered as direct reads.
+const directReadsMetric = "maillage_graphql_direct_reads_total"

@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -139,18 +137,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 // outcome, from the hub's /metrics.
 func webhookOutcomes(t *testing.T, h *hub, outcome string) int {
 	t.Helper()
-	res, err := http.Get(h.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	m := regexp.MustCompile(`(?m)^maillage_webhook_deliveries_total\{outcome="` + outcome + `"\} (\d+)$`).FindSubmatch(b)
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
+	return int(scrape(t, h)[`maillage_webhook_deliveries_total{outcome="`+outcome+`"}`])
 }
 
 // previous returns the cursor of the event just before cursor's.
