@@ -582,26 +582,35 @@ func (rd *directRead) writeTerritory(w *directWriter, fields []graphql.Collected
 }
 
 func (rd *directRead) writeStructurePage(w *directWriter, f graphql.CollectedField, c *maillage.StructureConnection) bool {
-	if c == nil {
-		return false
-	}
-	return w.object(rd.collect(f.Selections, "StructureConnection"), "StructureConnection", func(cf graphql.CollectedField) bool {
+	return c != nil && writePage(rd, w, f, "Structure", func() int { return *c.Total }, c.PageInfo, len(c.Edges),
+		func(i int) (maillage.EdgeCursor, *maillage.Structure) { return c.Edges[i].EdgeCursor, c.Edges[i].Node },
+		rd.writeStructure)
+}
+
+// writePage writes a connection of nodeType nodes (its type is
+// nodeType+"Connection", its edges' nodeType+"Edge"): its total count,
+// page info and n edges, edge(i) giving each one's cursor and node. total
+// is read only when selected (a page read without its count has none).
+func writePage[N any](rd *directRead, w *directWriter, f graphql.CollectedField, nodeType string, total func() int, info maillage.PageInfo,
+	n int, edge func(int) (maillage.EdgeCursor, *N), writeNode func(*directWriter, []graphql.CollectedField, *N) bool) bool {
+	connType, edgeType := nodeType+"Connection", nodeType+"Edge"
+	return w.object(rd.collect(f.Selections, connType), connType, func(cf graphql.CollectedField) bool {
 		switch cf.Name {
 		case "totalCount":
-			w.marshal(graphql.MarshalInt(*c.Total))
+			w.marshal(graphql.MarshalInt(total()))
 			return true
 		case "pageInfo":
-			return writePageInfo(w, rd.collect(cf.Selections, "PageInfo"), c.PageInfo)
+			return writePageInfo(w, rd.collect(cf.Selections, "PageInfo"), info)
 		case "edges":
-			edgeFields := rd.collect(cf.Selections, "StructureEdge")
-			return w.list(len(c.Edges), func(i int) bool {
-				e := c.Edges[i]
-				return w.object(edgeFields, "StructureEdge", func(ef graphql.CollectedField) bool {
+			edgeFields := rd.collect(cf.Selections, edgeType)
+			return w.list(n, func(i int) bool {
+				cursor, node := edge(i)
+				return w.object(edgeFields, edgeType, func(ef graphql.CollectedField) bool {
 					switch ef.Name {
 					case "cursor":
-						return w.str(e.Cursor())
+						return w.str(cursor.Cursor())
 					case "node":
-						return e.Node != nil && rd.writeStructure(w, rd.collect(ef.Selections, "Structure"), e.Node)
+						return node != nil && writeNode(w, rd.collect(ef.Selections, nodeType), node)
 					}
 					return false
 				})
@@ -650,33 +659,9 @@ func (rd *directRead) writeStructure(w *directWriter, fields []graphql.Collected
 }
 
 func (rd *directRead) writeMemberPage(w *directWriter, f graphql.CollectedField, c *maillage.MembershipConnection) bool {
-	if c == nil {
-		return false
-	}
-	return w.object(rd.collect(f.Selections, "MembershipConnection"), "MembershipConnection", func(cf graphql.CollectedField) bool {
-		switch cf.Name {
-		case "totalCount":
-			w.marshal(graphql.MarshalInt(c.TotalCount))
-			return true
-		case "pageInfo":
-			return writePageInfo(w, rd.collect(cf.Selections, "PageInfo"), c.PageInfo)
-		case "edges":
-			edgeFields := rd.collect(cf.Selections, "MembershipEdge")
-			return w.list(len(c.Edges), func(i int) bool {
-				e := c.Edges[i]
-				return w.object(edgeFields, "MembershipEdge", func(ef graphql.CollectedField) bool {
-					switch ef.Name {
-					case "cursor":
-						return w.str(e.Cursor())
-					case "node":
-						return e.Node != nil && rd.writeMembership(w, rd.collect(ef.Selections, "Membership"), e.Node)
-					}
-					return false
-				})
-			})
-		}
-		return false
-	})
+	return c != nil && writePage(rd, w, f, "Membership", func() int { return c.TotalCount }, c.PageInfo, len(c.Edges),
+		func(i int) (maillage.EdgeCursor, *maillage.Membership) { return c.Edges[i].EdgeCursor, c.Edges[i].Node },
+		rd.writeMembership)
 }
 
 func (rd *directRead) writeMembership(w *directWriter, fields []graphql.CollectedField, m *maillage.Membership) bool {
