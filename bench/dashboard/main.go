@@ -24,7 +24,6 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +32,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/maillage/maillage/bench/internal/gqlpost"
+	"github.com/maillage/maillage/bench/internal/machine"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
@@ -53,14 +53,6 @@ func main() {
 	if err := run(*dsn, *n, *patients, *referrals, *escaps); err != nil {
 		log.Fatal(err)
 	}
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
 }
 
 // The pages' queries, as the web pages send them (fragments inlined).
@@ -262,7 +254,7 @@ func run(dsn string, n, patients, referrals, escaps int) error {
 		}
 	}
 	fmt.Printf("%d requests, %d history rows, %d ESCAP teams, %d members; region %s (%d departments); %d rounds; load average %s\n",
-		counts.Referrals, counts.History, counts.ESCAPs, counts.Members, region.Name, len(departments), n, loadAverage())
+		counts.Referrals, counts.History, counts.ESCAPs, counts.Members, region.Name, len(departments), n, machine.LoadAverage())
 	fmt.Printf("%-28s %6s %10s %10s %10s   %s\n", "query (hub over HTTP)", "n", "p50", "p95", "max", "raw SQL of the same rows p50 / p95")
 	var all []time.Duration
 	for _, name := range names {
@@ -277,7 +269,7 @@ func run(dsn string, n, patients, referrals, escaps int) error {
 		fmt.Printf("%-28s %6d %10s %10s %10s   %s\n", name, len(ds), pct(ds, 0.5), pct(ds, 0.95), ds[len(ds)-1].Round(10*time.Microsecond), rawText)
 	}
 	slices.Sort(all)
-	fmt.Printf("%-28s %6d %10s %10s %10s   load average after: %s\n", "every dashboard query", len(all), pct(all, 0.5), pct(all, 0.95), all[len(all)-1].Round(10*time.Microsecond), loadAverage())
+	fmt.Printf("%-28s %6d %10s %10s %10s   load average after: %s\n", "every dashboard query", len(all), pct(all, 0.5), pct(all, 0.95), all[len(all)-1].Round(10*time.Microsecond), machine.LoadAverage())
 	return nil
 }
 

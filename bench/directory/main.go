@@ -52,6 +52,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/maillage/maillage/bench/internal/machine"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/server"
 )
@@ -80,16 +81,6 @@ func main() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
-}
-
-// loadAverage is the machine's load average (Linux), for reading a figure
-// measured on a shared machine: "?" where it cannot be read.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
 }
 
 func envOr(k, def string) string {
@@ -177,7 +168,7 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int, withP
 		}
 	}
 	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s; load average %s, %d CPUs\n",
-		territory, rows[0], c, d, loadAverage(), runtime.NumCPU())
+		territory, rows[0], c, d, machine.LoadAverage(), runtime.NumCPU())
 	fmt.Printf("%-12s %12s %10s %10s %10s   %s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1", "load average (1, 5, 15 min) after")
 	tput, p50 := map[string]float64{}, map[string]time.Duration{}
 	for _, k := range contenders {
@@ -191,7 +182,7 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int, withP
 			return fmt.Errorf("%s: %w", k.name, err)
 		}
 		tput[k.name], p50[k.name] = perSecond, pct(lat, 0.5)
-		fmt.Printf("%-12s %12.0f %10s %10s %10s   %s\n", k.name, perSecond, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), loadAverage())
+		fmt.Printf("%-12s %12.0f %10s %10s %10s   %s\n", k.name, perSecond, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), machine.LoadAverage())
 	}
 	fmt.Printf("hub p50 / raw SQL p50 at 1 connection: %.2f\n", float64(p50["hub (HTTP)"])/float64(p50["raw SQL"]))
 	if withPostGraphile {

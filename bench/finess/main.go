@@ -14,18 +14,16 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/lib/pq"
 
+	"github.com/maillage/maillage/bench/internal/machine"
 	"github.com/maillage/maillage/bench/internal/peak"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -42,7 +40,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	fmt.Printf("load average at start: %s", loadavg())
+	fmt.Printf("load average at start: %s\n", machine.LoadAverage())
 
 	dir, err := os.MkdirTemp("", "bench-finess")
 	if err != nil {
@@ -52,18 +50,24 @@ func main() {
 	file := filepath.Join(dir, "etalab-cs1100507-stock-20261127-0341.csv")
 	size := writeExtract(file, *n)
 	fmt.Printf("extract: %d structureet and %d geolocalisation lines, %.1f MB\n", *n, *n, float64(size)/1e6)
-	dsn := fresh(ctx, *pgServer)
-	defer postgres.DropDatabase(context.Background(), dsn)
+	dsn, drop, err := machine.FreshDatabase(ctx, *pgServer, "maillage_bench_")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer drop()
 	for _, run := range []string{"first import", "same file again"} {
 		took, rss, out := command(*bin, "import", "finess", file, "-database-url", dsn)
 		fmt.Printf("%-16s %7.2f s  peak RSS %5.1f MB  %s", run+":", took.Seconds(), rss, out)
 	}
 
-	copyDSN := fresh(ctx, *pgServer)
-	defer postgres.DropDatabase(context.Background(), copyDSN)
+	copyDSN, dropCopy, err := machine.FreshDatabase(ctx, *pgServer, "maillage_bench_")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer dropCopy()
 	took := plainCopy(ctx, copyDSN, establishments(*n))
 	fmt.Printf("%-16s %7.2f s  (the same %d rows COPYed straight into structures, in this process)\n", "postgres COPY:", took.Seconds(), *n)
-	fmt.Printf("load average at end: %s", loadavg())
+	fmt.Printf("load average at end: %s\n", machine.LoadAverage())
 }
 
 // establishments are the n generated establishments, all of categories the
@@ -89,27 +93,6 @@ func writeExtract(file string, n int) int {
 		log.Fatal(err)
 	}
 	return buf.Len()
-}
-
-// fresh creates a migrated database with a random name on server.
-func fresh(ctx context.Context, server string) string {
-	u, err := url.Parse(server)
-	if err != nil {
-		log.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	u.Path = "/maillage_bench_" + hex.EncodeToString(b)
-	dsn := u.String()
-	if err := postgres.EnsureDatabase(ctx, dsn); err != nil {
-		log.Fatal(err)
-	}
-	db, err := postgres.Open(ctx, dsn) // migrates
-	if err != nil {
-		log.Fatal(err)
-	}
-	db.Close()
-	return dsn
 }
 
 // command runs the binary and returns its wall time, its peak resident
@@ -155,10 +138,4 @@ func plainCopy(ctx context.Context, dsn string, ets []pgtest.FINESSEstablishment
 		log.Fatal(err)
 	}
 	return time.Since(start)
-}
-
-// loadavg is the machine's load average line.
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	return string(b)
 }

@@ -17,12 +17,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +27,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/maillage/maillage/bench/internal/machine"
 	"github.com/maillage/maillage/bench/internal/peak"
 	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -47,7 +45,7 @@ func main() {
 
 func run(server, bin string, lines int) error {
 	ctx := context.Background()
-	fmt.Printf("load average at start: %s", loadavg())
+	fmt.Printf("load average at start: %s\n", machine.LoadAverage())
 	dir, err := os.MkdirTemp("", "maillage-bench-import")
 	if err != nil {
 		return err
@@ -66,7 +64,7 @@ func run(server, bin string, lines int) error {
 	st, _ := os.Stat(first)
 	fmt.Printf("extract: %d lines, %d professionals, %.1f MB; %d structures in the directory\n", lines, len(pros), float64(st.Size())/1e6, structures)
 
-	dsn, drop, err := database(ctx, server)
+	dsn, drop, err := machine.FreshDatabase(ctx, server, "maillage_bench_import_")
 	if err != nil {
 		return err
 	}
@@ -105,7 +103,7 @@ func run(server, bin string, lines int) error {
 		fmt.Printf("%-26s %8s  peak RSS %5.1f MB  %s", name, took.Round(time.Millisecond), rss, out)
 	}
 
-	copyDSN, dropCopy, err := database(ctx, server)
+	copyDSN, dropCopy, err := machine.FreshDatabase(ctx, server, "maillage_bench_import_")
 	if err != nil {
 		return err
 	}
@@ -119,7 +117,7 @@ func run(server, bin string, lines int) error {
 		return err
 	}
 	fmt.Printf("%-26s %8s  (COPY of the %d professionals into professionals, its indexes and triggers)\n", "COPY into professionals", took.Round(time.Millisecond), len(pros))
-	fmt.Printf("load average at end: %s", loadavg())
+	fmt.Printf("load average at end: %s\n", machine.LoadAverage())
 	return nil
 }
 
@@ -189,33 +187,6 @@ func write(dir, name string, pros []pgtest.RPPSProfessional) (string, error) {
 	}
 	pgtest.WriteRPPSActivities(f, pros)
 	return path, f.Close()
-}
-
-// database creates a migrated database of its own on server.
-func database(ctx context.Context, server string) (string, func(), error) {
-	u, err := url.Parse(server)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	u.Path = "/maillage_bench_import_" + hex.EncodeToString(b)
-	dsn := u.String()
-	if err := postgres.EnsureDatabase(ctx, dsn); err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		if err := postgres.DropDatabase(context.Background(), dsn); err != nil {
-			log.Print(err)
-		}
-	}
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	db.Close()
-	return dsn, drop, nil
 }
 
 // seedStructures creates n structures, each with a FINESS and a SIRET.
@@ -315,12 +286,4 @@ func copyProfessionals(ctx context.Context, dsn string, pros []pgtest.RPPSProfes
 		return 0, err
 	}
 	return time.Since(start), nil
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown\n"
-	}
-	return string(b)
 }
