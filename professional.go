@@ -2,6 +2,7 @@ package maillage
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -94,6 +95,33 @@ type Membership struct {
 	professional *Professional // read with the membership, see SetProfessional
 }
 
+// MembershipSelection is what a reader of membership pages writes, by
+// GraphQL field name, so that a page reads only the columns it needs: a
+// dashboard's page has hundreds of members, and every column read costs its
+// decoding on every row. A nil list means every field.
+type MembershipSelection struct {
+	// Membership is the membership's fields, with "cursor" when an edge's
+	// or a page's cursor is written.
+	Membership []string
+	// Professional is the fields of the membership's professional.
+	Professional []string
+}
+
+// selects reports whether fields (nil: all) holds one of names.
+func selects(fields []string, names ...string) bool {
+	return fields == nil || slices.ContainsFunc(names, func(n string) bool { return slices.Contains(fields, n) })
+}
+
+// ReadsMembership reports whether the selection needs one of the
+// membership's fields names.
+func (s MembershipSelection) ReadsMembership(names ...string) bool { return selects(s.Membership, names...) }
+
+// ReadsProfessional reports whether the selection needs one of the
+// professional's fields names.
+func (s MembershipSelection) ReadsProfessional(names ...string) bool {
+	return selects(s.Professional, names...)
+}
+
 // SetProfessional keeps p, the member, with the membership: read in the same
 // batch as the membership, it is then served without a lookup of its own.
 func (m *Membership) SetProfessional(p *Professional) { m.professional = p }
@@ -169,10 +197,9 @@ type ProfessionalService interface {
 	MembershipPages(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs) ([]*MembershipConnection, error)
 	// MembershipPagesWithProfessionals is MembershipPages with each
 	// membership's professional read in the same statement
-	// (Membership.Professional). fields names, by their GraphQL names, the
-	// professional's fields the caller reads (none: all); the others are
-	// left zero.
-	MembershipPagesWithProfessionals(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs, fields ...string) ([]*MembershipConnection, error)
+	// (Membership.Professional). sel names the fields the caller reads; the
+	// others may be left zero.
+	MembershipPagesWithProfessionals(ctx context.Context, of MembershipsOf, parents []string, f MembershipFilter, page PageArgs, sel MembershipSelection) ([]*MembershipConnection, error)
 	// CreateProfessional returns BAD_USER_INPUT naming the field, CONFLICT
 	// (RPPS taken) or FORBIDDEN.
 	CreateProfessional(ctx context.Context, in ProfessionalInput) (*Professional, error)

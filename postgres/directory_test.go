@@ -396,7 +396,7 @@ func TestMembershipPagesWithProfessionals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	joined, err := db.Directory.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page)
+	joined, err := db.Directory.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page, maillage.MembershipSelection{})
 	if err != nil {
 		t.Fatal(err)
 	}

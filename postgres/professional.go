@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -159,91 +160,104 @@ func (db *DirectoryService) MembershipsByIDs(ctx context.Context, ids []string) 
 // they started, with their counts when page.Count (read with the pages, so a
 // page and its count agree).
 func (db *DirectoryService) MembershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs) ([]*maillage.MembershipConnection, error) {
-	return db.membershipPages(ctx, of, parents, f, page, nil)
+	return db.membershipPages(ctx, of, parents, f, page, false, maillage.MembershipSelection{})
 }
 
 // MembershipPagesWithProfessionals is MembershipPages with each membership's
 // professional joined in the same statement: the professionals are as
-// visible as the memberships (the directory is). Only the columns of fields
-// are read (all when none): a dashboard's page has hundreds of members, and
-// each column costs its decoding on every row.
-func (db *DirectoryService) MembershipPagesWithProfessionals(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, fields ...string) ([]*maillage.MembershipConnection, error) {
-	return db.membershipPages(ctx, of, parents, f, page, professionalJoin(fields))
+// visible as the memberships (the directory is). Only the columns sel needs
+// are read.
+func (db *DirectoryService) MembershipPagesWithProfessionals(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, sel maillage.MembershipSelection) ([]*maillage.MembershipConnection, error) {
+	return db.membershipPages(ctx, of, parents, f, page, true, sel)
 }
 
-// joinedColumn is a column of a joined professional: its SQL, the GraphQL
-// fields that need it (none: always read) and where it scans to.
-type joinedColumn struct {
-	sql    string
-	fields []string
-	dest   func(*maillage.Professional) any
+// pageColumn is a column a page of memberships may read: its SQL, whether
+// a read needs it, and where it scans to.
+type pageColumn struct {
+	sql   string
+	needs func(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool
+	dest  func(*membershipRow) any
 }
 
-// joinedColumns are a joined professional's columns, each named "p.…" so
-// that they do not collide with the membership's.
-var joinedColumns = []joinedColumn{
-	{`p.id AS "p.id"`, nil, func(p *maillage.Professional) any { return &p.ID }},
-	{`p.rpps AS "p.rpps"`, []string{"rpps", "nationalId"}, func(p *maillage.Professional) any { return &p.RPPS }},
-	{`p.first_name AS "p.first_name"`, []string{"firstName"}, func(p *maillage.Professional) any { return &p.FirstName }},
-	{`p.last_name AS "p.last_name"`, []string{"lastName"}, func(p *maillage.Professional) any { return &p.LastName }},
-	{`p.profession AS "p.profession"`, []string{"profession"}, func(p *maillage.Professional) any { return &p.Profession }},
-	{`p.specialty AS "p.specialty"`, []string{"specialty"}, func(p *maillage.Professional) any { return &p.Specialty }},
-	{`p.mssante AS "p.mssante"`, []string{"mssante"}, func(p *maillage.Professional) any { return &p.MSSante }},
-	{`p.created_at AS "p.created_at"`, []string{"createdAt"}, func(p *maillage.Professional) any { return &p.CreatedAt }},
-	{`p.updated_at AS "p.updated_at"`, []string{"updatedAt"}, func(p *maillage.Professional) any { return &p.UpdatedAt }},
-	{`p.archived_at AS "p.archived_at"`, []string{"archivedAt"}, func(p *maillage.Professional) any { return &p.ArchivedAt }},
+// membershipField is a column of the membership that a read needs when it
+// selects one of fields.
+func membershipField(sql string, dest func(*membershipRow) any, fields ...string) pageColumn {
+	return pageColumn{sql, func(_ maillage.MembershipsOf, _ bool, sel maillage.MembershipSelection) bool {
+		return sel.ReadsMembership(fields...)
+	}, dest}
 }
 
-// professionalJoin is the joined columns fields need: all of them when
-// fields is empty, never none (the id is always read).
-func professionalJoin(fields []string) []joinedColumn {
-	if len(fields) == 0 {
-		return joinedColumns
-	}
-	var out []joinedColumn
-	for _, c := range joinedColumns {
-		if c.fields == nil || slices.ContainsFunc(c.fields, func(f string) bool { return slices.Contains(fields, f) }) {
-			out = append(out, c)
-		}
-	}
-	return out
+// professionalField is a column of the joined professional that a read
+// needs when it selects one of fields.
+func professionalField(sql string, dest func(*maillage.Professional) any, fields ...string) pageColumn {
+	return pageColumn{sql, func(_ maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
+		return joined && sel.ReadsProfessional(fields...)
+	}, func(r *membershipRow) any { return dest(r.P) }}
 }
 
-// membershipRow is a row of a page of memberships: its parent, the count of
-// the parent's list when asked, and the professional when joined.
+// otherEnd is the membership's link to the end that is not its parent (the
+// parent's is set from the parent): read when the read selects it, or
+// joins the professional (whose id it is).
+func otherEnd(sql string, end maillage.MembershipsOf, field string, dest func(*membershipRow) any) pageColumn {
+	return pageColumn{sql, func(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
+		return of != end && (sel.ReadsMembership(field) || joined && end == maillage.MembershipsOfProfessional)
+	}, dest}
+}
+
+// membershipPageColumns are the columns a page of memberships may read, in
+// the order they are read. A page holds current memberships only, so
+// ended_at is never read.
+var membershipPageColumns = []pageColumn{
+	membershipField(`m.id`, func(r *membershipRow) any { return &r.ID }, "id", "cursor"),
+	membershipField(`m.role`, func(r *membershipRow) any { return &r.Role }, "role"),
+	membershipField(`m.started_at`, func(r *membershipRow) any { return &r.StartedAt }, "startedAt", "cursor"),
+	otherEnd(`m.professional_id`, maillage.MembershipsOfProfessional, "professional", func(r *membershipRow) any { return &r.ProfessionalID }),
+	otherEnd(`m.structure_id`, maillage.MembershipsOfStructure, "structure", func(r *membershipRow) any { return &r.StructureID }),
+	professionalField(`p.rpps`, func(p *maillage.Professional) any { return &p.RPPS }, "rpps", "nationalId"),
+	professionalField(`p.first_name`, func(p *maillage.Professional) any { return &p.FirstName }, "firstName"),
+	professionalField(`p.last_name`, func(p *maillage.Professional) any { return &p.LastName }, "lastName"),
+	professionalField(`p.profession`, func(p *maillage.Professional) any { return &p.Profession }, "profession"),
+	professionalField(`p.specialty`, func(p *maillage.Professional) any { return &p.Specialty }, "specialty"),
+	professionalField(`p.mssante`, func(p *maillage.Professional) any { return &p.MSSante }, "mssante"),
+	professionalField(`p.created_at`, func(p *maillage.Professional) any { return &p.CreatedAt }, "createdAt"),
+	professionalField(`p.updated_at`, func(p *maillage.Professional) any { return &p.UpdatedAt }, "updatedAt"),
+	professionalField(`p.archived_at`, func(p *maillage.Professional) any { return &p.ArchivedAt }, "archivedAt"),
+}
+
+// membershipRow is a row of a page of memberships: the position of its
+// parent in the parents, the count of the parent's list when asked, and
+// the professional when joined.
 type membershipRow struct {
-	ListParent string
-	ListTotal  *int
+	Parent    int
+	ListTotal *int
 	maillage.Membership
 	P *maillage.Professional
 }
 
 // scanMembershipRows runs a membership page query and scans its rows in
-// the order of its columns: list_parent, list_total when counted,
-// membershipColumns, then the joined professional's. A dashboard's page has
-// hundreds of memberships; scanning them by hand costs a fraction of sqlx's
-// reflection, which walks the struct's fields again for every row.
-func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, args params, counted bool, joined []joinedColumn) ([]*membershipRow, error) {
+// the order of its columns: the parent's position, its count when counted,
+// then columns. A dashboard's page has hundreds of memberships; scanning
+// them by hand costs a fraction of sqlx's reflection, which walks the
+// struct's fields again for every row.
+func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, args params, counted, joined bool, columns []pageColumn) ([]*membershipRow, error) {
 	rs, err := db.queryPrepared(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
 	var rows []*membershipRow
+	dest := make([]any, 0, 2+len(columns))
 	for rs.Next() {
 		r := &membershipRow{}
-		dest := make([]any, 0, 8+len(joined))
-		dest = append(dest, &r.ListParent)
+		if joined {
+			r.P = &maillage.Professional{}
+		}
+		dest = append(dest[:0], &r.Parent)
 		if counted {
 			dest = append(dest, &r.ListTotal)
 		}
-		m := &r.Membership
-		dest = append(dest, &m.ID, &m.ProfessionalID, &m.StructureID, &m.Role, &m.StartedAt, &m.EndedAt)
-		if joined != nil {
-			r.P = &maillage.Professional{}
-			for _, c := range joined {
-				dest = append(dest, c.dest(r.P))
-			}
+		for _, c := range columns {
+			dest = append(dest, c.dest(r))
 		}
 		if err := rs.Scan(dest...); err != nil {
 			return nil, err
@@ -253,9 +267,9 @@ func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, ar
 	return rows, rs.Err()
 }
 
-// membershipPages is MembershipPages, with the professional's joined
-// columns when joined is not nil.
-func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, joined []joinedColumn) ([]*maillage.MembershipConnection, error) {
+// membershipPages is MembershipPages, with the professional's columns sel
+// needs when joined.
+func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter, page maillage.PageArgs, joined bool, sel maillage.MembershipSelection) ([]*maillage.MembershipConnection, error) {
 	if of != maillage.MembershipsOfStructure && of != maillage.MembershipsOfProfessional {
 		return nil, fmt.Errorf("membership pages of %q", of)
 	}
@@ -273,68 +287,93 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 		where := membershipWhere(&p, of, f)
 		total, count := "", ""
 		if page.Count {
-			total = "c.n AS list_total, "
+			total = ", c.n"
 			count = ` CROSS JOIN LATERAL (SELECT count(*) AS n FROM memberships m WHERE ` + where + `) c`
 		}
 		keyset := ""
 		if page.After != "" {
 			keyset = " AND (m.started_at, m.id) > (" + p.Add(after[0]) + "::timestamptz, " + p.Add(after[1]) + "::text)"
 		}
-		columns, from := membershipColumns, "memberships m"
-		if joined != nil {
-			for _, c := range joined {
-				columns += ", " + c.sql
+		// The page is ordered on the lateral's o1, o2; only the columns
+		// read (c1…) leave the statement.
+		var columns []pageColumn
+		inner, outer := "m.started_at AS o1, m.id AS o2", ""
+		for _, c := range membershipPageColumns {
+			if c.needs(of, joined, sel) {
+				columns = append(columns, c)
+				alias := "c" + strconv.Itoa(len(columns))
+				inner += ", " + c.sql + " AS " + alias
+				outer += ", x." + alias
 			}
+		}
+		from := "memberships m"
+		if joined {
 			from += " JOIN professionals p ON p.id = m.professional_id"
 		}
-		q := `SELECT k.id AS list_parent, ` + total + `x.* FROM unnest($1::text[]) WITH ORDINALITY k(id, n)` + count +
-			` CROSS JOIN LATERAL (SELECT ` + columns + ` FROM ` + from + ` WHERE ` + where + keyset +
-			` ORDER BY m.started_at, m.id LIMIT ` + p.Add(page.First+1) + `) x ORDER BY k.n, x.started_at, x.id`
-		if rows, err = db.scanMembershipRows(ctx, q, p, page.Count, joined); err != nil {
+		q := `SELECT k.n` + total + outer + ` FROM unnest($1::text[]) WITH ORDINALITY k(id, n)` + count +
+			` CROSS JOIN LATERAL (SELECT ` + inner + ` FROM ` + from + ` WHERE ` + where + keyset +
+			` ORDER BY m.started_at, m.id LIMIT ` + p.Add(page.First+1) + `) x ORDER BY k.n, x.o1, x.o2`
+		if rows, err = db.scanMembershipRows(ctx, q, p, page.Count, joined, columns); err != nil {
 			return nil, fmt.Errorf("membership pages: %w", err)
 		}
 	}
-	byParent := make(map[string][]*maillage.Membership, len(parents))
-	totals := map[string]int{}
+	return db.membershipConnections(ctx, of, parents, f, page, rows, reads)
+}
+
+// membershipConnections makes each parent's connection of the rows of a
+// page read, its parent's end of each membership set from the parent, and
+// counts apart the pages that came back empty after a cursor (no row
+// carried their count).
+func (db *DirectoryService) membershipConnections(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter,
+	page maillage.PageArgs, rows []*membershipRow, reads bool) ([]*maillage.MembershipConnection, error) {
+	byParent := make([][]*maillage.Membership, len(parents))
+	totals := make([]int, len(parents))
 	for _, r := range rows {
+		i := r.Parent - 1 // ordinality counts from 1
+		if of == maillage.MembershipsOfStructure {
+			r.StructureID = parents[i]
+		} else {
+			r.ProfessionalID = parents[i]
+		}
 		if r.P != nil {
+			r.P.ID = r.ProfessionalID
 			r.Membership.SetProfessional(r.P)
 		}
-		byParent[r.ListParent] = append(byParent[r.ListParent], &r.Membership)
+		byParent[i] = append(byParent[i], &r.Membership)
 		if r.ListTotal != nil {
-			totals[r.ListParent] = *r.ListTotal
+			totals[i] = *r.ListTotal
 		}
 	}
 	out := make([]*maillage.MembershipConnection, len(parents))
-	var uncounted []string // an empty page after a cursor: no row carried its count
-	for i, parent := range parents {
-		edges, info := endPage(byParent[parent], page,
+	var uncounted []string
+	for i := range parents {
+		edges, info := endPage(byParent[i], page,
 			func(m *maillage.Membership) []string { return []string{timeKey(m.StartedAt), m.ID} },
 			func(c func() string, m *maillage.Membership) maillage.MembershipEdge {
 				return maillage.MembershipEdge{EdgeCursor: maillage.NewEdgeCursor(c), Node: m}
 			})
-		out[i] = &maillage.MembershipConnection{Edges: edges, PageInfo: info, TotalCount: totals[parent]}
+		out[i] = &maillage.MembershipConnection{Edges: edges, PageInfo: info, TotalCount: totals[i]}
 		if page.Count && page.After != "" && len(edges) == 0 && reads {
-			uncounted = append(uncounted, parent)
+			uncounted = append(uncounted, parents[i])
 		}
 	}
-	if len(uncounted) > 0 {
-		p := params{pq.StringArray(uncounted)}
-		q := `SELECT k.id, (SELECT count(*) FROM memberships m WHERE ` + membershipWhere(&p, of, f) + `) AS count
-			FROM unnest($1::text[]) k(id)`
-		ns, err := db.countWithin(ctx, "count memberships", q, uncounted, p...)
-		if err != nil {
-			return nil, err
-		}
-		for i, parent := range parents {
-			if j := slices.Index(uncounted, parent); j >= 0 {
-				out[i].TotalCount = ns[j]
-			}
+	if len(uncounted) == 0 {
+		return out, nil
+	}
+	p := params{pq.StringArray(uncounted)}
+	q := `SELECT k.id, (SELECT count(*) FROM memberships m WHERE ` + membershipWhere(&p, of, f) + `) AS count
+		FROM unnest($1::text[]) k(id)`
+	ns, err := db.countWithin(ctx, "count memberships", q, uncounted, p...)
+	if err != nil {
+		return nil, err
+	}
+	for i, parent := range parents {
+		if j := slices.Index(uncounted, parent); j >= 0 {
+			out[i].TotalCount = ns[j]
 		}
 	}
 	return out, nil
 }
-
 // membershipWhere selects the current memberships f selects of the parent
 // k.id, its parameters added to p.
 func membershipWhere(p *params, of maillage.MembershipsOf, f maillage.MembershipFilter) string {

@@ -325,8 +325,8 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 		ids := uniqueIDs(structures, structureID)
 		var conns []*maillage.MembershipConnection
 		var err error
-		if fields, ok := rd.professionalFields(f); ok {
-			conns, err = rd.r.ProfessionalService.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, ids, filter, page, fields...)
+		if sel, joined := rd.membershipSelection(f); joined {
+			conns, err = rd.r.ProfessionalService.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, ids, filter, page, sel)
 		} else {
 			conns, err = rd.r.ProfessionalService.MembershipPages(ctx, maillage.MembershipsOfStructure, ids, filter, page)
 		}
@@ -342,23 +342,40 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 	return true
 }
 
-// professionalFields is the fields a members field's nodes select of
-// their professional, and whether they select it at all.
-func (rd *directRead) professionalFields(f graphql.CollectedField) ([]string, bool) {
-	var fields []string
-	selected := false
-	for _, node := range rd.nodeFields(f, "MembershipConnection", "MembershipEdge", "Membership") {
-		for _, c := range node {
-			if c.Name != "professional" {
-				continue
+// membershipSelection is what a members field writes of its memberships
+// and of their professionals, and whether it writes a professional at all.
+func (rd *directRead) membershipSelection(f graphql.CollectedField) (maillage.MembershipSelection, bool) {
+	sel := maillage.MembershipSelection{Membership: []string{}, Professional: []string{}}
+	joined := false
+	for _, c := range rd.collect(f.Selections, "MembershipConnection") {
+		switch c.Name {
+		case "edges":
+			for _, e := range rd.collect(c.Selections, "MembershipEdge") {
+				if e.Name == "cursor" {
+					sel.Membership = append(sel.Membership, "cursor")
+				}
 			}
-			selected = true
-			for _, pf := range rd.collect(c.Selections, "Professional") {
-				fields = append(fields, pf.Name)
+		case "pageInfo":
+			for _, i := range rd.collect(c.Selections, "PageInfo") {
+				if i.Name == "startCursor" || i.Name == "endCursor" {
+					sel.Membership = append(sel.Membership, "cursor")
+				}
 			}
 		}
 	}
-	return fields, selected
+	for _, node := range rd.nodeFields(f, "MembershipConnection", "MembershipEdge", "Membership") {
+		for _, c := range node {
+			sel.Membership = append(sel.Membership, c.Name)
+			if c.Name != "professional" {
+				continue
+			}
+			joined = true
+			for _, pf := range rd.collect(c.Selections, "Professional") {
+				sel.Professional = append(sel.Professional, pf.Name)
+			}
+		}
+	}
+	return sel, joined
 }
 
 // structurePage is a structures field's filter and page.

@@ -144,7 +144,7 @@ func (r *Resolver) memberships(ctx context.Context, of maillage.MembershipsOf, p
 		if len(paths) == 0 {
 			return r.ProfessionalService.MembershipPages(ctx, of, ids, f, page)
 		}
-		conns, err := r.ProfessionalService.MembershipPagesWithProfessionals(ctx, of, ids, f, page)
+		conns, err := r.ProfessionalService.MembershipPagesWithProfessionals(ctx, of, ids, f, page, maillage.MembershipSelection{})
 		if err != nil {
 			return nil, err
 		}

@@ -37,6 +37,8 @@ var directReadQueries = []struct {
 		totalCount edges { node { name members(role: MEMBER) { edges { node { role } } } } } } }`, nil},
 	{"members without their professional", true, `query($t: ID!) { territory(id: $t) {
 		structures { edges { node { members(first: 1) { pageInfo { hasNextPage } edges { cursor node { id role } } } } } } } }`, nil},
+	{"members' cursors from the page only", true, `query($t: ID!) { territory(id: $t) { structures(first: 4) { edges { node {
+		members(first: 2) { pageInfo { startCursor endCursor } edges { node { professional { lastName } } } } } } } } }`, nil},
 	{"an unknown territory", true, `{ territory(id: "ter_0000") { name structures { totalCount } } }`, nil},
 	{"a page out of bounds", false, `query($t: ID!) { territory(id: $t) { structures(first: 500) { totalCount } } }`, nil},
 	{"a bad cursor", false, `query($t: ID!) { territory(id: $t) { structures(after: "nope") { totalCount } } }`, nil},

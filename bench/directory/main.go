@@ -57,16 +57,29 @@ import (
 	"github.com/maillage/maillage/server"
 )
 
+// options are the benchmark's flags.
+type options struct {
+	dsn, pgServer  string
+	c              int
+	d              time.Duration
+	first, members int
+	postgraphile   bool
+	gzip           bool
+}
+
 func main() {
-	dsn := flag.String("dsn", "", "a database holding the national directory (default: seed a fresh one, dropped at the end)")
-	pgServer := flag.String("pg", envOr("MAILLAGE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+	var o options
+	flag.StringVar(&o.dsn, "dsn", "", "a database holding the national directory (default: seed a fresh one, dropped at the end)")
+	flag.StringVar(&o.pgServer, "pg", envOr("MAILLAGE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"without -dsn: the PostgreSQL server to create the fresh database on")
-	c := flag.Int("c", 16, "concurrent connections of the throughput runs")
-	d := flag.Duration("d", 10*time.Second, "duration of each measured run (after a warm-up of a fifth of it)")
-	first := flag.Int("first", 20, "structures per page")
-	members := flag.Int("members", 50, "members per structure page (first:)")
+	flag.IntVar(&o.c, "c", 16, "concurrent connections of the throughput runs")
+	flag.DurationVar(&o.d, "d", 10*time.Second, "duration of each measured run (after a warm-up of a fifth of it)")
+	flag.IntVar(&o.first, "first", 20, "structures per page")
+	flag.IntVar(&o.members, "members", 50, "members per structure page (first:)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (hub, client and raw SQL) to this file")
-	pgl := flag.Bool("postgraphile", false, "also measure PostGraphile v5 on the same tables (needs npm; see bench/directory/postgraphile)")
+	flag.BoolVar(&o.postgraphile, "postgraphile", false, "also measure PostGraphile v5 on the same tables (needs npm; see bench/directory/postgraphile)")
+	flag.BoolVar(&o.gzip, "gzip", false, "ask the GraphQL servers for gzip-compressed answers, as Go's client does by default "+
+		"(the hub compresses them; PostGraphile's Node server does not, so by default both send the same plain JSON)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -76,7 +89,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dsn, *pgServer, *c, *d, *first, *members, *pgl); err != nil {
+	if err := run(o); err != nil {
 		log.Print(err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -104,12 +117,13 @@ const postgraphileQuery = `query($t: String!, $first: Int!, $members: Int!) { te
 		members: membershipsByStructureId(first: $members, orderBy: [STARTED_AT_ASC], condition: {endedAt: null}) { totalCount edges { node { role
 			professional: professionalByProfessionalId { rpps lastName profession } } } } } } } } }`
 
-func run(dsn, pgServer string, c int, d time.Duration, first, members int, withPostGraphile bool) error {
+func run(o options) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	dsn, c, d := o.dsn, o.c, o.d
 	if dsn == "" {
 		var err error
-		if dsn, err = freshNational(ctx, pgServer); err != nil {
+		if dsn, err = freshNational(ctx, o.pgServer); err != nil {
 			return err
 		}
 		defer postgres.DropDatabase(context.Background(), dsn)
@@ -133,9 +147,9 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int, withP
 	}
 	addr := make(chan string, 1)
 	go srv.ListenAndServe(ctx, func(a string) { addr <- a })
-	vars := map[string]any{"t": territory, "first": first, "members": members}
-	hub := newGraphQLClient("http://"+<-addr+"/graphql", query, vars, c)
-	raw, err := newRawSQL(ctx, dsn, c, first, members)
+	vars := map[string]any{"t": territory, "first": o.first, "members": o.members}
+	hub := newGraphQLClient("http://"+<-addr+"/graphql", query, vars, c, o.gzip)
+	raw, err := newRawSQL(ctx, dsn, c, o.first, o.members)
 	if err != nil {
 		return err
 	}
@@ -148,13 +162,13 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int, withP
 		read func(context.Context) (int, error)
 	}
 	contenders := []contender{{"hub (HTTP)", hub.read}}
-	if withPostGraphile {
+	if o.postgraphile {
 		endpoint, stop, err := startPostGraphile(ctx, dsn)
 		if err != nil {
 			return fmt.Errorf("PostGraphile: %w", err)
 		}
 		defer stop()
-		pgl := newGraphQLClient(endpoint, postgraphileQuery, vars, c)
+		pgl := newGraphQLClient(endpoint, postgraphileQuery, vars, c, o.gzip)
 		contenders = append(contenders, contender{"PostGraphile", pgl.read})
 	}
 	contenders = append(contenders, contender{"raw SQL", func(ctx context.Context) (int, error) { return raw.read(ctx, territory) }})
@@ -167,25 +181,31 @@ func run(dsn, pgServer string, c int, d time.Duration, first, members int, withP
 			return fmt.Errorf("%s read %d members, %s %d: not the same rows", contenders[0].name, rows[0], k.name, rows[i])
 		}
 	}
-	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s; load average %s, %d CPUs\n",
-		territory, rows[0], c, d, machine.LoadAverage(), runtime.NumCPU())
-	fmt.Printf("%-12s %12s %10s %10s %10s   %s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1", "load average (1, 5, 15 min) after")
+	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s; gzip %t; load average %s, %d CPUs\n",
+		territory, rows[0], c, d, o.gzip, machine.LoadAverage(), runtime.NumCPU())
+	fmt.Printf("%-12s %12s %10s %10s %10s %22s   %s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1",
+		"CPU/read here, else", "load average (1, 5, 15 min) after")
 	tput, p50 := map[string]float64{}, map[string]time.Duration{}
 	for _, k := range contenders {
 		read := func(ctx context.Context) error { _, err := k.read(ctx); return err }
+		before := machine.CPUNow()
 		perSecond, _, err := measure(ctx, read, c, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", k.name, err)
 		}
+		// The warm-up (a fifth of d) spent CPU too: count its reads at the
+		// measured rate.
+		here, elsewhere := machine.CPUNow().Per(before, perSecond*(d+d/5).Seconds())
 		_, lat, err := measure(ctx, read, 1, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", k.name, err)
 		}
 		tput[k.name], p50[k.name] = perSecond, pct(lat, 0.5)
-		fmt.Printf("%-12s %12.0f %10s %10s %10s   %s\n", k.name, perSecond, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99), machine.LoadAverage())
+		fmt.Printf("%-12s %12.0f %10s %10s %10s %10s %10s   %s\n", k.name, perSecond, pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.99),
+			here.Round(10*time.Microsecond), elsewhere.Round(10*time.Microsecond), machine.LoadAverage())
 	}
 	fmt.Printf("hub p50 / raw SQL p50 at 1 connection: %.2f\n", float64(p50["hub (HTTP)"])/float64(p50["raw SQL"]))
-	if withPostGraphile {
+	if o.postgraphile {
 		fmt.Printf("hub req/s / PostGraphile req/s at %d connections: %.2f\n", c, tput["hub (HTTP)"]/tput["PostGraphile"])
 	}
 	return nil
@@ -326,9 +346,10 @@ type graphqlClient struct {
 	body     []byte
 }
 
-func newGraphQLClient(endpoint, query string, vars map[string]any, c int) *graphqlClient {
+func newGraphQLClient(endpoint, query string, vars map[string]any, c int, gzip bool) *graphqlClient {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return &graphqlClient{endpoint: endpoint, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c}}, body: body}
+	transport := &http.Transport{MaxIdleConnsPerHost: c, DisableCompression: !gzip}
+	return &graphqlClient{endpoint: endpoint, client: &http.Client{Transport: transport}, body: body}
 }
 
 // read runs the query and returns how many members it read: the answer has

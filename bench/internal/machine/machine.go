@@ -1,5 +1,6 @@
 // Package machine holds what every benchmark program reports or needs of
-// the machine it runs on: its load average, and scratch databases.
+// the machine it runs on: its load average, where CPU time went, and
+// scratch databases.
 package machine
 
 import (
@@ -9,7 +10,10 @@ import (
 	"log"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/maillage/maillage/postgres"
 )
@@ -52,4 +56,47 @@ func FreshDatabase(ctx context.Context, server, prefix string) (string, func(), 
 	}
 	db.Close()
 	return dsn, drop, nil
+}
+
+// CPU is CPU time spent so far: by this process, and by the whole machine
+// (every core's busy time, Linux), so that a run's difference says where a
+// figure's CPU went: here, or in PostgreSQL and the other processes.
+type CPU struct{ Self, Machine time.Duration }
+
+// CPUNow reads the CPU time spent so far; zero where it cannot be read.
+func CPUNow() CPU {
+	var c CPU
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		c.Self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return c
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
+	if len(f) < 9 || f[0] != "cpu" {
+		return c
+	}
+	var ticks int64
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	c.Machine = time.Duration(ticks) * time.Second / 100 // USER_HZ
+	return c
+}
+
+// Per is the CPU spent between from and c, here and elsewhere, per one of
+// n operations.
+func (c CPU) Per(from CPU, n float64) (here, elsewhere time.Duration) {
+	self, all := c.Self-from.Self, c.Machine-from.Machine
+	if n <= 0 {
+		return 0, 0
+	}
+	return time.Duration(float64(self) / n), time.Duration(float64(max(all-self, 0)) / n)
 }
