@@ -114,7 +114,9 @@ func selects(fields []string, names ...string) bool {
 
 // ReadsMembership reports whether the selection needs one of the
 // membership's fields names.
-func (s MembershipSelection) ReadsMembership(names ...string) bool { return selects(s.Membership, names...) }
+func (s MembershipSelection) ReadsMembership(names ...string) bool {
+	return selects(s.Membership, names...)
+}
 
 // ReadsProfessional reports whether the selection needs one of the
 // professional's fields names.

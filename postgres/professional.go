@@ -374,6 +374,7 @@ func (db *DirectoryService) membershipConnections(ctx context.Context, of mailla
 	}
 	return out, nil
 }
+
 // membershipWhere selects the current memberships f selects of the parent
 // k.id, its parameters added to p.
 func membershipWhere(p *params, of maillage.MembershipsOf, f maillage.MembershipFilter) string {
