@@ -29,6 +29,48 @@ func (r *structureRow) toDomain() *maillage.Structure {
 	return &s
 }
 
+// structurePageRow is a row of a page of structures: its parent when the
+// page is one of several, the count of the parent's list when counted.
+type structurePageRow struct {
+	ListParent string
+	ListTotal  *int
+	structureRow
+}
+
+// scanStructurePage runs a page query and scans its rows in the order of
+// its columns: list_parent when paged, list_total when counted, then
+// structureSelect's. A dashboard reads pages of structures on every view;
+// scanning them by hand spares sqlx's reflection over each row.
+func (db *DirectoryService) scanStructurePage(ctx context.Context, q string, args params, paged, counted bool) ([]*structurePageRow, error) {
+	rs, err := db.queryPrepared(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var rows []*structurePageRow
+	dest := make([]any, 0, 15)
+	for rs.Next() {
+		r := &structurePageRow{}
+		dest = dest[:0]
+		if paged {
+			dest = append(dest, &r.ListParent)
+		}
+		if counted {
+			dest = append(dest, &r.ListTotal)
+		}
+		s := &r.Structure
+		dest = append(dest, &s.ID, &s.Kind, &s.Name, &s.TerritoryID, &s.Domain, &s.FINESS, &s.SIRET, &s.MSSante,
+			&r.Specialties, &s.Commune, &s.CreatedAt, &s.UpdatedAt, &s.ArchivedAt)
+		if err := rs.Scan(dest...); err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, rs.Err()
+}
+
+// structureSelect is a structure's columns, in the order scanStructurePage
+// reads them.
 const structureSelect = `SELECT s.id, s.kind, s.name, s.territory_id, t.path || '/@' || s.id AS domain,
 	s.finess, s.siret, s.mssante, s.specialties, s.commune, s.created_at, s.updated_at, s.archived_at
 	FROM structures s JOIN territories t ON t.id = s.territory_id`
@@ -178,11 +220,8 @@ func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.Struc
 		q = `SELECT c.n AS list_total, x.* FROM (SELECT count(*) AS n FROM ` + structureCount + ` WHERE ` + where + `) c
 			CROSS JOIN LATERAL (` + q + `) x ORDER BY x.name, x.id`
 	}
-	var rows []*struct {
-		ListTotal *int `db:"list_total"`
-		structureRow
-	}
-	if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
+	rows, err := db.scanStructurePage(ctx, q, p, false, page.Count)
+	if err != nil {
 		return nil, fmt.Errorf("find structures: %w", mapError(err))
 	}
 	out := make([]*maillage.Structure, len(rows))
@@ -235,12 +274,8 @@ func (db *DirectoryService) FindStructuresWithin(ctx context.Context, parents []
 	q := `SELECT k.id AS list_parent, ` + total + `x.* FROM territories k` + count + ` CROSS JOIN LATERAL (` + structureSelect +
 		` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1) + `) x
 		WHERE k.id = ANY($1::text[]) ORDER BY k.id, x.name, x.id`
-	var rows []*struct {
-		ListParent string `db:"list_parent"`
-		ListTotal  *int   `db:"list_total"`
-		structureRow
-	}
-	if err := db.selectPrepared(ctx, &rows, q, p...); err != nil {
+	rows, err := db.scanStructurePage(ctx, q, p, true, page.Count)
+	if err != nil {
 		return nil, fmt.Errorf("find structures within: %w", mapError(err))
 	}
 	byParent := make(map[string][]*maillage.Structure, len(parents))

@@ -491,10 +491,10 @@ func (w *directWriter) object(fields []graphql.CollectedField, typeName string, 
 		if i > 0 {
 			w.WriteByte(',')
 		}
-		w.marshal(graphql.MarshalString(f.Alias))
+		w.str(f.Alias)
 		w.WriteByte(':')
 		if f.Name == "__typename" {
-			w.marshal(graphql.MarshalString(typeName))
+			w.str(typeName)
 			continue
 		}
 		if !value(f) {
@@ -509,9 +509,33 @@ func (w *directWriter) marshal(m graphql.Marshaler) { m.MarshalGQL(w) }
 
 func (w *directWriter) null() { w.WriteString("null") }
 
-func (w *directWriter) str(s string) bool { w.marshal(graphql.MarshalString(s)); return true }
+// str writes s as graphql.MarshalString does: a string with nothing to
+// escape (most are) is copied between its quotes, any other goes through
+// the marshaler.
+func (w *directWriter) str(s string) bool {
+	if !needsEscape(s) {
+		w.WriteByte('"')
+		w.WriteString(s)
+		w.WriteByte('"')
+		return true
+	}
+	w.marshal(graphql.MarshalString(s))
+	return true
+}
 
-func (w *directWriter) id(s string) bool { w.marshal(graphql.MarshalID(s)); return true }
+// needsEscape reports whether s holds a byte graphql.MarshalString escapes:
+// a control character, a quote or a backslash.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// id writes an ID as graphql.MarshalID does (a string).
+func (w *directWriter) id(s string) bool { return w.str(s) }
 
 func (w *directWriter) optional(s *string) bool {
 	if s == nil {
