@@ -75,3 +75,12 @@ func expand(predicate, idExpr string, c *callerParams) string {
 	}
 	return s
 }
+
+// pageLimit is a page's LIMIT (its size and one more, to know whether a
+// next page exists), written into the statement rather than passed: a
+// prepared statement keeps its generic plan only when that plan costs no
+// more than the plans made for the values, and a generic plan guesses a
+// parameter LIMIT at a tenth of the rows, which for a page of structures
+// walks the whole name index. Planning the statement again on every call
+// cost more than running it. A page size is a checked int, one of a few.
+func pageLimit(page maillage.PageArgs) string { return " LIMIT " + strconv.Itoa(page.First+1) }

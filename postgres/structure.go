@@ -215,7 +215,7 @@ func (db *DirectoryService) FindStructures(ctx context.Context, f maillage.Struc
 	if err != nil {
 		return nil, err
 	}
-	q := structureSelect + ` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1)
+	q := structureSelect + ` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id` + pageLimit(page)
 	if page.Count { // the count in the same statement, so that it agrees with the page
 		q = `SELECT c.n AS list_total, x.* FROM (SELECT count(*) AS n FROM ` + structureCount + ` WHERE ` + where + `) c
 			CROSS JOIN LATERAL (` + q + `) x ORDER BY x.name, x.id`
@@ -261,7 +261,13 @@ func (db *DirectoryService) FindStructuresWithin(ctx context.Context, parents []
 	if err != nil {
 		return nil, err
 	}
-	p := params{pq.StringArray(parents)}
+	// One parent (a territory's page, the usual read) is compared with =,
+	// so that PostgreSQL estimates one parent and keeps the statement's
+	// generic plan (see pageLimit); ANY($1) is estimated at ten.
+	p, parent := params{pq.StringArray(parents)}, `k.id = ANY($1::text[])`
+	if len(parents) == 1 {
+		p, parent = params{parents[0]}, `k.id = $1`
+	}
 	where, err := db.structureConds(ctx, &p, f, "k.path")
 	if err != nil {
 		return nil, err
@@ -272,8 +278,8 @@ func (db *DirectoryService) FindStructuresWithin(ctx context.Context, parents []
 		count = ` CROSS JOIN LATERAL (SELECT count(*) AS n FROM ` + structureCount + ` WHERE ` + where + `) c`
 	}
 	q := `SELECT k.id AS list_parent, ` + total + `x.* FROM territories k` + count + ` CROSS JOIN LATERAL (` + structureSelect +
-		` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id LIMIT ` + p.Add(page.First+1) + `) x
-		WHERE k.id = ANY($1::text[]) ORDER BY k.id, x.name, x.id`
+		` WHERE ` + where + structureAfter(&p, page, after) + ` ORDER BY s.name, s.id` + pageLimit(page) + `) x
+		WHERE ` + parent + ` ORDER BY k.id, x.name, x.id`
 	rows, err := db.scanStructurePage(ctx, q, p, true, page.Count)
 	if err != nil {
 		return nil, fmt.Errorf("find structures within: %w", mapError(err))
