@@ -1,6 +1,6 @@
 // Package notify tells professionals, by MSSanté secure mail, of the events
-// that concern them: a request submitted to their ESS (its organisational
-// mailbox), their request triaged, assigned, answered or declined, a request
+// that concern them: a request submitted to their ESS, or withdrawn by its
+// requester (the ESS's organisational mailbox), their request triaged, assigned, answered or declined, a request
 // assigned to them, a note or a task in a care team they belong to, a team
 // near its term. It follows the outbox (the source of truth) with a
 // postgres.Follower, so each event is considered once across instances;

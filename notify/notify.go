@@ -122,13 +122,16 @@ func (s *Service) plan(ctx context.Context, tx *sqlx.Tx, ev *maillage.Event) ([]
 	var render func(role string) (message, bool)
 	switch {
 	case strings.HasPrefix(ev.Topic, maillage.TopicPrefixReferral):
-		submit := ev.Type == maillage.ReferralEventType(maillage.ActionSubmit)
+		// The ESS's mailbox hears of a request arriving and of one its
+		// requester takes back; the requester of what the ESS did; the
+		// specialist of a request given to them.
+		toMailbox := ev.Type == maillage.ReferralEventType(maillage.ActionSubmit) || ev.Type == maillage.ReferralEventType(maillage.ActionWithdraw)
 		_, toRequester := referralOutcome[ev.Type]
 		assign := ev.Type == maillage.ReferralEventType(maillage.ActionAssign)
-		if !submit && !toRequester && !assign {
+		if !toMailbox && !toRequester && !assign {
 			return nil, nil
 		}
-		facts, rs, err = postgres.ReferralNotifyPlan(ctx, tx, ev.SubjectID, submit, toRequester, assign)
+		facts, rs, err = postgres.ReferralNotifyPlan(ctx, tx, ev.SubjectID, toMailbox, toRequester, assign)
 		render = func(role string) (message, bool) { return referralMessage(ev, facts, role) }
 	case strings.HasPrefix(ev.Topic, maillage.TopicPrefixESCAP):
 		if ev.Type != maillage.EventNoteAdded && ev.Type != maillage.EventTaskAdded && ev.Type != maillage.EventESCAPTermNear {

@@ -218,6 +218,32 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	}
 	expect("declined", []string{martin}, "a été déclinée", publicURL+"/portal/demandes/"+declined.ID)
 
+	// A third request, triaged, then withdrawn by its requester: the ESS's
+	// mailbox is told it need not be handled, and nobody else (the
+	// requester did it); the patient and the reason stay on the portal.
+	withdrawn, err := db.Referrals.SubmitReferral(gp, maillage.ReferralInput{ClientKey: "k3", ESSID: ess, PatientID: patient.ID,
+		RequesterKind: maillage.RequesterTreatingGP, Reason: "eczéma de contact des mains", Urgency: maillage.UrgencyRoutine,
+		Modality: maillage.ModalityTeleconsultation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawnLink := publicURL + "/portal/demandes/" + withdrawn.ID
+	expect("third submitted", []string{essMailbox}, withdrawnLink)
+	if _, err := db.Referrals.TransitionReferral(pgtest.As(t, db, secretariat), withdrawn.ID, maillage.ReferralTransitionInput{
+		Action: maillage.ActionTriage}); err != nil {
+		t.Fatal(err)
+	}
+	expect("third triaged", []string{martin}, "prise en charge", withdrawnLink)
+	if _, err := db.Referrals.TransitionReferral(gp, withdrawn.ID, maillage.ReferralTransitionInput{
+		Action: maillage.ActionWithdraw, Comment: ptr("lésions disparues sous émollient")}); err != nil {
+		t.Fatal(err)
+	}
+	gone := expect("withdrawn", []string{essMailbox}, "Demande d’avis retirée par son demandeur (ESS Dermatologie Rouen Métropole)",
+		"Thomas Martin a retiré sa demande d’avis adressée à ESS Dermatologie Rouen Métropole", "n’est plus à traiter", withdrawnLink, "heure de Paris", today)
+	if !strings.HasPrefix(gone[0].Subject, "Demande d’avis retirée") {
+		t.Errorf("the withdrawal's subject: %q", gone[0].Subject)
+	}
+
 	// A note in Jeanne Dupont's team: every other current member, not the
 	// author, not a GP outside the team.
 	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
@@ -249,7 +275,7 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	expect("term near", sorted(append(members, address(t, db, nurseDurand))...), "arrive à son terme le "+end.In(maillage.Paris).Format("02/01/2006"), teamLink)
 
 	all := r.Received()
-	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "prurit", "hors du champ", "Dupont", "Jeanne", "tension", "réévaluer")
+	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "prurit", "hors du champ", "eczéma", "émollient", "Dupont", "Jeanne", "tension", "réévaluer")
 	ids := map[string]bool{}
 	for _, m := range all {
 		ids[m.MessageID] = true
