@@ -28,7 +28,8 @@ func (m NotificationMode) Valid() bool {
 // mode of a professional who chose none.
 const (
 	// RecipientESSMailbox: the organisational MSSanté mailbox of the ESS a
-	// request is submitted to.
+	// request is submitted to (told of its submission and of its withdrawal
+	// by the requester).
 	RecipientESSMailbox = "ess_mailbox"
 	// RecipientRequester: the professional who submitted a request.
 	RecipientRequester = "requester"

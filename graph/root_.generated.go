@@ -5037,7 +5037,8 @@ enum NotificationMode {
 type NotificationRoleDefault {
   """
   What the recipient is to the event: ess_mailbox (the organisational mailbox
-  of the ESS a request is submitted to), requester (who submitted a request:
+  of the ESS a request is submitted to: submitted, withdrawn by its
+  requester), requester (who submitted a request:
   triaged, assigned, scheduled, answered, declined, redirected),
   assigned_specialist (the ESS specialist a request is given to),
   escap_member (a member of a care team: notes, tasks, end of term near),

@@ -1,6 +1,6 @@
 // Package notify tells professionals, by MSSanté secure mail, of the events
-// that concern them: a request submitted to their ESS (its organisational
-// mailbox), their request triaged, assigned, answered or declined, a request
+// that concern them: a request submitted to their ESS, or withdrawn by its
+// requester (the ESS's organisational mailbox), their request triaged, assigned, answered or declined, a request
 // assigned to them, a note or a task in a care team they belong to, a team
 // near its term. It follows the outbox (the source of truth) with a
 // postgres.Follower, so each event is considered once across instances;
@@ -73,9 +73,17 @@ type Config struct {
 	Poll time.Duration
 	// Batch is how many mails one sender takes at once (default 20).
 	Batch int
-	// JobsEvery is how often the digest and term-notice jobs look for work
-	// (default 1 min).
+	// JobsEvery is how often the digest, term-notice and pruning jobs look
+	// for work (default 1 min).
 	JobsEvery time.Duration
+	// Retention is how long a delivery is kept once settled — its mail sent
+	// or abandoned (the mail goes with it), or the delivery withheld from a
+	// digest — before the jobs delete it (default 90 days; 0 keeps the
+	// default).
+	Retention time.Duration
+	// PruneBatch is how many mails (or withheld deliveries) one deleting
+	// statement of the pruning takes (default 1000).
+	PruneBatch int
 }
 
 // Enabled reports whether a relay is configured.
@@ -93,6 +101,10 @@ func DefaultRoleModes() map[string]maillage.NotificationMode {
 		maillage.RecipientTeamMember:   maillage.NotifyDigest,
 	}
 }
+
+// DefaultRetention is how long a settled delivery is kept by default
+// (Config.Retention): 90 days.
+const DefaultRetention = 90 * 24 * time.Hour
 
 // Roles are the recipient roles, in the order they are documented.
 var Roles = []string{maillage.RecipientESSMailbox, maillage.RecipientRequester, maillage.RecipientSpecialist,
@@ -136,6 +148,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.JobsEvery <= 0 {
 		c.JobsEvery = time.Minute
+	}
+	if c.Retention <= 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.PruneBatch <= 0 {
+		c.PruneBatch = 1000
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c

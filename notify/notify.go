@@ -122,13 +122,16 @@ func (s *Service) plan(ctx context.Context, tx *sqlx.Tx, ev *maillage.Event) ([]
 	var render func(role string) (message, bool)
 	switch {
 	case strings.HasPrefix(ev.Topic, maillage.TopicPrefixReferral):
-		submit := ev.Type == maillage.ReferralEventType(maillage.ActionSubmit)
+		// The ESS's mailbox hears of a request arriving and of one its
+		// requester takes back; the requester of what the ESS did; the
+		// specialist of a request given to them.
+		toMailbox := ev.Type == maillage.ReferralEventType(maillage.ActionSubmit) || ev.Type == maillage.ReferralEventType(maillage.ActionWithdraw)
 		_, toRequester := referralOutcome[ev.Type]
 		assign := ev.Type == maillage.ReferralEventType(maillage.ActionAssign)
-		if !submit && !toRequester && !assign {
+		if !toMailbox && !toRequester && !assign {
 			return nil, nil
 		}
-		facts, rs, err = postgres.ReferralNotifyPlan(ctx, tx, ev.SubjectID, submit, toRequester, assign)
+		facts, rs, err = postgres.ReferralNotifyPlan(ctx, tx, ev.SubjectID, toMailbox, toRequester, assign)
 		render = func(role string) (message, bool) { return referralMessage(ev, facts, role) }
 	case strings.HasPrefix(ev.Topic, maillage.TopicPrefixESCAP):
 		if ev.Type != maillage.EventNoteAdded && ev.Type != maillage.EventTaskAdded && ev.Type != maillage.EventESCAPTermNear {
@@ -287,8 +290,8 @@ func (s *Service) backoff(attempt int) time.Duration {
 	return min(d, s.cfg.RetryMax)
 }
 
-// jobLoop runs the daily jobs every JobsEvery: the term notices, then the
-// digest once its time of day has come.
+// jobLoop runs the jobs every JobsEvery: the term notices, the digest once
+// its time of day has come, and the pruning of settled deliveries.
 func (s *Service) jobLoop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.JobsEvery)
 	defer tick.Stop()
@@ -299,6 +302,12 @@ func (s *Service) jobLoop(ctx context.Context) {
 		}
 		if _, err := s.Digest(ctx, now); err != nil && ctx.Err() == nil {
 			slog.Error("mail notifications: digest", "err", err)
+		}
+		if p, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("mail notifications: prune", "err", err)
+		} else if p.Mails+p.Deliveries > 0 {
+			slog.Info("mail notifications: pruned settled deliveries", "mails", p.Mails, "deliveries", p.Deliveries,
+				"batches", p.Batches, "retention", s.cfg.Retention.String())
 		}
 		select {
 		case <-ctx.Done():
@@ -327,6 +336,13 @@ func (s *Service) Digest(ctx context.Context, now time.Time) (int, error) {
 		s.poke()
 	}
 	return made, nil
+}
+
+// Prune deletes the deliveries settled longer than Retention ago, with
+// their mails, in batches of PruneBatch, on one instance at a time (see
+// postgres.DB.PruneNotifications); the job loop runs it.
+func (s *Service) Prune(ctx context.Context) (postgres.NotifyPruned, error) {
+	return s.db.PruneNotifications(ctx, s.cfg.Retention, s.cfg.PruneBatch)
 }
 
 // MyNotificationPreference implements maillage.NotificationPreferenceService.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/maillage/maillage"
 	"github.com/maillage/maillage/notify"
 	"github.com/maillage/maillage/postgres"
@@ -218,6 +220,32 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	}
 	expect("declined", []string{martin}, "a été déclinée", publicURL+"/portal/demandes/"+declined.ID)
 
+	// A third request, triaged, then withdrawn by its requester: the ESS's
+	// mailbox is told it need not be handled, and nobody else (the
+	// requester did it); the patient and the reason stay on the portal.
+	withdrawn, err := db.Referrals.SubmitReferral(gp, maillage.ReferralInput{ClientKey: "k3", ESSID: ess, PatientID: patient.ID,
+		RequesterKind: maillage.RequesterTreatingGP, Reason: "eczéma de contact des mains", Urgency: maillage.UrgencyRoutine,
+		Modality: maillage.ModalityTeleconsultation})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawnLink := publicURL + "/portal/demandes/" + withdrawn.ID
+	expect("third submitted", []string{essMailbox}, withdrawnLink)
+	if _, err := db.Referrals.TransitionReferral(pgtest.As(t, db, secretariat), withdrawn.ID, maillage.ReferralTransitionInput{
+		Action: maillage.ActionTriage}); err != nil {
+		t.Fatal(err)
+	}
+	expect("third triaged", []string{martin}, "prise en charge", withdrawnLink)
+	if _, err := db.Referrals.TransitionReferral(gp, withdrawn.ID, maillage.ReferralTransitionInput{
+		Action: maillage.ActionWithdraw, Comment: ptr("lésions disparues sous émollient")}); err != nil {
+		t.Fatal(err)
+	}
+	gone := expect("withdrawn", []string{essMailbox}, "Demande d’avis retirée par son demandeur (ESS Dermatologie Rouen Métropole)",
+		"Thomas Martin a retiré sa demande d’avis adressée à ESS Dermatologie Rouen Métropole", "n’est plus à traiter", withdrawnLink, "heure de Paris", today)
+	if !strings.HasPrefix(gone[0].Subject, "Demande d’avis retirée") {
+		t.Errorf("the withdrawal's subject: %q", gone[0].Subject)
+	}
+
 	// A note in Jeanne Dupont's team: every other current member, not the
 	// author, not a GP outside the team.
 	team := idOf(t, db, `SELECT e.id FROM escaps e JOIN patients p ON p.id = e.patient_id WHERE p.family_name = 'Dupont'`)
@@ -249,7 +277,7 @@ func TestReferralLifeAndCareTeamMails(t *testing.T) {
 	expect("term near", sorted(append(members, address(t, db, nurseDurand))...), "arrive à son terme le "+end.In(maillage.Paris).Format("02/01/2006"), teamLink)
 
 	all := r.Received()
-	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "prurit", "hors du champ", "Dupont", "Jeanne", "tension", "réévaluer")
+	noPatientData(t, all, "Renaud", "Simone", "03/04/1955", "1955-04-03", "naevus", "exérèse", "prurit", "hors du champ", "eczéma", "émollient", "Dupont", "Jeanne", "tension", "réévaluer")
 	ids := map[string]bool{}
 	for _, m := range all {
 		ids[m.MessageID] = true
@@ -489,5 +517,150 @@ func TestRecipientRefusedForGood(t *testing.T) {
 	}
 	if attempts != 1 || !strings.Contains(lastError, "550") || svc.Stats().Abandoned != 1 {
 		t.Errorf("abandoned mail: %d attempts, %q, %d counted", attempts, lastError, svc.Stats().Abandoned)
+	}
+}
+
+// TestPruneSettledDeliveries: the deliveries settled longer than the
+// retention ago (default 90 days) — their mail sent or abandoned, or
+// withheld from a digest — are deleted with their mails, in batches, by one
+// instance at a time; a mail still to send, a delivery waiting for the
+// digest and a recent one stay; and the running notifier's jobs do it.
+func TestPruneSettledDeliveries(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := context.Background()
+	ev := int64(1_000_000)
+	// mail queues a mail settled days ago (sent, abandoned or, with "",
+	// never) with n deliveries, and returns its id.
+	mail := func(recipient, settled string, days, n int) int64 {
+		t.Helper()
+		var id int64
+		at := fmt.Sprintf("now() - interval '%d days'", days)
+		sent, abandoned := "NULL", "NULL"
+		switch settled {
+		case "sent":
+			sent = at
+		case "abandoned":
+			abandoned = at
+		}
+		if err := db.Get(&id, `INSERT INTO notification_mails (recipient, address, subject, body, created_at, sent_at, abandoned_at)
+			VALUES ($1, 'x@test.mssante.fr', 's', 'b', now() - interval '200 days', `+sent+`, `+abandoned+`) RETURNING id`, recipient); err != nil {
+			t.Fatal(err)
+		}
+		for range n {
+			ev++
+			if _, err := db.Exec(`INSERT INTO notification_deliveries (event_id, recipient, channel, mode, address, summary, link, mail_id, created_at)
+				VALUES ($1, $2, 'MAIL', 'IMMEDIATE', 'x@test.mssante.fr', 's', 'l', $3, now() - interval '200 days')`, ev, recipient, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	// digestLine records a delivery waiting for the digest, or withheld
+	// from it days ago (withheldDays > 0).
+	digestLine := func(recipient string, withheldDays int) {
+		t.Helper()
+		ev++
+		withheld := "NULL"
+		if withheldDays > 0 {
+			withheld = fmt.Sprintf("now() - interval '%d days'", withheldDays)
+		}
+		if _, err := db.Exec(`INSERT INTO notification_deliveries (event_id, recipient, channel, mode, address, summary, link, created_at, withheld_at)
+			VALUES ($1, $2, 'MAIL', 'DIGEST', 'x@test.mssante.fr', 's', 'l', now() - interval '200 days', `+withheld+`)`, ev, recipient); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 4 {
+		mail("professional:old-sent", "sent", 120, 1)
+	}
+	mail("professional:old-abandoned", "abandoned", 95, 1)
+	mail("professional:old-digest", "sent", 91, 3) // a digest mail and its three lines
+	mail("professional:old-sent", "sent", 91, 1)   // 7 old mails, 9 deliveries
+	keptIDs := []int64{
+		mail("professional:recent", "sent", 89, 1),
+		mail("professional:recent", "abandoned", 10, 1),
+		mail("professional:unsent", "", 0, 1), // created 200 days ago, never sent
+	}
+	for range 3 {
+		digestLine("professional:withheld", 100)
+	}
+	digestLine("professional:withheld", 80)
+	digestLine("professional:waiting", 0) // waits for the next digest
+	count := func() (mails, deliveries int) {
+		t.Helper()
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM notification_mails), (SELECT count(*) FROM notification_deliveries)`).Scan(&mails, &deliveries); err != nil {
+			t.Fatal(err)
+		}
+		return mails, deliveries
+	}
+	if m, d := count(); m != 10 || d != 17 {
+		t.Fatalf("set up %d mails, %d deliveries; want 10, 17", m, d)
+	}
+
+	// No relay, the default retention, two mails a statement.
+	svc, err := notify.New(db, notify.Config{PruneBatch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another instance pruning (holding the lock): this one leaves it alone.
+	other, err := db.Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('maillage_notify_prune'))`); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := svc.Prune(ctx); err != nil || p.Ran || p.Mails+p.Deliveries != 0 {
+		t.Fatalf("while another instance prunes: %+v %v; want nothing done", p, err)
+	}
+	if m, d := count(); m != 10 || d != 17 {
+		t.Fatalf("while another instance prunes: %d mails, %d deliveries left; want 10, 17", m, d)
+	}
+	if _, err := other.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtext('maillage_notify_prune'))`); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := svc.Prune(ctx)
+	// 7 old mails in batches of 2 (2, 2, 2, 1), 3 withheld lines (2, 1).
+	if err != nil || !p.Ran || p.Mails != 7 || p.Deliveries != 9+3 || p.Batches != 4+2 {
+		t.Fatalf("prune: %+v %v; want 7 mails and 12 deliveries deleted in 6 statements", p, err)
+	}
+	var left []string
+	if err := db.Select(&left, `SELECT recipient || ' ' || COALESCE(mail_id::text, '-') || ' ' || (withheld_at IS NOT NULL)
+		FROM notification_deliveries ORDER BY recipient, mail_id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf("professional:recent %d false", keptIDs[0]), fmt.Sprintf("professional:recent %d false", keptIDs[1]),
+		fmt.Sprintf("professional:unsent %d false", keptIDs[2]),
+		"professional:waiting - false", "professional:withheld - true",
+	}
+	if !slices.Equal(left, want) {
+		t.Fatalf("deliveries left %q\nwant %q", left, want)
+	}
+	var mails []int64
+	if err := db.Select(&mails, `SELECT id FROM notification_mails ORDER BY id`); err != nil || !slices.Equal(mails, keptIDs) {
+		t.Fatalf("mails left %v %v, want %v", mails, err, keptIDs)
+	}
+	if p, err := svc.Prune(ctx); err != nil || !p.Ran || p.Mails+p.Deliveries != 0 {
+		t.Fatalf("second prune: %+v %v; want nothing more", p, err)
+	}
+
+	// A running notifier prunes in its jobs, with its configured retention.
+	c := newCerts(t)
+	startNotifier(t, db, startRelay(t, c), c, func(cfg *notify.Config) { cfg.Retention = 48 * time.Hour; cfg.JobsEvery = 100 * time.Millisecond })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var left int
+		if err := db.Get(&left, `SELECT count(*) FROM notification_mails WHERE id = ANY($1)`, pq.Array(keptIDs[:2])); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the notifier's jobs did not prune the mails settled 89 and 10 days ago (retention 48h)")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

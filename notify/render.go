@@ -51,6 +51,12 @@ func referralMessage(ev *maillage.Event, f *postgres.NotifyFacts, role string) (
 			Summary: fmt.Sprintf("Nouvelle demande d’avis adressée à %s par %s, le %s.", f.ESSName, f.RequesterName, submitted),
 			Path:    path,
 		}, true
+	case role == maillage.RecipientESSMailbox && ev.Type == maillage.ReferralEventType(maillage.ActionWithdraw):
+		return message{
+			Subject: "Demande d’avis retirée par son demandeur (" + f.ESSName + ")",
+			Summary: fmt.Sprintf("%s a retiré sa demande d’avis adressée à %s le %s : elle n’est plus à traiter.", f.RequesterName, f.ESSName, submitted),
+			Path:    path,
+		}, true
 	case role == maillage.RecipientSpecialist && ev.Type == maillage.ReferralEventType(maillage.ActionAssign):
 		return message{
 			Subject: "Une demande d’avis vous est confiée (" + f.ESSName + ")",

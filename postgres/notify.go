@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -452,6 +453,89 @@ func digestItems(ctx context.Context, tx *sqlx.Tx) ([]DigestItem, error) {
 		return nil, fmt.Errorf("digest items: %w", err)
 	}
 	return items, nil
+}
+
+// notifyPruneLock names the advisory lock of the pruning of settled
+// deliveries.
+const notifyPruneLock = `hashtext('maillage_notify_prune')`
+
+// NotifyPruned is what one run of PruneNotifications did.
+type NotifyPruned struct {
+	// Ran is false when another instance held the lock (it is pruning).
+	Ran bool
+	// Mails and Deliveries are how many rows the run deleted.
+	Mails, Deliveries int64
+	// Batches is how many deleting statements it ran, each committed on
+	// its own.
+	Batches int
+}
+
+// PruneNotifications deletes what is settled since longer than keep: the
+// mails sent or abandoned, with their deliveries, and the deliveries
+// withheld from a digest. It deletes in batches — at most batch mails (an
+// immediate mail has one delivery, a digest mail the lines of one
+// recipient's day) or batch withheld deliveries per statement, each
+// committed on its own — until none is left or ctx ends. Mails waiting to
+// be sent and deliveries waiting for a digest are never touched. One
+// instance at a time: the run holds a session advisory lock on one
+// connection, and does nothing (Ran false) when another instance holds it.
+func (db *DB) PruneNotifications(ctx context.Context, keep time.Duration, batch int) (NotifyPruned, error) {
+	ctx = background(ctx)
+	var out NotifyPruned
+	if batch < 1 {
+		return out, fmt.Errorf("prune notifications: batch %d: want at least 1", batch)
+	}
+	conn, err := db.Connx(ctx)
+	if err != nil {
+		return out, fmt.Errorf("prune notifications: %w", err)
+	}
+	defer conn.Close()
+	if err := conn.GetContext(ctx, &out.Ran, `SELECT pg_try_advisory_lock(`+notifyPruneLock+`)`); err != nil || !out.Ran {
+		if err != nil {
+			err = fmt.Errorf("prune notifications: lock: %w", err)
+		}
+		return out, err
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+notifyPruneLock+`)`); err != nil {
+			// A connection that may still hold the lock is closed, not
+			// pooled: closing it releases the lock.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	// Each statement returns how many rows of its batch it took (mails, or
+	// withheld deliveries), then the mails and deliveries it deleted. The
+	// deliveries of a mail go in the statement that deletes it (their
+	// reference to it is checked at the statement's end).
+	const qm = `WITH m AS (SELECT id FROM notification_mails
+			WHERE (sent_at IS NOT NULL OR abandoned_at IS NOT NULL) AND COALESCE(sent_at, abandoned_at) < now() - make_interval(secs => $1)
+			ORDER BY COALESCE(sent_at, abandoned_at), id LIMIT $2),
+		d AS (DELETE FROM notification_deliveries d USING m WHERE d.mail_id = m.id RETURNING 1),
+		x AS (DELETE FROM notification_mails n USING m WHERE n.id = m.id RETURNING 1)
+		SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM x), (SELECT count(*) FROM d)`
+	const qw = `WITH w AS (SELECT event_id, recipient, channel FROM notification_deliveries
+			WHERE withheld_at < now() - make_interval(secs => $1) AND mail_id IS NULL ORDER BY withheld_at LIMIT $2),
+		d AS (DELETE FROM notification_deliveries d USING w
+			WHERE d.event_id = w.event_id AND d.recipient = w.recipient AND d.channel = w.channel RETURNING 1)
+		SELECT count(*), 0, count(*) FROM d`
+	for _, step := range []struct{ what, q string }{{"sent mails", qm}, {"withheld deliveries", qw}} {
+		for {
+			if err := ctx.Err(); err != nil {
+				return out, fmt.Errorf("prune notifications: %w", err)
+			}
+			var taken, mails, deliveries int64
+			if err := conn.QueryRowxContext(ctx, step.q, keep.Seconds(), batch).Scan(&taken, &mails, &deliveries); err != nil {
+				return out, fmt.Errorf("prune notifications: %s: %w", step.what, err)
+			}
+			out.Batches++
+			out.Mails += mails
+			out.Deliveries += deliveries
+			if taken < int64(batch) {
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // escapTermLock names the advisory lock of the term notices.

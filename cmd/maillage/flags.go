@@ -88,6 +88,7 @@ func notifyFlags(fs *flag.FlagSet, n *notify.Config) {
 		strings.Join(notify.Roles, ", ")+"; defaults: "+notify.FormatRoleModes(notify.DefaultRoleModes())+")")
 	fs.StringVar(&n.DigestAt, "notify-digest-at", "07:30", "time of day (HH:MM, Europe/Paris) of the daily digest")
 	fs.DurationVar(&n.TermNotice, "notify-term-notice", 30*24*time.Hour, "how long before a care team's end of term its members are told")
+	fs.DurationVar(&n.Retention, "notify-retention", notify.DefaultRetention, "how long a notification delivery and its mail are kept once the mail is sent or abandoned (or the delivery withheld from a digest), then deleted")
 }
 
 // roleModes is the -notify-defaults value.

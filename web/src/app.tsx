@@ -13,6 +13,7 @@ import { ReferralPage } from './portal/referral';
 import { Queue } from './portal/queue';
 import { ESCAPList, NewESCAP } from './portal/escaps';
 import { ESCAPPage } from './portal/escap';
+import { NotificationPreferences } from './portal/notifications';
 
 export const MeDoc = graphql(`
   query Me {
@@ -54,6 +55,7 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
             <Link key={m.id} href={`/portal/ess/${m.structure.id}`} class={location === `/portal/ess/${m.structure.id}` ? 'active' : ''}>File de l’ESS</Link>
           ))}
           {me.professional && <Link href="/portal/escap" class={location.startsWith('/portal/escap') ? 'active' : ''}>ESCAP</Link>}
+          {me.professional && <Link href="/portal/notifications" class={location === '/portal/notifications' ? 'active' : ''}>Mes notifications</Link>}
           <Link href="/dashboard/" class={location.startsWith('/dashboard/') ? 'active' : ''}>Tableaux de bord</Link>
         </nav>
         <div class="who">
@@ -71,6 +73,7 @@ export function App({ onSignOut }: { onSignOut: () => void }) {
           <Route path="/portal/escap"><ESCAPList /></Route>
           <Route path="/portal/escap/nouvelle"><NewESCAP me={me} /></Route>
           <Route path="/portal/escap/:id">{(p: { id: string }) => <ESCAPPage id={p.id} />}</Route>
+          <Route path="/portal/notifications"><NotificationPreferences /></Route>
           <Route path="/dashboard/*?"><LazyDashboards me={me} /></Route>
           <Route><p>Page introuvable. <a href="/portal/">Retour à l’accueil</a></p></Route>
         </Switch>

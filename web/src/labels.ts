@@ -43,3 +43,19 @@ export const eligibilityReasonLabel: Record<string, string> = {
   GRID_ITEM_INVALID: 'Item de grille invalide',
   GRID_SCORE_TOO_LOW: 'Score de la grille inférieur au seuil',
 };
+export const notificationModeLabel: Record<string, string> = {
+  IMMEDIATE: 'Immédiatement', DIGEST: 'Récapitulatif quotidien', OFF: 'Aucun message',
+};
+export const notificationModeHint: Record<string, string> = {
+  IMMEDIATE: 'Un message par événement, dès qu’il se produit.',
+  DIGEST: 'Un seul message par jour, à l’heure fixée par le hub (heure de Paris), qui regroupe les événements depuis le précédent.',
+  OFF: 'Vous suivez tout sur le portail.',
+};
+/** What a recipient role is, for a professional (the API's NotificationRoleDefault.role). */
+export const notificationRoleLabel: Record<string, string> = {
+  ess_mailbox: 'Boîte organisationnelle de l’ESS : demande reçue ou retirée',
+  requester: 'Demandeur : suivi de vos demandes d’avis (tri, attribution, rendez-vous, réponse, refus, réorientation)',
+  assigned_specialist: 'Spécialiste : une demande d’avis vous est confiée',
+  escap_member: 'Membre d’une équipe ESCAP : notes, tâches, fin de période proche',
+  task_assignee: 'Membre d’une équipe ESCAP : une tâche vous est confiée',
+};

@@ -33,6 +33,12 @@ export function Home({ me }: { me: Me }) {
             <p>Éligibilité, consentement, constitution de l’équipe, fil de coordination.</p>
           </Link>
         )}
+        {me.professional && (
+          <Link class="card" href="/portal/notifications">
+            <h2>Mes notifications</h2>
+            <p>Être prévenu·e par messagerie sécurisée (MSSanté) : à chaque événement, en récapitulatif quotidien, ou pas du tout.</p>
+          </Link>
+        )}
       </div>
     </section>
   );
