@@ -192,15 +192,21 @@ func membershipField(sql string, dest func(*membershipRow) any, fields ...string
 func professionalField(sql string, dest func(*maillage.Professional) any, fields ...string) pageColumn {
 	return pageColumn{sql, func(_ maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
 		return joined && sel.ReadsProfessional(fields...)
-	}, func(r *membershipRow) any { return dest(r.P) }}
+	}, func(r *membershipRow) any { return dest(&r.P) }}
 }
 
 // otherEnd is the membership's link to the end that is not its parent (the
-// parent's is set from the parent): read when the read selects it, or
-// joins the professional (whose id it is).
+// parent's is set from the parent), read when the read selects that end,
+// or the id of the professional it joins.
 func otherEnd(sql string, end maillage.MembershipsOf, field string, dest func(*membershipRow) any) pageColumn {
 	return pageColumn{sql, func(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
-		return of != end && (sel.ReadsMembership(field) || joined && end == maillage.MembershipsOfProfessional)
+		if of == end {
+			return false
+		}
+		if joined && end == maillage.MembershipsOfProfessional {
+			return sel.ReadsProfessional("id")
+		}
+		return sel.ReadsMembership(field)
 	}, dest}
 }
 
@@ -229,9 +235,9 @@ var membershipPageColumns = []pageColumn{
 // the professional when joined.
 type membershipRow struct {
 	Parent    int
-	ListTotal *int
+	ListTotal int
 	maillage.Membership
-	P *maillage.Professional
+	P maillage.Professional
 }
 
 // scanMembershipRows runs a membership page query and scans its rows in
@@ -239,7 +245,7 @@ type membershipRow struct {
 // then columns. A dashboard's page has hundreds of memberships; scanning
 // them by hand costs a fraction of sqlx's reflection, which walks the
 // struct's fields again for every row.
-func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, args params, counted, joined bool, columns []pageColumn) ([]*membershipRow, error) {
+func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, args params, counted bool, columns []pageColumn) ([]*membershipRow, error) {
 	rs, err := db.queryPrepared(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -249,9 +255,6 @@ func (db *DirectoryService) scanMembershipRows(ctx context.Context, q string, ar
 	dest := make([]any, 0, 2+len(columns))
 	for rs.Next() {
 		r := &membershipRow{}
-		if joined {
-			r.P = &maillage.Professional{}
-		}
 		dest = append(dest[:0], &r.Parent)
 		if counted {
 			dest = append(dest, &r.ListTotal)
@@ -313,11 +316,11 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 		q := `SELECT k.n` + total + outer + ` FROM unnest($1::text[]) WITH ORDINALITY k(id, n)` + count +
 			` CROSS JOIN LATERAL (SELECT ` + inner + ` FROM ` + from + ` WHERE ` + where + keyset +
 			` ORDER BY m.started_at, m.id LIMIT ` + p.Add(page.First+1) + `) x ORDER BY k.n, x.o1, x.o2`
-		if rows, err = db.scanMembershipRows(ctx, q, p, page.Count, joined, columns); err != nil {
+		if rows, err = db.scanMembershipRows(ctx, q, p, page.Count, columns); err != nil {
 			return nil, fmt.Errorf("membership pages: %w", err)
 		}
 	}
-	return db.membershipConnections(ctx, of, parents, f, page, rows, reads)
+	return db.membershipConnections(ctx, of, parents, f, page, rows, reads, joined)
 }
 
 // membershipConnections makes each parent's connection of the rows of a
@@ -325,7 +328,7 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 // counts apart the pages that came back empty after a cursor (no row
 // carried their count).
 func (db *DirectoryService) membershipConnections(ctx context.Context, of maillage.MembershipsOf, parents []string, f maillage.MembershipFilter,
-	page maillage.PageArgs, rows []*membershipRow, reads bool) ([]*maillage.MembershipConnection, error) {
+	page maillage.PageArgs, rows []*membershipRow, reads, joined bool) ([]*maillage.MembershipConnection, error) {
 	byParent := make([][]*maillage.Membership, len(parents))
 	totals := make([]int, len(parents))
 	for _, r := range rows {
@@ -335,14 +338,12 @@ func (db *DirectoryService) membershipConnections(ctx context.Context, of mailla
 		} else {
 			r.ProfessionalID = parents[i]
 		}
-		if r.P != nil {
+		if joined {
 			r.P.ID = r.ProfessionalID
-			r.Membership.SetProfessional(r.P)
+			r.Membership.SetProfessional(&r.P)
 		}
 		byParent[i] = append(byParent[i], &r.Membership)
-		if r.ListTotal != nil {
-			totals[i] = *r.ListTotal
-		}
+		totals[i] = r.ListTotal // each row of a counted page carries its count
 	}
 	out := make([]*maillage.MembershipConnection, len(parents))
 	var uncounted []string

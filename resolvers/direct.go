@@ -1,11 +1,11 @@
 package resolvers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -93,12 +93,18 @@ func (d DirectReads) answer(ctx context.Context, oc *graphql.OperationContext) (
 	if !rd.plain(root, "Query") || !rd.loadRoot(ctx, root) {
 		return nil, false
 	}
-	var w directWriter
+	w := directWriter{b: make([]byte, 0, lastAnswerSize.Load())}
 	if !rd.writeQuery(&w, root) {
 		return nil, false
 	}
-	return json.RawMessage(w.Bytes()), true
+	lastAnswerSize.Store(int64(len(w.b)))
+	return json.RawMessage(w.b), true
 }
+
+// lastAnswerSize is the size of the last direct answer: the next one's
+// buffer starts at it, instead of growing by copies (a dashboard's page is
+// some tens of kilobytes, and the same views come again).
+var lastAnswerSize atomic.Int64
 
 // directFields are the fields a direct read serves, by type: scalars read
 // from the Go value, and the fields with a selection of their own
@@ -480,8 +486,21 @@ func uniqueIDs[T any](objs []*T, id func(*T) string) []string {
 }
 
 // directWriter is the JSON of a direct read, written with gqlgen's
-// marshalers so that every value reads as the executor writes it.
-type directWriter struct{ bytes.Buffer }
+// marshalers (or as they write) so that every value reads as the executor
+// writes it.
+type directWriter struct{ b []byte }
+
+// Write appends p, for gqlgen's marshalers.
+func (w *directWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// WriteString appends s.
+func (w *directWriter) WriteString(s string) (int, error) {
+	w.b = append(w.b, s...)
+	return len(s), nil
+}
+
+// WriteByte appends c.
+func (w *directWriter) WriteByte(c byte) error { w.b = append(w.b, c); return nil }
 
 // object writes {"key":value,…} for fields, value writing each field and
 // reporting false for a value it cannot write (the read is then given up).
@@ -514,9 +533,7 @@ func (w *directWriter) null() { w.WriteString("null") }
 // the marshaler.
 func (w *directWriter) str(s string) bool {
 	if !needsEscape(s) {
-		w.WriteByte('"')
-		w.WriteString(s)
-		w.WriteByte('"')
+		w.b = append(append(append(w.b, '"'), s...), '"')
 		return true
 	}
 	w.marshal(graphql.MarshalString(s))

@@ -18,7 +18,7 @@ func TestDirectStringsAsGqlgenWritesThem(t *testing.T) {
 		graphql.MarshalString(s).MarshalGQL(&want)
 		var w directWriter
 		w.str(s)
-		if got := w.String(); got != want.String() {
+		if got := string(w.b); got != want.String() {
 			t.Errorf("%q: wrote %s, gqlgen writes %s", s, got, want.String())
 		}
 	}
