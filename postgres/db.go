@@ -133,6 +133,9 @@ type ReferralService struct {
 	patients *PatientService
 }
 
+// maxConns is the most connections a pool opens.
+const maxConns = 20
+
 // Connect opens the connection pool to dsn, with the ConnectionDefaults it
 // does not set (statements counted, see Statements), and checks it answers.
 // Open builds the services on it; Connect alone serves migrations and
@@ -147,8 +150,12 @@ func Connect(ctx context.Context, dsn string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db = sqlx.NewDb(db.DB, "postgres")
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	// As many idle connections kept as open ones: a connection closed
+	// because a burst left more than the idle limit is opened again at the
+	// next (a new PostgreSQL backend, and every prepared statement parsed
+	// and planned again on it). Idle ones still close after five minutes.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
