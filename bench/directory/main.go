@@ -8,7 +8,14 @@
 // It serves the hub in this process on a database of the national directory
 // (-dsn; default: a fresh database seeded with "maillage seed --national"'s
 // data and dropped at the end), and reports requests per second at -c
-// concurrent connections and latency percentiles at one connection.
+// concurrent connections, latency percentiles at one connection, and the CPU
+// time each read of the throughput run cost: in this process (the hub and the
+// load generator, or the raw SQL client) and elsewhere on the machine
+// (PostgreSQL, PostGraphile's Node). Each contender's answer is checked whole
+// once; the timed reads then read each answer whole but only count its
+// members, so that the load generator, on the same two cores as the servers,
+// takes as little of them as it can. Answers are plain JSON unless -gzip:
+// PostGraphile's Node server does not compress, the hub does when asked.
 //
 // With -postgraphile it also measures PostGraphile v5 (amber preset,
 // production mode, read-only) serving the same tables, as a child process
