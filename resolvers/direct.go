@@ -97,7 +97,7 @@ func (d DirectReads) answer(ctx context.Context, oc *graphql.OperationContext) (
 	if !rd.writeQuery(&w, root) {
 		return nil, false
 	}
-	lastAnswerSize.Store(int64(len(w.b)))
+	lastAnswerSize.Store(min(int64(len(w.b)), maxAnswerHint))
 	return json.RawMessage(w.b), true
 }
 
@@ -105,6 +105,10 @@ func (d DirectReads) answer(ctx context.Context, oc *graphql.OperationContext) (
 // buffer starts at it, instead of growing by copies (a dashboard's page is
 // some tens of kilobytes, and the same views come again).
 var lastAnswerSize atomic.Int64
+
+// maxAnswerHint bounds lastAnswerSize, so that one large answer does not
+// make every later one start with as much memory.
+const maxAnswerHint = 256 << 10
 
 // directFields are the fields a direct read serves, by type: scalars read
 // from the Go value, and the fields with a selection of their own
