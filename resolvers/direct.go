@@ -148,22 +148,39 @@ var directImplementors = map[string][]string{
 }
 
 // directRead is one direct read: the operation, and the pages loaded for
-// each nested field (by the field, then by the parent's id).
+// each nested field (by where the field stands, then by the parent's id).
 type directRead struct {
 	r         *Resolver
 	oc        *graphql.OperationContext
 	territory map[*ast.Field]*maillage.Territory
-	structs   map[*ast.Field]map[string]*maillage.StructureConnection
-	members   map[*ast.Field]map[string]*maillage.MembershipConnection
+	structs   map[fieldKey]map[string]*maillage.StructureConnection
+	members   map[fieldKey]map[string]*maillage.MembershipConnection
 	collected map[collectKey][]graphql.CollectedField
 }
 
-// collectKey names a selection set on a type: a set is known by its first
-// selection and its length (a merged set starts as the first occurrence's).
+// collectKey names a selection set on a type: a set is known by its array
+// and its length, as gqlgen's own cache knows it. Its first selection would
+// not do: a fragment's field merged with other selections in two places
+// starts both merged sets, which may have the same length.
 type collectKey struct {
-	first    ast.Selection
+	first    *ast.Selection
 	n        int
 	typeName string
+}
+
+// fieldKey names a field with a selection of its own where it stands in
+// the operation: by the array of its merged selections, which
+// CollectFields makes for each place. Its *ast.Field would not do: a
+// fragment's field stands in every place the fragment is spread, merged
+// with other selections (and so other columns read) in each.
+type fieldKey *ast.Selection
+
+// keyOf is f's fieldKey.
+func keyOf(f graphql.CollectedField) fieldKey {
+	if len(f.Selections) == 0 {
+		return nil
+	}
+	return &f.Selections[0]
 }
 
 // collect is the fields of set on typeName, fragments, @skip and @include
@@ -172,7 +189,7 @@ type collectKey struct {
 func (rd *directRead) collect(set ast.SelectionSet, typeName string) []graphql.CollectedField {
 	key := collectKey{n: len(set), typeName: typeName}
 	if len(set) > 0 {
-		key.first = set[0]
+		key.first = &set[0]
 	}
 	if fields, ok := rd.collected[key]; ok {
 		return fields
@@ -215,8 +232,8 @@ func (rd *directRead) args(f graphql.CollectedField) map[string]any {
 // a call failed or an argument is unusable, and the executor answers.
 func (rd *directRead) loadRoot(ctx context.Context, root []graphql.CollectedField) bool {
 	rd.territory = map[*ast.Field]*maillage.Territory{}
-	rd.structs = map[*ast.Field]map[string]*maillage.StructureConnection{}
-	rd.members = map[*ast.Field]map[string]*maillage.MembershipConnection{}
+	rd.structs = map[fieldKey]map[string]*maillage.StructureConnection{}
+	rd.members = map[fieldKey]map[string]*maillage.MembershipConnection{}
 	for _, f := range root {
 		switch f.Name {
 		case "territory":
@@ -241,7 +258,7 @@ func (rd *directRead) loadRoot(ctx context.Context, root []graphql.CollectedFiel
 			if err != nil || (page.Count && conn.Total == nil) {
 				return false
 			}
-			rd.structs[f.Field] = map[string]*maillage.StructureConnection{"": conn}
+			rd.structs[keyOf(f)] = map[string]*maillage.StructureConnection{"": conn}
 			if !rd.loadStructurePages(ctx, f, []*maillage.StructureConnection{conn}) {
 				return false
 			}
@@ -273,7 +290,7 @@ func (rd *directRead) loadTerritories(ctx context.Context, fields []graphql.Coll
 			}
 			byParent[id] = conns[i]
 		}
-		rd.structs[f.Field] = byParent
+		rd.structs[keyOf(f)] = byParent
 		if !rd.loadStructurePages(ctx, f, conns) {
 			return false
 		}
@@ -347,7 +364,7 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 		for i, id := range ids {
 			byParent[id] = conns[i]
 		}
-		rd.members[f.Field] = byParent
+		rd.members[keyOf(f)] = byParent
 	}
 	return true
 }
@@ -617,7 +634,7 @@ func (rd *directRead) writeQuery(w *directWriter, root []graphql.CollectedField)
 			}
 			return rd.writeTerritory(w, rd.collect(f.Selections, "Territory"), t)
 		case "structures":
-			return rd.writeStructurePage(w, f, rd.structs[f.Field][""])
+			return rd.writeStructurePage(w, f, rd.structs[keyOf(f)][""])
 		}
 		return false
 	})
@@ -637,7 +654,7 @@ func (rd *directRead) writeTerritory(w *directWriter, fields []graphql.Collected
 		case "path":
 			return w.str(t.Path)
 		case "structures":
-			return rd.writeStructurePage(w, f, rd.structs[f.Field][t.ID])
+			return rd.writeStructurePage(w, f, rd.structs[keyOf(f)][t.ID])
 		}
 		return false
 	})
@@ -714,7 +731,7 @@ func (rd *directRead) writeStructure(w *directWriter, fields []graphql.Collected
 		case "archivedAt":
 			return w.optionalTime(s.ArchivedAt)
 		case "members":
-			return rd.writeMemberPage(w, f, rd.members[f.Field][s.ID])
+			return rd.writeMemberPage(w, f, rd.members[keyOf(f)][s.ID])
 		}
 		return false
 	})

@@ -39,6 +39,14 @@ var directReadQueries = []struct {
 		structures { edges { node { members(first: 1) { pageInfo { hasNextPage } edges { cursor node { id role } } } } } } } }`, nil},
 	{"members' cursors from the page only", true, `query($t: ID!) { territory(id: $t) { structures(first: 4) { edges { node {
 		members(first: 2) { pageInfo { startCursor endCursor } edges { node { professional { lastName } } } } } } } } }`, nil},
+	{"one fragment's members merged with different fields in two places", true, `query($t: ID!) { territory(id: $t) {
+		a: structures(first: 3) { edges { node { ...members members(first: 2) { edges { node { id } } } } } }
+		b: structures(first: 3) { edges { node { ...members members(first: 2) { edges { node { role } } } } } } } }
+		fragment members on Structure { members(first: 2) { totalCount } }`, nil},
+	{"one fragment's members read with different columns in two places", true, `query($t: ID!) { territory(id: $t) {
+		a: structures(first: 3) { edges { node { ...members members(first: 2) { edges { cursor node { id professional { firstName } } } } } } }
+		b: structures(first: 3) { edges { node { ...members members(first: 2) { pageInfo { hasNextPage } edges { node { professional { lastName } } } } } } } } }
+		fragment members on Structure { members(first: 2) { totalCount } }`, nil},
 	{"an unknown territory", true, `{ territory(id: "ter_0000") { name structures { totalCount } } }`, nil},
 	{"a page out of bounds", false, `query($t: ID!) { territory(id: $t) { structures(first: 500) { totalCount } } }`, nil},
 	{"a bad cursor", false, `query($t: ID!) { territory(id: $t) { structures(after: "nope") { totalCount } } }`, nil},

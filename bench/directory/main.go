@@ -72,6 +72,7 @@ type options struct {
 	first, members int
 	postgraphile   bool
 	gzip           bool
+	executorOnly   bool
 }
 
 func main() {
@@ -87,6 +88,7 @@ func main() {
 	flag.BoolVar(&o.postgraphile, "postgraphile", false, "also measure PostGraphile v5 on the same tables (needs npm; see bench/directory/postgraphile)")
 	flag.BoolVar(&o.gzip, "gzip", false, "ask the GraphQL servers for gzip-compressed answers, as Go's client does by default "+
 		"(the hub compresses them; PostGraphile's Node server does not, so by default both send the same plain JSON)")
+	flag.BoolVar(&o.executorOnly, "executor-only", false, "serve the hub's read through gqlgen's executor, without direct reads (server.Config.ExecutorOnly)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -148,7 +150,7 @@ func run(o options) error {
 	if err := db.GetContext(ctx, &territory, pick); err != nil {
 		return fmt.Errorf("pick a local territory (is the national directory seeded?): %w", err)
 	}
-	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, db)
+	srv, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ExecutorOnly: o.executorOnly}, db)
 	if err != nil {
 		return err
 	}
@@ -190,8 +192,8 @@ func run(o options) error {
 			return fmt.Errorf("%s read %d members, %s %d: not the same rows", contenders[0].name, rows[0], k.name, rows[i])
 		}
 	}
-	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s; gzip %t; load average %s, %d CPUs\n",
-		territory, rows[0], c, d, o.gzip, machine.LoadAverage(), runtime.NumCPU())
+	fmt.Printf("territory %s: %d members per read; %d-connection runs of %s; gzip %t; executor only %t; load average %s, %d CPUs\n",
+		territory, rows[0], c, d, o.gzip, o.executorOnly, machine.LoadAverage(), runtime.NumCPU())
 	fmt.Printf("%-12s %12s %10s %10s %10s %22s   %s\n", "", fmt.Sprintf("req/s @%d", c), "p50 @1", "p90 @1", "p99 @1",
 		"CPU/read here, else", "load average (1, 5, 15 min) after")
 	tput, p50 := map[string]float64{}, map[string]time.Duration{}
