@@ -112,7 +112,7 @@ func seedFlags(fs *flag.FlagSet, o *options) {
 
 // importFlags are the import command's own flags.
 func importFlags(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.rejects, "rejects", o.rejects, "file to write the rejected lines to (line number and reason); standard error if empty")
+	fs.StringVar(&o.rejects, "rejects", o.rejects, fmt.Sprintf("file to write the rejected lines to (line number and reason), emptied only once the import rejects a line or ends well; without it, the first %d are printed on standard error once the import is over", rejectsShown))
 	fs.StringVar(&o.department, "department", o.department, "keep only the lines of these departments, comma-separated (76,27 or 2A,2B,971): the directory becomes that region's")
 }
 

@@ -36,7 +36,10 @@ var importers = map[string]func(context.Context, *postgres.DB, io.Reader, postgr
 // SavoirFaire and Dipl_AutExerc extracts.
 var zipEntries = map[string]string{"rpps": "Personne_activite", "mssante": "MSSante"}
 
-// importExtract runs "maillage import KIND FILE".
+// importExtract runs "maillage import KIND FILE". The rejected lines go to
+// the -rejects file (see rejectsFile); without it the first rejectsShown
+// are printed on stderr once the import is over (rejectsHead), before the
+// summary on stdout.
 func importExtract(ctx context.Context, o *options, args []string) error {
 	if len(args) != 2 || importers[args[0]] == nil {
 		return errors.New("usage: maillage import finess|rpps|mssante FILE|- (maillage help import)")
@@ -47,38 +50,64 @@ func importExtract(ctx context.Context, o *options, args []string) error {
 		return err
 	}
 	defer in.Close()
-	opt := postgres.ImportOptions{Rejects: os.Stderr, Departments: o.departments()}
-	if o.rejects != "" {
-		f, err := os.Create(o.rejects)
-		if err != nil {
+	opt := postgres.ImportOptions{Departments: o.departments()}
+	var rejects *rejectsFile
+	head := &rejectsHead{}
+	if o.rejects == "" {
+		opt.Rejects = head
+	} else {
+		if sameFile(args[1], o.rejects) {
+			return fmt.Errorf("-rejects %s is the extract to import", o.rejects)
+		}
+		if rejects, err = openRejects(o.rejects); err != nil {
 			return err
 		}
-		defer f.Close()
-		opt.Rejects = f
+		opt.Rejects = rejects
 	}
-	db, err := prepare(ctx, o)
-	if err != nil {
-		return err
+	rep, err := load(ctx, o, kind, in, size, opt)
+	if rejects != nil {
+		if cerr := rejects.close(err == nil); err == nil {
+			err = cerr
+		}
 	}
-	defer db.Close()
-	var r io.Reader = in
-	done := func() {}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		// Bytes read, rate and time left, lines in the description.
-		bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription(kind), progressbar.OptionSetWriter(os.Stderr),
-			progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionSetWidth(10),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14), progressbar.OptionFullWidth())
-		done = func() { bar.Exit(); fmt.Fprintln(os.Stderr) }
-		r = io.TeeReader(in, bar)
-		opt.Progress = func(lines int) { bar.Describe(fmt.Sprintf("%s: %d lines", kind, lines)) }
-	}
-	rep, err := importers[kind](ctx, db, r, opt)
-	done()
+	head.print(os.Stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Println(rep)
 	return nil
+}
+
+// load opens the database and imports in, an extract of kind of size
+// bytes, drawing a progress bar on stderr if it is a terminal.
+func load(ctx context.Context, o *options, kind string, in io.Reader, size int64, opt postgres.ImportOptions) (fmt.Stringer, error) {
+	db, err := prepare(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return importers[kind](ctx, db, in, opt)
+	}
+	// Bytes read, rate and time left, lines in the description.
+	bar := progressbar.NewOptions64(size, progressbar.OptionSetDescription(kind), progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionSetWidth(10),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14), progressbar.OptionFullWidth())
+	opt.Progress = func(lines int) { bar.Describe(fmt.Sprintf("%s: %d lines", kind, lines)) }
+	rep, err := importers[kind](ctx, db, io.TeeReader(in, bar), opt)
+	bar.Exit()
+	fmt.Fprintln(os.Stderr)
+	return rep, err
+}
+
+// sameFile reports whether the files a and b exist and are the same.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // openExtract opens name: standard input for "-", the first .txt or .csv

@@ -111,8 +111,11 @@ transaction; importing the same file again changes nothing:
 
 Load FINESS first, then RPPS, then MSSanté. Each change has its event and
 audit record. Lines that cannot be imported are skipped and listed with their
-line number (-rejects). -department keeps the lines of some departments only.
-An interrupted import changes nothing. Prints one summary line.`,
+line number in the -rejects file (an import that fails before rejecting any
+leaves the file as it was, or none); without -rejects, the first 20 are
+printed on stderr once the import is over. -department keeps the lines of
+some departments only. An interrupted import changes nothing. On a terminal,
+a progress bar runs on stderr. Prints one summary line.`,
 		flags: func(fs *flag.FlagSet, o *options) { databaseFlags(fs, o); importFlags(fs, o) },
 		run:   importExtract,
 	},
