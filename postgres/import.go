@@ -64,101 +64,70 @@ const importMaxLine = 1 << 20
 // checks.
 const importBatch = 5000
 
-// pipeExtract reads a national extract of the Annuaire Santé: UTF-8, one
-// header line, fields between '|' without quoting (a line may end with a
-// trailing '|'). Columns are found by their header name, never by position.
-type pipeExtract struct {
-	sc      *bufio.Scanner
-	col     map[string]int
-	rec     []string
-	line    int // the number of the current line, the header being 1
-	read    int // data lines read, the empty ones excluded
-	reject  func(line int, reason string) error
-	failure error
+// extractLines reads an extract one line at a time, a record a line (no
+// extract has a line break inside a field), in bounded memory. It numbers
+// the lines, skips the empty ones and rejects those no PostgreSQL text can
+// hold; what a line means is its format's (pipeExtract, the FINESS reader).
+type extractLines struct {
+	sc     *bufio.Scanner
+	line   int // the number of the current line, the first being 1
+	read   int // data lines read, the first line and the empty ones excluded
+	reject func(line int, reason string) error
 }
 
-// newPipeExtract reads the header of r and checks that it names every
-// column of required (what is refused names the extract, kind).
-func newPipeExtract(r io.Reader, kind string, reject func(int, string) error, required ...string) (*pipeExtract, error) {
+// newExtractLines reads r, whose lines reject refuses.
+func newExtractLines(r io.Reader, reject func(int, string) error) *extractLines {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), importMaxLine)
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("header: %w", err)
-		}
-		return nil, maillage.Errorf(maillage.EINVALID, "not %s: the file is empty", kind)
-	}
-	col := map[string]int{}
-	for i, h := range strings.Split(strings.TrimSuffix(sc.Text(), "\r"), "|") {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
-	for _, name := range required {
-		if _, ok := col[name]; !ok {
-			return nil, maillage.Errorf(maillage.EINVALID, "not %s: no column %q in the header", kind, name)
-		}
-	}
-	return &pipeExtract{sc: sc, col: col, line: 1, reject: reject}, nil
+	return &extractLines{sc: sc, reject: reject}
 }
 
-// next moves to the next data line, skipping empty lines and rejecting
-// those that are not UTF-8 text. It returns false at the end of the file or
-// on a failure (see err).
-func (x *pipeExtract) next() bool {
-	for x.sc.Scan() {
-		x.line++
-		text := strings.TrimSuffix(x.sc.Text(), "\r")
-		if text == "" {
-			continue
+// first reads the first line (a header, or the FINESS "finess;etalab;…"
+// line); ok is false when the file is empty.
+func (l *extractLines) first() (text string, ok bool, err error) {
+	if !l.sc.Scan() {
+		if err := l.sc.Err(); err != nil {
+			return "", false, fmt.Errorf("line 1: %w", err)
 		}
-		x.read++
-		if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
-			if x.failure = x.reject(x.line, "not UTF-8 text"); x.failure != nil {
-				return false
-			}
-			continue
-		}
-		x.rec = strings.Split(text, "|")
-		return true
+		return "", false, nil
 	}
-	if err := x.sc.Err(); err != nil {
-		x.failure = fmt.Errorf("line %d: %w", x.line+1, err)
-	}
-	return false
+	l.line = 1
+	return strings.TrimSuffix(l.sc.Text(), "\r"), true, nil
 }
 
-// get returns the trimmed field of the current line under the header name.
-func (x *pipeExtract) get(name string) string {
-	if i, ok := x.col[name]; ok && i < len(x.rec) {
-		return strings.TrimSpace(x.rec[i])
-	}
-	return ""
-}
-
-// err is the failure that stopped next, nil at a plain end of file.
-func (x *pipeExtract) err() error { return x.failure }
-
-// stage COPYs the data lines of x into a staging table (its
+// stage COPYs the data lines after the first into a staging table (its
 // COPY … FROM STDIN statement q), calling opt.Progress and checking ctx every
-// importBatch lines. row reads the current line: its values, or a reason to
-// reject it, or neither to leave it out (row counts those).
-func (x *pipeExtract) stage(ctx context.Context, tx *sqlx.Tx, q string, opt ImportOptions, row func() (values []any, reason string)) error {
+// importBatch lines. A line holding a NUL byte is rejected; row reads each
+// other one (without its line end): its values, or a reason to reject it,
+// or neither to leave it out (row counts those).
+func (l *extractLines) stage(ctx context.Context, tx *sqlx.Tx, q string, opt ImportOptions, row func(text string) (values []any, reason string)) error {
 	stmt, err := tx.PrepareContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("copy staging: %w", err)
 	}
 	defer stmt.Close()
-	for x.next() {
-		if x.read%importBatch == 0 {
+	for l.sc.Scan() {
+		l.line++
+		text := strings.TrimSuffix(l.sc.Text(), "\r")
+		if text == "" {
+			continue
+		}
+		l.read++
+		if l.read%importBatch == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			if opt.Progress != nil {
-				opt.Progress(x.read)
+				opt.Progress(l.read)
 			}
 		}
-		values, reason := row()
+		var values []any
+		reason := "not text: holds a NUL byte"
+		if strings.IndexByte(text, 0) < 0 {
+			values, reason = row(text)
+		}
 		if reason != "" {
-			if err := x.reject(x.line, reason); err != nil {
+			if err := l.reject(l.line, reason); err != nil {
 				return err
 			}
 			continue
@@ -170,16 +139,68 @@ func (x *pipeExtract) stage(ctx context.Context, tx *sqlx.Tx, q string, opt Impo
 			return fmt.Errorf("copy staging: %w", err)
 		}
 	}
-	if err := x.err(); err != nil {
-		return err
+	if err := l.sc.Err(); err != nil {
+		return fmt.Errorf("line %d: %w", l.line+1, err)
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil { // flush
 		return fmt.Errorf("copy staging: %w", err)
 	}
 	if opt.Progress != nil {
-		opt.Progress(x.read)
+		opt.Progress(l.read)
 	}
 	return ctx.Err()
+}
+
+// pipeExtract reads a national extract of the Annuaire Santé: UTF-8, one
+// header line, fields between '|' without quoting (a line may end with a
+// trailing '|'). Columns are found by their header name, never by position.
+type pipeExtract struct {
+	*extractLines
+	col map[string]int
+	rec []string // the fields of the current line
+}
+
+// newPipeExtract reads the header of r and checks that it names every
+// column of required (what is refused names the extract, kind).
+func newPipeExtract(r io.Reader, kind string, reject func(int, string) error, required ...string) (*pipeExtract, error) {
+	lines := newExtractLines(r, reject)
+	header, ok, err := lines.first()
+	if err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	if !ok {
+		return nil, maillage.Errorf(maillage.EINVALID, "not %s: the file is empty", kind)
+	}
+	col := map[string]int{}
+	for i, h := range strings.Split(header, "|") {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, name := range required {
+		if _, ok := col[name]; !ok {
+			return nil, maillage.Errorf(maillage.EINVALID, "not %s: no column %q in the header", kind, name)
+		}
+	}
+	return &pipeExtract{extractLines: lines, col: col}, nil
+}
+
+// get returns the trimmed field of the current line under the header name.
+func (x *pipeExtract) get(name string) string {
+	if i, ok := x.col[name]; ok && i < len(x.rec) {
+		return strings.TrimSpace(x.rec[i])
+	}
+	return ""
+}
+
+// stage stages the data lines as extractLines.stage does, rejecting those
+// that are not UTF-8 text; row reads the current line (get).
+func (x *pipeExtract) stage(ctx context.Context, tx *sqlx.Tx, q string, opt ImportOptions, row func() (values []any, reason string)) error {
+	return x.extractLines.stage(ctx, tx, q, opt, func(text string) ([]any, string) {
+		if !utf8.ValidString(text) {
+			return nil, "not UTF-8 text"
+		}
+		x.rec = strings.Split(text, "|")
+		return row()
+	})
 }
 
 // rejectWriter returns the reject function of an import: it counts the

@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"bufio"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -110,7 +108,7 @@ func ImportFINESS(ctx context.Context, db *DB, r io.Reader, opt ImportOptions) (
 		if err != nil {
 			return err
 		}
-		st := &finessStager{opt: opt, reject: rejectWriter(opt.Rejects, &rep.Rejected), rep: rep, kinds: kinds}
+		st := &finessStager{opt: opt, rep: rep, kinds: kinds}
 		if err := st.stage(ctx, tx, r); err != nil {
 			return err
 		}
@@ -150,10 +148,9 @@ func finessCategories(ctx context.Context, tx *sqlx.Tx) (map[string]maillage.Str
 
 // finessStager reads an extract into the temporary table finess_staging.
 type finessStager struct {
-	opt    ImportOptions
-	reject func(line int, reason string) error
-	rep    *FINESSImport
-	kinds  map[string]maillage.StructureKind
+	opt   ImportOptions
+	rep   *FINESSImport
+	kinds map[string]maillage.StructureKind
 }
 
 // finessRow is one establishment to load.
@@ -162,6 +159,9 @@ type finessRow struct {
 	kind                                     maillage.StructureKind
 }
 
+// stage checks the first line of r and stages its lines with the other
+// extracts' loop (extractLines.stage): the format differs in its encoding,
+// its first line and its fields, read by position.
 func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) error {
 	const create = `CREATE TEMPORARY TABLE finess_staging (line int NOT NULL, finess text NOT NULL, kind text NOT NULL,
 		name text NOT NULL, commune text NOT NULL, department text NOT NULL, siret text) ON COMMIT DROP`
@@ -170,48 +170,18 @@ func (st *finessStager) stage(ctx context.Context, tx *sqlx.Tx, r io.Reader) err
 	}
 	// One record per line: the extract has no line breaks inside fields, so
 	// a stray quote cannot swallow the lines after it.
-	sc := bufio.NewScanner(charmap.Windows1252.NewDecoder().Reader(r))
-	sc.Buffer(make([]byte, 64<<10), importMaxLine)
-	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "finess;") {
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("line 1: %w", err)
-		}
+	lines := newExtractLines(charmap.Windows1252.NewDecoder().Reader(r), rejectWriter(st.opt.Rejects, &st.rep.Rejected))
+	first, ok, err := lines.first()
+	if err != nil {
+		return err
+	}
+	if !ok || !strings.HasPrefix(first, "finess;") {
 		return maillage.Errorf(maillage.EINVALID, "not a FINESS extract: the first line does not start with \"finess;\"")
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY finess_staging (line, finess, kind, name, commune, department, siret) FROM STDIN`)
-	if err != nil {
-		return fmt.Errorf("copy staging: %w", err)
-	}
-	defer stmt.Close()
-	rep := st.rep
-	for line := 2; sc.Scan(); line++ {
-		text := strings.TrimSuffix(sc.Text(), "\r")
-		if text == "" {
-			continue
-		}
-		rep.Read++
-		if err := st.line(ctx, stmt, line, text); err != nil {
-			return err
-		}
-		if rep.Read%importBatch == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if st.opt.Progress != nil {
-				st.opt.Progress(rep.Read)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("after %d lines: %w", rep.Read, err)
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil { // flush
-		return fmt.Errorf("copy staging: %w", err)
-	}
-	if st.opt.Progress != nil {
-		st.opt.Progress(rep.Read)
-	}
-	return ctx.Err()
+	const q = `COPY finess_staging (line, finess, kind, name, commune, department, siret) FROM STDIN`
+	err = lines.stage(ctx, tx, q, st.opt, func(text string) ([]any, string) { return st.row(lines.line, text) })
+	st.rep.Read = lines.read
+	return err
 }
 
 // splitFINESS splits a line into its fields: between ';', a field that
@@ -225,8 +195,10 @@ func splitFINESS(text string) ([]string, error) {
 	return cr.Read()
 }
 
-// line stages, counts or rejects one line.
-func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, text string) error {
+// row reads one line (number line, for the staging table): the values of
+// its establishment, or why it is rejected, or neither for a line left out
+// (counted: geolocation, category not modelled, outside the departments).
+func (st *finessStager) row(line int, text string) ([]any, string) {
 	rep := st.rep
 	rec, err := splitFINESS(text)
 	if err != nil {
@@ -234,37 +206,34 @@ func (st *finessStager) line(ctx context.Context, stmt *sql.Stmt, line int, text
 		if errors.As(err, &perr) {
 			err = perr.Err
 		}
-		return st.reject(line, fmt.Sprintf("not a line of fields between ';': %v", err))
+		return nil, fmt.Sprintf("not a line of fields between ';': %v", err)
 	}
 	switch rec[0] {
 	case "structureet":
 	case "geolocalisation":
 		rep.Geolocations++
-		return nil
+		return nil, ""
 	default:
-		return st.reject(line, fmt.Sprintf("unknown line kind %q (want structureet or geolocalisation)", rec[0]))
+		return nil, fmt.Sprintf("unknown line kind %q (want structureet or geolocalisation)", rec[0])
 	}
 	if len(rec) <= finessColSIRET {
-		return st.reject(line, fmt.Sprintf("structureet line with %d fields, want %d", len(rec), finessFields))
+		return nil, fmt.Sprintf("structureet line with %d fields, want %d", len(rec), finessFields)
 	}
 	get := func(i int) string { return strings.TrimSpace(rec[i]) }
 	kind, ok := st.kinds[get(finessColCategory)]
 	if !ok {
 		rep.Skipped++
-		return nil
+		return nil, ""
 	}
 	row, reason := parseFINESSLine(get, kind)
 	if reason != "" {
-		return st.reject(line, reason)
+		return nil, reason
 	}
 	if !st.opt.keeps(row.department) {
 		rep.Outside++
-		return nil
+		return nil, ""
 	}
-	if _, err := stmt.ExecContext(ctx, line, row.finess, string(row.kind), row.name, row.commune, row.department, nullable(row.siret)); err != nil {
-		return fmt.Errorf("copy staging: %w", err)
-	}
-	return nil
+	return []any{line, row.finess, string(row.kind), row.name, row.commune, row.department, nullable(row.siret)}, ""
 }
 
 // parseFINESSLine reads the establishment of a structureet line, or says why

@@ -369,6 +369,29 @@ func TestImportFINESSStrayQuote(t *testing.T) {
 	}
 }
 
+// A NUL byte (a download padded with zeros, a damaged copy) spoils its own
+// line only, as in the other extracts: the line is rejected, where the COPY
+// would have refused it and the whole import with it.
+func TestImportFINESSNULByte(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	ets := pgtest.GenFINESS(0, 20)
+	lines := strings.SplitAfter(string(extract(t, ets)), "\r\n")
+	damaged := "structureet;" + pgtest.WithLuhnKey("76200000") + ";;EHPAD\x00\x00\x00;;;;;;;;;540;76;SEINE MARITIME;;;;500;EHPAD;;;;;;;;;;;;\r\n"
+	file := strings.Join(lines[:4], "") + damaged + strings.Join(lines[4:], "")
+	var rejects bytes.Buffer
+	rep, err := postgres.ImportFINESS(ctx, db, strings.NewReader(file), postgres.ImportOptions{Rejects: &rejects})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Inserted != modelled(ets) || rep.Rejected != 1 || rep.Read != 2*len(ets)+1 {
+		t.Errorf("NUL byte: %s", rep)
+	}
+	if want := "line 5: not text: holds a NUL byte\n"; rejects.String() != want {
+		t.Errorf("rejects %q, want %q", rejects.String(), want)
+	}
+}
+
 // A SIRET is kept only where it is one establishment's and no other
 // structure's; two imported structures may swap theirs between two files.
 func TestImportFINESSSIRET(t *testing.T) {
