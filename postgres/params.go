@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,5 +83,18 @@ func expand(predicate, idExpr string, c *callerParams) string {
 // more than the plans made for the values, and a generic plan guesses a
 // parameter LIMIT at a tenth of the rows, which for a page of structures
 // walks the whole name index. Planning the statement again on every call
-// cost more than running it. A page size is a checked int, one of a few.
-func pageLimit(page maillage.PageArgs) string { return " LIMIT " + strconv.Itoa(page.First+1) }
+// cost more than running it. The size written is the first of pageSizes
+// that holds the page (endPage cuts the rows past it): one text per size a
+// caller may ask would let any reader fill the prepared statements (kept
+// up to maxPrepared, see prepared).
+func pageLimit(page maillage.PageArgs) string {
+	n := page.First
+	if i := slices.IndexFunc(pageSizes, func(s int) bool { return s >= n }); i >= 0 {
+		n = pageSizes[i]
+	}
+	return " LIMIT " + strconv.Itoa(n+1)
+}
+
+// pageSizes are the page sizes a LIMIT is written for, in order; the
+// default and the sizes the portal asks most (20, 50) among them.
+var pageSizes = []int{1, 2, 5, 10, 20, 50, maillage.MaxPageSize}

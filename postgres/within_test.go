@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/maillage/maillage"
+	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
 )
 
@@ -153,5 +154,42 @@ func TestGroupedLoadsGiveEmptyLists(t *testing.T) {
 	history, err := db.Referrals.HistoryByReferralIDs(ctx, []string{"ref_00000000000000000000000000000000"})
 	if err != nil || history[0] == nil {
 		t.Fatalf("history of no referral: %#v, %v", history, err)
+	}
+}
+
+// Every page size a caller may ask reads its page, cut where it should be,
+// from a few statement texts: the page size is written into a structure
+// page's statement (pageLimit), and each text is prepared and kept (up to
+// maxPrepared, then every new text is planned on each call), so one text
+// per size would let any reader of the directory fill the cache with one
+// list.
+func TestStructurePageSizesShareTheirStatements(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := pgtest.As(t, db, "admin")
+	root := territoryID(t, db, "fr")
+	all, err := db.Directory.FindStructures(ctx, maillage.StructureFilter{Within: &root}, maillage.PageArgs{First: maillage.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := postgres.PreparedStatements(db)
+	for n := 1; n <= maillage.MaxPageSize; n++ {
+		page := maillage.PageArgs{First: n}
+		conn, err := db.Directory.FindStructures(ctx, maillage.StructureFilter{Within: &root}, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		within, err := db.Directory.FindStructuresWithin(ctx, []string{root}, maillage.StructureFilter{}, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := names(all)[:min(n, len(all.Edges))]
+		for _, c := range []*maillage.StructureConnection{conn, within[0]} {
+			if got := names(c); !equal(got, want) || c.PageInfo.HasNextPage != (n < len(all.Edges)) {
+				t.Fatalf("a page of %d: %v (next %v), want %v (next %v)", n, got, c.PageInfo.HasNextPage, want, n < len(all.Edges))
+			}
+		}
+	}
+	if grown := postgres.PreparedStatements(db) - before; grown > 16 {
+		t.Fatalf("pages of 1 to %d structures prepared %d statements: want a few", maillage.MaxPageSize, grown)
 	}
 }

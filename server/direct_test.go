@@ -4,23 +4,28 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/maillage/maillage/postgres/pgtest"
 	"github.com/maillage/maillage/server"
 )
 
+// directReadQuery is a read, whether a direct read answers it, and its
+// variables besides the territory $t.
+type directReadQuery struct {
+	name   string
+	direct bool
+	query  string
+	vars   map[string]any
+}
+
 // directReadQueries are directory reads that direct reads answer (true) or
 // leave to the executor (false), over the demo data: every field they
 // serve, aliases, fragments on the type and on Node, __typename, @skip and
 // @include from variables, filters, role filters, cursors, and the cases a
 // direct read must give up (an error, a field it does not serve).
-var directReadQueries = []struct {
-	name   string
-	direct bool
-	query  string
-	vars   map[string]any
-}{
+var directReadQueries = []directReadQuery{
 	{"the dashboard read", true, `query($t: ID!) { territory(id: $t) { name
 		structures(first: 20) { totalCount edges { node { id name
 			members(first: 50) { totalCount edges { node { role professional { rpps lastName profession } } } } } } } } }`, nil},
@@ -53,6 +58,30 @@ var directReadQueries = []struct {
 	{"a field it does not serve", false, `query($t: ID!) { territory(id: $t) { name parent { name } } }`, nil},
 }
 
+// memberFieldsAlone are reads of a territory's members that select one
+// field of a membership, of its professional or of the page's cursors
+// alone: a member page reads only the columns its selection writes, so each
+// field must bring its own column (the reads above select several at once).
+func memberFieldsAlone() []directReadQuery {
+	read := func(name, members string) directReadQuery {
+		return directReadQuery{"members' " + name + " alone", true, `query($t: ID!) { territory(id: $t) {
+			structures(first: 4) { edges { node { members(first: 3) { ` + members + ` } } } } } }`, nil}
+	}
+	out := []directReadQuery{
+		read("edge cursor", `edges { cursor }`),
+		read("start cursor", `pageInfo { startCursor }`),
+		read("end cursor", `pageInfo { endCursor }`),
+	}
+	for _, f := range []string{"id", "role", "startedAt", "endedAt"} {
+		out = append(out, read(f, `edges { node { `+f+` } }`))
+	}
+	for _, f := range []string{"id", "rpps", "nationalId", "firstName", "lastName", "profession", "specialty", "mssante",
+		"createdAt", "updatedAt", "archivedAt"} {
+		out = append(out, read("professional's "+f, `edges { node { professional { `+f+` } } }`))
+	}
+	return out
+}
+
 // A direct read answers exactly what the executor answers, byte for byte,
 // to every caller: the same hub with ExecutorOnly is the reference.
 func TestDirectReadsAnswerAsTheExecutor(t *testing.T) {
@@ -65,7 +94,7 @@ func TestDirectReadsAnswerAsTheExecutor(t *testing.T) {
 		t.Fatal("no territory named Rouen in the demo data")
 	}
 	for _, login := range []string{"", "10003456804", "ars-ara", "admin"} {
-		for _, q := range directReadQueries {
+		for _, q := range append(slices.Clone(directReadQueries), memberFieldsAlone()...) {
 			vars := map[string]any{"t": territory}
 			for k, v := range q.vars {
 				vars[k] = v
