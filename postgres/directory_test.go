@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -429,5 +430,79 @@ func TestMembershipPagesWithProfessionals(t *testing.T) {
 	}
 	if read < 5 {
 		t.Fatalf("%d memberships read: want a few", read)
+	}
+}
+
+// A page of members reads whole column sets, so that however a caller
+// picks its fields the statement texts stay a few; each field selected is
+// read as a full read reads it.
+func TestMemberPageSelectionsShareTheirStatements(t *testing.T) {
+	db := pgtest.Seeded(t)
+	ctx := context.Background()
+	var structures []string
+	if err := db.Select(&structures, `SELECT DISTINCT structure_id FROM memberships WHERE ended_at IS NULL ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	page := maillage.PageArgs{First: 5, Count: true}
+	full, err := db.Directory.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page, maillage.MembershipSelection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type field struct {
+		membership, professional string
+		value                    func(*maillage.Membership) any
+	}
+	pro := func(m *maillage.Membership) *maillage.Professional { p, _ := m.Professional(); return p }
+	deref := func(s *string) any {
+		if s == nil {
+			return nil
+		}
+		return *s
+	}
+	fields := []field{
+		{"id", "", func(m *maillage.Membership) any { return m.ID }},
+		{"role", "", func(m *maillage.Membership) any { return m.Role }},
+		{"startedAt", "", func(m *maillage.Membership) any { return m.StartedAt.UTC() }},
+		{"", "id", func(m *maillage.Membership) any { return pro(m).ID }},
+		{"", "rpps", func(m *maillage.Membership) any { return pro(m).RPPS }},
+		{"", "firstName", func(m *maillage.Membership) any { return pro(m).FirstName }},
+		{"", "lastName", func(m *maillage.Membership) any { return pro(m).LastName }},
+		{"", "profession", func(m *maillage.Membership) any { return pro(m).Profession }},
+		{"", "specialty", func(m *maillage.Membership) any { return deref(pro(m).Specialty) }},
+		{"", "mssante", func(m *maillage.Membership) any { return deref(pro(m).MSSante) }},
+		{"", "createdAt", func(m *maillage.Membership) any { return pro(m).CreatedAt.UTC() }},
+	}
+	before := postgres.PreparedStatements(db)
+	// Every pair of fields (a field with itself: alone).
+	for i, a := range fields {
+		for _, b := range fields[i:] {
+			sel := maillage.MembershipSelection{Membership: []string{"professional"}, Professional: []string{}}
+			for _, f := range []field{a, b} {
+				if f.membership != "" {
+					sel.Membership = append(sel.Membership, f.membership)
+				} else {
+					sel.Professional = append(sel.Professional, f.professional)
+				}
+			}
+			got, err := db.Directory.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page, sel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s := range structures {
+				if len(got[s].Edges) != len(full[s].Edges) || got[s].TotalCount != full[s].TotalCount {
+					t.Fatalf("%v: %d of %d members, want %d of %d", sel, len(got[s].Edges), got[s].TotalCount, len(full[s].Edges), full[s].TotalCount)
+				}
+				for e := range got[s].Edges {
+					for _, f := range []field{a, b} {
+						if g, w := fmt.Sprint(f.value(got[s].Edges[e].Node)), fmt.Sprint(f.value(full[s].Edges[e].Node)); g != w {
+							t.Fatalf("%v: %s%s is %q, want %q", sel, f.membership, f.professional, g, w)
+						}
+					}
+				}
+			}
+		}
+	}
+	if grown := postgres.PreparedStatements(db) - before; grown > 3 {
+		t.Fatalf("%d selections of members prepared %d statements: want one per column set", len(fields)*(len(fields)+1)/2, grown)
 	}
 }

@@ -171,26 +171,37 @@ func (db *DirectoryService) MembershipPagesWithProfessionals(ctx context.Context
 	return db.membershipPages(ctx, of, parents, f, page, true, sel)
 }
 
-// pageColumn is a column a page of memberships may read: its SQL, whether
-// a read needs it, and where it scans to.
+// pageColumn is a column a page of memberships may read: its SQL, the set
+// it is read with, whether a read needs it, and where it scans to.
 type pageColumn struct {
 	sql   string
+	set   columnSet
 	needs func(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool
 	dest  func(*membershipRow) any
 }
 
+// columnSet groups the columns of a page: a page reads whole sets (see
+// pageColumnsFor).
+type columnSet int
+
+const (
+	leanColumns   columnSet = iota // what a list of members shows: role, names, profession
+	cursorColumns                  // the page's order: id and start
+	otherColumns                   // the rest
+)
+
 // membershipField is a column of the membership that a read needs when it
 // selects one of fields.
-func membershipField(sql string, dest func(*membershipRow) any, fields ...string) pageColumn {
-	return pageColumn{sql, func(_ maillage.MembershipsOf, _ bool, sel maillage.MembershipSelection) bool {
+func membershipField(sql string, set columnSet, dest func(*membershipRow) any, fields ...string) pageColumn {
+	return pageColumn{sql, set, func(_ maillage.MembershipsOf, _ bool, sel maillage.MembershipSelection) bool {
 		return sel.ReadsMembership(fields...)
 	}, dest}
 }
 
 // professionalField is a column of the joined professional that a read
 // needs when it selects one of fields.
-func professionalField(sql string, dest func(*maillage.Professional) any, fields ...string) pageColumn {
-	return pageColumn{sql, func(_ maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
+func professionalField(sql string, set columnSet, dest func(*maillage.Professional) any, fields ...string) pageColumn {
+	return pageColumn{sql, set, func(_ maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
 		return joined && sel.ReadsProfessional(fields...)
 	}, func(r *membershipRow) any { return dest(&r.P) }}
 }
@@ -199,7 +210,7 @@ func professionalField(sql string, dest func(*maillage.Professional) any, fields
 // parent's is set from the parent), read when the read selects that end,
 // or the id of the professional it joins.
 func otherEnd(sql string, end maillage.MembershipsOf, field string, dest func(*membershipRow) any) pageColumn {
-	return pageColumn{sql, func(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
+	return pageColumn{sql, leanColumns, func(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) bool {
 		if of == end {
 			return false
 		}
@@ -214,20 +225,47 @@ func otherEnd(sql string, end maillage.MembershipsOf, field string, dest func(*m
 // the order they are read. A page holds current memberships only, so
 // ended_at is never read.
 var membershipPageColumns = []pageColumn{
-	membershipField(`m.id`, func(r *membershipRow) any { return &r.ID }, "id", "cursor"),
-	membershipField(`m.role`, func(r *membershipRow) any { return &r.Role }, "role"),
-	membershipField(`m.started_at`, func(r *membershipRow) any { return &r.StartedAt }, "startedAt", "cursor"),
+	membershipField(`m.id`, cursorColumns, func(r *membershipRow) any { return &r.ID }, "id", "cursor"),
+	membershipField(`m.role`, leanColumns, func(r *membershipRow) any { return &r.Role }, "role"),
+	membershipField(`m.started_at`, cursorColumns, func(r *membershipRow) any { return &r.StartedAt }, "startedAt", "cursor"),
 	otherEnd(`m.professional_id`, maillage.MembershipsOfProfessional, "professional", func(r *membershipRow) any { return &r.ProfessionalID }),
 	otherEnd(`m.structure_id`, maillage.MembershipsOfStructure, "structure", func(r *membershipRow) any { return &r.StructureID }),
-	professionalField(`p.rpps`, func(p *maillage.Professional) any { return &p.RPPS }, "rpps", "nationalId"),
-	professionalField(`p.first_name`, func(p *maillage.Professional) any { return &p.FirstName }, "firstName"),
-	professionalField(`p.last_name`, func(p *maillage.Professional) any { return &p.LastName }, "lastName"),
-	professionalField(`p.profession`, func(p *maillage.Professional) any { return &p.Profession }, "profession"),
-	professionalField(`p.specialty`, func(p *maillage.Professional) any { return &p.Specialty }, "specialty"),
-	professionalField(`p.mssante`, func(p *maillage.Professional) any { return &p.MSSante }, "mssante"),
-	professionalField(`p.created_at`, func(p *maillage.Professional) any { return &p.CreatedAt }, "createdAt"),
-	professionalField(`p.updated_at`, func(p *maillage.Professional) any { return &p.UpdatedAt }, "updatedAt"),
-	professionalField(`p.archived_at`, func(p *maillage.Professional) any { return &p.ArchivedAt }, "archivedAt"),
+	professionalField(`p.rpps`, leanColumns, func(p *maillage.Professional) any { return &p.RPPS }, "rpps", "nationalId"),
+	professionalField(`p.first_name`, leanColumns, func(p *maillage.Professional) any { return &p.FirstName }, "firstName"),
+	professionalField(`p.last_name`, leanColumns, func(p *maillage.Professional) any { return &p.LastName }, "lastName"),
+	professionalField(`p.profession`, leanColumns, func(p *maillage.Professional) any { return &p.Profession }, "profession"),
+	professionalField(`p.specialty`, otherColumns, func(p *maillage.Professional) any { return &p.Specialty }, "specialty"),
+	professionalField(`p.mssante`, otherColumns, func(p *maillage.Professional) any { return &p.MSSante }, "mssante"),
+	professionalField(`p.created_at`, otherColumns, func(p *maillage.Professional) any { return &p.CreatedAt }, "createdAt"),
+	professionalField(`p.updated_at`, otherColumns, func(p *maillage.Professional) any { return &p.UpdatedAt }, "updatedAt"),
+	professionalField(`p.archived_at`, otherColumns, func(p *maillage.Professional) any { return &p.ArchivedAt }, "archivedAt"),
+}
+
+// pageColumnsFor is the columns a page reads for sel, in the order of
+// membershipPageColumns: the lean set when it holds what sel needs, with the
+// cursor's when sel needs one of those, or else every column. A statement
+// text is prepared on every connection of the pool; reading whole sets keeps
+// the texts a few, where a caller choosing its fields one by one could
+// otherwise make thousands.
+func pageColumnsFor(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) []pageColumn {
+	var all, chosen []pageColumn
+	needs := map[columnSet]bool{}
+	for _, c := range membershipPageColumns {
+		if !c.needs(of, joined, maillage.MembershipSelection{}) {
+			continue // not a column of this page (the parent's end, an unjoined professional)
+		}
+		all = append(all, c)
+		needs[c.set] = needs[c.set] || c.needs(of, joined, sel)
+	}
+	if needs[otherColumns] {
+		return all
+	}
+	for _, c := range all {
+		if c.set == leanColumns || needs[cursorColumns] {
+			chosen = append(chosen, c)
+		}
+	}
+	return chosen
 }
 
 // membershipRow is a row of a page of memberships: the position of its
@@ -299,15 +337,12 @@ func (db *DirectoryService) membershipPages(ctx context.Context, of maillage.Mem
 		}
 		// The page is ordered on the lateral's o1, o2; only the columns
 		// read (c1…) leave the statement.
-		var columns []pageColumn
+		columns := pageColumnsFor(of, joined, sel)
 		inner, outer := "m.started_at AS o1, m.id AS o2", ""
-		for _, c := range membershipPageColumns {
-			if c.needs(of, joined, sel) {
-				columns = append(columns, c)
-				alias := "c" + strconv.Itoa(len(columns))
-				inner += ", " + c.sql + " AS " + alias
-				outer += ", x." + alias
-			}
+		for i, c := range columns {
+			alias := "c" + strconv.Itoa(i+1)
+			inner += ", " + c.sql + " AS " + alias
+			outer += ", x." + alias
 		}
 		from := "memberships m"
 		if joined {
