@@ -16,7 +16,8 @@ import (
 
 // DirectReads is the handler extension that answers a plain directory read
 // — territories, structures, their members and the members' professionals,
-// with their scalar fields and connections — without gqlgen's per-field
+// a structure's territory and links (with their ends), with their scalar
+// fields and connections — without gqlgen's per-field
 // executor. A dashboard's directory page has a few thousand fields; the
 // executor spends some microseconds and a goroutine or more on each, several
 // times what PostgreSQL spends on the rows.
@@ -118,7 +119,8 @@ var directFields = map[string]map[string]bool{
 	"Territory":            {"id": true, "code": true, "name": true, "level": true, "path": true, "structures": true},
 	"StructureConnection":  {"edges": true, "pageInfo": true, "totalCount": true},
 	"StructureEdge":        {"cursor": true, "node": true},
-	"Structure":            {"id": true, "kind": true, "name": true, "finess": true, "finessWarning": true, "siret": true, "mssante": true, "specialties": true, "commune": true, "createdAt": true, "updatedAt": true, "archivedAt": true, "members": true},
+	"Structure":            {"id": true, "kind": true, "name": true, "finess": true, "finessWarning": true, "siret": true, "mssante": true, "specialties": true, "commune": true, "createdAt": true, "updatedAt": true, "archivedAt": true, "members": true, "territory": true, "links": true},
+	"StructureLink":        {"id": true, "kind": true, "from": true, "to": true, "createdAt": true, "archivedAt": true},
 	"MembershipConnection": {"edges": true, "pageInfo": true, "totalCount": true},
 	"MembershipEdge":       {"cursor": true, "node": true},
 	"Membership":           {"id": true, "role": true, "startedAt": true, "endedAt": true, "professional": true},
@@ -132,7 +134,8 @@ var directNested = map[string]map[string]string{
 	"Territory":            {"structures": "StructureConnection"},
 	"StructureConnection":  {"edges": "StructureEdge", "pageInfo": "PageInfo"},
 	"StructureEdge":        {"node": "Structure"},
-	"Structure":            {"members": "MembershipConnection"},
+	"Structure":            {"members": "MembershipConnection", "territory": "Territory", "links": "StructureLink"},
+	"StructureLink":        {"from": "Structure", "to": "Structure"},
 	"MembershipConnection": {"edges": "MembershipEdge", "pageInfo": "PageInfo"},
 	"MembershipEdge":       {"node": "Membership"},
 	"Membership":           {"professional": "Professional"},
@@ -141,10 +144,11 @@ var directNested = map[string]map[string]string{
 // directImplementors are what a fragment on each type may name, as in the
 // generated executor.
 var directImplementors = map[string][]string{
-	"Territory":    {"Territory", "Node", "_Entity"},
-	"Structure":    {"Structure", "Node", "_Entity"},
-	"Membership":   {"Membership", "Node"},
-	"Professional": {"Professional", "Node", "_Entity"},
+	"Territory":     {"Territory", "Node", "_Entity"},
+	"Structure":     {"Structure", "Node", "_Entity"},
+	"Membership":    {"Membership", "Node"},
+	"StructureLink": {"StructureLink", "Node"},
+	"Professional":  {"Professional", "Node", "_Entity"},
 }
 
 // directRead is one direct read: the operation, and the pages loaded for
@@ -155,7 +159,11 @@ type directRead struct {
 	territory map[*ast.Field]*maillage.Territory
 	structs   map[fieldKey]map[string]*maillage.StructureConnection
 	members   map[fieldKey]map[string]*maillage.MembershipConnection
-	collected map[collectKey][]graphql.CollectedField
+	// A structure's territory and links, and a link's ends, by id.
+	territories map[fieldKey]map[string]*maillage.Territory
+	links       map[fieldKey]map[string][]*maillage.StructureLink
+	ends        map[fieldKey]map[string]*maillage.Structure
+	collected   map[collectKey][]graphql.CollectedField
 }
 
 // collectKey names a selection set on a type: a set is known by its array
@@ -234,6 +242,9 @@ func (rd *directRead) loadRoot(ctx context.Context, root []graphql.CollectedFiel
 	rd.territory = map[*ast.Field]*maillage.Territory{}
 	rd.structs = map[fieldKey]map[string]*maillage.StructureConnection{}
 	rd.members = map[fieldKey]map[string]*maillage.MembershipConnection{}
+	rd.territories = map[fieldKey]map[string]*maillage.Territory{}
+	rd.links = map[fieldKey]map[string][]*maillage.StructureLink{}
+	rd.ends = map[fieldKey]map[string]*maillage.Structure{}
 	for _, f := range root {
 		switch f.Name {
 		case "territory":
@@ -333,39 +344,120 @@ func (rd *directRead) nodeFields(f graphql.CollectedField, connType, edgeType, n
 // the members' professionals when a node selects them.
 func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.CollectedField, structures []*maillage.Structure) bool {
 	for _, f := range fields {
-		if f.Name != "members" {
-			continue
+		ok := true
+		switch f.Name {
+		case "members":
+			ok = rd.loadMembers(ctx, f, structures)
+		case "territory":
+			ok = rd.loadStructureTerritories(ctx, f, structures)
+		case "links":
+			ok = rd.loadLinks(ctx, f, structures)
 		}
-		args := rd.args(f)
-		page, ok := directPage(args, f, "MembershipConnection", rd)
 		if !ok {
 			return false
 		}
-		var filter maillage.MembershipFilter
-		if v := args["role"]; v != nil {
-			role, err := graphql.UnmarshalString(v)
-			if err != nil {
-				return false
-			}
-			filter.Role = (*maillage.MembershipRole)(&role)
+	}
+	return true
+}
+
+// byIDs loads the objects of ids with byIDs (aligned with ids), each by
+// its id; false when one is missing (the executor answers NOT_FOUND) or the
+// call failed.
+func byIDs[T any](ctx context.Context, ids []string, load func(context.Context, []string) ([]*T, error)) (map[string]*T, []*T, bool) {
+	if slices.Contains(ids, "") {
+		return nil, nil, false
+	}
+	objs, err := load(ctx, ids)
+	if err != nil || len(objs) != len(ids) || slices.Contains(objs, nil) {
+		return nil, nil, false
+	}
+	byID := make(map[string]*T, len(ids))
+	for i, id := range ids {
+		byID[id] = objs[i]
+	}
+	return byID, objs, true
+}
+
+// loadStructureTerritories loads the territory of each of structures in
+// one call, then the levels below it.
+func (rd *directRead) loadStructureTerritories(ctx context.Context, f graphql.CollectedField, structures []*maillage.Structure) bool {
+	byID, ts, ok := byIDs(ctx, uniqueIDs(structures, func(s *maillage.Structure) string { return s.TerritoryID }), rd.r.TerritoryService.TerritoriesByIDs)
+	if !ok {
+		return false
+	}
+	rd.territories[keyOf(f)] = byID
+	return rd.loadTerritories(ctx, rd.collect(f.Selections, "Territory"), ts)
+}
+
+// loadLinks loads the links of structures in one call, then each end the
+// links select (from, to) in one call per end, and the levels below them.
+func (rd *directRead) loadLinks(ctx context.Context, f graphql.CollectedField, structures []*maillage.Structure) bool {
+	ids := uniqueIDs(structures, structureID)
+	lists, err := rd.r.StructureService.LinksByStructureIDs(ctx, ids)
+	if err != nil || len(lists) != len(ids) {
+		return false
+	}
+	byParent := make(map[string][]*maillage.StructureLink, len(ids))
+	var links []*maillage.StructureLink
+	for i, id := range ids {
+		byParent[id] = lists[i]
+		links = append(links, lists[i]...)
+	}
+	rd.links[keyOf(f)] = byParent
+	for _, end := range rd.collect(f.Selections, "StructureLink") {
+		var endID func(*maillage.StructureLink) string
+		switch end.Name {
+		case "from":
+			endID = func(l *maillage.StructureLink) string { return l.FromID }
+		case "to":
+			endID = func(l *maillage.StructureLink) string { return l.ToID }
+		default:
+			continue
 		}
-		ids := uniqueIDs(structures, structureID)
-		var conns []*maillage.MembershipConnection
-		var err error
-		if sel, joined := rd.membershipSelection(f); joined {
-			conns, err = rd.r.ProfessionalService.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, ids, filter, page, sel)
-		} else {
-			conns, err = rd.r.ProfessionalService.MembershipPages(ctx, maillage.MembershipsOfStructure, ids, filter, page)
+		byID, ends, ok := byIDs(ctx, uniqueIDs(links, endID), rd.r.StructureService.StructuresByIDs)
+		if !ok {
+			return false
 		}
+		rd.ends[keyOf(end)] = byID
+		if !rd.loadStructures(ctx, rd.collect(end.Selections, "Structure"), ends) {
+			return false
+		}
+	}
+	return true
+}
+
+// loadMembers loads a members field of structures in one call, with the
+// members' professionals when a node selects them.
+func (rd *directRead) loadMembers(ctx context.Context, f graphql.CollectedField, structures []*maillage.Structure) bool {
+	args := rd.args(f)
+	page, ok := directPage(args, f, "MembershipConnection", rd)
+	if !ok {
+		return false
+	}
+	var filter maillage.MembershipFilter
+	if v := args["role"]; v != nil {
+		role, err := graphql.UnmarshalString(v)
 		if err != nil {
 			return false
 		}
-		byParent := make(map[string]*maillage.MembershipConnection, len(ids))
-		for i, id := range ids {
-			byParent[id] = conns[i]
-		}
-		rd.members[keyOf(f)] = byParent
+		filter.Role = (*maillage.MembershipRole)(&role)
 	}
+	ids := uniqueIDs(structures, structureID)
+	var conns []*maillage.MembershipConnection
+	var err error
+	if sel, joined := rd.membershipSelection(f); joined {
+		conns, err = rd.r.ProfessionalService.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, ids, filter, page, sel)
+	} else {
+		conns, err = rd.r.ProfessionalService.MembershipPages(ctx, maillage.MembershipsOfStructure, ids, filter, page)
+	}
+	if err != nil {
+		return false
+	}
+	byParent := make(map[string]*maillage.MembershipConnection, len(ids))
+	for i, id := range ids {
+		byParent[id] = conns[i]
+	}
+	rd.members[keyOf(f)] = byParent
 	return true
 }
 
@@ -732,6 +824,36 @@ func (rd *directRead) writeStructure(w *directWriter, fields []graphql.Collected
 			return w.optionalTime(s.ArchivedAt)
 		case "members":
 			return rd.writeMemberPage(w, f, rd.members[keyOf(f)][s.ID])
+		case "territory":
+			t := rd.territories[keyOf(f)][s.TerritoryID]
+			return t != nil && rd.writeTerritory(w, rd.collect(f.Selections, "Territory"), t)
+		case "links":
+			links, loaded := rd.links[keyOf(f)][s.ID]
+			fields := rd.collect(f.Selections, "StructureLink")
+			return loaded && w.list(len(links), func(i int) bool { return rd.writeLink(w, fields, links[i]) })
+		}
+		return false
+	})
+}
+
+func (rd *directRead) writeLink(w *directWriter, fields []graphql.CollectedField, l *maillage.StructureLink) bool {
+	return w.object(fields, "StructureLink", func(f graphql.CollectedField) bool {
+		switch f.Name {
+		case "id":
+			return w.id(l.ID)
+		case "kind":
+			return w.str(string(l.Kind))
+		case "createdAt":
+			return w.time(l.CreatedAt)
+		case "archivedAt":
+			return w.optionalTime(l.ArchivedAt)
+		case "from", "to":
+			id := l.FromID
+			if f.Name == "to" {
+				id = l.ToID
+			}
+			s := rd.ends[keyOf(f)][id]
+			return s != nil && rd.writeStructure(w, rd.collect(f.Selections, "Structure"), s)
 		}
 		return false
 	})

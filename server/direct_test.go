@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/maillage/maillage/postgres/pgtest"
@@ -55,6 +56,15 @@ var directReadQueries = []directReadQuery{
 	{"an unknown territory", true, `{ territory(id: "ter_0000") { name structures { totalCount } } }`, nil},
 	{"a page out of bounds", false, `query($t: ID!) { territory(id: $t) { structures(first: 500) { totalCount } } }`, nil},
 	{"a bad cursor", false, `query($t: ID!) { territory(id: $t) { structures(after: "nope") { totalCount } } }`, nil},
+	{"the CPTS dashboard's directory", true, `query($t: ID!) { structures(filter: { within: $t }, first: 40) { totalCount edges { node {
+		id kind name mssante commune territory { id name }
+		members(first: 15) { totalCount edges { node { id role professional { id firstName lastName profession mssante } } } }
+		links { id kind from { id name } to { id name } } } } } }`, nil},
+	{"links, their ends and territories, nested", true, `query($t: ID!) { territory(id: $t) { structures(first: 8) { edges { node { name
+		links { __typename ... on Node { id } kind createdAt archivedAt from { name territory { code level path
+			structures(first: 2) { totalCount edges { node { name } } } } members(first: 1) { edges { cursor node { role } } } }
+			to { ...end } } } } } } }
+		fragment end on Structure { id name links { kind to { name } } territory { name } }`, nil},
 	{"a field it does not serve", false, `query($t: ID!) { territory(id: $t) { name parent { name } } }`, nil},
 }
 
@@ -111,6 +121,9 @@ func TestDirectReadsAnswerAsTheExecutor(t *testing.T) {
 			}
 			if q.direct && !bytes.Contains(got, []byte(`"data":{`)) {
 				t.Errorf("%s as %q: no data: %s", q.name, login, got)
+			}
+			if strings.HasPrefix(q.name, "links") && !bytes.Contains(got, []byte(`"from":{"name":`)) {
+				t.Errorf("%s as %q: no link in the demo territory, nothing compared: %s", q.name, login, got)
 			}
 		}
 	}
