@@ -367,6 +367,9 @@ func byIDs[T any](ctx context.Context, ids []string, load func(context.Context, 
 	if slices.Contains(ids, "") {
 		return nil, nil, false
 	}
+	if len(ids) == 0 { // no parent has one: nothing to ask
+		return map[string]*T{}, nil, true
+	}
 	objs, err := load(ctx, ids)
 	if err != nil || len(objs) != len(ids) || slices.Contains(objs, nil) {
 		return nil, nil, false
