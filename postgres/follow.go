@@ -30,6 +30,10 @@ type FollowConfig struct {
 	// Committed, if set, is called after each step that handled events has
 	// committed (e.g. to send at once what the handler queued).
 	Committed func()
+	// Missed, if set, is called when the follower resumes behind what the
+	// outbox has pruned (it was idle longer than the retention): the events
+	// after from up to through are gone, never handled. It is logged too.
+	Missed func(from, through int64)
 }
 
 // Follower hands the outbox's events to one handler, under a name whose
@@ -110,13 +114,23 @@ func (f *Follower) run(ctx context.Context) {
 func (f *Follower) Step(ctx context.Context) (more bool, err error) {
 	settled, _ := f.bus.Settled()
 	handled := false
+	var missed [2]int64 // the events lost, told once the step has committed
 	err = f.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		var pos int64
-		err := tx.GetContext(ctx, &pos, `SELECT position FROM outbox_followers WHERE name = $1 FOR UPDATE SKIP LOCKED`, f.name)
+		var pos, pruned int64
+		err := tx.QueryRowxContext(ctx, `SELECT f.position, p.pruned_through FROM outbox_followers f, events_pruned p
+			WHERE f.name = $1 FOR UPDATE OF f SKIP LOCKED`, f.name).Scan(&pos, &pruned)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // another instance holds it
 		} else if err != nil {
 			return err
+		}
+		const advance = `UPDATE outbox_followers SET position = $2, updated_at = now() WHERE name = $1`
+		missed = [2]int64{}
+		if pos < pruned { // idle longer than the retention: those events are gone
+			missed, pos = [2]int64{pos, pruned}, pruned
+			if _, err := tx.ExecContext(ctx, advance, f.name, pos); err != nil {
+				return err
+			}
 		}
 		if pos >= settled {
 			return nil
@@ -137,11 +151,18 @@ func (f *Follower) Step(ctx context.Context) (more bool, err error) {
 			}
 			handled = true
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE outbox_followers SET position = $2, updated_at = now() WHERE name = $1`, f.name, next)
+		_, err = tx.ExecContext(ctx, advance, f.name, next)
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("follower %s: %w", f.name, err)
+	}
+	if missed != [2]int64{} {
+		slog.ErrorContext(ctx, "outbox follower resumed behind the retention: events lost", "name", f.name,
+			"after", missed[0], "through", missed[1])
+		if f.cfg.Missed != nil {
+			f.cfg.Missed(missed[0], missed[1])
+		}
 	}
 	if handled && f.cfg.Committed != nil {
 		f.cfg.Committed()

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,5 +66,84 @@ func TestFollowerHandlesEachEventOnceAcrossInstances(t *testing.T) {
 	}
 	if n != 60 || distinct != 60 || lowest <= before {
 		t.Fatalf("handled %d rows, %d distinct events, lowest %d (before start: %d); want 60 once each after it", n, distinct, lowest, before)
+	}
+}
+
+// The outbox keeps, past its retention, what a follower active within the
+// retention has not handled; a follower idle for longer holds nothing back,
+// and when it resumes it is told which events it missed, once, and goes on
+// with the next.
+func TestPruneWaitsForActiveFollowers(t *testing.T) {
+	db := pgtest.Open(t, pgtest.NewURL(t))
+	bus := startBus(t, db, postgres.BusConfig{Retention: time.Hour})
+	ctx := context.Background()
+	start := publish(t, db, "t", "START")
+	if _, err := db.Exec(`INSERT INTO outbox_followers (name, position) VALUES ('behind', $1)`, start); err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	for range 3 {
+		last = publish(t, db, "t", "OLD")
+	}
+	if _, err := db.Exec(`UPDATE events SET created_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	pruneThrough(t, db, bus, start) // what the follower has handled goes
+	var kept int
+	if err := db.Get(&kept, `SELECT count(*) FROM events WHERE id > $1`, start); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 3 {
+		t.Fatalf("%d of the 3 events the active follower has not handled are left", kept)
+	}
+
+	// Idle for longer than the retention: its events go.
+	if _, err := db.Exec(`UPDATE outbox_followers SET updated_at = now() - interval '2 hours' WHERE name = 'behind'`); err != nil {
+		t.Fatal(err)
+	}
+	pruneThrough(t, db, bus, last)
+	var (
+		mu      sync.Mutex
+		missed  [][2]int64
+		handled []int64
+	)
+	handle := func(ctx context.Context, tx *sqlx.Tx, evs []*maillage.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ev := range evs {
+			handled = append(handled, ev.ID)
+		}
+		return nil
+	}
+	told := func(from, through int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		missed = append(missed, [2]int64{from, through})
+	}
+	fctx, stop := context.WithCancel(ctx)
+	f, err := postgres.StartFollower(fctx, db, bus, "behind", handle, postgres.FollowConfig{Tick: 20 * time.Millisecond, Missed: told})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := publish(t, db, "t", "NEW")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		done := len(handled) > 0 && len(missed) > 0
+		mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s: handled %v, told %v", handled, missed)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a few more steps: nothing more to tell
+	stop()
+	<-f.Done()
+	if len(missed) != 1 || missed[0][0] != start || missed[0][1] < last {
+		t.Fatalf("told it missed %v, want once (%d, ≥%d)", missed, start, last)
+	}
+	if len(handled) != 1 || handled[0] != next {
+		t.Fatalf("handled %v, want only the new event %d", handled, next)
 	}
 }

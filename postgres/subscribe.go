@@ -314,7 +314,11 @@ func (b *Bus) retry(ctx context.Context, fn func() error) error {
 
 // Prune deletes the events older than the retention, on one instance at a
 // time (a transaction-scoped advisory lock), and records how far it went.
-// It returns how many events it deleted (0 when another instance holds the lock).
+// It keeps what an active follower (one that advanced within the retention:
+// a notifier briefly stopped, a webhook fan-out catching up) has not handled
+// yet; a follower idle longer than the retention holds nothing back, and
+// learns what it missed when it resumes (see Follower.Step). It returns how
+// many events it deleted (0 when another instance holds the lock).
 func (b *Bus) Prune(ctx context.Context) (int64, error) {
 	var deleted int64
 	err := b.db.InTx(ctx, func(tx *sqlx.Tx) error {
@@ -322,7 +326,9 @@ func (b *Bus) Prune(ctx context.Context) (int64, error) {
 		if err := tx.GetContext(ctx, &locked, `SELECT pg_try_advisory_xact_lock(hashtext('maillage_events_prune'))`); err != nil || !locked {
 			return err
 		}
-		const q = `WITH cut AS (SELECT max(id) AS id FROM events WHERE created_at < now() - make_interval(secs => $1)),
+		const q = `WITH hold AS (SELECT min(position) AS id FROM outbox_followers WHERE updated_at > now() - make_interval(secs => $1)),
+			cut AS (SELECT max(id) AS id FROM events WHERE created_at < now() - make_interval(secs => $1)
+				AND id <= COALESCE((SELECT id FROM hold), id)),
 			d AS (DELETE FROM events WHERE id <= (SELECT id FROM cut) RETURNING id),
 			u AS (UPDATE events_pruned SET pruned_through = GREATEST(pruned_through, (SELECT id FROM cut)), pruned_at = now()
 				WHERE (SELECT id FROM cut) IS NOT NULL)
