@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -158,6 +159,7 @@ func (f *Follower) Step(ctx context.Context) (more bool, err error) {
 		return false, fmt.Errorf("follower %s: %w", f.name, err)
 	}
 	if missed != [2]int64{} {
+		missedEvents.Add(missed[1] - missed[0])
 		slog.ErrorContext(ctx, "outbox follower resumed behind the retention: events lost", "name", f.name,
 			"after", missed[0], "through", missed[1])
 		if f.cfg.Missed != nil {
@@ -169,6 +171,15 @@ func (f *Follower) Step(ctx context.Context) (more bool, err error) {
 	}
 	return more, nil
 }
+
+// missedEvents counts the event ids followers of this process resumed past
+// without handling them.
+var missedEvents atomic.Int64
+
+// MissedEvents is how many event ids the followers of this process skipped
+// because the outbox had pruned them (each was idle longer than the
+// retention), for the metrics.
+func MissedEvents() int64 { return missedEvents.Load() }
 
 // FollowerPosition returns the id of the last event the follower name has handled.
 func (db *DB) FollowerPosition(ctx context.Context, name string) (int64, error) {

@@ -120,6 +120,7 @@ func TestPruneWaitsForActiveFollowers(t *testing.T) {
 		defer mu.Unlock()
 		missed = append(missed, [2]int64{from, through})
 	}
+	missedBefore := postgres.MissedEvents()
 	fctx, stop := context.WithCancel(ctx)
 	f, err := postgres.StartFollower(fctx, db, bus, "behind", handle, postgres.FollowConfig{Tick: 20 * time.Millisecond, Missed: told})
 	if err != nil {
@@ -140,6 +141,9 @@ func TestPruneWaitsForActiveFollowers(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // a few more steps: nothing more to tell
 	stop()
 	<-f.Done()
+	if got := postgres.MissedEvents() - missedBefore; got < last-start {
+		t.Fatalf("MissedEvents grew by %d, want at least %d", got, last-start)
+	}
 	if len(missed) != 1 || missed[0][0] != start || missed[0][1] < last {
 		t.Fatalf("told it missed %v, want once (%d, ≥%d)", missed, start, last)
 	}

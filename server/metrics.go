@@ -29,6 +29,7 @@ type Metrics struct {
 	events        *prometheus.CounterVec
 	webhooks      *prometheus.CounterVec
 	directReads   prometheus.Counter
+	missedEvents  prometheus.CounterFunc
 	// notifier is the mail notifier of the latest Server of the process
 	// (nil: none), read by the maillage_notify_… metrics.
 	notifier atomic.Pointer[notify.Service]
@@ -74,13 +75,17 @@ func newMetrics() *Metrics {
 			Name: "maillage_webhook_deliveries_total",
 			Help: "Webhook delivery outcomes on this instance: delivered, retrying (an attempt failed, another is due), failed (the last attempt failed), withheld (the account may no longer see the event).",
 		}, []string{"outcome"}),
+		missedEvents: prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "maillage_outbox_events_missed_total",
+			Help: "Outbox event ids a follower (mail notifier, webhook fan-out) of this process resumed past without handling: it was idle longer than the event retention.",
+		}, func() float64 { return float64(postgres.MissedEvents()) }),
 		directReads: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "maillage_graphql_direct_reads_total",
 			Help: "Queries answered as direct reads (plain directory reads written without the per-field executor).",
 		}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.errors, m.statements, m.statementTime,
-		m.subscriptions, m.events, m.directReads, m.webhooks,
+		m.subscriptions, m.events, m.directReads, m.webhooks, m.missedEvents,
 		m.notifyCounter("maillage_notify_deliveries_total", "Mail notifications decided (one per event and recipient) by this instance.",
 			func(s notify.Stats) float64 { return float64(s.Deliveries) }),
 		m.notifyCounter("maillage_notify_mails_sent_total", "Notification mails this instance handed to the SMTP relay.",
