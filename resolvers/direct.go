@@ -279,8 +279,11 @@ func (rd *directRead) loadRoot(ctx context.Context, root []graphql.CollectedFiel
 }
 
 // loadTerritories loads, for each nested field of territories, the whole
-// level in one call.
+// level in one call (nothing for an empty level).
 func (rd *directRead) loadTerritories(ctx context.Context, fields []graphql.CollectedField, ts []*maillage.Territory) bool {
+	if len(ts) == 0 {
+		return true
+	}
 	for _, f := range fields {
 		if f.Name != "structures" {
 			continue
@@ -340,9 +343,13 @@ func (rd *directRead) nodeFields(f graphql.CollectedField, connType, edgeType, n
 	return out
 }
 
-// loadStructures loads each members field of structures in one call, with
-// the members' professionals when a node selects them.
+// loadStructures loads each nested field of structures (members, with the
+// members' professionals when a node selects them, territory, links) in one
+// call; nothing for an empty level, where the executor asks nothing either.
 func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.CollectedField, structures []*maillage.Structure) bool {
+	if len(structures) == 0 {
+		return true
+	}
 	for _, f := range fields {
 		ok := true
 		switch f.Name {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/maillage/maillage/postgres"
 	"github.com/maillage/maillage/postgres/pgtest"
 	"github.com/maillage/maillage/server"
 )
@@ -65,6 +66,13 @@ var directReadQueries = []directReadQuery{
 			structures(first: 2) { totalCount edges { node { name } } } } members(first: 1) { edges { cursor node { role } } } }
 			to { ...end } } } } } } }
 		fragment end on Structure { id name links { kind to { name } } territory { name } }`, nil},
+	{"links twice with different selections of their ends", true, `query($t: ID!) { territory(id: $t) { structures(first: 8) { edges { node {
+		links { id from { name } } links { kind from { id territory { name } } to { name } } } } } } }`, nil},
+	{"links' ends through fragments on Node and _Entity", true, `query($t: ID!) { territory(id: $t) { structures(first: 8) { edges { node {
+		links { ... on Node { ... on StructureLink { __typename kind } } from { ... on _Entity { ... on Structure { name } } }
+			to { ... on Node { id } ... on _Entity { __typename } } } } } } } }`, nil},
+	{"an empty page's links, territories and members", true, `query($t: ID!) { structures(first: 5, filter: {within: $t, search: "zzqqxxj"}) {
+		edges { node { name territory { name } members { totalCount } links { id from { name } } } } } }`, nil},
 	{"a field it does not serve", false, `query($t: ID!) { territory(id: $t) { name parent { name } } }`, nil},
 }
 
@@ -110,9 +118,16 @@ func TestDirectReadsAnswerAsTheExecutor(t *testing.T) {
 				vars[k] = v
 			}
 			before := scrape(t, direct)[directReadsMetric]
+			statements := postgres.Statements()
 			want := executor.raw(login, q.query, vars)
+			executorStatements := postgres.Statements() - statements
+			statements = postgres.Statements()
 			got := direct.raw(login, q.query, vars)
+			directStatements := postgres.Statements() - statements
 			served := int(scrape(t, direct)[directReadsMetric] - before)
+			if q.direct && directStatements > executorStatements {
+				t.Errorf("%s as %q: %d statements, the executor %d", q.name, login, directStatements, executorStatements)
+			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s as %q:\ndirect   %s\nexecutor %s", q.name, login, got, want)
 			}
