@@ -367,7 +367,7 @@ func (rd *directRead) loadStructures(ctx context.Context, fields []graphql.Colle
 	return true
 }
 
-// byIDs loads the objects of ids with byIDs (aligned with ids), each by
+// byIDs loads the objects of ids with load (aligned with ids), each by
 // its id; false when one is missing (the executor answers NOT_FOUND) or the
 // call failed.
 func byIDs[T any](ctx context.Context, ids []string, load func(context.Context, []string) ([]*T, error)) (map[string]*T, []*T, bool) {
