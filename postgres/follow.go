@@ -117,9 +117,13 @@ func (f *Follower) Step(ctx context.Context) (more bool, err error) {
 	handled := false
 	var missed [2]int64 // the events lost, told once the step has committed
 	err = f.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		// The share lock on events_pruned holds a prune's commit until this
+		// step has committed (or makes the step wait for it): the events
+		// read below are then all those after max(pos, pruned), and none
+		// is deleted unseen between the two reads.
 		var pos, pruned int64
 		err := tx.QueryRowxContext(ctx, `SELECT f.position, p.pruned_through FROM outbox_followers f, events_pruned p
-			WHERE f.name = $1 FOR UPDATE OF f SKIP LOCKED`, f.name).Scan(&pos, &pruned)
+			WHERE f.name = $1 FOR UPDATE OF f SKIP LOCKED FOR SHARE OF p`, f.name).Scan(&pos, &pruned)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // another instance holds it
 		} else if err != nil {

@@ -151,3 +151,101 @@ func TestPruneWaitsForActiveFollowers(t *testing.T) {
 		t.Fatalf("handled %v, want only the new event %d", handled, next)
 	}
 }
+
+// A follower idle for longer than the retention resumes while a prune
+// commits: the events the prune deleted after the follower read how far
+// the outbox was pruned, and before it read the events, are told as
+// missed, not skipped silently. The prune here holds the outbox (as a
+// long one would) until the follower waits on it.
+func TestFollowerToldOfAPruneCommittedDuringItsStep(t *testing.T) {
+	db := pgtest.Open(t, pgtest.NewURL(t))
+	bus := startBus(t, db, postgres.BusConfig{Retention: time.Hour})
+	ctx := context.Background()
+	settle := func(id int64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if s, _ := bus.Settled(); s >= id {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("event %d not settled after 10 s", id)
+			}
+		}
+	}
+	settle(publish(t, db, "t", "START"))
+	var (
+		missed  [][2]int64
+		handled []int64
+	)
+	handle := func(ctx context.Context, tx *sqlx.Tx, evs []*maillage.Event) error {
+		for _, ev := range evs {
+			handled = append(handled, ev.ID)
+		}
+		return nil
+	}
+	told := func(from, through int64) { missed = append(missed, [2]int64{from, through}) }
+	fctx, stop := context.WithCancel(ctx)
+	f, err := postgres.StartFollower(fctx, db, bus, "resuming", handle, postgres.FollowConfig{Missed: told})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop() // the steps below are the test's own
+	<-f.Done()
+	from, err := db.FollowerPosition(ctx, "resuming")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	for range 3 {
+		last = publish(t, db, "t", "OLD")
+	}
+	next := publish(t, db, "t", "NEW")
+	settle(next)
+
+	prune, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prune.Rollback()
+	var prunePID int
+	for _, q := range []string{`UPDATE events_pruned SET pruned_through = $1`, `DELETE FROM events WHERE id <= $1`} {
+		if _, err := prune.Exec(q, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := prune.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	if err := prune.Get(&prunePID, `SELECT pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	stepped := make(chan error, 1)
+	go func() {
+		_, err := f.Step(ctx)
+		stepped <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, prunePID); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the follower's step does not wait for the prune after 10 s")
+		}
+	}
+	if err := prune.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-stepped; err != nil {
+		t.Fatal(err)
+	}
+	if len(missed) != 1 || missed[0] != [2]int64{from, last} {
+		t.Fatalf("told it missed %v, want once (%d, %d)", missed, from, last)
+	}
+	if len(handled) != 1 || handled[0] != next {
+		t.Fatalf("handled %v, want only the event after the prune %d", handled, next)
+	}
+}
