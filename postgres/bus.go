@@ -425,6 +425,21 @@ func (b *Bus) holeDead(ctx context.Context, next int64, snap pgSnapshot) (bool, 
 	return true, nil
 }
 
+// scanJoinedEvent scans a row of lead's columns then an event's (id, topic,
+// type, subject_id, domain, ess_id, payload, created_at) left-joined to
+// them: nil where the row holds no event.
+func scanJoinedEvent(rows *sql.Rows, lead ...any) (*maillage.Event, error) {
+	var id sql.NullInt64
+	var topic, typ, subject, domain, ess sql.NullString
+	var payload []byte
+	var at sql.NullTime
+	if err := rows.Scan(append(lead, &id, &topic, &typ, &subject, &domain, &ess, &payload, &at)...); err != nil || !id.Valid {
+		return nil, err
+	}
+	return &maillage.Event{ID: id.Int64, Topic: topic.String, Type: typ.String,
+		SubjectID: subject.String, Domain: domain.String, ESSID: ess.String, Payload: payload, CreatedAt: at.Time}, nil
+}
+
 // read returns up to limit events after id, and the snapshot that saw them.
 func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Event, pgSnapshot, error) {
 	b.stats.reads.Add(1)
@@ -440,16 +455,12 @@ func (b *Bus) read(ctx context.Context, after int64, limit int) ([]*maillage.Eve
 	var text string
 	var evs []*maillage.Event
 	for rows.Next() {
-		var id sql.NullInt64
-		var topic, typ, subject, domain, ess sql.NullString
-		var payload []byte
-		var at sql.NullTime
-		if err := rows.Scan(&text, &id, &topic, &typ, &subject, &domain, &ess, &payload, &at); err != nil {
+		ev, err := scanJoinedEvent(rows, &text)
+		if err != nil {
 			return nil, pgSnapshot{}, fmt.Errorf("read events: %w", err)
 		}
-		if id.Valid {
-			evs = append(evs, &maillage.Event{ID: id.Int64, Topic: topic.String, Type: typ.String,
-				SubjectID: subject.String, Domain: domain.String, ESSID: ess.String, Payload: payload, CreatedAt: at.Time})
+		if ev != nil {
+			evs = append(evs, ev)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -580,3 +580,72 @@ func TestReadySignalsEachEventAndTheEnd(t *testing.T) {
 		}
 	}
 }
+
+// A subscription resuming from a cursor the retention still held, while a
+// prune that deletes the events after it commits, ends with CURSOR_EXPIRED:
+// it never goes on past events it was not given.
+func TestResumeEndsWhenAPruneCommitsDuringItsReplay(t *testing.T) {
+	db := pgtest.Seeded(t)
+	bus := startBus(t, db, postgres.BusConfig{Retention: time.Hour})
+	cursor := publish(t, db, "test", "SEEN")
+	var last int64
+	for range 3 {
+		last = publish(t, db, "test", "MISSED")
+	}
+	after := publish(t, db, "test", "AFTER")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if s, _ := bus.Settled(); s >= after {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %d not settled after 10 s", after)
+		}
+	}
+	// The prune deletes the events after the cursor and keeps the table
+	// locked until the subscription's replay waits for it.
+	prune, err := db.BeginTxx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prune.Rollback()
+	var prunePID int
+	for _, q := range []string{`UPDATE events_pruned SET pruned_through = $1`, `DELETE FROM events WHERE id <= $1`} {
+		if _, err := prune.Exec(q, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := prune.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	if err := prune.Get(&prunePID, `SELECT pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	f := activity("test")
+	f.OnEnd = func(err error) { ended <- err }
+	ch, err := bus.SubscribeEvents(adminCtx(t, db), fmt.Sprint(cursor), f) // the cursor is checked before the prune commits
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, prunePID); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the subscription's replay does not wait for the prune after 10 s")
+		}
+	}
+	if err := prune.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for ev := range ch {
+		t.Fatalf("got event %d (%s) after events it was not given", ev.ID, ev.Type)
+	}
+	if err := <-ended; maillage.ErrorCode(err) != maillage.ECURSOREXPIRED {
+		t.Fatalf("the stream ended with %v, want CURSOR_EXPIRED", err)
+	}
+}

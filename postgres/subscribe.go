@@ -84,11 +84,17 @@ func (b *Bus) checkCursor(ctx context.Context, from int64) error {
 		return maillage.InvalidField("after", "cursor %d is ahead of every event: subscribe without after, or with a cursor the hub gave", from)
 	}
 	if from < pruned {
-		return &maillage.Error{Code: maillage.ECURSOREXPIRED, Field: "after", Message: fmt.Sprintf(
-			"cursor %d is older than the event retention (%s): refetch the current state with queries, then subscribe without after",
-			from, b.cfg.Retention)}
+		return b.cursorExpired(from)
 	}
 	return nil
+}
+
+// cursorExpired is the CURSOR_EXPIRED error of a stream at from, past which
+// the outbox has pruned events.
+func (b *Bus) cursorExpired(from int64) error {
+	return &maillage.Error{Code: maillage.ECURSOREXPIRED, Field: "after", Message: fmt.Sprintf(
+		"cursor %d is older than the event retention (%s): refetch the current state with queries, then subscribe without after",
+		from, b.cfg.Retention)}
 }
 
 // A subscription has no goroutine of its own while it is live: the bus
@@ -232,16 +238,22 @@ func (b *Bus) leave(s *subscriber) {
 const catchUpPage = 64
 
 // replayPage returns s's events in the next page of (after, through], and
-// the position that page reaches.
+// the position that page reaches; CURSOR_EXPIRED when the outbox has pruned
+// events after it (a prune that committed once the subscription's cursor
+// was checked, or a subscriber left behind for longer than the retention).
 func (b *Bus) replayPage(s *subscriber, after, through int64) ([]*maillage.Event, int64, error) {
 	var evs []*maillage.Event
+	var pruned int64
 	err := b.retry(s.ctx, func() error {
 		var err error
-		evs, err = b.replay(s.ctx, s.filter, after, through, catchUpPage)
+		evs, pruned, err = b.replay(s.ctx, s.filter, after, through, catchUpPage)
 		return err
 	})
 	if err != nil {
 		return nil, after, err
+	}
+	if pruned > after {
+		return nil, after, b.cursorExpired(after)
 	}
 	next := through
 	if len(evs) == catchUpPage {
@@ -256,17 +268,36 @@ func (b *Bus) replayPage(s *subscriber, after, through int64) ([]*maillage.Event
 	return kept, next, nil
 }
 
-// replay returns up to limit events of f's topics in (after, through].
-func (b *Bus) replay(ctx context.Context, f *maillage.EventFilter, after, through int64, limit int) ([]*maillage.Event, error) {
-	const q = `SELECT id, topic, type, subject_id, domain, COALESCE(ess_id, '') AS ess_id, payload, created_at FROM events
-		WHERE id > $1 AND id <= $2 AND (topic = ANY($3) OR ($4 <> '' AND starts_with(topic, $4)))
-			AND ($5 = '' OR ess_id = $5)
-		ORDER BY id LIMIT $6`
-	var evs []*maillage.Event
-	if err := b.db.SelectContext(ctx, &evs, q, after, through, pq.StringArray(f.Topics), f.TopicPrefix, f.ESS, limit); err != nil {
-		return nil, fmt.Errorf("replay events after %d: %w", after, err)
+// replay returns up to limit events of f's topics in (after, through], and
+// how far the outbox was pruned, both as one statement saw them: events
+// missing because they were pruned are told apart from events never there.
+func (b *Bus) replay(ctx context.Context, f *maillage.EventFilter, after, through int64, limit int) ([]*maillage.Event, int64, error) {
+	const q = `SELECT p.pruned_through, e.id, e.topic, e.type, e.subject_id, e.domain, COALESCE(e.ess_id, ''), e.payload, e.created_at
+		FROM events_pruned p LEFT JOIN LATERAL (SELECT * FROM events
+			WHERE id > $1 AND id <= $2 AND (topic = ANY($3) OR ($4 <> '' AND starts_with(topic, $4)))
+				AND ($5 = '' OR ess_id = $5)
+			ORDER BY id LIMIT $6) e ON true
+		ORDER BY e.id`
+	rows, err := b.db.QueryContext(ctx, q, after, through, pq.StringArray(f.Topics), f.TopicPrefix, f.ESS, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("replay events after %d: %w", after, err)
 	}
-	return evs, nil
+	defer rows.Close()
+	var pruned int64
+	var evs []*maillage.Event
+	for rows.Next() {
+		ev, err := scanJoinedEvent(rows, &pruned)
+		if err != nil {
+			return nil, 0, fmt.Errorf("replay events: %w", err)
+		}
+		if ev != nil {
+			evs = append(evs, ev)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("replay events: %w", err)
+	}
+	return evs, pruned, nil
 }
 
 func checksOf(sub context.Context, evs []*maillage.Event) []guardCheck {

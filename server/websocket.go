@@ -107,6 +107,10 @@ func (s *Server) WebsocketInit(ctx context.Context, payload transport.InitPayloa
 			c.closeWith(CloseSlowConsumer, "slow consumer: resubscribe with after: <last cursor>")
 		case errors.Is(err, maillage.ErrShuttingDown):
 			c.closeWith(CloseServiceRestart, "instance restarting: resubscribe with after: <last cursor>")
+		case maillage.ErrorCode(err) == maillage.ECURSOREXPIRED:
+			// Events after the stream's position were pruned while it caught
+			// up: resubscribing with that cursor gets CURSOR_EXPIRED.
+			c.closeWith(CloseTryAgainLater, "CURSOR_EXPIRED: events after your last cursor were pruned: refetch, then subscribe without after")
 		case postgres.Unavailable(err) || maillage.ErrorCode(err) == maillage.EUNAVAILABLE:
 			// 1013, not 1011: graphql-ws clients give up after 1011.
 			c.closeWith(CloseTryAgainLater, "database unavailable: resubscribe with after: <last cursor>")
