@@ -593,33 +593,10 @@ func TestResumeEndsWhenAPruneCommitsDuringItsReplay(t *testing.T) {
 		last = publish(t, db, "test", "MISSED")
 	}
 	after := publish(t, db, "test", "AFTER")
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if s, _ := bus.Settled(); s >= after {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("event %d not settled after 10 s", after)
-		}
-	}
+	waitSettled(t, bus, after)
 	// The prune deletes the events after the cursor and keeps the table
 	// locked until the subscription's replay waits for it.
-	prune, err := db.BeginTxx(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prune.Rollback()
-	var prunePID int
-	for _, q := range []string{`UPDATE events_pruned SET pruned_through = $1`, `DELETE FROM events WHERE id <= $1`} {
-		if _, err := prune.Exec(q, last); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := prune.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
-	if err := prune.Get(&prunePID, `SELECT pg_backend_pid()`); err != nil {
-		t.Fatal(err)
-	}
+	prune := holdPrune(t, db, last)
 	ended := make(chan error, 1)
 	f := activity("test")
 	f.OnEnd = func(err error) { ended <- err }
@@ -627,25 +604,77 @@ func TestResumeEndsWhenAPruneCommitsDuringItsReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prune.commitOnceWaitedFor(t, db, "the subscription's replay")
+	for ev := range ch {
+		t.Fatalf("got event %d (%s) after events it was not given", ev.ID, ev.Type)
+	}
+	if err := <-ended; maillage.ErrorCode(err) != maillage.ECURSOREXPIRED {
+		t.Fatalf("the stream ended with %v, want CURSOR_EXPIRED", err)
+	}
+}
+
+// waitSettled waits until bus has settled the event id.
+func waitSettled(t *testing.T, bus *postgres.Bus, id int64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if s, _ := bus.Settled(); s >= id {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %d not settled after 10 s", id)
+		}
+	}
+}
+
+// heldPrune is a prune of the events up to some id, not yet committed, that
+// keeps the events table locked: whatever reads events waits for it.
+type heldPrune struct {
+	tx  *sqlx.Tx
+	pid int
+}
+
+// holdPrune deletes the events up to through, and records it, in a
+// transaction it keeps open (rolled back at the end of the test unless
+// committed).
+func holdPrune(t *testing.T, db *postgres.DB, through int64) *heldPrune {
+	t.Helper()
+	tx, err := db.BeginTxx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	for _, q := range []string{`UPDATE events_pruned SET pruned_through = $1`, `DELETE FROM events WHERE id <= $1`} {
+		if _, err := tx.Exec(q, through); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	p := &heldPrune{tx: tx}
+	if err := tx.Get(&p.pid, `SELECT pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// commitOnceWaitedFor commits the prune once another session waits for its
+// locks (who, for the failure message): no timing decides the order.
+func (p *heldPrune) commitOnceWaitedFor(t *testing.T, db *postgres.DB, who string) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		var waiting int
-		if err := db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, prunePID); err != nil {
+		if err := db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, p.pid); err != nil {
 			t.Fatal(err)
 		}
 		if waiting > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the subscription's replay does not wait for the prune after 10 s")
+			t.Fatalf("%s does not wait for the prune after 10 s", who)
 		}
 	}
-	if err := prune.Commit(); err != nil {
+	if err := p.tx.Commit(); err != nil {
 		t.Fatal(err)
-	}
-	for ev := range ch {
-		t.Fatalf("got event %d (%s) after events it was not given", ev.ID, ev.Type)
-	}
-	if err := <-ended; maillage.ErrorCode(err) != maillage.ECURSOREXPIRED {
-		t.Fatalf("the stream ended with %v, want CURSOR_EXPIRED", err)
 	}
 }

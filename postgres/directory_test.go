@@ -388,10 +388,7 @@ func TestStaffRightsAreAppointedWhereTheyHold(t *testing.T) {
 func TestMembershipPagesWithProfessionals(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ctx := context.Background()
-	var structures []string
-	if err := db.Select(&structures, `SELECT DISTINCT structure_id FROM memberships WHERE ended_at IS NULL ORDER BY 1`); err != nil {
-		t.Fatal(err)
-	}
+	structures := structuresWithMembers(t, db)
 	page := maillage.PageArgs{First: 3, Count: true}
 	plain, err := db.Directory.MembershipPages(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page)
 	if err != nil {
@@ -439,10 +436,7 @@ func TestMembershipPagesWithProfessionals(t *testing.T) {
 func TestMemberPageSelectionsShareTheirStatements(t *testing.T) {
 	db := pgtest.Seeded(t)
 	ctx := context.Background()
-	var structures []string
-	if err := db.Select(&structures, `SELECT DISTINCT structure_id FROM memberships WHERE ended_at IS NULL ORDER BY 1`); err != nil {
-		t.Fatal(err)
-	}
+	structures := structuresWithMembers(t, db)
 	page := maillage.PageArgs{First: 5, Count: true}
 	full, err := db.Directory.MembershipPagesWithProfessionals(ctx, maillage.MembershipsOfStructure, structures, maillage.MembershipFilter{}, page, maillage.MembershipSelection{})
 	if err != nil {
@@ -505,4 +499,14 @@ func TestMemberPageSelectionsShareTheirStatements(t *testing.T) {
 	if grown := postgres.PreparedStatements(db) - before; grown > 3 {
 		t.Fatalf("%d selections of members prepared %d statements: want one per column set", len(fields)*(len(fields)+1)/2, grown)
 	}
+}
+
+// structuresWithMembers is the structures that have current members.
+func structuresWithMembers(t *testing.T, db *postgres.DB) []string {
+	t.Helper()
+	var structures []string
+	if err := db.Select(&structures, `SELECT DISTINCT structure_id FROM memberships WHERE ended_at IS NULL ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	return structures
 }

@@ -161,18 +161,7 @@ func TestFollowerToldOfAPruneCommittedDuringItsStep(t *testing.T) {
 	db := pgtest.Open(t, pgtest.NewURL(t))
 	bus := startBus(t, db, postgres.BusConfig{Retention: time.Hour})
 	ctx := context.Background()
-	settle := func(id int64) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if s, _ := bus.Settled(); s >= id {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("event %d not settled after 10 s", id)
-			}
-		}
-	}
-	settle(publish(t, db, "t", "START"))
+	waitSettled(t, bus, publish(t, db, "t", "START"))
 	var (
 		missed  [][2]int64
 		handled []int64
@@ -200,45 +189,15 @@ func TestFollowerToldOfAPruneCommittedDuringItsStep(t *testing.T) {
 		last = publish(t, db, "t", "OLD")
 	}
 	next := publish(t, db, "t", "NEW")
-	settle(next)
+	waitSettled(t, bus, next)
 
-	prune, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prune.Rollback()
-	var prunePID int
-	for _, q := range []string{`UPDATE events_pruned SET pruned_through = $1`, `DELETE FROM events WHERE id <= $1`} {
-		if _, err := prune.Exec(q, last); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := prune.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
-	if err := prune.Get(&prunePID, `SELECT pg_backend_pid()`); err != nil {
-		t.Fatal(err)
-	}
+	prune := holdPrune(t, db, last)
 	stepped := make(chan error, 1)
 	go func() {
 		_, err := f.Step(ctx)
 		stepped <- err
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var waiting int
-		if err := db.Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, prunePID); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the follower's step does not wait for the prune after 10 s")
-		}
-	}
-	if err := prune.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	prune.commitOnceWaitedFor(t, db, "the follower's step")
 	if err := <-stepped; err != nil {
 		t.Fatal(err)
 	}

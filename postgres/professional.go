@@ -249,7 +249,7 @@ var membershipPageColumns = []pageColumn{
 // otherwise make thousands.
 func pageColumnsFor(of maillage.MembershipsOf, joined bool, sel maillage.MembershipSelection) []pageColumn {
 	var all, chosen []pageColumn
-	needs := map[columnSet]bool{}
+	var needs [otherColumns + 1]bool // by columnSet
 	for _, c := range membershipPageColumns {
 		if !c.needs(of, joined, maillage.MembershipSelection{}) {
 			continue // not a column of this page (the parent's end, an unjoined professional)
